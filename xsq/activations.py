@@ -27,7 +27,11 @@ Array = onp.ndarray
 
 def _exp_neg_abs(z: Array) -> Array:
     """exp(-|z|): in (0, 1], never overflows."""
-    return onp.exp(-onp.abs(z))
+    e = onp.abs(z)
+    if not isinstance(e, onp.ndarray):  # a scalar: nothing to update in place
+        return onp.exp(-e)
+    onp.negative(e, out=e)
+    return onp.exp(e, out=e)
 
 
 # --- sigmoid ---------------------------------------------------------------
@@ -51,6 +55,21 @@ def sigmoid_deriv(z: Array) -> Array:
 def _sigmoid_deriv2(z: Array) -> Array:
     """sigmoid''(z) = sigmoid'(z) (1 - 2 sigmoid(z)) = sigmoid'(z) tanh(-z / 2)."""
     return sigmoid_deriv(z) * onp.tanh(-0.5 * z)
+
+
+def sigmoid_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(sigmoid(z), sigmoid'(z)) sharing one exp: the hand-written forward pass uses this.
+
+    Written with in-place updates: at these array sizes allocation, not
+    arithmetic, is much of the cost.
+    """
+    e = _exp_neg_abs(z)
+    r = e + 1.0
+    onp.reciprocal(r, out=r)  # 1 / (1 + e)
+    a = e * r  # sigmoid(z) where z < 0
+    d = a * r  # e / (1 + e)^2 everywhere
+    onp.copyto(a, r, where=z >= 0)
+    return a, d
 
 
 defvjp(sigmoid, lambda ans, z: lambda g: g * sigmoid_deriv(z))
@@ -77,6 +96,11 @@ def tanh_deriv(z: Array) -> Array:
     return 4.0 * e / (1.0 + e) ** 2
 
 
+def tanh_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(tanh(z), tanh'(z))."""
+    return onp.tanh(z), tanh_deriv(z)
+
+
 defvjp(tanh, lambda ans, z: lambda g: g * tanh_deriv(z))
 defvjp(tanh_deriv, lambda ans, z: lambda g: g * (-2.0) * tanh_deriv(z) * onp.tanh(z))
 
@@ -101,6 +125,12 @@ def softplus_deriv(z: Array) -> Array:
     return sigmoid(z)
 
 
+def softplus_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(softplus(z), sigmoid(z)) sharing one exp."""
+    e = _exp_neg_abs(z)
+    return onp.maximum(z, 0.0) + onp.log1p(e), onp.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
 # --- relu and identity -----------------------------------------------------
 
 
@@ -120,6 +150,11 @@ defvjp(relu, lambda ans, z: lambda g: g * relu_deriv(z))
 defvjp(relu_deriv, lambda ans, z: lambda g: onp.zeros_like(z))
 
 
+def relu_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(relu(z), relu'(z))."""
+    return onp.maximum(z, 0.0), (z > 0).astype(float)
+
+
 def identity(z: Array) -> Array:
     """z itself (a linear output)."""
     return z
@@ -128,6 +163,11 @@ def identity(z: Array) -> Array:
 def identity_deriv(z: Array) -> Array:
     """1 everywhere."""
     return onp.ones_like(z)
+
+
+def identity_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(z, 1)."""
+    return z, onp.ones_like(z)
 
 
 # --- name tables -----------------------------------------------------------
@@ -146,6 +186,16 @@ DERIVATIVES: dict[str, Callable[[Array], Array]] = {
     "softplus": softplus_deriv,
     "relu": relu_deriv,
     "identity": identity_deriv,
+}
+
+
+# the hand-written passes take value and derivative together (one exp instead of two)
+VALUE_AND_DERIVATIVE: dict[str, Callable[[Array], tuple[Array, Array]]] = {
+    "sigmoid": sigmoid_and_deriv,
+    "tanh": tanh_and_deriv,
+    "softplus": softplus_and_deriv,
+    "relu": relu_and_deriv,
+    "identity": identity_and_deriv,
 }
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import autograd.numpy as np
 import numpy as onp
-from autograd import grad, jacobian as _ag_jacobian
+from autograd import grad
+from autograd import jacobian as _ag_jacobian
 
 from . import losses
-from .activations import DERIVATIVES, check_activation
+from .activations import VALUE_AND_DERIVATIVE, check_activation
 from .network import Params, affine, check_data, check_params, forward, n_layers
 
 Array = onp.ndarray
@@ -77,19 +78,19 @@ def autograd_grad(params: Params, X: Array, Y: Array, *, activation: str = "sigm
 
 
 def forward_pass(params: Params, X: Array, activation: str, output: str) -> tuple[list, list]:
-    """Pre-activations ``Zs[i]`` and activations ``As[i]`` of every layer (``As[0] = X``).
+    """Activations ``As[i]`` of every layer and their slopes ``Ds[i] = act'(Z_i)``.
 
-    ``Zs[0]`` is None so that ``Zs[i]`` and ``As[i]`` belong to layer i.
+    ``As[0] = X`` and ``Ds[0] = None``, so that ``As[i]`` and ``Ds[i]`` belong
+    to layer i. Each slope comes from the same exp as its activation.
     """
-    from .activations import ACTIVATIONS
-
     k = n_layers(params)
-    As, Zs = [X], [None]
+    As, Ds = [X], [None]
     for i in range(1, k + 1):
         Z = affine(As[-1], params[f"W{i}"], params[f"b{i}"])
-        As.append(ACTIVATIONS[activation if i < k else output](Z))
-        Zs.append(Z)
-    return Zs, As
+        A, D = VALUE_AND_DERIVATIVE[activation if i < k else output](Z)
+        As.append(A)
+        Ds.append(D)
+    return As, Ds
 
 
 def _back_through(dZ: Array, W: Array) -> Array:
@@ -99,15 +100,16 @@ def _back_through(dZ: Array, W: Array) -> Array:
     return dZ @ W.T
 
 
-def backprop(params: Params, Zs: list, As: list, dA: Array, activation: str, output: str) -> Params:
+def backprop(params: Params, As: list, Ds: list, dA: Array) -> Params:
     """Gradients of a scalar with respect to every parameter, given d scalar / d output.
 
-    ``dA`` has the shape of the network's output (N, nk).
+    ``As`` and ``Ds`` come from :func:`forward_pass`; ``dA`` has the shape of
+    the network's output (N, nk).
     """
     k = n_layers(params)
     grads = {}
     for i in range(k, 0, -1):
-        dZ = dA * DERIVATIVES[activation if i < k else output](Zs[i])
+        dZ = dA * Ds[i]
         grads[f"W{i}"] = As[i - 1].T @ dZ
         grads[f"b{i}"] = dZ.sum(axis=0)
         if i > 1:
@@ -125,8 +127,8 @@ def manual_grad(params: Params, X: Array, Y: Array, *, activation: str = "sigmoi
 def manual_grad_unchecked(params: Params, X: Array, Y: Array, activation: str, output: str,
                           loss: str, l2: float) -> Params:
     """:func:`manual_grad` without argument checks (the training loop's inner call)."""
-    Zs, As = forward_pass(params, X, activation, output)
-    grads = backprop(params, Zs, As, losses.GRADIENTS[loss](As[-1], Y), activation, output)
+    As, Ds = forward_pass(params, X, activation, output)
+    grads = backprop(params, As, Ds, losses.GRADIENTS[loss](As[-1], Y))
     if l2:
         for key in grads:
             if key.startswith("W"):
@@ -170,15 +172,15 @@ def jacobian(params: Params, X: Array, *, activation: str = "sigmoid", output: s
     return jacobian_unchecked(params, X, activation, output)
 
 
-def jacobian_unchecked(params: Params, X: Array, activation: str, output: str, Zs=None, As=None) -> Array:
-    """:func:`jacobian` without checks; reuses a forward pass when one is given."""
-    if Zs is None:
-        Zs, As = forward_pass(params, X, activation, output)
+def jacobian_unchecked(params: Params, X: Array, activation: str, output: str,
+                       passes: tuple[list, list] | None = None) -> Array:
+    """:func:`jacobian` without checks; reuses a :func:`forward_pass` when one is given."""
+    As, Ds = passes or forward_pass(params, X, activation, output)
     k = n_layers(params)
     N, m = As[-1].shape
     blocks = []
     # dZ[n, j, u]: d output j of sample n / d pre-activation u of the current layer
-    dZ = onp.eye(m)[None, :, :] * DERIVATIVES[output](Zs[k])[:, None, :]
+    dZ = onp.eye(m)[None, :, :] * Ds[k][:, None, :]
     for i in range(k, 0, -1):
         A_prev = As[i - 1]
         if A_prev.shape[1] == 1:
@@ -189,7 +191,7 @@ def jacobian_unchecked(params: Params, X: Array, activation: str, output: str, Z
         blocks.append(dW.reshape(N * m, -1))
         if i > 1:
             W = params[f"W{i}"]
-            dZ = (dZ @ W.T) * DERIVATIVES[activation](Zs[i - 1])[:, None, :]
+            dZ = (dZ @ W.T) * Ds[i - 1][:, None, :]
     return onp.concatenate(blocks[::-1], axis=1)
 
 

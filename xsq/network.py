@@ -8,7 +8,7 @@ uses ``output``. Nothing here holds state: params in, arrays out.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as onp
 
@@ -124,9 +124,8 @@ def check_data(X, Y=None, sizes: Sequence[int] | None = None):
 
 def affine(A: Array, W: Array, b: Array) -> Array:
     """A @ W + b, as a broadcast product when the inner dimension is 1 (much faster)."""
-    if W.shape[0] == 1:
-        return A * W + b
-    return A @ W + b
+    Z = A * W if W.shape[0] == 1 else A @ W
+    return Z + b
 
 
 def forward(params: Params, X: Array, activation: str, output: str) -> Array:
