@@ -67,7 +67,7 @@ def sigmoid_and_deriv(z: Array) -> tuple[Array, Array]:
     r = e + 1.0
     onp.reciprocal(r, out=r)  # 1 / (1 + e)
     a = e * r  # sigmoid(z) where z < 0
-    d = a * r  # e / (1 + e)^2 everywhere
+    d = onp.multiply(a, r, out=e)  # e / (1 + e)^2 everywhere
     onp.copyto(a, r, where=z >= 0)
     return a, d
 

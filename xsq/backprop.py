@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import math
+
 import autograd.numpy as np
 import numpy as onp
 from autograd import grad
@@ -154,7 +156,7 @@ def unflatten(vector: Array, like: Params) -> Params:
     out, start = {}, 0
     for key in param_keys(like):
         shape = onp.shape(like[key])
-        size = int(onp.prod(shape))
+        size = math.prod(shape)
         out[key] = vector[start:start + size].reshape(shape)
         start += size
     return out

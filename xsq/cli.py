@@ -14,6 +14,7 @@ import numpy as onp
 
 from . import losses
 from .activations import ACTIVATIONS
+from .train import TrainingDiverged
 
 
 class UsageError(Exception):
@@ -100,6 +101,139 @@ def cmd_gradcheck(args) -> int:
     return 0 if ok else 1
 
 
+# --- train and predict ------------------------------------------------------------
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (onp.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not onp.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def val_fraction(text: str) -> float:
+    value = finite_float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    sizes = parse_sizes(text)
+    return sizes
+
+
+class Progress:
+    """Periodic progress lines on stderr: epoch, train and validation loss, elapsed seconds."""
+
+    def __init__(self, every: float = 0.5):
+        self.every, self.next = every, 0.0
+
+    def __call__(self, info: dict) -> None:
+        if info["elapsed"] >= self.next or info["epoch"] == 0:
+            self.next = info["elapsed"] + self.every
+            print(f"epoch {info['epoch']:>6}  train loss {info['train_loss']:.3e}  "
+                  f"val loss {info['val_loss']:.3e}  {info['elapsed']:6.2f} s", file=sys.stderr, flush=True)
+
+
+def _writable_folder(path: str) -> str:
+    import os
+    import tempfile
+
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write to output directory {path!r}: {exc.strerror or exc}") from None
+    return path
+
+
+def cmd_train(args) -> int:
+    import time
+
+    from .report import evaluate, sample_table, target, write_run
+    from .train import fit, split
+
+    if not args.low < args.high:
+        raise UsageError(f"--low must be below --high, got low={args.low} high={args.high}")
+    if args.loss == "relative_mse" and args.low <= 0:
+        raise UsageError(f"--loss relative_mse needs every target > 0, so --low must be > 0 (got {args.low})")
+    folder = _writable_folder(args.out)
+    rng = onp.random.default_rng(args.seed)
+    x = rng.uniform(args.low, args.high, args.n)
+    start = time.perf_counter()
+    model = fit(x, target(x), hidden=args.hidden, activation=args.activation, output=args.output, loss=args.loss,
+                optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                val_fraction=args.val_fraction, patience=args.patience, seed=args.seed, grad=args.grad,
+                restarts=args.restarts, callback=None if args.quiet else Progress())
+    seconds = time.perf_counter() - start
+    train_idx, _ = split(len(x), args.val_fraction, onp.random.default_rng(args.seed))
+    train_mask = onp.zeros(len(x), bool)
+    train_mask[train_idx] = True
+    metrics = evaluate(model, args.low, args.high, x, train_mask)
+    metrics.update(train_seconds=seconds, epochs=model.n_epochs, best_epoch=model.best_epoch,
+                   optimizer=args.optimizer, sizes=list(model.sizes), activation=args.activation,
+                   output=args.output, loss=args.loss, seed=args.seed, n=args.n, low=args.low, high=args.high,
+                   converged=model.converged, interrupted=model.interrupted)
+    written = write_run(folder, model, metrics, args.low, args.high, x)
+    print(sample_table(model, args.low, args.high))
+    print(summary(metrics))
+    print(f"wrote {', '.join(written)} to {folder}")
+    if "fit.png" not in written:
+        print("plots: pip install 'xsq[plot]' (matplotlib) to get fit.png, loss.png and error.png")
+    if model.interrupted:
+        print("interrupted: saved the best model so far", file=sys.stderr)
+        return 130
+    return 0
+
+
+def summary(m: dict) -> str:
+    """The metrics of a run as aligned text lines."""
+    lo, hi = m["low"], m["high"]
+    (b0, b1), (a0, a1) = m["extrapolation_below"], m["extrapolation_above"]
+    rows = [
+        ("train RMSE", f"{m['train_rmse']:.3e}"),
+        ("validation RMSE", f"{m['val_rmse']:.3e}"),
+        (f"test RMSE ({2001} points of [{lo:g}, {hi:g}])", f"{m['test_rmse']:.3e}"),
+        ("test RMSE / target range", f"{m['test_rmse_over_range']:.3e}"),
+        (f"max relative error on [{lo:g}, {hi:g}]", f"{m['test_max_rel_error']:.3e}"),
+        ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
+        (f"EXTRAPOLATION max rel. error on [{b0:g}, {b1:g})", f"{m['extrapolation_max_rel_error_below']:.3e}"),
+        (f"EXTRAPOLATION max rel. error on ({a0:g}, {a1:g}]", f"{m['extrapolation_max_rel_error_above']:.3e}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def cmd_predict(args) -> int:
+    from .model import load_model
+
+    model = load_model(args.model)
+    if model.sizes[0] != 1:
+        raise UsageError(f"model {args.model!r} takes {model.sizes[0]} inputs; this command feeds it one number each")
+    preds = model.predict(onp.array(args.x)[:, None])
+    if args.json:
+        print(json.dumps(preds[:, 0].tolist() if preds.shape[1] == 1 else preds.tolist()))
+    else:
+        for x, p in zip(args.x, preds):
+            print(f"{x:.17g} " + " ".join(f"{v:.17g}" for v in p))
+    return 0
+
+
 # --- the parser ------------------------------------------------------------------
 
 
@@ -117,7 +251,54 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--all", action="store_true", help="every activation x output x loss combination")
     g.add_argument("--json", action="store_true", help="print JSON instead of tables")
     g.set_defaults(func=cmd_gradcheck)
+
+    from .train import GRADS, OPTIMIZERS
+
+    t = sub.add_parser("train", help="train a network on f(x) = x^2 and report how well it learnt")
+    t.add_argument("--low", type=finite_float, default=1.0, help="lower end of the training domain")
+    t.add_argument("--high", type=finite_float, default=100.0, help="upper end of the training domain")
+    t.add_argument("--n", type=_at_least_two, default=1000, help="number of training inputs (uniform)")
+    t.add_argument("--hidden", type=parse_hidden, default=(16,), help="hidden layer sizes, e.g. 16 or 16,16")
+    t.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid")
+    t.add_argument("--output", choices=list(ACTIVATIONS), default="softplus")
+    t.add_argument("--loss", choices=list(losses.LOSSES), default="mse")
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lm")
+    t.add_argument("--lr", type=positive_float, default=None, help="learning rate (gradient optimizers)")
+    t.add_argument("--epochs", type=positive_int, default=None, help="most epochs (lm: steps)")
+    t.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: all)")
+    t.add_argument("--val-fraction", type=val_fraction, default=0.15)
+    t.add_argument("--patience", type=positive_int, default=None)
+    t.add_argument("--restarts", type=_non_negative_int, default=None,
+                   help="lm: other initialisations screened before the main run")
+    t.add_argument("--seed", type=seed_int, default=0)
+    t.add_argument("--grad", choices=list(GRADS), default="autograd")
+    t.add_argument("--out", default="runs/latest", help="output folder")
+    t.add_argument("--quiet", action="store_true", help="no progress lines")
+    t.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="predict x^2 with a saved model")
+    p.add_argument("--model", default="runs/latest/model.npz")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("x", type=finite_float, nargs="+")
+    p.set_defaults(func=cmd_predict)
     return parser
+
+
+def _at_least_two(text: str) -> int:
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be >= 2, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ValueError) as exc:
         print(f"xsq: error: {exc}", file=sys.stderr)
         return 2
+    except TrainingDiverged as exc:
+        print(f"xsq: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
