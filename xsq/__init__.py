@@ -16,10 +16,13 @@ from .backprop import (
     unflatten,
 )
 from .gradcheck import gradcheck
+from .model import Model, load_model
 from .network import init_params, predict
+from .train import TrainingDiverged, fit
 
 __all__ = [
     "ACTIVATIONS", "DERIVATIVES", "autograd_grad", "autograd_jacobian", "flatten", "gradcheck",
     "identity", "init_params", "jacobian", "losses", "manual_grad", "objective", "param_keys",
-    "predict", "relu", "sigmoid", "softplus", "tanh", "unflatten",
+    "predict", "relu", "sigmoid", "softplus", "tanh", "unflatten", "Model", "load_model", "fit",
+    "TrainingDiverged",
 ]

@@ -180,21 +180,20 @@ def jacobian_unchecked(params: Params, X: Array, activation: str, output: str,
     As, Ds = passes or forward_pass(params, X, activation, output)
     k = n_layers(params)
     N, m = As[-1].shape
-    blocks = []
+    sizes = [params["W1"].shape[0]] + [params[f"b{i}"].shape[0] for i in range(1, k + 1)]
+    ends = onp.cumsum([0] + [a * b + b for a, b in zip(sizes[:-1], sizes[1:])])
+    J = onp.empty((N, m, ends[-1]))
     # dZ[n, j, u]: d output j of sample n / d pre-activation u of the current layer
     dZ = onp.eye(m)[None, :, :] * Ds[k][:, None, :]
     for i in range(k, 0, -1):
         A_prev = As[i - 1]
-        if A_prev.shape[1] == 1:
-            dW = A_prev[:, :, None] * dZ  # (N, m, units): W has one row
-        else:
-            dW = onp.einsum("na,njb->njab", A_prev, dZ)
-        blocks.append(dZ.reshape(N * m, -1))
-        blocks.append(dW.reshape(N * m, -1))
+        a, b = A_prev.shape[1], dZ.shape[2]
+        start = ends[i - 1]
+        J[:, :, start:start + a * b] = (A_prev[:, None, :, None] * dZ[:, :, None, :]).reshape(N, m, a * b)
+        J[:, :, start + a * b:ends[i]] = dZ
         if i > 1:
-            W = params[f"W{i}"]
-            dZ = (dZ @ W.T) * Ds[i - 1][:, None, :]
-    return onp.concatenate(blocks[::-1], axis=1)
+            dZ = (dZ @ params[f"W{i}"].T) * Ds[i - 1][:, None, :]
+    return J.reshape(N * m, ends[-1])
 
 
 def autograd_jacobian(params: Params, X: Array, *, activation: str = "sigmoid",

@@ -84,6 +84,9 @@ def load_model(path: str | os.PathLike) -> Model:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"model file {path!r} does not exist")
+    with open(path, "rb") as handle:
+        if handle.read(4) != b"PK\x03\x04":
+            raise ValueError(f"cannot read model file {path!r}: it is not a valid .npz archive (no zip header)")
     try:
         data = onp.load(path, allow_pickle=False)
         if not isinstance(data, onp.lib.npyio.NpzFile):

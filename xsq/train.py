@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Callable
 
 import numpy as onp
+from threadpoolctl import threadpool_limits
 
 from . import losses
 from .activations import check_activation
@@ -169,7 +170,10 @@ def fit(
         steps = _lm_epochs(data, rng, settings)
     else:
         steps = _gradient_epochs(data, rng, GRADIENT_OPTIMIZERS[optimizer](lr), settings)
-    return _run(steps, model, data, settings, callback)
+    # the matrices here are small: one BLAS thread is faster than several taking turns.
+    # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
+    with threadpool_limits(limits=1, user_api="blas"), onp.errstate(over="ignore", invalid="ignore"):
+        return _run(steps, model, data, settings, callback)
 
 
 def _loss(params, X, Y, s) -> float:
@@ -199,16 +203,20 @@ def _gradient_epochs(data, rng, opt, s):
 def _least_squares(X, Y, s, like) -> LeastSquares:
     """The network's residuals w * (f(X; theta) - Y) and their Jacobian, for LM."""
     weights = losses.RESIDUALS[s["loss"]](Y).ravel()
+    if onp.all(weights == 1.0):
+        weights = None  # plain mse: skip the multiplications
     activation, output = s["activation"], s["output"]
 
     def residuals(theta):
         params = unflatten(theta, like)
         passes = forward_pass(params, X, activation, output)
-        return weights * (passes[0][-1] - Y).ravel(), (params, passes)
+        r = (passes[0][-1] - Y).ravel()
+        return (r if weights is None else weights * r), (params, passes)
 
     def jacobian(theta, aux):
         params, passes = aux
-        return weights[:, None] * jacobian_unchecked(params, X, activation, output, passes)
+        J = jacobian_unchecked(params, X, activation, output, passes)
+        return J if weights is None else weights[:, None] * J
 
     return LeastSquares(residuals, jacobian)
 
