@@ -3,10 +3,6 @@
 import json
 import os
 import pickle
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest

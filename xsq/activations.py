@@ -66,10 +66,9 @@ def sigmoid_and_deriv(z: Array) -> tuple[Array, Array]:
     e = _exp_neg_abs(z)
     r = e + 1.0
     onp.reciprocal(r, out=r)  # 1 / (1 + e)
-    a = e * r  # sigmoid(z) where z < 0
-    d = onp.multiply(a, r, out=e)  # e / (1 + e)^2 everywhere
-    onp.copyto(a, r, where=z >= 0)
-    return a, d
+    er = e * r  # sigmoid(z) where z < 0
+    a = onp.where(z >= 0, r, er)
+    return a, onp.multiply(er, r, out=er)  # e / (1 + e)^2 everywhere
 
 
 defvjp(sigmoid, lambda ans, z: lambda g: g * sigmoid_deriv(z))

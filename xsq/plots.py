@@ -24,10 +24,9 @@ def _save(fig, folder: str, name: str, write) -> str:
 
 def plot_run(folder: str, model: Model, low: float, high: float, x_train, write) -> list[str]:
     """fit.png (x^2 and the prediction), loss.png (loss per epoch), error.png (relative error vs x)."""
-    from .report import predict_1d, target
+    from .report import extrapolation_ranges, predict_1d, target
 
-    lo = 0.5 * low if low > 0 else low - 0.5 * (high - low)
-    hi = 1.5 * high if high > 0 else high + 0.5 * (high - low)
+    (lo, _), (_, hi) = extrapolation_ranges(low, high)
     x = onp.linspace(lo, hi, 3001)
     y, p = target(x), predict_1d(model, x)
 

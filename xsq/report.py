@@ -35,6 +35,14 @@ def max_rel_error(pred: onp.ndarray, y: onp.ndarray) -> float:
     return float(onp.max(onp.abs(pred[nz] - y[nz]) / onp.abs(y[nz]))) if onp.any(nz) else float("nan")
 
 
+def extrapolation_ranges(low: float, high: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """[0.5 low, low) and (high, 1.5 high] for a positive domain; half its width either side otherwise."""
+    width = high - low
+    lo = 0.5 * low if low > 0 else low - 0.5 * width
+    hi = 1.5 * high if high > 0 else high + 0.5 * width
+    return (lo, low), (high, hi)
+
+
 def predict_1d(model: Model, x: onp.ndarray) -> onp.ndarray:
     return model.predict(onp.asarray(x, dtype=float)[:, None])[:, 0]
 
@@ -50,8 +58,9 @@ def evaluate(model: Model, low: float, high: float, x_train: onp.ndarray | None 
     y_grid = target(grid)
     p_grid = predict_1d(model, grid)
     span = float(y_grid.max() - y_grid.min())
-    below = onp.linspace(0.5 * low, low, 500, endpoint=False) if low > 0 else onp.linspace(low - 0.5 * (high - low), low, 500, endpoint=False)
-    above = onp.linspace(high, 1.5 * high, 501)[1:] if high > 0 else onp.linspace(high, high + 0.5 * (high - low), 501)[1:]
+    (lo, _), (_, hi) = extrapolation_ranges(low, high)
+    below = onp.linspace(lo, low, 500, endpoint=False)
+    above = onp.linspace(high, hi, 501)[1:]
     out = {
         "test_rmse": rmse(p_grid, y_grid),
         "test_rmse_over_range": rmse(p_grid, y_grid) / span if span > 0 else float("nan"),
