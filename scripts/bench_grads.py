@@ -89,7 +89,8 @@ def main(argv=None) -> int:
         rows += bench_case(sizes, n, args.rounds)
     print(f"{'network':<8} {'N':>8} {'gradient':<9} {'median':>11} {'x manual':>9}")
     for r in rows:
-        print(f"{r['sizes']:<8} {r['n']:>8} {r['name']:<9} {r['median_seconds'] * 1e3:>8.3f} ms {r['ratio_to_manual']:>8.2f}x")
+        ms = r['median_seconds'] * 1e3
+        print(f"{r['sizes']:<8} {r['n']:>8} {r['name']:<9} {ms:>8.3f} ms {r['ratio_to_manual']:>8.2f}x")
     print(json.dumps(rows))
     if args.json:
         with open(args.json, "w") as f:

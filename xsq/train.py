@@ -36,12 +36,14 @@ GRADS = {"autograd": _loss_value_grad, "manual": manual_grad_unchecked}
 
 # per-optimizer defaults for the arguments left as None
 DEFAULTS = {
-    "lm": dict(epochs=1500, lr=None, patience=200, tol=1e-10, restarts=4),
+    "lm": dict(epochs=1300, lr=None, patience=200, tol=1e-10, restarts=4),
     "adam": dict(epochs=3000, lr=0.01, patience=500, tol=1e-10, restarts=0),
     "momentum": dict(epochs=3000, lr=0.01, patience=500, tol=1e-10, restarts=0),
     "sgd": dict(epochs=3000, lr=0.05, patience=500, tol=1e-10, restarts=0),
 }
+WARMUP, RUNNING, CONVERGED = "warmup", "running", "converged"  # what an epoch iterator reports
 RESTART_EPOCHS = 40  # LM steps given to each candidate initialisation before the best is kept
+WARMUP_FRACTION = 0.4  # share of LM steps spent on relative error before mse (positive targets only)
 
 
 class TrainingDiverged(RuntimeError):
@@ -180,8 +182,12 @@ def _loss(params, X, Y, s) -> float:
     return float(loss_value(params, X, Y, s["activation"], s["output"], s["loss"], 0.0))
 
 
+def _loss_of(prediction, Y, s) -> float:
+    return float(losses.LOSSES[s["loss"]](prediction, Y))
+
+
 def _gradient_epochs(data, rng, opt, s):
-    """Yield (params, train loss or None, done) after each epoch of mini-batch updates."""
+    """Yield (params, train loss or None, status) after each epoch of mini-batch updates."""
     X, Y = data[0], data[1]
     params = init_params(s["sizes"], seed=rng, activation=s["activation"])
     grad_fn = GRADS[s["grad"]]
@@ -189,7 +195,7 @@ def _gradient_epochs(data, rng, opt, s):
     n = len(X)
     batch = n if s["batch_size"] is None else min(int(s["batch_size"]), n)
     step = 0
-    yield params, None, False
+    yield params, None, RUNNING
     while True:
         order = rng.permutation(n) if batch < n else onp.arange(n)
         for start in range(0, n, batch):
@@ -197,7 +203,7 @@ def _gradient_epochs(data, rng, opt, s):
             g = grad_fn(params, X[idx], Y[idx], s["activation"], s["output"], s["loss"], 0.0)
             params, state = opt.update(step, params, g, state)
             step += 1
-        yield params, None, False
+        yield params, None, RUNNING
 
 
 def _least_squares(X, Y, s, like) -> LeastSquares:
@@ -222,10 +228,22 @@ def _least_squares(X, Y, s, like) -> LeastSquares:
 
 
 def _lm_epochs(data, rng, s):
-    """Yield (params, train loss, converged) after each accepted LM step, after a screening of restarts."""
+    """Yield (params, train loss or None, status) after each accepted LM step.
+
+    First ``restarts`` other initialisations get ``RESTART_EPOCHS`` steps each
+    and the best (by validation loss) goes on. With mse on positive targets,
+    the first ``WARMUP_FRACTION`` of the steps minimise the relative error
+    instead (a continuation): weighting every target alike pins down the
+    small-target end of the domain, which plain mse leaves poorly determined,
+    and the mse steps that follow converge far faster from there.
+    """
     X, Y, Xv, Yv = data
     like = init_params(s["sizes"], seed=rng, activation=s["activation"])
-    problem = _least_squares(X, Y, s, like)
+    main = _least_squares(X, Y, s, like)
+    warmup = 0
+    if s["loss"] == "mse" and onp.all(Y > 0):
+        warmup = int(round(WARMUP_FRACTION * s["epochs"]))
+    problem = _least_squares(X, Y, dict(s, loss="relative_mse"), like) if warmup else main
     candidates = [like] + [init_params(s["sizes"], seed=rng, activation=s["activation"])
                            for _ in range(s["restarts"])]
     best = None
@@ -241,21 +259,26 @@ def _lm_epochs(data, rng, s):
             best = (score, state)
     state = best[1]
     n = Y.size
-    yield unflatten(state.theta, like), state.cost / n, False
-    while True:
+    for _ in range(warmup):
+        prediction = state.aux[1][0][-1]  # the forward pass the step already made
+        yield unflatten(state.theta, like), _loss_of(prediction, Y, s), WARMUP
         state = lm_step(problem, state)
-        yield unflatten(state.theta, like), state.cost / n, state.converged
+    if warmup:
+        state = lm_init(main, state.theta, state.damping)
+    while True:
+        yield unflatten(state.theta, like), state.cost / n, CONVERGED if state.converged else RUNNING
+        state = lm_step(main, state)
 
 
 def _run(steps, model: Model, data, s, callback) -> Model:
     """Drive an epoch iterator: record history, stop early, keep the best, guard against divergence."""
     X, Y, Xv, Yv = data
     has_val = len(Xv) > 0
-    best_params, best, best_epoch, last_finite = None, onp.inf, 0, None
+    best_params, best, best_epoch, last_finite, patience_from = None, onp.inf, 0, None, 0
     start = time.perf_counter()
     epoch = 0
     try:
-        for epoch, (params, train_loss, done) in enumerate(steps):
+        for epoch, (params, train_loss, status) in enumerate(steps):
             if train_loss is None:
                 train_loss = _loss(params, X, Y, s)
             val_loss = _loss(params, Xv, Yv, s) if has_val else float("nan")
@@ -273,12 +296,14 @@ def _run(steps, model: Model, data, s, callback) -> Model:
                 if not score >= best * (1.0 - s["tol"]):  # a real improvement resets the patience
                     best_epoch = epoch
                 best_params, best = params, score
+            if status == WARMUP:  # patience starts counting once the warm-up is over
+                patience_from = epoch
             info = dict(epoch=epoch, train_loss=train_loss, val_loss=val_loss, best_loss=best,
                         elapsed=time.perf_counter() - start)
             if callback is not None and callback(info):
                 break
-            if done or epoch >= s["epochs"] or epoch - best_epoch >= s["patience"]:
-                model.converged = bool(done)
+            if status == CONVERGED or epoch >= s["epochs"] or epoch - max(best_epoch, patience_from) >= s["patience"]:
+                model.converged = status == CONVERGED
                 break
     except KeyboardInterrupt:
         model.interrupted = True

@@ -1,0 +1,198 @@
+"""Train the same 1-16-1 sigmoid/softplus network on x^2 with xsq and its peers; score all alike.
+
+Run: python scripts/bench.py [--rounds 2] [--seeds 6] [--json bench.json]
+Peers come from the bench extra (pip install -e '.[bench]'); torch joins when installed.
+
+Every method sees the same 1,000 inputs drawn uniformly from [1, 100] (seed 0,
+as ``xsq train`` draws them) with inputs standardised and targets divided by
+their root mean square, and is scored on the same 2,001-point grid of
+[1, 100]: test RMSE divided by the target range, and the max relative error.
+Methods run interleaved, ``--rounds`` times each; seconds are medians.
+SciPy's MINPACK LM is also run at the wall time xsq's default took ("equal
+time"), and xsq's default is repeated for seeds 0 .. seeds-1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+import xsq
+from xsq.backprop import flatten, forward_pass, jacobian_unchecked, unflatten
+from xsq.train import scaling
+
+LOW, HIGH, N, HIDDEN = 1.0, 100.0, 1000, 16
+GRID = np.linspace(LOW, HIGH, 2001)
+
+
+def problem(seed=0):
+    x = np.random.default_rng(seed).uniform(LOW, HIGH, N)
+    return x, x**2
+
+
+def score(predict):
+    p = predict(GRID)
+    y = GRID**2
+    return {"test_rmse_over_range": float(np.sqrt(np.mean((p - y) ** 2)) / (y.max() - y.min())),
+            "test_max_rel_error": float(np.max(np.abs(p - y) / y))}
+
+
+def scaled(x, y):
+    x_mean, x_std, y_scale = scaling(x[:, None], y[:, None])
+    return (x[:, None] - x_mean) / x_std, y[:, None] / y_scale, (x_mean, x_std, y_scale)
+
+
+def xsq_method(**kw):
+    def run(x, y):
+        model = xsq.fit(x, y, **kw)
+        return lambda g: model.predict(g[:, None])[:, 0]
+    return run
+
+
+def sklearn_method(solver, **kw):
+    def run(x, y):
+        from sklearn.neural_network import MLPRegressor
+
+        X, Y, (m, s, ys) = scaled(x, y)
+        reg = MLPRegressor(hidden_layer_sizes=(HIDDEN,), activation="logistic", solver=solver, random_state=0, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reg.fit(X, Y[:, 0])
+        return lambda g: reg.predict((g[:, None] - m) / s) * ys[0]
+    return run
+
+
+def scipy_lm(max_nfev):
+    def run(x, y):
+        from scipy.optimize import least_squares
+
+        X, Y, (m, s, ys) = scaled(x, y)
+        like = xsq.init_params((1, HIDDEN, 1), seed=0)
+
+        def residuals(theta):
+            return (forward_pass(unflatten(theta, like), X, "sigmoid", "softplus")[0][-1] - Y).ravel()
+
+        def jac(theta):
+            p = unflatten(theta, like)
+            return jacobian_unchecked(p, X, "sigmoid", "softplus")
+
+        res = least_squares(residuals, flatten(like), jac=jac, method="lm", max_nfev=max_nfev,
+                            xtol=1e-15, ftol=1e-15, gtol=1e-15)
+        params = unflatten(res.x, like)
+        return lambda g: xsq.predict(params, (g[:, None] - m) / s)[:, 0] * ys[0]
+    return run
+
+
+def torch_method(kind, epochs, lr):
+    def run(x, y):
+        import torch
+
+        torch.manual_seed(0)
+        X, Y, (m, s, ys) = scaled(x, y)
+        tX, tY = torch.tensor(X), torch.tensor(Y)
+        net = torch.nn.Sequential(torch.nn.Linear(1, HIDDEN), torch.nn.Sigmoid(), torch.nn.Linear(HIDDEN, 1),
+                                  torch.nn.Softplus()).double()
+        if kind == "adam":
+            opt = torch.optim.Adam(net.parameters(), lr=lr)
+            for _ in range(epochs):
+                opt.zero_grad()
+                loss = torch.mean((net(tX) - tY) ** 2)
+                loss.backward()
+                opt.step()
+        else:
+            opt = torch.optim.LBFGS(net.parameters(), lr=1, max_iter=epochs, tolerance_grad=1e-15,
+                                    tolerance_change=1e-18, history_size=50, line_search_fn="strong_wolfe")
+
+            def closure():
+                opt.zero_grad()
+                loss = torch.mean((net(tX) - tY) ** 2)
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+
+        def predict(g):
+            with torch.no_grad():
+                return net(torch.tensor((g[:, None] - m) / s)).numpy()[:, 0] * ys[0]
+        return predict
+    return run
+
+
+def available(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def timed(method, x, y):
+    t = time.perf_counter()
+    predict = method(x, y)
+    return time.perf_counter() - t, score(predict)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=6, help="seeds for the xsq default run")
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    x, y = problem(0)
+
+    methods = {
+        "xsq lm (default)": xsq_method(),
+        "xsq lm, relative_mse": xsq_method(loss="relative_mse"),
+        "xsq adam (10000 epochs)": xsq_method(optimizer="adam", lr=0.01, epochs=10000, grad="manual"),
+    }
+    if available("sklearn"):
+        methods["sklearn lbfgs"] = sklearn_method("lbfgs", max_iter=100000, max_fun=100000, tol=1e-15)
+        methods["sklearn adam"] = sklearn_method("adam", max_iter=5000, tol=1e-15, n_iter_no_change=5000,
+                                                 learning_rate_init=0.01)
+    if available("torch"):
+        methods["torch Adam (10000 epochs)"] = torch_method("adam", 10000, 0.01)
+        methods["torch LBFGS"] = torch_method("lbfgs", 3000, None)
+    if available("scipy"):
+        for nfev in (200, 1000, 3000):
+            methods[f"scipy least_squares lm ({nfev} evals)"] = scipy_lm(nfev)
+
+    results = {name: [] for name in methods}
+    for _ in range(args.rounds):
+        for name, method in methods.items():
+            print(f"  running {name} ...", file=sys.stderr, flush=True)
+            results[name].append(timed(method, x, y))
+
+    rows = []
+    for name, runs in results.items():
+        rows.append({"name": name, "seconds": statistics.median(r[0] for r in runs), **runs[-1][1]})
+    xsq_row = rows[0]
+    if available("scipy"):  # SciPy's LM given the wall time xsq's default took
+        per_eval = min(r["seconds"] / n for r, n in zip(rows[-3:], (200, 1000, 3000)))
+        nfev = max(10, int(xsq_row["seconds"] / per_eval))
+        t, s = timed(scipy_lm(nfev), x, y)
+        rows.append({"name": f"scipy least_squares lm, equal time ({nfev} evals)", "seconds": t, **s})
+    for seed in range(1, args.seeds):
+        xs, ys_ = problem(seed)
+        t, s = timed(xsq_method(seed=seed), xs, ys_)
+        rows.append({"name": f"xsq lm (default), seed {seed}", "seconds": t, **s})
+
+    best = xsq_row["test_rmse_over_range"]
+    print(f"\n{'method':<46} {'seconds':>8} {'RMSE/range':>11} {'max rel err':>12} {'RMSE / xsq':>11}")
+    for r in rows:
+        print(f"{r['name']:<46} {r['seconds']:>8.2f} {r['test_rmse_over_range']:>11.2e} "
+              f"{r['test_max_rel_error']:>12.2e} {r['test_rmse_over_range'] / best:>11.3g}")
+    print(json.dumps(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
