@@ -234,6 +234,14 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_diagnose(args) -> int:
+    from .diagnose import diagnose, format_report
+
+    result = diagnose(steps=args.steps, seed=args.seed)
+    print(json.dumps(result, indent=1) if args.json else format_report(result))
+    return 0
+
+
 # --- the parser ------------------------------------------------------------------
 
 
@@ -281,6 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("x", type=finite_float, nargs="+")
     p.set_defaults(func=cmd_predict)
+
+    d = sub.add_parser("diagnose", help="rerun the question's 1-1-1 network and measure why it fails")
+    d.add_argument("--steps", type=positive_int, default=10_000, help="SGD steps of the question's run")
+    d.add_argument("--seed", type=seed_int, default=0)
+    d.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    d.set_defaults(func=cmd_diagnose)
     return parser
 
 

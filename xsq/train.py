@@ -121,6 +121,7 @@ def fit(
     seed: int = 0,
     grad: str = "autograd",
     restarts: int | None = None,
+    scale: bool = True,
     callback: Callable[[dict], bool | None] | None = None,
 ) -> Model:
     """Train a network on raw data X (N, n_in) -> Y (N, n_out) and return the best :class:`Model`.
@@ -132,6 +133,7 @@ def fit(
     ``tol`` for ``patience`` epochs, and the best parameters seen are
     restored. ``restarts`` (lm only) first gives that many other
     initialisations a short run each and continues from the best.
+    ``scale=False`` trains on the raw numbers (to measure what scaling is worth).
     ``callback(info)`` is called after every epoch with a dict of ``epoch``,
     ``train_loss``, ``val_loss``, ``best_loss`` and ``elapsed``; returning
     True stops training. Ctrl-C stops it too, returning the best model so far
@@ -161,7 +163,10 @@ def fit(
         losses.check_positive_targets(Y)
 
     rng = onp.random.default_rng(seed)
-    x_mean, x_std, y_scale = scaling(X, Y)
+    if scale:
+        x_mean, x_std, y_scale = scaling(X, Y)
+    else:
+        x_mean, x_std, y_scale = onp.zeros(X.shape[1]), onp.ones(X.shape[1]), onp.ones(Y.shape[1])
     Xs, Ys = (X - x_mean) / x_std, Y / y_scale
     train_idx, val_idx = split(len(X), val_fraction, rng)
     data = (Xs[train_idx], Ys[train_idx], Xs[val_idx], Ys[val_idx])

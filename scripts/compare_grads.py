@@ -1,0 +1,7 @@
+"""Same job as ``xsq gradcheck``: python scripts/compare_grads.py [--all] [--json] (see --help)."""
+
+import sys
+
+from xsq.cli import main
+
+sys.exit(main(["gradcheck", *sys.argv[1:]]))
