@@ -47,6 +47,7 @@ class Model:
     n_epochs: int = 0
     interrupted: bool = False
     converged: bool = False
+    train_seconds: float = 0.0
 
     @property
     def sizes(self) -> tuple[int, ...]:
