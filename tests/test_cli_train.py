@@ -70,13 +70,13 @@ def test_sigint_saves_the_best_model_and_exits_130(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--low", "5", "--high", "5"], "--low must be below --high"),
-    (["--n", "1"], "must be >= 2"),
+    (["--n", "1"], "must be a whole number >= 2"),
     (["--hidden", "16,0"], "every size must be >= 1"),
     (["--lr", "0"], "must be a finite number > 0"),
     (["--lr", "-1"], "must be a finite number > 0"),
-    (["--epochs", "0"], "must be >= 1"),
-    (["--val-fraction", "1"], r"must be in [0, 1)"),
-    (["--val-fraction", "-0.1"], r"must be in [0, 1)"),
+    (["--epochs", "0"], "must be a whole number >= 1"),
+    (["--val-fraction", "1"], "must be a number in [0, 1)"),
+    (["--val-fraction", "-0.1"], "must be a number in [0, 1)"),
     (["--activation", "swish"], "invalid choice: 'swish'"),
     (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
     (["--loss", "mae"], "optimizer 'lm' needs a least-squares loss"),

@@ -95,8 +95,8 @@ def test_naive_derivatives_are_what_autograd_makes_of_the_naive_formulas():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--steps", "0"], "must be >= 1"),
-    (["--steps", "-5"], "must be >= 1"),
+    (["--steps", "0"], "must be a whole number >= 1"),
+    (["--steps", "-5"], "must be a whole number >= 1"),
     (["--seed", "1.5"], "seed must be a whole number"),
     (["--colour"], "unrecognized arguments: --colour"),
 ])

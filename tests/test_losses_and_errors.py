@@ -71,7 +71,7 @@ def test_unknown_init():
 @pytest.mark.parametrize("argv,message", [
     (["gradcheck", "--sizes", "1,0,1"], "every size must be >= 1"),
     (["gradcheck", "--activation", "swish"], "invalid choice: 'swish'"),
-    (["gradcheck", "--n", "0"], "must be >= 1"),
+    (["gradcheck", "--n", "0"], "must be a whole number >= 1"),
     (["gradcheck", "--seed", "1.5"], "seed must be a whole number"),
     (["gradcheck", "--bogus"], "unrecognized arguments: --bogus"),
 ])

@@ -37,24 +37,41 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def whole_number(minimum: int, name: str = "value"):
+    """An argparse type: a whole number >= ``minimum``, with a one-line message otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
 
 
-def seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number >= 0, got {value}")
-    return value
+def real_number(accept, requirement: str):
+    """An argparse type: a float for which ``accept(value)`` holds, e.g. finite and > 0."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (onp.isfinite(value) and accept(value)):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1)
+seed_int = whole_number(0, "seed")
+positive_float = real_number(lambda v: v > 0, "a finite number > 0")
+finite_float = real_number(lambda v: True, "a finite number")
+val_fraction = real_number(lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 # --- gradcheck -----------------------------------------------------------------
@@ -102,38 +119,6 @@ def cmd_gradcheck(args) -> int:
 
 
 # --- train and predict ------------------------------------------------------------
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (onp.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-def finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not onp.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
-
-
-def val_fraction(text: str) -> float:
-    value = finite_float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    sizes = parse_sizes(text)
-    return sizes
 
 
 class Progress:
@@ -265,8 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a network on f(x) = x^2 and report how well it learnt")
     t.add_argument("--low", type=finite_float, default=1.0, help="lower end of the training domain")
     t.add_argument("--high", type=finite_float, default=100.0, help="upper end of the training domain")
-    t.add_argument("--n", type=_at_least_two, default=1000, help="number of training inputs (uniform)")
-    t.add_argument("--hidden", type=parse_hidden, default=(16,), help="hidden layer sizes, e.g. 16 or 16,16")
+    t.add_argument("--n", type=whole_number(2), default=1000, help="number of training inputs (uniform)")
+    t.add_argument("--hidden", type=parse_sizes, default=(16,), help="hidden layer sizes, e.g. 16 or 16,16")
     t.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid")
     t.add_argument("--output", choices=list(ACTIVATIONS), default="softplus")
     t.add_argument("--loss", choices=list(losses.LOSSES), default="mse")
@@ -276,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: all)")
     t.add_argument("--val-fraction", type=val_fraction, default=0.15)
     t.add_argument("--patience", type=positive_int, default=None)
-    t.add_argument("--restarts", type=_non_negative_int, default=None,
+    t.add_argument("--restarts", type=whole_number(0), default=None,
                    help="lm: other initialisations screened before the main run")
     t.add_argument("--seed", type=seed_int, default=0)
     t.add_argument("--grad", choices=list(GRADS), default="autograd")
@@ -296,23 +281,6 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true", help="print the measurements as JSON")
     d.set_defaults(func=cmd_diagnose)
     return parser
-
-
-def _at_least_two(text: str) -> int:
-    value = positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be >= 2, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
