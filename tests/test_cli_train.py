@@ -52,6 +52,15 @@ def test_plots_are_written_with_matplotlib(tmp_path):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
 
+def test_without_matplotlib_everything_but_the_plots_is_written(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None; from xsq.cli import main; "
+            f"sys.exit(main(['train', '--epochs', '5', '--restarts', '0', '--quiet', '--out', {str(tmp_path)!r}]))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert sorted(os.listdir(tmp_path)) == ["history.csv", "metrics.json", "model.npz"]
+    assert "pip install 'xsq[plot]'" in res.stdout
+
+
 def test_sigint_saves_the_best_model_and_exits_130(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "xsq", "train", "--epochs", "100000", "--patience", "100000",
                              "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -294,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as exc:
         print(f"xsq: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # before the first epoch finished: there is nothing worth saving
+        print("xsq: interrupted before any result: nothing saved", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
