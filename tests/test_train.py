@@ -33,6 +33,14 @@ def test_default_lm_learns_x_squared(default_model):
     assert h["train_loss"][-1] < h["train_loss"][0] * 1e-3
 
 
+def test_a_warm_up_minimum_does_not_end_the_run_early(data):
+    # the relative-error warm-up can pass a lower validation mse than the mse steps reach at first;
+    # patience must judge the mse run on its own, not against that transient
+    x, y = data
+    model = fit(x, y, epochs=1500)
+    assert model.n_epochs == 1500 and model.best_epoch > 0.4 * 1500
+
+
 def test_adam_reaches_1e_3(data):
     x, y = data
     model = fit(x, y, optimizer="adam", lr=0.01, epochs=10000, grad="manual", patience=10000)

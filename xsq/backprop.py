@@ -4,7 +4,7 @@
 * :func:`autograd_grad` is ``autograd.grad(objective)``: every parameter's
   gradient in one call, as a dict shaped like ``params``.
 * :func:`manual_grad` is hand-written backprop (plain numpy, no autograd):
-  the forward pass keeps each layer's pre-activation Z and activation A, and
+  the forward pass keeps each layer's activation A and its slope act'(Z), and
   the backward pass walks the layers in reverse with
   ``dZ = dA * act'(Z)``, ``dW = A_prev.T @ dZ``, ``db = sum(dZ)``,
   ``dA_prev = dZ @ W.T``.
@@ -69,14 +69,14 @@ def objective(
     return loss_value(params, X, Y, activation, output, loss, l2)
 
 
-_loss_value_grad = grad(loss_value)
+loss_value_grad = grad(loss_value)
 
 
 def autograd_grad(params: Params, X: Array, Y: Array, *, activation: str = "sigmoid",
                   output: str = "softplus", loss: str = "mse", l2: float = 0.0) -> Params:
     """``autograd.grad`` of :func:`objective` with respect to ``params``: a dict shaped like it."""
     X, Y = check_problem(params, X, Y, activation, output, loss, l2)
-    return _loss_value_grad(params, X, Y, activation, output, loss, l2)
+    return loss_value_grad(params, X, Y, activation, output, loss, l2)
 
 
 def forward_pass(params: Params, X: Array, activation: str, output: str) -> tuple[list, list]:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as onp
 
 from .activations import ACTIVATIONS
-from .backprop import _loss_value_grad, check_problem, loss_value, manual_grad_unchecked
+from .backprop import loss_value_grad, check_problem, loss_value, manual_grad_unchecked
 from .network import Params, affine, n_layers
 
 RTOL_AUTOGRAD = 1e-10
@@ -101,7 +101,7 @@ def gradcheck(params: Params, X, Y, *, activation: str = "sigmoid", output: str 
     params = {k: onp.asarray(v, dtype=float) for k, v in params.items()}
     manual = manual or manual_grad_unchecked
     g_manual = manual(params, X, Y, activation, output, loss, l2)
-    g_auto = _loss_value_grad(params, X, Y, activation, output, loss, l2)
+    g_auto = loss_value_grad(params, X, Y, activation, output, loss, l2)
     g_fd = finite_difference_grad(params, X, Y, activation, output, loss, l2)
     f_scale = max(1.0, abs(float(loss_value(params, X, Y, activation, output, loss, l2))))
     fd_decides = not near_kink(params, X, Y, activation, output, loss)

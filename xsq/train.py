@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from . import losses
 from .activations import check_activation
 from .backprop import (
-    _loss_value_grad,
+    loss_value_grad,
     flatten,
     forward_pass,
     jacobian_unchecked,
@@ -32,7 +32,7 @@ from .network import check_data, check_sizes, init_params
 from .optimizers import GRADIENT_OPTIMIZERS
 
 OPTIMIZERS = ("lm", *GRADIENT_OPTIMIZERS)
-GRADS = {"autograd": _loss_value_grad, "manual": manual_grad_unchecked}
+GRADS = {"autograd": loss_value_grad, "manual": manual_grad_unchecked}
 
 # per-optimizer defaults for the arguments left as None
 DEFAULTS = {
@@ -279,7 +279,9 @@ def _run(steps, model: Model, data, s, callback) -> Model:
     """Drive an epoch iterator: record history, stop early, keep the best, guard against divergence."""
     X, Y, Xv, Yv = data
     has_val = len(Xv) > 0
-    best_params, best, best_epoch, last_finite, patience_from = None, onp.inf, 0, None, 0
+    best_params, best, best_epoch, last_finite = None, onp.inf, 0, None
+    improved_at = 0  # the last epoch that beat the best by more than tol, or the end of a warm-up
+    previous = None  # the status of the epoch before
     start = time.perf_counter()
     epoch = 0
     try:
@@ -297,23 +299,24 @@ def _run(steps, model: Model, data, s, callback) -> Model:
             model.history["train_loss"].append(train_loss)
             model.history["val_loss"].append(val_loss)
             score = val_loss if has_val else train_loss
+            if previous == WARMUP and status != WARMUP:
+                best = onp.inf  # a warm-up's best is only a fallback: the run proper is judged on its own
+            if not score >= best * (1.0 - s["tol"]) or status == WARMUP:  # patience counts from here
+                improved_at = epoch
             if best_params is None or score < best:
-                if not score >= best * (1.0 - s["tol"]):  # a real improvement resets the patience
-                    best_epoch = epoch
-                best_params, best = params, score
-            if status == WARMUP:  # patience starts counting once the warm-up is over
-                patience_from = epoch
+                best_params, best, best_epoch = params, score, epoch
+            previous = status
             info = dict(epoch=epoch, train_loss=train_loss, val_loss=val_loss, best_loss=best,
                         elapsed=time.perf_counter() - start)
             if callback is not None and callback(info):
                 break
-            if status == CONVERGED or epoch >= s["epochs"] or epoch - max(best_epoch, patience_from) >= s["patience"]:
+            if status == CONVERGED or epoch >= s["epochs"] or epoch - improved_at >= s["patience"]:
                 model.converged = status == CONVERGED
                 break
     except KeyboardInterrupt:
         model.interrupted = True
-    if best_params is None:
-        raise KeyboardInterrupt
+        if best_params is None:  # stopped before the first epoch: there is no model to return
+            raise
     model.params = {k: onp.array(v) for k, v in best_params.items()}
     model.best_loss, model.best_epoch, model.n_epochs = float(best), best_epoch, epoch
     model.train_seconds = time.perf_counter() - start
