@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as onp
 
 from .activations import ACTIVATIONS
-from .backprop import loss_value_grad, check_problem, loss_value, manual_grad_unchecked
+from .backprop import check_problem, loss_value, loss_value_grad, manual_grad_unchecked
 from .network import Params, affine, n_layers
 
 RTOL_AUTOGRAD = 1e-10

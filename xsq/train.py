@@ -18,11 +18,11 @@ from threadpoolctl import threadpool_limits
 from . import losses
 from .activations import check_activation
 from .backprop import (
-    loss_value_grad,
     flatten,
     forward_pass,
     jacobian_unchecked,
     loss_value,
+    loss_value_grad,
     manual_grad_unchecked,
     unflatten,
 )
