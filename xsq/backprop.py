@@ -24,7 +24,7 @@ from autograd import jacobian as _ag_jacobian
 
 from . import losses
 from .activations import VALUE_AND_DERIVATIVE, check_activation
-from .network import Params, check_data, check_params, forward, n_layers
+from .network import Params, affine, check_data, check_params, forward, n_layers
 
 Array = onp.ndarray
 
@@ -88,24 +88,11 @@ def forward_pass(params: Params, X: Array, activation: str, output: str) -> tupl
     k = n_layers(params)
     As, Ds = [X], [None]
     for i in range(1, k + 1):
-        Z = _affine_fast(As[-1], params[f"W{i}"], params[f"b{i}"])
+        Z = affine(As[-1], params[f"W{i}"], params[f"b{i}"])
         A, D = VALUE_AND_DERIVATIVE[activation if i < k else output](Z)
         As.append(A)
         Ds.append(D)
     return As, Ds
-
-
-def _affine_fast(A: Array, W: Array, b: Array) -> Array:
-    """A @ W + b for plain arrays, avoiding numpy's slow broadcasts over narrow rows.
-
-    With one input per sample, [A, 1] @ [W; b] is one small matmul instead of
-    a broadcast product plus a broadcast sum.
-    """
-    if W.shape[0] == 1:
-        return onp.hstack([A, onp.ones((A.shape[0], 1))]) @ onp.vstack([W, b])
-    Z = A @ W
-    Z += b
-    return Z
 
 
 def _sum_rows(M: Array) -> Array:

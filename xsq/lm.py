@@ -3,9 +3,11 @@
 Minimises ``cost(theta) = sum(r(theta)^2)`` for a residual vector r with
 Jacobian J, one accepted step per :func:`lm_step` call:
 
-* the step solves ``(J^T J + lam * D) delta = -J^T r`` by Cholesky, with D
-  the running maximum of ``diag(J^T J)`` (Marquardt's scaling, as in MINPACK,
-  so the damping does not depend on how the parameters are scaled);
+* the step solves ``(J^T J + lam * D) delta = -J^T r``, with D the running
+  maximum of ``diag(J^T J)`` (Marquardt's scaling, as in MINPACK, so the
+  damping does not depend on how the parameters are scaled); a Cholesky
+  factorisation first confirms the damped matrix is positive definite,
+  and lam grows until it is;
 * geodesic acceleration (Transtrum and Sethna, 2012) adds the second-order
   correction ``a / 2`` from one extra residual evaluation at ``theta + h delta``,
   accepted while ``|a|_D <= 2 alpha |delta|_D``: this is what carries the
@@ -107,6 +109,6 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
             rho = (cost - cost_new) / predicted if predicted > 0 else 1.0
             lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
             return LMState(theta + step, r_new, aux_new, cost_new, lam, 2.0, D, False, evaluations)
-        lam *= nu
+        lam = max(lam * nu, 1e-15)  # lam may have shrunk to 0 over many accepted steps
         nu *= 2.0
     return state._replace(scale=D, converged=True, evaluations=evaluations)
