@@ -31,6 +31,7 @@ Array = onp.ndarray
 GEODESIC_H = 0.1  # finite-difference step along delta for the second directional derivative
 GEODESIC_ALPHA = 0.75  # largest accepted |acceleration| / |velocity| ratio (halved step)
 MAX_DAMPING = 1e20
+MIN_SCALE = 1e-5  # floor of D relative to its largest entry (see lm_step)
 
 
 class LeastSquares(NamedTuple):
@@ -56,10 +57,11 @@ class LMState(NamedTuple):
     evaluations: int  # residual evaluations so far
 
 
-def lm_init(problem: LeastSquares, theta: Array, damping: float = 1e-3) -> LMState:
-    """The starting state at ``theta``."""
+def lm_init(problem: LeastSquares, theta: Array, damping: float = 1e-3, scale: Array | None = None) -> LMState:
+    """The starting state at ``theta`` (``scale``: a D carried over from an earlier run)."""
     r, aux = problem.residuals(theta)
-    return LMState(theta, r, aux, float(r @ r), damping, 2.0, onp.zeros(theta.size), False, 1)
+    scale = onp.zeros(theta.size) if scale is None else scale
+    return LMState(theta, r, aux, float(r @ r), damping, 2.0, scale, False, 1)
 
 
 def _damped(A: Array, D: Array, lam: float) -> tuple[Array | None, float]:
@@ -86,7 +88,9 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
     A = J.T @ J
     g = J.T @ r
     D = onp.maximum(state.scale, onp.diag(A))
-    D_safe = onp.where(D > 0, D, 1.0)
+    # A parameter whose column of J has all but vanished (a saturated unit) must still be damped:
+    # with D_i ~ 1e-80 its step would be noise over noise however large lam grew, and LM would stall.
+    D_safe = onp.maximum(D, MIN_SCALE * D.max()) if D.max() > 0 else onp.ones_like(D)
     lam, nu, evaluations = state.damping, state.nu, state.evaluations
     while lam <= MAX_DAMPING:
         M, lam = _damped(A, D_safe, lam)
