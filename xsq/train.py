@@ -36,7 +36,7 @@ GRADS = {"autograd": loss_value_grad, "manual": manual_grad_unchecked}
 
 # per-optimizer defaults for the arguments left as None
 DEFAULTS = {
-    "lm": dict(epochs=1300, lr=None, patience=200, tol=1e-10, restarts=4),
+    "lm": dict(epochs=1100, lr=None, patience=200, tol=1e-10, restarts=4),
     "adam": dict(epochs=10000, lr=0.01, patience=1000, tol=1e-10, restarts=0),
     "momentum": dict(epochs=3000, lr=0.01, patience=500, tol=1e-10, restarts=0),
     "sgd": dict(epochs=3000, lr=0.05, patience=500, tol=1e-10, restarts=0),
