@@ -9,7 +9,7 @@ import pytest
 
 import xsq
 from xsq.report import evaluate
-from xsq.train import TrainingDiverged, fit, split
+from xsq.train import TrainingDiverged, fit
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_early_stopping_restores_the_best(data):
     vals = model.history["val_loss"]
     assert model.best_loss == min(vals)
     assert model.n_epochs - model.best_epoch <= 20 or model.n_epochs == 300
-    _, val = split(len(x), 0.15, np.random.default_rng(0))  # fit's first random draw is the split
+    val = model.val_index
     Xv, Yv = ((x[val] - model.x_mean) / model.x_std)[:, None], (y[val] / model.y_scale)[:, None]
     assert np.isclose(xsq.objective(model.params, Xv, Yv), model.best_loss, rtol=1e-12)
 

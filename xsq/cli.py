@@ -150,26 +150,23 @@ def _writable_folder(path: str) -> str:
 def cmd_train(args) -> int:
     import time
 
-    from .report import evaluate, sample_table, target, write_run
-    from .train import fit, split
+    from .report import evaluate, sample_table, target, training_inputs, write_run
+    from .train import fit
 
     if not args.low < args.high:
         raise UsageError(f"--low must be below --high, got low={args.low} high={args.high}")
     if args.loss == "relative_mse" and args.low <= 0:
         raise UsageError(f"--loss relative_mse needs every target > 0, so --low must be > 0 (got {args.low})")
     folder = _writable_folder(args.out)
-    rng = onp.random.default_rng(args.seed)
-    x = rng.uniform(args.low, args.high, args.n)
+    x, rng = training_inputs(args.low, args.high, args.n, args.seed)
     start = time.perf_counter()
     model = fit(x, target(x), hidden=args.hidden, activation=args.activation, output=args.output, loss=args.loss,
                 optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                val_fraction=args.val_fraction, patience=args.patience, seed=args.seed, grad=args.grad,
+                val_fraction=args.val_fraction, patience=args.patience, seed=rng, grad=args.grad,
                 restarts=args.restarts, callback=None if args.quiet else Progress())
     seconds = time.perf_counter() - start
-    train_idx, _ = split(len(x), args.val_fraction, onp.random.default_rng(args.seed))
-    train_mask = onp.zeros(len(x), bool)
-    train_mask[train_idx] = True
-    metrics = evaluate(model, args.low, args.high, x, train_mask)
+    model.seed = args.seed
+    metrics = evaluate(model, args.low, args.high, x)
     metrics.update(train_seconds=seconds, epochs=model.n_epochs, best_epoch=model.best_epoch,
                    optimizer=args.optimizer, sizes=list(model.sizes), activation=args.activation,
                    output=args.output, loss=args.loss, seed=args.seed, n=args.n, low=args.low, high=args.high,

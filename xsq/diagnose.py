@@ -184,7 +184,7 @@ def max_stable_lr(steps: int, seed: int, scale=None) -> float | None:
 
 def diagnose(steps: int = STEPS, seed: int = 0) -> dict:
     """Every measurement of the report, as a JSON-ready dict (see the README for the fields)."""
-    from .report import evaluate, target
+    from .report import evaluate, target, training_inputs
     from .train import fit, scaling
 
     if int(steps) != steps or steps < 1:
@@ -218,11 +218,15 @@ def diagnose(steps: int = STEPS, seed: int = 0) -> dict:
     out["max_stable_lr_raw"] = max_stable_lr(steps, seed)
     out["max_stable_lr_scaled"] = max_stable_lr(steps, seed, scale)
 
-    x = onp.random.default_rng(seed).uniform(LOW, HIGH, 1000)
-    out["best_rmse_over_range_h1"] = evaluate(fit(x, target(x), hidden=(1,), seed=seed), LOW, HIGH)[
+    def data():  # xsq train's inputs, and the generator its fit continues with
+        return training_inputs(LOW, HIGH, 1000, seed)
+
+    x, rng = data()
+    out["best_rmse_over_range_h1"] = evaluate(fit(x, target(x), hidden=(1,), seed=rng), LOW, HIGH)[
         "test_rmse_over_range"]
+    x, rng = data()
     start = time.perf_counter()
-    fixed = fit(x, target(x), seed=seed)
+    fixed = fit(x, target(x), seed=rng)
     out["fixed_seconds"] = time.perf_counter() - start
     out["fixed_rmse_over_range"] = evaluate(fixed, LOW, HIGH)["test_rmse_over_range"]
     out["best_rmse_over_range_h16"] = out["fixed_rmse_over_range"]  # the default is the 1-16-1 network, LM, scaled
@@ -232,12 +236,14 @@ def diagnose(steps: int = STEPS, seed: int = 0) -> dict:
     out["stable_first_nonfinite_step"] = stable["first_nonfinite_step"]
     out["stable_rmse_over_range"] = question_rmse_over_range(stable["params"]) if stable[
         "first_nonfinite_step"] is None else None
-    out["rmse_over_range_without_scaling"] = evaluate(fit(x, target(x), seed=seed, scale=False), LOW, HIGH)[
+    x, rng = data()
+    out["rmse_over_range_without_scaling"] = evaluate(fit(x, target(x), seed=rng, scale=False), LOW, HIGH)[
         "test_rmse_over_range"]
     sgd_lr = out["max_stable_lr_scaled"] / 10 if out["max_stable_lr_scaled"] else LR
     n_train = len(x) - int(round(len(x) * 0.15))  # fit's default validation split
     sgd_epochs = max(1, round(steps / n_train))  # about as many one-sample steps as the question's run
-    sgd = fit(x, target(x), seed=seed, optimizer="sgd", lr=sgd_lr, batch_size=1, grad="manual",
+    x, rng = data()
+    sgd = fit(x, target(x), seed=rng, optimizer="sgd", lr=sgd_lr, batch_size=1, grad="manual",
               epochs=sgd_epochs, patience=10**9)
     out["sgd_lr"] = sgd_lr
     out["sgd_steps"] = sgd_epochs * n_train

@@ -40,7 +40,7 @@ class Model:
     output: str = "softplus"
     loss: str = "mse"
     optimizer: str = "lm"
-    seed: int = 0
+    seed: int | None = 0
     history: dict = field(default_factory=lambda: {"epoch": [], "train_loss": [], "val_loss": []})
     best_loss: float = float("nan")
     best_epoch: int = 0
@@ -48,6 +48,7 @@ class Model:
     interrupted: bool = False
     converged: bool = False
     train_seconds: float = 0.0
+    val_index: onp.ndarray = field(default_factory=lambda: onp.zeros(0, dtype=int))  # rows held out (not saved)
 
     @property
     def sizes(self) -> tuple[int, ...]:

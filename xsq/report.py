@@ -25,6 +25,13 @@ def target(x: onp.ndarray) -> onp.ndarray:
     return x**2
 
 
+def training_inputs(low: float, high: float, n: int, seed: int) -> tuple[onp.ndarray, onp.random.Generator]:
+    """The n inputs ``xsq train --seed seed`` draws uniformly from [low, high], and the generator it
+    then hands on to :func:`xsq.fit`, so that data and training take different random numbers."""
+    rng = onp.random.default_rng(seed)
+    return rng.uniform(low, high, n), rng
+
+
 def rmse(pred: onp.ndarray, y: onp.ndarray) -> float:
     return float(onp.sqrt(onp.mean((pred - y) ** 2)))
 
@@ -47,12 +54,11 @@ def predict_1d(model: Model, x: onp.ndarray) -> onp.ndarray:
     return model.predict(onp.asarray(x, dtype=float)[:, None])[:, 0]
 
 
-def evaluate(model: Model, low: float, high: float, x_train: onp.ndarray | None = None,
-             train_mask: onp.ndarray | None = None) -> dict:
+def evaluate(model: Model, low: float, high: float, x_train: onp.ndarray | None = None) -> dict:
     """Errors of ``model`` against x^2: on the data it saw, a dense grid of [low, high], and beyond it.
 
-    ``x_train`` are the inputs it was fitted on and ``train_mask`` marks which
-    of them were in the training (not validation) split.
+    ``x_train`` are the inputs it was fitted on; ``model.val_index`` says which
+    of them it held out for validation.
     """
     grid = onp.linspace(low, high, GRID_POINTS)
     y_grid = target(grid)
@@ -75,8 +81,10 @@ def evaluate(model: Model, low: float, high: float, x_train: onp.ndarray | None 
     if x_train is not None:
         p = predict_1d(model, x_train)
         y = target(x_train)
-        out["train_rmse"] = rmse(p[train_mask], y[train_mask])
-        out["val_rmse"] = rmse(p[~train_mask], y[~train_mask]) if onp.any(~train_mask) else float("nan")
+        held_out = onp.zeros(len(x_train), bool)
+        held_out[model.val_index] = True
+        out["train_rmse"] = rmse(p[~held_out], y[~held_out])
+        out["val_rmse"] = rmse(p[held_out], y[held_out]) if onp.any(held_out) else float("nan")
     return out
 
 

@@ -118,7 +118,7 @@ def fit(
     val_fraction: float = 0.15,
     patience: int | None = None,
     tol: float | None = None,
-    seed: int = 0,
+    seed: int | onp.random.Generator = 0,
     grad: str = "autograd",
     restarts: int | None = None,
     scale: bool = True,
@@ -134,6 +134,8 @@ def fit(
     restored. ``restarts`` (lm only) first gives that many other
     initialisations a short run each and continues from the best.
     ``scale=False`` trains on the raw numbers (to measure what scaling is worth).
+    ``seed`` is a whole number or a ``numpy.random.Generator`` to continue
+    (as ``xsq train`` does after drawing its inputs from it).
     ``callback(info)`` is called after every epoch with a dict of ``epoch``,
     ``train_loss``, ``val_loss``, ``best_loss`` and ``elapsed``; returning
     True stops training. Ctrl-C stops it too, returning the best model so far
@@ -170,7 +172,9 @@ def fit(
     Xs, Ys = (X - x_mean) / x_std, Y / y_scale
     train_idx, val_idx = split(len(X), val_fraction, rng)
     data = (Xs[train_idx], Ys[train_idx], Xs[val_idx], Ys[val_idx])
-    model = Model({}, x_mean, x_std, y_scale, activation, output, loss, optimizer, seed)
+    model = Model({}, x_mean, x_std, y_scale, activation, output, loss, optimizer,
+                  seed if isinstance(seed, (int, onp.integer)) else None)
+    model.val_index = val_idx
     settings = dict(sizes=sizes, activation=activation, output=output, loss=loss, epochs=int(epochs), lr=lr,
                     batch_size=batch_size, patience=int(patience), tol=tol, grad=grad, restarts=int(restarts))
     if optimizer == "lm":
