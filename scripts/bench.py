@@ -196,13 +196,19 @@ def main(argv=None) -> int:
                      "test_rmse_over_range": statistics.median(errors),
                      "test_max_rel_error": statistics.median(r["test_max_rel_error"] for r in seed_rows)})
         worst = max(seed_rows, key=lambda r: r["test_rmse_over_range"])
-        rows.append(dict(worst, name=f"xsq lm (default), seeds 0-{args.seeds - 1}: worst (seed {worst['seed']})"))
+        xw, _ = problem(worst["seed"])  # how much of [1, 100] its random inputs cover
+        rows.append(dict(worst, name=f"xsq lm (default), seeds 0-{args.seeds - 1}: worst (seed {worst['seed']})",
+                         inputs_from=float(xw.min()), inputs_to=float(xw.max())))
 
     best = xsq_row["test_rmse_over_range"]
     print(f"\n{'method':<46} {'seconds':>8} {'RMSE/range':>11} {'max rel err':>12} {'RMSE / xsq':>11}")
     for r in rows:
         print(f"{r['name']:<46} {r['seconds']:>8.2f} {r['test_rmse_over_range']:>11.2e} "
               f"{r['test_max_rel_error']:>12.2e} {r['test_rmse_over_range'] / best:>11.3g}")
+    for r in rows:
+        if "inputs_from" in r:
+            print(f"({r['name']}: its inputs run from {r['inputs_from']:.3f} to {r['inputs_to']:.3f}; "
+                  "the grid beyond them is extrapolation)")
     print(json.dumps(rows))
     if args.json:
         with open(args.json, "w") as f:
