@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+import autograd.numpy as anp
 import numpy as onp
 from autograd import grad
 
@@ -124,9 +125,10 @@ def _question_terms(params, X, Y) -> dict:
     return {"W1": v["X"].T @ v["dA1"], "b1": v["dA1"], "W2": v["A1"].T @ v["dA2"], "b2": v["dA2"]}
 
 
-def _half_sse(params, X, Y):
-    a1 = naive_sigmoid(X @ params["W1"] + params["b1"])
-    return 0.5 * onp.sum((naive_softplus(a1 @ params["W2"] + params["b2"]) - Y) ** 2)
+def question_loss(params: dict, X, Y):
+    """The question's loss, sum((prediction - target)^2) / 2, with its formulas as written (differentiable)."""
+    a1 = 1 / (1 + anp.exp(-(X @ params["W1"] + params["b1"])))
+    return 0.5 * anp.sum((anp.log(1 + anp.exp(a1 @ params["W2"] + params["b2"])) - Y) ** 2)
 
 
 def compare_update(params: dict, X, Y, lr: float = LR, terms=None) -> tuple[bool, float | None, list[str]]:
@@ -137,13 +139,7 @@ def compare_update(params: dict, X, Y, lr: float = LR, terms=None) -> tuple[bool
     shapes differ, descriptions of shape mismatches). ``terms`` replaces the
     question's rule (the tests use it to show a wrong rule is caught).
     """
-    import autograd.numpy as anp
-
-    def loss(p):
-        a1 = 1 / (1 + anp.exp(-(X @ p["W1"] + p["b1"])))
-        return 0.5 * anp.sum((anp.log(1 + anp.exp(a1 @ p["W2"] + p["b2"])) - Y) ** 2)
-
-    auto = grad(loss)(params)
+    auto = grad(question_loss)(params, X, Y)
     rule = (terms or _question_terms)(params, X, Y)
     shapes = [f"{k}: rule gives shape {onp.shape(rule[k])}, the gradient has {onp.shape(auto[k])}"
               for k in params if onp.shape(rule[k]) != onp.shape(auto[k])]
@@ -172,7 +168,8 @@ def largest_finite(fn) -> float:
 
 def gradient_norm(params: dict, X, Y) -> float:
     """Norm of the gradient of mean (pred - y)^2 / 2 over all parameters."""
-    g = grad(lambda p: _half_sse(p, X, Y) / len(X))(params)
+    g = grad(question_loss)(params, X, Y)
+    g = {k: v / len(X) for k, v in g.items()}
     return float(onp.sqrt(sum(onp.sum(v**2) for v in g.values())))
 
 
