@@ -44,10 +44,10 @@ def max_rel_error(pred: onp.ndarray, y: onp.ndarray) -> float:
 
 def extrapolation_ranges(low: float, high: float) -> tuple[tuple[float, float], tuple[float, float]]:
     """[0.5 low, low) and (high, 1.5 high] for a positive domain; half its width either side otherwise."""
-    width = high - low
-    lo = 0.5 * low if low > 0 else low - 0.5 * width
-    hi = 1.5 * high if high > 0 else high + 0.5 * width
-    return (lo, low), (high, hi)
+    if low > 0:
+        return (0.5 * low, low), (high, 1.5 * high)
+    half = 0.5 * (high - low)
+    return (low - half, low), (high, high + half)
 
 
 def predict_1d(model: Model, x: onp.ndarray) -> onp.ndarray:
