@@ -148,8 +148,6 @@ def _writable_folder(path: str) -> str:
 
 
 def cmd_train(args) -> int:
-    import time
-
     from .report import evaluate, sample_table, target, training_inputs, write_run
     from .train import fit
 
@@ -159,15 +157,13 @@ def cmd_train(args) -> int:
         raise UsageError(f"--loss relative_mse needs every target > 0, so --low must be > 0 (got {args.low})")
     folder = _writable_folder(args.out)
     x, rng = training_inputs(args.low, args.high, args.n, args.seed)
-    start = time.perf_counter()
     model = fit(x, target(x), hidden=args.hidden, activation=args.activation, output=args.output, loss=args.loss,
                 optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                 val_fraction=args.val_fraction, patience=args.patience, seed=rng, grad=args.grad,
                 restarts=args.restarts, callback=None if args.quiet else Progress())
-    seconds = time.perf_counter() - start
     model.seed = args.seed
     metrics = evaluate(model, args.low, args.high, x)
-    metrics.update(train_seconds=seconds, epochs=model.n_epochs, best_epoch=model.best_epoch,
+    metrics.update(train_seconds=model.train_seconds, epochs=model.n_epochs, best_epoch=model.best_epoch,
                    optimizer=args.optimizer, sizes=list(model.sizes), activation=args.activation,
                    output=args.output, loss=args.loss, seed=args.seed, n=args.n, low=args.low, high=args.high,
                    converged=model.converged, interrupted=model.interrupted)
