@@ -21,6 +21,17 @@ class UsageError(Exception):
     """A bad command-line argument: reported in one line, exit status 2."""
 
 
+class _ShowDefaults(argparse.HelpFormatter):
+    """Help that states each option's default, except where it is None or already said."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        hidden = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if not hidden and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage block
         raise UsageError(f"{self.prog}: {message}")
@@ -226,51 +237,62 @@ def cmd_diagnose(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xsq", description="A small neural network that learns f(x) = x^2.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    defaults = {"formatter_class": _ShowDefaults}
 
-    g = sub.add_parser("gradcheck", help="compare hand-written gradients with autograd and finite differences")
-    g.add_argument("--sizes", type=parse_sizes, default=(1, 16, 1), help="layer sizes, e.g. 1,16,1")
-    g.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid")
-    g.add_argument("--output", choices=list(ACTIVATIONS), default="softplus")
-    g.add_argument("--loss", choices=list(losses.LOSSES), default="mse")
+    g = sub.add_parser("gradcheck", **defaults,
+                       help="compare hand-written gradients with autograd and finite differences")
+    g.add_argument("--sizes", type=parse_sizes, default=(1, 16, 1), help="layer sizes (default: 1,16,1)")
+    g.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid", help="hidden units")
+    g.add_argument("--output", choices=list(ACTIVATIONS), default="softplus", help="output unit")
+    g.add_argument("--loss", choices=list(losses.LOSSES), default="mse", help="loss")
     g.add_argument("--n", type=positive_int, default=64, help="number of random samples")
-    g.add_argument("--seed", type=seed_int, default=0)
+    g.add_argument("--seed", type=seed_int, default=0, help="random parameters and data")
     g.add_argument("--all", action="store_true", help="every activation x output x loss combination")
     g.add_argument("--json", action="store_true", help="print JSON instead of tables")
     g.set_defaults(func=cmd_gradcheck)
 
-    from .train import GRADS, OPTIMIZERS
+    from .train import DEFAULTS, GRADS, OPTIMIZERS
 
-    t = sub.add_parser("train", help="train a network on f(x) = x^2 and report how well it learnt")
+    t = sub.add_parser("train", **defaults, help="train a network on f(x) = x^2 and report how well it learnt")
     t.add_argument("--low", type=finite_float, default=1.0, help="lower end of the training domain")
     t.add_argument("--high", type=finite_float, default=100.0, help="upper end of the training domain")
     t.add_argument("--n", type=whole_number(2), default=1000, help="number of training inputs (uniform)")
-    t.add_argument("--hidden", type=parse_sizes, default=(16,), help="hidden layer sizes, e.g. 16 or 16,16")
-    t.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid")
-    t.add_argument("--output", choices=list(ACTIVATIONS), default="softplus")
-    t.add_argument("--loss", choices=list(losses.LOSSES), default="mse")
-    t.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lm")
-    t.add_argument("--lr", type=positive_float, default=None, help="learning rate (gradient optimizers)")
-    t.add_argument("--epochs", type=positive_int, default=None, help="most epochs (lm: steps)")
-    t.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: all)")
-    t.add_argument("--val-fraction", type=val_fraction, default=0.15)
-    t.add_argument("--patience", type=positive_int, default=None)
+    t.add_argument("--hidden", type=parse_sizes, default=(16,),
+                   help="hidden layer sizes, e.g. 16 or 16,16 (default: 16)")
+    t.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid", help="hidden units")
+    t.add_argument("--output", choices=list(ACTIVATIONS), default="softplus", help="output unit")
+    t.add_argument("--loss", choices=list(losses.LOSSES), default="mse", help="training loss")
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lm", help="lm is Levenberg-Marquardt")
+    per_optimizer = ", ".join(f"{name} {d['epochs']}" for name, d in DEFAULTS.items())
+    t.add_argument("--lr", type=positive_float, default=None,
+                   help="learning rate of sgd, momentum and adam (default: " +
+                   ", ".join(f"{name} {d['lr']}" for name, d in DEFAULTS.items() if d["lr"]) + ")")
+    t.add_argument("--epochs", type=positive_int, default=None,
+                   help=f"most epochs, for lm the steps (default: {per_optimizer})")
+    t.add_argument("--batch-size", type=positive_int, default=None,
+                   help="mini-batch size (default: the whole training set)")
+    t.add_argument("--val-fraction", type=val_fraction, default=0.15, help="share held out for early stopping")
+    t.add_argument("--patience", type=positive_int, default=None,
+                   help="epochs without improvement before stopping (default: " +
+                   ", ".join(f"{name} {d['patience']}" for name, d in DEFAULTS.items()) + ")")
     t.add_argument("--restarts", type=whole_number(0), default=None,
-                   help="lm: other initialisations screened before the main run")
-    t.add_argument("--seed", type=seed_int, default=0)
-    t.add_argument("--grad", choices=list(GRADS), default="autograd")
+                   help="lm: other initialisations screened before the main run "
+                   f"(default: {DEFAULTS['lm']['restarts']})")
+    t.add_argument("--seed", type=seed_int, default=0, help="every random choice comes from it")
+    t.add_argument("--grad", choices=list(GRADS), default="autograd", help="gradient of sgd, momentum, adam")
     t.add_argument("--out", default="runs/latest", help="output folder")
     t.add_argument("--quiet", action="store_true", help="no progress lines")
     t.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("predict", help="predict x^2 with a saved model")
-    p.add_argument("--model", default="runs/latest/model.npz")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("x", type=finite_float, nargs="+")
+    p = sub.add_parser("predict", **defaults, help="predict x^2 with a saved model")
+    p.add_argument("--model", default="runs/latest/model.npz", help="a model written by xsq train")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("x", type=finite_float, nargs="+", help="inputs")
     p.set_defaults(func=cmd_predict)
 
-    d = sub.add_parser("diagnose", help="rerun the question's 1-1-1 network and measure why it fails")
+    d = sub.add_parser("diagnose", **defaults, help="rerun the question's 1-1-1 network and measure why it fails")
     d.add_argument("--steps", type=positive_int, default=10_000, help="SGD steps of the question's run")
-    d.add_argument("--seed", type=seed_int, default=0)
+    d.add_argument("--seed", type=seed_int, default=0, help="the question's random draws and xsq's runs")
     d.add_argument("--json", action="store_true", help="print the measurements as JSON")
     d.set_defaults(func=cmd_diagnose)
     return parser
