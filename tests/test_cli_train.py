@@ -44,6 +44,14 @@ def test_train_writes_the_run_and_predict_reads_it(tmp_path):
     assert np.allclose(json.loads(res.stdout), [9, 144], rtol=1e-3)
 
 
+def test_metrics_are_strict_json_without_a_validation_set(tmp_path):
+    res = xsq_cli("train", "--epochs", "5", "--restarts", "0", "--val-fraction", "0", "--out", str(tmp_path),
+                  "--quiet")
+    assert res.returncode == 0, res.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    assert metrics["val_rmse"] is None and metrics["test_rmse"] > 0
+
+
 def test_plots_are_written_with_matplotlib(tmp_path):
     pytest.importorskip("matplotlib")
     res = xsq_cli("train", "--epochs", "5", "--restarts", "0", "--out", str(tmp_path), "--quiet")

@@ -136,6 +136,13 @@ def test_bad_model_files(default_model, tmp_path):
              settings=np.array(json.dumps({"format": "xsq-model-1"})))
     with pytest.raises(ValueError, match="not a valid xsq model"):
         xsq.load_model(tmp_path / "mismatch.npz")
+    default_model.save(tmp_path / "good.npz")
+    with np.load(tmp_path / "good.npz") as data:
+        arrays = dict(data)
+    arrays["W1"] = np.full_like(arrays["W1"], np.nan)
+    np.savez(tmp_path / "nan.npz", **arrays)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        xsq.load_model(tmp_path / "nan.npz")
 
 
 @pytest.mark.parametrize("kwargs,message", [

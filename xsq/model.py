@@ -105,6 +105,8 @@ def load_model(path: str | os.PathLike) -> Model:
         x_mean, x_std, y_scale = (onp.asarray(arrays.pop(k), dtype=float) for k in ("x_mean", "x_std", "y_scale"))
         params = {k: onp.asarray(v, dtype=float) for k, v in arrays.items()}
         sizes = check_params(params)
+        if not all(onp.all(onp.isfinite(v)) for v in (*params.values(), x_mean, x_std, y_scale)):
+            raise ValueError("it holds NaN or inf")
         if list(sizes) != settings["sizes"] or x_mean.shape != (sizes[0],) or x_std.shape != (sizes[0],) \
                 or y_scale.shape != (sizes[-1],):
             raise ValueError("its arrays do not match the layer sizes it records")

@@ -116,7 +116,9 @@ def write_run(folder: str, model: Model, metrics: dict, low: float, high: float,
               x_train: onp.ndarray) -> list[str]:
     """Write model.npz, metrics.json, history.csv and (with matplotlib) the plots; return the names written."""
     model.save(os.path.join(folder, "model.npz"))
-    _write_atomic(os.path.join(folder, "metrics.json"), (json.dumps(metrics, indent=2) + "\n").encode())
+    # strict JSON has no NaN: a metric that does not apply (no validation set, say) is null
+    clean = {k: None if isinstance(v, float) and not onp.isfinite(v) else v for k, v in metrics.items()}
+    _write_atomic(os.path.join(folder, "metrics.json"), (json.dumps(clean, indent=2, allow_nan=False) + "\n").encode())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["epoch", "train_loss", "val_loss"])
