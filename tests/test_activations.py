@@ -94,3 +94,14 @@ def test_second_derivatives_match_finite_differences():
         d2 = elementwise_grad(elementwise_grad(xsq.ACTIVATIONS[name]))(z)
         fd = (DERIVATIVES[name](z + h) - DERIVATIVES[name](z - h)) / (2 * h)
         assert np.allclose(d2, fd, rtol=1e-6, atol=1e-10)
+
+
+def test_autograds_own_tanh_rule_overflows_where_ours_does_not():
+    import autograd.numpy as anp
+
+    z = np.array([356.0])
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        elementwise_grad(anp.tanh)(z)
+    assert 0.0 < elementwise_grad(xsq.tanh)(z)[0] < 1e-300  # 4 exp(-712): tiny, finite, silent
+    with np.errstate(over="raise"):
+        elementwise_grad(anp.tanh)(np.array([355.0]))  # just below: cosh(z)**2 still fits in float64
