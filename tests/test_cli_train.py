@@ -34,7 +34,9 @@ def test_train_writes_the_run_and_predict_reads_it(tmp_path):
     assert metrics["sizes"] == [1, 16, 1] and metrics["interrupted"] is False
     assert metrics["test_rmse_over_range"] < 1e-6
     history = (out / "history.csv").read_text().splitlines()
-    assert history[0] == "epoch,train_loss,val_loss" and len(history) == metrics["epochs"] + 2
+    assert history[0] == "epoch,train_loss,val_loss,phase" and len(history) == metrics["epochs"] + 2
+    phases = [line.rsplit(",", 1)[1] for line in history[1:]]
+    assert phases[0] == "warmup" and phases[-1] == "running"  # mse on positive targets: warm-up first
 
     res = xsq_cli("predict", "--model", str(out / "model.npz"), "3", "7.5", "12")
     assert res.returncode == 0, res.stderr

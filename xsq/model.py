@@ -41,7 +41,8 @@ class Model:
     loss: str = "mse"
     optimizer: str = "lm"
     seed: int | None = 0
-    history: dict = field(default_factory=lambda: {"epoch": [], "train_loss": [], "val_loss": []})
+    # per epoch: losses on scaled targets, and the phase ("warmup", "running" or "converged")
+    history: dict = field(default_factory=lambda: {"epoch": [], "train_loss": [], "val_loss": [], "phase": []})
     best_loss: float = float("nan")
     best_epoch: int = 0
     n_epochs: int = 0

@@ -44,6 +44,9 @@ def plot_run(folder: str, model: Model, low: float, high: float, x_train, write)
     ax.semilogy(h["epoch"], h["train_loss"], label="train")
     if onp.any(onp.isfinite(h["val_loss"])):
         ax.semilogy(h["epoch"], h["val_loss"], label="validation")
+    warmup = [e for e, phase in zip(h["epoch"], h["phase"]) if phase == "warmup"]
+    if warmup:
+        ax.axvspan(0, warmup[-1], color="0.93", label="warm-up on relative error")
     ax.axvline(model.best_epoch, color="0.5", ls=":", label="best (restored)")
     ax.set(xlabel="epoch", ylabel=f"{model.loss} (scaled targets)", title="loss per epoch")
     ax.legend()

@@ -121,9 +121,9 @@ def write_run(folder: str, model: Model, metrics: dict, low: float, high: float,
     _write_atomic(os.path.join(folder, "metrics.json"), (json.dumps(clean, indent=2, allow_nan=False) + "\n").encode())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["epoch", "train_loss", "val_loss"])
+    writer.writerow(["epoch", "train_loss", "val_loss", "phase"])
     h = model.history
-    writer.writerows(zip(h["epoch"], (repr(v) for v in h["train_loss"]), (repr(v) for v in h["val_loss"])))
+    writer.writerows(zip(h["epoch"], map(repr, h["train_loss"]), map(repr, h["val_loss"]), h["phase"]))
     _write_atomic(os.path.join(folder, "history.csv"), buffer.getvalue().encode())
     written = ["model.npz", "metrics.json", "history.csv"]
     try:

@@ -302,6 +302,7 @@ def _run(steps, model: Model, data, s, callback) -> Model:
             model.history["epoch"].append(epoch)
             model.history["train_loss"].append(train_loss)
             model.history["val_loss"].append(val_loss)
+            model.history["phase"].append(status)
             score = val_loss if has_val else train_loss
             if previous == WARMUP and status != WARMUP:
                 best = onp.inf  # a warm-up's best is only a fallback: the run proper is judged on its own
