@@ -24,40 +24,41 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
 import xsq
-from xsq.backprop import flatten, forward_pass, jacobian_unchecked, unflatten
-from xsq.report import training_inputs
-from xsq.train import scaling
+from xsq.backprop import _jacobian
+from xsq.metrics import max_rel_error, rmse_over_range
+from xsq.network import _forward
+from xsq.params import _unflatten, flatten
+from xsq.problem import Problem
 
-LOW, HIGH, N, HIDDEN = 1.0, 100.0, 1000, 16
+N, HIDDEN = 1000, 16
 SHOWN_SEEDS = 6  # seeds 1-5 get a row each; more seeds show as a median and a worst row
-GRID = np.linspace(LOW, HIGH, 2001)
+PROBLEM = Problem()
+GRID = PROBLEM.grid()
 
 
 def problem(seed=0):
-    x, _ = training_inputs(LOW, HIGH, N, seed)
-    return x, x**2
+    x, _ = PROBLEM.draw(N, seed)
+    return x, PROBLEM.values(x)
 
 
 def score(predict):
-    p = predict(GRID)
-    y = GRID**2
-    return {"test_rmse_over_range": float(np.sqrt(np.mean((p - y) ** 2)) / (y.max() - y.min())),
-            "test_max_rel_error": float(np.max(np.abs(p - y) / y))}
+    p, y = predict(GRID), PROBLEM.values(GRID)
+    return {"test_rmse_over_range": rmse_over_range(p, y), "test_max_rel_error": max_rel_error(p, y)}
 
 
 def scaled(x, y):
-    x_mean, x_std, y_scale = scaling(x[:, None], y[:, None])
-    return (x[:, None] - x_mean) / x_std, y[:, None] / y_scale, (x_mean, x_std, y_scale)
+    """Inputs and targets as xsq scales them, and the scaler (to map predictions back)."""
+    scaler = xsq.Scaler.fit(x[:, None], y[:, None])
+    return scaler.inputs(x[:, None]), scaler.targets(y[:, None]), scaler
 
 
 def xsq_method(seed=0, **kw):
     def run(x, y):
-        _, rng = training_inputs(LOW, HIGH, N, seed)  # fit continues the generator, as xsq train does
+        _, rng = PROBLEM.draw(N, seed)  # fit continues the generator, as xsq train does
         model = xsq.fit(x, y, seed=rng, **kw)
-        return lambda g: model.predict(g[:, None])[:, 0]
+        return lambda g: model.predict(g)[:, 0]
+
     return run
 
 
@@ -65,12 +66,13 @@ def sklearn_method(solver, **kw):
     def run(x, y):
         from sklearn.neural_network import MLPRegressor
 
-        X, Y, (m, s, ys) = scaled(x, y)
+        X, Y, scaler = scaled(x, y)
         reg = MLPRegressor(hidden_layer_sizes=(HIDDEN,), activation="logistic", solver=solver, random_state=0, **kw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             reg.fit(X, Y[:, 0])
-        return lambda g: reg.predict((g[:, None] - m) / s) * ys[0]
+        return lambda g: scaler.outputs(reg.predict(scaler.inputs(g[:, None]))[:, None])[:, 0]
+
     return run
 
 
@@ -78,20 +80,21 @@ def scipy_lm(max_nfev):
     def run(x, y):
         from scipy.optimize import least_squares
 
-        X, Y, (m, s, ys) = scaled(x, y)
+        X, Y, scaler = scaled(x, y)
         like = xsq.init_params((1, HIDDEN, 1), seed=0)
 
         def residuals(theta):
-            return (forward_pass(unflatten(theta, like), X, "sigmoid", "softplus")[0][-1] - Y).ravel()
+            return (_forward(_unflatten(theta, like), X, "sigmoid", "softplus") - Y).ravel()
 
         def jac(theta):
-            p = unflatten(theta, like)
-            return jacobian_unchecked(p, X, "sigmoid", "softplus")
+            return _jacobian(_unflatten(theta, like), X, "sigmoid", "softplus")
 
-        res = least_squares(residuals, flatten(like), jac=jac, method="lm", max_nfev=max_nfev,
-                            xtol=1e-15, ftol=1e-15, gtol=1e-15)
-        params = unflatten(res.x, like)
-        return lambda g: xsq.predict(params, (g[:, None] - m) / s)[:, 0] * ys[0]
+        res = least_squares(
+            residuals, flatten(like), jac=jac, method="lm", max_nfev=max_nfev, xtol=1e-15, ftol=1e-15, gtol=1e-15
+        )
+        params = _unflatten(res.x, like)
+        return lambda g: scaler.outputs(xsq.predict(params, scaler.inputs(g[:, None])))[:, 0]
+
     return run
 
 
@@ -100,10 +103,11 @@ def torch_method(kind, epochs, lr):
         import torch
 
         torch.manual_seed(0)
-        X, Y, (m, s, ys) = scaled(x, y)
+        X, Y, scaler = scaled(x, y)
         tX, tY = torch.tensor(X), torch.tensor(Y)
-        net = torch.nn.Sequential(torch.nn.Linear(1, HIDDEN), torch.nn.Sigmoid(), torch.nn.Linear(HIDDEN, 1),
-                                  torch.nn.Softplus()).double()
+        net = torch.nn.Sequential(
+            torch.nn.Linear(1, HIDDEN), torch.nn.Sigmoid(), torch.nn.Linear(HIDDEN, 1), torch.nn.Softplus()
+        ).double()
         if kind == "adam":
             opt = torch.optim.Adam(net.parameters(), lr=lr)
             for _ in range(epochs):
@@ -112,8 +116,15 @@ def torch_method(kind, epochs, lr):
                 loss.backward()
                 opt.step()
         else:
-            opt = torch.optim.LBFGS(net.parameters(), lr=1, max_iter=epochs, tolerance_grad=1e-15,
-                                    tolerance_change=1e-18, history_size=50, line_search_fn="strong_wolfe")
+            opt = torch.optim.LBFGS(
+                net.parameters(),
+                lr=1,
+                max_iter=epochs,
+                tolerance_grad=1e-15,
+                tolerance_change=1e-18,
+                history_size=50,
+                line_search_fn="strong_wolfe",
+            )
 
             def closure():
                 opt.zero_grad()
@@ -125,8 +136,10 @@ def torch_method(kind, epochs, lr):
 
         def predict(g):
             with torch.no_grad():
-                return net(torch.tensor((g[:, None] - m) / s)).numpy()[:, 0] * ys[0]
+                return scaler.outputs(net(torch.tensor(scaler.inputs(g[:, None]))).numpy())[:, 0]
+
         return predict
+
     return run
 
 
@@ -159,8 +172,9 @@ def main(argv=None) -> int:
     }
     if available("sklearn"):
         methods["sklearn lbfgs"] = sklearn_method("lbfgs", max_iter=100000, max_fun=100000, tol=1e-15)
-        methods["sklearn adam"] = sklearn_method("adam", max_iter=5000, tol=1e-15, n_iter_no_change=5000,
-                                                 learning_rate_init=0.01)
+        methods["sklearn adam"] = sklearn_method(
+            "adam", max_iter=5000, tol=1e-15, n_iter_no_change=5000, learning_rate_init=0.01
+        )
     if available("torch"):
         methods["torch Adam (10000 epochs)"] = torch_method("adam", 10000, 0.01)
         methods["torch LBFGS"] = torch_method("lbfgs", 3000, None)
@@ -191,24 +205,38 @@ def main(argv=None) -> int:
     rows += seed_rows[1:SHOWN_SEEDS]
     if args.seeds > 1:
         errors = [r["test_rmse_over_range"] for r in seed_rows]
-        rows.append({"name": f"xsq lm (default), seeds 0-{args.seeds - 1}: median",
-                     "seconds": statistics.median(r["seconds"] for r in seed_rows),
-                     "test_rmse_over_range": statistics.median(errors),
-                     "test_max_rel_error": statistics.median(r["test_max_rel_error"] for r in seed_rows)})
+        rows.append(
+            {
+                "name": f"xsq lm (default), seeds 0-{args.seeds - 1}: median",
+                "seconds": statistics.median(r["seconds"] for r in seed_rows),
+                "test_rmse_over_range": statistics.median(errors),
+                "test_max_rel_error": statistics.median(r["test_max_rel_error"] for r in seed_rows),
+            }
+        )
         worst = max(seed_rows, key=lambda r: r["test_rmse_over_range"])
         xw, _ = problem(worst["seed"])  # how much of [1, 100] its random inputs cover
-        rows.append(dict(worst, name=f"xsq lm (default), seeds 0-{args.seeds - 1}: worst (seed {worst['seed']})",
-                         inputs_from=float(xw.min()), inputs_to=float(xw.max())))
+        rows.append(
+            dict(
+                worst,
+                name=f"xsq lm (default), seeds 0-{args.seeds - 1}: worst (seed {worst['seed']})",
+                inputs_from=float(xw.min()),
+                inputs_to=float(xw.max()),
+            )
+        )
 
     best = xsq_row["test_rmse_over_range"]
     print(f"\n{'method':<46} {'seconds':>8} {'RMSE/range':>11} {'max rel err':>12} {'RMSE / xsq':>11}")
     for r in rows:
-        print(f"{r['name']:<46} {r['seconds']:>8.2f} {r['test_rmse_over_range']:>11.2e} "
-              f"{r['test_max_rel_error']:>12.2e} {r['test_rmse_over_range'] / best:>11.3g}")
+        print(
+            f"{r['name']:<46} {r['seconds']:>8.2f} {r['test_rmse_over_range']:>11.2e} "
+            f"{r['test_max_rel_error']:>12.2e} {r['test_rmse_over_range'] / best:>11.3g}"
+        )
     for r in rows:
         if "inputs_from" in r:
-            print(f"({r['name']}: its inputs run from {r['inputs_from']:.3f} to {r['inputs_to']:.3f}; "
-                  "the grid beyond them is extrapolation)")
+            print(
+                f"({r['name']}: its inputs run from {r['inputs_from']:.3f} to {r['inputs_to']:.3f}; "
+                "the grid beyond them is extrapolation)"
+            )
     print(json.dumps(rows))
     if args.json:
         with open(args.json, "w") as f:

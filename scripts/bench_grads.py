@@ -75,8 +75,16 @@ def bench_case(sizes, n, rounds):
         for name, fn in fns.items():
             times[name].append(time_round(fn, calls))
     med = {name: statistics.median(v) for name, v in times.items()}
-    return [{"sizes": "-".join(map(str, sizes)), "n": n, "name": name, "median_seconds": med[name],
-             "ratio_to_manual": med[name] / med["manual"]} for name in fns]
+    return [
+        {
+            "sizes": "-".join(map(str, sizes)),
+            "n": n,
+            "name": name,
+            "median_seconds": med[name],
+            "ratio_to_manual": med[name] / med["manual"],
+        }
+        for name in fns
+    ]
 
 
 def main(argv=None) -> int:
@@ -89,7 +97,7 @@ def main(argv=None) -> int:
         rows += bench_case(sizes, n, args.rounds)
     print(f"{'network':<8} {'N':>8} {'gradient':<9} {'median':>11} {'x manual':>9}")
     for r in rows:
-        ms = r['median_seconds'] * 1e3
+        ms = r["median_seconds"] * 1e3
         print(f"{r['sizes']:<8} {r['n']:>8} {r['name']:<9} {ms:>8.3f} ms {r['ratio_to_manual']:>8.2f}x")
     print(json.dumps(rows))
     if args.json:

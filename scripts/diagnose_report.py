@@ -25,7 +25,7 @@ def without_seconds(text: str) -> str:
 
 def main() -> int:
     text = README.read_text()
-    old = text[text.index(START):text.index(END) + len(END)]
+    old = text[text.index(START) : text.index(END) + len(END)]
     new = section()
     if "--check" in sys.argv:
         same = without_seconds(old) == without_seconds(new)

@@ -1,3 +1,5 @@
+"""Shared problems for the tests: random networks and data from one seed, and a trained default model."""
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ SIZES = [(1, 16, 1), (3, 5, 2), (1, 8, 8, 1)]
 SMOOTH = ["sigmoid", "tanh", "softplus", "identity"]
 
 
-def make_problem(sizes, n, seed, positive=True):
+def make_problem(sizes, n, seed):
     """Random params (biases too) and data with positive targets, all from one seed."""
     rng = np.random.default_rng(seed)
     params = xsq.init_params(sizes, seed=rng)
@@ -18,6 +20,46 @@ def make_problem(sizes, n, seed, positive=True):
     return params, X, Y
 
 
+def max_rel(a, b):
+    """max |a - b| over the larger of max |a| and max |b| (0 when both are 0)."""
+    scale = max(np.max(np.abs(a)), np.max(np.abs(b)))
+    return np.max(np.abs(a - b)) / scale if scale > 0 else 0.0
+
+
 @pytest.fixture
 def problem():
     return make_problem((1, 16, 1), 64, 0)
+
+
+@pytest.fixture(scope="session")
+def x2_data():
+    """xsq train's default inputs (seed 0) and the generator its fit continues."""
+    x = np.random.default_rng(0).uniform(1, 100, 1000)
+    return x, x**2
+
+
+@pytest.fixture(scope="session")
+def default_model(x2_data):
+    """The default fit of x^2 on [1, 100] (trained once per test session)."""
+    x, y = x2_data
+    rng = np.random.default_rng(0)
+    rng.uniform(1, 100, 1000)
+    return xsq.fit(x, y, seed=rng)
+
+
+def pairwise(*factors):
+    """A small set of combinations in which every pair of values of any two factors appears at least once
+    (greedy: repeatedly take the combination that covers the most pairs not yet covered)."""
+    import itertools
+
+    def pairs(combo):
+        return {(i, a, j, b) for (i, a), (j, b) in itertools.combinations(enumerate(combo), 2)}
+
+    todo = set().union(*(pairs(c) for c in itertools.product(*factors)))
+    chosen = []
+    candidates = list(itertools.product(*factors))
+    while todo:
+        best = max(candidates, key=lambda c: len(pairs(c) & todo))
+        chosen.append(best)
+        todo -= pairs(best)
+    return chosen

@@ -1,171 +1,229 @@
-"""Training: accuracy on the default problem, reproducibility, divergence, save/load, interrupts."""
+"""Training: accuracy, the record, reproducibility, failures reported as failures, and bad settings."""
 
-import json
-import os
-import pickle
+import dataclasses
 
 import numpy as np
 import pytest
 
 import xsq
-from xsq.report import evaluate
-from xsq.train import TrainingDiverged, fit
+from xsq import resources
+from xsq.metrics import evaluate
+from xsq.problem import Problem
 
-
-@pytest.fixture(scope="module")
-def data():
-    x = np.random.default_rng(0).uniform(1, 100, 1000)
-    return x, x**2
-
-
-@pytest.fixture(scope="module")
-def default_model(data):
-    x, y = data
-    return fit(x, y)
+from .conftest import max_rel
 
 
 def test_default_lm_learns_x_squared(default_model):
-    m = evaluate(default_model, 1.0, 100.0)
-    assert m["test_rmse_over_range"] <= 1e-7
-    assert default_model.best_loss < 1e-14
-    h = default_model.history
-    assert len(h["epoch"]) == len(h["train_loss"]) == len(h["val_loss"]) == default_model.n_epochs + 1
-    assert h["train_loss"][-1] < h["train_loss"][0] * 1e-3
+    m = evaluate(default_model, Problem())
+    assert m["test_rmse_over_range"] <= 1e-8 and m["test_max_rel_error"] <= 1e-3
+    r = default_model.record
+    assert r.best_loss < 1e-14 and r.n_epochs == 1300 and not r.interrupted
+    assert len(r.history.epoch) == r.n_epochs + 1 and list(r.history.epoch) == list(range(r.n_epochs + 1))
+    phases = list(r.history.phase)
+    assert phases[:201] == ["screen"] * 201 and phases[201:641] == ["warmup"] * 440 and phases[-1] == "running"
+    assert r.start_loss == r.history.train_loss[0] and r.baseline_loss > 0.4
+    assert r.settings["optimizer"] == "lm" and r.settings["epochs"] == 1300 and r.settings["restarts"] == 4
+    assert len(r.val_rows) == 150 and r.domain == ((float(default_model_x_min()), float(default_model_x_max())),)
 
 
-def test_a_warm_up_minimum_does_not_end_the_run_early(data):
-    # the relative-error warm-up can pass a lower validation mse than the mse steps reach at first;
-    # patience must judge the mse run on its own, not against that transient
-    x, y = data
-    model = fit(x, y, epochs=1500)
-    assert model.n_epochs == 1500 and model.best_epoch > 0.4 * 1500
+def default_model_x_min():
+    return np.random.default_rng(0).uniform(1, 100, 1000).min()
 
 
-def test_adam_reaches_1e_3(data):
-    x, y = data
-    model = fit(x, y, optimizer="adam", lr=0.01, epochs=10000, grad="manual", patience=10000)
-    assert evaluate(model, 1.0, 100.0)["test_rmse_over_range"] <= 1e-3
+def default_model_x_max():
+    return np.random.default_rng(0).uniform(1, 100, 1000).max()
+
+
+def test_slope_agrees_with_its_hand_written_twin(default_model):
+    x = np.linspace(0.5, 150, 301)
+    d = default_model.derivative(x)
+    assert d.shape == (301, 1, 1)
+    assert max_rel(d, default_model.manual_derivative(x)) <= 1e-12
+    inside = (x >= 2) & (x <= 99)
+    assert np.allclose(d[inside, 0, 0], 2 * x[inside], rtol=1e-4)
+
+
+def test_the_model_is_frozen(default_model):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        default_model.params = {}
+    with pytest.raises(ValueError, match="read-only"):
+        default_model.params["W1"][0, 0] = 1.0
+    assert np.array_equal(default_model.predict(np.array([2.0, 3.0])), default_model.predict([[2.0], [3.0]]))
+
+
+def test_same_seed_same_bits(x2_data):
+    x, y = x2_data
+    a, b, c = (xsq.fit(x, y, epochs=40, restarts=1, seed=s) for s in (3, 3, 4))
+    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
+    assert not all(np.array_equal(a.params[k], c.params[k]) for k in a.params)
+    a, b = (xsq.fit(x, y, optimizer="adam", epochs=5, batch_size=100, seed=3) for _ in range(2))
+    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
+
+
+def test_restarts_count_against_the_epoch_budget(x2_data):
+    x, y = x2_data
+    model = xsq.fit(x, y, epochs=60, restarts=2)
+    h = model.record.history
+    assert model.record.n_epochs == 60 and list(h.phase).count("screen") == 1 + 3 * 10  # 3 candidates, 10 steps
+
+
+def test_adam_learns(x2_data):
+    x, y = x2_data
+    model = xsq.fit(x[:200], y[:200], optimizer="adam", lr=0.02, epochs=3000, grad="manual", patience=3000)
+    h = model.record.history
+    assert h.train_loss[model.record.best_epoch] < 1e-3 * h.train_loss[0]
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_gradient_optimizers_lower_the_loss_with_either_gradient(data, optimizer):
-    x, y = data
-    runs = [fit(x, y, optimizer=optimizer, epochs=30, batch_size=64, grad=g) for g in ("autograd", "manual")]
+def test_gradient_optimizers_give_the_same_run_with_either_gradient(x2_data, optimizer):
+    x, y = x2_data
+    runs = [xsq.fit(x, y, optimizer=optimizer, epochs=30, batch_size=64, grad=g) for g in ("autograd", "manual")]
     for model in runs:
-        assert model.history["train_loss"][-1] < 0.5 * model.history["train_loss"][0]
-    # both gradients are the same numbers up to rounding, so the runs agree closely
-    for key in runs[0].params:
-        assert np.allclose(runs[0].params[key], runs[1].params[key], rtol=1e-6, atol=1e-9)
+        assert model.record.history.train_loss[-1] < 0.5 * model.record.history.train_loss[0]
+    assert all(np.allclose(runs[0].params[k], runs[1].params[k], rtol=1e-6, atol=1e-9) for k in runs[0].params)
 
 
-def test_sgd_batch_size_one_as_in_the_question(data):
-    x, y = data
-    model = fit(x[:200], y[:200], optimizer="sgd", lr=0.01, epochs=5, batch_size=1)
-    assert np.isfinite(model.best_loss)
+def test_relative_mse_bounds_the_relative_error(x2_data):
+    x, y = x2_data
+    model = xsq.fit(x, y, loss="relative_mse", epochs=300)
+    assert evaluate(model, Problem())["test_max_rel_error"] < 1e-3
 
 
-def test_relative_mse_lm_bounds_the_relative_error(data):
-    x, y = data
-    model = fit(x, y, loss="relative_mse", epochs=300)
-    assert evaluate(model, 1.0, 100.0)["test_max_rel_error"] < 1e-3
+def test_early_stopping_restores_the_best(x2_data):
+    x, y = x2_data
+    model = xsq.fit(x, y, optimizer="adam", lr=0.05, epochs=300, patience=20)
+    r = model.record
+    assert r.best_loss == np.min(r.history.val_loss) and r.history.val_loss[r.best_epoch] == r.best_loss
+    assert r.best_epoch < r.n_epochs  # it went on past the best, and came back to it
+    s = model.scaler
+    Xv, Yv = s.inputs(x[r.val_rows][:, None]), s.targets(y[r.val_rows][:, None])
+    assert xsq.objective(model.params, Xv, Yv) == pytest.approx(r.best_loss, rel=1e-12)
 
 
-def test_divergence_is_reported():
-    x = np.linspace(1, 100, 200)
-    with pytest.raises(TrainingDiverged, match=r"diverged at epoch \d+.*last finite loss.*lower learning rate"):
-        fit(x, x**2, activation="relu", output="identity", optimizer="sgd", lr=1e6, epochs=50)
-
-
-def test_same_seed_same_bits(data):
-    x, y = data
-    a = fit(x, y, epochs=20, seed=3)
-    b = fit(x, y, epochs=20, seed=3)
-    c = fit(x, y, epochs=20, seed=4)
-    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
-    assert not all(np.array_equal(a.params[k], c.params[k]) for k in a.params)
-    a = fit(x, y, optimizer="adam", epochs=5, batch_size=100, seed=3)
-    b = fit(x, y, optimizer="adam", epochs=5, batch_size=100, seed=3)
-    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
-
-
-def test_early_stopping_restores_the_best(data):
-    x, y = data
-    model = fit(x, y, optimizer="adam", lr=0.05, epochs=300, patience=20)
-    vals = model.history["val_loss"]
-    assert model.best_loss == min(vals)
-    assert model.n_epochs - model.best_epoch <= 20 or model.n_epochs == 300
-    val = model.val_index
-    Xv, Yv = ((x[val] - model.x_mean) / model.x_std)[:, None], (y[val] / model.y_scale)[:, None]
-    assert np.isclose(xsq.objective(model.params, Xv, Yv), model.best_loss, rtol=1e-12)
-
-
-def test_callback_sees_every_epoch_and_can_stop(data):
-    x, y = data
+def test_callback_sees_every_epoch_and_can_stop(x2_data):
+    x, y = x2_data
     seen = []
-    model = fit(x, y, epochs=50, callback=lambda info: seen.append(info) or info["epoch"] == 7)
-    assert [s["epoch"] for s in seen] == list(range(8))
-    assert model.n_epochs == 7
-    assert {"epoch", "train_loss", "val_loss", "best_loss", "elapsed"} <= set(seen[0])
+    model = xsq.fit(x, y, epochs=50, callback=lambda info: seen.append(info) or info["epoch"] == 7)
+    assert [s["epoch"] for s in seen] == list(range(8)) and model.record.n_epochs == 7 and model.record.stopped
+    assert {"epoch", "phase", "train_loss", "val_loss", "best_loss", "elapsed"} <= set(seen[0])
 
 
-def test_save_load_round_trip_is_exact(default_model, tmp_path):
-    path = tmp_path / "m.npz"
-    default_model.save(path)
-    loaded = xsq.load_model(path)
-    assert all(np.array_equal(loaded.params[k], default_model.params[k]) for k in default_model.params)
-    xs = np.linspace(0.5, 150, 101)[:, None]
-    assert np.array_equal(loaded.predict(xs), default_model.predict(xs))
-    assert not [f for f in os.listdir(tmp_path) if f != "m.npz"]  # no temporary left behind
+def test_ctrl_c_returns_the_best_so_far(x2_data):
+    x, y = x2_data
+
+    def interrupt(info):
+        if info["epoch"] == 30:
+            raise KeyboardInterrupt
+
+    model = xsq.fit(x, y, callback=interrupt)
+    assert model.record.interrupted and model.record.n_epochs == 30
+    with pytest.raises(KeyboardInterrupt):  # before any epoch: there is nothing to return
+        xsq.fit(x, y, callback=lambda info: (_ for _ in ()).throw(KeyboardInterrupt) if info["epoch"] == 0 else None)
 
 
-def test_bad_model_files(default_model, tmp_path):
-    with pytest.raises(ValueError, match="does not exist"):
-        xsq.load_model(tmp_path / "missing.npz")
-    (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="not a valid .npz"):
-        xsq.load_model(tmp_path / "junk.npz")
-    with open(tmp_path / "pickled.npz", "wb") as f:
-        pickle.dump({"W1": np.ones(3)}, f)
-    with pytest.raises(ValueError, match="pickle"):
-        xsq.load_model(tmp_path / "pickled.npz")
-    np.savez(tmp_path / "objects.npz", W1=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(ValueError, match="pickle"):
-        xsq.load_model(tmp_path / "objects.npz")
-    params = dict(default_model.params, W2=np.ones((3, 1)))
-    np.savez(tmp_path / "mismatch.npz", **params, x_mean=np.zeros(1), x_std=np.ones(1), y_scale=np.ones(1),
-             settings=np.array(json.dumps({"format": "xsq-model-1"})))
-    with pytest.raises(ValueError, match="not a valid xsq model"):
-        xsq.load_model(tmp_path / "mismatch.npz")
-    default_model.save(tmp_path / "good.npz")
-    with np.load(tmp_path / "good.npz") as data:
-        arrays = dict(data)
-    arrays["W1"] = np.full_like(arrays["W1"], np.nan)
-    np.savez(tmp_path / "nan.npz", **arrays)
-    with pytest.raises(ValueError, match="NaN or inf"):
-        xsq.load_model(tmp_path / "nan.npz")
+def test_multi_output_with_per_column_scales():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, size=(400, 2))
+    Y = np.stack([1.0 + X[:, 0] ** 2, 1000.0 * (3.0 + X[:, 1])], axis=1)  # column scales differ 1000-fold
+    model = xsq.fit(X, Y, hidden=(12,), epochs=300)
+    assert model.sizes == (2, 12, 2) and model.scaler.y_scale[1] / model.scaler.y_scale[0] > 500
+    assert np.allclose(model.predict(X), Y, rtol=1e-3)
+    assert model.derivative(X[:3]).shape == (3, 2, 2)
+    assert np.allclose(model.derivative(X[:3])[:, 1, 1], 1000.0, rtol=1e-2)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(hidden=(0,)), "hidden layer sizes must be whole numbers >= 1"),
-    (dict(lr=0.0, optimizer="adam"), "learning rate must be a finite number > 0"),
-    (dict(epochs=0), "epochs must be a whole number >= 1"),
-    (dict(val_fraction=1.0), r"val fraction must be in \[0, 1\)"),
-    (dict(optimizer="rmsprop"), "unknown optimizer 'rmsprop'"),
-    (dict(loss="mae"), "optimizer 'lm' needs a least-squares loss"),
-    (dict(grad="numeric", optimizer="adam"), "unknown grad 'numeric'"),
-    (dict(batch_size=0, optimizer="adam"), "batch size must be"),
-    (dict(patience=0), "patience must be"),
-])
-def test_fit_bad_settings(kwargs, message):
+# --- failures are reported as failures -------------------------------------------
+
+
+def test_non_finite_is_a_divergence():
+    x = np.linspace(1, 100, 200)
+    with pytest.raises(xsq.TrainingDiverged, match=r"diverged at epoch \d+.*start .*worst.*lower"):
+        xsq.fit(x, x**2, activation="relu", output="identity", optimizer="sgd", lr=1e6, epochs=50)
+
+
+def test_a_blow_up_that_stays_flat_is_a_divergence(x2_data):
+    x, y = x2_data
+    with pytest.raises(xsq.TrainingDiverged, match=r"rose to .* times its start at epoch 1 and never came back") as e:
+        xsq.fit(x, y, optimizer="sgd", lr=1e6, epochs=100)
+    r = e.value.record
+    assert r.history.train_loss[1] > 1e6 * r.start_loss
+
+
+def test_the_questions_own_configuration_is_a_failure(x2_data):
+    # raw data, one hidden unit, per-sample SGD at lr 1e-4 (with xsq's stable formulas: no NaN, no learning)
+    x, y = x2_data
+    with pytest.raises(xsq.TrainingFailed, match="did not learn|diverged"):
+        xsq.fit(x[:100], y[:100], hidden=1, scale=False, optimizer="sgd", lr=1e-4, batch_size=1, epochs=20)
+
+
+def test_no_improvement_on_the_start_is_a_failure(x2_data):
+    x, y = x2_data
+    with pytest.raises(xsq.TrainingStalled, match=r"did not learn.*not below half of") as e:
+        xsq.fit(x, y, optimizer="sgd", lr=1e-12, epochs=5)
+    assert e.value.record.n_epochs == 5
+
+
+# --- bad settings and data ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(hidden=(0,)), "hidden must be a list whole numbers >= 1"),
+        (dict(hidden=(16.5,)), "hidden must be"),
+        (dict(lr=0.0, optimizer="adam"), "lr must be a finite number > 0"),
+        (dict(epochs=0), "epochs must be a whole number >= 1"),
+        (dict(val_fraction=1.0), r"val_fraction must be a finite number >= 0 and < 1"),
+        (dict(optimizer="rmsprop"), "optimizer must be one of: lm, sgd, momentum, adam"),
+        (dict(loss="mae"), "optimizer 'lm' needs a least-squares loss"),
+        (dict(grad="numeric", optimizer="adam"), "grad must be one of: autograd, manual"),
+        (dict(batch_size=0, optimizer="adam"), "batch_size must be"),
+        (dict(patience=0), "patience must be"),
+        (dict(lr=0.1), "lr applies only to optimizer sgd, momentum, adam, not 'lm'"),
+        (dict(restarts=2, optimizer="adam"), "restarts applies only to optimizer lm, not 'adam'"),
+        (dict(seed=-1), "seed must be a whole number >= 0"),
+    ],
+)
+def test_bad_settings(kwargs, message):
     x = np.linspace(1, 100, 20)
-    with pytest.raises(ValueError, match=message):
-        fit(x, x**2, **kwargs)
+    with pytest.raises(xsq.InputError, match=message):
+        xsq.fit(x, x**2, **kwargs)
 
 
-def test_fit_bad_data():
-    with pytest.raises(ValueError, match="X contains NaN"):
-        fit(np.array([1.0, np.nan, 3.0]), np.ones(3))
-    with pytest.raises(ValueError, match="relative_mse needs every target > 0"):
-        fit(np.linspace(-1, 1, 11), np.linspace(-1, 1, 11) ** 2, loss="relative_mse")
-    with pytest.raises(ValueError, match="need at least 2 samples"):
-        fit(np.ones(1), np.ones(1))
+def test_hidden_as_an_int(x2_data):
+    x, y = x2_data
+    assert xsq.fit(x, y, hidden=4, epochs=20, restarts=0).sizes == (1, 4, 1)
+
+
+@pytest.mark.parametrize(
+    "X,Y,message",
+    [
+        (np.ones((5, 2, 2)), np.ones(5), r"X must be 1-D \(N,\) or 2-D \(N, n\), got 3-D"),
+        (np.array([1.0, np.nan, 3.0]), np.ones(3), "X contains NaN or inf"),
+        (np.ones(3), np.array([1.0, 2.0, np.inf]), "Y contains NaN or inf"),
+        (np.array([1 + 1j, 2, 3]), np.ones(3), "X must be an array of real numbers; it holds complex"),
+        (np.ones(3), np.ones(4), "X has 3 rows but Y has 4"),
+        (np.ones(1), np.ones(1), "need at least 2 samples"),
+        (
+            np.linspace(-1, 1, 11),
+            np.linspace(-1, 1, 11),
+            "softplus output can only produce values > 0.*--output identity",
+        ),
+    ],
+)
+def test_bad_data(X, Y, message):
+    with pytest.raises(xsq.InputError, match=message):
+        xsq.fit(X, Y)
+
+
+def test_integer_data_is_converted():
+    x = np.arange(1, 41)
+    model = xsq.fit(x, x**2, epochs=30, restarts=0)
+    assert model.predict(np.array([3])).dtype == np.float64
+
+
+def test_runs_that_will_not_fit_in_memory_are_refused(monkeypatch):
+    monkeypatch.setattr(resources, "available_bytes", lambda: 2**30)
+    x = np.linspace(1, 100, 1000)
+    with pytest.raises(xsq.InputError, match=r"needs about .* GiB of memory .* more than the 1 GiB available.*adam"):
+        xsq.fit(x, x**2, hidden=3000)

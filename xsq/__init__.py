@@ -1,28 +1,43 @@
-"""xsq: a small neural network that learns f(x) = x^2, with gradients you can check.
+"""xsq: small neural networks that learn f(x) = x^2 (and more), with gradients you can check.
 
-Parameters are a plain dict of numpy arrays; every function here is pure.
+Parameters are a plain dict of numpy arrays; the loss is a pure function of
+``(params, X, Y)``; ``autograd.grad`` gives every parameter's gradient in one
+call, and hand-written backprop beside it is checked against autograd and
+central differences. The names below are imported on first use, so that
+``import xsq`` (and the ``xsq`` command's start) stays quick.
 """
 
-from . import losses
-from .activations import ACTIVATIONS, DERIVATIVES, identity, relu, sigmoid, softplus, tanh
-from .backprop import (
-    autograd_grad,
-    autograd_jacobian,
-    flatten,
-    jacobian,
-    manual_grad,
-    objective,
-    param_keys,
-    unflatten,
-)
-from .gradcheck import gradcheck
-from .model import Model, load_model
-from .network import init_params, predict
-from .train import TrainingDiverged, fit
+from __future__ import annotations
 
-__all__ = [
-    "ACTIVATIONS", "DERIVATIVES", "autograd_grad", "autograd_jacobian", "flatten", "gradcheck",
-    "identity", "init_params", "jacobian", "losses", "manual_grad", "objective", "param_keys",
-    "predict", "relu", "sigmoid", "softplus", "tanh", "unflatten", "Model", "load_model", "fit",
-    "TrainingDiverged",
-]
+import importlib
+
+_HOMES = {
+    "activations": ("ACTIVATIONS", "sigmoid", "tanh", "softplus", "relu", "identity"),
+    "params": ("init_params", "flatten", "unflatten", "param_keys"),
+    "network": ("predict",),
+    "backprop": ("objective", "autograd_grad", "manual_grad", "jacobian", "autograd_jacobian", "input_jacobian"),
+    "gradcheck": ("gradcheck",),
+    "model": ("Model", "load_model"),
+    "scaling": ("Scaler",),
+    "train": ("fit",),
+    "errors": ("InputError", "TrainingFailed", "TrainingDiverged", "TrainingStalled"),
+}
+_MODULES = ("losses",)
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_WHERE) + list(_MODULES)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'xsq' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,28 +1,53 @@
-"""Activation functions, their derivatives, and a name table.
+"""Activation functions: one registry entry each, stable in value and in every derivative.
 
-Every function maps an array of pre-activations ``z`` (any shape) to an array
-of the same shape. Each is an :func:`autograd.extend.primitive` whose
-vector-Jacobian product is the hand-written derivative below it, so that
+``ACTIVATIONS[name]`` is an :class:`Activation` with
 
-* values and derivatives stay finite, accurate and warning-free for
-  ``|z|`` up to 1e4 and beyond (no ``exp`` of a large positive number is ever
-  taken, and no ``np.where`` branch that overflows is ever differentiated);
-* ``autograd.grad`` and the hand-written backprop in :mod:`xsq.backprop`
-  use the very same derivative, so any disagreement between them is a bug in
-  the chain rule, not in an activation.
+* ``fn(z)``: the activation, elementwise, any shape; differentiable by
+  ``autograd`` in reverse and forward mode, to any order;
+* ``deriv(z)``: its slope ``fn'(z)``;
+* ``value_and_deriv(z)``: both at once from a single ``exp``, for the
+  hand-written passes in :mod:`xsq.backprop` (plain numpy, no autograd).
 
-The derivatives are primitives as well, with their own rules, so
-second derivatives (``autograd.hessian``) work too.
+Why primitives: autograd differentiates ``np.where`` through both branches
+and its own rule for ``np.tanh`` is ``1 / cosh(z)**2``, which overflows with a
+RuntimeWarning from |z| = 356 on. So sigmoid, tanh and softplus are
+``autograd.extend.primitive`` functions whose vector-Jacobian product (reverse
+mode) and Jacobian-vector product (forward mode) are stable closed forms.
+Each derivative is a primitive too, with its own VJP and JVP, so every order
+is as stable as the first:
+
+* tanh^(k)(z) = sech(z)^2 Q_k(tanh z), with Q_1 = 1 and
+  Q_{k+1}(t) = (1 - t^2) Q_k'(t) - 2 t Q_k(t); sech(z)^2 = 4e / (1 + e)^2 with
+  e = exp(-2|z|) never overflows;
+* sigmoid(z) = (1 + tanh(z / 2)) / 2, so sigmoid^(k)(z) = tanh^(k)(z / 2) / 2^(k+1);
+* softplus' = sigmoid, relu' = a step whose derivative is 0.
+
+No ``exp`` of a large positive number is ever taken: values and derivatives
+of every order are finite and silent for |z| up to 1e4 and beyond.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from functools import cache
+from typing import Callable, NamedTuple
 
 import numpy as onp
-from autograd.extend import defvjp, primitive
+from autograd.extend import defjvp, defvjp, primitive
+from numpy.polynomial import polynomial as P
+
+from .errors import InputError
 
 Array = onp.ndarray
+
+
+def _as_float(z) -> Array:
+    """z as a float64 array (integers and booleans are converted; complex is refused)."""
+    z = onp.asarray(z)
+    if z.dtype.kind == "f":
+        return z
+    if z.dtype.kind in "biu":
+        return z.astype(float)
+    raise InputError(f"activations take real numbers, got an array of dtype {z.dtype}")
 
 
 def _exp_neg_abs(z: Array) -> Array:
@@ -34,31 +59,87 @@ def _exp_neg_abs(z: Array) -> Array:
     return onp.exp(e, out=e)
 
 
-# --- sigmoid ---------------------------------------------------------------
+def _defderiv(fun: Callable, slope: Callable) -> None:
+    """Give a primitive ``fun(z, ...)`` the same stable slope in reverse and forward mode."""
+    defvjp(fun, lambda ans, z, *args: lambda g: g * slope(z, *args))
+    defjvp(fun, lambda g, ans, z, *args: g * slope(z, *args))
+
+
+# --- tanh and its derivatives of every order -------------------------------------
+
+
+@cache
+def _q(k: int) -> Array:
+    """Coefficients (lowest first) of Q_k, with tanh^(k)(z) = sech(z)^2 Q_k(tanh z)."""
+    if k == 1:
+        return onp.array([1.0])
+    q = _q(k - 1)
+    return P.polysub(P.polymul([1.0, 0.0, -1.0], P.polyder(q)), P.polymul([0.0, 2.0], q))
+
+
+def _sech2(z: Array) -> Array:
+    """sech(z)^2 = 4e / (1 + e)^2 with e = exp(-2|z|)."""
+    e = onp.exp(-2.0 * onp.abs(z))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+@primitive
+def tanh(z: Array) -> Array:
+    """Hyperbolic tangent (numpy's value is already stable)."""
+    return onp.tanh(_as_float(z))
+
+
+@primitive
+def _tanh_nth(z: Array, k: int) -> Array:
+    """The k-th derivative of tanh (k >= 1)."""
+    z = _as_float(z)
+    if k == 1:
+        return _sech2(z)
+    return _sech2(z) * P.polyval(onp.tanh(z), _q(k))
+
+
+def tanh_deriv(z: Array) -> Array:
+    """tanh'(z) = sech(z)^2."""
+    return _tanh_nth(z, 1)
+
+
+def tanh_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(tanh(z), tanh'(z))."""
+    return onp.tanh(z), _sech2(z)
+
+
+_defderiv(tanh, lambda z: _tanh_nth(z, 1))
+_defderiv(_tanh_nth, lambda z, k: _tanh_nth(z, k + 1))
+
+
+# --- sigmoid ---------------------------------------------------------------------
 
 
 @primitive
 def sigmoid(z: Array) -> Array:
     """Logistic sigmoid 1 / (1 + exp(-z)), evaluated without overflow."""
+    z = _as_float(z)
     e = _exp_neg_abs(z)
     return onp.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 @primitive
+def _sigmoid_nth(z: Array, k: int) -> Array:
+    """The k-th derivative of sigmoid (k >= 1): e / (1 + e)^2 with e = exp(-|z|) for k = 1."""
+    z = _as_float(z)
+    if k == 1:
+        e = _exp_neg_abs(z)
+        return e / (1.0 + e) ** 2
+    return _tanh_nth.fun(0.5 * z, k) * 0.5 ** (k + 1)
+
+
 def sigmoid_deriv(z: Array) -> Array:
-    """sigmoid'(z) = sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|)."""
-    e = _exp_neg_abs(z)
-    return e / (1.0 + e) ** 2
-
-
-@primitive
-def _sigmoid_deriv2(z: Array) -> Array:
-    """sigmoid''(z) = sigmoid'(z) (1 - 2 sigmoid(z)) = sigmoid'(z) tanh(-z / 2)."""
-    return sigmoid_deriv(z) * onp.tanh(-0.5 * z)
+    """sigmoid'(z) = sigmoid(z) sigmoid(-z)."""
+    return _sigmoid_nth(z, 1)
 
 
 def sigmoid_and_deriv(z: Array) -> tuple[Array, Array]:
-    """(sigmoid(z), sigmoid'(z)) sharing one exp: the hand-written forward pass uses this.
+    """(sigmoid(z), sigmoid'(z)) sharing one exp.
 
     Written with in-place updates: at these array sizes allocation, not
     arithmetic, is much of the cost.
@@ -71,40 +152,11 @@ def sigmoid_and_deriv(z: Array) -> tuple[Array, Array]:
     return a, onp.multiply(er, r, out=er)  # e / (1 + e)^2 everywhere
 
 
-defvjp(sigmoid, lambda ans, z: lambda g: g * sigmoid_deriv(z))
-defvjp(sigmoid_deriv, lambda ans, z: lambda g: g * _sigmoid_deriv2(z))
+_defderiv(sigmoid, lambda z: _sigmoid_nth(z, 1))
+_defderiv(_sigmoid_nth, lambda z, k: _sigmoid_nth(z, k + 1))
 
 
-# --- tanh ------------------------------------------------------------------
-
-
-@primitive
-def tanh(z: Array) -> Array:
-    """Hyperbolic tangent (numpy's is already stable in value)."""
-    return onp.tanh(z)
-
-
-@primitive
-def tanh_deriv(z: Array) -> Array:
-    """tanh'(z) = 1 / cosh(z)^2 = 4 e / (1 + e)^2 with e = exp(-2|z|).
-
-    autograd's own rule for ``np.tanh`` evaluates ``1 / cosh(z)**2``, which
-    overflows (with a RuntimeWarning) for |z| > 710; this form cannot.
-    """
-    e = onp.exp(-2.0 * onp.abs(z))
-    return 4.0 * e / (1.0 + e) ** 2
-
-
-def tanh_and_deriv(z: Array) -> tuple[Array, Array]:
-    """(tanh(z), tanh'(z))."""
-    return onp.tanh(z), tanh_deriv(z)
-
-
-defvjp(tanh, lambda ans, z: lambda g: g * tanh_deriv(z))
-defvjp(tanh_deriv, lambda ans, z: lambda g: g * (-2.0) * tanh_deriv(z) * onp.tanh(z))
-
-
-# --- softplus --------------------------------------------------------------
+# --- softplus --------------------------------------------------------------------
 
 
 @primitive
@@ -113,15 +165,8 @@ def softplus(z: Array) -> Array:
 
     Equals z for large z and exp(z) for very negative z, to float64 precision.
     """
+    z = _as_float(z)
     return onp.maximum(z, 0.0) + onp.log1p(_exp_neg_abs(z))
-
-
-defvjp(softplus, lambda ans, z: lambda g: g * sigmoid(z))
-
-
-def softplus_deriv(z: Array) -> Array:
-    """softplus'(z) = sigmoid(z)."""
-    return sigmoid(z)
 
 
 def softplus_and_deriv(z: Array) -> tuple[Array, Array]:
@@ -130,23 +175,22 @@ def softplus_and_deriv(z: Array) -> tuple[Array, Array]:
     return onp.maximum(z, 0.0) + onp.log1p(e), onp.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
-# --- relu and identity -----------------------------------------------------
+_defderiv(softplus, lambda z: sigmoid(z))
+
+
+# --- relu and identity -----------------------------------------------------------
 
 
 @primitive
 def relu(z: Array) -> Array:
     """max(z, 0)."""
-    return onp.maximum(z, 0.0)
+    return onp.maximum(_as_float(z), 0.0)
 
 
 @primitive
 def relu_deriv(z: Array) -> Array:
-    """1 where z > 0, else 0 (the subgradient 0 is taken at z = 0)."""
-    return (z > 0).astype(float)
-
-
-defvjp(relu, lambda ans, z: lambda g: g * relu_deriv(z))
-defvjp(relu_deriv, lambda ans, z: lambda g: onp.zeros_like(z))
+    """1 where z > 0, else 0 (the subgradient 0 is taken at z = 0); its own derivative is 0."""
+    return (_as_float(z) > 0).astype(float)
 
 
 def relu_and_deriv(z: Array) -> tuple[Array, Array]:
@@ -154,14 +198,19 @@ def relu_and_deriv(z: Array) -> tuple[Array, Array]:
     return onp.maximum(z, 0.0), (z > 0).astype(float)
 
 
+_defderiv(relu, lambda z: relu_deriv(z))
+defvjp(relu_deriv, None)
+defjvp(relu_deriv, None)
+
+
 def identity(z: Array) -> Array:
-    """z itself (a linear output)."""
-    return z
+    """z itself (a linear output), as floats."""
+    return z * 1.0
 
 
 def identity_deriv(z: Array) -> Array:
     """1 everywhere."""
-    return onp.ones_like(z)
+    return onp.ones(onp.shape(z))
 
 
 def identity_and_deriv(z: Array) -> tuple[Array, Array]:
@@ -169,39 +218,33 @@ def identity_and_deriv(z: Array) -> tuple[Array, Array]:
     return z, onp.ones_like(z)
 
 
-# --- name tables -----------------------------------------------------------
-
-ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softplus": softplus,
-    "relu": relu,
-    "identity": identity,
-}
-
-DERIVATIVES: dict[str, Callable[[Array], Array]] = {
-    "sigmoid": sigmoid_deriv,
-    "tanh": tanh_deriv,
-    "softplus": softplus_deriv,
-    "relu": relu_deriv,
-    "identity": identity_deriv,
-}
+# --- the registry ----------------------------------------------------------------
 
 
-# the hand-written passes take value and derivative together (one exp instead of two)
-VALUE_AND_DERIVATIVE: dict[str, Callable[[Array], tuple[Array, Array]]] = {
-    "sigmoid": sigmoid_and_deriv,
-    "tanh": tanh_and_deriv,
-    "softplus": softplus_and_deriv,
-    "relu": relu_and_deriv,
-    "identity": identity_and_deriv,
+class Activation(NamedTuple):
+    """One activation: its function, its slope, and both at once (see the module docstring)."""
+
+    name: str
+    fn: Callable[[Array], Array]
+    deriv: Callable[[Array], Array]
+    value_and_deriv: Callable[[Array], tuple[Array, Array]]
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("sigmoid", sigmoid, sigmoid_deriv, sigmoid_and_deriv),
+        Activation("tanh", tanh, tanh_deriv, tanh_and_deriv),
+        Activation("softplus", softplus, sigmoid, softplus_and_deriv),
+        Activation("relu", relu, relu_deriv, relu_and_deriv),
+        Activation("identity", identity, identity_deriv, identity_and_deriv),
+    )
 }
 
 
-def check_activation(name: str, what: str = "activation") -> str:
-    """Return ``name`` if it is a known activation, else raise a ValueError naming the choices."""
-    if name not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown {what} {name!r}; expected one of: {', '.join(ACTIVATIONS)}"
-        )
-    return name
+def get(name: str, what: str = "activation") -> Activation:
+    """The activation called ``name``; an :class:`InputError` lists the known names."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise InputError(f"unknown {what} {name!r}; expected one of: {', '.join(ACTIVATIONS)}") from None

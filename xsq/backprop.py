@@ -1,4 +1,4 @@
-"""The training objective and its gradient, three ways.
+"""The training objective and its derivatives, by autograd and by hand.
 
 * :func:`objective` is the pure scalar ``loss(predict(params, X), Y) + l2 * penalty``.
 * :func:`autograd_grad` is ``autograd.grad(objective)``: every parameter's
@@ -8,14 +8,18 @@
   the backward pass walks the layers in reverse with
   ``dZ = dA * act'(Z)``, ``dW = A_prev.T @ dZ``, ``db = sum(dZ)``,
   ``dA_prev = dZ @ W.T``.
-* :func:`jacobian` is the hand-written Jacobian of every network output with
-  respect to every parameter, which Levenberg-Marquardt needs; and
-  :func:`autograd_jacobian` is its independent reference.
+* :func:`jacobian` is the hand-written Jacobian of every output with respect to
+  every parameter (what Levenberg-Marquardt needs); :func:`autograd_jacobian`
+  is its independent reference.
+* :func:`input_jacobian` is the hand-written forward-mode pass for d outputs /
+  d inputs (the learned function's slope): tangents ``T_i = (T_{i-1} @ W_i) * act'(Z_i)``
+  from ``T_0 = I``; ``autograd`` gives its reference.
+
+Each public function checks its arguments, then calls its unchecked twin
+(``_objective``, ``_manual_grad``, ...), which the training loop calls directly.
 """
 
 from __future__ import annotations
-
-import math
 
 import autograd.numpy as np
 import numpy as onp
@@ -23,29 +27,26 @@ from autograd import grad
 from autograd import jacobian as _ag_jacobian
 
 from . import losses
-from .activations import VALUE_AND_DERIVATIVE, check_activation
-from .network import Params, affine, check_data, check_params, forward, n_layers
+from .errors import InputError
+from .network import Passes, _forward, check_problem
+from .params import Params, _unflatten, flatten, n_layers
 
 Array = onp.ndarray
 
 
-def check_problem(params: Params, X, Y, activation: str, output: str, loss: str, l2: float):
-    """Validate every argument of the objective; return X and Y as float64 arrays."""
-    check_activation(activation)
-    check_activation(output, "output")
+def _check(params, X, Y, activation, output, loss, l2):
+    """Validate every argument of the objective; return params, X and Y as float64 arrays."""
     losses.get(loss)
-    sizes = check_params(params)
-    X, Y = check_data(X, Y, sizes)
-    if loss == "relative_mse":
-        losses.check_positive_targets(Y)
-    if not (onp.isfinite(l2) and l2 >= 0):
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    return X, Y
+    params, X, Y = check_problem(params, X, Y, activation, output)
+    losses.check_targets(loss, Y)
+    if not (isinstance(l2, (int, float, onp.number)) and onp.isfinite(l2) and l2 >= 0):
+        raise InputError(f"l2 must be a finite number >= 0, got {l2!r}")
+    return params, X, Y
 
 
-def loss_value(params: Params, X: Array, Y: Array, activation: str, output: str, loss: str, l2: float):
-    """The objective without argument checks (the training loop's inner call)."""
-    value = losses.LOSSES[loss](forward(params, X, activation, output), Y)
+def _objective(params: Params, X, Y, activation: str, output: str, loss: str, l2: float = 0.0):
+    """:func:`objective` without argument checks."""
+    value = losses.LOSSES[loss].fn(_forward(params, X, activation, output), Y)
     if l2:
         value = value + l2 * losses.l2_penalty(params)
     return value
@@ -63,36 +64,29 @@ def objective(
 ) -> float:
     """Scalar that training minimises: ``loss(predict(params, X), Y) + l2 * sum(W^2) / 2``.
 
-    X is (N, n0), Y is (N, nk). Pure: the same arguments give the same number.
+    X is (N, n0), Y is (N, nk). Pure, and differentiable (any order, both
+    modes) with respect to params, X and Y.
     """
-    X, Y = check_problem(params, X, Y, activation, output, loss, l2)
-    return loss_value(params, X, Y, activation, output, loss, l2)
+    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
+    return _objective(params, X, Y, activation, output, loss, l2)
 
 
-loss_value_grad = grad(loss_value)
+_autograd_grad = grad(_objective)
 
 
-def autograd_grad(params: Params, X: Array, Y: Array, *, activation: str = "sigmoid",
-                  output: str = "softplus", loss: str = "mse", l2: float = 0.0) -> Params:
+def autograd_grad(
+    params: Params,
+    X: Array,
+    Y: Array,
+    *,
+    activation: str = "sigmoid",
+    output: str = "softplus",
+    loss: str = "mse",
+    l2: float = 0.0,
+) -> Params:
     """``autograd.grad`` of :func:`objective` with respect to ``params``: a dict shaped like it."""
-    X, Y = check_problem(params, X, Y, activation, output, loss, l2)
-    return loss_value_grad(params, X, Y, activation, output, loss, l2)
-
-
-def forward_pass(params: Params, X: Array, activation: str, output: str) -> tuple[list, list]:
-    """Activations ``As[i]`` of every layer and their slopes ``Ds[i] = act'(Z_i)``.
-
-    ``As[0] = X`` and ``Ds[0] = None``, so that ``As[i]`` and ``Ds[i]`` belong
-    to layer i. Each slope comes from the same exp as its activation.
-    """
-    k = n_layers(params)
-    As, Ds = [X], [None]
-    for i in range(1, k + 1):
-        Z = affine(As[-1], params[f"W{i}"], params[f"b{i}"])
-        A, D = VALUE_AND_DERIVATIVE[activation if i < k else output](Z)
-        As.append(A)
-        Ds.append(D)
-    return As, Ds
+    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
+    return _autograd_grad(params, X, Y, activation, output, loss, l2)
 
 
 def _sum_rows(M: Array) -> Array:
@@ -107,13 +101,10 @@ def _back_through(dZ: Array, W: Array) -> Array:
     return dZ @ W.T
 
 
-def backprop(params: Params, As: list, Ds: list, dA: Array) -> Params:
-    """Gradients of a scalar with respect to every parameter, given d scalar / d output.
-
-    ``As`` and ``Ds`` come from :func:`forward_pass`; ``dA`` has the shape of
-    the network's output (N, nk).
-    """
+def _backprop(params: Params, passes: Passes, dA: Array) -> Params:
+    """Gradients of a scalar with respect to every parameter, given d scalar / d output (N, nk)."""
     k = n_layers(params)
+    As, Ds = passes.As, passes.Ds
     grads = {}
     for i in range(k, 0, -1):
         dZ = dA * Ds[i]
@@ -124,18 +115,10 @@ def backprop(params: Params, As: list, Ds: list, dA: Array) -> Params:
     return {key: grads[key] for key in params}
 
 
-def manual_grad(params: Params, X: Array, Y: Array, *, activation: str = "sigmoid",
-                output: str = "softplus", loss: str = "mse", l2: float = 0.0) -> Params:
-    """Hand-written backprop of :func:`objective` (no autograd): a dict shaped like ``params``."""
-    X, Y = check_problem(params, X, Y, activation, output, loss, l2)
-    return manual_grad_unchecked(params, X, Y, activation, output, loss, l2)
-
-
-def manual_grad_unchecked(params: Params, X: Array, Y: Array, activation: str, output: str,
-                          loss: str, l2: float) -> Params:
+def _manual_grad(params: Params, X, Y, activation: str, output: str, loss: str, l2: float = 0.0) -> Params:
     """:func:`manual_grad` without argument checks (the training loop's inner call)."""
-    As, Ds = forward_pass(params, X, activation, output)
-    grads = backprop(params, As, Ds, losses.GRADIENTS[loss](As[-1], Y))
+    passes = _forward(params, X, activation, output, keep=True)
+    grads = _backprop(params, passes, losses.LOSSES[loss].grad(passes.As[-1], Y))
     if l2:
         for key in grads:
             if key.startswith("W"):
@@ -143,50 +126,31 @@ def manual_grad_unchecked(params: Params, X: Array, Y: Array, activation: str, o
     return grads
 
 
-# --- flat parameter vectors and the Jacobian --------------------------------
+def manual_grad(
+    params: Params,
+    X: Array,
+    Y: Array,
+    *,
+    activation: str = "sigmoid",
+    output: str = "softplus",
+    loss: str = "mse",
+    l2: float = 0.0,
+) -> Params:
+    """Hand-written backprop of :func:`objective` (no autograd): a dict shaped like ``params``."""
+    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
+    return _manual_grad(params, X, Y, activation, output, loss, l2)
 
 
-def param_keys(params: Params) -> list[str]:
-    """The documented flattening order: W1, b1, W2, b2, ..., Wk, bk."""
-    return [f"{p}{i}" for i in range(1, n_layers(params) + 1) for p in "Wb"]
+# --- Jacobians ---------------------------------------------------------------------
 
 
-def flatten(params: Params) -> Array:
-    """All parameters as one vector, in :func:`param_keys` order, each array in C order."""
-    return onp.concatenate([onp.ravel(params[key]) for key in param_keys(params)])
-
-
-def unflatten(vector: Array, like: Params) -> Params:
-    """The inverse of :func:`flatten`: a params dict shaped like ``like``."""
-    out, start = {}, 0
-    for key in param_keys(like):
-        shape = onp.shape(like[key])
-        size = math.prod(shape)
-        out[key] = vector[start:start + size].reshape(shape)
-        start += size
-    return out
-
-
-def jacobian(params: Params, X: Array, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
-    """d outputs / d parameters, shape (N * nk, P), hand-written.
-
-    Row ``n * nk + j`` is output j of sample n; columns follow :func:`flatten`
-    (W1 in C order, then b1, W2, b2, ...). Used by Levenberg-Marquardt.
-    """
-    check_activation(activation)
-    check_activation(output, "output")
-    X = check_data(X, sizes=check_params(params))
-    return jacobian_unchecked(params, X, activation, output)
-
-
-def jacobian_unchecked(params: Params, X: Array, activation: str, output: str,
-                       passes: tuple[list, list] | None = None) -> Array:
-    """:func:`jacobian` without checks; reuses a :func:`forward_pass` when one is given."""
-    As, Ds = passes or forward_pass(params, X, activation, output)
+def _jacobian(params: Params, X: Array, activation: str, output: str, passes: Passes | None = None) -> Array:
+    """:func:`jacobian` without checks; reuses a forward pass (``passes``) when one is given."""
+    As, Ds = (passes or _forward(params, X, activation, output, keep=True))[1:]
     k = n_layers(params)
     N, m = As[-1].shape
-    sizes = [params["W1"].shape[0]] + [params[f"b{i}"].shape[0] for i in range(1, k + 1)]
-    ends = onp.cumsum([0] + [a * b + b for a, b in zip(sizes[:-1], sizes[1:])])
+    widths = [A.shape[1] for A in As]
+    ends = onp.cumsum([0] + [a * b + b for a, b in zip(widths[:-1], widths[1:])])
     J = onp.empty((N, m, ends[-1]))
     # dZ[n, j, u]: d output j of sample n / d pre-activation u of the current layer
     dZ = onp.eye(m)[None, :, :] * Ds[k][:, None, :]
@@ -194,21 +158,43 @@ def jacobian_unchecked(params: Params, X: Array, activation: str, output: str,
         A_prev = As[i - 1]
         a, b = A_prev.shape[1], dZ.shape[2]
         start = ends[i - 1]
-        J[:, :, start:start + a * b] = (A_prev[:, None, :, None] * dZ[:, :, None, :]).reshape(N, m, a * b)
-        J[:, :, start + a * b:ends[i]] = dZ
+        J[:, :, start : start + a * b] = (A_prev[:, None, :, None] * dZ[:, :, None, :]).reshape(N, m, a * b)
+        J[:, :, start + a * b : ends[i]] = dZ
         if i > 1:
             dZ = (dZ @ params[f"W{i}"].T) * Ds[i - 1][:, None, :]
     return J.reshape(N * m, ends[-1])
 
 
-def autograd_jacobian(params: Params, X: Array, *, activation: str = "sigmoid",
-                      output: str = "softplus") -> Array:
+def jacobian(params: Params, X: Array, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
+    """d outputs / d parameters, shape (N * nk, P), hand-written.
+
+    Row ``n * nk + j`` is output j of sample n; columns follow :func:`xsq.flatten`
+    (W1 in C order, then b1, W2, b2, ...). Used by Levenberg-Marquardt.
+    """
+    params, X = check_problem(params, X, None, activation, output)
+    return _jacobian(params, X, activation, output)
+
+
+def autograd_jacobian(params: Params, X: Array, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
     """Reference for :func:`jacobian`, computed by ``autograd.jacobian`` of the flat map."""
-    check_activation(activation)
-    check_activation(output, "output")
-    X = check_data(X, sizes=check_params(params))
+    params, X = check_problem(params, X, None, activation, output)
 
     def outputs(vector):
-        return np.reshape(forward(unflatten(vector, params), X, activation, output), (-1,))
+        return np.reshape(_forward(_unflatten(vector, params), X, activation, output), (-1,))
 
     return _ag_jacobian(outputs)(flatten(params))
+
+
+def _input_jacobian(params: Params, X: Array, activation: str, output: str) -> Array:
+    """:func:`input_jacobian` without checks: a forward-mode pass carrying d A_i / d X."""
+    passes = _forward(params, X, activation, output, keep=True)
+    T = onp.broadcast_to(onp.eye(X.shape[1]), (X.shape[0], X.shape[1], X.shape[1]))  # T[n, j, u] = d A_u / d x_j
+    for i in range(1, n_layers(params) + 1):
+        T = (T @ params[f"W{i}"]) * passes.Ds[i][:, None, :]
+    return onp.swapaxes(T, 1, 2)
+
+
+def input_jacobian(params: Params, X: Array, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
+    """d outputs / d inputs, shape (N, nk, n0), by a hand-written forward-mode pass (no autograd)."""
+    params, X = check_problem(params, X, None, activation, output)
+    return _input_jacobian(params, X, activation, output)

@@ -1,16 +1,19 @@
 """Check hand-written gradients against autograd and central finite differences.
 
-For each parameter array the report gives the largest absolute difference and
+For each parameter array the report gives the largest absolute difference,
 a norm-wise relative difference ``max|a - b| / max(max|a|, max|b|)``, and a
-verdict against these tolerances:
+verdict. As in ``torch.autograd.gradcheck`` (``atol + rtol * |b|``), a
+difference is a mismatch only when it is above both a relative tolerance
+(scaled to that array's largest entry) and an absolute floor (scaled to the
+whole gradient's largest entry ``G``, or the objective's size):
 
-* manual vs autograd: relative difference <= ``RTOL_AUTOGRAD`` (1e-10). Both
-  evaluate the same derivatives in a different order, so only rounding
-  separates them.
-* manual vs central differences: absolute difference <= ``RTOL_FD`` (1e-6)
-  times the largest gradient entry plus ``ATOL_FD`` (1e-8) times
-  ``max(1, |objective|)``, the rounding noise of a difference quotient with
-  step ``h = 1e-6 * max(1, |theta|)``.
+* manual vs autograd: ``max|m - a| <= RTOL_AUTOGRAD * top + ATOL_AUTOGRAD * G``
+  (1e-10 and 1e-12). Both evaluate the same derivatives in a different order,
+  so only rounding separates them; a gradient that is exactly 0 (hand-written
+  0, autograd 1e-18) is not a mismatch, while a 1e-7 relative error is;
+* manual vs central differences: ``max|m - d| <= RTOL_FD * top + ATOL_FD * max(1, |f|)``
+  (1e-6 and 1e-8), the rounding noise of a difference quotient with step
+  ``h = FD_STEP * max(1, |theta|)``.
 
 At a kink of relu or mae the derivative does not exist and a difference
 quotient that straddles it is not a derivative. When any relu pre-activation
@@ -22,23 +25,25 @@ the autograd comparison always does.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import numpy as onp
 
-from .activations import ACTIVATIONS
-from .backprop import check_problem, loss_value, loss_value_grad, manual_grad_unchecked
-from .network import Params, affine, n_layers
+from .backprop import _autograd_grad, _check, _manual_grad, _objective
+from .network import _forward
+from .params import Params, init_params
 
 RTOL_AUTOGRAD = 1e-10
+ATOL_AUTOGRAD = 1e-12
 RTOL_FD = 1e-6
 ATOL_FD = 1e-8
 FD_STEP = 1e-6
 KINK_BAND = 1e-4
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParamCheck:
-    """How one parameter array's hand-written gradient compares with the references."""
+    """How one parameter array's hand-written derivative compares with the references."""
 
     name: str
     shape: tuple
@@ -51,75 +56,84 @@ class ParamCheck:
     passed: bool
 
 
-def _rel(a: onp.ndarray, b: onp.ndarray) -> tuple[float, float]:
-    diff = float(onp.max(onp.abs(a - b))) if a.size else 0.0
-    scale = max(float(onp.max(onp.abs(a))), float(onp.max(onp.abs(b)))) if a.size else 0.0
+def _diffs(a: onp.ndarray, b: onp.ndarray) -> tuple[float, float]:
+    """(max |a - b|, that divided by the larger of max|a| and max|b|; 0 when both are 0)."""
+    diff = float(onp.max(onp.abs(a - b)))
+    scale = max(float(onp.max(onp.abs(a))), float(onp.max(onp.abs(b))))
     return diff, (diff / scale if scale > 0 else 0.0)
 
 
 def near_kink(params: Params, X, Y, activation: str, output: str, loss: str) -> bool:
     """True when a relu pre-activation or an mae residual is within KINK_BAND of its kink."""
-    k = n_layers(params)
-    A = X
-    for i in range(1, k + 1):
-        Z = affine(A, params[f"W{i}"], params[f"b{i}"])
-        name = activation if i < k else output
-        if name == "relu" and onp.any(onp.abs(Z) < KINK_BAND):
+    passes = _forward(params, X, activation, output, keep=True)
+    n = len(passes.Zs) - 1
+    for i in range(1, n + 1):
+        if (activation if i < n else output) == "relu" and onp.any(onp.abs(passes.Zs[i]) < KINK_BAND):
             return True
-        A = ACTIVATIONS[name](Z)
-    return loss == "mae" and bool(onp.any(onp.abs(A - Y) < KINK_BAND))
+    return loss == "mae" and bool(onp.any(onp.abs(passes.As[-1] - Y) < KINK_BAND))
 
 
-def finite_difference_grad(params: Params, X, Y, activation: str, output: str, loss: str,
-                           l2: float, step: float = FD_STEP) -> Params:
-    """Central differences (f(theta + h) - f(theta - h)) / 2h for every parameter entry."""
-    grads = {}
+def central_differences(f: Callable[[Params], float], params: Params, step: float = FD_STEP) -> Params:
+    """(f(theta + h e_i) - f(theta - h e_i)) / 2h for every entry, h = step * max(1, |theta_i|)."""
+    out = {}
     for key, value in params.items():
         g = onp.zeros_like(value, dtype=float)
         for idx in onp.ndindex(value.shape):
             h = step * max(1.0, abs(value[idx]))
             shifted = {k: v.copy() for k, v in params.items()}
             shifted[key][idx] = value[idx] + h
-            f_plus = loss_value(shifted, X, Y, activation, output, loss, l2)
+            f_plus = f(shifted)
             shifted[key][idx] = value[idx] - h
-            f_minus = loss_value(shifted, X, Y, activation, output, loss, l2)
-            g[idx] = (f_plus - f_minus) / (2 * h)
-        grads[key] = g
-    return grads
+            g[idx] = (f_plus - f(shifted)) / (2 * h)
+        out[key] = g
+    return out
 
 
-def gradcheck(params: Params, X, Y, *, activation: str = "sigmoid", output: str = "softplus",
-              loss: str = "mse", l2: float = 0.0, manual=None) -> list[ParamCheck]:
-    """Compare ``manual`` (default: :func:`xsq.manual_grad`) with autograd and finite differences.
+def compare(name: str, m, a, d, scale: float, f_scale: float, fd_decides: bool) -> ParamCheck:
+    """One row: hand-written ``m`` against autograd ``a`` and finite differences ``d`` (see module doc)."""
+    m, a, d = (onp.asarray(v, dtype=float) for v in (m, a, d))
+    if m.shape != a.shape:
+        inf = float("inf")
+        return ParamCheck(name, tuple(a.shape), float("nan"), inf, inf, inf, inf, fd_decides, False)
+    top = max(float(onp.max(onp.abs(m))), float(onp.max(onp.abs(a))))
+    a_abs, a_rel = _diffs(m, a)
+    d_abs, d_rel = _diffs(m, d)
+    ok = (
+        bool(onp.all(onp.isfinite(m)))
+        and a_abs <= RTOL_AUTOGRAD * top + ATOL_AUTOGRAD * scale
+        and (d_abs <= RTOL_FD * top + ATOL_FD * f_scale or not fd_decides)
+    )
+    return ParamCheck(name, tuple(m.shape), top, a_abs, a_rel, d_abs, d_rel, fd_decides, ok)
+
+
+def gradcheck(
+    params: Params,
+    X,
+    Y,
+    *,
+    activation: str = "sigmoid",
+    output: str = "softplus",
+    loss: str = "mse",
+    l2: float = 0.0,
+    manual: Callable | None = None,
+) -> list[ParamCheck]:
+    """Compare ``manual`` (default: the hand-written backprop of :func:`xsq.manual_grad`) with autograd
+    and central differences.
 
     Returns one :class:`ParamCheck` per parameter array, in params order; the
     check passes when every row's ``passed`` is true. ``manual`` may be any
-    function with the signature of ``manual_grad_unchecked`` (used by the
-    tests to show that a wrong gradient is caught).
+    function of ``(params, X, Y, activation, output, loss, l2)`` returning a
+    gradient dict (the tests use it to show that a wrong gradient is caught).
     """
-    X, Y = check_problem(params, X, Y, activation, output, loss, l2)
-    params = {k: onp.asarray(v, dtype=float) for k, v in params.items()}
-    manual = manual or manual_grad_unchecked
-    g_manual = manual(params, X, Y, activation, output, loss, l2)
-    g_auto = loss_value_grad(params, X, Y, activation, output, loss, l2)
-    g_fd = finite_difference_grad(params, X, Y, activation, output, loss, l2)
-    f_scale = max(1.0, abs(float(loss_value(params, X, Y, activation, output, loss, l2))))
+    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
+    args = (X, Y, activation, output, loss, l2)
+    g_manual = (manual or _manual_grad)(params, *args)
+    g_auto = _autograd_grad(params, *args)
+    g_fd = central_differences(lambda p: _objective(p, *args), params)
+    f_scale = max(1.0, abs(float(_objective(params, *args))))
+    scale = max(float(onp.max(onp.abs(g))) for g in g_auto.values())
     fd_decides = not near_kink(params, X, Y, activation, output, loss)
-    rows = []
-    for key in params:
-        m, a, d = (onp.asarray(g[key], dtype=float) for g in (g_manual, g_auto, g_fd))
-        if m.shape != a.shape:
-            rows.append(ParamCheck(key, tuple(a.shape), float("nan"), float("inf"), float("inf"),
-                                   float("inf"), float("inf"), fd_decides, False))
-            continue
-        a_abs, a_rel = _rel(m, a)
-        d_abs, d_rel = _rel(m, d)
-        top = max(float(onp.max(onp.abs(m))), float(onp.max(onp.abs(a))))
-        ok = (bool(onp.all(onp.isfinite(m)))
-              and a_abs <= RTOL_AUTOGRAD * top
-              and (d_abs <= RTOL_FD * top + ATOL_FD * f_scale or not fd_decides))
-        rows.append(ParamCheck(key, tuple(m.shape), top, a_abs, a_rel, d_abs, d_rel, fd_decides, ok))
-    return rows
+    return [compare(k, g_manual[k], g_auto[k], g_fd[k], scale, f_scale, fd_decides) for k in params]
 
 
 def passed(rows: list[ParamCheck]) -> bool:
@@ -143,3 +157,16 @@ def format_table(rows: list[ParamCheck]) -> str:
             + ("" if r.fd_decides else " (at a kink: finite differences not counted)")
         )
     return "\n".join(lines)
+
+
+def random_problem(sizes, activation: str, n: int, seed: int) -> tuple[Params, onp.ndarray, onp.ndarray]:
+    """A network and data to check at: random weights and biases (so no unit sits exactly at a kink),
+    inputs uniform on [-2, 2], and positive targets (so every loss, relative_mse too, applies)."""
+    rng = onp.random.default_rng(seed)
+    params = init_params(sizes, seed=rng, activation=activation)
+    for key in params:
+        if key.startswith("b"):
+            params[key] = rng.normal(0.0, 0.5, size=params[key].shape)
+    X = rng.uniform(-2.0, 2.0, size=(n, sizes[0]))
+    Y = X[:, :1] ** 2 + 0.5 + onp.arange(sizes[-1])
+    return params, X, Y

@@ -1,55 +1,95 @@
-"""Loss functions: pure ``loss(pred, target) -> float`` and their gradients.
+"""Loss functions: pure ``loss(pred, target) -> float``, one registry entry each.
 
-Each loss is the mean over every element of ``pred`` and ``target`` (both of
-shape (N, m)). They are written with ``autograd.numpy`` so ``autograd.grad``
-differentiates them; ``GRADIENTS[name](pred, target)`` is the hand-written
-d loss / d pred (same shape as ``pred``) used by :mod:`xsq.backprop`.
-``RESIDUALS`` lists the least-squares losses, written as mean(r^2), with
-r = residual scale * (pred - target): what Levenberg-Marquardt needs.
+Each loss is the mean over every element of ``pred`` and ``target``, which
+must have the same shape (N, m): nothing is broadcast, because an (N, 1)
+prediction against an (N,) target would silently become an N x N matrix.
+They are written with ``autograd.numpy``, so ``autograd.grad`` differentiates
+them in any mode and order.
+
+``LOSSES[name]`` is a :class:`Loss` with
+
+* ``fn(pred, target)``: the loss, unchecked (the training loop's inner call);
+* ``grad(pred, target)``: the hand-written d loss / d pred, shaped like pred,
+  used by :mod:`xsq.backprop`;
+* ``weight(target)``: for least-squares losses, the per-element weight w with
+  ``loss = mean((w (pred - target))^2)``, which Levenberg-Marquardt needs;
+  None for the others.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import autograd.numpy as np
 import numpy as onp
+from autograd.tracer import getval
+
+from .errors import InputError
 
 Array = onp.ndarray
 
 
-def mse(pred: Array, target: Array) -> float:
-    """Mean squared error: mean((pred - target)^2)."""
+def _check_pair(pred, target) -> None:
+    if onp.shape(pred) != onp.shape(target):
+        raise InputError(
+            f"pred has shape {onp.shape(pred)} but target has {onp.shape(target)}; they must match "
+            "(nothing is broadcast)"
+        )
+
+
+def _check_positive_targets(target) -> None:
+    t = onp.asarray(getval(target))
+    if not onp.all(t > 0):
+        raise InputError(
+            "relative_mse needs every target > 0 (it divides by the target); "
+            f"smallest target is {onp.min(t)!r}. Use mse, mae or huber instead."
+        )
+
+
+def _mse(pred, target):
     return np.mean((pred - target) ** 2)
 
 
-def mae(pred: Array, target: Array) -> float:
-    """Mean absolute error: mean(|pred - target|) (subgradient 0 at a tie)."""
+def _mae(pred, target):
     return np.mean(np.abs(pred - target))
 
 
-def huber(pred: Array, target: Array, delta: float = 1.0) -> float:
-    """Huber loss: r^2 / 2 where |r| <= delta, delta (|r| - delta / 2) beyond."""
+def _huber(pred, target, delta: float = 1.0):
     r = pred - target
     a = np.abs(r)
     # both branches are finite everywhere, so differentiating the untaken one is harmless
     return np.mean(np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta)))
 
 
-def relative_mse(pred: Array, target: Array) -> float:
-    """Mean squared relative error: mean(((pred - target) / target)^2); targets must be > 0."""
-    check_positive_targets(target)
+def _relative_mse(pred, target):
     return np.mean(((pred - target) / target) ** 2)
 
 
-def check_positive_targets(target: Array) -> None:
-    """Raise a ValueError unless every target is > 0 (relative_mse divides by them)."""
-    t = getattr(target, "_value", target)
-    if not onp.all(onp.asarray(t) > 0):
-        raise ValueError(
-            "relative_mse needs every target > 0 (it divides by the target); "
-            f"smallest target is {onp.min(t)!r}. Use mse, mae or huber instead."
-        )
+def mse(pred: Array, target: Array) -> float:
+    """Mean squared error: mean((pred - target)^2)."""
+    _check_pair(pred, target)
+    return _mse(pred, target)
+
+
+def mae(pred: Array, target: Array) -> float:
+    """Mean absolute error: mean(|pred - target|) (subgradient 0 at a tie)."""
+    _check_pair(pred, target)
+    return _mae(pred, target)
+
+
+def huber(pred: Array, target: Array, delta: float = 1.0) -> float:
+    """Huber loss: r^2 / 2 where |r| <= delta, delta (|r| - delta / 2) beyond; delta must be > 0."""
+    _check_pair(pred, target)
+    if not (isinstance(delta, (int, float, onp.floating, onp.integer)) and onp.isfinite(delta) and delta > 0):
+        raise InputError(f"huber delta must be a finite number > 0, got {delta!r}")
+    return _huber(pred, target, float(delta))
+
+
+def relative_mse(pred: Array, target: Array) -> float:
+    """Mean squared relative error: mean(((pred - target) / target)^2); targets must be > 0."""
+    _check_pair(pred, target)
+    _check_positive_targets(target)
+    return _relative_mse(pred, target)
 
 
 def _mse_grad(pred: Array, target: Array) -> Array:
@@ -60,40 +100,47 @@ def _mae_grad(pred: Array, target: Array) -> Array:
     return onp.sign(pred - target) / pred.size
 
 
-def _huber_grad(pred: Array, target: Array, delta: float = 1.0) -> Array:
-    return onp.clip(pred - target, -delta, delta) / pred.size
+def _huber_grad(pred: Array, target: Array) -> Array:
+    return onp.clip(pred - target, -1.0, 1.0) / pred.size
 
 
 def _relative_mse_grad(pred: Array, target: Array) -> Array:
     return (2.0 / pred.size) * (pred - target) / target**2
 
 
-LOSSES: dict[str, Callable[..., float]] = {
-    "mse": mse,
-    "mae": mae,
-    "huber": huber,
-    "relative_mse": relative_mse,
+class Loss(NamedTuple):
+    """One loss: unchecked function, hand-written gradient, least-squares weight (or None)."""
+
+    name: str
+    fn: Callable[[Array, Array], float]
+    grad: Callable[[Array, Array], Array]
+    weight: Callable[[Array], Array] | None
+    needs_positive_targets: bool = False
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss("mse", _mse, _mse_grad, lambda target: onp.ones_like(target)),
+        Loss("mae", _mae, _mae_grad, None),
+        Loss("huber", _huber, _huber_grad, None),
+        Loss("relative_mse", _relative_mse, _relative_mse_grad, lambda target: 1.0 / target, True),
+    )
 }
 
-GRADIENTS: dict[str, Callable[..., Array]] = {
-    "mse": _mse_grad,
-    "mae": _mae_grad,
-    "huber": _huber_grad,
-    "relative_mse": _relative_mse_grad,
-}
 
-# least-squares losses: name -> per-element weight w(target) with loss = mean((w (pred - target))^2)
-RESIDUALS: dict[str, Callable[[Array], Array]] = {
-    "mse": lambda target: onp.ones_like(target),
-    "relative_mse": lambda target: 1.0 / target,
-}
+def get(name: str) -> Loss:
+    """The loss called ``name``; an :class:`InputError` lists the known names."""
+    try:
+        return LOSSES[name]
+    except (KeyError, TypeError):
+        raise InputError(f"unknown loss {name!r}; expected one of: {', '.join(LOSSES)}") from None
 
 
-def get(name: str) -> Callable[..., float]:
-    """The loss function called ``name``; a ValueError lists the known names."""
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; expected one of: {', '.join(LOSSES)}")
-    return LOSSES[name]
+def check_targets(name: str, target) -> None:
+    """Refuse targets the loss called ``name`` cannot take (relative_mse divides by them)."""
+    if get(name).needs_positive_targets:
+        _check_positive_targets(target)
 
 
 def l2_penalty(params: dict) -> float:

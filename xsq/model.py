@@ -1,120 +1,129 @@
-"""A trained model: parameters, the scaling they were trained with, and history.
+"""A trained model: what prediction needs, frozen once built.
 
-Saved as a ``.npz`` of plain arrays (no pickles): the parameters ``W1 ... bk``,
-the scaling ``x_mean``, ``x_std``, ``y_scale`` and a JSON string of settings.
-Files are written atomically (a temporary file in the same folder, then a
-rename) and read with ``allow_pickle=False``.
+A :class:`Model` holds the parameters, the :class:`~xsq.scaling.Scaler` they
+were trained with, the activation and output names and, for a staged fit,
+the later :class:`Stage` networks that correct it. What happened during
+training is a separate :class:`~xsq.record.TrainingRecord` (``model.record``).
+Nothing here changes after construction: the arrays are read-only copies.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import autograd.numpy as np
 import numpy as onp
+from autograd import grad
 
-from .network import check_data, check_params, forward
+from . import activations, modelfile
+from .backprop import _input_jacobian
+from .errors import InputError
+from .network import _forward, check_inputs
+from .params import Params, check_params, layer_sizes
+from .record import TrainingRecord, frozen
+from .scaling import Scaler
 
-FORMAT = "xsq-model-1"
-SETTINGS = ("activation", "output", "loss", "optimizer", "seed")
+Array = onp.ndarray
 
 
-@dataclass
+def _frozen_params(params: Params) -> Params:
+    return {k: frozen(v) for k, v in check_params(params).items()}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A later stage of a staged fit: a network whose output, times ``scale``, corrects the stages before."""
+
+    params: Params
+    activation: str
+    output: str
+    scale: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "params", _frozen_params(self.params))
+        activations.get(self.activation)
+        activations.get(self.output, "output")
+        if not (onp.isfinite(self.scale) and self.scale > 0):
+            raise InputError(f"a stage's scale must be a finite number > 0, got {self.scale!r}")
+
+
+@dataclass(frozen=True)
 class Model:
-    """A network plus the affine scaling that maps raw data to what it was trained on.
+    """A network plus the scaling between raw data and what it was trained on.
 
-    ``predict`` takes raw inputs (N, n0) and returns raw-scale outputs (N, nk):
-    inputs are standardised with ``x_mean`` and ``x_std``; outputs are
-    multiplied by ``y_scale`` (targets were only divided, never shifted, so a
-    softplus output can reach every positive target).
+    ``predict`` takes raw inputs (N, n_in), or (N,) for one input, and returns
+    raw-scale outputs (N, n_out); ``derivative`` returns d output / d input
+    on the raw scale, (N, n_out, n_in). Both are differentiable by autograd
+    with respect to X.
     """
 
-    params: dict
-    x_mean: onp.ndarray
-    x_std: onp.ndarray
-    y_scale: onp.ndarray
+    params: Params
+    scaler: Scaler
     activation: str = "sigmoid"
     output: str = "softplus"
-    loss: str = "mse"
-    optimizer: str = "lm"
-    seed: int | None = 0
-    # per epoch: losses on scaled targets, and the phase ("warmup", "running" or "converged")
-    history: dict = field(default_factory=lambda: {"epoch": [], "train_loss": [], "val_loss": [], "phase": []})
-    best_loss: float = float("nan")
-    best_epoch: int = 0
-    n_epochs: int = 0
-    interrupted: bool = False
-    converged: bool = False
-    train_seconds: float = 0.0
-    val_index: onp.ndarray = field(default_factory=lambda: onp.zeros(0, dtype=int))  # rows held out (not saved)
+    record: TrainingRecord | None = None
+    stages: tuple[Stage, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "params", _frozen_params(self.params))
+        activations.get(self.activation)
+        activations.get(self.output, "output")
+        sizes = layer_sizes(self.params)
+        s = self.scaler
+        if s.x_mean.shape != (sizes[0],) or s.x_std.shape != (sizes[0],) or s.y_scale.shape != (sizes[-1],):
+            raise InputError(f"the scaling does not match a network of sizes {sizes}")
+        for stage in self.stages:
+            if (layer_sizes(stage.params)[0], layer_sizes(stage.params)[-1]) != (sizes[0], sizes[-1]):
+                raise InputError("every stage must take the inputs and give the outputs of the first")
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        return check_params(self.params)
+        """Layer sizes (n_in, ..., n_out) of the first stage."""
+        return layer_sizes(self.params)
 
-    def predict(self, X) -> onp.ndarray:
-        """Raw-scale outputs for raw inputs X of shape (N, n0)."""
-        X = check_data(X, sizes=self.sizes)
-        return forward(self.params, (X - self.x_mean) / self.x_std, self.activation, self.output) * self.y_scale
+    def _scaled(self, Xs):
+        """The scaled output: the first network plus each later stage times its scale."""
+        out = _forward(self.params, Xs, self.activation, self.output)
+        for stage in self.stages:
+            out = out + stage.scale * _forward(stage.params, Xs, stage.activation, stage.output)
+        return out
+
+    def predict(self, X) -> Array:
+        """Raw-scale outputs (N, n_out) for raw inputs X (N, n_in), or (N,) with one input."""
+        X = check_inputs(X, self.sizes[0])
+        return self.scaler.outputs(self._scaled(self.scaler.inputs(X)))
+
+    def derivative(self, X) -> Array:
+        """d prediction / d input on the raw scale, (N, n_out, n_in), by autograd.
+
+        Samples are independent, so the Jacobian of each output's sum over
+        samples with respect to X holds every sample's slope.
+        """
+        X = check_inputs(X, self.sizes[0])
+        Xs = self.scaler.inputs(X)
+        per_output = [grad(lambda Z, j=j: np.sum(self._scaled(Z)[:, j]))(Xs) for j in range(self.sizes[-1])]
+        return self.scaler.slopes(np.stack(per_output, axis=1))
+
+    def manual_derivative(self, X) -> Array:
+        """:meth:`derivative` by the hand-written forward-mode pass (no autograd), its independent twin."""
+        X = check_inputs(X, self.sizes[0])
+        Xs = self.scaler.inputs(X)
+        slope = _input_jacobian(self.params, Xs, self.activation, self.output)
+        for stage in self.stages:
+            slope = slope + stage.scale * _input_jacobian(stage.params, Xs, stage.activation, stage.output)
+        return self.scaler.slopes(slope)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model to ``path`` (.npz) atomically: nothing half-written is ever left there."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        settings = {key: getattr(self, key) for key in SETTINGS}
-        settings.update(format=FORMAT, sizes=list(self.sizes), best_loss=self.best_loss,
-                        n_epochs=self.n_epochs, interrupted=self.interrupted)
-        arrays = dict(self.params, x_mean=self.x_mean, x_std=self.x_std, y_scale=self.y_scale,
-                      settings=onp.array(json.dumps(settings)))
-        fd, tmp = tempfile.mkstemp(prefix=".model-", suffix=".npz", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                onp.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        """Write the model and its training record to ``path`` (.npz) atomically; see :mod:`xsq.modelfile`."""
+        stages = tuple((s.params, s.activation, s.output, s.scale) for s in self.stages)
+        modelfile.write(
+            path, modelfile.Parts(self.params, self.scaler, self.activation, self.output, self.record, stages)
+        )
 
 
 def load_model(path: str | os.PathLike) -> Model:
-    """Read a model written by :meth:`Model.save`; a ValueError names what is wrong with the file."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ValueError(f"model file {path!r} does not exist")
-    with open(path, "rb") as handle:
-        if handle.read(4) != b"PK\x03\x04":
-            raise ValueError(f"cannot read model file {path!r}: it is not a valid .npz archive (no zip header)")
-    try:
-        data = onp.load(path, allow_pickle=False)
-        if not isinstance(data, onp.lib.npyio.NpzFile):
-            raise ValueError("a single array, not an .npz archive")
-        with data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        reason = "it holds pickled objects" if "pickle" in str(exc) else "it is not a valid .npz archive"
-        raise ValueError(f"cannot read model file {path!r}: {reason}") from None
-    try:
-        settings = json.loads(str(arrays.pop("settings")))
-        if settings.get("format") != FORMAT:
-            raise ValueError(f"format {settings.get('format')!r} is not {FORMAT!r}")
-        x_mean, x_std, y_scale = (onp.asarray(arrays.pop(k), dtype=float) for k in ("x_mean", "x_std", "y_scale"))
-        params = {k: onp.asarray(v, dtype=float) for k, v in arrays.items()}
-        sizes = check_params(params)
-        if not all(onp.all(onp.isfinite(v)) for v in (*params.values(), x_mean, x_std, y_scale)):
-            raise ValueError("it holds NaN or inf")
-        if list(sizes) != settings["sizes"] or x_mean.shape != (sizes[0],) or x_std.shape != (sizes[0],) \
-                or y_scale.shape != (sizes[-1],):
-            raise ValueError("its arrays do not match the layer sizes it records")
-        model = Model(params, x_mean, x_std, y_scale, **{k: settings[k] for k in SETTINGS})
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"model file {path!r} is not a valid xsq model: {exc}") from None
-    model.best_loss = settings.get("best_loss", float("nan"))
-    model.n_epochs = settings.get("n_epochs", 0)
-    model.interrupted = settings.get("interrupted", False)
-    return model
+    """Read a model written by :meth:`Model.save`, validated as untrusted input (:mod:`xsq.modelfile`)."""
+    parts = modelfile.read(path)
+    stages = tuple(Stage(*stage) for stage in parts.stages)
+    return Model(parts.params, parts.scaler, parts.activation, parts.output, parts.record, stages)

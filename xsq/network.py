@@ -1,126 +1,36 @@
-"""The network: parameters as a plain dict of arrays, and a pure forward pass.
+"""The forward pass: one loop over the layers, pure, differentiable, optionally keeping its intermediates.
 
-A network with layer sizes ``(n0, n1, ..., nk)`` has parameters
-``{"W1", "b1", ..., "Wk", "bk"}`` with ``Wi`` of shape ``(n[i-1], n[i])`` and
-``bi`` of shape ``(n[i],)``. Hidden layers use ``activation``; the last layer
-uses ``output``. Nothing here holds state: params in, arrays out.
+Hidden layers use ``activation``; the last layer uses ``output``. Nothing
+here holds state: params in, arrays out. :func:`predict` is the checked public
+entry; :func:`_forward` is the loop itself, which the objective, autograd, the
+hand-written backprop, the Jacobian and gradcheck all run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import NamedTuple
 
 import autograd.numpy as np
 import numpy as onp
+from autograd.tracer import getval
 
-from .activations import ACTIVATIONS, check_activation
+from . import activations
+from .errors import InputError
+from .params import Params, _as_real_array, check_params, layer_sizes, n_layers
 
 Array = onp.ndarray
-Params = dict
-
-INITS = ("auto", "glorot", "he")
 
 
-def check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
-    """Validate layer sizes: at least two whole numbers, each >= 1."""
-    try:
-        sizes = tuple(int(s) for s in sizes)
-        ok = len(sizes) >= 2
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or min(sizes) < 1:
-        raise ValueError(
-            f"sizes must be at least two whole numbers >= 1 (input, ..., output), got {sizes!r}"
-        )
-    return sizes
+class Passes(NamedTuple):
+    """What a forward pass keeps for backprop: per layer i, ``Zs[i]``, ``As[i]`` and ``Ds[i] = act'(Zs[i])``.
 
-
-def init_params(
-    sizes: Sequence[int] = (1, 16, 1),
-    *,
-    seed: int | onp.random.Generator = 0,
-    init: str = "auto",
-    activation: str = "sigmoid",
-) -> Params:
-    """Random weights and zero biases for a network of the given layer sizes.
-
-    ``init="glorot"`` draws W uniformly from +-sqrt(6 / (fan_in + fan_out))
-    (right for sigmoid, tanh, softplus); ``"he"`` draws W from a normal of
-    variance 2 / fan_in (right for relu); ``"auto"`` picks by ``activation``.
-    All randomness comes from ``numpy.random.default_rng(seed)``.
+    ``As[0]`` is the input X; ``Zs[0]`` and ``Ds[0]`` are None, so that index i
+    always means layer i. ``As[-1]`` is the network's output.
     """
-    sizes = check_sizes(sizes)
-    check_activation(activation)
-    if init not in INITS:
-        raise ValueError(f"unknown init {init!r}; expected one of: {', '.join(INITS)}")
-    if init == "auto":
-        init = "he" if activation == "relu" else "glorot"
-    rng = onp.random.default_rng(seed)
-    params = {}
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        if init == "he":
-            W = rng.normal(0.0, onp.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
-        else:
-            limit = onp.sqrt(6.0 / (fan_in + fan_out))
-            W = rng.uniform(-limit, limit, size=(fan_in, fan_out))
-        params[f"W{i}"] = W
-        params[f"b{i}"] = onp.zeros(fan_out)
-    return params
 
-
-def n_layers(params: Params) -> int:
-    """Number of weight layers k in ``{"W1", "b1", ..., "Wk", "bk"}``."""
-    return len(params) // 2
-
-
-def layer_sizes(params: Params) -> tuple[int, ...]:
-    """The sizes ``(n0, ..., nk)`` that ``params`` were made for."""
-    k = n_layers(params)
-    return (params["W1"].shape[0],) + tuple(params[f"W{i}"].shape[1] for i in range(1, k + 1))
-
-
-def check_params(params: Params) -> tuple[int, ...]:
-    """Check the keys and shapes of a params dict; return its layer sizes."""
-    k = len(params) // 2
-    expected = {f"{p}{i}" for i in range(1, k + 1) for p in "Wb"}
-    if k < 1 or set(params) != expected:
-        raise ValueError(
-            f"params must have keys W1, b1, ..., Wk, bk; got {sorted(params)}"
-        )
-    prev = None
-    for i in range(1, k + 1):
-        W, b = onp.shape(params[f"W{i}"]), onp.shape(params[f"b{i}"])
-        if len(W) != 2 or b != (W[1],) or (prev is not None and W[0] != prev):
-            raise ValueError(
-                f"params W{i} has shape {W} and b{i} {b}; expected W{i} of shape "
-                f"(n{i - 1}, n{i}) matching the previous layer and b{i} of shape (n{i},)"
-            )
-        prev = W[1]
-    return layer_sizes(params)
-
-
-def check_data(X, Y=None, sizes: Sequence[int] | None = None):
-    """Return X (and Y) as float64 arrays after checking shape and finiteness.
-
-    X must be (N, n0) and Y (N, nk), both finite, N >= 1; a ValueError names
-    what is wrong.
-    """
-    X = onp.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] < 1:
-        raise ValueError(f"X must be a 2-D array of shape (N, n_inputs) with N >= 1, got shape {X.shape}")
-    if sizes is not None and X.shape[1] != sizes[0]:
-        raise ValueError(f"X has {X.shape[1]} columns but the network takes {sizes[0]} inputs")
-    if not onp.all(onp.isfinite(X)):
-        raise ValueError("X contains NaN or inf; every input must be finite")
-    if Y is None:
-        return X
-    Y = onp.asarray(Y, dtype=float)
-    want = (X.shape[0], sizes[-1] if sizes is not None else (Y.shape[1] if Y.ndim == 2 else -1))
-    if Y.shape != want:
-        raise ValueError(f"Y must have shape {want} (N rows like X, one column per output), got {Y.shape}")
-    if not onp.all(onp.isfinite(Y)):
-        raise ValueError("Y contains NaN or inf; every target must be finite")
-    return X, Y
+    Zs: list
+    As: list
+    Ds: list
 
 
 def affine(A: Array, W: Array, b: Array) -> Array:
@@ -130,26 +40,71 @@ def affine(A: Array, W: Array, b: Array) -> Array:
     product A * W plus the bias costs about twice the one small matmul.
     Written with ``autograd.numpy`` so that autograd differentiates it too.
     """
-    if W.shape[0] == 1:
-        return np.concatenate([A, np.ones((A.shape[0], 1))], axis=1) @ np.concatenate([W, b[None, :]], axis=0)
+    if onp.shape(W)[0] == 1:
+        return np.concatenate([A, np.ones((np.shape(A)[0], 1))], axis=1) @ np.concatenate([W, b[None, :]], axis=0)
     return A @ W + b
 
 
-def forward(params: Params, X: Array, activation: str, output: str) -> Array:
-    """The forward pass without input checks (used inside training and autograd)."""
-    act, out = ACTIVATIONS[activation], ACTIVATIONS[output]
+def _forward(params: Params, X: Array, activation: str, output: str, keep: bool = False):
+    """The network's output (N, nk) for inputs X (N, n0), unchecked; with ``keep``, the :class:`Passes`.
+
+    Without ``keep`` every operation is autograd-differentiable (any order,
+    both modes); with it, each slope comes from the same exp as its value
+    (plain numpy, for the hand-written passes).
+    """
     k = n_layers(params)
-    A = X
+    A, Zs, As, Ds = X, [None], [X], [None]
     for i in range(1, k + 1):
         Z = affine(A, params[f"W{i}"], params[f"b{i}"])
-        A = act(Z) if i < k else out(Z)
-    return A
+        act = activations.ACTIVATIONS[activation if i < k else output]
+        if keep:
+            A, D = act.value_and_deriv(Z)
+            Zs.append(Z)
+            As.append(A)
+            Ds.append(D)
+        else:
+            A = act.fn(Z)
+    return Passes(Zs, As, Ds) if keep else A
 
 
-def predict(params: Params, X: Array, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
-    """Network outputs for inputs X: (N, n0) -> (N, nk). Pure."""
-    check_activation(activation)
-    check_activation(output, "output")
-    sizes = check_params(params)
-    X = check_data(X, sizes=sizes)
-    return forward(params, X, activation, output)
+def check_inputs(X, n_inputs: int, name: str = "X"):
+    """X as a float64 (N, n_inputs) array, N >= 1, finite; a 1-D X is N samples of one input.
+
+    Traced (autograd) arrays are checked on their values and passed through
+    unchanged, so predictions stay differentiable with respect to the inputs.
+    """
+    X = _as_real_array(X, name)
+    shape = onp.shape(X)
+    if len(shape) == 1 and n_inputs == 1:
+        X = np.reshape(X, (-1, 1))
+        shape = onp.shape(X)
+    if len(shape) != 2 or shape[0] < 1 or shape[1] != n_inputs:
+        one_d = " (or (N,) for one input)" if n_inputs == 1 else ""
+        raise InputError(f"{name} must have shape (N, {n_inputs}){one_d} with N >= 1, got shape {shape}")
+    if not onp.all(onp.isfinite(getval(X))):
+        raise InputError(f"{name} contains NaN or inf; every value must be finite")
+    return X
+
+
+def check_problem(params, X, Y=None, activation: str = "sigmoid", output: str = "softplus"):
+    """Validate a network and its data: returns (params, X) or (params, X, Y) as float64 arrays.
+
+    Y must be (N, nk) with the same N as X (a 1-D Y is N samples of one output).
+    """
+    activations.get(activation)
+    activations.get(output, "output")
+    params = check_params(params)
+    sizes = layer_sizes(params)
+    X = check_inputs(X, sizes[0])
+    if Y is None:
+        return params, X
+    Y = check_inputs(Y, sizes[-1], "Y")
+    if onp.shape(Y)[0] != onp.shape(X)[0]:
+        raise InputError(f"Y has {onp.shape(Y)[0]} rows but X has {onp.shape(X)[0]}; give one target row per input")
+    return params, X, Y
+
+
+def predict(params: Params, X, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
+    """Network outputs for inputs X: (N, n0) -> (N, nk). Pure, and differentiable in params and X."""
+    params, X = check_problem(params, X, None, activation, output)
+    return _forward(params, X, activation, output)

@@ -1,19 +1,23 @@
-"""Gradient optimizers as small pure update rules over the params dict.
+"""Gradient optimizers as small pure update rules, each written for one array and lifted to the params dict.
 
 Each optimizer is an ``Optimizer(init, update)`` pair, as in jax's
 ``example_libraries/optimizers.py``:
 
 * ``state = init(params)``
-* ``params, state = update(step, params, grads, state)``
+* ``params, state = update(step, params, grads, state)`` (``step`` counts from 0)
 
-``update`` returns new dicts and never changes its arguments, so a training
-loop is a plain loop over pure calls. Levenberg-Marquardt, which needs
-residuals and a Jacobian rather than a gradient, lives in :mod:`xsq.lm`.
+A rule is written for a single array, ``init_one(p) -> s`` and
+``update_one(step, p, g, s) -> (p, s)``; :func:`optimizer` lifts it to dicts
+of arrays once. ``update`` returns new dicts and never changes its
+arguments, so a training loop is a plain loop over pure calls.
+Levenberg-Marquardt, which needs residuals and a Jacobian rather than a
+gradient, lives in :mod:`xsq.lm`.
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+import functools
+from typing import Any, Callable, NamedTuple
 
 import numpy as onp
 
@@ -25,50 +29,57 @@ class Optimizer(NamedTuple):
     update: Callable[[int, Params, Params, dict], tuple[Params, dict]]
 
 
-def sgd(lr: float) -> Optimizer:
-    """Plain gradient descent: p <- p - lr * g."""
+def optimizer(make_rule: Callable[..., tuple[Callable, Callable]]) -> Callable[..., Optimizer]:
+    """Lift a per-array rule ``(init_one, update_one)`` to an :class:`Optimizer` over params dicts."""
 
-    def init(params):
-        return {}
+    @functools.wraps(make_rule)
+    def make(*args: Any, **kwargs: Any) -> Optimizer:
+        init_one, update_one = make_rule(*args, **kwargs)
 
-    def update(step, params, grads, state):
-        return {k: params[k] - lr * grads[k] for k in params}, state
+        def init(params: Params) -> dict:
+            return {k: init_one(v) for k, v in params.items()}
 
-    return Optimizer(init, update)
+        def update(step: int, params: Params, grads: Params, state: dict) -> tuple[Params, dict]:
+            pairs = {k: update_one(step, params[k], grads[k], state[k]) for k in params}
+            return {k: p for k, (p, _) in pairs.items()}, {k: s for k, (_, s) in pairs.items()}
 
+        return Optimizer(init, update)
 
-def momentum(lr: float, mass: float = 0.9) -> Optimizer:
-    """Heavy-ball momentum: v <- mass * v + g; p <- p - lr * v."""
-
-    def init(params):
-        return {"velocity": {k: onp.zeros_like(v) for k, v in params.items()}}
-
-    def update(step, params, grads, state):
-        v = {k: mass * state["velocity"][k] + grads[k] for k in params}
-        return {k: params[k] - lr * v[k] for k in params}, {"velocity": v}
-
-    return Optimizer(init, update)
+    return make
 
 
-def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
-    """Adam (Kingma and Ba) with bias-corrected first and second moments; ``step`` counts from 0."""
+@optimizer
+def sgd(lr: float):
+    """Plain gradient descent: p <- p - lr g."""
+    return (lambda p: ()), (lambda step, p, g, s: (p - lr * g, s))
 
-    def init(params):
-        zeros = {k: onp.zeros_like(v) for k, v in params.items()}
-        return {"m": zeros, "v": dict(zeros)}
 
-    def update(step, params, grads, state):
-        m = {k: b1 * state["m"][k] + (1 - b1) * grads[k] for k in params}
-        v = {k: b2 * state["v"][k] + (1 - b2) * grads[k] ** 2 for k in params}
+@optimizer
+def momentum(lr: float, mass: float = 0.9):
+    """Heavy-ball momentum: v <- mass v + g; p <- p - lr v."""
+
+    def update_one(step, p, g, v):
+        v = mass * v + g
+        return p - lr * v, v
+
+    return onp.zeros_like, update_one
+
+
+@optimizer
+def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+    """Adam (Kingma and Ba, 2015, Algorithm 1): bias-corrected first and second moments."""
+
+    def init_one(p):
+        return onp.zeros_like(p), onp.zeros_like(p)
+
+    def update_one(step, p, g, s):
+        m, v = s
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
         c1, c2 = 1 - b1 ** (step + 1), 1 - b2 ** (step + 1)
-        new = {k: params[k] - lr * (m[k] / c1) / (onp.sqrt(v[k] / c2) + eps) for k in params}
-        return new, {"m": m, "v": v}
+        return p - lr * (m / c1) / (onp.sqrt(v / c2) + eps), (m, v)
 
-    return Optimizer(init, update)
+    return init_one, update_one
 
 
-GRADIENT_OPTIMIZERS: dict[str, Callable[[float], Optimizer]] = {
-    "sgd": sgd,
-    "momentum": momentum,
-    "adam": adam,
-}
+GRADIENT_OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {"sgd": sgd, "momentum": momentum, "adam": adam}

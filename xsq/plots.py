@@ -1,9 +1,15 @@
-"""The three plots of a training run (needs matplotlib: ``pip install xsq[plot]``)."""
+"""The plots of a training run, as PNG bytes (needs matplotlib: ``pip install 'xsq[plot]'``).
+
+* ``fit.png``: the target and the prediction over the domain and beyond, and
+  below it the learned slope against the target's;
+* ``loss.png``: training and validation loss per epoch, with LM's screening
+  and warm-up shaded and the restored epoch marked;
+* ``error.png``: the relative error against x on a log axis.
+"""
 
 from __future__ import annotations
 
 import io
-import os
 
 import matplotlib
 
@@ -11,53 +17,80 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as onp  # noqa: E402
 
-from .model import Model  # noqa: E402
+from .problem import Problem  # noqa: E402
+
+DPI = 110
 
 
-def _save(fig, folder: str, name: str, write) -> str:
+def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png", dpi=DPI)
     plt.close(fig)
-    write(os.path.join(folder, name), buffer.getvalue())
-    return name
+    return buffer.getvalue()
 
 
-def plot_run(folder: str, model: Model, low: float, high: float, x_train, write) -> list[str]:
-    """fit.png (x^2 and the prediction), loss.png (loss per epoch), error.png (relative error vs x)."""
-    from .report import extrapolation_ranges, predict_1d, target
+def _fit(model, problem: Problem, x_train: onp.ndarray, x: onp.ndarray, y: onp.ndarray, p: onp.ndarray) -> bytes:
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    for ax in (top, bottom):
+        ax.axvspan(problem.low, problem.high, color="0.92", label="training domain")
+    top.plot(x, y, "k-", lw=3, alpha=0.35, label=problem.name)
+    top.plot(x, p, "C0-", lw=1.2, label="network")
+    top.plot(x_train, problem.values(x_train), "C1.", ms=2, label="training inputs")
+    sizes = "-".join(map(str, model.sizes))
+    top.set(ylabel="y", title=f"xsq: {model.record.settings.get('optimizer', '')}, sizes {sizes}")
+    top.legend()
+    bottom.plot(x, problem.slopes(x), "k-", lw=3, alpha=0.35, label=f"d/dx {problem.name}")
+    bottom.plot(x, model.derivative(x)[:, 0, 0], "C2-", lw=1.2, label="learned slope")
+    bottom.set(xlabel="x", ylabel="dy/dx")
+    bottom.legend()
+    fig.tight_layout()
+    return _png(fig)
 
-    (lo, _), (_, hi) = extrapolation_ranges(low, high)
+
+def _loss(model) -> bytes:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    r = model.record
+    h = r.history
+    ax.semilogy(h.epoch, h.train_loss, label="train")
+    if onp.any(onp.isfinite(h.val_loss)):
+        ax.semilogy(h.epoch, h.val_loss, label="validation")
+    for phase, color, label in (
+        ("screen", "0.85", "screening restarts"),
+        ("warmup", "0.93", "warm-up on relative error"),
+    ):
+        epochs = h.epoch[h.phase == phase]
+        if len(epochs):
+            ax.axvspan(epochs[0], epochs[-1], color=color, label=label)
+    ax.axvline(r.best_epoch, color="0.5", ls=":", label="best (restored)")
+    ax.set(xlabel="epoch", ylabel=f"{r.settings.get('loss', 'loss')} (scaled targets)", title="loss per epoch")
+    ax.legend()
+    return _png(fig)
+
+
+def _error(problem: Problem, x: onp.ndarray, y: onp.ndarray, p: onp.ndarray) -> bytes:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ok = onp.isfinite(y) & (y != 0)
+    rel = onp.abs(p[ok] - y[ok]) / onp.abs(y[ok])
+    ax.axvspan(problem.low, problem.high, color="0.92", label="training domain")
+    ax.semilogy(x[ok], onp.maximum(rel, 1e-17), "C3-", lw=1)
+    ax.set(
+        xlabel="x",
+        ylabel=f"|prediction - {problem.name}| / |{problem.name}|",
+        title="relative error (outside the band: extrapolation)",
+    )
+    ax.legend()
+    return _png(fig)
+
+
+def figures(model, problem: Problem, x_train: onp.ndarray) -> dict[str, bytes]:
+    """The three plots of a run, by file name."""
+    (lo, _), (_, hi) = problem.extrapolation_ranges()
     x = onp.linspace(lo, hi, 3001)
-    y, p = target(x), predict_1d(model, x)
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.axvspan(low, high, color="0.92", label="training domain")
-    ax.plot(x, y, "k-", lw=3, alpha=0.35, label="$x^2$")
-    ax.plot(x, p, "C0-", lw=1.2, label="network")
-    ax.plot(x_train, target(x_train), "C1.", ms=2, label="training inputs")
-    ax.set(xlabel="x", ylabel="y", title=f"xsq: {model.optimizer}, sizes {'-'.join(map(str, model.sizes))}")
-    ax.legend()
-    names = [_save(fig, folder, "fit.png", write)]
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    h = model.history
-    ax.semilogy(h["epoch"], h["train_loss"], label="train")
-    if onp.any(onp.isfinite(h["val_loss"])):
-        ax.semilogy(h["epoch"], h["val_loss"], label="validation")
-    warmup = [e for e, phase in zip(h["epoch"], h["phase"]) if phase == "warmup"]
-    if warmup:
-        ax.axvspan(0, warmup[-1], color="0.93", label="warm-up on relative error")
-    ax.axvline(model.best_epoch, color="0.5", ls=":", label="best (restored)")
-    ax.set(xlabel="epoch", ylabel=f"{model.loss} (scaled targets)", title="loss per epoch")
-    ax.legend()
-    names.append(_save(fig, folder, "loss.png", write))
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    nz = y != 0
-    rel = onp.abs(p[nz] - y[nz]) / onp.abs(y[nz])
-    ax.axvspan(low, high, color="0.92", label="training domain")
-    ax.semilogy(x[nz], onp.maximum(rel, 1e-17), "C3-", lw=1)
-    ax.set(xlabel="x", ylabel="|prediction - x^2| / x^2", title="relative error (outside the band: extrapolation)")
-    ax.legend()
-    names.append(_save(fig, folder, "error.png", write))
-    return names
+    y = problem.values_where_defined(x)
+    with onp.errstate(all="ignore"):
+        p = model.predict(x)[:, 0]
+    return {
+        "fit.png": _fit(model, problem, x_train, x, y, p),
+        "loss.png": _loss(model),
+        "error.png": _error(problem, x, y, p),
+    }

@@ -1,0 +1,300 @@
+"""JAX peers for the benchmarks: optimistix Levenberg-Marquardt and a jit-compiled gradient, on xsq's exact problem.
+
+``scripts/bench.py`` and ``scripts/bench_grads.py`` import this module only when JAX is installed
+(``pip install -e '.[bench-jax]'``, which provides jax, jaxlib and optimistix), so xsq itself never
+depends on JAX. Everything runs in float64 (``jax_enable_x64`` is switched on at import) on the network
+xsq fits by default: ``softplus(sigmoid(X W1 + b1) W2 + b2)``, parameters as xsq's dict
+``{"W1": (n0, n1), "b1": (n1,), "W2": (n1, n2), "b2": (n2,)}`` of numpy arrays.
+
+* :func:`optimistix_lm` fits the network from given initial parameters on already scaled data and
+  reports compile seconds and run seconds separately, the steps actually run, the fitted parameters and
+  a numpy ``predict`` closure. ``solver="jaxopt"`` uses jaxopt's LM instead, when jaxopt is installed.
+* :func:`jax_grad_fn` returns a warm, jit-compiled gradient of ``mean((net(X) - Y) ** 2)`` for timing.
+
+A step is not the same unit everywhere. An optimistix LM step is one trial point (one residual and
+Jacobian evaluation, one QR solve of the damped problem) whether its trust region accepts it or not, and
+its first step only evaluates the starting point, so ``steps`` steps make at most ``steps - 1`` parameter
+updates. A jaxopt step is one damped solve and one trial evaluation, accepted or not. An xsq step is one
+accepted update, however many rejected trials it took.
+
+Timing on a small shared machine: XLA's CPU thread pool spreads each solve over all cores, and on a
+2-core virtual machine that made identical 1000-step runs take anywhere from 2.5 s to 17 s; pinned to one core
+(``taskset -c 0 python scripts/bench.py``) the same solve took 1.2-1.3 s every time.
+
+Run ``python scripts/jax_peers.py`` for a self-check on the benchmark problem.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+
+import optimistix as optx  # noqa: E402  (after x64 is on, so nothing is built in float32)
+
+Params = dict[str, Any]
+SOLVERS = ("lm", "jaxopt")
+
+
+def net(params: Params, X: jax.Array) -> jax.Array:
+    """Forward pass of the 1-hidden-layer network: X (N, n0) -> (N, n2), sigmoid hidden, softplus output."""
+    hidden = jax.nn.sigmoid(X @ params["W1"] + params["b1"])
+    return jax.nn.softplus(hidden @ params["W2"] + params["b2"])
+
+
+def _to_jax(params: Params) -> dict[str, jax.Array]:
+    """xsq's numpy params dict -> the same dict of float64 device arrays (checks the keys)."""
+    if set(params) != {"W1", "b1", "W2", "b2"}:
+        raise ValueError(f"params must have keys W1, b1, W2, b2 (one hidden layer), got {sorted(params)}")
+    return {k: jnp.asarray(np.asarray(v, dtype=np.float64)) for k, v in params.items()}
+
+
+def _data(X: np.ndarray, Y: np.ndarray) -> tuple[jax.Array, jax.Array]:
+    """X (N, n0) and Y (N, n2) as float64 device arrays, already transferred (so timing excludes the copy)."""
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X must be (N, n_inputs) and Y (N, n_outputs), got {X.shape} and {Y.shape}")
+    return jax.block_until_ready((jax.device_put(X), jax.device_put(Y)))
+
+
+def _residuals(params: Params, args: tuple[jax.Array, jax.Array]) -> jax.Array:
+    """Residuals net(X) - Y, shape (N, n2); optimistix minimises half their sum of squares."""
+    X, Y = args
+    return net(params, X) - Y
+
+
+def _optimistix_solve(steps: int, rtol: float, atol: float) -> Callable:
+    """A pure solve(params0, X, Y) -> (params, num_steps, num_accepted, result) running optimistix LM."""
+    solver = optx.LevenbergMarquardt(rtol=rtol, atol=atol)
+
+    def solve(params0, X, Y):
+        sol = optx.least_squares(_residuals, solver, params0, args=(X, Y), max_steps=steps, throw=False)
+        return sol.value, sol.stats["num_steps"], sol.state.num_accepted_steps, sol.result
+
+    return solve
+
+
+def _jaxopt_solve(steps: int, tol: float, like: Params) -> Callable:
+    """A pure solve(params0, X, Y) running jaxopt's LM on the flat parameter vector (jaxopt needs 1-D params)."""
+    import jaxopt  # optional: ImportError here means jaxopt is not installed
+    from jax.flatten_util import ravel_pytree
+
+    _, unravel = ravel_pytree(like)
+
+    def flat_residuals(theta, X, Y):
+        return (net(unravel(theta), X) - Y).ravel()
+
+    lm = jaxopt.LevenbergMarquardt(flat_residuals, maxiter=steps, tol=tol, solver="cholesky", materialize_jac=True)
+
+    def solve(params0, X, Y):
+        theta, state = lm.run(ravel_pytree(params0)[0], X, Y)
+        return unravel(theta), state.iter_num, jnp.asarray(-1), jnp.asarray(0)
+
+    return solve
+
+
+def optimistix_lm(
+    X: np.ndarray,
+    Y: np.ndarray,
+    params: Params,
+    steps: int,
+    solver: str = "lm",
+    *,
+    rtol: float = 1e-15,
+    atol: float = 1e-15,
+    repeats: int = 1,
+) -> dict[str, Any]:
+    """Fit net to scaled data X (N, 1), Y (N, 1) from ``params`` by Levenberg-Marquardt for ``steps`` steps.
+
+    ``solver="lm"`` is optimistix's LevenbergMarquardt (QR on the damped Jacobian, trust-region damping);
+    ``"jaxopt"`` is jaxopt's LM (Cholesky on the normal equations with damping mu * I, Nielsen's update of
+    mu). The tolerances are tiny so that every step runs and the rows compare equal work; ``steps_run``
+    says how many did.
+
+    Returns a dict: ``solver`` (a row label); ``compile_s`` (trace + lower + XLA compile, paid once);
+    ``run_s`` (the compiled solve, best of ``repeats``; ``run_times`` lists them all); ``steps`` (the
+    maximum asked for); ``steps_run`` (trial steps taken, accepted or not); ``accepted_updates``
+    (parameter updates the trust region accepted; optimistix only, else None); ``result`` (optimistix's
+    termination, e.g. "nonlinear_max_steps_reached"; "" for jaxopt); ``mse`` (mean squared residual on
+    X, Y at the fit); ``params`` (fitted, in xsq's dict layout, numpy float64); ``predict`` (Xs (M, 1)
+    numpy scaled inputs -> (M, 1) numpy scaled outputs).
+    """
+    if solver not in SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}; expected one of: {', '.join(SOLVERS)}")
+    steps = int(steps)
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    p0 = jax.block_until_ready(_to_jax(params))
+    Xj, Yj = _data(X, Y)
+    if solver == "lm":
+        solve = _optimistix_solve(steps, rtol, atol)
+    else:
+        solve = _jaxopt_solve(steps, max(rtol, atol), p0)
+
+    t = time.perf_counter()
+    compiled = jax.jit(solve).lower(p0, Xj, Yj).compile()
+    compile_s = time.perf_counter() - t
+
+    run_times = []
+    for _ in range(max(1, int(repeats))):
+        t = time.perf_counter()
+        out = jax.block_until_ready(compiled(p0, Xj, Yj))
+        run_times.append(time.perf_counter() - t)
+    fitted, steps_run, accepted, result = out
+
+    result_msg = ""
+    if solver == "lm":
+        named = [
+            name
+            for name in ("successful", "nonlinear_max_steps_reached", "nonlinear_divergence", "nonfinite")
+            if bool(result == getattr(optx.RESULTS, name))
+        ]
+        result_msg = named[0] if named else optx.RESULTS[result]
+    forward = jax.jit(net)
+    fitted_np = {k: np.asarray(v) for k, v in fitted.items()}
+
+    def predict(Xs: np.ndarray) -> np.ndarray:
+        """Fitted network on scaled inputs Xs (M, 1) -> scaled outputs (M, 1), numpy float64."""
+        return np.asarray(forward(fitted, jnp.asarray(np.asarray(Xs, dtype=np.float64))))
+
+    mse = float(jnp.mean(_residuals(fitted, (Xj, Yj)) ** 2))
+    return {
+        "solver": {"lm": "optimistix LM", "jaxopt": "jaxopt LM"}[solver],
+        "compile_s": compile_s,
+        "run_s": min(run_times),
+        "run_times": run_times,
+        "steps": steps,
+        "steps_run": int(steps_run),
+        "accepted_updates": int(accepted) - 1 if solver == "lm" else None,  # optimistix's first step: y0
+        "result": result_msg,
+        "mse": mse,
+        "params": fitted_np,
+        "predict": predict,
+    }
+
+
+class GradFn:
+    """A warm jit-compiled gradient: ``g()`` -> {"W1", "b1", "W2", "b2"} device arrays, computation finished.
+
+    ``compile_s`` is the trace + lower + compile time paid in the constructor.
+    """
+
+    def __init__(self, params: Params, X: np.ndarray, Y: np.ndarray):
+        self._args = (jax.block_until_ready(_to_jax(params)), *_data(X, Y))
+        t = time.perf_counter()
+        self._compiled = jax.jit(jax.grad(_mse)).lower(*self._args).compile()
+        self.compile_s = time.perf_counter() - t
+        jax.block_until_ready(self._compiled(*self._args))  # first call: runtime allocations, not compile
+
+    def __call__(self) -> dict[str, jax.Array]:
+        return jax.block_until_ready(self._compiled(*self._args))
+
+
+def _mse(params: Params, X: jax.Array, Y: jax.Array) -> jax.Array:
+    """The training objective mean((net(X) - Y) ** 2), a scalar."""
+    return jnp.mean((net(params, X) - Y) ** 2)
+
+
+def jax_grad_fn(params: Params, X: np.ndarray, Y: np.ndarray) -> GradFn:
+    """Zero-argument callable: gradient of mean((net(X) - Y) ** 2) w.r.t. params via jax.jit(jax.grad), warm.
+
+    X (N, n0), Y (N, n2) and params are fixed at construction (copied to the device once), so a call times
+    only the compiled gradient; the result is a dict of arrays shaped like params (``np.asarray`` converts
+    them). The compile time is on the returned object as ``compile_s``.
+    """
+    return GradFn(params, X, Y)
+
+
+# ---------------------------------------------------------------- self-check
+
+
+def _glorot(sizes: tuple[int, ...], rng: np.random.Generator) -> Params:
+    """xsq-like init: W ~ U(+-sqrt(6 / (fan_in + fan_out))), zero biases; layer i gets W{i}, b{i}."""
+    params = {}
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        params[f"W{i}"] = rng.uniform(-limit, limit, size=(fan_in, fan_out))
+        params[f"b{i}"] = np.zeros(fan_out)
+    return params
+
+
+def _numpy_grad(params: Params, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    """Reference gradient of mean((net(X) - Y) ** 2) by hand-written backprop in numpy."""
+    a1 = 1.0 / (1.0 + np.exp(-(X @ params["W1"] + params["b1"])))
+    z2 = a1 @ params["W2"] + params["b2"]
+    out = np.logaddexp(0.0, z2)
+    d2 = 2.0 * (out - Y) / Y.size / (1.0 + np.exp(-z2))  # dL/dz2; softplus' = sigmoid
+    d1 = (d2 @ params["W2"].T) * a1 * (1.0 - a1)
+    return {"W1": X.T @ d1, "b1": d1.sum(0), "W2": a1.T @ d2, "b2": d2.sum(0)}
+
+
+def _self_check() -> None:
+    """Fit the benchmark problem for 100 and 1000 steps, check and time the jit gradient; print the numbers."""
+    low, high, n, hidden = 1.0, 100.0, 1000, 16
+    x = np.random.default_rng(0).uniform(low, high, n)
+    y = x**2
+    x_mean, x_std, y_scale = x.mean(), x.std(), np.sqrt(np.mean(y**2))
+    X, Y = ((x - x_mean) / x_std)[:, None], (y / y_scale)[:, None]
+    params = _glorot((1, hidden, 1), np.random.default_rng(0))
+    grid = np.linspace(low, high, 2001)
+    grid_y = grid**2
+
+    solvers = ["lm"]
+    try:
+        import jaxopt  # noqa: F401
+
+        solvers.append("jaxopt")
+    except ImportError:
+        print("jaxopt not installed: optimistix only")
+    print(f"jax {jax.__version__}, optimistix {optx.__version__}, {len(os.sched_getaffinity(0))} core(s) usable")
+    print(
+        f"{'solver':<14} {'steps':>5} {'ran':>5} {'accepted':>8} {'compile s':>9} {'best s':>7} {'worst s':>7} "
+        f"{'RMSE/range':>11}"
+    )
+    for solver in solvers:
+        for steps in (100, 1000):
+            r = optimistix_lm(X, Y, params, steps, solver=solver, repeats=3)
+            pred = r["predict"](((grid - x_mean) / x_std)[:, None])
+            assert pred.shape == (grid.size, 1)
+            score = np.sqrt(np.mean((pred[:, 0] * y_scale - grid_y) ** 2)) / (grid_y.max() - grid_y.min())
+            accepted = "-" if r["accepted_updates"] is None else r["accepted_updates"]
+            print(
+                f"{r['solver']:<14} {steps:>5} {r['steps_run']:>5} {accepted:>8} {r['compile_s']:>9.2f} "
+                f"{r['run_s']:>7.3f} {max(r['run_times']):>7.3f} {score:>11.3e}  {r['result']}"
+            )
+
+    print(f"\n{'network':<8} {'N':>7} {'compile s':>9} {'jax grad':>11} {'numpy ref':>11} {'max rel err':>11}")
+    for sizes, m in (((1, 16, 1), 1_000), ((1, 64, 1), 100_000)):
+        rng = np.random.default_rng(0)  # the data bench_grads.py uses
+        p = _glorot(sizes, rng)
+        Xg = rng.uniform(-1.7, 1.7, size=(m, 1))
+        Yg = Xg**2 + 0.1
+        g = jax_grad_fn(p, Xg, Yg)
+        ref = _numpy_grad(p, Xg, Yg)
+        got = {k: np.asarray(v) for k, v in g().items()}
+        err = max(np.linalg.norm(got[k] - ref[k]) / np.linalg.norm(ref[k]) for k in ref)
+        assert err < 1e-10, f"jit gradient disagrees with the numpy reference: relative error {err:.2e}"
+        t_jax, t_np = _best_time(g), _best_time(lambda p=p, Xg=Xg, Yg=Yg: _numpy_grad(p, Xg, Yg))
+        name = "-".join(map(str, sizes))
+        print(f"{name:<8} {m:>7} {g.compile_s:>9.3f} {t_jax * 1e3:>8.3f} ms {t_np * 1e3:>8.3f} ms {err:>11.1e}")
+
+
+def _best_time(fn: Callable[[], Any], rounds: int = 20) -> float:
+    """Best wall time of ``rounds`` calls, seconds."""
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+if __name__ == "__main__":
+    _self_check()

@@ -1,0 +1,179 @@
+"""The command line, in-process: one clean line and exit 2 for bad input, numbers read as numbers, runs written."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import xsq
+from xsq.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line(err):
+    return err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    x = np.linspace(1, 100, 300)
+    path = tmp_path_factory.mktemp("model") / "model.npz"
+    xsq.fit(x, x**2, epochs=300, restarts=0).save(path)
+    return str(path)
+
+
+def test_bare_xsq_lists_its_commands(capsys):
+    code, out, err = run(capsys)
+    assert code == 2 and all(c in err for c in ("train", "predict", "gradcheck", "diagnose"))
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--low", "5", "--high", "5"], "xsq train: error: low must be below high"),
+        (["train", "--n", "1"], "xsq train: error: argument --n: must be a whole number >= 2, got '1'"),
+        (["train", "--hidden", "16,0"], "argument --hidden: must be a list whole numbers >= 1, got '16,0'"),
+        (["train", "--optimizer", "adam", "--lr", "0"], "argument --lr: must be a finite number > 0, got '0'"),
+        (["train", "--optimizer", "adam", "--lr", "-1e-3"], "must be a finite number > 0, got '-1e-3'"),
+        (["train", "--low", "nan"], "argument --low: must be a finite number, got 'nan'"),
+        (["train", "--high", "-inf"], "argument --high: must be a finite number, got '-inf'"),
+        (["train", "--epochs", "0"], "must be a whole number >= 1"),
+        (["train", "--val-fraction", "1"], "must be a finite number >= 0 and < 1"),
+        (["train", "--activation", "swish"], "invalid choice: 'swish'"),
+        (["train", "--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+        (["train", "--loss", "mae"], "optimizer 'lm' needs a least-squares loss"),
+        (["train", "--lr", "0.1"], "--lr applies only to optimizer sgd, momentum, adam, not 'lm'"),
+        (["train", "--optimizer", "adam", "--restarts", "2"], "--restarts applies only to optimizer lm, not 'adam'"),
+        (["train", "--low", "1e200", "--high", "1e201"], "x\\*\\*2 overflows float64 on \\[1e\\+200, 1e\\+201\\]"),
+        (["train", "--low", "1e-200", "--high", "1e-100"], "x\\*\\*2 underflows float64"),
+        (["train", "--low", "1", "--high", "1.0000000000001"], "too narrow for float64"),
+        (["train", "--seed", "x"], "argument --seed: must be a whole number >= 0, got 'x'"),
+        (["train", "--bogus"], "xsq train: error: unrecognized arguments: --bogus"),
+        (["train", "--out", "/proc/xsq-cannot-write-here"], "cannot write to output folder"),
+        (["gradcheck", "--sizes", "1,0,1"], "xsq gradcheck: error: argument --sizes"),
+        (["gradcheck", "--n", "0"], "must be a whole number >= 1"),
+        (
+            ["diagnose", "--steps", "-5"],
+            "xsq diagnose: error: argument --steps: must be a whole number >= 1 .*got '-5'",
+        ),
+        (["predict", "--model", "/nonexistent/model.npz", "3"], "xsq predict: error: model file .* does not exist"),
+        (["predict", "--model", "/", "3"], "is a directory"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *args, *(["--quiet"] if args[0] == "train" else []))
+    assert code == 2 and one_line(err), err
+    assert __import__("re").search(message, err), err
+    assert err.startswith(f"xsq {args[0]}: error: ") and err.count("error:") == 1
+    assert not os.path.exists(tmp_path / "runs") or not os.listdir(tmp_path / "runs")
+
+
+def test_negative_numbers_are_values(capsys, model_file):
+    code, out, err = run(capsys, "predict", "--model", model_file, "-1e3", "-3", "-.5", "2.5e1")
+    assert code == 0, err
+    assert [float(line.split()[0]) for line in out.splitlines()] == [-1000.0, -3.0, -0.5, 25.0]
+    assert "4 of 4 inputs (-1000, -3, -0.5, 25) lie outside" not in err and "lie outside" in err
+
+
+def test_predict_json_flags_extrapolation_and_gives_slopes(capsys, model_file):
+    code, out, err = run(capsys, "predict", "--model", model_file, "--json", "--derivative", "3", "150")
+    got = json.loads(out)
+    assert code == 0 and got["extrapolation"] == [False, True] and got["domain"] == [1.0, 100.0]
+    assert np.allclose(got["prediction"][0], 9, rtol=1e-3) and np.allclose(got["derivative"][0], 6, rtol=1e-2)
+    assert "1 of 2 inputs (150) lie outside [1, 100]" in err
+    code, out, err = run(capsys, "predict", "--model", model_file, "--derivative", "3")
+    x, p, slope = map(float, out.split())
+    assert (x, round(p), round(slope)) == (3.0, 9, 6) and err == ""
+
+
+def test_internal_errors_are_not_blamed_on_the_user(capsys, monkeypatch):
+    from xsq.commands import gradcheck
+
+    monkeypatch.setattr(gradcheck, "gradcheck", lambda *a, **k: 1 / 0)
+    code, out, err = run(capsys, "gradcheck")
+    assert code == 1 and one_line(err)
+    assert "internal error: ZeroDivisionError" in err and "not a problem with your input" in err and "XSQ_DEBUG" in err
+    monkeypatch.setenv("XSQ_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["gradcheck"])
+
+
+def test_train_writes_a_complete_run_and_latest_follows(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "train", "--epochs", "120", "--restarts", "1", "--quiet")
+    assert code == 0 and err == "", err
+    runs = tmp_path / "runs"
+    folder = runs / os.readlink(runs / "latest")
+    names = {"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png"}
+    assert set(os.listdir(folder)) == names
+    metrics = json.loads((folder / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    for key in [
+        "test_rmse_over_range",
+        "test_max_rel_error",
+        "test_derivative_max_rel_error",
+        "extrapolation_derivative_max_rel_error_below",
+        "train_seconds",
+        "epochs",
+        "optimizer",
+        "sizes",
+        "seed",
+        "interrupted",
+        "target",
+    ]:
+        assert key in metrics, key
+    assert metrics["test_rmse_over_range"] < 1e-4 and metrics["sizes"] == [1, 16, 1] and metrics["target"] == "x**2"
+    history = (folder / "history.csv").read_text().splitlines()
+    assert history[0] == "epoch,train_loss,val_loss,phase" and len(history) == metrics["epochs"] + 2
+    assert "x**2" in out and "learned slope" in out and str(folder) in out
+    for x in ("1", "2", "10", "50", "99", "100"):
+        assert any(line.split()[0] == x for line in out.splitlines() if line.strip())
+    assert run(capsys, "train", "--epochs", "40", "--restarts", "0", "--quiet", "--seed", "1")[0] == 0
+    assert len([n for n in os.listdir(runs) if not n.startswith(".")]) == 3  # two runs and latest
+    assert os.readlink(runs / "latest").endswith("seed1")
+
+
+def test_a_failed_run_writes_nothing(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(
+        capsys, "train", "--quiet", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "50", "--out", "run"
+    )
+    assert code == 1 and one_line(err) and "xsq train: error: training diverged" in err
+    assert not os.path.exists(tmp_path / "run") and [n for n in os.listdir(tmp_path) if "partial" in n] == []
+
+
+def test_metrics_are_strict_json_without_a_validation_set(capsys, tmp_path):
+    out = tmp_path / "run"
+    code, _, err = run(
+        capsys, "train", "--epochs", "30", "--restarts", "0", "--val-fraction", "0", "--out", str(out), "--quiet"
+    )
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    assert metrics["val_rmse"] is None and metrics["test_rmse"] > 0
+
+
+def test_without_matplotlib_everything_but_the_plots_is_written(capsys, tmp_path, monkeypatch):
+    from xsq.commands import train
+
+    monkeypatch.setattr(train, "figures", None)
+    code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 0 and sorted(os.listdir(tmp_path / "r")) == ["history.csv", "metrics.json", "model.npz"]
+    assert "pip install 'xsq[plot]'" in out
+
+
+def test_progress_lines_when_not_a_terminal(capsys, tmp_path):
+    code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--out", str(tmp_path / "r"))
+    assert code == 0 and err.startswith("train epoch      0/30") and "\r" not in err
+
+
+def test_gradcheck_json(capsys):
+    code, out, err = run(capsys, "gradcheck", "--json", "--n", "8", "--activation", "tanh", "--loss", "huber")
+    results = json.loads(out)
+    assert code == 0 and len(results) == 1 and results[0]["passed"]
+    assert {"name", "shape", "autograd_rel_diff", "fd_rel_diff", "passed"} <= set(results[0]["params"][0])

@@ -1,0 +1,131 @@
+"""A few true end-to-end runs in subprocesses: the command as installed, Ctrl-C at controlled points, two writers.
+
+Each interruption is sent from inside the process at a chosen point (an import, an LM step, a file write),
+or after the run has reported progress: never after a sleep.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+
+import xsq
+
+INTERRUPT_AT = """
+import os, signal, sys
+{setup}
+from xsq.__main__ import main
+sys.exit(main({argv!r}))
+"""
+
+
+def xsq_cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "xsq", *args], capture_output=True, text=True, timeout=120, **kw)
+
+
+def interrupted(setup, argv, cwd):
+    code = INTERRUPT_AT.format(setup=setup, argv=argv)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def clean(folder):
+    return [n for n in os.listdir(folder) if "partial" in n or n.endswith(".old")] == []
+
+
+def test_train_then_predict(tmp_path):
+    res = xsq_cli("train", "--epochs", "200", "--restarts", "1", "--out", str(tmp_path / "run"), "--quiet")
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    res = xsq_cli("predict", "--model", str(tmp_path / "run" / "model.npz"), "--json", "3", "12")
+    assert res.returncode == 0 and np.allclose(json.loads(res.stdout)["prediction"], [9, 144], rtol=1e-3)
+
+
+def test_sigint_during_training_saves_the_best_model(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xsq", "train", "--epochs", "100000", "--patience", "100000", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stderr:  # wait until training is well under way (the warm-up has begun)
+        if " warmup " in line or " running " in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in stderr
+    assert f"interrupted: saved the best model so far to {out}" in stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["interrupted"] is True and clean(tmp_path)
+    model = xsq.load_model(out / "model.npz")
+    assert model.record.interrupted and np.isfinite(model.predict(np.array([5.0]))).all()
+
+
+SIGINT_ON_IMPORT = """
+import importlib.abc
+class Interrupt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "autograd":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Interrupt())
+"""
+SIGINT_AT_LM_STEP = """
+import xsq.lm_policy as policy
+step, calls = policy.lm_step, []
+def interrupting(*args, **kw):
+    calls.append(1)
+    if len(calls) == {n}:
+        os.kill(os.getpid(), signal.SIGINT)
+    return step(*args, **kw)
+policy.lm_step = interrupting
+"""
+SIGINT_AT_WRITE = """
+import xsq.runfolder as rf
+write, calls = rf.write_atomic, []
+def interrupting(*args, **kw):
+    calls.append(1)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGINT)
+    return write(*args, **kw)
+rf.write_atomic = interrupting
+"""
+
+
+def test_sigint_at_each_stage(tmp_path):
+    cases = [  # (stage, code that sends SIGINT there, message, whether a run is saved)
+        ("imports", SIGINT_ON_IMPORT, "xsq: interrupted: nothing was saved", False),
+        ("before the first step", SIGINT_AT_LM_STEP.format(n=1), "xsq train: interrupted: nothing was saved", False),
+        ("during restarts", SIGINT_AT_LM_STEP.format(n=12), "interrupted: saved the best model so far", True),
+        ("during writing", SIGINT_AT_WRITE, "xsq train: interrupted: nothing was saved", False),
+    ]
+    for stage, setup, message, saved in cases:
+        out = tmp_path / stage.replace(" ", "-")
+        out.mkdir()
+        (out / "model.npz").write_text("the previous run")
+        res = interrupted(setup, ["train", "--out", str(out), "--overwrite", "--epochs", "300"], tmp_path)
+        assert res.returncode == 130 and "Traceback" not in res.stderr, (stage, res.stderr)
+        assert message in res.stderr, (stage, res.stderr)
+        if saved:
+            assert xsq.load_model(out / "model.npz").record.interrupted, stage
+        else:
+            assert os.listdir(out) == ["model.npz"] and (out / "model.npz").read_text() == "the previous run", stage
+        assert clean(tmp_path), stage
+
+
+def test_two_writers_into_one_folder(tmp_path):
+    out = str(tmp_path / "run")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "xsq", "train", "--epochs", "400", "--seed", "1", "--out", out],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first.stderr.readline()  # its first progress line: it holds the folder
+    second = xsq_cli("train", "--epochs", "400", "--seed", "2", "--out", out, "--quiet")
+    assert second.returncode == 2 and "another xsq run is writing to" in second.stderr
+    first.communicate(timeout=120)
+    assert first.returncode == 0
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["seed"] == 1 and clean(tmp_path)

@@ -1,0 +1,142 @@
+"""Model files: exact round trips, and every kind of crafted file refused in one line before it is trusted."""
+
+import io
+import json
+import os
+import pickle
+import stat
+import zipfile
+
+import numpy as np
+import pytest
+
+import xsq
+from xsq.model import Model, Stage
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    x = np.linspace(1, 10, 60)
+    return xsq.fit(x, x**2, hidden=4, epochs=40, restarts=1)
+
+
+@pytest.fixture
+def good(small_model, tmp_path):
+    path = tmp_path / "good.npz"
+    small_model.save(path)
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def write(tmp_path, arrays, name="crafted.npz"):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+def meta_with(arrays, **change):
+    meta = json.loads(str(arrays["meta"]))
+    meta.update(change)
+    return dict(arrays, meta=np.array(json.dumps(meta)))
+
+
+def test_round_trip_is_exact(small_model, tmp_path):
+    path = tmp_path / "m.npz"
+    small_model.save(path)
+    loaded = xsq.load_model(path)
+    assert all(np.array_equal(loaded.params[k], small_model.params[k]) for k in small_model.params)
+    xs = np.linspace(0.5, 15, 101)
+    assert np.array_equal(loaded.predict(xs), small_model.predict(xs))
+    a, b = loaded.record, small_model.record
+    assert all(np.array_equal(u, v) for u, v in zip(a.history, b.history))
+    assert (a.best_epoch, a.n_epochs, a.settings, a.domain) == (b.best_epoch, b.n_epochs, b.settings, b.domain)
+    assert np.array_equal(a.val_rows, b.val_rows) and a.seconds == b.seconds
+    assert os.listdir(tmp_path) == ["m.npz"]  # no temporary left behind
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~_umask()
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_staged_round_trip(small_model, tmp_path):
+    stage = Stage(xsq.init_params((1, 3, 1), seed=1), "tanh", "identity", 1e-6)
+    model = Model(small_model.params, small_model.scaler, stages=(stage,))
+    model.save(tmp_path / "s.npz")
+    loaded = xsq.load_model(tmp_path / "s.npz")
+    assert loaded.stages[0].activation == "tanh" and loaded.stages[0].scale == 1e-6 and loaded.record is None
+    x = np.linspace(1, 10, 7)
+    assert np.array_equal(loaded.predict(x), model.predict(x))
+
+
+@pytest.mark.parametrize(
+    "craft,message",
+    [
+        (lambda a: meta_with(a, activation="swish"), "unknown activation 'swish'"),
+        (lambda a: meta_with(a, output=7), "unknown output 7"),
+        (lambda a: dict(a, meta=np.array(json.dumps([1, 2]))), "meta member is not a mapping"),
+        (lambda a: dict(a, meta=np.array("{not json")), "not valid JSON"),
+        (lambda a: meta_with(a, format="xsq-model-1"), "format 'xsq-model-1' is not 'xsq-model-2'"),
+        (lambda a: {k: v for k, v in a.items() if k != "x_std"}, "member x_std.npy is missing"),
+        (lambda a: {k: v for k, v in a.items() if k != "b2"}, "missing b2"),
+        (lambda a: dict(a, extra=np.ones(2)), "unexpected member extra.npy"),
+        (lambda a: dict(a, s2_W1=np.ones((1, 2))), "a stage it does not list"),
+        (lambda a: dict(a, W1=np.full_like(a["W1"], np.nan)), "params W1 holds NaN or inf"),
+        (lambda a: dict(a, y_scale=np.zeros(1)), "x_std and y_scale must be > 0"),
+        (lambda a: dict(a, x_std=-np.ones(1)), "x_std and y_scale must be > 0"),
+        (lambda a: dict(a, x_mean=np.array([np.inf])), "x_mean must be 1 finite numbers"),
+        (lambda a: dict(a, x_mean=np.zeros(3)), "x_mean must be 1 finite numbers"),
+        (lambda a: dict(a, W1=np.ones((1, 0)), b1=np.ones(0), W2=np.ones((0, 1))), "every n >= 1"),
+        (lambda a: dict(a, W1=a["W1"].astype(np.float32)), "dtype float32"),
+        (lambda a: dict(a, W1=a["W1"].astype(np.int64)), "dtype int64"),
+        (lambda a: dict(a, W1=np.array([{"a": 1}], dtype=object)), "dtype object"),
+        (lambda a: dict(a, history_phase=np.array(["warmup", "bogus"])), "history columns differ|unknown phase"),
+        (lambda a: meta_with(a, record={"best_epoch": 1}), "training record is not a mapping of the expected fields"),
+        (lambda a: meta_with(a, stages="many"), "stages are not a list of mappings"),
+        (lambda a: meta_with(a, stages=[{"activation": "tanh", "output": "identity", "scale": -1}]), "scale must be"),
+    ],
+)
+def test_crafted_models_are_refused(good, tmp_path, craft, message):
+    path = write(tmp_path, craft(good))
+    with pytest.raises(xsq.InputError, match=f"is not a valid xsq model: .*({message})"):
+        xsq.load_model(path)
+
+
+def test_a_huge_declared_shape_is_refused_before_reading(good, tmp_path):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**40,)})
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        for k, v in good.items():
+            buf = io.BytesIO()
+            np.save(buf, v)
+            z.writestr(f"{k}.npy", buf.getvalue() if k != "W1" else header.getvalue() + b"\0" * 16)
+    with pytest.raises(xsq.InputError, match=r"W1.npy declares shape \(1099511627776,\)"):
+        xsq.load_model(path)
+
+
+def test_files_that_are_not_models(good, tmp_path):
+    cases = {"missing.npz": None, "junk.npz": b"not a zip file at all", "empty.npz": b""}
+    for name, content in cases.items():
+        if content is not None:
+            (tmp_path / name).write_bytes(content)
+    with pytest.raises(xsq.InputError, match="does not exist"):
+        xsq.load_model(tmp_path / "missing.npz")
+    for name in ("junk.npz", "empty.npz"):
+        with pytest.raises(xsq.InputError, match="not a valid .npz archive"):
+            xsq.load_model(tmp_path / name)
+    with open(tmp_path / "pickled.npz", "wb") as f:
+        pickle.dump({"W1": np.ones(3)}, f)
+    with pytest.raises(xsq.InputError, match="not a valid .npz archive"):
+        xsq.load_model(tmp_path / "pickled.npz")
+    whole = write(tmp_path, good, "whole.npz").read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(xsq.InputError, match="not a valid .npz archive"):
+        xsq.load_model(tmp_path / "truncated.npz")
+    with pytest.raises(xsq.InputError, match="is a directory"):
+        xsq.load_model(tmp_path)
+    os.symlink("/dev/zero", tmp_path / "device.npz")
+    with pytest.raises(xsq.InputError, match="is not a regular file"):
+        xsq.load_model(tmp_path / "device.npz")

@@ -1,0 +1,123 @@
+"""Run folders are published whole or not at all, never silently replace a run, and follow the umask."""
+
+import os
+import signal
+import stat
+
+import pytest
+
+import xsq
+from xsq import runfolder
+from xsq.runfolder import RunFolder
+
+
+def listing(path):
+    return sorted(os.listdir(path))
+
+
+def test_default_runs_get_their_own_folder_and_latest_follows(tmp_path):
+    root = tmp_path / "runs"
+    paths = []
+    for seed in (0, 0, 3):
+        with RunFolder(seed=seed, root=str(root)) as f:
+            f.write("a.txt", f"seed {seed}".encode())
+            paths.append(f.publish())
+    assert len(set(paths)) == 3 and paths[1] == paths[0] + "-2" and paths[2].endswith("-seed3")
+    assert os.readlink(root / "latest") == os.path.basename(paths[2])
+    assert (root / "latest" / "a.txt").read_text() == "seed 3"
+    assert [n for n in listing(root) if n.startswith(".") and "partial" in n] == []
+
+
+def test_an_earlier_real_latest_folder_is_kept(tmp_path):
+    root = tmp_path / "runs"
+    (root / "latest").mkdir(parents=True)
+    (root / "latest" / "model.npz").write_text("old")
+    with RunFolder(root=str(root)) as f:
+        f.write("a.txt", b"new")
+        f.publish()
+    moved = [n for n in listing(root) if n.endswith("-previous")]
+    assert len(moved) == 1 and (root / moved[0] / "model.npz").read_text() == "old" and f.notes
+
+
+def test_an_existing_out_is_refused_unless_overwrite(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.npz").write_text("good old model")
+    with pytest.raises(xsq.InputError, match="already holds files.*--overwrite"):
+        RunFolder(str(out))
+    with RunFolder(str(out), overwrite=True) as f:
+        f.write("model.npz", b"new")
+        f.write("metrics.json", b"{}")
+        f.publish()
+    assert listing(out) == ["metrics.json", "model.npz"] and (out / "model.npz").read_text() == "new"
+    assert [n for n in listing(tmp_path) if "partial" in n or n.endswith(".old")] == []
+
+
+def test_exchange_falls_back_to_two_renames(tmp_path, monkeypatch):
+    monkeypatch.setattr(runfolder, "_exchange", lambda a, b: False)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    with RunFolder(str(out), overwrite=True) as f:
+        f.write("new.txt", b"new")
+        f.publish()
+    assert listing(out) == ["new.txt"] and [n for n in listing(tmp_path) if "partial" in n] == []
+
+
+def test_not_a_folder_and_not_writable(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(xsq.InputError, match="exists and is not a folder"):
+        RunFolder(str(tmp_path / "file"))
+    with pytest.raises(xsq.InputError, match="cannot write to output folder"):
+        RunFolder("/proc/xsq-cannot-write-here/run")  # not writable even by root
+
+
+def test_one_writer_at_a_time(tmp_path):
+    out = str(tmp_path / "run")
+    with RunFolder(out) as first:
+        with pytest.raises(xsq.InputError, match="another xsq run is writing to"):
+            RunFolder(out)
+        first.write("a.txt", b"1")
+        first.publish()
+    with RunFolder(out, overwrite=True) as again:  # the lock went with the first run
+        again.publish()
+
+
+def test_an_interrupted_write_leaves_the_old_folder_untouched(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.npz").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with RunFolder(str(out), overwrite=True) as f:
+            f.write("model.npz", b"new")
+            raise KeyboardInterrupt
+    assert listing(out) == ["model.npz"] and (out / "model.npz").read_text() == "old"
+    assert [n for n in listing(tmp_path) if "partial" in n] == []
+
+
+def test_ctrl_c_during_publish_waits_for_it(tmp_path, monkeypatch):
+    replace = os.replace
+
+    def replace_and_interrupt(a, b):
+        os.kill(os.getpid(), signal.SIGINT)  # arrives while the publish holds SIGINT back
+        replace(a, b)
+
+    f = RunFolder(str(tmp_path / "run"))
+    f.write("a.txt", b"1")
+    monkeypatch.setattr(runfolder.os, "replace", replace_and_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        f.publish()
+    f.close()
+    assert f.published and listing(tmp_path / "run") == ["a.txt"]
+
+
+def test_modes_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with RunFolder(str(tmp_path / "run")) as f:
+            f.write("a.txt", b"1")
+            path = f.publish()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(os.path.join(path, "a.txt")).st_mode) == 0o644

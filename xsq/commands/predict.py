@@ -1,0 +1,47 @@
+"""``xsq predict``: a saved model's predictions (and slopes) for numbers given on the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as onp
+
+from ..errors import InputError
+from ..model import load_model
+
+
+def run(args) -> int:
+    model = load_model(args.model)
+    if model.sizes[0] != 1 or model.sizes[-1] != 1:
+        raise InputError(
+            f"model {args.model!r} maps {model.sizes[0]} inputs to {model.sizes[-1]} outputs; "
+            "this command feeds it one number at a time and prints one prediction"
+        )
+    x = onp.array(args.x, dtype=float)
+    with onp.errstate(all="ignore"):
+        pred = model.predict(x)[:, 0]
+        slope = model.derivative(x)[:, 0, 0] if args.derivative else None
+    domain = model.record.domain[0] if model.record is not None and model.record.domain else None
+    outside = (x < domain[0]) | (x > domain[1]) if domain else onp.zeros(len(x), bool)
+    if onp.any(outside):
+        shown = ", ".join(f"{v:g}" for v in x[outside][:5]) + (", ..." if outside.sum() > 5 else "")
+        print(
+            f"note: {int(outside.sum())} of {len(x)} inputs ({shown}) lie outside [{domain[0]:g}, {domain[1]:g}], "
+            "the domain the model was trained on: those predictions are extrapolation",
+            file=sys.stderr,
+        )
+    if args.json:
+        out = {
+            "x": x.tolist(),
+            "prediction": pred.tolist(),
+            "extrapolation": outside.tolist(),
+            "domain": list(domain) if domain else None,
+        }
+        if slope is not None:
+            out["derivative"] = slope.tolist()
+        print(json.dumps(out))
+    else:
+        for i, (xi, pi) in enumerate(zip(x, pred)):
+            print(f"{xi:.17g} {pi:.17g}" + (f" {slope[i]:.17g}" if slope is not None else ""))
+    return 0

@@ -1,0 +1,65 @@
+"""Epoch iterators: what an optimizer hands the training loop, and the one for gradient optimizers.
+
+An epoch iterator yields one :class:`Epoch` per epoch, starting with the
+untrained network (epoch 0). The loop in :mod:`xsq.loop` drives it, judges
+it and keeps the best; the iterator only optimizes. Levenberg-Marquardt's
+iterator, with its restart and warm-up policy, is in :mod:`xsq.lm_policy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as onp
+
+from .backprop import _autograd_grad, _manual_grad
+from .optimizers import GRADIENT_OPTIMIZERS
+from .params import Params, init_params
+from .settings import TrainSettings
+
+SCREEN, WARMUP, RUNNING, CONVERGED = "screen", "warmup", "running", "converged"
+GRADIENTS = {"autograd": _autograd_grad, "manual": _manual_grad}
+
+
+class Data(NamedTuple):
+    """Scaled training and validation data: X (N, n_in), Y (N, n_out); validation may have 0 rows."""
+
+    X: onp.ndarray
+    Y: onp.ndarray
+    X_val: onp.ndarray
+    Y_val: onp.ndarray
+
+
+class Epoch(NamedTuple):
+    """The parameters after an epoch, their training loss if the optimizer already knows it, and the phase."""
+
+    params: Params
+    train_loss: float | None
+    phase: str
+
+
+def first_params(s: TrainSettings, sizes: tuple[int, ...], rng: onp.random.Generator) -> Params:
+    """A fresh initialisation of the network the settings describe."""
+    return init_params(sizes, seed=rng, activation=s.activation)
+
+
+def gradient_epochs(data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings) -> Iterator[Epoch]:
+    """Mini-batch epochs of sgd, momentum or adam; batches are reshuffled every epoch (from ``rng``)."""
+    X, Y = data.X, data.Y
+    params = first_params(s, sizes, rng)
+    opt = GRADIENT_OPTIMIZERS[s.optimizer](s.lr)
+    grad_fn = GRADIENTS[s.grad]
+    state = opt.init(params)
+    n = len(X)
+    batch = n if s.batch_size is None else min(s.batch_size, n)
+    step = 0
+    yield Epoch(params, None, RUNNING)
+    while True:
+        order = rng.permutation(n) if batch < n else onp.arange(n)
+        for start in range(0, n, batch):
+            idx = order[start : start + batch]
+            g = grad_fn(params, X[idx], Y[idx], s.activation, s.output, s.loss, 0.0)
+            params, state = opt.update(step, params, g, state)
+            step += 1
+        yield Epoch(params, None, RUNNING)

@@ -1,0 +1,36 @@
+"""The kinds of error xsq raises, so that callers (and the CLI) can tell them apart.
+
+* :class:`InputError`: the user's input is wrong (an argument, a file, a
+  setting). A ``ValueError``, so ``except ValueError`` still catches it; the
+  CLI reports it in one line and exits with status 2.
+* :class:`TrainingFailed` and its kinds :class:`TrainingDiverged` and
+  :class:`TrainingStalled`: the input was fine but training did not produce a
+  model worth keeping. They carry the training record up to the failure. The
+  CLI exits with status 1 and writes no model.
+
+Anything else that escapes xsq is a bug in xsq.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InputError(ValueError):
+    """The user's input is wrong; the message names what and how."""
+
+
+class TrainingFailed(RuntimeError):
+    """Training ran but produced no model worth keeping; ``record`` is its history up to the failure."""
+
+    def __init__(self, message: str, record: Any = None):
+        super().__init__(message)
+        self.record = record
+
+
+class TrainingDiverged(TrainingFailed):
+    """The loss or a parameter stopped being finite, or the loss blew up and never came back."""
+
+
+class TrainingStalled(TrainingFailed):
+    """Training ended without learning: its best loss is no real improvement."""

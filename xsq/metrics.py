@@ -1,0 +1,72 @@
+"""How good a fit is: RMSE, RMSE over the target range, relative errors, on the problem's grid and beyond.
+
+Every number ``xsq train`` reports, and the benchmarks and the diagnosis
+compare, comes from here.
+"""
+
+from __future__ import annotations
+
+import numpy as onp
+
+from .problem import Problem
+
+Array = onp.ndarray
+
+
+def rmse(pred: Array, y: Array) -> float:
+    """Root mean squared error."""
+    return float(onp.sqrt(onp.mean((onp.asarray(pred) - y) ** 2)))
+
+
+def rmse_over_range(pred: Array, y: Array) -> float:
+    """RMSE divided by the range of y (max - min); NaN when y is constant."""
+    span = float(onp.max(y) - onp.min(y))
+    return rmse(pred, y) / span if span > 0 else float("nan")
+
+
+def max_rel_error(pred: Array, y: Array) -> float:
+    """max |pred - y| / |y| over the points where y is a non-zero number; NaN when there are none."""
+    pred, y = onp.asarray(pred, dtype=float), onp.asarray(y, dtype=float)
+    ok = onp.isfinite(y) & (y != 0)
+    if not onp.any(ok):
+        return float("nan")
+    with onp.errstate(all="ignore"):
+        return float(onp.max(onp.abs(pred[ok] - y[ok]) / onp.abs(y[ok])))
+
+
+def evaluate(model, problem: Problem, x_train: Array | None = None) -> dict:
+    """Errors of ``model`` (1 input, 1 output) against ``problem``'s target, and of its slope against the target's.
+
+    On the grid of [low, high]: ``test_rmse``, ``test_rmse_over_range``,
+    ``test_max_rel_error`` and ``test_derivative_max_rel_error``; on each
+    extrapolation range: the max relative error of value and slope. With
+    ``x_train`` (the inputs it was fitted on) also ``train_rmse`` and
+    ``val_rmse``, split by the rows its record held out.
+    """
+    grid = problem.grid()
+    y, p = problem.values(grid), model.predict(grid)[:, 0]
+    out = {
+        "test_rmse": rmse(p, y),
+        "test_rmse_over_range": rmse_over_range(p, y),
+        "test_max_rel_error": max_rel_error(p, y),
+        "test_derivative_max_rel_error": max_rel_error(model.derivative(grid)[:, 0, 0], problem.slopes(grid)),
+    }
+    (b0, b1), (a0, a1) = problem.extrapolation_ranges()
+    out["extrapolation_below"], out["extrapolation_above"] = [b0, b1], [a0, a1]
+    for side, x in zip(("below", "above"), problem.extrapolation_grids()):
+        with onp.errstate(all="ignore"):
+            out[f"extrapolation_max_rel_error_{side}"] = max_rel_error(
+                model.predict(x)[:, 0], problem.values_where_defined(x)
+            )
+            out[f"extrapolation_derivative_max_rel_error_{side}"] = max_rel_error(
+                model.derivative(x)[:, 0, 0], problem.slopes(x)
+            )
+    sides = [out[f"extrapolation_max_rel_error_{side}"] for side in ("below", "above")]
+    out["extrapolation_max_rel_error"] = max((v for v in sides if v == v), default=float("nan"))
+    if x_train is not None:
+        held_out = onp.zeros(len(x_train), bool)
+        held_out[model.record.val_rows] = True
+        p, y = model.predict(x_train)[:, 0], problem.values(x_train)
+        out["train_rmse"] = rmse(p[~held_out], y[~held_out])
+        out["val_rmse"] = rmse(p[held_out], y[held_out]) if onp.any(held_out) else float("nan")
+    return out

@@ -1,0 +1,268 @@
+"""The model file: an .npz of plain arrays plus one JSON string, written atomically, read as untrusted input.
+
+Members (each a ``.npy``):
+
+* ``W1 ... bk``: the first network; ``s2_W1 ...``: stage 2, and so on;
+* ``x_mean``, ``x_std``, ``y_shift``, ``y_scale``: the scaling;
+* ``history_epoch``, ``history_train_loss``, ``history_val_loss``,
+  ``history_phase``, ``val_rows``: the training record's arrays;
+* ``meta``: a JSON string with the format, activations, layer sizes, stage
+  scales and the training record's other fields.
+
+:func:`read` trusts nothing in the file. Before any array is read it checks
+the file is a regular file of sane size, a zip of the expected members only,
+and that every member's ``.npy`` header declares an expected dtype (never an
+object or pickle) and a size that matches the bytes stored. Then it checks
+the JSON, the names, the shapes, that every value is finite and that every
+scale is positive. Any problem is an :class:`InputError` naming it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import stat
+import zipfile
+import zlib
+from typing import Any, NamedTuple
+
+import numpy as onp
+from numpy.lib import format as npy
+
+from . import activations
+from .errors import InputError
+from .files import write_atomic
+from .params import check_params, layer_sizes
+from .record import PHASES, History, StageRecord, TrainingRecord
+from .scaling import Scaler
+
+FORMAT = "xsq-model-2"
+MAX_FILE_BYTES = 1 << 30  # 1 GiB: far beyond any network xsq trains
+MAX_META_CHARS = 1 << 20
+SCALER = ("x_mean", "x_std", "y_shift", "y_scale")
+HISTORY = ("history_epoch", "history_train_loss", "history_val_loss", "history_phase", "val_rows")
+_MEMBER = re.compile(r"^(?:s(\d{1,3})_)?([Wb])(\d{1,3})$")
+RECORD_FIELDS = (
+    "best_epoch",
+    "best_loss",
+    "n_epochs",
+    "converged",
+    "interrupted",
+    "stopped",
+    "seconds",
+    "start_loss",
+    "baseline_loss",
+    "domain",
+)
+
+
+class Parts(NamedTuple):
+    """Everything a model file holds; ``stages`` are (params, activation, output, scale) tuples."""
+
+    params: dict
+    scaler: Scaler
+    activation: str
+    output: str
+    record: TrainingRecord | None
+    stages: tuple
+
+
+def _json_number(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def write(path: str | os.PathLike, parts: Parts) -> None:
+    """Write ``parts`` to ``path`` atomically (see :func:`xsq.files.write_atomic`)."""
+    arrays = dict(parts.params, **parts.scaler.arrays())
+    stages = []
+    for i, (params, activation, output, scale) in enumerate(parts.stages, start=2):
+        arrays.update({f"s{i}_{k}": v for k, v in params.items()})
+        stages.append({"activation": activation, "output": output, "scale": scale})
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "activation": parts.activation,
+        "output": parts.output,
+        "stages": stages,
+        "record": None,
+    }
+    r = parts.record
+    if r is not None:
+        h = r.history
+        arrays.update(
+            history_epoch=h.epoch,
+            history_train_loss=h.train_loss,
+            history_val_loss=h.val_loss,
+            history_phase=h.phase,
+            val_rows=onp.asarray(r.val_rows, dtype=onp.int64),
+        )
+        fields = {k: getattr(r, k) for k in RECORD_FIELDS}
+        fields = {k: _json_number(v) if isinstance(v, float) else v for k, v in fields.items()}
+        fields["domain"] = [list(pair) for pair in r.domain]
+        meta["record"] = dict(fields, settings=r.settings, stages=[s.__dict__ for s in r.stages])
+    arrays["meta"] = onp.array(json.dumps(meta, allow_nan=False))
+    write_atomic(path, lambda handle: onp.savez(handle, **arrays))
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+_KINDS = {"meta": "U", "history_phase": "U", "history_epoch": "i", "val_rows": "i"}  # every other member: "f"
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> onp.ndarray:
+    """One member's array, after its header has been checked against what may be there."""
+    name = info.filename[:-4]
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise InputError(f"member {info.filename} uses an unsupported compression")
+    if info.file_size > MAX_FILE_BYTES:
+        raise InputError(f"member {info.filename} declares {info.file_size} bytes")
+    with archive.open(info) as raw:
+        handle = io.BufferedReader(raw)
+        version = npy.read_magic(handle)
+        if version not in ((1, 0), (2, 0)):
+            raise InputError(f"member {info.filename} has an unknown .npy version {version}")
+        reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran, dtype = reader(handle)
+        kind = _KINDS.get(name, "f")
+        if dtype.hasobject or dtype.kind != kind or (kind != "U" and dtype.itemsize != 8):
+            raise InputError(f"member {info.filename} has dtype {dtype}, which no xsq model holds")
+        count = math.prod(shape)
+        if handle.tell() + count * dtype.itemsize != info.file_size:
+            raise InputError(f"member {info.filename} declares shape {shape}, which does not match its size")
+        data = handle.read(count * dtype.itemsize)
+        return onp.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+
+
+def _open(path: str) -> dict[str, onp.ndarray]:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"model file {path!r} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"cannot read model file {path!r}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"model file {path!r} is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"model file {path!r} is not a regular file")
+    if st.st_size > MAX_FILE_BYTES:
+        raise InputError(f"model file {path!r} is {st.st_size} bytes, more than any xsq model")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = [i.filename for i in infos]
+            if len(set(names)) != len(names) or not all(n.endswith(".npy") for n in names):
+                raise InputError("its members are not one .npy per array")
+            return {info.filename[:-4]: _read_member(archive, info) for info in infos}
+    except InputError as exc:
+        raise InputError(f"model file {path!r} is not a valid xsq model: {exc}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError):
+        raise InputError(f"cannot read model file {path!r}: it is not a valid .npz archive") from None
+
+
+def _settings_and_record(meta: dict, arrays: dict) -> tuple[TrainingRecord | None, list]:
+    stages = meta.get("stages")
+    if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
+        raise InputError("its stages are not a list of mappings")
+    for s in stages:
+        activations.get(s.get("activation"))
+        activations.get(s.get("output"), "output")
+        if not isinstance(s.get("scale"), (int, float)) or not (0 < s["scale"] < math.inf):
+            raise InputError(f"a stage's scale must be a finite number > 0, got {s.get('scale')!r}")
+    r = meta.get("record")
+    if r is None:
+        return None, stages
+    if not isinstance(r, dict) or not set(RECORD_FIELDS) <= set(r) or not isinstance(r.get("settings"), dict):
+        raise InputError("its training record is not a mapping of the expected fields")
+    if not all(k in arrays for k in HISTORY):
+        raise InputError("its training record has no history")
+    h = History(*(arrays[k] for k in HISTORY[:4]))
+    if len({len(v) for v in h}) != 1 or any(v.ndim != 1 for v in h) or arrays["val_rows"].ndim != 1:
+        raise InputError("its history columns differ in length")
+    if not set(h.phase.tolist()) <= set(PHASES):
+        raise InputError("its history names an unknown phase")
+    nums = {k: (math.nan if r[k] is None else r[k]) for k in RECORD_FIELDS}
+    domain = nums["domain"]
+    if not (
+        isinstance(domain, list)
+        and all(isinstance(p, list) and len(p) == 2 for p in domain)
+        and all(isinstance(v, (int, float)) and math.isfinite(v) for p in domain for v in p)
+    ):
+        raise InputError("its training domain is not a list of [low, high] pairs of finite numbers")
+    try:
+        stage_records = tuple(StageRecord(**dict(s, hidden=tuple(s["hidden"]))) for s in r.get("stages", []))
+        record = TrainingRecord(
+            History.of(list(zip(*h))),
+            int(nums["best_epoch"]),
+            float(nums["best_loss"]),
+            int(nums["n_epochs"]),
+            bool(nums["converged"]),
+            bool(nums["interrupted"]),
+            bool(nums["stopped"]),
+            float(nums["seconds"]),
+            float(nums["start_loss"]),
+            float(nums["baseline_loss"]),
+            arrays["val_rows"],
+            tuple(map(tuple, domain)),
+            r["settings"],
+            stage_records,
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        raise InputError(f"its training record is malformed ({exc})") from None
+    return record, stages
+
+
+def _network(arrays: dict, prefix: str) -> dict:
+    found = {k[len(prefix) :]: v for k, v in arrays.items() if _MEMBER.match(k) and k.startswith(prefix)}
+    if prefix == "":
+        found = {k: v for k, v in found.items() if not k.startswith("s")}
+    return check_params(found)
+
+
+def read(path: str | os.PathLike) -> Parts:
+    """Read and validate a model file; an :class:`InputError` names what is wrong."""
+    path = os.fspath(path)
+    arrays = _open(path)
+    try:
+        known = {"meta", *SCALER, *HISTORY}
+        extra = [k for k in arrays if k not in known and not _MEMBER.match(k)]
+        if extra:
+            raise InputError(f"unexpected member {extra[0]}.npy")
+        missing = [k for k in ("meta", *SCALER) if k not in arrays]
+        if missing:
+            raise InputError(f"member {missing[0]}.npy is missing")
+        text = arrays["meta"]
+        if text.shape != () or len(str(text)) > MAX_META_CHARS:
+            raise InputError("its meta member is not one JSON string")
+        try:
+            meta = json.loads(str(text))
+        except ValueError:
+            raise InputError("its meta member is not valid JSON") from None
+        if not isinstance(meta, dict):
+            raise InputError("its meta member is not a mapping")
+        if meta.get("format") != FORMAT:
+            raise InputError(f"format {meta.get('format')!r} is not {FORMAT!r}")
+        activation = activations.get(meta.get("activation")).name
+        output = activations.get(meta.get("output"), "output").name
+        params = _network(arrays, "")
+        record, stage_meta = _settings_and_record(meta, arrays)
+        stages = tuple(
+            (_network(arrays, f"s{i}_"), s["activation"], s["output"], float(s["scale"]))
+            for i, s in enumerate(stage_meta, start=2)
+        )
+        if any(_MEMBER.match(k) and (m := _MEMBER.match(k).group(1)) and int(m) > len(stages) + 1 for k in arrays):
+            raise InputError("it holds arrays of a stage it does not list")
+        scaler = Scaler(*(onp.asarray(arrays[k], dtype=float) for k in SCALER))
+        sizes = layer_sizes(params)
+        for k in SCALER:
+            want = (sizes[0],) if k.startswith("x") else (sizes[-1],)
+            v = getattr(scaler, k)
+            if v.shape != want or not onp.all(onp.isfinite(v)):
+                raise InputError(f"its {k} must be {want[0]} finite numbers")
+        if not (onp.all(scaler.x_std > 0) and onp.all(scaler.y_scale > 0)):
+            raise InputError("its x_std and y_scale must be > 0")
+    except InputError as exc:
+        raise InputError(f"model file {path!r} is not a valid xsq model: {exc}") from None
+    return Parts(params, scaler, activation, output, record, stages)

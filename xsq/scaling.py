@@ -1,0 +1,84 @@
+"""The affine scaling between raw data and what a network is trained on, as one immutable object.
+
+Inputs are standardised per column: ``(X - x_mean) / x_std``. Targets are
+``(Y - y_shift) / y_scale`` per column. By default targets are only divided by
+their root mean square, never shifted (``y_shift = 0``): a positive target
+stays positive, so a softplus output can reach it. With ``centre_targets``
+(for an identity output, where sign does not matter) they are centred and
+divided by their standard deviation instead.
+
+Statistics are computed on data divided by its largest magnitude first, so
+inputs up to float64's limit scale without overflow; data whose scale is
+still not a finite positive number is refused with an :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as onp
+
+from .errors import InputError
+
+Array = onp.ndarray
+
+
+def _stats(A: Array, centre: bool) -> tuple[Array, Array]:
+    if centre:
+        return A.mean(axis=0), A.std(axis=0)
+    return onp.zeros(A.shape[1]), onp.sqrt(onp.mean(A**2, axis=0))
+
+
+def _centre_and_spread(A: Array, centre: bool, name: str) -> tuple[Array, Array]:
+    """Per column: (mean or 0, std or rms), each spread 1 where a column is constant (or all zero)."""
+    with onp.errstate(all="ignore"):
+        mid, spread = _stats(A, centre)
+        if not (onp.all(onp.isfinite(mid)) and onp.all(onp.isfinite(spread))):  # overflow: scale down first
+            top = onp.max(onp.abs(A), axis=0)
+            top = onp.where((top > 0) & onp.isfinite(top), top, 1.0)
+            mid, spread = (v * top for v in _stats(A / top, centre))
+    if not (onp.all(onp.isfinite(mid)) and onp.all(onp.isfinite(spread))):
+        raise InputError(f"{name} are too large to scale in float64 (largest magnitude {onp.max(onp.abs(A)):.3g})")
+    return mid, onp.where(spread > 0, spread, 1.0)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Per-column input and target scaling; shapes (n_in,) for x_*, (n_out,) for y_*."""
+
+    x_mean: Array
+    x_std: Array
+    y_shift: Array
+    y_scale: Array
+
+    @classmethod
+    def fit(cls, X: Array, Y: Array, centre_targets: bool = False) -> Scaler:
+        """The scaling of raw X (N, n_in) and Y (N, n_out)."""
+        x_mean, x_std = _centre_and_spread(X, True, "inputs")
+        y_shift, y_scale = _centre_and_spread(Y, centre_targets, "targets")
+        return cls(x_mean, x_std, y_shift, y_scale)
+
+    @classmethod
+    def none(cls, n_in: int, n_out: int) -> Scaler:
+        """No scaling at all (train on the raw numbers)."""
+        return cls(onp.zeros(n_in), onp.ones(n_in), onp.zeros(n_out), onp.ones(n_out))
+
+    def inputs(self, X):
+        """Raw inputs (N, n_in) to scaled ones."""
+        return (X - self.x_mean) / self.x_std
+
+    def targets(self, Y):
+        """Raw targets (N, n_out) to scaled ones."""
+        return (Y - self.y_shift) / self.y_scale
+
+    def outputs(self, Ys):
+        """Scaled outputs (N, n_out) back to the raw scale."""
+        return Ys * self.y_scale + self.y_shift
+
+    def slopes(self, dYs_dXs: Array) -> Array:
+        """d scaled output / d scaled input (N, n_out, n_in) to d raw output / d raw input."""
+        return dYs_dXs * (self.y_scale[:, None] / self.x_std[None, :])
+
+    def arrays(self) -> dict[str, Array]:
+        """The four arrays by name (for saving)."""
+        return {"x_mean": self.x_mean, "x_std": self.x_std, "y_shift": self.y_shift, "y_scale": self.y_scale}

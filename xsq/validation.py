@@ -1,0 +1,184 @@
+"""Declarative constraints on settings: one check serves the Python API and the command line.
+
+Each constraint checks a Python value (``check(value, name)``, returning it
+normalised: ``16.0`` becomes ``16`` for a whole number) and reads one from
+command-line text (``parse(text, name)``). Both raise :class:`InputError` with
+a message that names the setting and what it must be. In the spirit of
+scikit-learn's ``_parameter_constraints``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
+
+
+def _real(value) -> float | None:
+    """``value`` as a float if it is a real number (not bool, not str), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _number_text(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+class Constraint:
+    """What a setting must be: ``describe()`` says it, ``check`` and ``parse`` enforce it."""
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def ok(self, value) -> Any:
+        """The normalised value, or None when ``value`` does not qualify."""
+        raise NotImplementedError
+
+    def read(self, text: str) -> Any:
+        """Command-line text as a Python value (None when it cannot be read)."""
+        return _number_text(text)
+
+    def check(self, value, name: str = ""):
+        """``value`` normalised, or an :class:`InputError` naming ``name`` and the requirement."""
+        out = self.ok(value)
+        if out is None:
+            raise InputError(f"{name} must be {self.describe()}, got {value!r}".lstrip())
+        return out
+
+    def parse(self, text: str, name: str = ""):
+        """Command-line text, read and checked; the error quotes the text as typed."""
+        value = self.read(text)
+        out = None if value is None else self.ok(value)
+        if out is None:
+            raise InputError(f"{name} must be {self.describe()}, got {text!r}".lstrip())
+        return out
+
+
+@dataclass(frozen=True)
+class Whole(Constraint):
+    """A whole number in [low, high] (``16.0`` counts; ``16.5``, ``True`` and ``"16"`` do not)."""
+
+    low: int
+    high: int | None = None
+
+    def describe(self) -> str:
+        return f"a whole number >= {self.low}" + (f" and <= {self.high}" if self.high is not None else "")
+
+    def ok(self, value):
+        v = _real(value)
+        if v is None or not v.is_integer() or v < self.low or (self.high is not None and v > self.high):
+            return None
+        return int(v)
+
+    def read(self, text: str):
+        try:
+            return int(text)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Real(Constraint):
+    """A finite real number between ``low`` and ``high`` (either end open or closed, or absent)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        return "a finite number" + (" " + " and ".join(parts) if parts else "")
+
+    def ok(self, value):
+        v = _real(value)
+        if v is None or not math.isfinite(v):
+            return None
+        if self.low is not None and (v < self.low or (self.low_open and v == self.low)):
+            return None
+        if self.high is not None and (v > self.high or (self.high_open and v == self.high)):
+            return None
+        return v
+
+
+@dataclass(frozen=True)
+class Options(Constraint):
+    """One of a fixed set of names."""
+
+    names: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "one of: " + ", ".join(self.names)
+
+    def ok(self, value):
+        return value if isinstance(value, str) and value in self.names else None
+
+    def read(self, text: str):
+        return text
+
+
+@dataclass(frozen=True)
+class Sizes(Constraint):
+    """A sequence of whole numbers >= 1 (layer sizes), at least ``min_len`` of them."""
+
+    min_len: int = 0
+    max_size: int | None = None
+
+    def describe(self) -> str:
+        return f"{'a list' if self.min_len == 0 else f'at least {self.min_len}'} whole numbers >= 1"
+
+    def ok(self, value):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = (value,)
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) < self.min_len:
+            return None
+        whole = Whole(1, self.max_size)
+        sizes = tuple(whole.ok(v) for v in value)
+        return None if any(s is None for s in sizes) else sizes
+
+    def read(self, text: str):
+        try:
+            return tuple(int(s) for s in text.split(",")) if text.strip() else ()
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Flag(Constraint):
+    """True or False."""
+
+    def describe(self) -> str:
+        return "True or False"
+
+    def ok(self, value):
+        return value if isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Maybe(Constraint):
+    """None, or what ``inner`` accepts."""
+
+    inner: Constraint
+
+    def describe(self) -> str:
+        return f"None or {self.inner.describe()}"
+
+    def check(self, value, name: str = ""):
+        return None if value is None else self.inner.check(value, name)
+
+    def parse(self, text: str, name: str = ""):
+        return self.inner.parse(text, name)
