@@ -18,11 +18,12 @@ them a median and a worst row.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 import warnings
+
+from benchlib import emit
 
 import xsq
 from xsq.backprop import _jacobian
@@ -237,10 +238,7 @@ def main(argv=None) -> int:
                 f"({r['name']}: its inputs run from {r['inputs_from']:.3f} to {r['inputs_to']:.3f}; "
                 "the grid beyond them is extrapolation)"
             )
-    print(json.dumps(rows))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+    emit(rows, args.json)
     return 0
 
 

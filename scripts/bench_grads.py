@@ -11,12 +11,11 @@ torch's backward on the same network (float64, CPU) joins when torch is installe
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
-import time
 
 import numpy as np
+from benchlib import best_time, emit
 
 import xsq
 
@@ -43,15 +42,6 @@ def torch_grad_fn(params, X, Y):
     return run
 
 
-def time_round(fn, calls: int) -> float:
-    best = float("inf")
-    for _ in range(calls):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def bench_case(sizes, n, rounds):
     rng = np.random.default_rng(0)
     params = xsq.init_params(sizes, seed=rng)
@@ -73,7 +63,7 @@ def bench_case(sizes, n, rounds):
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            times[name].append(time_round(fn, calls))
+            times[name].append(best_time(fn, calls))
     med = {name: statistics.median(v) for name, v in times.items()}
     return [
         {
@@ -99,10 +89,7 @@ def main(argv=None) -> int:
     for r in rows:
         ms = r["median_seconds"] * 1e3
         print(f"{r['sizes']:<8} {r['n']:>8} {r['name']:<9} {ms:>8.3f} ms {r['ratio_to_manual']:>8.2f}x")
-    print(json.dumps(rows))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+    emit(rows, args.json)
     return 0
 
 

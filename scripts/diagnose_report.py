@@ -9,7 +9,8 @@ import re
 import sys
 from pathlib import Path
 
-from xsq.diagnose import diagnose, format_report
+from xsq.diagnose import diagnose
+from xsq.diagnose_text import format_report
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- diagnose:start -->", "<!-- diagnose:end -->"

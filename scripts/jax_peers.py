@@ -34,6 +34,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from benchlib import best_time
 
 jax.config.update("jax_enable_x64", True)
 
@@ -281,19 +282,9 @@ def _self_check() -> None:
         got = {k: np.asarray(v) for k, v in g().items()}
         err = max(np.linalg.norm(got[k] - ref[k]) / np.linalg.norm(ref[k]) for k in ref)
         assert err < 1e-10, f"jit gradient disagrees with the numpy reference: relative error {err:.2e}"
-        t_jax, t_np = _best_time(g), _best_time(lambda p=p, Xg=Xg, Yg=Yg: _numpy_grad(p, Xg, Yg))
+        t_jax, t_np = best_time(g, 20), best_time(lambda p=p, Xg=Xg, Yg=Yg: _numpy_grad(p, Xg, Yg), 20)
         name = "-".join(map(str, sizes))
         print(f"{name:<8} {m:>7} {g.compile_s:>9.3f} {t_jax * 1e3:>8.3f} ms {t_np * 1e3:>8.3f} ms {err:>11.1e}")
-
-
-def _best_time(fn: Callable[[], Any], rounds: int = 20) -> float:
-    """Best wall time of ``rounds`` calls, seconds."""
-    best = float("inf")
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ Each public function checks its arguments, then calls its unchecked twin
 
 from __future__ import annotations
 
+from typing import Callable
+
 import autograd.numpy as np
 import numpy as onp
 from autograd import grad
@@ -52,41 +54,41 @@ def _objective(params: Params, X, Y, activation: str, output: str, loss: str, l2
     return value
 
 
-def objective(
-    params: Params,
-    X: Array,
-    Y: Array,
-    *,
-    activation: str = "sigmoid",
-    output: str = "softplus",
-    loss: str = "mse",
-    l2: float = 0.0,
-) -> float:
+_autograd_grad = grad(_objective)
+
+
+def _public(inner: Callable, doc: str) -> Callable:
+    """The checked public twin of ``inner(params, X, Y, activation, output, loss, l2)``, with keyword settings."""
+
+    def public(
+        params: Params,
+        X: Array,
+        Y: Array,
+        *,
+        activation: str = "sigmoid",
+        output: str = "softplus",
+        loss: str = "mse",
+        l2: float = 0.0,
+    ):
+        params, X, Y = _check(params, X, Y, activation, output, loss, l2)
+        return inner(params, X, Y, activation, output, loss, l2)
+
+    public.__name__ = public.__qualname__ = inner.__name__.lstrip("_")
+    public.__doc__ = doc
+    return public
+
+
+objective = _public(
+    _objective,
     """Scalar that training minimises: ``loss(predict(params, X), Y) + l2 * sum(W^2) / 2``.
 
     X is (N, n0), Y is (N, nk). Pure, and differentiable (any order, both
     modes) with respect to params, X and Y.
-    """
-    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
-    return _objective(params, X, Y, activation, output, loss, l2)
-
-
-_autograd_grad = grad(_objective)
-
-
-def autograd_grad(
-    params: Params,
-    X: Array,
-    Y: Array,
-    *,
-    activation: str = "sigmoid",
-    output: str = "softplus",
-    loss: str = "mse",
-    l2: float = 0.0,
-) -> Params:
-    """``autograd.grad`` of :func:`objective` with respect to ``params``: a dict shaped like it."""
-    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
-    return _autograd_grad(params, X, Y, activation, output, loss, l2)
+    """,
+)
+autograd_grad = _public(
+    _autograd_grad, "``autograd.grad`` of :func:`objective` with respect to ``params``: a dict shaped like it."
+)
 
 
 def _sum_rows(M: Array) -> Array:
@@ -126,19 +128,9 @@ def _manual_grad(params: Params, X, Y, activation: str, output: str, loss: str, 
     return grads
 
 
-def manual_grad(
-    params: Params,
-    X: Array,
-    Y: Array,
-    *,
-    activation: str = "sigmoid",
-    output: str = "softplus",
-    loss: str = "mse",
-    l2: float = 0.0,
-) -> Params:
-    """Hand-written backprop of :func:`objective` (no autograd): a dict shaped like ``params``."""
-    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
-    return _manual_grad(params, X, Y, activation, output, loss, l2)
+manual_grad = _public(
+    _manual_grad, "Hand-written backprop of :func:`objective` (no autograd): a dict shaped like ``params``."
+)
 
 
 # --- Jacobians ---------------------------------------------------------------------

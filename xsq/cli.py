@@ -137,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--sizes", type=typed(Sizes(2, 4096)), default=(1, 16, 1), help="layer sizes (default: 1,16,1)")
     g.add_argument("--n", type=typed(Whole(1, 100_000)), default=64, help="number of random samples")
     g.add_argument("--all", action="store_true", help="every activation x output x loss combination")
+    g.add_argument(
+        "--order",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1: gradients; 2: Hessian-vector products and the Gauss-Newton matrix",
+    )
     g.set_defaults(run=gradcheck.run)
 
     d = sub.add_parser(

@@ -19,13 +19,14 @@ At a kink of relu or mae the derivative does not exist and a difference
 quotient that straddles it is not a derivative. When any relu pre-activation
 or mae residual lies within ``KINK_BAND`` of its kink, the finite-difference
 column is reported but does not decide the verdict (``fd_decides`` is false);
-the autograd comparison always does.
+the autograd comparison always does. (Second derivatives, in :mod:`xsq.hesscheck`,
+also treat huber's |r| = 1, where its second derivative jumps, as a kink.)
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as onp
 
@@ -63,14 +64,19 @@ def _diffs(a: onp.ndarray, b: onp.ndarray) -> tuple[float, float]:
     return diff, (diff / scale if scale > 0 else 0.0)
 
 
-def near_kink(params: Params, X, Y, activation: str, output: str, loss: str) -> bool:
-    """True when a relu pre-activation or an mae residual is within KINK_BAND of its kink."""
+def near_kink(params: Params, X, Y, activation: str, output: str, loss: str, band: float = KINK_BAND,
+              order: int = 1) -> bool:  # fmt: skip
+    """True when a relu pre-activation, an mae residual or (for second derivatives, ``order=2``) a huber
+    residual's |r| = 1 boundary lies within ``band`` of it: a difference quotient there may straddle a kink."""
     passes = _forward(params, X, activation, output, keep=True)
     n = len(passes.Zs) - 1
     for i in range(1, n + 1):
-        if (activation if i < n else output) == "relu" and onp.any(onp.abs(passes.Zs[i]) < KINK_BAND):
+        if (activation if i < n else output) == "relu" and onp.any(onp.abs(passes.Zs[i]) < band):
             return True
-    return loss == "mae" and bool(onp.any(onp.abs(passes.As[-1] - Y) < KINK_BAND))
+    r = passes.As[-1] - Y
+    if loss == "mae" and onp.any(onp.abs(r) < band):
+        return True
+    return order == 2 and loss == "huber" and bool(onp.any(onp.abs(onp.abs(r) - 1.0) < band))
 
 
 def central_differences(f: Callable[[Params], float], params: Params, step: float = FD_STEP) -> Params:
@@ -89,8 +95,20 @@ def central_differences(f: Callable[[Params], float], params: Params, step: floa
     return out
 
 
-def compare(name: str, m, a, d, scale: float, f_scale: float, fd_decides: bool) -> ParamCheck:
-    """One row: hand-written ``m`` against autograd ``a`` and finite differences ``d`` (see module doc)."""
+class Tolerances(NamedTuple):
+    """Mismatch when ``diff > rtol * top + atol * scale`` (see the module docstring), per reference."""
+
+    rtol_ref: float = RTOL_AUTOGRAD
+    atol_ref: float = ATOL_AUTOGRAD
+    rtol_fd: float = RTOL_FD
+    atol_fd: float = ATOL_FD
+
+
+FIRST_ORDER = Tolerances()
+
+
+def compare(name: str, m, a, d, scale: float, f_scale: float, fd_decides: bool, tol: Tolerances = FIRST_ORDER):
+    """One row: ``m`` (under test) against the reference ``a`` and the finite differences ``d``."""
     m, a, d = (onp.asarray(v, dtype=float) for v in (m, a, d))
     if m.shape != a.shape:
         inf = float("inf")
@@ -100,8 +118,8 @@ def compare(name: str, m, a, d, scale: float, f_scale: float, fd_decides: bool) 
     d_abs, d_rel = _diffs(m, d)
     ok = (
         bool(onp.all(onp.isfinite(m)))
-        and a_abs <= RTOL_AUTOGRAD * top + ATOL_AUTOGRAD * scale
-        and (d_abs <= RTOL_FD * top + ATOL_FD * f_scale or not fd_decides)
+        and a_abs <= tol.rtol_ref * top + tol.atol_ref * scale
+        and (d_abs <= tol.rtol_fd * top + tol.atol_fd * f_scale or not fd_decides)
     )
     return ParamCheck(name, tuple(m.shape), top, a_abs, a_rel, d_abs, d_rel, fd_decides, ok)
 
@@ -146,15 +164,18 @@ def rows_as_dicts(rows: list[ParamCheck]) -> list[dict]:
     return [dict(asdict(r), shape=list(r.shape)) for r in rows]
 
 
-def format_table(rows: list[ParamCheck]) -> str:
-    """A fixed-width table: parameter, shape, max |g|, the two relative differences, verdict."""
-    head = f"{'param':<6} {'shape':<10} {'max |g|':>10} {'rel vs autograd':>16} {'rel vs fin.diff':>16}  verdict"
+def format_table(rows: list[ParamCheck], ref: str = "autograd", fd: str = "fin.diff", value: str = "max |g|") -> str:
+    """A fixed-width table: parameter, shape, largest entry, the two relative differences, verdict."""
+    a, b = f"rel vs {ref}", f"rel vs {fd}"
+    wa, wb = max(16, len(a)), max(16, len(b))
+    head = f"{'param':<6} {'shape':<10} {value:>10} {a:>{wa}} {b:>{wb}}  verdict"
     lines = [head, "-" * len(head)]
     for r in rows:
+        fd_text = f"{r.fd_rel_diff:.2e}" if r.fd_rel_diff == r.fd_rel_diff else "-"
         lines.append(
-            f"{r.name:<6} {str(r.shape):<10} {r.max_abs_grad:>10.3e} {r.autograd_rel_diff:>16.2e} "
-            f"{r.fd_rel_diff:>16.2e}  {'ok' if r.passed else 'MISMATCH'}"
-            + ("" if r.fd_decides else " (at a kink: finite differences not counted)")
+            f"{r.name:<6} {str(r.shape):<10} {r.max_abs_grad:>10.3e} {r.autograd_rel_diff:>{wa}.2e} "
+            f"{fd_text:>{wb}}  {'ok' if r.passed else 'MISMATCH'}"
+            + ("" if r.fd_decides or r.fd_rel_diff != r.fd_rel_diff else " (at a kink: differences not counted)")
         )
     return "\n".join(lines)
 

@@ -1,4 +1,8 @@
-"""``xsq gradcheck``: hand-written gradients against autograd and central differences, per parameter."""
+"""``xsq gradcheck``: hand-written derivatives against autograd and central differences, per parameter array.
+
+``--order 1`` checks the gradient (:mod:`xsq.gradcheck`); ``--order 2`` checks
+Hessian-vector products and the Gauss-Newton matrix (:mod:`xsq.hesscheck`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,20 @@ import json
 
 from .. import activations, losses
 from ..gradcheck import format_table, gradcheck, passed, random_problem, rows_as_dicts
+from ..hesscheck import gauss_newton_check, hvp_check
+
+LABELS = {1: ("autograd", "fin.diff", "max |g|"), 2: ("rev-over-rev", "diff of grad", "max |Hv|")}
+
+
+def check(order: int, sizes, activation: str, output: str, loss: str, n: int, seed: int) -> list:
+    """The rows of one combination's check."""
+    params, X, Y = random_problem(sizes, activation, n, seed)
+    if order == 1:
+        return gradcheck(params, X, Y, activation=activation, output=output, loss=loss)
+    return [
+        *hvp_check(params, X, Y, activation=activation, output=output, loss=loss, seed=seed),
+        gauss_newton_check(params, X, activation=activation, output=output),
+    ]
 
 
 def run(args) -> int:
@@ -16,22 +34,10 @@ def run(args) -> int:
         combos = [(args.activation, args.output, args.loss)]
     results = []
     for activation, output, loss in combos:
-        params, X, Y = random_problem(args.sizes, activation, args.n, args.seed)
-        rows = gradcheck(params, X, Y, activation=activation, output=output, loss=loss)
+        rows = check(args.order, args.sizes, activation, output, loss, args.n, args.seed)
+        info = dict(activation=activation, output=output, loss=loss, sizes=list(args.sizes), n=args.n)
         results.append(
-            (
-                dict(
-                    activation=activation,
-                    output=output,
-                    loss=loss,
-                    sizes=list(args.sizes),
-                    n=args.n,
-                    seed=args.seed,
-                    passed=passed(rows),
-                    params=rows_as_dicts(rows),
-                ),
-                rows,
-            )
+            (dict(info, seed=args.seed, order=args.order, passed=passed(rows), params=rows_as_dicts(rows)), rows)
         )
     if args.json:
         print(json.dumps([r for r, _ in results], indent=1))
@@ -39,9 +45,9 @@ def run(args) -> int:
         for r, rows in results:
             print(
                 f"\nactivation={r['activation']} output={r['output']} loss={r['loss']} "
-                f"sizes={','.join(map(str, r['sizes']))} n={r['n']} seed={r['seed']}"
+                f"sizes={','.join(map(str, r['sizes']))} n={r['n']} seed={r['seed']} order={r['order']}"
             )
-            print(format_table(rows))
+            print(format_table(rows, *LABELS[args.order]))
         n_bad = sum(not r["passed"] for r, _ in results)
         print(f"\n{len(results) - n_bad} of {len(results)} combinations passed")
     return 0 if all(r["passed"] for r, _ in results) else 1
