@@ -1,32 +1,43 @@
-"""Train the same 1-16-1 sigmoid/softplus network on x^2 with xsq and its peers; score all alike.
+"""Train the same 1-16-1 network on one problem with xsq and its peers; score all alike.
 
-Run: python scripts/bench.py [--rounds 2] [--seeds 20] [--json bench.json]
-Peers come from the bench extra (pip install -e '.[bench]'); torch joins when installed.
+Run: python scripts/bench.py [--rounds 2] [--seeds 20] [--target x**2 --low 1 --high 100] [--json out.json]
+Peers come from the bench extras (pip install -e '.[bench,bench-jax]'); torch joins when installed.
 
-Every method sees the same 1,000 inputs drawn uniformly from [1, 100] (seed 0,
-as ``xsq train`` draws them; xsq's fit continues that generator, as there),
-with inputs standardised and targets divided by their root mean square, and
-is scored on the same 2,001-point grid of [1, 100]: test RMSE divided by the
-target range, and the max relative error.
-Methods run interleaved, ``--rounds`` times each; seconds are medians.
-SciPy's MINPACK LM is also run at the wall time xsq's default took ("equal
-time"), and xsq's default is repeated for seeds 0 .. seeds-1 (data and
-initialisation both from the seed): seeds 1-5 get a row each, and all of
-them a median and a worst row.
+Every method sees the same 1,000 inputs drawn uniformly from [low, high]
+(seed 0, as ``xsq train`` draws them; xsq's fit continues that generator,
+as there), scaled as xsq scales them, and the same network: sigmoid hidden
+units and a softplus output for positive targets (identity otherwise). Each
+is scored on the same 2,001-point grid: test RMSE divided by the target
+range, and the max relative error.
+
+* Methods run interleaved, ``--rounds`` times each; seconds are medians.
+* SciPy's MINPACK LM (given xsq's analytic Jacobian) also runs at the wall
+  time of xsq's default and of xsq's 3-stage fit ("equal time").
+* optimistix's LM (JAX, jit-compiled, float64; ``jax_peers.py``) runs in a
+  process of its own pinned to one core; compiling is reported apart.
+* xsq's default is repeated for seeds 0 .. seeds-1 (data and initialisation
+  from the seed): seeds 1-5 get a row each, all of them a median and a worst
+  row; the 3-stage fit gets a row for each of seeds 0-5 and their worst.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
+import numpy as np
 from benchlib import emit
 
 import xsq
 from xsq.backprop import _jacobian
+from xsq.expr import compile_expression
 from xsq.metrics import max_rel_error, rmse_over_range
 from xsq.network import _forward
 from xsq.params import _unflatten, flatten
@@ -34,40 +45,45 @@ from xsq.problem import Problem
 
 N, HIDDEN = 1000, 16
 SHOWN_SEEDS = 6  # seeds 1-5 get a row each; more seeds show as a median and a worst row
-PROBLEM = Problem()
-GRID = PROBLEM.grid()
+HERE = Path(__file__).resolve().parent
 
 
-def problem(seed=0):
-    x, _ = PROBLEM.draw(N, seed)
-    return x, PROBLEM.values(x)
+class Bench:
+    """The problem every method fits, its data for a seed, and how a prediction is scored."""
+
+    def __init__(self, problem: Problem):
+        self.problem, self.grid = problem, problem.grid()
+        x, y = self.data(0)
+        self.output = "softplus" if np.all(y > 0) else "identity"
+
+    def data(self, seed: int = 0):
+        x, _ = self.problem.draw(N, seed)
+        return x, self.problem.values(x)
+
+    def scaled(self, x, y):
+        """Inputs and targets as xsq scales them, and the scaler (to map predictions back)."""
+        scaler = xsq.Scaler.fit(x[:, None], y[:, None], centre_targets=self.output == "identity")
+        return scaler.inputs(x[:, None]), scaler.targets(y[:, None]), scaler
+
+    def score(self, predict) -> dict:
+        p, y = predict(self.grid), self.problem.values(self.grid)
+        return {"test_rmse_over_range": rmse_over_range(p, y), "test_max_rel_error": max_rel_error(p, y)}
 
 
-def score(predict):
-    p, y = predict(GRID), PROBLEM.values(GRID)
-    return {"test_rmse_over_range": rmse_over_range(p, y), "test_max_rel_error": max_rel_error(p, y)}
-
-
-def scaled(x, y):
-    """Inputs and targets as xsq scales them, and the scaler (to map predictions back)."""
-    scaler = xsq.Scaler.fit(x[:, None], y[:, None])
-    return scaler.inputs(x[:, None]), scaler.targets(y[:, None]), scaler
-
-
-def xsq_method(seed=0, **kw):
+def xsq_method(bench: Bench, seed: int = 0, **kw):
     def run(x, y):
-        _, rng = PROBLEM.draw(N, seed)  # fit continues the generator, as xsq train does
-        model = xsq.fit(x, y, seed=rng, **kw)
+        _, rng = bench.problem.draw(N, seed)  # fit continues the generator, as xsq train does
+        model = xsq.fit(x, y, seed=rng, output=bench.output, **kw)
         return lambda g: model.predict(g)[:, 0]
 
     return run
 
 
-def sklearn_method(solver, **kw):
+def sklearn_method(bench: Bench, solver: str, **kw):
     def run(x, y):
         from sklearn.neural_network import MLPRegressor
 
-        X, Y, scaler = scaled(x, y)
+        X, Y, scaler = bench.scaled(x, y)
         reg = MLPRegressor(hidden_layer_sizes=(HIDDEN,), activation="logistic", solver=solver, random_state=0, **kw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -77,44 +93,48 @@ def sklearn_method(solver, **kw):
     return run
 
 
-def scipy_lm(max_nfev):
+def scipy_lm(bench: Bench, max_nfev: int):
     def run(x, y):
         from scipy.optimize import least_squares
 
-        X, Y, scaler = scaled(x, y)
+        X, Y, scaler = bench.scaled(x, y)
         like = xsq.init_params((1, HIDDEN, 1), seed=0)
 
         def residuals(theta):
-            return (_forward(_unflatten(theta, like), X, "sigmoid", "softplus") - Y).ravel()
+            return (_forward(_unflatten(theta, like), X, "sigmoid", bench.output) - Y).ravel()
 
         def jac(theta):
-            return _jacobian(_unflatten(theta, like), X, "sigmoid", "softplus")
+            return _jacobian(_unflatten(theta, like), X, "sigmoid", bench.output)
 
         res = least_squares(
             residuals, flatten(like), jac=jac, method="lm", max_nfev=max_nfev, xtol=1e-15, ftol=1e-15, gtol=1e-15
         )
         params = _unflatten(res.x, like)
-        return lambda g: scaler.outputs(xsq.predict(params, scaler.inputs(g[:, None])))[:, 0]
+        return lambda g: scaler.outputs(_forward(params, scaler.inputs(g[:, None]), "sigmoid", bench.output))[:, 0]
 
     return run
 
 
-def torch_method(kind, epochs, lr):
+def torch_method(bench: Bench, kind: str, epochs: int, lr: float | None):
     def run(x, y):
         import torch
 
         torch.manual_seed(0)
-        X, Y, scaler = scaled(x, y)
+        X, Y, scaler = bench.scaled(x, y)
         tX, tY = torch.tensor(X), torch.tensor(Y)
+        last = torch.nn.Softplus() if bench.output == "softplus" else torch.nn.Identity()
         net = torch.nn.Sequential(
-            torch.nn.Linear(1, HIDDEN), torch.nn.Sigmoid(), torch.nn.Linear(HIDDEN, 1), torch.nn.Softplus()
+            torch.nn.Linear(1, HIDDEN), torch.nn.Sigmoid(), torch.nn.Linear(HIDDEN, 1), last
         ).double()
+
+        def loss():
+            return torch.mean((net(tX) - tY) ** 2)
+
         if kind == "adam":
             opt = torch.optim.Adam(net.parameters(), lr=lr)
             for _ in range(epochs):
                 opt.zero_grad()
-                loss = torch.mean((net(tX) - tY) ** 2)
-                loss.backward()
+                loss().backward()
                 opt.step()
         else:
             opt = torch.optim.LBFGS(
@@ -129,9 +149,9 @@ def torch_method(kind, epochs, lr):
 
             def closure():
                 opt.zero_grad()
-                loss = torch.mean((net(tX) - tY) ** 2)
-                loss.backward()
-                return loss
+                value = loss()
+                value.backward()
+                return value
 
             opt.step(closure)
 
@@ -144,7 +164,7 @@ def torch_method(kind, epochs, lr):
     return run
 
 
-def available(module):
+def available(module: str) -> bool:
     try:
         __import__(module)
         return True
@@ -152,85 +172,120 @@ def available(module):
         return False
 
 
-def timed(method, x, y):
+def timed(bench: Bench, method, x, y) -> tuple[float, dict]:
     t = time.perf_counter()
     predict = method(x, y)
-    return time.perf_counter() - t, score(predict)
+    return time.perf_counter() - t, bench.score(predict)
+
+
+def jax_rows(bench: Bench, steps: list[int]) -> list[dict]:
+    """optimistix LM rows from ``jax_peers.py``, in a process pinned to one core (see its docstring)."""
+    if bench.problem.name != "x**2" or not available("optimistix"):
+        return []
+    out = subprocess.run(
+        [sys.executable, str(HERE / "jax_peers.py"), *map(str, steps)],
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {0}),
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def seed_rows(bench: Bench, label: str, seeds: range, shown: int, **kw) -> list[dict]:
+    """One row per shown seed, then (over all seeds) a median row and a worst row."""
+    rows = []
+    for seed in seeds:
+        x, y = bench.data(seed)
+        t, s = timed(bench, xsq_method(bench, seed=seed, **kw), x, y)
+        rows.append({"name": f"{label}, seed {seed}", "seconds": t, **s, "seed": seed})
+    out = [r for r in rows if r["seed"] < shown]
+    if len(rows) > 1:
+        name = f"{label}, seeds {seeds[0]}-{seeds[-1]}"
+        out.append(
+            {
+                "name": f"{name}: median",
+                "seconds": statistics.median(r["seconds"] for r in rows),
+                **{k: statistics.median(r[k] for r in rows) for k in ("test_rmse_over_range", "test_max_rel_error")},
+            }
+        )
+        worst = max(rows, key=lambda r: r["test_rmse_over_range"])
+        xw, _ = bench.data(worst["seed"])  # how much of the domain its random inputs cover
+        out.append(
+            dict(
+                worst,
+                name=f"{name}: worst (seed {worst['seed']})",
+                inputs_from=float(xw.min()),
+                inputs_to=float(xw.max()),
+            )
+        )
+    return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=20, help="seeds 0 .. seeds-1 for the xsq default run")
+    parser.add_argument("--target", default="x**2")
+    parser.add_argument("--low", type=float, default=1.0)
+    parser.add_argument("--high", type=float, default=100.0)
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
-    x, y = problem(0)
+    bench = Bench(Problem(compile_expression(args.target), args.low, args.high))
+    x, y = bench.data(0)
 
     methods = {
-        "xsq lm (default)": xsq_method(),
-        "xsq lm, relative_mse": xsq_method(loss="relative_mse"),
-        "xsq adam (10000 epochs)": xsq_method(optimizer="adam", lr=0.01, epochs=10000, grad="manual"),
+        "xsq lm (default)": xsq_method(bench),
+        "xsq lm, 2 stages": xsq_method(bench, stages=2),
+        "xsq lm, 3 stages": xsq_method(bench, stages=3),
     }
+    if bench.output == "softplus":
+        methods["xsq lm, relative_mse"] = xsq_method(bench, loss="relative_mse")
+    methods["xsq adam (10000 epochs)"] = xsq_method(bench, optimizer="adam", lr=0.01, epochs=10000, grad="manual")
     if available("sklearn"):
-        methods["sklearn lbfgs"] = sklearn_method("lbfgs", max_iter=100000, max_fun=100000, tol=1e-15)
+        methods["sklearn lbfgs"] = sklearn_method(bench, "lbfgs", max_iter=100000, max_fun=100000, tol=1e-15)
         methods["sklearn adam"] = sklearn_method(
-            "adam", max_iter=5000, tol=1e-15, n_iter_no_change=5000, learning_rate_init=0.01
+            bench, "adam", max_iter=5000, tol=1e-15, n_iter_no_change=5000, learning_rate_init=0.01
         )
     if available("torch"):
-        methods["torch Adam (10000 epochs)"] = torch_method("adam", 10000, 0.01)
-        methods["torch LBFGS"] = torch_method("lbfgs", 3000, None)
+        methods["torch Adam (10000 epochs)"] = torch_method(bench, "adam", 10000, 0.01)
+        methods["torch LBFGS"] = torch_method(bench, "lbfgs", 3000, None)
+    scipy_evals = (200, 1000, 3000)
     if available("scipy"):
-        for nfev in (200, 1000, 3000):
-            methods[f"scipy least_squares lm ({nfev} evals)"] = scipy_lm(nfev)
+        for nfev in scipy_evals:
+            methods[f"scipy least_squares lm ({nfev} evals)"] = scipy_lm(bench, nfev)
 
     results = {name: [] for name in methods}
     for _ in range(args.rounds):
         for name, method in methods.items():
             print(f"  running {name} ...", file=sys.stderr, flush=True)
-            results[name].append(timed(method, x, y))
+            results[name].append(timed(bench, method, x, y))
+    rows = [{"name": n, "seconds": statistics.median(r[0] for r in runs), **runs[-1][1]} for n, runs in results.items()]
+    by_name = {r["name"]: r for r in rows}
+    if available("scipy"):  # SciPy's LM given the wall time xsq took
+        per_eval = min(by_name[f"scipy least_squares lm ({n} evals)"]["seconds"] / n for n in scipy_evals)
+        for label in ("xsq lm (default)", "xsq lm, 3 stages"):
+            nfev = max(10, int(by_name[label]["seconds"] / per_eval))
+            t, s = timed(bench, scipy_lm(bench, nfev), x, y)
+            rows.append({"name": f"scipy least_squares lm, time of {label[4:]} ({nfev} evals)", "seconds": t, **s})
+    print("  running optimistix ...", file=sys.stderr, flush=True)
+    jax = jax_rows(bench, [100, 1000])
+    if jax:
+        per_step = jax[1]["seconds"] / 1000
+        steps = int(by_name["xsq lm, 3 stages"]["seconds"] / per_step)
+        jax += [dict(r, name=f"optimistix LM, time of lm, 3 stages ({steps} steps)") for r in jax_rows(bench, [steps])]
+    rows += jax
+    rows += seed_rows(bench, "xsq lm (default)", range(args.seeds), SHOWN_SEEDS)
+    rows += seed_rows(bench, "xsq lm, 3 stages", range(6), 0, stages=3)
 
-    rows = []
-    for name, runs in results.items():
-        rows.append({"name": name, "seconds": statistics.median(r[0] for r in runs), **runs[-1][1]})
-    xsq_row = rows[0]
-    if available("scipy"):  # SciPy's LM given the wall time xsq's default took
-        per_eval = min(r["seconds"] / n for r, n in zip(rows[-3:], (200, 1000, 3000)))
-        nfev = max(10, int(xsq_row["seconds"] / per_eval))
-        t, s = timed(scipy_lm(nfev), x, y)
-        rows.append({"name": f"scipy least_squares lm, equal time ({nfev} evals)", "seconds": t, **s})
-    seed_rows = [dict(xsq_row, seed=0)]
-    for seed in range(1, args.seeds):
-        xs, ys_ = problem(seed)
-        t, s = timed(xsq_method(seed=seed), xs, ys_)
-        seed_rows.append({"name": f"xsq lm (default), seed {seed}", "seconds": t, **s, "seed": seed})
-    rows += seed_rows[1:SHOWN_SEEDS]
-    if args.seeds > 1:
-        errors = [r["test_rmse_over_range"] for r in seed_rows]
-        rows.append(
-            {
-                "name": f"xsq lm (default), seeds 0-{args.seeds - 1}: median",
-                "seconds": statistics.median(r["seconds"] for r in seed_rows),
-                "test_rmse_over_range": statistics.median(errors),
-                "test_max_rel_error": statistics.median(r["test_max_rel_error"] for r in seed_rows),
-            }
-        )
-        worst = max(seed_rows, key=lambda r: r["test_rmse_over_range"])
-        xw, _ = problem(worst["seed"])  # how much of [1, 100] its random inputs cover
-        rows.append(
-            dict(
-                worst,
-                name=f"xsq lm (default), seeds 0-{args.seeds - 1}: worst (seed {worst['seed']})",
-                inputs_from=float(xw.min()),
-                inputs_to=float(xw.max()),
-            )
-        )
-
-    best = xsq_row["test_rmse_over_range"]
-    print(f"\n{'method':<46} {'seconds':>8} {'RMSE/range':>11} {'max rel err':>12} {'RMSE / xsq':>11}")
+    best = rows[0]["test_rmse_over_range"]
+    print(f"\n{bench.problem.name} on [{args.low:g}, {args.high:g}], output {bench.output}")
+    print(f"{'method':<52} {'seconds':>8} {'RMSE/range':>11} {'max rel err':>12} {'RMSE / xsq':>11}")
     for r in rows:
+        compile_ = f"  (+{r['compile_seconds']:.2f} s compiling)" if "compile_seconds" in r else ""
         print(
-            f"{r['name']:<46} {r['seconds']:>8.2f} {r['test_rmse_over_range']:>11.2e} "
-            f"{r['test_max_rel_error']:>12.2e} {r['test_rmse_over_range'] / best:>11.3g}"
+            f"{r['name']:<52} {r['seconds']:>8.2f} {r['test_rmse_over_range']:>11.2e} "
+            f"{r['test_max_rel_error']:>12.2e} {r['test_rmse_over_range'] / best:>11.3g}{compile_}"
         )
     for r in rows:
         if "inputs_from" in r:

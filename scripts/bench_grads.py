@@ -1,11 +1,12 @@
-"""Time the gradient of the training objective: autograd vs hand-written backprop (vs torch).
+"""Time the gradient of the training objective: autograd vs hand-written backprop (vs torch and JAX).
 
 Run: python scripts/bench_grads.py [--rounds 30] [--json out.json]
 
 Each case builds one network and one data set; every function is warmed up,
 then timed in interleaved rounds (a few calls per round, best of the round),
 and the table reports the median over rounds and ratios to the manual path.
-torch's backward on the same network (float64, CPU) joins when torch is installed.
+torch's backward on the same network (float64, CPU) joins when torch is installed, and
+``jax.jit(jax.grad(...))`` (float64, compiled before timing; ``jax_peers.py``) when JAX is.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ def bench_case(sizes, n, rounds):
         fns["torch"] = t
         g_t, g_m = t(), xsq.manual_grad(params, X, Y)
         assert all(np.allclose(g_t[k].numpy(), g_m[k], rtol=1e-9, atol=1e-13) for k in g_m), "torch disagrees"
+    try:
+        from jax_peers import jax_grad_fn
+    except ImportError:
+        jax_grad_fn = None
+    if jax_grad_fn is not None:
+        fns["jax jit"] = jax_grad_fn(params, X, Y)
+        g_j, g_m = fns["jax jit"](), xsq.manual_grad(params, X, Y)
+        assert all(np.allclose(np.asarray(g_j[k]), g_m[k], rtol=1e-9, atol=1e-13) for k in g_m), "jax disagrees"
     calls = 5 if n <= 10_000 else 1
     for fn in fns.values():  # warm up: caches, allocator, lazy imports
         for _ in range(3):

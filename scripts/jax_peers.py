@@ -18,15 +18,17 @@ updates. A jaxopt step is one damped solve and one trial evaluation, accepted or
 accepted update, however many rejected trials it took.
 
 Timing on a small shared machine: XLA's CPU thread pool spreads each solve over all cores, and on a
-2-core virtual machine that made identical 1000-step runs take anywhere from 2.5 s to 17 s; pinned to one core
-(``taskset -c 0 python scripts/bench.py``) the same solve took 1.2-1.3 s every time.
-
-Run ``python scripts/jax_peers.py`` for a self-check on the benchmark problem.
+2-core virtual machine that made identical 1000-step runs take anywhere from 2.5 s to 17 s; pinned to one
+core the same solve took 1.2-1.3 s every time (and with XLA's threading switched off, 2.7 s). So
+``scripts/bench.py`` runs ``python scripts/jax_peers.py STEPS ...`` (rows as JSON) in a process of its
+own pinned to one core. Run ``python scripts/jax_peers.py`` alone for a self-check.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -216,76 +218,78 @@ def jax_grad_fn(params: Params, X: np.ndarray, Y: np.ndarray) -> GradFn:
 # ---------------------------------------------------------------- self-check
 
 
-def _glorot(sizes: tuple[int, ...], rng: np.random.Generator) -> Params:
-    """xsq-like init: W ~ U(+-sqrt(6 / (fan_in + fan_out))), zero biases; layer i gets W{i}, b{i}."""
-    params = {}
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        params[f"W{i}"] = rng.uniform(-limit, limit, size=(fan_in, fan_out))
-        params[f"b{i}"] = np.zeros(fan_out)
-    return params
-
-
-def _numpy_grad(params: Params, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
-    """Reference gradient of mean((net(X) - Y) ** 2) by hand-written backprop in numpy."""
-    a1 = 1.0 / (1.0 + np.exp(-(X @ params["W1"] + params["b1"])))
-    z2 = a1 @ params["W2"] + params["b2"]
-    out = np.logaddexp(0.0, z2)
-    d2 = 2.0 * (out - Y) / Y.size / (1.0 + np.exp(-z2))  # dL/dz2; softplus' = sigmoid
-    d1 = (d2 @ params["W2"].T) * a1 * (1.0 - a1)
-    return {"W1": X.T @ d1, "b1": d1.sum(0), "W2": a1.T @ d2, "b2": d2.sum(0)}
-
-
 def _self_check() -> None:
     """Fit the benchmark problem for 100 and 1000 steps, check and time the jit gradient; print the numbers."""
-    low, high, n, hidden = 1.0, 100.0, 1000, 16
-    x = np.random.default_rng(0).uniform(low, high, n)
-    y = x**2
-    x_mean, x_std, y_scale = x.mean(), x.std(), np.sqrt(np.mean(y**2))
-    X, Y = ((x - x_mean) / x_std)[:, None], (y / y_scale)[:, None]
-    params = _glorot((1, hidden, 1), np.random.default_rng(0))
-    grid = np.linspace(low, high, 2001)
-    grid_y = grid**2
+    import xsq
+    from xsq.metrics import rmse_over_range
+    from xsq.problem import Problem
 
-    solvers = ["lm"]
-    try:
-        import jaxopt  # noqa: F401
-
-        solvers.append("jaxopt")
-    except ImportError:
-        print("jaxopt not installed: optimistix only")
+    problem = Problem()
+    x, _ = problem.draw(1000, 0)
+    scaler = xsq.Scaler.fit(x[:, None], problem.values(x)[:, None])
+    X, Y = scaler.inputs(x[:, None]), scaler.targets(problem.values(x)[:, None])
+    params = xsq.init_params((1, 16, 1), seed=0)
+    grid = problem.grid()
     print(f"jax {jax.__version__}, optimistix {optx.__version__}, {len(os.sched_getaffinity(0))} core(s) usable")
-    print(
-        f"{'solver':<14} {'steps':>5} {'ran':>5} {'accepted':>8} {'compile s':>9} {'best s':>7} {'worst s':>7} "
-        f"{'RMSE/range':>11}"
-    )
-    for solver in solvers:
-        for steps in (100, 1000):
-            r = optimistix_lm(X, Y, params, steps, solver=solver, repeats=3)
-            pred = r["predict"](((grid - x_mean) / x_std)[:, None])
-            assert pred.shape == (grid.size, 1)
-            score = np.sqrt(np.mean((pred[:, 0] * y_scale - grid_y) ** 2)) / (grid_y.max() - grid_y.min())
-            accepted = "-" if r["accepted_updates"] is None else r["accepted_updates"]
-            print(
-                f"{r['solver']:<14} {steps:>5} {r['steps_run']:>5} {accepted:>8} {r['compile_s']:>9.2f} "
-                f"{r['run_s']:>7.3f} {max(r['run_times']):>7.3f} {score:>11.3e}  {r['result']}"
-            )
-
-    print(f"\n{'network':<8} {'N':>7} {'compile s':>9} {'jax grad':>11} {'numpy ref':>11} {'max rel err':>11}")
+    print(f"{'solver':<14} {'steps':>5} {'ran':>5} {'compile s':>9} {'best s':>7} {'worst s':>7} {'RMSE/range':>11}")
+    for steps in (100, 1000):
+        r = optimistix_lm(X, Y, params, steps, repeats=3)
+        pred = scaler.outputs(r["predict"](scaler.inputs(grid[:, None])))[:, 0]
+        print(
+            f"{r['solver']:<14} {steps:>5} {r['steps_run']:>5} {r['compile_s']:>9.2f} {r['run_s']:>7.3f} "
+            f"{max(r['run_times']):>7.3f} {rmse_over_range(pred, problem.values(grid)):>11.3e}  {r['result']}"
+        )
+    print(f"\n{'network':<8} {'N':>7} {'compile s':>9} {'jax grad':>11} {'xsq manual':>11} {'max rel err':>11}")
     for sizes, m in (((1, 16, 1), 1_000), ((1, 64, 1), 100_000)):
         rng = np.random.default_rng(0)  # the data bench_grads.py uses
-        p = _glorot(sizes, rng)
+        p = xsq.init_params(sizes, seed=rng)
         Xg = rng.uniform(-1.7, 1.7, size=(m, 1))
         Yg = Xg**2 + 0.1
         g = jax_grad_fn(p, Xg, Yg)
-        ref = _numpy_grad(p, Xg, Yg)
+        ref = xsq.manual_grad(p, Xg, Yg)
         got = {k: np.asarray(v) for k, v in g().items()}
         err = max(np.linalg.norm(got[k] - ref[k]) / np.linalg.norm(ref[k]) for k in ref)
-        assert err < 1e-10, f"jit gradient disagrees with the numpy reference: relative error {err:.2e}"
-        t_jax, t_np = best_time(g, 20), best_time(lambda p=p, Xg=Xg, Yg=Yg: _numpy_grad(p, Xg, Yg), 20)
+        assert err < 1e-10, f"jit gradient disagrees with xsq's: relative error {err:.2e}"
+        t_jax, t_np = best_time(g, 20), best_time(lambda p=p, Xg=Xg, Yg=Yg: xsq.manual_grad(p, Xg, Yg), 20)
         name = "-".join(map(str, sizes))
         print(f"{name:<8} {m:>7} {g.compile_s:>9.3f} {t_jax * 1e3:>8.3f} ms {t_np * 1e3:>8.3f} ms {err:>11.1e}")
 
 
+def lm_rows(steps: list[int], seed: int = 0) -> list[dict]:
+    """Benchmark rows: optimistix LM for each number of steps on xsq's default problem (scaled as xsq scales
+    it, from xsq's initial parameters for ``seed``), scored on the problem's grid."""
+    import xsq
+    from xsq.metrics import max_rel_error, rmse_over_range
+    from xsq.problem import Problem
+
+    problem = Problem()
+    x, _ = problem.draw(1000, seed)
+    y = problem.values(x)
+    scaler = xsq.Scaler.fit(x[:, None], y[:, None])
+    grid = problem.grid()
+    rows = []
+    for n in steps:
+        r = optimistix_lm(
+            scaler.inputs(x[:, None]), scaler.targets(y[:, None]), xsq.init_params((1, 16, 1), seed=seed), n
+        )
+        pred = scaler.outputs(r["predict"](scaler.inputs(grid[:, None])))[:, 0]
+        truth = problem.values(grid)
+        rows.append(
+            {
+                "name": f"optimistix LM ({n} steps)",
+                "seconds": r["run_s"],
+                "compile_seconds": r["compile_s"],
+                "test_rmse_over_range": rmse_over_range(pred, truth),
+                "test_max_rel_error": max_rel_error(pred, truth),
+            }
+        )
+    return rows
+
+
 if __name__ == "__main__":
-    _self_check()
+    # python scripts/jax_peers.py            the self-check
+    # python scripts/jax_peers.py 100 1000   benchmark rows as JSON (scripts/bench.py runs this on one core)
+    if len(sys.argv) > 1:
+        print(json.dumps(lm_rows([int(v) for v in sys.argv[1:]])))
+    else:
+        _self_check()

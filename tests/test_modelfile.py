@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq.model import Model, Stage
+from xsq.model import Model
+from xsq.stages import NetworkStage, TangentStage
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +63,19 @@ def _umask():
 
 
 def test_staged_round_trip(small_model, tmp_path):
-    stage = Stage(xsq.init_params((1, 3, 1), seed=1), "tanh", "identity", 1e-6)
-    model = Model(small_model.params, small_model.scaler, stages=(stage,))
+    direction = {k: np.full_like(v, 0.01) for k, v in small_model.params.items()}
+    stages = (
+        TangentStage(direction, direction, 1e-3),
+        NetworkStage(xsq.init_params((1, 3, 1), seed=1), "tanh", "identity", 1e-6),
+    )
+    model = Model(small_model.params, small_model.scaler, stages=stages)
     model.save(tmp_path / "s.npz")
     loaded = xsq.load_model(tmp_path / "s.npz")
-    assert loaded.stages[0].activation == "tanh" and loaded.stages[0].scale == 1e-6 and loaded.record is None
+    assert [s.kind for s in loaded.stages] == ["tangent", "network"] and loaded.record is None
+    assert loaded.stages[1].activation == "tanh" and loaded.stages[1].scale == 1e-6
     x = np.linspace(1, 10, 7)
     assert np.array_equal(loaded.predict(x), model.predict(x))
+    assert np.array_equal(loaded.derivative(x), model.derivative(x))
 
 
 @pytest.mark.parametrize(
@@ -82,7 +89,8 @@ def test_staged_round_trip(small_model, tmp_path):
         (lambda a: {k: v for k, v in a.items() if k != "x_std"}, "member x_std.npy is missing"),
         (lambda a: {k: v for k, v in a.items() if k != "b2"}, "missing b2"),
         (lambda a: dict(a, extra=np.ones(2)), "unexpected member extra.npy"),
-        (lambda a: dict(a, s2_W1=np.ones((1, 2))), "a stage it does not list"),
+        (lambda a: dict(a, s2_params_W1=np.ones((1, 2))), "a stage it does not list"),
+        (lambda a: dict(a, s2_W1=np.ones((1, 2))), "unexpected member s2_W1.npy"),
         (lambda a: dict(a, W1=np.full_like(a["W1"], np.nan)), "params W1 holds NaN or inf"),
         (lambda a: dict(a, y_scale=np.zeros(1)), "x_std and y_scale must be > 0"),
         (lambda a: dict(a, x_std=-np.ones(1)), "x_std and y_scale must be > 0"),
@@ -95,7 +103,18 @@ def test_staged_round_trip(small_model, tmp_path):
         (lambda a: dict(a, history_phase=np.array(["warmup", "bogus"])), "history columns differ|unknown phase"),
         (lambda a: meta_with(a, record={"best_epoch": 1}), "training record is not a mapping of the expected fields"),
         (lambda a: meta_with(a, stages="many"), "stages are not a list of mappings"),
-        (lambda a: meta_with(a, stages=[{"activation": "tanh", "output": "identity", "scale": -1}]), "scale must be"),
+        (
+            lambda a: meta_with(
+                a, stages=[{"kind": "network", "activation": "tanh", "output": "identity", "scale": -1}]
+            ),
+            "scale must be",
+        ),
+        (lambda a: meta_with(a, stages=[{"kind": "magic", "scale": 1}]), "kind must be one of: network, tangent"),
+        (
+            lambda a: meta_with(a, stages=[{"kind": "tangent", "scale": 1, "evil": 2}]),
+            "must record exactly: kind, scale",
+        ),
+        (lambda a: meta_with(a, stages=[{"kind": "tangent", "scale": 1}]), "missing W1"),
     ],
 )
 def test_crafted_models_are_refused(good, tmp_path, craft, message):

@@ -6,7 +6,9 @@
   ``autograd`` in reverse and forward mode, to any order;
 * ``deriv(z)``: its slope ``fn'(z)``;
 * ``value_and_deriv(z)``: both at once from a single ``exp``, for the
-  hand-written passes in :mod:`xsq.backprop` (plain numpy, no autograd).
+  hand-written passes in :mod:`xsq.backprop` (plain numpy, no autograd);
+* ``second(z)``: ``fn''(z)`` in plain numpy, for the hand-written
+  second-order forward pass in :mod:`xsq.forward_mode`.
 
 Why primitives: autograd differentiates ``np.where`` through both branches
 and its own rule for ``np.tanh`` is ``1 / cosh(z)**2``, which overflows with a
@@ -222,22 +224,27 @@ def identity_and_deriv(z: Array) -> tuple[Array, Array]:
 
 
 class Activation(NamedTuple):
-    """One activation: its function, its slope, and both at once (see the module docstring)."""
+    """One activation: its function, its slope, both at once, and its second derivative (see the module doc)."""
 
     name: str
     fn: Callable[[Array], Array]
     deriv: Callable[[Array], Array]
     value_and_deriv: Callable[[Array], tuple[Array, Array]]
+    second: Callable[[Array], Array]
+
+
+def _zeros(z: Array) -> Array:
+    return onp.zeros(onp.shape(z))
 
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, sigmoid_deriv, sigmoid_and_deriv),
-        Activation("tanh", tanh, tanh_deriv, tanh_and_deriv),
-        Activation("softplus", softplus, sigmoid, softplus_and_deriv),
-        Activation("relu", relu, relu_deriv, relu_and_deriv),
-        Activation("identity", identity, identity_deriv, identity_and_deriv),
+        Activation("sigmoid", sigmoid, sigmoid_deriv, sigmoid_and_deriv, lambda z: _sigmoid_nth.fun(z, 2)),
+        Activation("tanh", tanh, tanh_deriv, tanh_and_deriv, lambda z: _tanh_nth.fun(z, 2)),
+        Activation("softplus", softplus, sigmoid, softplus_and_deriv, lambda z: _sigmoid_nth.fun(z, 1)),
+        Activation("relu", relu, relu_deriv, relu_and_deriv, _zeros),
+        Activation("identity", identity, identity_deriv, identity_and_deriv, _zeros),
     )
 }
 

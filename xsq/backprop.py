@@ -11,9 +11,6 @@
 * :func:`jacobian` is the hand-written Jacobian of every output with respect to
   every parameter (what Levenberg-Marquardt needs); :func:`autograd_jacobian`
   is its independent reference.
-* :func:`input_jacobian` is the hand-written forward-mode pass for d outputs /
-  d inputs (the learned function's slope): tangents ``T_i = (T_{i-1} @ W_i) * act'(Z_i)``
-  from ``T_0 = I``; ``autograd`` gives its reference.
 
 Each public function checks its arguments, then calls its unchecked twin
 (``_objective``, ``_manual_grad``, ...), which the training loop calls directly.
@@ -175,18 +172,3 @@ def autograd_jacobian(params: Params, X: Array, *, activation: str = "sigmoid", 
         return np.reshape(_forward(_unflatten(vector, params), X, activation, output), (-1,))
 
     return _ag_jacobian(outputs)(flatten(params))
-
-
-def _input_jacobian(params: Params, X: Array, activation: str, output: str) -> Array:
-    """:func:`input_jacobian` without checks: a forward-mode pass carrying d A_i / d X."""
-    passes = _forward(params, X, activation, output, keep=True)
-    T = onp.broadcast_to(onp.eye(X.shape[1]), (X.shape[0], X.shape[1], X.shape[1]))  # T[n, j, u] = d A_u / d x_j
-    for i in range(1, n_layers(params) + 1):
-        T = (T @ params[f"W{i}"]) * passes.Ds[i][:, None, :]
-    return onp.swapaxes(T, 1, 2)
-
-
-def input_jacobian(params: Params, X: Array, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
-    """d outputs / d inputs, shape (N, nk, n0), by a hand-written forward-mode pass (no autograd)."""
-    params, X = check_problem(params, X, None, activation, output)
-    return _input_jacobian(params, X, activation, output)

@@ -64,8 +64,9 @@ def _diffs(a: onp.ndarray, b: onp.ndarray) -> tuple[float, float]:
     return diff, (diff / scale if scale > 0 else 0.0)
 
 
-def near_kink(params: Params, X, Y, activation: str, output: str, loss: str, band: float = KINK_BAND,
-              order: int = 1) -> bool:  # fmt: skip
+def near_kink(
+    params: Params, X, Y, activation: str, output: str, loss: str, band: float = KINK_BAND, order: int = 1
+) -> bool:
     """True when a relu pre-activation, an mae residual or (for second derivatives, ``order=2``) a huber
     residual's |r| = 1 boundary lies within ``band`` of it: a difference quotient there may straddle a kink."""
     passes = _forward(params, X, activation, output, keep=True)

@@ -39,8 +39,17 @@ KINK_BAND = 10 * FD_STEP  # a residual or pre-activation this close to a kink ma
 TOLERANCES = Tolerances(RTOL_MODES, ATOL, RTOL_FD, ATOL)
 
 
-def hvp_check(params: Params, X, Y, *, activation: str = "sigmoid", output: str = "softplus", loss: str = "mse",
-              l2: float = 0.0, seed: int = 0) -> list[ParamCheck]:  # fmt: skip
+def hvp_check(
+    params: Params,
+    X,
+    Y,
+    *,
+    activation: str = "sigmoid",
+    output: str = "softplus",
+    loss: str = "mse",
+    l2: float = 0.0,
+    seed: int = 0,
+) -> list[ParamCheck]:
     """One row per parameter array: forward-over-reverse H v against reverse-over-reverse and differences."""
     params, X, Y = _check(params, X, Y, activation, output, loss, l2)
     args = (X, Y, activation, output, loss, l2)

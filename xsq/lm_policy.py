@@ -65,25 +65,31 @@ def screen_steps(s: TrainSettings) -> int:
     return min(SCREEN_STEPS, (s.epochs // 2) // (s.restarts + 1)) if s.restarts else 0
 
 
-def lm_epochs(data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings) -> Iterator[Epoch]:
-    """Yield the untrained network, then the parameters after each accepted LM step (see the module doc)."""
+def lm_epochs(
+    data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings, start: Params | None = None
+) -> Iterator[Epoch]:
+    """Yield the untrained network, then the parameters after each accepted LM step (see the module doc).
+
+    ``start``: the parameters to begin from, instead of a random initialisation (no screening then).
+    """
     X, Y, loss = data.X, data.Y, s.loss
-    like = first_params(s, sizes, rng)
+    like = first_params(s, sizes, rng) if start is None else start
     main = least_squares(X, Y, s.activation, s.output, loss, like)
     warm = loss == "mse" and bool(onp.all(Y > 0))
-    start = least_squares(X, Y, s.activation, s.output, "relative_mse", like) if warm else main
-    candidates = [like] + [first_params(s, sizes, rng) for _ in range(s.restarts)]
-    yield Epoch(like, None, SCREEN if screen_steps(s) else RUNNING)
+    begin = least_squares(X, Y, s.activation, s.output, "relative_mse", like) if warm else main
+    screen = screen_steps(s) if start is None else 0
+    candidates = [like] + [first_params(s, sizes, rng) for _ in range(s.restarts if screen else 0)]
+    yield Epoch(like, None, SCREEN if screen else RUNNING)
 
-    state = lm_init(start, flatten(like))
+    state = lm_init(begin, flatten(like))
     used = 0
-    if screen_steps(s):
+    if screen:
         X_score, Y_score = (data.X_val, data.Y_val) if len(data.X_val) else (X, Y)
         best: tuple[float, LMState] | None = None
         for params in candidates:
-            state = lm_init(start, flatten(params))
-            for _ in range(screen_steps(s)):
-                state = lm_step(start, state)
+            state = lm_init(begin, flatten(params))
+            for _ in range(screen):
+                state = lm_step(begin, state)
                 used += 1
                 yield Epoch(state.aux.params, None, SCREEN)
                 if state.converged:
@@ -95,7 +101,7 @@ def lm_epochs(data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: 
         state = best[1]
 
     for _ in range(int(round(WARMUP_FRACTION * (s.epochs - used))) if warm else 0):
-        state = lm_step(start, state)
+        state = lm_step(begin, state)
         yield Epoch(state.aux.params, float(losses.LOSSES[loss].fn(state.aux.passes.As[-1], Y)), WARMUP)
     if warm:
         state = lm_init(main, state.theta, state.damping)

@@ -120,6 +120,7 @@ def run(
             previous = phase
             info = dict(
                 epoch=epoch,
+                total=s.epochs,
                 train_loss=train_loss,
                 val_loss=val_loss,
                 best_loss=best,

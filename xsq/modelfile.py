@@ -2,7 +2,8 @@
 
 Members (each a ``.npy``):
 
-* ``W1 ... bk``: the first network; ``s2_W1 ...``: stage 2, and so on;
+* ``W1 ... bk``: the first network; ``s2_params_W1 ...`` (a network stage) or
+  ``s2_out_W1 ...`` and ``s2_pre_W1 ...`` (a tangent stage): stage 2, and so on;
 * ``x_mean``, ``x_std``, ``y_shift``, ``y_scale``: the scaling;
 * ``history_epoch``, ``history_train_loss``, ``history_val_loss``,
   ``history_phase``, ``val_rows``: the training record's arrays;
@@ -19,6 +20,7 @@ scale is positive. Any problem is an :class:`InputError` naming it.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -44,7 +46,9 @@ MAX_FILE_BYTES = 1 << 30  # 1 GiB: far beyond any network xsq trains
 MAX_META_CHARS = 1 << 20
 SCALER = ("x_mean", "x_std", "y_shift", "y_scale")
 HISTORY = ("history_epoch", "history_train_loss", "history_val_loss", "history_phase", "val_rows")
-_MEMBER = re.compile(r"^(?:s(\d{1,3})_)?([Wb])(\d{1,3})$")
+_MEMBER = re.compile(r"^(?:s(\d{1,3})_(params|out|pre)_)?[Wb]\d{1,3}$")
+STAGE_FIELDS = {"network": ("params",), "tangent": ("out", "pre")}  # the params-shaped fields of each kind
+STAGE_META = {"network": {"kind", "activation", "output", "scale"}, "tangent": {"kind", "scale"}}
 RECORD_FIELDS = (
     "best_epoch",
     "best_loss",
@@ -60,7 +64,7 @@ RECORD_FIELDS = (
 
 
 class Parts(NamedTuple):
-    """Everything a model file holds; ``stages`` are (params, activation, output, scale) tuples."""
+    """Everything a model file holds; ``stages`` are (kind, constructor fields) pairs (see :mod:`xsq.stages`)."""
 
     params: dict
     scaler: Scaler
@@ -74,13 +78,19 @@ def _json_number(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def stage_parts(stage) -> tuple[str, dict]:
+    """A stage as (kind, its fields by name)."""
+    return stage.kind, {f.name: getattr(stage, f.name) for f in dataclasses.fields(stage)}
+
+
 def write(path: str | os.PathLike, parts: Parts) -> None:
     """Write ``parts`` to ``path`` atomically (see :func:`xsq.files.write_atomic`)."""
     arrays = dict(parts.params, **parts.scaler.arrays())
     stages = []
-    for i, (params, activation, output, scale) in enumerate(parts.stages, start=2):
-        arrays.update({f"s{i}_{k}": v for k, v in params.items()})
-        stages.append({"activation": activation, "output": output, "scale": scale})
+    for i, (kind, fields) in enumerate(parts.stages, start=2):
+        for name in STAGE_FIELDS[kind]:
+            arrays.update({f"s{i}_{name}_{k}": v for k, v in fields[name].items()})
+        stages.append({"kind": kind, **{k: v for k, v in fields.items() if k not in STAGE_FIELDS[kind]}})
     meta: dict[str, Any] = {
         "format": FORMAT,
         "activation": parts.activation,
@@ -167,8 +177,13 @@ def _settings_and_record(meta: dict, arrays: dict) -> tuple[TrainingRecord | Non
     if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
         raise InputError("its stages are not a list of mappings")
     for s in stages:
-        activations.get(s.get("activation"))
-        activations.get(s.get("output"), "output")
+        if s.get("kind") not in STAGE_FIELDS:
+            raise InputError(f"a stage's kind must be one of: {', '.join(STAGE_FIELDS)}, got {s.get('kind')!r}")
+        if set(s) != STAGE_META[s["kind"]]:
+            raise InputError(f"a {s['kind']} stage must record exactly: {', '.join(sorted(STAGE_META[s['kind']]))}")
+        if s["kind"] == "network":
+            activations.get(s.get("activation"))
+            activations.get(s.get("output"), "output")
         if not isinstance(s.get("scale"), (int, float)) or not (0 < s["scale"] < math.inf):
             raise InputError(f"a stage's scale must be a finite number > 0, got {s.get('scale')!r}")
     r = meta.get("record")
@@ -215,10 +230,18 @@ def _settings_and_record(meta: dict, arrays: dict) -> tuple[TrainingRecord | Non
 
 
 def _network(arrays: dict, prefix: str) -> dict:
-    found = {k[len(prefix) :]: v for k, v in arrays.items() if _MEMBER.match(k) and k.startswith(prefix)}
+    """The params dict stored under ``prefix`` ("" for the first network, "s2_out_" and the like for stages)."""
+    found = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix) and _MEMBER.match(k)}
     if prefix == "":
         found = {k: v for k, v in found.items() if not k.startswith("s")}
     return check_params(found)
+
+
+def _stage(arrays: dict, i: int, meta: dict) -> tuple[str, dict]:
+    kind = meta["kind"]
+    fields = {name: _network(arrays, f"s{i}_{name}_") for name in STAGE_FIELDS[kind]}
+    fields.update({k: v for k, v in meta.items() if k != "kind"})
+    return kind, fields
 
 
 def read(path: str | os.PathLike) -> Parts:
@@ -248,11 +271,9 @@ def read(path: str | os.PathLike) -> Parts:
         output = activations.get(meta.get("output"), "output").name
         params = _network(arrays, "")
         record, stage_meta = _settings_and_record(meta, arrays)
-        stages = tuple(
-            (_network(arrays, f"s{i}_"), s["activation"], s["output"], float(s["scale"]))
-            for i, s in enumerate(stage_meta, start=2)
-        )
-        if any(_MEMBER.match(k) and (m := _MEMBER.match(k).group(1)) and int(m) > len(stages) + 1 for k in arrays):
+        stages = tuple(_stage(arrays, i, s) for i, s in enumerate(stage_meta, start=2))
+        listed = {(str(i), name) for i, (kind, _) in enumerate(stages, start=2) for name in STAGE_FIELDS[kind]}
+        if any((m := _MEMBER.match(k)) and m.group(1) and (m.group(1), m.group(2)) not in listed for k in arrays):
             raise InputError("it holds arrays of a stage it does not list")
         scaler = Scaler(*(onp.asarray(arrays[k], dtype=float) for k in SCALER))
         sizes = layer_sizes(params)

@@ -4,7 +4,8 @@
   below it the learned slope against the target's;
 * ``loss.png``: training and validation loss per epoch, with LM's screening
   and warm-up shaded and the restored epoch marked;
-* ``error.png``: the relative error against x on a log axis.
+* ``error.png``: the relative error against x on a log axis, for a staged
+  model one curve per stage.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def _fit(model, problem: Problem, x_train: onp.ndarray, x: onp.ndarray, y: onp.n
     top.plot(x, p, "C0-", lw=1.2, label="network")
     top.plot(x_train, problem.values(x_train), "C1.", ms=2, label="training inputs")
     sizes = "-".join(map(str, model.sizes))
-    top.set(ylabel="y", title=f"xsq: {model.record.settings.get('optimizer', '')}, sizes {sizes}")
+    staged = f", {len(model.stages) + 1} stages" if model.stages else ""
+    top.set(ylabel="y", title=f"xsq: {model.record.settings.get('optimizer', '')}, sizes {sizes}{staged}")
     top.legend()
     bottom.plot(x, problem.slopes(x), "k-", lw=3, alpha=0.35, label=f"d/dx {problem.name}")
     bottom.plot(x, model.derivative(x)[:, 0, 0], "C2-", lw=1.2, label="learned slope")
@@ -67,12 +69,17 @@ def _loss(model) -> bytes:
     return _png(fig)
 
 
-def _error(problem: Problem, x: onp.ndarray, y: onp.ndarray, p: onp.ndarray) -> bytes:
+def _error(model, problem: Problem, x: onp.ndarray, y: onp.ndarray) -> bytes:
+    """The relative error against x, one curve per stage of a staged model (the total last)."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ok = onp.isfinite(y) & (y != 0)
-    rel = onp.abs(p[ok] - y[ok]) / onp.abs(y[ok])
     ax.axvspan(problem.low, problem.high, color="0.92", label="training domain")
-    ax.semilogy(x[ok], onp.maximum(rel, 1e-17), "C3-", lw=1)
+    n = len(model.stages) + 1
+    for k in range(1, n + 1):
+        with onp.errstate(all="ignore"):
+            p = model.upto(k).predict(x[ok])[:, 0]
+        label = "network" if n == 1 else f"after stage {k}" + (" (the model)" if k == n else "")
+        ax.semilogy(x[ok], onp.maximum(onp.abs(p - y[ok]) / onp.abs(y[ok]), 1e-17), lw=1, label=label)
     ax.set(
         xlabel="x",
         ylabel=f"|prediction - {problem.name}| / |{problem.name}|",
@@ -92,5 +99,5 @@ def figures(model, problem: Problem, x_train: onp.ndarray) -> dict[str, bytes]:
     return {
         "fit.png": _fit(model, problem, x_train, x, y, p),
         "loss.png": _loss(model),
-        "error.png": _error(problem, x, y, p),
+        "error.png": _error(model, problem, x, y),
     }

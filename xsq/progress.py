@@ -1,8 +1,11 @@
 """Progress of a long run on stderr: a tqdm bar on a terminal, periodic plain lines otherwise.
 
 A :class:`Progress` is a training callback (see :func:`xsq.fit`) and a
-context manager; it never stops the run. The lines (every ``every`` seconds,
-and the first epoch) suit logs and pipes, where a redrawn bar would not.
+context manager; it never stops the run. Each ``info`` dict has the
+``epoch``, the ``total`` epochs allowed, the ``phase``, the losses and the
+``elapsed`` seconds, and (in a staged fit) the ``stage``: each stage gets a
+bar, or lines, of its own. The lines (every ``every`` seconds, and each
+stage's first epoch) suit logs and pipes, where a redrawn bar would not.
 """
 
 from __future__ import annotations
@@ -14,27 +17,39 @@ from tqdm import tqdm
 
 
 class Progress:
-    """Report ``info`` dicts (epoch, phase, train_loss, val_loss, elapsed) of up to ``total`` epochs."""
+    """Report the ``info`` dicts of a training run (see the module docstring)."""
 
-    def __init__(self, total: int, label: str = "train", every: float = 0.5, stream: TextIO | None = None):
+    def __init__(self, label: str = "train", every: float = 0.5, stream: TextIO | None = None):
         self.stream = stream or sys.stderr
-        self.total, self.label, self.every, self.next = total, label, every, 0.0
-        isatty = getattr(self.stream, "isatty", None)
-        self.bar = (
-            tqdm(total=total, desc=label, file=self.stream, leave=False, dynamic_ncols=True)
-            if (isatty and isatty())
-            else None
-        )
+        self.label, self.every, self.next = label, every, 0.0
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar: tqdm | None = None
+        self.stage = None
+
+    def _name(self, info: dict) -> str:
+        return f"{self.label} stage {info['stage']}" if "stage" in info else self.label
 
     def __call__(self, info: dict) -> None:
         text = f"{info.get('phase', '')} train {info['train_loss']:.3e} val {info['val_loss']:.3e}"
-        if self.bar is not None:
+        new_stage = info.get("stage") != self.stage
+        self.stage = info.get("stage")
+        if self.terminal:
+            if new_stage or self.bar is None:
+                self.close()
+                self.bar = tqdm(
+                    total=info.get("total") or None,
+                    desc=self._name(info),
+                    file=self.stream,
+                    leave=False,
+                    dynamic_ncols=True,
+                )
             self.bar.update(info["epoch"] - self.bar.n)
             self.bar.set_postfix_str(text, refresh=False)
-        elif info["elapsed"] >= self.next or info["epoch"] == 0:
+        elif new_stage or info["elapsed"] >= self.next or info["epoch"] == 0:
             self.next = info["elapsed"] + self.every
+            of = f"/{info['total']}" if info.get("total") else ""
             print(
-                f"{self.label} epoch {info['epoch']:>6}/{self.total}  {text}  {info['elapsed']:6.2f} s",
+                f"{self._name(info)} epoch {info['epoch']:>6}{of}  {text}  {info['elapsed']:6.2f} s",
                 file=self.stream,
                 flush=True,
             )
@@ -42,6 +57,7 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
     def __enter__(self) -> Progress:
         return self

@@ -62,14 +62,20 @@ class History(NamedTuple):
 
 @dataclass(frozen=True)
 class StageRecord:
-    """One stage of a staged fit: its network and what it did to the validation error."""
+    """One later stage of a staged fit: what it was, and what it did to the validation error.
+
+    ``kind`` is "tangent" or "network"; the validation error is the (weighted,
+    see :mod:`xsq.staged_fit`) root mean square error on the scaled targets
+    before and after the stage; ``kept`` is whether it lowered it.
+    """
 
     stage: int
+    kind: str
     activation: str
     hidden: tuple[int, ...]
     kept: bool
-    val_rmse_before: float
-    val_rmse_after: float
+    val_error_before: float
+    val_error_after: float
     epochs: int
     seconds: float
     note: str = ""

@@ -44,5 +44,17 @@ def summary(m: dict, problem: Problem) -> str:
         (f"EXTRAPOLATION max rel. error on [{b0:g}, {b1:g})", f"{m['extrapolation_max_rel_error_below']:.3e}"),
         (f"EXTRAPOLATION max rel. error on ({a0:g}, {a1:g}]", f"{m['extrapolation_max_rel_error_above']:.3e}"),
     ]
+    k = 1
+    while f"stage_{k}_test_rmse_over_range" in m:
+        rows.append(
+            (
+                f"after stage {k}: RMSE / range, max rel. error",
+                f"{m[f'stage_{k}_test_rmse_over_range']:.3e}, {m[f'stage_{k}_test_max_rel_error']:.3e}",
+            )
+        )
+        k += 1
+    for tried in m.get("stages_tried", []):
+        if not tried["kept"]:
+            rows.append((f"stage {tried['stage']} ({tried['kind']})", tried["note"]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

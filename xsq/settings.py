@@ -72,6 +72,9 @@ SETTINGS: dict[str, Setting] = {
     "val_fraction": Setting(Real(0, 1, high_open=True), 0.15, "share of the data held out for early stopping"),
     "patience": Setting(Maybe(Whole(1)), None, "epochs without improvement before stopping"),
     "tol": Setting(Maybe(Real(0)), None, "relative improvement that counts for patience"),
+    "stages": Setting(
+        Whole(1, 20), 1, "stages: each later one fits what the ones before left (see xsq.staged_fit)", ("lm",)
+    ),
     "scale": Setting(Flag(), True, "standardise inputs and divide targets by their scale"),
     "seed": Setting(Seed(), 0, "every random choice comes from it"),
 }
@@ -94,6 +97,7 @@ class TrainSettings:
     val_fraction: float
     patience: int
     tol: float
+    stages: int
     scale: bool
     seed: int | onp.random.Generator
 
@@ -121,7 +125,7 @@ def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
     values = {name: s.constraint.check(given.get(name, s.default), spell(name)) for name, s in SETTINGS.items()}
     optimizer = values["optimizer"]
     for name, s in SETTINGS.items():
-        if optimizer not in s.optimizers and values[name] is not None and name in given:
+        if optimizer not in s.optimizers and name in given and values[name] != s.default:
             raise InputError(f"{spell(name)} applies only to optimizer {', '.join(s.optimizers)}, not {optimizer!r}")
     for name, default in PER_OPTIMIZER[optimizer].items():
         if values[name] is None:

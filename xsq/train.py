@@ -9,6 +9,7 @@ gradient optimizers) to the training loop (:mod:`xsq.loop`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Callable
 
@@ -24,6 +25,8 @@ from .model import Model
 from .network import check_inputs
 from .resources import check_memory
 from .scaling import Scaler
+from .staged_fit import add_stages
+from .stages import Base
 
 
 def _columns(A, name: str):
@@ -77,6 +80,7 @@ def fit(
     seed: int | onp.random.Generator = 0,
     grad: str | None = None,
     restarts: int | None = None,
+    stages: int = 1,
     scale: bool = True,
     callback: Callable[[dict], bool | None] | None = None,
 ) -> Model:
@@ -89,7 +93,9 @@ def fit(
     accepted steps, restart screening included). Training stops early when
     the validation loss (the training loss if ``val_fraction`` is 0) has not
     improved by a relative ``tol`` for ``patience`` epochs, and the best
-    parameters seen are restored. ``scale=False`` trains on the raw numbers
+    parameters seen are restored. ``stages`` (lm only) fits that many stages,
+    each later one to what the ones before left (see :mod:`xsq.staged_fit`);
+    the record lists each, kept or dropped. ``scale=False`` trains on the raw numbers
     (to measure what scaling is worth). ``seed`` is a whole number or a
     ``numpy.random.Generator`` to continue; every random choice (split,
     initialisation, shuffling, restarts) comes from it.
@@ -121,6 +127,7 @@ def fit(
         seed=seed,
         grad=grad,
         restarts=restarts,
+        stages=stages,
         scale=scale,
     )
     X, Y = check_data(X, Y, s.output, s.loss)
@@ -140,4 +147,14 @@ def fit(
     # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
     with threadpool_limits(limits=1, user_api="blas"), onp.errstate(over="ignore", invalid="ignore"):
         params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=s.as_dict())
-    return Model(params, scaler, s.activation, s.output, record)
+        if s.stages == 1 or record.interrupted:
+            return Model(params, scaler, s.activation, s.output, record)
+        base = Base(params, s.activation, s.output)
+        later, stage_records, interrupted = add_stages(base, Xs, Ys, train, val, s, rng, callback)
+    record = dataclasses.replace(
+        record,
+        stages=stage_records,
+        interrupted=interrupted,
+        seconds=record.seconds + sum(r.seconds for r in stage_records),
+    )
+    return Model(params, scaler, s.activation, s.output, record, later)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -44,6 +45,19 @@ def _history_csv(history) -> bytes:
     return buffer.getvalue().encode()
 
 
+def stage_metrics(model, problem: Problem) -> dict:
+    """For a staged model: the errors after each kept stage, and what each stage tried did."""
+    if model.record is None or not model.record.stages:
+        return {}
+    out = {}
+    for k in range(1, len(model.stages) + 2):
+        m = evaluate(model.upto(k), problem)
+        for key in ("test_rmse_over_range", "test_max_rel_error", "test_derivative_max_rel_error"):
+            out[f"stage_{k}_{key}"] = m[key]
+    out["stages_tried"] = [dataclasses.asdict(r) for r in model.record.stages]
+    return out
+
+
 def flag(name: str) -> str:
     """A setting's command-line spelling: ``batch_size`` -> ``--batch-size``."""
     return "--" + name.replace("_", "-")
@@ -52,15 +66,16 @@ def flag(name: str) -> str:
 def run(args) -> int:
     problem = Problem(low=args.low, high=args.high)
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
-    s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
+    settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     x, rng = problem.draw(args.n, args.seed)
     y = problem.values(x)
     folder = None
     try:
         with RunFolder(args.out, seed=args.seed, overwrite=args.overwrite) as folder:
-            with Progress(s.epochs) if not args.quiet else contextlib.nullcontext() as progress:
+            with Progress() if not args.quiet else contextlib.nullcontext() as progress:
                 model = fit(x, y, **dict(given, seed=rng), callback=progress)
             metrics = evaluate(model, problem, x)
+            metrics.update(stage_metrics(model, problem))
             r = model.record
             facts = dict(r.settings, max_epochs=r.settings["epochs"], seed=args.seed)
             facts.update(

@@ -1,0 +1,90 @@
+"""Staged fits: each stage fits what the ones before left, a stage that does not help is dropped,
+and the staged model is one Model (predict, derivative, save and load)."""
+
+import numpy as np
+import pytest
+
+import xsq
+from xsq import staged_fit
+from xsq.cli import main
+
+from .conftest import max_rel
+
+
+@pytest.fixture(scope="module")
+def small():
+    x = np.random.default_rng(5).uniform(1, 10, 300)
+    return x, x**2
+
+
+@pytest.fixture(scope="module")
+def staged(small):
+    x, y = small
+    return xsq.fit(x, y, hidden=8, epochs=300, restarts=1, stages=3)
+
+
+def test_later_stages_beat_the_first_by_far(staged, small):
+    x, y = small
+    grid = np.linspace(x.min(), x.max(), 501)
+    err = [np.sqrt(np.mean((staged.upto(k).predict(grid)[:, 0] - grid**2) ** 2)) for k in (1, 2, 3)]
+    assert err[1] <= err[0] / 100 and err[2] <= err[1] * 1.0001
+    r = staged.record
+    assert [s.kind for s in r.stages] == ["tangent", "network"] and all(s.kept for s in r.stages)
+    assert [s.kind for s in staged.stages] == ["tangent", "network"]
+    assert r.stages[0].val_error_after < r.stages[0].val_error_before and r.settings["stages"] == 3
+
+
+def test_the_staged_slope_agrees_with_its_hand_written_twin(staged):
+    x = np.linspace(0.5, 12, 97)
+    assert max_rel(staged.derivative(x), staged.manual_derivative(x)) <= 1e-12
+
+
+def test_staged_save_and_load_are_exact(staged, tmp_path):
+    staged.save(tmp_path / "m.npz")
+    loaded = xsq.load_model(tmp_path / "m.npz")
+    x = np.linspace(0.5, 12, 97)
+    assert np.array_equal(loaded.predict(x), staged.predict(x))
+    assert np.array_equal(loaded.derivative(x), staged.derivative(x))
+    assert loaded.record.stages == staged.record.stages
+
+
+def test_a_stage_that_makes_things_worse_is_dropped(small, monkeypatch):
+    x, y = small
+    fit_tangent = staged_fit.fit_tangent
+
+    def harmful(base, X, T, w):  # the right directions, times -3: the correction points the wrong way
+        out, pre, rank = fit_tangent(base, X, T, w)
+        return {k: -3 * v for k, v in out.items()}, {k: -3 * v for k, v in pre.items()}, rank
+
+    monkeypatch.setattr(staged_fit, "fit_tangent", harmful)
+    model = xsq.fit(x, y, hidden=8, epochs=200, restarts=0, stages=2)
+    (tried,) = model.record.stages
+    assert not tried.kept and "dropped: validation error" in tried.note and model.stages == ()
+
+
+def test_ctrl_c_keeps_the_stages_finished_so_far(small):
+    x, y = small
+
+    def interrupt(info):
+        if info.get("stage") == 3 and info["epoch"] == 0:
+            raise KeyboardInterrupt
+
+    model = xsq.fit(x, y, hidden=8, epochs=200, restarts=0, stages=3, callback=interrupt)
+    assert model.record.interrupted and [s.kind for s in model.stages] == ["tangent"]
+
+
+def test_several_inputs_and_outputs():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, size=(300, 2))
+    Y = np.stack([2 + np.sin(X[:, 0]) * X[:, 1], 3 + X[:, 0] ** 2], axis=1)
+    model = xsq.fit(X, Y, hidden=10, epochs=150, restarts=0, stages=3)
+    assert (
+        model.predict(X).shape == (300, 2) and max_rel(model.derivative(X[:5]), model.manual_derivative(X[:5])) < 1e-12
+    )
+
+
+def test_stages_are_for_lm(capsys):
+    with pytest.raises(xsq.InputError, match="stages applies only to optimizer lm, not 'adam'"):
+        xsq.fit(np.arange(1.0, 9.0), np.arange(1.0, 9.0), optimizer="adam", stages=2)
+    assert main(["train", "--stages", "0", "--quiet"]) == 2
+    assert "--stages: must be a whole number >= 1" in capsys.readouterr().err
