@@ -215,11 +215,6 @@ def identity_deriv(z: Array) -> Array:
     return onp.ones(onp.shape(z))
 
 
-def identity_and_deriv(z: Array) -> tuple[Array, Array]:
-    """(z, 1)."""
-    return z, onp.ones_like(z)
-
-
 # --- the registry ----------------------------------------------------------------
 
 
@@ -233,18 +228,14 @@ class Activation(NamedTuple):
     second: Callable[[Array], Array]
 
 
-def _zeros(z: Array) -> Array:
-    return onp.zeros(onp.shape(z))
-
-
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("sigmoid", sigmoid, sigmoid_deriv, sigmoid_and_deriv, lambda z: _sigmoid_nth.fun(z, 2)),
         Activation("tanh", tanh, tanh_deriv, tanh_and_deriv, lambda z: _tanh_nth.fun(z, 2)),
         Activation("softplus", softplus, sigmoid, softplus_and_deriv, lambda z: _sigmoid_nth.fun(z, 1)),
-        Activation("relu", relu, relu_deriv, relu_and_deriv, _zeros),
-        Activation("identity", identity, identity_deriv, identity_and_deriv, _zeros),
+        Activation("relu", relu, relu_deriv, relu_and_deriv, lambda z: onp.zeros(onp.shape(z))),
+        Activation("identity", identity, identity_deriv, lambda z: (z, onp.ones_like(z)), lambda z: z * 0.0),
     )
 }
 

@@ -38,29 +38,16 @@ from . import activations
 from .errors import InputError
 from .files import write_atomic
 from .params import check_params, layer_sizes
-from .record import PHASES, History, StageRecord, TrainingRecord
+from .record import HISTORY_MEMBERS, TrainingRecord
 from .scaling import Scaler
 
 FORMAT = "xsq-model-2"
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: far beyond any network xsq trains
 MAX_META_CHARS = 1 << 20
 SCALER = ("x_mean", "x_std", "y_shift", "y_scale")
-HISTORY = ("history_epoch", "history_train_loss", "history_val_loss", "history_phase", "val_rows")
 _MEMBER = re.compile(r"^(?:s(\d{1,3})_(params|out|pre)_)?[Wb]\d{1,3}$")
 STAGE_FIELDS = {"network": ("params",), "tangent": ("out", "pre")}  # the params-shaped fields of each kind
 STAGE_META = {"network": {"kind", "activation", "output", "scale"}, "tangent": {"kind", "scale"}}
-RECORD_FIELDS = (
-    "best_epoch",
-    "best_loss",
-    "n_epochs",
-    "converged",
-    "interrupted",
-    "stopped",
-    "seconds",
-    "start_loss",
-    "baseline_loss",
-    "domain",
-)
 
 
 class Parts(NamedTuple):
@@ -72,10 +59,6 @@ class Parts(NamedTuple):
     output: str
     record: TrainingRecord | None
     stages: tuple
-
-
-def _json_number(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
 
 
 def stage_parts(stage) -> tuple[str, dict]:
@@ -98,20 +81,9 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
         "stages": stages,
         "record": None,
     }
-    r = parts.record
-    if r is not None:
-        h = r.history
-        arrays.update(
-            history_epoch=h.epoch,
-            history_train_loss=h.train_loss,
-            history_val_loss=h.val_loss,
-            history_phase=h.phase,
-            val_rows=onp.asarray(r.val_rows, dtype=onp.int64),
-        )
-        fields = {k: getattr(r, k) for k in RECORD_FIELDS}
-        fields = {k: _json_number(v) if isinstance(v, float) else v for k, v in fields.items()}
-        fields["domain"] = [list(pair) for pair in r.domain]
-        meta["record"] = dict(fields, settings=r.settings, stages=[s.__dict__ for s in r.stages])
+    if parts.record is not None:
+        record_arrays, meta["record"] = parts.record.to_plain()
+        arrays.update(record_arrays)
     arrays["meta"] = onp.array(json.dumps(meta, allow_nan=False))
     write_atomic(path, lambda handle: onp.savez(handle, **arrays))
 
@@ -189,44 +161,7 @@ def _settings_and_record(meta: dict, arrays: dict) -> tuple[TrainingRecord | Non
     r = meta.get("record")
     if r is None:
         return None, stages
-    if not isinstance(r, dict) or not set(RECORD_FIELDS) <= set(r) or not isinstance(r.get("settings"), dict):
-        raise InputError("its training record is not a mapping of the expected fields")
-    if not all(k in arrays for k in HISTORY):
-        raise InputError("its training record has no history")
-    h = History(*(arrays[k] for k in HISTORY[:4]))
-    if len({len(v) for v in h}) != 1 or any(v.ndim != 1 for v in h) or arrays["val_rows"].ndim != 1:
-        raise InputError("its history columns differ in length")
-    if not set(h.phase.tolist()) <= set(PHASES):
-        raise InputError("its history names an unknown phase")
-    nums = {k: (math.nan if r[k] is None else r[k]) for k in RECORD_FIELDS}
-    domain = nums["domain"]
-    if not (
-        isinstance(domain, list)
-        and all(isinstance(p, list) and len(p) == 2 for p in domain)
-        and all(isinstance(v, (int, float)) and math.isfinite(v) for p in domain for v in p)
-    ):
-        raise InputError("its training domain is not a list of [low, high] pairs of finite numbers")
-    try:
-        stage_records = tuple(StageRecord(**dict(s, hidden=tuple(s["hidden"]))) for s in r.get("stages", []))
-        record = TrainingRecord(
-            History.of(list(zip(*h))),
-            int(nums["best_epoch"]),
-            float(nums["best_loss"]),
-            int(nums["n_epochs"]),
-            bool(nums["converged"]),
-            bool(nums["interrupted"]),
-            bool(nums["stopped"]),
-            float(nums["seconds"]),
-            float(nums["start_loss"]),
-            float(nums["baseline_loss"]),
-            arrays["val_rows"],
-            tuple(map(tuple, domain)),
-            r["settings"],
-            stage_records,
-        )
-    except (TypeError, ValueError, KeyError) as exc:
-        raise InputError(f"its training record is malformed ({exc})") from None
-    return record, stages
+    return TrainingRecord.from_plain(r, arrays), stages
 
 
 def _network(arrays: dict, prefix: str) -> dict:
@@ -249,7 +184,7 @@ def read(path: str | os.PathLike) -> Parts:
     path = os.fspath(path)
     arrays = _open(path)
     try:
-        known = {"meta", *SCALER, *HISTORY}
+        known = {"meta", *SCALER, *HISTORY_MEMBERS}
         extra = [k for k in arrays if k not in known and not _MEMBER.match(k)]
         if extra:
             raise InputError(f"unexpected member {extra[0]}.npy")

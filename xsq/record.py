@@ -23,10 +23,13 @@ only what prediction needs) and is saved and loaded with it. Its fields:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as onp
+
+from .errors import InputError
 
 Array = onp.ndarray
 
@@ -99,3 +102,45 @@ class TrainingRecord:
     domain: tuple[tuple[float, float], ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
     stages: tuple[StageRecord, ...] = ()
+
+    # --- as plain data, for the model file (read back as untrusted input) ---------------
+
+    def to_plain(self) -> tuple[dict[str, Array], dict[str, Any]]:
+        """The record as arrays (history, validation rows) and a JSON-ready dict (the rest)."""
+        h = self.history
+        arrays = {"history_epoch": h.epoch, "history_train_loss": h.train_loss, "history_val_loss": h.val_loss,
+                  "history_phase": h.phase, "val_rows": onp.asarray(self.val_rows, dtype=onp.int64)}  # fmt: skip
+        fields = {k: getattr(self, k) for k in SCALARS}
+        fields = {k: (v if math.isfinite(v) else None) if isinstance(v, float) else v for k, v in fields.items()}
+        stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
+        return arrays, dict(fields, domain=[list(p) for p in self.domain], settings=self.settings, stages=stages)
+
+    @classmethod
+    def from_plain(cls, fields: Any, arrays: dict[str, Array]) -> TrainingRecord:
+        """The record from :meth:`to_plain`'s parts, checked; an :class:`InputError` says what is wrong."""
+        if not isinstance(fields, dict) or not {*SCALARS, "domain", "settings"} <= set(fields):
+            raise InputError("its training record is not a mapping of the expected fields")
+        if not isinstance(fields["settings"], dict) or not all(k in arrays for k in HISTORY_MEMBERS):
+            raise InputError("its training record has no settings or no history")
+        h = History(*(arrays[k] for k in HISTORY_MEMBERS[:4]))
+        if len({len(v) for v in h}) != 1 or any(v.ndim != 1 for v in h) or arrays["val_rows"].ndim != 1:
+            raise InputError("its history columns differ in length")
+        if not set(h.phase.tolist()) <= set(PHASES):
+            raise InputError("its history names an unknown phase")
+        domain = fields["domain"]
+        pairs = isinstance(domain, list) and all(isinstance(p, list) and len(p) == 2 for p in domain)
+        if not (pairs and all(isinstance(v, (int, float)) and math.isfinite(v) for p in domain for v in p)):
+            raise InputError("its training domain is not a list of [low, high] pairs of finite numbers")
+        nums = {k: (math.nan if fields[k] is None else fields[k]) for k in SCALARS}
+        try:
+            stages = tuple(StageRecord(**dict(s, hidden=tuple(s["hidden"]))) for s in fields.get("stages", []))
+            kinds = (int, float, int, bool, bool, bool, float, float, float)
+            return cls(History.of(list(zip(*h))), *(kind(nums[k]) for kind, k in zip(kinds, SCALARS)),
+                       arrays["val_rows"], tuple(map(tuple, domain)), fields["settings"], stages)  # fmt: skip
+        except (TypeError, ValueError, KeyError) as exc:
+            raise InputError(f"its training record is malformed ({exc})") from None
+
+
+SCALARS = ("best_epoch", "best_loss", "n_epochs", "converged", "interrupted", "stopped", "seconds", "start_loss",
+           "baseline_loss")  # fmt: skip
+HISTORY_MEMBERS = ("history_epoch", "history_train_loss", "history_val_loss", "history_phase", "val_rows")
