@@ -36,7 +36,7 @@ def clean(folder):
 
 
 def test_train_then_predict(tmp_path):
-    res = xsq_cli("train", "--epochs", "200", "--restarts", "1", "--out", str(tmp_path / "run"), "--quiet")
+    res = xsq_cli("train", "--epochs", "150", "--restarts", "0", "--out", str(tmp_path / "run"), "--quiet")
     assert res.returncode == 0 and res.stderr == "", res.stderr
     res = xsq_cli("predict", "--model", str(tmp_path / "run" / "model.npz"), "--json", "3", "12")
     assert res.returncode == 0 and np.allclose(json.loads(res.stdout)["prediction"], [9, 144], rtol=1e-3)
@@ -98,14 +98,14 @@ def test_sigint_at_each_stage(tmp_path):
     cases = [  # (stage, code that sends SIGINT there, message, whether a run is saved)
         ("imports", SIGINT_ON_IMPORT, "xsq: interrupted: nothing was saved", False),
         ("before the first step", SIGINT_AT_LM_STEP.format(n=1), "xsq train: interrupted: nothing was saved", False),
-        ("during restarts", SIGINT_AT_LM_STEP.format(n=12), "interrupted: saved the best model so far", True),
+        ("during restarts", SIGINT_AT_LM_STEP.format(n=5), "interrupted: saved the best model so far", True),
         ("during writing", SIGINT_AT_WRITE, "xsq train: interrupted: nothing was saved", False),
     ]
     for stage, setup, message, saved in cases:
         out = tmp_path / stage.replace(" ", "-")
         out.mkdir()
         (out / "model.npz").write_text("the previous run")
-        res = interrupted(setup, ["train", "--out", str(out), "--overwrite", "--epochs", "300"], tmp_path)
+        res = interrupted(setup, ["train", "--out", str(out), "--overwrite", "--epochs", "100"], tmp_path)
         assert res.returncode == 130 and "Traceback" not in res.stderr, (stage, res.stderr)
         assert message in res.stderr, (stage, res.stderr)
         if saved:
@@ -118,13 +118,13 @@ def test_sigint_at_each_stage(tmp_path):
 def test_two_writers_into_one_folder(tmp_path):
     out = str(tmp_path / "run")
     first = subprocess.Popen(
-        [sys.executable, "-m", "xsq", "train", "--epochs", "400", "--seed", "1", "--out", out],
+        [sys.executable, "-m", "xsq", "train", "--epochs", "150", "--seed", "1", "--out", out],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     first.stderr.readline()  # its first progress line: it holds the folder
-    second = xsq_cli("train", "--epochs", "400", "--seed", "2", "--out", out, "--quiet")
+    second = xsq_cli("train", "--epochs", "150", "--seed", "2", "--out", out, "--quiet")
     assert second.returncode == 2 and "another xsq run is writing to" in second.stderr
     first.communicate(timeout=120)
     assert first.returncode == 0

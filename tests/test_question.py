@@ -36,7 +36,7 @@ def test_the_fixed_configuration_stays_finite():
     from xsq.scaling import Scaler
 
     grid = np.arange(1, 101, dtype=float)[:, None]
-    run = q.run(q.STEPS, 0, lr=0.1, scale=Scaler.fit(grid, grid**2), fns=q.STABLE)
+    run = q.run(3000, 0, lr=0.1, scale=Scaler.fit(grid, grid**2), fns=q.STABLE)
     assert run.first_nonfinite_step is None and np.all(np.isfinite(run.losses))
 
 

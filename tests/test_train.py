@@ -153,7 +153,9 @@ def test_the_questions_own_configuration_is_a_failure(x2_data):
     # raw data, one hidden unit, per-sample SGD at lr 1e-4 (with xsq's stable formulas: no NaN, no learning)
     x, y = x2_data
     with pytest.raises(xsq.TrainingFailed, match="did not learn|diverged"):
-        xsq.fit(x[:100], y[:100], hidden=1, scale=False, optimizer="sgd", lr=1e-4, batch_size=1, epochs=20)
+        xsq.fit(
+            x[:100], y[:100], hidden=1, scale=False, optimizer="sgd", lr=1e-4, batch_size=1, epochs=20, grad="manual"
+        )
 
 
 def test_no_improvement_on_the_start_is_a_failure(x2_data):
