@@ -53,6 +53,7 @@ def test_fields_agree_with_each_other(short):
     assert 709 < short["output_range_softplus"] < 710  # log(1 + exp(z)) overflows past z = 709.78
     assert short["grad_norm_raw"] > 1000 * short["grad_norm_scaled"] > 0
     assert short["max_stable_lr_raw"] < short["max_stable_lr_scaled"]
+    assert short["predicted_stable_lr_raw"] == pytest.approx(2 / short["lam_max_raw"])
     assert short["update_matches_autograd_single"] and short["update_rel_diff_single"] <= 1e-12
     assert not short["update_matches_autograd_batch"]
     finite = [e for e in short["change_effects"] if e is not None]

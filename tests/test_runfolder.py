@@ -15,14 +15,16 @@ def listing(path):
     return sorted(os.listdir(path))
 
 
-def test_default_runs_get_their_own_folder_and_latest_follows(tmp_path):
+def test_default_runs_get_their_own_folder_and_latest_follows(tmp_path, monkeypatch):
+    monkeypatch.setattr(runfolder.time, "gmtime", lambda *a: runfolder.time.struct_time((2026, 1, 2, 3, 4, 5, 4, 2, 0)))
     root = tmp_path / "runs"
     paths = []
     for seed in (0, 0, 3):
         with RunFolder(seed=seed, root=str(root)) as f:
             f.write("a.txt", f"seed {seed}".encode())
             paths.append(f.publish())
-    assert len(set(paths)) == 3 and paths[1] == paths[0] + "-2" and paths[2].endswith("-seed3")
+    assert paths[0].endswith("20260102T030405Z-seed0") and paths[1] == paths[0] + "-2"
+    assert paths[2].endswith("20260102T030405Z-seed3")
     assert os.readlink(root / "latest") == os.path.basename(paths[2])
     assert (root / "latest" / "a.txt").read_text() == "seed 3"
     assert [n for n in listing(root) if n.startswith(".") and "partial" in n] == []

@@ -13,11 +13,13 @@ import os
 import re
 import sys
 
-from . import activations, losses
+from . import activations, losses, sweep
 from .commands import diagnose, gradcheck, predict, train
+from .commands import sweep as sweep_command
+from .commands.sweep import MAX_CELLS
 from .errors import InputError, TrainingFailed
 from .settings import PER_OPTIMIZER, SETTINGS, defaults_text
-from .validation import Constraint, Real, Sizes, Whole
+from .validation import Axis, Constraint, Options, Real, Sizes, Whole
 
 # argparse reads "-1e3" as an option unless told that it is a number
 _NUMBER = re.compile(r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^-(?:inf|infinity|nan)$", re.IGNORECASE)
@@ -76,7 +78,9 @@ def _common() -> dict[str, argparse.ArgumentParser]:
     network.add_argument("--activation", choices=names, default="sigmoid", help="hidden units")
     network.add_argument("--output", choices=names, default="softplus", help="output unit")
     network.add_argument("--loss", choices=list(losses.LOSSES), default="mse", help="loss")
-    return {"seed": seed, "json": json_, "network": network}
+    quiet = _Parser(add_help=False)
+    quiet.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return {"seed": seed, "json": json_, "network": network, "quiet": quiet}
 
 
 def _training_options(parser: argparse.ArgumentParser) -> None:
@@ -109,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser(
         "train",
-        parents=[common["seed"], common["network"]],
+        parents=[common["seed"], common["network"], common["quiet"]],
         help="train a network on f(x) = x^2 and report how well it learnt",
     )
     t.add_argument("--low", type=typed(Real()), default=1.0, help="lower end of the training domain")
@@ -120,7 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None, help="output folder (default: a new runs/<UTC time>-seed<k>, linked from runs/latest)"
     )
     t.add_argument("--overwrite", action="store_true", help="replace --out if it already holds a run")
-    t.add_argument("--quiet", action="store_true", help="no progress on stderr")
     t.set_defaults(run=train.run)
 
     p = sub.add_parser("predict", parents=[common["json"]], help="predict with a model written by xsq train")
@@ -145,6 +148,55 @@ def build_parser() -> argparse.ArgumentParser:
         help="1: gradients; 2: Hessian-vector products and the Gauss-Newton matrix",
     )
     g.set_defaults(run=gradcheck.run)
+
+    w = sub.add_parser("sweep", parents=[common["quiet"]], help="map where training learns, stalls or diverges")
+    axis = "(comma-separated)"
+    w.add_argument(
+        "--lr",
+        type=typed(Axis(Real(0, low_open=True), log_range=True)),
+        default="1e-6:10:15",
+        help="learning rates: a list, or a:b:n for n values from a to b spaced evenly in log",
+    )
+    w.add_argument(
+        "--scaling", type=typed(Axis(Options(sweep.SCALINGS))), default="raw,scaled", help=f"raw, scaled {axis}"
+    )
+    w.add_argument("--hidden", type=typed(Axis(Whole(1, 4096))), default="1,16", help=f"hidden units {axis}")
+    w.add_argument(
+        "--batch",
+        type=typed(Axis(Options(sweep.BATCHES))),
+        default="1,all",
+        help=f"1 (per-sample updates, as in the question) or all {axis}",
+    )
+    w.add_argument(
+        "--optimizer",
+        type=typed(Axis(Options(sweep.OPTIMIZERS))),
+        default="sgd,adam",
+        help=f"sgd, momentum, adam {axis}",
+    )
+    w.add_argument("--seeds", type=typed(Axis(Whole(0))), default="0", help=f"seeds {axis}")
+    w.add_argument(
+        "--formulas",
+        type=typed(Axis(Options(tuple(sweep.FORMULAS)))),
+        default="stable,question",
+        help=f"stable (xsq's) or question (the question's, as written) {axis}",
+    )
+    w.add_argument("--steps", type=typed(Whole(1, 10**7)), default=1000, help="optimizer steps per cell")
+    w.add_argument(
+        "--learned-below",
+        type=typed(Real(0, low_open=True)),
+        default=1e-2,
+        help="a cell learned if its final test RMSE/range is at most this",
+    )
+    w.add_argument("--jobs", type=typed(Whole(1, 1024)), default=os.cpu_count() or 1, help="parallel processes (loky)")
+    w.add_argument("--backend", choices=("loky", "dask"), default="loky", help="joblib backend")
+    w.add_argument(
+        "--scheduler", default=None, help="the Dask scheduler's address, e.g. tcp://host:8786 (--backend dask)"
+    )
+    w.add_argument("--timeout", type=typed(Real(0, low_open=True)), default=10.0, help="seconds to reach the scheduler")
+    w.add_argument("--out", default=None, help="output folder (default: runs/sweep-<hash of the axes>, to resume)")
+    w.add_argument("--overwrite", action="store_true", help="replace another sweep in --out")
+    w.add_argument("--yes", action="store_true", help=f"run a grid of more than {MAX_CELLS} cells")
+    w.set_defaults(run=sweep_command.run)
 
     d = sub.add_parser(
         "diagnose",

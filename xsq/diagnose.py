@@ -15,6 +15,7 @@ from autograd import grad
 
 from . import question as q
 from .diagnose_text import changes, findings
+from .hessian import largest_eigenvalue
 from .metrics import evaluate, rmse_over_range
 from .problem import Problem
 from .scaling import Scaler
@@ -73,6 +74,17 @@ def gradient_norm(params: dict, X, Y) -> float:
     return float(onp.sqrt(sum(onp.sum((v / len(X)) ** 2) for v in g.values())))
 
 
+def predicted_stable_lr(params: dict, X, Y) -> tuple[float, float]:
+    """lambda_max of the Hessian of the question's mean loss at ``params``, and 2 / lambda_max (see xsq.hessian)."""
+    keys = list(params)
+
+    def loss(theta):
+        return q.loss({k: theta[i : i + 1].reshape(onp.shape(params[k])) for i, k in enumerate(keys)}, X, Y) / len(X)
+
+    lam = largest_eigenvalue(loss, onp.array([float(onp.ravel(params[k])[0]) for k in keys])).value
+    return lam, (2.0 / lam if lam > 0 else float("inf"))
+
+
 def max_stable_lr(steps: int, seed: int, scale=None) -> float | None:
     """Largest learning rate on LR_GRID for which the question's SGD stays finite over ``steps`` steps."""
     stable = [lr for lr in LR_GRID if q.run(steps, seed, lr, scale, check=False).first_nonfinite_step is None]
@@ -109,6 +121,10 @@ def diagnose(steps: int = q.STEPS, seed: int = 0) -> dict:
     out["grad_norm_scaled"] = gradient_norm(params, scaler.inputs(grid), scaler.targets(grid**2))
     out["max_stable_lr_raw"] = max_stable_lr(steps, seed)
     out["max_stable_lr_scaled"] = max_stable_lr(steps, seed, scaler)
+    out["lam_max_raw"], out["predicted_stable_lr_raw"] = predicted_stable_lr(params, grid, grid**2)
+    out["lam_max_scaled"], out["predicted_stable_lr_scaled"] = predicted_stable_lr(
+        params, scaler.inputs(grid), scaler.targets(grid**2)
+    )
 
     def error(**settings) -> tuple[float, float]:  # xsq train's inputs and default fit, with some settings changed
         x, rng = problem.draw(1000, seed)

@@ -85,6 +85,20 @@ def findings(m: dict) -> list[tuple[str, str]]:
     )
     text += "; the question's 1e-4 is too large for raw data." if raw is None or raw < m["lr"] else "."
     out.append(("lr", text))
+    pr, ps = m["predicted_stable_lr_raw"], m["predicted_stable_lr_scaled"]
+    text = (
+        f"The Hessian of the question's mean loss at its start has largest eigenvalue {m['lam_max_raw']:.3g} on "
+        f"raw data and {m['lam_max_scaled']:.3g} on scaled data: gradient descent from there is stable below "
+        f"lr 2/lambda_max = {pr:.3g} and {ps:.3g}"
+    )
+    if raw and scaled:
+        text += f"; measured (powers of 10): {raw:g} and {scaled:g}, {raw / pr:.2g} and {scaled / ps:.2g} times that"
+        if raw / pr < 0.01:
+            text += (
+                ". On raw data the run fails far below the prediction: as the output climbs towards targets of "
+                f"{m['max_target']:.0f}, the curvature climbs with it, so the start says little about the rest"
+            )
+    out.append(("curvature", text + "."))
     h1, h16 = m["best_rmse_over_range_h1"], m["best_rmse_over_range_h16"]
     out.append(
         (

@@ -8,7 +8,7 @@ iterator, with its restart and warm-up policy, is in :mod:`xsq.lm_policy`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as onp
@@ -44,10 +44,21 @@ def first_params(s: TrainSettings, sizes: tuple[int, ...], rng: onp.random.Gener
     return init_params(sizes, seed=rng, activation=s.activation)
 
 
-def gradient_epochs(data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings) -> Iterator[Epoch]:
-    """Mini-batch epochs of sgd, momentum or adam; batches are reshuffled every epoch (from ``rng``)."""
+def gradient_epochs(
+    data: Data,
+    sizes: tuple[int, ...],
+    rng: onp.random.Generator,
+    s: TrainSettings,
+    start: Params | None = None,
+    on_step: Callable[[int, Params], None] | None = None,
+) -> Iterator[Epoch]:
+    """Mini-batch epochs of sgd, momentum or adam; batches are reshuffled every epoch (from ``rng``).
+
+    ``start``: parameters to begin from instead of a random initialisation. ``on_step(step, params)`` is
+    called after every update (the sweep watches each step with it; it may raise to end the run).
+    """
     X, Y = data.X, data.Y
-    params = first_params(s, sizes, rng)
+    params = first_params(s, sizes, rng) if start is None else start
     opt = GRADIENT_OPTIMIZERS[s.optimizer](s.lr)
     grad_fn = GRADIENTS[s.grad]
     state = opt.init(params)
@@ -57,9 +68,11 @@ def gradient_epochs(data: Data, sizes: tuple[int, ...], rng: onp.random.Generato
     yield Epoch(params, None, RUNNING)
     while True:
         order = rng.permutation(n) if batch < n else onp.arange(n)
-        for start in range(0, n, batch):
-            idx = order[start : start + batch]
+        for begin in range(0, n, batch):
+            idx = order[begin : begin + batch]
             g = grad_fn(params, X[idx], Y[idx], s.activation, s.output, s.loss, 0.0)
             params, state = opt.update(step, params, g, state)
             step += 1
+            if on_step is not None:
+                on_step(step, params)
         yield Epoch(params, None, RUNNING)

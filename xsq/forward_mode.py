@@ -60,7 +60,7 @@ def _parameter_tangent(params: Params, direction: Params, X: Array, activation: 
     A, A_c = X, onp.zeros_like(X)
     A_x = onp.broadcast_to(onp.eye(n0), (N, n0, n0))  # A_x[n, j, u] = d A_u / d x_j
     A_cx = onp.zeros((N, n0, n0))
-    act = activations.ACTIVATIONS[activation]
+    act = activations.FORMULAS[activation]
     k = n_layers(params)
     for i in range(1, k + 1):
         W, b, cW, cb = params[f"W{i}"], params[f"b{i}"], direction[f"W{i}"], direction[f"b{i}"]

@@ -56,7 +56,7 @@ def _forward(params: Params, X: Array, activation: str, output: str, keep: bool 
     A, Zs, As, Ds = X, [None], [X], [None]
     for i in range(1, k + 1):
         Z = affine(A, params[f"W{i}"], params[f"b{i}"])
-        act = activations.ACTIVATIONS[activation if i < k else output]
+        act = activations.FORMULAS[activation if i < k else output]
         if keep:
             A, D = act.value_and_deriv(Z)
             Zs.append(Z)

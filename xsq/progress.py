@@ -2,8 +2,9 @@
 
 A :class:`Progress` is a training callback (see :func:`xsq.fit`) and a
 context manager; it never stops the run. Each ``info`` dict has the
-``epoch``, the ``total`` epochs allowed, the ``phase``, the losses and the
-``elapsed`` seconds, and (in a staged fit) the ``stage``: each stage gets a
+``epoch`` (or other unit), the ``total`` allowed, the ``phase``, the losses
+(or a ``text`` to show instead) and the ``elapsed`` seconds, and (in a
+staged fit) the ``stage``: each stage gets a
 bar, or lines, of its own. The lines (every ``every`` seconds, and each
 stage's first epoch) suit logs and pipes, where a redrawn bar would not.
 """
@@ -19,9 +20,9 @@ from tqdm import tqdm
 class Progress:
     """Report the ``info`` dicts of a training run (see the module docstring)."""
 
-    def __init__(self, label: str = "train", every: float = 0.5, stream: TextIO | None = None):
+    def __init__(self, label: str = "train", unit: str = "epoch", every: float = 0.5, stream: TextIO | None = None):
         self.stream = stream or sys.stderr
-        self.label, self.every, self.next = label, every, 0.0
+        self.label, self.unit, self.every, self.next = label, unit, every, 0.0
         self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self.bar: tqdm | None = None
         self.stage = None
@@ -30,7 +31,7 @@ class Progress:
         return f"{self.label} stage {info['stage']}" if "stage" in info else self.label
 
     def __call__(self, info: dict) -> None:
-        text = f"{info.get('phase', '')} train {info['train_loss']:.3e} val {info['val_loss']:.3e}"
+        text = info.get("text") or f"{info.get('phase', '')} train {info['train_loss']:.3e} val {info['val_loss']:.3e}"
         new_stage = info.get("stage") != self.stage
         self.stage = info.get("stage")
         if self.terminal:

@@ -16,6 +16,7 @@ from typing import Callable, NamedTuple
 import autograd.numpy as anp
 import numpy as onp
 
+from . import activations
 from .activations import sigmoid, sigmoid_deriv, softplus
 
 LR = 1e-4
@@ -65,6 +66,33 @@ STABLE = Formulas(
     softplus.fun,
     sigmoid.fun,
 )
+
+
+def _naive_sigmoid(z):
+    """naive_sigmoid in autograd's numpy: autograd differentiates the formula as written, as in the question."""
+    return 1 / (1 + anp.exp(-z))
+
+
+def _naive_softplus(z):
+    return anp.log(1 + anp.exp(z))
+
+
+# the formulas as written, for xsq's own forward pass and training loop (the sweep's "question" cells)
+SIGMOID, SOFTPLUS = "question's sigmoid", "question's softplus"
+activations.FORMULAS[SIGMOID] = activations.Activation(
+    SIGMOID, _naive_sigmoid, naive_sigmoid_grad, lambda z: (naive_sigmoid(z), naive_sigmoid_grad(z)), None
+)
+activations.FORMULAS[SOFTPLUS] = activations.Activation(
+    SOFTPLUS, _naive_softplus, naive_softplus_grad, lambda z: (naive_softplus(z), naive_softplus_grad(z)), None
+)
+
+
+def fit_init(sizes: tuple[int, ...], rng: onp.random.Generator) -> dict:
+    """The question's initialisation for a network of any sizes: weights from a standard normal, biases 1."""
+    params = {}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{i}"], params[f"b{i}"] = rng.standard_normal((a, b)), onp.ones(b)
+    return params
 
 
 def init(rng: onp.random.Generator) -> dict:

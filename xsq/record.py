@@ -108,8 +108,13 @@ class TrainingRecord:
     def to_plain(self) -> tuple[dict[str, Array], dict[str, Any]]:
         """The record as arrays (history, validation rows) and a JSON-ready dict (the rest)."""
         h = self.history
-        arrays = {"history_epoch": h.epoch, "history_train_loss": h.train_loss, "history_val_loss": h.val_loss,
-                  "history_phase": h.phase, "val_rows": onp.asarray(self.val_rows, dtype=onp.int64)}  # fmt: skip
+        arrays = {
+            "history_epoch": h.epoch,
+            "history_train_loss": h.train_loss,
+            "history_val_loss": h.val_loss,
+            "history_phase": h.phase,
+            "val_rows": onp.asarray(self.val_rows, dtype=onp.int64),
+        }
         fields = {k: getattr(self, k) for k in SCALARS}
         fields = {k: (v if math.isfinite(v) else None) if isinstance(v, float) else v for k, v in fields.items()}
         stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
@@ -135,12 +140,27 @@ class TrainingRecord:
         try:
             stages = tuple(StageRecord(**dict(s, hidden=tuple(s["hidden"]))) for s in fields.get("stages", []))
             kinds = (int, float, int, bool, bool, bool, float, float, float)
-            return cls(History.of(list(zip(*h))), *(kind(nums[k]) for kind, k in zip(kinds, SCALARS)),
-                       arrays["val_rows"], tuple(map(tuple, domain)), fields["settings"], stages)  # fmt: skip
+            return cls(
+                History.of(list(zip(*h))),
+                *(kind(nums[k]) for kind, k in zip(kinds, SCALARS)),
+                arrays["val_rows"],
+                tuple(map(tuple, domain)),
+                fields["settings"],
+                stages,
+            )
         except (TypeError, ValueError, KeyError) as exc:
             raise InputError(f"its training record is malformed ({exc})") from None
 
 
-SCALARS = ("best_epoch", "best_loss", "n_epochs", "converged", "interrupted", "stopped", "seconds", "start_loss",
-           "baseline_loss")  # fmt: skip
+SCALARS = (
+    "best_epoch",
+    "best_loss",
+    "n_epochs",
+    "converged",
+    "interrupted",
+    "stopped",
+    "seconds",
+    "start_loss",
+    "baseline_loss",
+)
 HISTORY_MEMBERS = ("history_epoch", "history_train_loss", "history_val_loss", "history_phase", "val_rows")

@@ -78,8 +78,8 @@ def _sigint_held():
                 os.kill(os.getpid(), signal.SIGINT)
 
 
-def _lock(path: str) -> int:
-    """An exclusive lock on ``path`` (created if need be), or None when another process holds it."""
+def try_lock(path: str) -> int:
+    """A file descriptor holding an exclusive lock on ``path`` (created if need be); -1 if another process holds it."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -108,7 +108,7 @@ class RunFolder:
         try:
             os.makedirs(parent, exist_ok=True)
             if self.explicit:
-                self._lock_fd = _lock(os.path.join(parent, f".{name}.lock"))
+                self._lock_fd = try_lock(os.path.join(parent, f".{name}.lock"))
                 if self._lock_fd < 0:
                     raise InputError(f"another xsq run is writing to {out!r}; wait for it or choose another --out")
             self.tmp = tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent)

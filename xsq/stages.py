@@ -105,13 +105,13 @@ class TangentStage:
             return _forward(params, Xs, base.activation, "identity")
 
         jvp = make_jvp(z_of)(base.params)
-        slope = activations.ACTIVATIONS[base.output].deriv(z_of(base.params))
+        slope = activations.FORMULAS[base.output].deriv(z_of(base.params))
         return jvp(self.pre)[1] + slope * jvp(self.out)[1]
 
     def manual_slope(self, base: Base, Xs: Array) -> Array:
         out = _parameter_tangent(base.params, self.out, Xs, base.activation)
         pre = _parameter_tangent(base.params, self.pre, Xs, base.activation)
-        g = activations.ACTIVATIONS[base.output]
+        g = activations.FORMULAS[base.output]
         d1, d2 = g.deriv(out.z)[:, None, :], g.second(out.z)[:, None, :]
         slope = pre.z_cx + d2 * out.z_x * out.z_c[:, None, :] + d1 * out.z_cx  # (N, n0, m)
         return onp.swapaxes(slope, 1, 2)

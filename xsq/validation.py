@@ -182,3 +182,37 @@ class Maybe(Constraint):
 
     def parse(self, text: str, name: str = ""):
         return self.inner.parse(text, name)
+
+
+@dataclass(frozen=True)
+class Axis(Constraint):
+    """A comma-separated, non-empty list of distinct values, each what ``inner`` accepts.
+
+    With ``log_range``, ``a:b:n`` also reads as n values spaced evenly in log
+    from a to b (e.g. ``1e-6:10:15``).
+    """
+
+    inner: Constraint
+    log_range: bool = False
+
+    def describe(self) -> str:
+        extra = " (or a:b:n, n values from a to b spaced evenly in log)" if self.log_range else ""
+        return f"a comma-separated list of distinct values, each {self.inner.describe()}{extra}"
+
+    def ok(self, value):
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or not len(value):
+            return None
+        out = tuple(self.inner.ok(v) for v in value)
+        return None if any(v is None for v in out) or len(set(out)) != len(out) else out
+
+    def read(self, text: str):
+        if self.log_range and text.count(":") == 2:
+            a, b, n = (_number_text(part) for part in text.split(":"))
+            whole = Whole(1, 10_000).ok(n) if n is not None else None
+            if a is None or b is None or whole is None or not (0 < a and 0 < b and math.isfinite(a * b)):
+                return None
+            step = (math.log10(b) - math.log10(a)) / max(whole - 1, 1)
+            return tuple(float(10.0 ** (math.log10(a) + i * step)) for i in range(whole))
+        parts = [p.strip() for p in text.split(",")]
+        values = [self.inner.read(p) for p in parts]
+        return None if any(v is None for v in values) else tuple(values)

@@ -1,0 +1,120 @@
+"""xsq sweep: outcomes with evidence, the question's configuration diverging or stalling, lambda_max,
+results that do not depend on how cells run, resuming, and bad input refused before anything is written."""
+
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from xsq.cli import main
+from xsq.hessian import largest_eigenvalue
+from xsq.outcomes import DIVERGED, LEARNED, STALLED, Evidence, classify, settled
+from xsq.sweep import Cell, run_cell
+
+SMALL = ["--scaling", "raw", "--hidden", "1", "--batch", "1", "--optimizer", "sgd", "--seeds", "0",
+         "--formulas", "stable,question", "--steps", "700", "--quiet"]  # fmt: skip
+
+
+def sweep(capsys, tmp_path, *extra, out="sweep"):
+    code = main(["sweep", "--lr", "1e-4,1e-2", *SMALL, "--out", str(tmp_path / out), *extra])
+    return code, capsys.readouterr()
+
+
+def rows(folder):
+    with open(folder / "sweep.csv") as f:
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(f)]
+
+
+def test_outcomes_are_defined_once():
+    assert classify(Evidence(nonfinite_step=5, nonfinite_op="Z1"), 1e-2) == (DIVERGED, "non-finite at step 5, in Z1")
+    assert classify(Evidence(blowup_step=3, blowup_factor=12.0), 1e-2)[0] == DIVERGED
+    assert classify(Evidence(start_loss=1.0, best_loss=1.0, test_rmse_over_range=1e-5), 1e-2)[0] == STALLED
+    assert classify(Evidence(start_loss=1.0, best_loss=0.5, test_rmse_over_range=0.5), 1e-2)[0] == STALLED
+    assert classify(Evidence(start_loss=1.0, best_loss=0.5, test_rmse_over_range=1e-3), 1e-2)[0] == LEARNED
+    assert settled(Evidence(start_loss=1.0, final_loss=0.5)) and not settled(Evidence(start_loss=1.0, final_loss=2.0))
+
+
+def test_the_questions_configuration_diverges_as_written_and_stalls_when_stable():
+    question = run_cell(Cell("question", "raw", 1, "1", "sgd", 0, 1e-4, 1000), 1e-2)
+    assert question["outcome"] == DIVERGED and question["question"]
+    assert question["nonfinite_step"] == 587 and "softplus" in question["nonfinite_op"]
+    stable = run_cell(Cell("stable", "raw", 1, "1", "sgd", 0, 1e-4, 1000), 1e-2)
+    assert stable["outcome"] == STALLED and stable["nonfinite_step"] is None
+    blowup = run_cell(Cell("stable", "scaled", 16, "all", "sgd", 0, 5.0, 1000), 1e-2)
+    assert blowup["outcome"] == DIVERGED and blowup["blowup_factor"] >= 10
+    learned = run_cell(Cell("stable", "scaled", 16, "all", "adam", 0, 0.1, 1000), 1e-2)
+    assert learned["outcome"] == LEARNED and learned["test_rmse_over_range"] <= 1e-2
+
+
+def test_largest_eigenvalue_of_a_known_hessian():
+    A = np.diag([3.0, -7.0, 0.5, 2.0])  # the largest magnitude is negative; the largest eigenvalue is 3
+    eig = largest_eigenvalue(lambda t: 0.5 * t @ A @ t, np.ones(4))
+    assert eig.converged and eig.value == pytest.approx(3.0, rel=1e-4)
+    eig = largest_eigenvalue(lambda t: 0.5 * t @ np.diag([4.0, 1.0]) @ t, np.ones(2))
+    assert eig.value == pytest.approx(4.0, rel=1e-5)
+
+
+def test_a_sweep_writes_its_files_and_summary(capsys, tmp_path):
+    code, out = sweep(capsys, tmp_path)
+    folder = tmp_path / "sweep"
+    assert code == 0 and {"sweep.csv", "sweep.json", "sweep.png", "grid.json"} <= set(os.listdir(folder))
+    assert len(rows(folder)) == 4
+    report = json.loads((folder / "sweep.json").read_text())
+    assert {b["formulas"] for b in report["boundaries"]} == {"stable", "question"}
+    assert "the question's configuration (question formulas" in out.out and "DIVERGED" in out.out
+    assert "the question's configuration (stable formulas" in out.out and "STALLED" in out.out
+
+
+def test_results_do_not_depend_on_jobs_and_a_rerun_resumes(capsys, tmp_path):
+    assert sweep(capsys, tmp_path, "--jobs", "1", out="one")[0] == 0
+    assert sweep(capsys, tmp_path, "--jobs", "2", out="two")[0] == 0
+    assert rows(tmp_path / "one") == rows(tmp_path / "two")
+    lines = (tmp_path / "two" / "sweep.csv").read_text().splitlines()
+    (tmp_path / "two" / "sweep.csv").write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])  # 2 rows and a torn one
+    (tmp_path / "two" / "sweep.json").unlink()
+    code, out = sweep(capsys, tmp_path, "--jobs", "2", out="two")
+    assert code == 0 and "resuming: 2 of 4 cells already done" in out.err
+    assert rows(tmp_path / "one") == rows(tmp_path / "two")
+
+
+def test_ctrl_c_keeps_the_finished_cells(capsys, tmp_path, monkeypatch):
+    from xsq.commands import sweep as command
+
+    calls = []
+
+    def interrupt_third(cell, learned_below):
+        calls.append(cell)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return run_cell(cell, learned_below)
+
+    monkeypatch.setattr(command, "run_cell", interrupt_third)
+    code, out = sweep(capsys, tmp_path, "--jobs", "1")
+    assert code == 130 and "kept the 2 finished cells" in out.err and len(rows(tmp_path / "sweep")) == 2
+
+
+def test_the_dask_backend_gives_the_same_cells(capsys, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as c:
+        assert sweep(capsys, tmp_path, "--backend", "dask", "--scheduler", c.scheduler_address, out="dask")[0] == 0
+    assert sweep(capsys, tmp_path, "--jobs", "1", out="loky")[0] == 0
+    assert rows(tmp_path / "dask") == rows(tmp_path / "loky")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--hidden", ""], "--hidden: must be a comma-separated list"),
+    (["--scaling", "cooked"], "--scaling: must be a comma-separated list of distinct values, each one of: raw, scaled"),
+    (["--lr", "0,1"], "--lr: must be"),
+    (["--lr", "-1e-3"], "--lr: must be"),
+    (["--formulas", "question,question"], "distinct values"),
+    (["--lr", "1e-6:10:10000", "--seeds", "0,1,2,3,4,5,6,7,8,9,10,11"], "more than 100000; add --yes"),
+    (["--backend", "dask"], "--backend dask needs --scheduler"),
+    (["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "0.5"], "cannot reach the Dask scheduler"),
+])  # fmt: skip
+def test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args, message):
+    code = main(["sweep", "--out", str(tmp_path / "s"), "--quiet", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "s").exists()
