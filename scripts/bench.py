@@ -280,7 +280,7 @@ def main(argv=None) -> int:
 
     best = rows[0]["test_rmse_over_range"]
     print(f"\n{bench.problem.name} on [{args.low:g}, {args.high:g}], output {bench.output}")
-    print(f"{'method':<52} {'seconds':>8} {'RMSE/range':>11} {'max rel err':>12} {'RMSE / xsq':>11}")
+    print(f"{'method':<58} {'seconds':>8} {'RMSE/range':>11} {'max rel err':>12} {'RMSE / xsq':>11}")
     for r in rows:
         compile_ = f"  (+{r['compile_seconds']:.2f} s compiling)" if "compile_seconds" in r else ""
         print(

@@ -17,7 +17,7 @@ import sys
 from joblib import Parallel, delayed
 
 from xsq import activations, losses
-from xsq.gradcheck import gradcheck, passed, random_problem
+from xsq.gradient_check import gradcheck, passed, random_problem
 
 
 def seeds(text: str) -> range:

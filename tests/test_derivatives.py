@@ -9,9 +9,9 @@ from autograd import grad
 from autograd.test_util import check_grads
 
 import xsq
-from xsq import hesscheck, losses
+from xsq import hessian_check, losses
 from xsq.cli import main
-from xsq.gradcheck import random_problem
+from xsq.gradient_check import random_problem
 
 from .conftest import make_problem, max_rel
 
@@ -28,19 +28,19 @@ def test_objective_second_order_in_both_modes(activation, output):
 
 def test_hvp_and_gauss_newton_pass_and_catch_errors(monkeypatch):
     params, X, Y = random_problem((1, 16, 1), "sigmoid", 64, 0)
-    rows = hesscheck.hvp_check(params, X, Y)
+    rows = hessian_check.hvp_check(params, X, Y)
     assert all(r.passed for r in rows) and [r.name for r in rows] == ["W1", "b1", "W2", "b2"]
-    assert hesscheck.gauss_newton_check(params, X).passed
-    make_jvp = hesscheck.make_jvp
+    assert hessian_check.gauss_newton_check(params, X).passed
+    make_jvp = hessian_check.make_jvp
 
     def slightly_wrong(f):  # a forward mode that is off by 1e-7 relative
         return lambda x: lambda v: (None, make_jvp(f)(x)(v)[1] * (1 + 1e-7))
 
-    monkeypatch.setattr(hesscheck, "make_jvp", slightly_wrong)
-    assert not any(r.passed for r in hesscheck.hvp_check(params, X, Y))
-    jacobian = hesscheck._jacobian
-    monkeypatch.setattr(hesscheck, "_jacobian", lambda *a: jacobian(*a) * np.r_[np.ones(48), -1.0])
-    assert not hesscheck.gauss_newton_check(params, X).passed
+    monkeypatch.setattr(hessian_check, "make_jvp", slightly_wrong)
+    assert not any(r.passed for r in hessian_check.hvp_check(params, X, Y))
+    jacobian = hessian_check._jacobian
+    monkeypatch.setattr(hessian_check, "_jacobian", lambda *a: jacobian(*a) * np.r_[np.ones(48), -1.0])
+    assert not hessian_check.gauss_newton_check(params, X).passed
 
 
 def test_gradcheck_order_2_on_the_command_line(capsys):

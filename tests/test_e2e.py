@@ -118,14 +118,28 @@ def test_sigint_at_each_stage(tmp_path):
 def test_two_writers_into_one_folder(tmp_path):
     out = str(tmp_path / "run")
     first = subprocess.Popen(
-        [sys.executable, "-m", "xsq", "train", "--epochs", "150", "--seed", "1", "--out", out],
+        [
+            sys.executable,
+            "-m",
+            "xsq",
+            "train",
+            "--epochs",
+            "100000",
+            "--patience",
+            "100000",
+            "--seed",
+            "1",
+            "--out",
+            out,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    first.stderr.readline()  # its first progress line: it holds the folder
+    first.stderr.readline()  # its first progress line: it holds the folder, and will until it is stopped
     second = xsq_cli("train", "--epochs", "150", "--seed", "2", "--out", out, "--quiet")
     assert second.returncode == 2 and "another xsq run is writing to" in second.stderr
+    first.send_signal(signal.SIGINT)
     first.communicate(timeout=120)
-    assert first.returncode == 0
+    assert first.returncode == 130
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["seed"] == 1 and clean(tmp_path)

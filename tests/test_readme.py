@@ -1,19 +1,21 @@
-"""The README's two opening commands, and CI running the very same test command."""
+"""The README: its two opening commands, CI running the very same test command, and its Python examples."""
 
+import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
 
 
 def opening_commands():
-    text = (ROOT / "README.md").read_text()
-    block = text.split("```bash\n", 1)[1].split("```", 1)[0]
+    block = README.split("```bash\n", 1)[1].split("```", 1)[0]
     return [line for line in block.splitlines() if line.strip()]
 
 
 def test_readme_opens_with_two_commands():
-    text = (ROOT / "README.md").read_text()
-    assert text.index("```bash") < text.index("\n\n", text.index("# xsq") + 6) + 3  # right under the title
+    assert README.index("```bash") < README.index("\n\n", README.index("# xsq") + 6) + 3  # right under the title
     install_and_train, install_and_test = opening_commands()
     assert install_and_train.startswith("pip install") and install_and_train.endswith("xsq train")
     assert "[test]" in install_and_test and "pytest" in install_and_test
@@ -22,3 +24,14 @@ def test_readme_opens_with_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert opening_commands()[1] in ci
+
+
+EXAMPLES = re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+@pytest.mark.parametrize("code", EXAMPLES, ids=[f"example{i}" for i in range(len(EXAMPLES))])
+def test_the_python_examples_run(code, tmp_path, monkeypatch):
+    if "sklearn" in code:
+        pytest.importorskip("sklearn")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})

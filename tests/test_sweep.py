@@ -13,8 +13,23 @@ from xsq.hessian import largest_eigenvalue
 from xsq.outcomes import DIVERGED, LEARNED, STALLED, Evidence, classify, settled
 from xsq.sweep import Cell, run_cell
 
-SMALL = ["--scaling", "raw", "--hidden", "1", "--batch", "1", "--optimizer", "sgd", "--seeds", "0",
-         "--formulas", "stable,question", "--steps", "700", "--quiet"]  # fmt: skip
+SMALL = [
+    "--scaling",
+    "raw",
+    "--hidden",
+    "1",
+    "--batch",
+    "1",
+    "--optimizer",
+    "sgd",
+    "--seeds",
+    "0",
+    "--formulas",
+    "stable,question",
+    "--steps",
+    "700",
+    "--quiet",
+]
 
 
 def sweep(capsys, tmp_path, *extra, out="sweep"):
@@ -68,13 +83,13 @@ def test_a_sweep_writes_its_files_and_summary(capsys, tmp_path):
 
 
 def test_results_do_not_depend_on_jobs_and_a_rerun_resumes(capsys, tmp_path):
-    assert sweep(capsys, tmp_path, "--jobs", "1", out="one")[0] == 0
-    assert sweep(capsys, tmp_path, "--jobs", "2", out="two")[0] == 0
+    assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300", out="one")[0] == 0
+    assert sweep(capsys, tmp_path, "--jobs", "2", "--steps", "300", out="two")[0] == 0
     assert rows(tmp_path / "one") == rows(tmp_path / "two")
     lines = (tmp_path / "two" / "sweep.csv").read_text().splitlines()
     (tmp_path / "two" / "sweep.csv").write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])  # 2 rows and a torn one
     (tmp_path / "two" / "sweep.json").unlink()
-    code, out = sweep(capsys, tmp_path, "--jobs", "2", out="two")
+    code, out = sweep(capsys, tmp_path, "--jobs", "2", "--steps", "300", out="two")
     assert code == 0 and "resuming: 2 of 4 cells already done" in out.err
     assert rows(tmp_path / "one") == rows(tmp_path / "two")
 
@@ -98,21 +113,31 @@ def test_ctrl_c_keeps_the_finished_cells(capsys, tmp_path, monkeypatch):
 def test_the_dask_backend_gives_the_same_cells(capsys, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as c:
-        assert sweep(capsys, tmp_path, "--backend", "dask", "--scheduler", c.scheduler_address, out="dask")[0] == 0
-    assert sweep(capsys, tmp_path, "--jobs", "1", out="loky")[0] == 0
+        dask = ("--backend", "dask", "--scheduler", c.scheduler_address, "--steps", "300")
+        assert sweep(capsys, tmp_path, *dask, out="dask")[0] == 0
+    assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300", out="loky")[0] == 0
     assert rows(tmp_path / "dask") == rows(tmp_path / "loky")
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--hidden", ""], "--hidden: must be a comma-separated list"),
-    (["--scaling", "cooked"], "--scaling: must be a comma-separated list of distinct values, each one of: raw, scaled"),
-    (["--lr", "0,1"], "--lr: must be"),
-    (["--lr", "-1e-3"], "--lr: must be"),
-    (["--formulas", "question,question"], "distinct values"),
-    (["--lr", "1e-6:10:10000", "--seeds", "0,1,2,3,4,5,6,7,8,9,10,11"], "more than 100000; add --yes"),
-    (["--backend", "dask"], "--backend dask needs --scheduler"),
-    (["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "0.5"], "cannot reach the Dask scheduler"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--hidden", ""], "--hidden: must be a comma-separated list"),
+        (
+            ["--scaling", "cooked"],
+            "--scaling: must be a comma-separated list of distinct values, each one of: raw, scaled",
+        ),
+        (["--lr", "0,1"], "--lr: must be"),
+        (["--lr", "-1e-3"], "--lr: must be"),
+        (["--formulas", "question,question"], "distinct values"),
+        (["--lr", "1e-6:10:10000", "--seeds", "0,1,2,3,4,5,6,7,8,9,10,11"], "more than 100000; add --yes"),
+        (["--backend", "dask"], "--backend dask needs --scheduler"),
+        (
+            ["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "0.5"],
+            "cannot reach the Dask scheduler",
+        ),
+    ],
+)
 def test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args, message):
     code = main(["sweep", "--out", str(tmp_path / "s"), "--quiet", *args])
     err = capsys.readouterr().err

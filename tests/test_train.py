@@ -206,16 +206,24 @@ def test_hidden_as_an_int(x2_data):
         (np.array([1 + 1j, 2, 3]), np.ones(3), "X must be an array of real numbers; it holds complex"),
         (np.ones(3), np.ones(4), "X has 3 rows but Y has 4"),
         (np.ones(1), np.ones(1), "need at least 2 samples"),
-        (
-            np.linspace(-1, 1, 11),
-            np.linspace(-1, 1, 11),
-            "softplus output can only produce values > 0.*--output identity",
-        ),
     ],
 )
 def test_bad_data(X, Y, message):
     with pytest.raises(xsq.InputError, match=message):
         xsq.fit(X, Y)
+
+
+def test_the_output_follows_the_targets():
+    x = np.linspace(-3, 3, 200)
+    with pytest.raises(xsq.InputError, match="softplus output can only produce values > 0.*--output identity"):
+        xsq.fit(x, np.sin(x), output="softplus")
+    model = xsq.fit(x, np.sin(x), epochs=100, restarts=0)
+    assert model.output == "identity" and "some targets are <= 0" in model.record.settings["output_reason"]
+    assert model.scaler.y_shift[0] == pytest.approx(np.mean(np.sin(x)), abs=1e-15)
+    assert np.allclose(model.predict(x)[:, 0], np.sin(x), atol=1e-3)
+    model = xsq.fit(x, 2 + np.sin(x), epochs=20, restarts=0)
+    assert model.output == "softplus" and model.record.settings["output_reason"] == "every target is > 0"
+    assert model.scaler.y_shift[0] == 0.0
 
 
 def test_integer_data_is_converted():

@@ -17,7 +17,7 @@ _HOMES = {
     "network": ("predict",),
     "backprop": ("objective", "autograd_grad", "manual_grad", "jacobian", "autograd_jacobian"),
     "forward_mode": ("input_jacobian",),
-    "gradcheck": ("gradcheck",),
+    "gradient_check": ("gradcheck",),
     "model": ("Model", "load_model"),
     "scaling": ("Scaler",),
     "train": ("fit",),

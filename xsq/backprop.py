@@ -125,6 +125,9 @@ def _manual_grad(params: Params, X, Y, activation: str, output: str, loss: str, 
     return grads
 
 
+# the gradient a gradient optimizer uses, by name (the setting ``grad``)
+GRADIENTS = {"autograd": _autograd_grad, "manual": _manual_grad}
+
 manual_grad = _public(
     _manual_grad, "Hand-written backprop of :func:`objective` (no autograd): a dict shaped like ``params``."
 )

@@ -10,75 +10,30 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
 from . import activations, losses, sweep
+from .argparsing import Parser, UsageError, typed
 from .commands import diagnose, gradcheck, predict, train
 from .commands import sweep as sweep_command
 from .commands.sweep import MAX_CELLS
 from .errors import InputError, TrainingFailed
 from .settings import PER_OPTIMIZER, SETTINGS, defaults_text
-from .validation import Axis, Constraint, Options, Real, Sizes, Whole
-
-# argparse reads "-1e3" as an option unless told that it is a number
-_NUMBER = re.compile(r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^-(?:inf|infinity|nan)$", re.IGNORECASE)
-
-
-class UsageError(InputError):
-    """A command-line argument that argparse refused; ``prog`` is the (sub)command it belongs to."""
-
-    def __init__(self, message: str, prog: str):
-        super().__init__(message)
-        self.prog = prog
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _ShowDefaults)
-        super().__init__(*args, **kwargs)
-        self._negative_number_matcher = _NUMBER
-
-    def error(self, message: str):  # one line, no usage block
-        raise UsageError(message, self.prog)
-
-
-class _ShowDefaults(argparse.HelpFormatter):
-    """Help that states each option's default, except where it is None or already said."""
-
-    def _get_help_string(self, action):
-        text = action.help or ""
-        hidden = action.default in (None, False, argparse.SUPPRESS)
-        if not hidden and "default" not in text:
-            text += " (default: %(default)s)"
-        return text
-
-
-def typed(constraint: Constraint):
-    """An argparse type that reads and checks text with ``constraint`` (one-line message otherwise)."""
-
-    def parse(text: str):
-        try:
-            return constraint.parse(text)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    parse.__name__ = type(constraint).__name__.lower()
-    return parse
+from .validation import Axis, Options, Real, Sizes, Whole
 
 
 def _common() -> dict[str, argparse.ArgumentParser]:
     """Options shared by several commands, as argparse parents."""
-    seed = _Parser(add_help=False)
+    seed = Parser(add_help=False)
     seed.add_argument("--seed", type=typed(Whole(0)), default=0, help="every random choice comes from it")
-    json_ = _Parser(add_help=False)
+    json_ = Parser(add_help=False)
     json_.add_argument("--json", action="store_true", help="print JSON instead of text")
-    network = _Parser(add_help=False)
+    network = Parser(add_help=False)
     names = list(activations.ACTIVATIONS)
     network.add_argument("--activation", choices=names, default="sigmoid", help="hidden units")
     network.add_argument("--output", choices=names, default="softplus", help="output unit")
     network.add_argument("--loss", choices=list(losses.LOSSES), default="mse", help="loss")
-    quiet = _Parser(add_help=False)
+    quiet = Parser(add_help=False)
     quiet.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return {"seed": seed, "json": json_, "network": network, "quiet": quiet}
 
@@ -86,7 +41,7 @@ def _common() -> dict[str, argparse.ArgumentParser]:
 def _training_options(parser: argparse.ArgumentParser) -> None:
     """One option per training setting of :data:`xsq.settings.SETTINGS` (all but seed and scale)."""
     for name, s in SETTINGS.items():
-        if name in ("seed", "scale", "activation", "output", "loss"):
+        if name in ("seed", "scale"):
             continue
         default = s.default if s.default is not None else None
         help_ = s.help
@@ -107,18 +62,33 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="xsq", description="Small neural networks that learn f(x) = x^2, with checked gradients.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    parser = Parser(prog="xsq", description="Small neural networks that learn f(x) = x^2, with checked gradients.")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     common = _common()
 
     t = sub.add_parser(
         "train",
-        parents=[common["seed"], common["network"], common["quiet"]],
+        parents=[common["seed"], common["quiet"]],
         help="train a network on f(x) = x^2 and report how well it learnt",
     )
-    t.add_argument("--low", type=typed(Real()), default=1.0, help="lower end of the training domain")
-    t.add_argument("--high", type=typed(Real()), default=100.0, help="upper end of the training domain")
-    t.add_argument("--n", type=typed(Whole(2)), default=1000, help="number of training inputs (uniform)")
+    t.add_argument(
+        "--target",
+        default=None,
+        help="the function of x to learn (default: x**2); numbers, pi, e, "
+        "+ - * / **, and sin cos tan exp log log1p sqrt abs tanh arctan sinh cosh",
+    )
+    t.add_argument("--low", type=typed(Real()), default=None, help="lower end of the training domain (default: 1)")
+    t.add_argument("--high", type=typed(Real()), default=None, help="upper end of the training domain (default: 100)")
+    t.add_argument("--n", type=typed(Whole(2)), default=None, help="number of training inputs, uniform (default: 1000)")
+    t.add_argument("--data", default=None, help="fit measured data from a CSV file instead (inputs, then outputs)")
+    t.add_argument("--inputs", default=None, help="--data: the input columns, by name or 0-based index")
+    t.add_argument("--outputs", default=None, help="--data: the output columns (default: the last)")
+    t.add_argument(
+        "--test-fraction",
+        type=typed(Real(0, 1, low_open=True, high_open=True)),
+        default=0.2,
+        help="--data: share of the rows held out to report on",
+    )
     _training_options(t)
     t.add_argument(
         "--out", default=None, help="output folder (default: a new runs/<UTC time>-seed<k>, linked from runs/latest)"
@@ -200,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser(
         "diagnose",
-        parents=[common["seed"], common["json"]],
+        parents=[common["seed"], common["json"], common["quiet"]],
         help="rerun the question's 1-1-1 network and measure why it fails",
     )
     d.add_argument("--steps", type=typed(Whole(1, 10**7)), default=10_000, help="SGD steps of the question's run")

@@ -10,6 +10,9 @@ prose that turns these numbers into a report is in :mod:`xsq.diagnose_text`.
 
 from __future__ import annotations
 
+import time
+from typing import Callable
+
 import numpy as onp
 from autograd import grad
 
@@ -91,16 +94,32 @@ def max_stable_lr(steps: int, seed: int, scale=None) -> float | None:
     return max(stable) if stable else None
 
 
-def diagnose(steps: int = q.STEPS, seed: int = 0) -> dict:
-    """Every measurement of the report, as a JSON-ready dict (the README lists the fields)."""
+PARTS = 10  # the measurements diagnose reports progress on
+
+
+def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], None] | None = None) -> dict:
+    """Every measurement of the report, as a JSON-ready dict (the README lists the fields).
+
+    ``progress(info)``, if given, hears of each of its ``PARTS`` measurements as it starts
+    (``epoch``: how many so far, ``total``, ``text``: what, ``elapsed``: seconds).
+    """
+    began, done = time.perf_counter(), [0]
+
+    def part(text: str) -> None:
+        if progress is not None:
+            progress(dict(epoch=done[0], total=PARTS, text=text, elapsed=time.perf_counter() - began))
+        done[0] += 1
+
     steps, seed = Whole(1).check(steps, "steps"), Whole(0).check(seed, "seed")
     problem = Problem()
     out: dict = {"steps": steps, "seed": seed, "lr": q.LR}
+    part("the question's run")
     run = q.run(steps, seed)
     out["first_nonfinite_step"], out["first_nonfinite_op"] = run.first_nonfinite_step, run.first_nonfinite_op
     finite = [v for v in run.losses if onp.isfinite(v)]
     out["last_finite_loss"] = finite[-1] if finite else None
 
+    part("its update rule against autograd")
     rng = onp.random.default_rng(seed)
     params = q.init(rng)
     x1 = float(rng.integers(q.LOW, q.HIGH + 1))
@@ -119,8 +138,11 @@ def diagnose(steps: int = q.STEPS, seed: int = 0) -> dict:
     scaler = Scaler.fit(grid, grid**2)
     out["grad_norm_raw"] = gradient_norm(params, grid, grid**2)
     out["grad_norm_scaled"] = gradient_norm(params, scaler.inputs(grid), scaler.targets(grid**2))
+    part("learning rates on raw data")
     out["max_stable_lr_raw"] = max_stable_lr(steps, seed)
+    part("learning rates on scaled data")
     out["max_stable_lr_scaled"] = max_stable_lr(steps, seed, scaler)
+    part("the curvature at the start")
     out["lam_max_raw"], out["predicted_stable_lr_raw"] = predicted_stable_lr(params, grid, grid**2)
     out["lam_max_scaled"], out["predicted_stable_lr_scaled"] = predicted_stable_lr(
         params, scaler.inputs(grid), scaler.targets(grid**2)
@@ -131,21 +153,26 @@ def diagnose(steps: int = q.STEPS, seed: int = 0) -> dict:
         model = fit(x, problem.values(x), seed=rng, **settings)
         return evaluate(model, problem)["test_rmse_over_range"], model.record.seconds
 
+    part("xsq's fit with one hidden unit")
     out["best_rmse_over_range_h1"] = error(hidden=(1,))[0]
+    part("xsq's default fit")
     out["fixed_rmse_over_range"], out["fixed_seconds"] = error()
     out["best_rmse_over_range_h16"] = out["fixed_rmse_over_range"]  # the default is the 1-16-1 network, LM, scaled
 
     # what each part of the fix is worth: the default with that part taken away
+    part("the question's run with stable formulas")
     stable = q.run(steps, seed, fns=q.STABLE)
     out["stable_first_nonfinite_step"] = stable.first_nonfinite_step
     out["stable_rmse_over_range"] = (
         stable_rmse_over_range(stable.params) if stable.first_nonfinite_step is None else None
     )
+    part("xsq's fit on raw data")
     out["rmse_over_range_without_scaling"] = error(scale=False)[0]
     out["sgd_lr"] = out["max_stable_lr_scaled"] / 10 if out["max_stable_lr_scaled"] else q.LR
     n_train = 1000 - int(round(1000 * 0.15))  # fit's default validation split
     sgd_epochs = max(1, round(steps / n_train))  # about as many one-sample steps as the question's run
     out["sgd_steps"] = sgd_epochs * n_train
+    part("per-sample SGD on scaled data")
     out["rmse_over_range_sgd"] = error(
         optimizer="sgd", lr=out["sgd_lr"], batch_size=1, grad="manual", epochs=sgd_epochs, patience=10**9
     )[0]

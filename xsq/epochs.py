@@ -13,13 +13,12 @@ from typing import NamedTuple
 
 import numpy as onp
 
-from .backprop import _autograd_grad, _manual_grad
+from .backprop import GRADIENTS
 from .optimizers import GRADIENT_OPTIMIZERS
 from .params import Params, init_params
 from .settings import TrainSettings
 
 SCREEN, WARMUP, RUNNING, CONVERGED = "screen", "warmup", "running", "converged"
-GRADIENTS = {"autograd": _autograd_grad, "manual": _manual_grad}
 
 
 class Data(NamedTuple):

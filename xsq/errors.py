@@ -33,4 +33,11 @@ class TrainingDiverged(TrainingFailed):
 
 
 class TrainingStalled(TrainingFailed):
-    """Training ended without learning: its best loss is no real improvement."""
+    """Training ended without learning: its best loss is no real improvement.
+
+    ``model`` (from :func:`xsq.fit`) is what it kept nonetheless, for a caller
+    that would rather warn than stop, as scikit-learn's estimators do.
+    """
+
+    params: Any = None
+    model: Any = None

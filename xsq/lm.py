@@ -29,7 +29,7 @@ import numpy as onp
 Array = onp.ndarray
 
 GEODESIC_H = 0.1  # finite-difference step along delta for the second directional derivative
-GEODESIC_ALPHA = 0.75  # largest accepted |acceleration| / |velocity| ratio (halved step)
+GEODESIC_ALPHA = 0.75  # the acceleration a is used while |a|_D <= 2 alpha |delta|_D (|a / 2| <= alpha |delta|)
 MAX_DAMPING = 1e20
 MIN_SCALE = 1e-5  # floor of D relative to its largest entry (see lm_step)
 

@@ -137,10 +137,14 @@ def run(
         interrupted = True
         if len(rows) < 2:  # stopped before the first epoch of training: there is no model worth returning
             raise
-    r = record()
+    r, kept = record(), {k: onp.array(v) for k, v in best_params.items()}
     if not (interrupted or stopped):
-        _judge(r, s)
-    return {k: onp.array(v) for k, v in best_params.items()}, r
+        try:
+            _judge(r, s)
+        except TrainingStalled as exc:
+            exc.params = kept  # what it did learn, for callers that would rather warn than stop (xsq.sklearn)
+            raise
+    return kept, r
 
 
 def _path(r: TrainingRecord) -> str:

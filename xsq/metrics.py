@@ -14,8 +14,12 @@ Array = onp.ndarray
 
 
 def rmse(pred: Array, y: Array) -> float:
-    """Root mean squared error."""
-    return float(onp.sqrt(onp.mean((onp.asarray(pred) - y) ** 2)))
+    """Root mean squared error (computed on the errors divided by the largest, so squares cannot overflow)."""
+    d = onp.abs(onp.asarray(pred, dtype=float) - onp.asarray(y, dtype=float))
+    top = float(onp.max(d)) if d.size else 0.0
+    if not (top > 0 and onp.isfinite(top)):
+        return top if d.size else float("nan")
+    return top * float(onp.sqrt(onp.mean((d / top) ** 2)))
 
 
 def rmse_over_range(pred: Array, y: Array) -> float:
@@ -69,4 +73,22 @@ def evaluate(model, problem: Problem, x_train: Array | None = None) -> dict:
         p, y = model.predict(x_train)[:, 0], problem.values(x_train)
         out["train_rmse"] = rmse(p[~held_out], y[~held_out])
         out["val_rmse"] = rmse(p[held_out], y[held_out]) if onp.any(held_out) else float("nan")
+    return out
+
+
+def evaluate_data(model, X: Array, Y: Array, train_rows: Array, test_rows: Array) -> dict:
+    """Errors of ``model`` on measured data: on the held-out ``test_rows``, and on the training rows (split
+    by the validation rows its record held out of them)."""
+    p = model.predict(X)
+    test, train = p[test_rows], p[train_rows]
+    held_out = onp.zeros(len(train_rows), bool)
+    held_out[model.record.val_rows] = True
+    out = {
+        "test_rows": int(len(test_rows)),
+        "test_rmse": rmse(test, Y[test_rows]) if len(test_rows) else float("nan"),
+        "test_rmse_over_range": rmse_over_range(test, Y[test_rows]) if len(test_rows) > 1 else float("nan"),
+        "test_max_rel_error": max_rel_error(test, Y[test_rows]) if len(test_rows) else float("nan"),
+        "train_rmse": rmse(train[~held_out], Y[train_rows][~held_out]),
+        "val_rmse": rmse(train[held_out], Y[train_rows][held_out]) if held_out.any() else float("nan"),
+    }
     return out

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import os
 
 import matplotlib
 
@@ -89,6 +91,18 @@ def _error(model, problem: Problem, x: onp.ndarray, y: onp.ndarray) -> bytes:
     return _png(fig)
 
 
+def quiet(draw):
+    """``draw`` with numpy's floating-point warnings off: values near float64's limit make matplotlib's own
+    tick arithmetic overflow, which is no concern of the run's."""
+
+    def wrapped(*args, **kwargs):
+        with onp.errstate(all="ignore"):
+            return draw(*args, **kwargs)
+
+    return functools.update_wrapper(wrapped, draw)
+
+
+@quiet
 def figures(model, problem: Problem, x_train: onp.ndarray) -> dict[str, bytes]:
     """The three plots of a run, by file name."""
     (lo, _), (_, hi) = problem.extrapolation_ranges()
@@ -101,3 +115,38 @@ def figures(model, problem: Problem, x_train: onp.ndarray) -> dict[str, bytes]:
         "loss.png": _loss(model),
         "error.png": _error(model, problem, x, y),
     }
+
+
+@quiet
+def data_figures(model, ds, train_rows, test_rows) -> dict[str, bytes]:
+    """The three plots of a run on measured data: the data with the fit (or, with several inputs or outputs,
+    prediction against target), the loss, and the relative error on the held-out rows."""
+    fig, axes = plt.subplots(1, len(ds.outputs), figsize=(6 * len(ds.outputs), 4.5), squeeze=False)
+    for j, ax in enumerate(axes[0]):
+        if ds.X.shape[1] == 1:
+            lo, hi = ds.X[:, 0].min(), ds.X[:, 0].max()
+            x = onp.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 1000)
+            ax.axvspan(lo, hi, color="0.92", label="data range")
+            ax.plot(x, model.predict(x)[:, j], "C0-", lw=1.2, label="network")
+            ax.plot(ds.X[train_rows, 0], ds.Y[train_rows, j], "C1.", ms=3, label="training rows")
+            ax.plot(ds.X[test_rows, 0], ds.Y[test_rows, j], "C3x", ms=4, label="held-out rows")
+            ax.set(xlabel=ds.inputs[0], ylabel=ds.outputs[j])
+        else:
+            for rows, style, label in ((train_rows, "C1.", "training rows"), (test_rows, "C3x", "held-out rows")):
+                ax.plot(ds.Y[rows, j], model.predict(ds.X[rows])[:, j], style, ms=3, label=label)
+            ax.axline((0, 0), slope=1, color="0.5", lw=1)
+            ax.set(xlabel=f"{ds.outputs[j]} (data)", ylabel=f"{ds.outputs[j]} (network)")
+        ax.legend()
+    fig.suptitle(f"xsq: {os.path.basename(ds.path)}, sizes {'-'.join(map(str, model.sizes))}")
+    out = {"fit.png": _png(fig), "loss.png": _loss(model)}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    y, p = ds.Y[test_rows], model.predict(ds.X[test_rows])
+    with onp.errstate(all="ignore"):
+        rel = onp.abs(p - y) / onp.abs(y)
+    for j, name in enumerate(ds.outputs):
+        ok = onp.isfinite(rel[:, j])
+        ax.semilogy(ds.X[test_rows, 0][ok], onp.maximum(rel[ok, j], 1e-17), ".", label=name)
+    ax.set(xlabel=ds.inputs[0], ylabel="|prediction - data| / |data|", title="relative error on the held-out rows")
+    ax.legend()
+    out["error.png"] = _png(fig)
+    return out

@@ -50,7 +50,7 @@ class Progress:
             self.next = info["elapsed"] + self.every
             of = f"/{info['total']}" if info.get("total") else ""
             print(
-                f"{self._name(info)} epoch {info['epoch']:>6}{of}  {text}  {info['elapsed']:6.2f} s",
+                f"{self._name(info)} {self.unit} {info['epoch']:>6}{of}  {text}  {info['elapsed']:6.2f} s",
                 file=self.stream,
                 flush=True,
             )

@@ -58,3 +58,35 @@ def summary(m: dict, problem: Problem) -> str:
             rows.append((f"stage {tried['stage']} ({tried['kind']})", tried["note"]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def data_table(model, ds, rows, shown: int = 8) -> str:
+    """A few held-out rows (spread over the first input's range): inputs, and per output target, prediction and
+    relative error."""
+    rows = onp.asarray(rows)[onp.argsort(ds.X[rows, 0])]
+    rows = rows[onp.unique(onp.linspace(0, len(rows) - 1, min(shown, len(rows))).round().astype(int))]
+    p = model.predict(ds.X[rows])
+    head = " ".join(f"{n[:12]:>12}" for n in ds.inputs)
+    head += "".join(f" {n[:14]:>14} {'prediction':>24} {'rel. error':>10}" for n in ds.outputs)
+    lines = [head]
+    for i, r in enumerate(rows):
+        line = " ".join(f"{v:>12.6g}" for v in ds.X[r])
+        for j in range(len(ds.outputs)):
+            y = ds.Y[r, j]
+            line += f" {y:>14.8g} {p[i, j]:>24.17g} {max_rel_error([p[i, j]], [y]):>10.2e}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def data_summary(m: dict) -> str:
+    """The metrics of a run on measured data (see :func:`xsq.metrics.evaluate_data`) as aligned lines."""
+    rows = [
+        ("train RMSE", f"{m['train_rmse']:.3e}"),
+        ("validation RMSE", f"{m['val_rmse']:.3e}"),
+        (f"test RMSE ({m['test_rows']} held-out rows)", f"{m['test_rmse']:.3e}"),
+        ("test RMSE / target range", f"{m['test_rmse_over_range']:.3e}"),
+        ("max relative error on the test rows", f"{m['test_max_rel_error']:.3e}"),
+        ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -17,13 +17,13 @@ from typing import Any, Callable
 import numpy as onp
 
 from . import activations, losses
+from .backprop import GRADIENTS
 from .errors import InputError
 from .optimizers import GRADIENT_OPTIMIZERS
 from .validation import Constraint, Flag, Maybe, Options, Real, Sizes, Whole
 
 OPTIMIZERS = ("lm", *GRADIENT_OPTIMIZERS)
 GRADIENT = tuple(GRADIENT_OPTIMIZERS)
-GRADS = ("autograd", "manual")
 
 # defaults of the settings left as None, per optimizer (LM counts its restart screening in its epochs)
 PER_OPTIMIZER: dict[str, dict[str, Any]] = {
@@ -61,13 +61,19 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     "hidden": Setting(Sizes(0, 10**6), (16,), "hidden layer sizes"),
     "activation": Setting(Options(tuple(activations.ACTIVATIONS)), "sigmoid", "hidden units"),
-    "output": Setting(Options(tuple(activations.ACTIVATIONS)), "softplus", "output unit"),
+    "output": Setting(
+        Options(("auto", *activations.ACTIVATIONS)),
+        "auto",
+        "output unit; auto: softplus for targets all > 0, identity otherwise",
+    ),
     "loss": Setting(Options(tuple(losses.LOSSES)), "mse", "training loss"),
     "optimizer": Setting(Options(OPTIMIZERS), "lm", "lm is Levenberg-Marquardt"),
     "epochs": Setting(Maybe(Whole(1)), None, "most epochs (for lm: steps, restart screening included)"),
     "lr": Setting(Maybe(Real(0, low_open=True)), None, "learning rate", GRADIENT),
     "batch_size": Setting(Maybe(Whole(1)), None, "mini-batch size (default: the whole training set)", GRADIENT),
-    "grad": Setting(Maybe(Options(GRADS)), None, "gradient: autograd's or the hand-written backprop", GRADIENT),
+    "grad": Setting(
+        Maybe(Options(tuple(GRADIENTS))), None, "gradient: autograd's or the hand-written backprop", GRADIENT
+    ),
     "restarts": Setting(Maybe(Whole(0)), None, "other initialisations screened before the main run", ("lm",)),
     "val_fraction": Setting(Real(0, 1, high_open=True), 0.15, "share of the data held out for early stopping"),
     "patience": Setting(Maybe(Whole(1)), None, "epochs without improvement before stopping"),

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from . import losses, settings
 from .epochs import Data, gradient_epochs
-from .errors import InputError
+from .errors import InputError, TrainingStalled
 from .lm_policy import lm_epochs
 from .loop import run
 from .model import Model
@@ -37,13 +37,20 @@ def _columns(A, name: str):
     return check_inputs(A, 1 if ndim == 1 else max(onp.shape(A)[1], 1), name)
 
 
+def choose_output(Y: onp.ndarray) -> tuple[str, str]:
+    """The output ``"auto"`` picks for targets Y, and why."""
+    if onp.all(Y > 0):
+        return "softplus", "every target is > 0"
+    return "identity", f"some targets are <= 0 (the smallest is {onp.min(Y):.6g}), which softplus cannot produce"
+
+
 def check_data(X, Y, output: str = "softplus", loss: str = "mse") -> tuple[onp.ndarray, onp.ndarray]:
     """X (N, n_in) and Y (N, n_out) as float64, finite, N >= 2 and targets the output and loss can reach."""
     X, Y = _columns(X, "X"), _columns(Y, "Y")
     if len(X) != len(Y):
         raise InputError(f"X has {len(X)} rows but Y has {len(Y)}; give one target row per input")
     if len(X) < 2:
-        raise InputError(f"need at least 2 samples to train, got {len(X)}")
+        raise InputError(f"need at least 2 samples to train, got {len(X)} sample{'s' if len(X) != 1 else ''}")
     if output == "softplus" and not onp.all(Y > 0):
         raise InputError(
             f"a softplus output can only produce values > 0, but the smallest target is {onp.min(Y):.6g}; "
@@ -68,7 +75,7 @@ def fit(
     *,
     hidden: Sequence[int] | int = (16,),
     activation: str = "sigmoid",
-    output: str = "softplus",
+    output: str = "auto",
     loss: str = "mse",
     optimizer: str = "lm",
     epochs: int | None = None,
@@ -86,6 +93,10 @@ def fit(
 ) -> Model:
     """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
 
+    ``output="auto"`` picks softplus when every target is > 0 and identity
+    otherwise (``model.record.settings["output_reason"]`` says which and why);
+    targets are scaled by their root mean square for softplus (never shifted,
+    so they stay positive) and centred for identity.
     Settings left as None take the optimizer's defaults (``xsq.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
@@ -131,8 +142,13 @@ def fit(
         scale=scale,
     )
     X, Y = check_data(X, Y, s.output, s.loss)
+    reason = "chosen"
+    if s.output == "auto":
+        output, reason = choose_output(Y)
+        s = dataclasses.replace(s, output=output)
     sizes = (X.shape[1], *s.hidden, Y.shape[1])
-    scaler = Scaler.fit(X, Y) if s.scale else Scaler.none(X.shape[1], Y.shape[1])
+    # targets are never shifted for softplus (a positive target stays positive); an identity output takes them centred
+    scaler = Scaler.fit(X, Y, centre_targets=s.output == "identity") if s.scale else Scaler.none(X.shape[1], Y.shape[1])
     with onp.errstate(all="ignore"):
         Xs, Ys = scaler.inputs(X), scaler.targets(Y)
     if not (onp.all(onp.isfinite(Xs)) and onp.all(onp.isfinite(Ys))):
@@ -146,7 +162,12 @@ def fit(
     # the matrices here are small: one BLAS thread is faster than several taking turns.
     # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
     with threadpool_limits(limits=1, user_api="blas"), onp.errstate(over="ignore", invalid="ignore"):
-        params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=s.as_dict())
+        settings_ = dict(s.as_dict(), output_reason=reason)
+        try:
+            params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)
+        except TrainingStalled as exc:
+            exc.model = Model(exc.params, scaler, s.activation, s.output, exc.record)
+            raise
         if s.stages == 1 or record.interrupted:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)

@@ -1,7 +1,7 @@
 """``xsq gradcheck``: hand-written derivatives against autograd and central differences, per parameter array.
 
-``--order 1`` checks the gradient (:mod:`xsq.gradcheck`); ``--order 2`` checks
-Hessian-vector products and the Gauss-Newton matrix (:mod:`xsq.hesscheck`).
+``--order 1`` checks the gradient (:mod:`xsq.gradient_check`); ``--order 2`` checks
+Hessian-vector products and the Gauss-Newton matrix (:mod:`xsq.hessian_check`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import itertools
 import json
 
 from .. import activations, losses
-from ..gradcheck import format_table, gradcheck, passed, random_problem, rows_as_dicts
-from ..hesscheck import gauss_newton_check, hvp_check
+from ..gradient_check import format_table, gradcheck, passed, random_problem, rows_as_dicts
+from ..hessian_check import gauss_newton_check, hvp_check
 
 LABELS = {1: ("autograd", "fin.diff", "max |g|"), 2: ("rev-over-rev", "diff of grad", "max |Hv|")}
 

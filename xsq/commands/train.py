@@ -10,18 +10,24 @@ import json
 import math
 import sys
 
+import numpy as onp
+
 from .. import settings
-from ..metrics import evaluate
+from ..dataset import read_csv
+from ..errors import InputError
+from ..expr import compile_expression
+from ..metrics import evaluate, evaluate_data
 from ..problem import Problem
 from ..progress import Progress
-from ..report import sample_table, summary
+from ..report import data_summary, data_table, sample_table, summary
+from ..resources import check_memory
 from ..runfolder import RunFolder
-from ..train import fit
+from ..train import fit, split
 
 try:
-    from ..plots import figures
+    from ..plots import data_figures, figures
 except ImportError:  # matplotlib is an extra: without it, no plots
-    figures = None
+    figures = data_figures = None
 
 
 def _json(metrics: dict) -> bytes:
@@ -63,38 +69,80 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+class FunctionJob:
+    """Fit a target expression on a domain (``--target``, ``--low``, ``--high``, ``--n``)."""
+
+    def __init__(self, args, s):
+        target = compile_expression(args.target or "x**2")
+        low, high = (1.0 if args.low is None else args.low), (100.0 if args.high is None else args.high)
+        self.problem, self.n = Problem(target, low, high), args.n or 1000
+        check_memory(self.n, (1, *s.hidden, 1), s.optimizer, s.batch_size)  # before drawing n inputs
+        self.x, self.rng = self.problem.draw(self.n, args.seed)
+        self.X, self.Y = self.x, self.problem.values(self.x)
+
+    def metrics(self, model) -> dict:
+        m = evaluate(model, self.problem, self.x)
+        m.update(stage_metrics(model, self.problem))
+        return dict(m, target=self.problem.name, low=self.problem.low, high=self.problem.high, n=self.n)
+
+    def text(self, model, metrics: dict) -> str:
+        return sample_table(model, self.problem) + "\n" + summary(metrics, self.problem)
+
+    def figures(self, model) -> dict:
+        return figures(model, self.problem, self.x) if figures is not None else {}
+
+
+class DataJob:
+    """Fit measured data (``--data FILE.csv``), holding out ``--test-fraction`` of the rows to report on."""
+
+    def __init__(self, args, s):
+        for name in ("target", "low", "high", "n"):
+            if getattr(args, name) is not None:
+                raise InputError(f"--{name} describes a target function; it does not apply with --data")
+        self.ds = read_csv(args.data, args.inputs, args.outputs)
+        self.rng = onp.random.default_rng(args.seed)
+        self.train, self.test = split(len(self.ds.X), args.test_fraction, self.rng)
+        self.X, self.Y = self.ds.X[self.train], self.ds.Y[self.train]
+
+    def metrics(self, model) -> dict:
+        m = evaluate_data(model, self.ds.X, self.ds.Y, self.train, self.test)
+        return dict(m, data=self.ds.path, inputs=list(self.ds.inputs), outputs=list(self.ds.outputs))
+
+    def text(self, model, metrics: dict) -> str:
+        return data_table(model, self.ds, self.test) + "\n" + data_summary(metrics)
+
+    def figures(self, model) -> dict:
+        return data_figures(model, self.ds, self.train, self.test) if data_figures is not None else {}
+
+
 def run(args) -> int:
-    problem = Problem(low=args.low, high=args.high)
+    if (args.inputs or args.outputs) and not args.data:
+        raise InputError("--inputs and --outputs choose the columns of --data FILE.csv")
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
-    settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
-    x, rng = problem.draw(args.n, args.seed)
-    y = problem.values(x)
+    s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
+    job = DataJob(args, s) if args.data else FunctionJob(args, s)
     folder = None
     try:
         with RunFolder(args.out, seed=args.seed, overwrite=args.overwrite) as folder:
             with Progress() if not args.quiet else contextlib.nullcontext() as progress:
-                model = fit(x, y, **dict(given, seed=rng), callback=progress)
-            metrics = evaluate(model, problem, x)
-            metrics.update(stage_metrics(model, problem))
+                model = fit(job.X, job.Y, **dict(given, seed=job.rng), callback=progress)
+            metrics = job.metrics(model)
             r = model.record
-            facts = dict(r.settings, max_epochs=r.settings["epochs"], seed=args.seed)
-            facts.update(
+            metrics.update(
+                r.settings,
+                max_epochs=r.settings["epochs"],
+                seed=args.seed,
                 train_seconds=r.seconds,
                 epochs=r.n_epochs,
                 best_epoch=r.best_epoch,
                 converged=r.converged,
                 interrupted=r.interrupted,
-                target=problem.name,
-                low=problem.low,
-                high=problem.high,
-                n=args.n,
                 sizes=list(model.sizes),
             )
-            metrics.update(facts)
             model.save(folder.staged("model.npz"))
             folder.write("metrics.json", _json(metrics))
             folder.write("history.csv", _history_csv(r.history))
-            plots = figures(model, problem, x) if figures is not None else {}
+            plots = job.figures(model)
             for name, png in plots.items():
                 folder.write(name, png)
             path = folder.publish()
@@ -103,8 +151,9 @@ def run(args) -> int:
             print(f"xsq train: interrupted: the run was saved to {folder.published}", file=sys.stderr)
             return 130
         raise
-    print(sample_table(model, problem))
-    print(summary(metrics, problem))
+    if given.get("output", "auto") == "auto":
+        print(f"output: {model.output} (chosen because {r.settings['output_reason']})")
+    print(job.text(model, metrics))
     print(f"wrote model.npz, metrics.json, history.csv{''.join(', ' + n for n in plots)} to {path}")
     for note in folder.notes:
         print(note)

@@ -1,0 +1,141 @@
+"""Fit your own function (--target) or your own data (--data): the output follows the targets, and every bad
+expression or row is refused in one line, with nothing run."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from xsq.cli import main
+from xsq.dataset import read_csv
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_target_expression(capsys, tmp_path):
+    out_dir = tmp_path / "sin"
+    code, out, err = run(
+        capsys,
+        "train",
+        "--target",
+        "sin(x)",
+        "--low",
+        "-3",
+        "--high",
+        "3",
+        "--epochs",
+        "300",
+        "--restarts",
+        "0",
+        "--quiet",
+        "--out",
+        str(out_dir),
+    )
+    assert code == 0, err
+    assert "output: identity (chosen because some targets are <= 0" in out and "slope sin(x)" in out
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    assert metrics["target"] == "sin(x)" and metrics["output"] == "identity" and metrics["test_rmse_over_range"] < 1e-5
+    assert metrics["test_derivative_max_rel_error"] < 1e-2
+
+
+SENTINEL = "xsq-expression-ran"
+
+
+@pytest.mark.parametrize(
+    "expression,message",
+    [
+        (f"__import__('os').system('touch {SENTINEL}')", "is not allowed"),
+        ("x.real", "attribute 'x.real' is not allowed"),
+        ("(lambda: 1)()", "is not allowed"),
+        ("[x for x in ()]", "comprehension"),
+        ("x" * 100_000, "characters long"),
+        ("(" * 5000 + "x" + ")" * 5000, "characters long"),
+        ("sin(" * 150 + "x" + ")" * 150, "nested more than 100 levels"),
+        ("log(x)", "log\\(x\\) is undefined \\(NaN\\) somewhere on \\[-3, -1\\]"),
+        ("exp(-1000*x)", "overflows float64"),
+    ],
+)
+def test_bad_targets_are_refused_and_nothing_runs(capsys, tmp_path, monkeypatch, expression, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "train", "--target", expression, "--low", "-3", "--high", "-1", "--quiet")
+    assert code == 2 and err.count("\n") == 1 and __import__("re").search(message, err), err
+    assert not os.path.exists(SENTINEL) and not os.path.exists("runs")
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_measured_data(capsys, tmp_path):
+    x = np.linspace(0.5, 4, 120)
+    rows = "\n".join(f"{a},{np.sin(a) + 2},{a * a}" for a in x)
+    path = write(tmp_path, "t,wave,square\n" + rows + "\n")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        path,
+        "--inputs",
+        "t",
+        "--outputs",
+        "wave,2",
+        "--epochs",
+        "200",
+        "--restarts",
+        "0",
+        "--quiet",
+        "--out",
+        str(tmp_path / "run"),
+    )
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["inputs"] == ["t"] and metrics["outputs"] == ["wave", "square"] and metrics["test_rows"] == 24
+    assert metrics["test_rmse"] < 1e-2 and "output: softplus (chosen because every target is > 0)" in out
+    assert {"fit.png", "loss.png", "error.png", "model.npz"} <= set(os.listdir(tmp_path / "run"))
+    ds = read_csv(path)
+    assert ds.inputs == ("t", "wave") and ds.outputs == ("square",) and ds.X.shape == (120, 2)
+
+
+@pytest.mark.parametrize(
+    "text,args,message",
+    [
+        ("x,y\n1,2\n3,abc\n", [], "line 3, column 'y': 'abc' is not a number"),
+        ("x,y\n1,2\n3,\n", [], "line 3, column 'y': missing value"),
+        ("x,y\n1,2\n3,nan\n4,5\n", [], "line 3, column 'y': nan is not a finite number"),
+        ("x,y\n1,inf\n3,4\n", [], "line 2, column 'y': inf is not a finite number"),
+        ("x,y\n1,2\n3,4,5\n", [], "line 3: 3 columns, but the first row has 2"),
+        ("x,y\n1,2\n", [], "has 1 data row\\(s\\); at least 2 are needed"),
+        ("1,2\n3,4\n", ["--inputs", "z"], "--inputs: no column 'z'; the columns are column 0, column 1"),
+        ("x,y\n1,2\n3,4\n", ["--inputs", "x", "--outputs", "x"], "must be different columns"),
+        ("x,y\n1,2\n3,4\n", ["--low", "0"], "--low describes a target function; it does not apply with --data"),
+        (
+            "x,y\n1,-2\n3,4\n",
+            ["--output", "softplus"],
+            "softplus output can only produce values > 0.*--output identity",
+        ),
+    ],
+)
+def test_bad_data_is_named_by_line_and_column(capsys, tmp_path, text, args, message):
+    code, out, err = run(
+        capsys, "train", "--data", write(tmp_path, text), *args, "--quiet", "--out", str(tmp_path / "run")
+    )
+    assert code == 2 and err.count("\n") == 1 and __import__("re").search(message, err), err
+    assert not (tmp_path / "run").exists()
+
+
+def test_data_files_that_are_not_data(capsys, tmp_path):
+    for path, message in ((tmp_path / "missing.csv", "does not exist"), (tmp_path, "is a directory")):
+        code, _, err = run(capsys, "train", "--data", str(path), "--quiet")
+        assert code == 2 and message in err
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00x")
+    code, _, err = run(capsys, "train", "--data", str(tmp_path / "bin.csv"), "--quiet")
+    assert code == 2 and "not UTF-8 text" in err
+    code, _, err = run(capsys, "train", "--inputs", "x", "--quiet")
+    assert code == 2 and "--inputs and --outputs choose the columns of --data" in err

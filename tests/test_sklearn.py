@@ -1,0 +1,36 @@
+"""XsqRegressor passes scikit-learn's own estimator checks and works inside its tools."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+import xsq  # noqa: E402
+from xsq.sklearn import XsqRegressor  # noqa: E402
+
+
+@parametrize_with_checks([XsqRegressor(epochs=60, restarts=0)])
+def test_scikit_learns_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_fitted_attributes_and_the_same_numbers_as_fit():
+    x = np.linspace(1, 10, 200)
+    reg = XsqRegressor(epochs=80, restarts=0, random_state=3).fit(x[:, None], x**2)
+    model = xsq.fit(x, x**2, epochs=80, restarts=0, seed=3)
+    assert np.array_equal(reg.predict(x[:5, None]), model.predict(x[:5])[:, 0])
+    assert reg.n_iter_ == 80 and len(reg.loss_curve_) == len(reg.validation_scores_) == 81
+    assert reg.best_loss_ == model.record.best_loss and reg.n_features_in_ == 1 and reg.score(x[:, None], x**2) > 0.99
+
+
+def test_a_run_that_did_not_learn_warns_and_one_that_diverged_raises():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)  # noise: nothing to learn
+    with pytest.warns(ConvergenceWarning, match="training did not learn"):
+        XsqRegressor(epochs=30, restarts=0).fit(X, y)
+    x = np.linspace(1, 100, 100)
+    with pytest.raises(xsq.TrainingDiverged):
+        XsqRegressor(activation="relu", output="identity", optimizer="sgd", lr=1e6, epochs=20).fit(x[:, None], x**2)

@@ -1,0 +1,105 @@
+"""xsq's fit as a scikit-learn estimator: ``XsqRegressor`` in ``Pipeline``, ``GridSearchCV``, ``cross_val_score``.
+
+Needs scikit-learn (``pip install 'xsq[sklearn]'``). The constructor takes
+the settings of :func:`xsq.fit` (``random_state`` in place of ``seed``) and
+stores them as given, as scikit-learn's conventions ask; ``fit`` checks them
+through the same table (:mod:`xsq.settings`). What fitting produces is kept
+in attributes with a trailing underscore:
+
+* ``model_``: the trained, frozen :class:`xsq.Model`;
+* ``n_iter_``: epochs run; ``loss_curve_``: training loss per epoch;
+  ``validation_scores_``: validation loss per epoch (on the scaled targets;
+  lower is better, unlike scikit-learn's MLP, whose scores are R^2);
+  ``best_loss_``: the validation loss of the kept epoch;
+* ``n_features_in_`` (and ``feature_names_in_`` for named columns).
+
+A run that diverges raises :class:`xsq.TrainingDiverged`, as :func:`xsq.fit`
+does. A run that did not learn (:class:`xsq.TrainingStalled` in :func:`xsq.fit`)
+keeps what it learnt and warns with scikit-learn's ``ConvergenceWarning``,
+as scikit-learn's own estimators do when they stop short.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as onp
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .errors import TrainingStalled
+from .train import fit
+
+
+class XsqRegressor(RegressorMixin, BaseEstimator):
+    """A small network trained by xsq (Levenberg-Marquardt by default); see :func:`xsq.fit` for each setting."""
+
+    def __init__(
+        self,
+        hidden=(16,),
+        activation="sigmoid",
+        output="auto",
+        loss="mse",
+        optimizer="lm",
+        epochs=None,
+        lr=None,
+        batch_size=None,
+        val_fraction=0.15,
+        patience=None,
+        tol=None,
+        grad=None,
+        restarts=None,
+        stages=1,
+        scale=True,
+        random_state=0,
+    ):
+        self.hidden = hidden
+        self.activation = activation
+        self.output = output
+        self.loss = loss
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.val_fraction = val_fraction
+        self.patience = patience
+        self.tol = tol
+        self.grad = grad
+        self.restarts = restarts
+        self.stages = stages
+        self.scale = scale
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # several outputs are one network's several output units
+        return tags
+
+    def fit(self, X, y):
+        """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs)."""
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=onp.float64)
+        seed = self.random_state if self.random_state is not None else 0
+        if isinstance(seed, onp.random.RandomState):  # scikit-learn's legacy generator: draw a seed from it
+            seed = int(seed.randint(2**31))
+        settings = self.get_params()
+        del settings["random_state"]
+        try:
+            self.model_ = fit(X, y, seed=seed, **settings)
+        except TrainingStalled as exc:  # scikit-learn's way: keep what was learnt, and warn
+            self.model_ = exc.model
+            warnings.warn(f"xsq: {exc}", ConvergenceWarning, stacklevel=2)
+        record = self.model_.record
+        self.n_iter_ = record.n_epochs
+        self.loss_curve_ = record.history.train_loss.tolist()
+        self.validation_scores_ = record.history.val_loss.tolist()
+        self.best_loss_ = record.best_loss
+        self._y_1d = onp.ndim(y) == 1
+        return self
+
+    def predict(self, X):
+        """Predictions, shaped (n_samples,) when fitted on a 1-D y, else (n_samples, n_outputs)."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=onp.float64)
+        pred = self.model_.predict(X)
+        return pred[:, 0] if self._y_1d else pred
