@@ -279,12 +279,12 @@ def main(argv=None) -> int:
     rows += seed_rows(bench, "xsq lm, 3 stages", range(6), 0, stages=3)
 
     best = rows[0]["test_rmse_over_range"]
-    print(f"\n{bench.problem.name} on [{args.low:g}, {args.high:g}], output {bench.output}")
+    print(f"{bench.problem.name} on [{args.low:g}, {args.high:g}], output {bench.output}")
     print(f"{'method':<58} {'seconds':>8} {'RMSE/range':>11} {'max rel err':>12} {'RMSE / xsq':>11}")
     for r in rows:
         compile_ = f"  (+{r['compile_seconds']:.2f} s compiling)" if "compile_seconds" in r else ""
         print(
-            f"{r['name']:<52} {r['seconds']:>8.2f} {r['test_rmse_over_range']:>11.2e} "
+            f"{r['name']:<58} {r['seconds']:>8.2f} {r['test_rmse_over_range']:>11.2e} "
             f"{r['test_max_rel_error']:>12.2e} {r['test_rmse_over_range'] / best:>11.3g}{compile_}"
         )
     for r in rows:

@@ -56,6 +56,7 @@ def run(command: str) -> str:
     """
     figure = FIGURE.search(command)
     argv = shlex.split(FIGURE.sub("", command))
+    argv = [str(ROOT / a) if "/" in a and (ROOT / a).exists() else a for a in argv]  # repository files, wherever run
     if argv[0] == "xsq":
         with tempfile.TemporaryDirectory() as tmp, inside(tmp):
             buffer = io.StringIO()

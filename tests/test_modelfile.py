@@ -94,8 +94,8 @@ def test_staged_round_trip(small_model, tmp_path):
         (lambda a: dict(a, W1=np.full_like(a["W1"], np.nan)), "params W1 holds NaN or inf"),
         (lambda a: dict(a, y_scale=np.zeros(1)), "x_std and y_scale must be > 0"),
         (lambda a: dict(a, x_std=-np.ones(1)), "x_std and y_scale must be > 0"),
-        (lambda a: dict(a, x_mean=np.array([np.inf])), "x_mean must be 1 finite numbers"),
-        (lambda a: dict(a, x_mean=np.zeros(3)), "x_mean must be 1 finite numbers"),
+        (lambda a: dict(a, x_mean=np.array([np.inf])), "x_mean must be a 1-D array of finite numbers"),
+        (lambda a: dict(a, x_mean=np.zeros(3)), "means and spreads differ in length"),
         (lambda a: dict(a, W1=np.ones((1, 0)), b1=np.ones(0), W2=np.ones((0, 1))), "every n >= 1"),
         (lambda a: dict(a, W1=a["W1"].astype(np.float32)), "dtype float32"),
         (lambda a: dict(a, W1=a["W1"].astype(np.int64)), "dtype int64"),
@@ -104,8 +104,12 @@ def test_staged_round_trip(small_model, tmp_path):
         (lambda a: meta_with(a, record={"best_epoch": 1}), "training record is not a mapping of the expected fields"),
         (lambda a: meta_with(a, stages="many"), "stages are not a list of mappings"),
         (
-            lambda a: meta_with(
-                a, stages=[{"kind": "network", "activation": "tanh", "output": "identity", "scale": -1}]
+            lambda a: dict(
+                meta_with(a, stages=[{"kind": "network", "activation": "tanh", "output": "identity", "scale": -1}]),
+                s2_params_W1=np.ones((1, 2)),
+                s2_params_b1=np.ones(2),
+                s2_params_W2=np.ones((2, 1)),
+                s2_params_b2=np.ones(1),
             ),
             "scale must be",
         ),
@@ -114,7 +118,7 @@ def test_staged_round_trip(small_model, tmp_path):
             lambda a: meta_with(a, stages=[{"kind": "tangent", "scale": 1, "evil": 2}]),
             "must record exactly: kind, scale",
         ),
-        (lambda a: meta_with(a, stages=[{"kind": "tangent", "scale": 1}]), "missing W1"),
+        (lambda a: meta_with(a, stages=[{"kind": "tangent", "scale": 1}]), "missing W1, b1"),
     ],
 )
 def test_crafted_models_are_refused(good, tmp_path, craft, message):

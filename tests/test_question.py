@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from autograd import elementwise_grad
 
+from xsq import formulas
 from xsq import question as q
 from xsq.diagnose import compare_update
 
@@ -47,7 +48,7 @@ def test_the_rule_is_the_gradient_for_one_sample_and_a_wrong_rule_is_caught():
 
     def no_sigmoid_slope(p, X, Y):
         terms = q.step(p, X, Y)[2]
-        slope = q.naive_sigmoid_grad(X @ p["W1"] + p["b1"])
+        slope = formulas.naive_sigmoid_grad(X @ p["W1"] + p["b1"])
         return dict(terms, W1=terms["W1"] / slope, b1=terms["b1"] / slope)
 
     match, diff, shapes = compare_update(params, X, Y, rule=no_sigmoid_slope)
@@ -57,7 +58,8 @@ def test_the_rule_is_the_gradient_for_one_sample_and_a_wrong_rule_is_caught():
 
 
 @pytest.mark.parametrize(
-    "fn,naive_grad", [(q.naive_sigmoid, q.naive_sigmoid_grad), (q.naive_softplus, q.naive_softplus_grad)]
+    "fn,naive_grad",
+    [(formulas.naive_sigmoid, formulas.naive_sigmoid_grad), (formulas.naive_softplus, formulas.naive_softplus_grad)],
 )
 def test_naive_slopes_are_what_autograd_makes_of_the_naive_formulas(fn, naive_grad):
     z = np.linspace(-700, 700, 2001)

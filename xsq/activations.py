@@ -238,7 +238,6 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("identity", identity, identity_deriv, lambda z: (z, onp.ones_like(z)), lambda z: z * 0.0),
     )
 }
-FORMULAS: dict[str, Activation] = dict(ACTIVATIONS)  # and xsq.question's formulas, which no setting accepts
 
 
 def get(name: str, what: str = "activation") -> Activation:

@@ -18,6 +18,7 @@ from autograd import grad
 
 from . import question as q
 from .diagnose_text import changes, findings
+from .formulas import naive_sigmoid, naive_softplus
 from .hessian import largest_eigenvalue
 from .metrics import evaluate, rmse_over_range
 from .problem import Problem
@@ -131,8 +132,8 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], Non
     out["update_shape_mismatch_batch"] = shapes
 
     out["max_target"] = float(q.HIGH) ** 2
-    out["output_range_sigmoid"] = largest_finite(q.naive_sigmoid)
-    out["output_range_softplus"] = largest_finite(q.naive_softplus)
+    out["output_range_sigmoid"] = largest_finite(naive_sigmoid)
+    out["output_range_softplus"] = largest_finite(naive_softplus)
 
     grid = onp.arange(q.LOW, q.HIGH + 1, dtype=float)[:, None]
     scaler = Scaler.fit(grid, grid**2)

@@ -35,9 +35,11 @@ class TrainingDiverged(TrainingFailed):
 class TrainingStalled(TrainingFailed):
     """Training ended without learning: its best loss is no real improvement.
 
-    ``model`` (from :func:`xsq.fit`) is what it kept nonetheless, for a caller
-    that would rather warn than stop, as scikit-learn's estimators do.
+    ``params`` and (from :func:`xsq.fit`) ``model`` are what it kept
+    nonetheless, for a caller that would rather warn than stop, as
+    scikit-learn's estimators do.
     """
 
-    params: Any = None
-    model: Any = None
+    def __init__(self, message: str, record: Any = None, params: Any = None, model: Any = None):
+        super().__init__(message, record)
+        self.params, self.model = params, model

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as onp
 
-from . import activations
+from .formulas import FORMULAS
 from .network import _forward, check_problem
 from .params import Params, n_layers
 
@@ -60,7 +60,7 @@ def _parameter_tangent(params: Params, direction: Params, X: Array, activation: 
     A, A_c = X, onp.zeros_like(X)
     A_x = onp.broadcast_to(onp.eye(n0), (N, n0, n0))  # A_x[n, j, u] = d A_u / d x_j
     A_cx = onp.zeros((N, n0, n0))
-    act = activations.FORMULAS[activation]
+    act = FORMULAS[activation]
     k = n_layers(params)
     for i in range(1, k + 1):
         W, b, cW, cb = params[f"W{i}"], params[f"b{i}"], direction[f"W{i}"], direction[f"b{i}"]

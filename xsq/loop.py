@@ -139,11 +139,7 @@ def run(
             raise
     r, kept = record(), {k: onp.array(v) for k, v in best_params.items()}
     if not (interrupted or stopped):
-        try:
-            _judge(r, s)
-        except TrainingStalled as exc:
-            exc.params = kept  # what it did learn, for callers that would rather warn than stop (xsq.sklearn)
-            raise
+        _judge(r, s, kept)
     return kept, r
 
 
@@ -158,7 +154,7 @@ def _path(r: TrainingRecord) -> str:
     )
 
 
-def _judge(r: TrainingRecord, s: TrainSettings) -> None:
+def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
     """Raise if the finished run ``r`` diverged or did not learn (the rules in the module docstring)."""
     h = r.history
     start, kept = r.start_loss, float(h.train_loss[r.best_epoch])
@@ -176,4 +172,5 @@ def _judge(r: TrainingRecord, s: TrainSettings) -> None:
             f"training did not learn: the loss it kept ({kept:.3g}, epoch {r.best_epoch}) is not below half of "
             f"{reference:.3g}, the loss of {what} ({_path(r)}); {hint(s)}",
             r,
+            kept_params,
         )

@@ -4,7 +4,7 @@ A :class:`Model` holds the parameters, the :class:`~xsq.scaling.Scaler` they
 were trained with, the activation and output names and, for a staged fit,
 the later stages that correct it (:mod:`xsq.stages`). What happened during
 training is a separate :class:`~xsq.record.TrainingRecord` (``model.record``).
-Nothing here changes after construction: the arrays are read-only copies.
+Nothing here changes after construction: the arrays (the scaler's too) are read-only copies.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from autograd import grad
 from . import activations, modelfile
 from .errors import InputError
 from .forward_mode import _input_jacobian
-from .network import _forward, check_inputs
+from .network import check_inputs
 from .params import Params, check_params, layer_sizes
 from .record import TrainingRecord, frozen
 from .scaling import Scaler
-from .stages import STAGE_KINDS, Base
+from .stages import STAGE_KINDS, Base, staged_output
 
 Array = onp.ndarray
 
@@ -51,8 +51,7 @@ class Model:
         activations.get(self.activation)
         activations.get(self.output, "output")
         sizes = layer_sizes(self.params)
-        s = self.scaler
-        if s.x_mean.shape != (sizes[0],) or s.x_std.shape != (sizes[0],) or s.y_scale.shape != (sizes[-1],):
+        if self.scaler.x_mean.shape != (sizes[0],) or self.scaler.y_scale.shape != (sizes[-1],):
             raise InputError(f"the scaling does not match a network of sizes {sizes}")
         if not all(isinstance(st, tuple(STAGE_KINDS.values())) and st.fits(self.base) for st in self.stages):
             raise InputError("every later stage must take the first network's inputs and give its outputs")
@@ -73,10 +72,7 @@ class Model:
 
     def _scaled(self, Xs):
         """The scaled output: the first network plus each later stage times its scale, in stage order."""
-        out = _forward(self.params, Xs, self.activation, self.output)
-        for stage in self.stages:
-            out = out + stage.scale * stage.value(self.base, Xs)
-        return out
+        return staged_output(self.base, self.stages, Xs)
 
     def predict(self, X) -> Array:
         """Raw-scale outputs (N, n_out) for raw inputs X (N, n_in), or (N,) with one input."""
@@ -121,8 +117,8 @@ class Model:
 def load_model(path: str | os.PathLike) -> Model:
     """Read a model written by :meth:`Model.save`, validated as untrusted input (:mod:`xsq.modelfile`)."""
     parts = modelfile.read(path)
-    stages = tuple(STAGE_KINDS[kind](**fields) for kind, fields in parts.stages)
     try:
+        stages = tuple(STAGE_KINDS[kind](**fields) for kind, fields in parts.stages)
         return Model(parts.params, parts.scaler, parts.activation, parts.output, parts.record, stages)
     except InputError as exc:
         raise InputError(f"model file {os.fspath(path)!r} is not a valid xsq model: {exc}") from None

@@ -37,7 +37,7 @@ from numpy.lib import format as npy
 from . import activations
 from .errors import InputError
 from .files import write_atomic
-from .params import check_params, layer_sizes
+from .params import check_params
 from .record import HISTORY_MEMBERS, TrainingRecord
 from .scaling import Scaler
 
@@ -153,11 +153,6 @@ def _settings_and_record(meta: dict, arrays: dict) -> tuple[TrainingRecord | Non
             raise InputError(f"a stage's kind must be one of: {', '.join(STAGE_FIELDS)}, got {s.get('kind')!r}")
         if set(s) != STAGE_META[s["kind"]]:
             raise InputError(f"a {s['kind']} stage must record exactly: {', '.join(sorted(STAGE_META[s['kind']]))}")
-        if s["kind"] == "network":
-            activations.get(s.get("activation"))
-            activations.get(s.get("output"), "output")
-        if not isinstance(s.get("scale"), (int, float)) or not (0 < s["scale"] < math.inf):
-            raise InputError(f"a stage's scale must be a finite number > 0, got {s.get('scale')!r}")
     r = meta.get("record")
     if r is None:
         return None, stages
@@ -210,15 +205,7 @@ def read(path: str | os.PathLike) -> Parts:
         listed = {(str(i), name) for i, (kind, _) in enumerate(stages, start=2) for name in STAGE_FIELDS[kind]}
         if any((m := _MEMBER.match(k)) and m.group(1) and (m.group(1), m.group(2)) not in listed for k in arrays):
             raise InputError("it holds arrays of a stage it does not list")
-        scaler = Scaler(*(onp.asarray(arrays[k], dtype=float) for k in SCALER))
-        sizes = layer_sizes(params)
-        for k in SCALER:
-            want = (sizes[0],) if k.startswith("x") else (sizes[-1],)
-            v = getattr(scaler, k)
-            if v.shape != want or not onp.all(onp.isfinite(v)):
-                raise InputError(f"its {k} must be {want[0]} finite numbers")
-        if not (onp.all(scaler.x_std > 0) and onp.all(scaler.y_scale > 0)):
-            raise InputError("its x_std and y_scale must be > 0")
+        scaler = Scaler(*(arrays[k] for k in SCALER))
     except InputError as exc:
         raise InputError(f"model file {path!r} is not a valid xsq model: {exc}") from None
     return Parts(params, scaler, activation, output, record, stages)

@@ -16,6 +16,7 @@ from autograd.tracer import getval
 
 from . import activations
 from .errors import InputError
+from .formulas import FORMULAS
 from .params import Params, _as_real_array, check_params, layer_sizes, n_layers
 
 Array = onp.ndarray
@@ -56,7 +57,7 @@ def _forward(params: Params, X: Array, activation: str, output: str, keep: bool 
     A, Zs, As, Ds = X, [None], [X], [None]
     for i in range(1, k + 1):
         Z = affine(A, params[f"W{i}"], params[f"b{i}"])
-        act = activations.FORMULAS[activation if i < k else output]
+        act = FORMULAS[activation if i < k else output]
         if keep:
             A, D = act.value_and_deriv(Z)
             Zs.append(Z)

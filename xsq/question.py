@@ -16,34 +16,12 @@ from typing import Callable, NamedTuple
 import autograd.numpy as anp
 import numpy as onp
 
-from . import activations
 from .activations import sigmoid, sigmoid_deriv, softplus
+from .formulas import naive_sigmoid, naive_sigmoid_grad, naive_softplus, naive_softplus_grad
 
 LR = 1e-4
 STEPS = 10_000
 LOW, HIGH = 1, 100
-
-
-def naive_sigmoid(z):
-    """1 / (1 + exp(-z)) exactly as written (overflows for z < -709)."""
-    return 1 / (1 + onp.exp(-z))
-
-
-def naive_softplus(z):
-    """log(1 + exp(z)) exactly as written (overflows for z > 709.78)."""
-    return onp.log(1 + onp.exp(z))
-
-
-def naive_sigmoid_grad(z):
-    """What autograd's elementwise_grad makes of naive_sigmoid: exp(-z) / (1 + exp(-z))^2."""
-    e = onp.exp(-z)
-    return (1 / (1 + e) ** 2) * e
-
-
-def naive_softplus_grad(z):
-    """What autograd's elementwise_grad makes of naive_softplus: exp(z) * (1 / (1 + exp(z)))."""
-    e = onp.exp(z)
-    return e * (1 / (1 + e))
 
 
 class Formulas(NamedTuple):
@@ -65,25 +43,6 @@ STABLE = Formulas(
     lambda z: onp.exp(-onp.abs(z)),
     softplus.fun,
     sigmoid.fun,
-)
-
-
-def _naive_sigmoid(z):
-    """naive_sigmoid in autograd's numpy: autograd differentiates the formula as written, as in the question."""
-    return 1 / (1 + anp.exp(-z))
-
-
-def _naive_softplus(z):
-    return anp.log(1 + anp.exp(z))
-
-
-# the formulas as written, for xsq's own forward pass and training loop (the sweep's "question" cells)
-SIGMOID, SOFTPLUS = "question's sigmoid", "question's softplus"
-activations.FORMULAS[SIGMOID] = activations.Activation(
-    SIGMOID, _naive_sigmoid, naive_sigmoid_grad, lambda z: (naive_sigmoid(z), naive_sigmoid_grad(z)), None
-)
-activations.FORMULAS[SOFTPLUS] = activations.Activation(
-    SOFTPLUS, _naive_softplus, naive_softplus_grad, lambda z: (naive_softplus(z), naive_softplus_grad(z)), None
 )
 
 
@@ -165,5 +124,5 @@ def run(steps: int, seed: int, lr: float = LR, scale=None, check: bool = True, f
 
 def loss(params: dict, X, Y):
     """The question's loss, sum((prediction - target)^2) / 2, with its formulas as written (differentiable)."""
-    a1 = 1 / (1 + anp.exp(-(X @ params["W1"] + params["b1"])))
-    return 0.5 * anp.sum((anp.log(1 + anp.exp(a1 @ params["W2"] + params["b2"])) - Y) ** 2)
+    a1 = naive_sigmoid(X @ params["W1"] + params["b1"])
+    return 0.5 * anp.sum((naive_softplus(a1 @ params["W2"] + params["b2"]) - Y) ** 2)

@@ -24,6 +24,7 @@ only what prediction needs) and is saved and loaded with it. Its fields:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -34,6 +35,18 @@ from .errors import InputError
 Array = onp.ndarray
 
 PHASES = ("screen", "warmup", "running", "converged")
+
+
+class ReadOnlyDict(dict):
+    """A dict that refuses to change (and still pickles, unlike ``types.MappingProxyType``)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a training record cannot be changed")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self):
+        return ReadOnlyDict, (dict(self),)
 
 
 def frozen(array) -> Array:
@@ -100,8 +113,12 @@ class TrainingRecord:
     baseline_loss: float
     val_rows: Array
     domain: tuple[tuple[float, float], ...] = ()
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
     stages: tuple[StageRecord, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "val_rows", frozen(onp.asarray(self.val_rows, dtype=int)))
+        object.__setattr__(self, "settings", ReadOnlyDict(self.settings))
 
     # --- as plain data, for the model file (read back as untrusted input) ---------------
 
@@ -118,7 +135,7 @@ class TrainingRecord:
         fields = {k: getattr(self, k) for k in SCALARS}
         fields = {k: (v if math.isfinite(v) else None) if isinstance(v, float) else v for k, v in fields.items()}
         stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
-        return arrays, dict(fields, domain=[list(p) for p in self.domain], settings=self.settings, stages=stages)
+        return arrays, dict(fields, domain=[list(p) for p in self.domain], settings=dict(self.settings), stages=stages)
 
     @classmethod
     def from_plain(cls, fields: Any, arrays: dict[str, Array]) -> TrainingRecord:

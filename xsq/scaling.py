@@ -44,12 +44,24 @@ def _centre_and_spread(A: Array, centre: bool, name: str) -> tuple[Array, Array]
 
 @dataclass(frozen=True)
 class Scaler:
-    """Per-column input and target scaling; shapes (n_in,) for x_*, (n_out,) for y_*."""
+    """Per-column input and target scaling; shapes (n_in,) for x_*, (n_out,) for y_*. Checked and read-only."""
 
     x_mean: Array
     x_std: Array
     y_shift: Array
     y_scale: Array
+
+    def __post_init__(self):
+        for name in ("x_mean", "x_std", "y_shift", "y_scale"):
+            value = onp.array(getattr(self, name), dtype=float)
+            if value.ndim != 1 or not onp.all(onp.isfinite(value)):
+                raise InputError(f"the scaling's {name} must be a 1-D array of finite numbers")
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
+        if self.x_mean.shape != self.x_std.shape or self.y_shift.shape != self.y_scale.shape:
+            raise InputError("the scaling's means and spreads differ in length")
+        if not (onp.all(self.x_std > 0) and onp.all(self.y_scale > 0)):
+            raise InputError("the scaling's x_std and y_scale must be > 0")
 
     @classmethod
     def fit(cls, X: Array, Y: Array, centre_targets: bool = False) -> Scaler:

@@ -49,7 +49,7 @@ from .network import _forward
 from .params import Params, _unflatten, init_params
 from .record import StageRecord
 from .settings import TrainSettings
-from .stages import Base, NetworkStage, TangentStage
+from .stages import Base, NetworkStage, TangentStage, staged_output
 
 TANGENT_RCOND = 1e-14
 STAGE_WIDTH = 32
@@ -155,12 +155,12 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
     rows = val if len(val) else train  # judged on the validation rows (the training rows without them)
 
     def error(stages) -> float:
-        return float(onp.sqrt(onp.mean((w[rows] * (_predict(base, stages, Xs[rows]) - Ys[rows])) ** 2)))
+        return float(onp.sqrt(onp.mean((w[rows] * (staged_output(base, stages, Xs[rows]) - Ys[rows])) ** 2)))
 
     kept, records = [], []
     for k in range(2, s.stages + 1):
         start, before = time.perf_counter(), error(kept)
-        R = Ys - _predict(base, kept, Xs)
+        R = Ys - staged_output(base, kept, Xs)
         try:
             if k == 2:
                 S = float(onp.sqrt(onp.mean((w[train] * R[train]) ** 2)))
@@ -224,10 +224,3 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
         if note == "interrupted":
             return tuple(kept), tuple(records), True
     return tuple(kept), tuple(records), False
-
-
-def _predict(base: Base, stages, X):
-    out = _forward(base.params, X, base.activation, base.output)
-    for st in stages:
-        out = out + st.scale * st.value(base, X)
-    return out

@@ -28,6 +28,7 @@ from autograd import make_jvp
 
 from . import activations
 from .errors import InputError
+from .formulas import FORMULAS
 from .forward_mode import _input_jacobian, _parameter_tangent
 from .network import _forward
 from .params import Params, check_params, layer_sizes
@@ -49,7 +50,7 @@ def _frozen(params: Params) -> Params:
 
 
 def _positive(scale) -> float:
-    if not (isinstance(scale, (int, float)) and onp.isfinite(scale) and scale > 0):
+    if isinstance(scale, bool) or not (isinstance(scale, (int, float)) and onp.isfinite(scale) and scale > 0):
         raise InputError(f"a stage's scale must be a finite number > 0, got {scale!r}")
     return float(scale)
 
@@ -105,16 +106,24 @@ class TangentStage:
             return _forward(params, Xs, base.activation, "identity")
 
         jvp = make_jvp(z_of)(base.params)
-        slope = activations.FORMULAS[base.output].deriv(z_of(base.params))
+        slope = FORMULAS[base.output].deriv(z_of(base.params))
         return jvp(self.pre)[1] + slope * jvp(self.out)[1]
 
     def manual_slope(self, base: Base, Xs: Array) -> Array:
         out = _parameter_tangent(base.params, self.out, Xs, base.activation)
         pre = _parameter_tangent(base.params, self.pre, Xs, base.activation)
-        g = activations.FORMULAS[base.output]
+        g = FORMULAS[base.output]
         d1, d2 = g.deriv(out.z)[:, None, :], g.second(out.z)[:, None, :]
         slope = pre.z_cx + d2 * out.z_x * out.z_c[:, None, :] + d1 * out.z_cx  # (N, n0, m)
         return onp.swapaxes(slope, 1, 2)
 
 
 STAGE_KINDS = {"network": NetworkStage, "tangent": TangentStage}
+
+
+def staged_output(base: Base, stages, Xs):
+    """The scaled output of a staged model: the base network plus each stage times its scale, first to last."""
+    out = _forward(base.params, Xs, base.activation, base.output)
+    for stage in stages:
+        out = out + stage.scale * stage.value(base, Xs)
+    return out

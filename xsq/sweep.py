@@ -41,6 +41,7 @@ import numpy as onp
 from . import question
 from .epochs import Data, gradient_epochs
 from .errors import TrainingFailed
+from .formulas import QUESTION_SIGMOID, QUESTION_SOFTPLUS
 from .hessian import largest_eigenvalue
 from .loop import run
 from .losses import _mse
@@ -52,7 +53,7 @@ from .problem import Problem
 from .scaling import Scaler
 from .settings import TrainSettings
 
-FORMULAS = {"stable": ("sigmoid", "softplus"), "question": (question.SIGMOID, question.SOFTPLUS)}
+FORMULAS = {"stable": ("sigmoid", "softplus"), "question": (QUESTION_SIGMOID, QUESTION_SOFTPLUS)}
 SCALINGS = ("raw", "scaled")
 BATCHES = ("1", "all")
 OPTIMIZERS = ("sgd", "momentum", "adam")

@@ -165,9 +165,9 @@ def fit(
         settings_ = dict(s.as_dict(), output_reason=reason)
         try:
             params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)
-        except TrainingStalled as exc:
-            exc.model = Model(exc.params, scaler, s.activation, s.output, exc.record)
-            raise
+        except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
+            model = Model(exc.params, scaler, s.activation, s.output, exc.record)
+            raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
         if s.stages == 1 or record.interrupted:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)
