@@ -9,6 +9,8 @@ import json
 import time
 from typing import Any, Callable
 
+from xsq.files import json_bytes, write_atomic
+
 
 def best_time(fn: Callable[[], Any], calls: int) -> float:
     """The best wall time, in seconds, of ``calls`` calls of ``fn``."""
@@ -24,5 +26,4 @@ def emit(rows: list[dict], path: str | None) -> None:
     """Print the rows as one line of JSON (for machines) and, with a path, write them there too."""
     print(json.dumps(rows))
     if path:
-        with open(path, "w") as f:
-            json.dump(rows, f, indent=1)
+        write_atomic(path, json_bytes(rows))

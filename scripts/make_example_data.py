@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from xsq.files import write_atomic
+
 OUT = Path(__file__).resolve().parent / "data" / "damped.csv"
 
 
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     t = np.sort(rng.uniform(0, 6, 400))
     y = np.exp(-t / 2) * np.cos(3 * t) + rng.normal(0, 1e-3, t.size)
-    OUT.write_text("t,y\n" + "".join(f"{a:.6f},{b:.6f}\n" for a, b in zip(t, y)))
+    write_atomic(OUT, ("t,y\n" + "".join(f"{a:.6f},{b:.6f}\n" for a, b in zip(t, y))).encode())
     print(f"wrote {len(t)} rows to {OUT}")
     return 0
 

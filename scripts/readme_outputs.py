@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 from xsq.cli import main as xsq
+from xsq.files import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print("\n".join(f"stale: {c}" for c in stale) or "every block matches a fresh run (up to timings)")
         return 1 if stale else 0
-    README.write_text(new)
+    write_atomic(README, new.encode())
     print(f"updated {len(stale)} block(s) of {README.name}")
     return 0
 

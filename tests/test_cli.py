@@ -38,7 +38,10 @@ def test_bare_xsq_lists_its_commands(capsys):
     [
         (["train", "--low", "5", "--high", "5"], "xsq train: error: low must be below high"),
         (["train", "--n", "1"], "xsq train: error: argument --n: must be a whole number >= 2, got '1'"),
-        (["train", "--hidden", "16,0"], "argument --hidden: must be a list whole numbers >= 1, got '16,0'"),
+        (
+            ["train", "--hidden", "16,0"],
+            "argument --hidden: must be a list of whole numbers >= 1 and <= 1000000, got '16,0'",
+        ),
         (["train", "--optimizer", "adam", "--lr", "0"], "argument --lr: must be a finite number > 0, got '0'"),
         (["train", "--optimizer", "adam", "--lr", "-1e-3"], "must be a finite number > 0, got '-1e-3'"),
         (["train", "--low", "nan"], "argument --low: must be a finite number, got 'nan'"),
@@ -131,7 +134,7 @@ def test_train_writes_a_complete_run_and_latest_follows(capsys, tmp_path, monkey
     assert metrics["test_rmse_over_range"] < 1e-4 and metrics["sizes"] == [1, 16, 1] and metrics["target"] == "x**2"
     history = (folder / "history.csv").read_text().splitlines()
     assert history[0] == "epoch,train_loss,val_loss,phase" and len(history) == metrics["epochs"] + 2
-    assert "x**2" in out and "learned slope" in out and str(folder) in out
+    assert "x**2" in out and "learned slope" in out and f"to runs/{folder.name}" in out
     for x in ("1", "2", "10", "50", "99", "100"):
         assert any(line.split()[0] == x for line in out.splitlines() if line.strip())
     assert run(capsys, "train", "--epochs", "40", "--restarts", "0", "--quiet", "--seed", "1")[0] == 0
@@ -172,8 +175,21 @@ def test_progress_lines_when_not_a_terminal(capsys, tmp_path):
     assert code == 0 and err.startswith("train epoch      0/30") and "\r" not in err
 
 
+def strict(text: str):
+    return json.loads(text, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+
+
+def test_json_outputs_are_strict(capsys, model_file):
+    for argv in (
+        ["gradcheck", "--json", "--n", "8", "--order", "2"],
+        ["predict", "--model", model_file, "--json", "--derivative", "1e300"],
+    ):
+        assert main(argv) in (0, 1)
+        strict(capsys.readouterr().out)
+
+
 def test_gradcheck_json(capsys):
     code, out, err = run(capsys, "gradcheck", "--json", "--n", "8", "--activation", "tanh", "--loss", "huber")
     results = json.loads(out)
     assert code == 0 and len(results) == 1 and results[0]["passed"]
-    assert {"name", "shape", "autograd_rel_diff", "fd_rel_diff", "passed"} <= set(results[0]["params"][0])
+    assert {"name", "shape", "ref_rel_diff", "fd_rel_diff", "passed"} <= set(results[0]["params"][0])

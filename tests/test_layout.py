@@ -56,4 +56,4 @@ def test_modules_are_small_or_say_why():
     for name, path in modules().items():
         lines = path.read_text().count("\n")
         doc = ast.get_docstring(ast.parse(path.read_text())) or ""
-        assert lines <= MAX_LINES or "longer" in doc, f"{name} has {lines} lines and does not say why"
+        assert lines <= MAX_LINES or "longer than 250 lines because" in doc, f"{name} has {lines} lines, not saying why"

@@ -143,3 +143,22 @@ def test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args,
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "s").exists()
+
+
+def test_damaged_journals_are_refused_or_repaired(capsys, tmp_path):
+    folder = tmp_path / "sweep"
+    assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")[0] == 0
+    report = json.loads((folder / "sweep.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    assert all(c["predicted_lr"] is None or c["predicted_lr"] > 0 for c in report["cells"])  # inf is written as null
+    lines = (folder / "sweep.csv").read_text().splitlines()
+    (folder / "sweep.csv").write_text(lines[0] + "\n")  # interrupted before any cell: only a header
+    for _ in range(2):  # twice, so a second header would show
+        assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")[0] == 0
+    assert (folder / "sweep.csv").read_text().count("formulas,") == 1
+    (folder / "sweep.csv").write_text("\n".join([lines[0], "garbage", *lines[2:]]) + "\n")
+    code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
+    assert code == 2 and "is damaged at line 2; add --overwrite" in out.err
+    (folder / "grid.json").write_text("{not json")
+    code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
+    assert code == 2 and "holds another sweep (or a damaged one)" in out.err
+    assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300", "--overwrite")[0] == 0

@@ -48,6 +48,12 @@ def test_the_model_is_frozen(default_model):
         default_model.params = {}
     with pytest.raises(ValueError, match="read-only"):
         default_model.params["W1"][0, 0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        default_model.scaler.y_scale[0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        default_model.record.val_rows[0] = 1
+    with pytest.raises(TypeError, match="cannot be changed"):
+        default_model.record.settings["epochs"] = 1
     assert np.array_equal(default_model.predict(np.array([2.0, 3.0])), default_model.predict([[2.0], [3.0]]))
 
 
@@ -171,7 +177,7 @@ def test_no_improvement_on_the_start_is_a_failure(x2_data):
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        (dict(hidden=(0,)), "hidden must be a list whole numbers >= 1"),
+        (dict(hidden=(0,)), "hidden must be a list of whole numbers >= 1"),
         (dict(hidden=(16.5,)), "hidden must be"),
         (dict(lr=0.0, optimizer="adam"), "lr must be a finite number > 0"),
         (dict(epochs=0), "epochs must be a whole number >= 1"),

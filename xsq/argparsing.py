@@ -49,6 +49,11 @@ class _ShowDefaults(argparse.HelpFormatter):
         return text
 
 
+def flag(name: str) -> str:
+    """A setting's command-line spelling: ``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
+
+
 def typed(constraint: Constraint):
     """An argparse type that reads and checks text with ``constraint`` (one-line message otherwise)."""
 

@@ -26,20 +26,19 @@ from autograd import grad
 from autograd import jacobian as _ag_jacobian
 
 from . import losses
-from .errors import InputError
 from .network import Passes, _forward, check_problem
 from .params import Params, _unflatten, flatten, n_layers
+from .validation import Real
 
 Array = onp.ndarray
 
 
-def _check(params, X, Y, activation, output, loss, l2):
+def check_objective(params, X, Y, activation: str, output: str, loss: str, l2: float):
     """Validate every argument of the objective; return params, X and Y as float64 arrays."""
     losses.get(loss)
     params, X, Y = check_problem(params, X, Y, activation, output)
     losses.check_targets(loss, Y)
-    if not (isinstance(l2, (int, float, onp.number)) and onp.isfinite(l2) and l2 >= 0):
-        raise InputError(f"l2 must be a finite number >= 0, got {l2!r}")
+    Real(0).check(l2, "l2")
     return params, X, Y
 
 
@@ -67,7 +66,7 @@ def _public(inner: Callable, doc: str) -> Callable:
         loss: str = "mse",
         l2: float = 0.0,
     ):
-        params, X, Y = _check(params, X, Y, activation, output, loss, l2)
+        params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
         return inner(params, X, Y, activation, output, loss, l2)
 
     public.__name__ = public.__qualname__ = inner.__name__.lstrip("_")

@@ -13,7 +13,7 @@ import os
 import sys
 
 from . import activations, losses, sweep
-from .argparsing import Parser, UsageError, typed
+from .argparsing import Parser, UsageError, flag, typed
 from .commands import diagnose, gradcheck, predict, train
 from .commands import sweep as sweep_command
 from .commands.sweep import MAX_CELLS
@@ -43,17 +43,16 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
     for name, s in SETTINGS.items():
         if name in ("seed", "scale"):
             continue
-        default = s.default if s.default is not None else None
         help_ = s.help
         if any(name in d for d in PER_OPTIMIZER.values()):
             help_ += f" (default: {defaults_text(name)})"
-        elif default is not None:
-            help_ += f" (default: {','.join(map(str, default)) if isinstance(default, tuple) else default})"
+        elif s.default is not None:
+            help_ += f" (default: {','.join(map(str, s.default)) if isinstance(s.default, tuple) else s.default})"
         if s.optimizers != SETTINGS["optimizer"].constraint.names:
             help_ += f"; for {', '.join(s.optimizers)} only"
         choices = getattr(getattr(s.constraint, "inner", s.constraint), "names", None)
         parser.add_argument(
-            f"--{name.replace('_', '-')}",
+            flag(name),
             dest=name,
             default=None,
             help=help_,
@@ -62,6 +61,7 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``xsq`` parser: one subparser per command, sharing options through ``parents``."""
     parser = Parser(prog="xsq", description="Small neural networks that learn f(x) = x^2, with checked gradients.")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     common = _common()

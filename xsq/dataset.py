@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as onp
 
 from .errors import InputError
+from .validation import read_number
 
 MAX_BYTES = 256 * 2**20
 
@@ -35,13 +36,6 @@ class Dataset:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     path: str = ""
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
@@ -91,7 +85,7 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     if not rows:
         raise InputError(f"data file {path!r} holds no rows")
     first = [cell.strip() for cell in rows[0][1]]
-    header = any(_number(cell) is None for cell in first)
+    header = any(read_number(cell) is None for cell in first)
     names = first if header else [f"column {i}" for i in range(len(first))]
     body = rows[1:] if header else rows
     width = len(first)
@@ -101,7 +95,7 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
             raise InputError(f"{path}, line {line}: {len(cells)} columns, but the first row has {width}")
         for c, cell in enumerate(cells):
             where = f"{path}, line {line}, column {names[c]!r}"
-            v = _number(cell.strip()) if cell.strip() else None
+            v = read_number(cell.strip()) if cell.strip() else None
             if not cell.strip():
                 raise InputError(f"{where}: missing value")
             if v is None:

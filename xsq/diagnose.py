@@ -180,8 +180,7 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], Non
     out["verdict"] = [text for _, text in findings(out)]
     ranked = changes(out)
     out["what_to_change"] = [text for _, text in ranked]
-    # JSON has no inf: a change that removes the NaN has no finite factor, and says so in its note
-    out["change_effects"] = [f if f is not None and onp.isfinite(f) else None for f, _ in ranked]
+    out["change_effects"] = [f for f, _ in ranked]  # inf: removes the NaN; None: only for batches
     out["change_notes"] = [
         "only for batches" if f is None else "removes the NaN" if f == float("inf") else f"x{f:.3g}" for f, _ in ranked
     ]

@@ -16,9 +16,8 @@ import numpy as onp
 from .backprop import GRADIENTS
 from .optimizers import GRADIENT_OPTIMIZERS
 from .params import Params, init_params
+from .record import RUNNING
 from .settings import TrainSettings
-
-SCREEN, WARMUP, RUNNING, CONVERGED = "screen", "warmup", "running", "converged"
 
 
 class Data(NamedTuple):
@@ -38,11 +37,6 @@ class Epoch(NamedTuple):
     phase: str
 
 
-def first_params(s: TrainSettings, sizes: tuple[int, ...], rng: onp.random.Generator) -> Params:
-    """A fresh initialisation of the network the settings describe."""
-    return init_params(sizes, seed=rng, activation=s.activation)
-
-
 def gradient_epochs(
     data: Data,
     sizes: tuple[int, ...],
@@ -57,7 +51,7 @@ def gradient_epochs(
     called after every update (the sweep watches each step with it; it may raise to end the run).
     """
     X, Y = data.X, data.Y
-    params = first_params(s, sizes, rng) if start is None else start
+    params = init_params(sizes, seed=rng, activation=s.activation) if start is None else start
     opt = GRADIENT_OPTIMIZERS[s.optimizer](s.lr)
     grad_fn = GRADIENTS[s.grad]
     state = opt.init(params)

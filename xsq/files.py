@@ -1,4 +1,5 @@
-"""Writing files so that nothing half-written is ever seen: one atomic writer for every file xsq writes.
+"""Writing files so that nothing half-written is ever seen: one atomic writer for every file xsq writes,
+and one way to write strict JSON.
 
 :func:`write_atomic` writes into a temporary file in the destination's folder,
 flushes and fsyncs it, gives it the permissions the umask allows (as
@@ -9,9 +10,11 @@ fsyncs the folder so the rename itself survives a crash.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
 
 
 def umask() -> int:
@@ -55,3 +58,18 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
             os.unlink(tmp)
         raise
     sync_folder(folder)
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
+def json_bytes(value: Any, indent: int | None = 1) -> bytes:
+    """``value`` as strict JSON (UTF-8): a float that is NaN or infinite, which JSON cannot hold, becomes null."""
+    return (json.dumps(_finite_or_none(value), indent=indent, allow_nan=False) + "\n").encode()

@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass
 from typing import Callable, NamedTuple
 
 import numpy as onp
+from numpy.typing import ArrayLike
 
-from .backprop import _autograd_grad, _check, _manual_grad, _objective
+from .backprop import _autograd_grad, _manual_grad, _objective, check_objective
 from .network import _forward
 from .params import Params, init_params
 
@@ -44,20 +45,25 @@ KINK_BAND = 1e-4
 
 @dataclass(frozen=True)
 class ParamCheck:
-    """How one parameter array's hand-written derivative compares with the references."""
+    """How one parameter array's derivative under test compares with its two references.
+
+    ``ref_*``: against the exact reference (autograd's gradient here; autograd's
+    reverse-over-reverse product in :mod:`xsq.hessian_check`); ``fd_*``: against
+    central differences; ``max_abs_grad``: the largest entry of the derivative.
+    """
 
     name: str
     shape: tuple
     max_abs_grad: float
-    autograd_abs_diff: float
-    autograd_rel_diff: float
+    ref_abs_diff: float
+    ref_rel_diff: float
     fd_abs_diff: float
     fd_rel_diff: float
     fd_decides: bool
     passed: bool
 
 
-def _diffs(a: onp.ndarray, b: onp.ndarray) -> tuple[float, float]:
+def differences(a: onp.ndarray, b: onp.ndarray) -> tuple[float, float]:
     """(max |a - b|, that divided by the larger of max|a| and max|b|; 0 when both are 0)."""
     diff = float(onp.max(onp.abs(a - b)))
     scale = max(float(onp.max(onp.abs(a))), float(onp.max(onp.abs(b))))
@@ -115,8 +121,8 @@ def compare(name: str, m, a, d, scale: float, f_scale: float, fd_decides: bool, 
         inf = float("inf")
         return ParamCheck(name, tuple(a.shape), float("nan"), inf, inf, inf, inf, fd_decides, False)
     top = max(float(onp.max(onp.abs(m))), float(onp.max(onp.abs(a))))
-    a_abs, a_rel = _diffs(m, a)
-    d_abs, d_rel = _diffs(m, d)
+    a_abs, a_rel = differences(m, a)
+    d_abs, d_rel = differences(m, d)
     ok = (
         bool(onp.all(onp.isfinite(m)))
         and a_abs <= tol.rtol_ref * top + tol.atol_ref * scale
@@ -127,8 +133,8 @@ def compare(name: str, m, a, d, scale: float, f_scale: float, fd_decides: bool, 
 
 def gradcheck(
     params: Params,
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
     activation: str = "sigmoid",
     output: str = "softplus",
@@ -144,7 +150,7 @@ def gradcheck(
     function of ``(params, X, Y, activation, output, loss, l2)`` returning a
     gradient dict (the tests use it to show that a wrong gradient is caught).
     """
-    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
+    params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
     args = (X, Y, activation, output, loss, l2)
     g_manual = (manual or _manual_grad)(params, *args)
     g_auto = _autograd_grad(params, *args)
@@ -174,7 +180,7 @@ def format_table(rows: list[ParamCheck], ref: str = "autograd", fd: str = "fin.d
     for r in rows:
         fd_text = f"{r.fd_rel_diff:.2e}" if r.fd_rel_diff == r.fd_rel_diff else "-"
         lines.append(
-            f"{r.name:<6} {str(r.shape):<10} {r.max_abs_grad:>10.3e} {r.autograd_rel_diff:>{wa}.2e} "
+            f"{r.name:<6} {str(r.shape):<10} {r.max_abs_grad:>10.3e} {r.ref_rel_diff:>{wa}.2e} "
             f"{fd_text:>{wb}}  {'ok' if r.passed else 'MISMATCH'}"
             + ("" if r.fd_decides or r.fd_rel_diff != r.fd_rel_diff else " (at a kink: differences not counted)")
         )

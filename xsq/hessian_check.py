@@ -24,9 +24,10 @@ from __future__ import annotations
 import autograd.numpy as np
 import numpy as onp
 from autograd import grad, make_jvp
+from numpy.typing import ArrayLike
 
-from .backprop import _check, _jacobian, _manual_grad, _objective, autograd_jacobian
-from .gradient_check import ParamCheck, Tolerances, _diffs, compare, near_kink
+from .backprop import _jacobian, _manual_grad, _objective, autograd_jacobian, check_objective
+from .gradient_check import ParamCheck, Tolerances, compare, differences, near_kink
 from .network import check_problem
 from .params import Params, _unflatten, flatten
 
@@ -41,8 +42,8 @@ TOLERANCES = Tolerances(RTOL_MODES, ATOL, RTOL_FD, ATOL)
 
 def hvp_check(
     params: Params,
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
     activation: str = "sigmoid",
     output: str = "softplus",
@@ -51,7 +52,7 @@ def hvp_check(
     seed: int = 0,
 ) -> list[ParamCheck]:
     """One row per parameter array: forward-over-reverse H v against reverse-over-reverse and differences."""
-    params, X, Y = _check(params, X, Y, activation, output, loss, l2)
+    params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
     args = (X, Y, activation, output, loss, l2)
     theta = flatten(params)
     v = onp.random.default_rng(seed).normal(size=theta.size)
@@ -72,12 +73,14 @@ def hvp_check(
     return [compare(k, fwd[k], rev[k], fd[k], scale, scale, fd_decides, TOLERANCES) for k in params]
 
 
-def gauss_newton_check(params: Params, X, *, activation: str = "sigmoid", output: str = "softplus") -> ParamCheck:
+def gauss_newton_check(
+    params: Params, X: ArrayLike, *, activation: str = "sigmoid", output: str = "softplus"
+) -> ParamCheck:
     """J^T J from the hand-written Jacobian against J^T J from ``autograd.jacobian``: one row, named "J^T J"."""
     J_ref = autograd_jacobian(params, X, activation=activation, output=output)
     params, X = check_problem(params, X, None, activation, output)
     J = _jacobian(params, X, activation, output)
     A, B = J.T @ J, J_ref.T @ J_ref
-    diff, rel = _diffs(A, B)
+    diff, rel = differences(A, B)
     nan = float("nan")
     return ParamCheck("J^T J", A.shape, float(onp.max(onp.abs(A))), diff, rel, nan, nan, False, rel <= RTOL_GN)

@@ -16,7 +16,7 @@ import json
 import os
 
 from .errors import InputError
-from .files import write_atomic
+from .files import json_bytes, write_atomic
 from .runfolder import try_lock
 from .sweep import Grid
 
@@ -68,15 +68,29 @@ def cell_key(row: dict) -> tuple:
 
 
 def _read_rows(path: str) -> list[dict]:
-    """The complete rows of a journal (a torn last line, from a crash mid-write, is left out)."""
+    """The rows of a journal; a last line torn by a crash mid-write is left out, any other damage is refused."""
     if not os.path.exists(path):
         return []
     with open(path, newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if None not in r.values() and len(r) == len(COLUMNS)]
-    for r in rows:
-        for name, kind in TYPES.items():
-            r[name] = None if r[name] in ("", "None") else kind(float(r[name]))
-        r["question"] = r["question"] == "True"
+        lines = list(csv.reader(handle))
+    if lines and tuple(lines[0]) != COLUMNS:
+        raise InputError(f"{path!r} is not a sweep journal of this version (its header differs); add --overwrite")
+    rows = []
+    for number, cells in enumerate(lines[1:], start=2):
+        try:
+            if len(cells) != len(COLUMNS):
+                raise ValueError
+            row = dict(zip(COLUMNS, cells))
+            for name, kind in TYPES.items():
+                row[name] = None if row[name] in ("", "None") else kind(float(row[name]))
+        except ValueError:
+            if number == len(lines):  # the last line, cut short
+                break
+            raise InputError(
+                f"{path!r} is damaged at line {number}; add --overwrite to start the sweep again"
+            ) from None
+        row["question"] = row["question"] == "True"
+        rows.append(row)
     return rows
 
 
@@ -101,30 +115,49 @@ class Journal:
             raise InputError(f"cannot write to output folder {folder!r}: {exc.strerror or exc}") from None
         if self.lock < 0:
             raise InputError(f"another xsq sweep is writing to {folder!r}")
+        try:
+            self._open(grid, overwrite)
+        except BaseException:
+            os.close(self.lock)  # released, so that a corrected run can take the folder
+            raise
+
+    def _open(self, grid: Grid, overwrite: bool) -> None:
+        """Check the folder belongs to this grid (or clear it), read the finished rows, and open for appending."""
+        folder = self.folder
         grid_file = os.path.join(folder, "grid.json")
-        same = os.path.exists(grid_file) and json.loads(open(grid_file).read()) == json.loads(json.dumps(grid.__dict__))
+        try:
+            with open(grid_file) as handle:
+                same = json.load(handle) == json.loads(json_bytes(grid.__dict__))
+        except (OSError, ValueError):
+            same = False
         if os.listdir(folder) not in ([], [".lock"]) and not same:
             if not overwrite:
-                raise InputError(f"{folder!r} holds another sweep; choose another --out, or add --overwrite")
+                raise InputError(
+                    f"{folder!r} holds another sweep (or a damaged one); choose another --out, or add --overwrite"
+                )
             for name in ("sweep.csv", "sweep.json", "sweep.png", "grid.json"):
                 if os.path.exists(os.path.join(folder, name)):
                     os.unlink(os.path.join(folder, name))
-        write_atomic(grid_file, json.dumps(grid.__dict__, indent=1).encode())
-        self.rows = _read_rows(self.csv)
-        if self.rows:  # drop a torn last line, if any, before appending
-            write_atomic(self.csv, csv_bytes(self.rows))
+        try:
+            self.rows = _read_rows(self.csv)
+        except InputError:
+            if not overwrite:
+                raise
+            self.rows = []  # damaged, and --overwrite given: start again
+        write_atomic(grid_file, json_bytes(grid.__dict__))
+        write_atomic(self.csv, csv_bytes(self.rows))  # the header once, and only the complete rows
         self.handle = open(self.csv, "a", newline="")
         self.writer = csv.DictWriter(self.handle, COLUMNS, lineterminator="\n")
-        if not self.rows:
-            self.writer.writeheader()
 
     def add(self, row: dict) -> None:
+        """Append one finished cell's row, on disk before this returns."""
         self.writer.writerow({c: row.get(c) for c in COLUMNS})
         self.handle.flush()
         os.fsync(self.handle.fileno())
         self.rows.append(row)
 
     def close(self) -> None:
+        """Close the journal and release the folder's lock (twice is harmless)."""
         if not self.handle.closed:
             self.handle.close()
             os.close(self.lock)

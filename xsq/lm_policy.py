@@ -24,10 +24,11 @@ import numpy as onp
 
 from . import losses
 from .backprop import _jacobian
-from .epochs import CONVERGED, RUNNING, SCREEN, WARMUP, Data, Epoch, first_params
+from .epochs import Data, Epoch
 from .lm import LeastSquares, LMState, lm_init, lm_step
 from .network import Passes, _forward
-from .params import Params, _unflatten, flatten
+from .params import Params, _unflatten, flatten, init_params
+from .record import CONVERGED, RUNNING, SCREEN, WARMUP
 from .settings import TrainSettings
 
 SCREEN_STEPS = 40  # LM steps given to each candidate initialisation before the best is kept
@@ -73,12 +74,14 @@ def lm_epochs(
     ``start``: the parameters to begin from, instead of a random initialisation (no screening then).
     """
     X, Y, loss = data.X, data.Y, s.loss
-    like = first_params(s, sizes, rng) if start is None else start
+    like = init_params(sizes, seed=rng, activation=s.activation) if start is None else start
     main = least_squares(X, Y, s.activation, s.output, loss, like)
     warm = loss == "mse" and bool(onp.all(Y > 0))
     begin = least_squares(X, Y, s.activation, s.output, "relative_mse", like) if warm else main
     screen = screen_steps(s) if start is None else 0
-    candidates = [like] + [first_params(s, sizes, rng) for _ in range(s.restarts if screen else 0)]
+    candidates = [like] + [
+        init_params(sizes, seed=rng, activation=s.activation) for _ in range(s.restarts if screen else 0)
+    ]
     yield Epoch(like, None, SCREEN if screen else RUNNING)
 
     state = lm_init(begin, flatten(like))

@@ -9,7 +9,7 @@ after every epoch. Ctrl-C stops it with the best parameters so far.
 A run that failed is never returned as a result. It raises
 
 * :class:`TrainingDiverged` when a loss or parameter stops being finite, or
-  when the training loss rose to ``BLOWUP`` (100) times its start and was
+  when the training loss rose to ``DIVERGED_FACTOR`` (100) times its start and was
   never back below its start by the end;
 * :class:`TrainingStalled` when the training loss of the kept parameters is
   not below ``LEARNED`` (half) of the smaller of its start and the loss of
@@ -29,14 +29,14 @@ from typing import Callable
 import numpy as onp
 
 from . import losses
-from .epochs import CONVERGED, SCREEN, WARMUP, Data, Epoch
+from .epochs import Data, Epoch
 from .errors import TrainingDiverged, TrainingStalled
 from .network import _forward
 from .params import Params
-from .record import History, TrainingRecord
+from .record import CONVERGED, SCREEN, WARMUP, History, TrainingRecord
 from .settings import TrainSettings
 
-BLOWUP = 100.0
+DIVERGED_FACTOR = 100.0  # a fit diverged at 100x its start (a sweep's cell at 10x: xsq.outcomes)
 LEARNED = 0.5
 
 
@@ -159,7 +159,7 @@ def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
     h = r.history
     start, kept = r.start_loss, float(h.train_loss[r.best_epoch])
     worst = int(onp.argmax(h.train_loss))
-    if start > 0 and h.train_loss[worst] >= BLOWUP * start and h.train_loss[-1] >= start:
+    if start > 0 and h.train_loss[worst] >= DIVERGED_FACTOR * start and h.train_loss[-1] >= start:
         raise TrainingDiverged(
             f"training diverged: the loss rose to {h.train_loss[worst] / start:.3g} times its start at epoch {worst} "
             f"and never came back below its start ({_path(r)}); {hint(s)}",

@@ -25,6 +25,7 @@ import numpy as onp
 from autograd.tracer import getval
 
 from .errors import InputError
+from .validation import Real
 
 Array = onp.ndarray
 
@@ -80,9 +81,7 @@ def mae(pred: Array, target: Array) -> float:
 def huber(pred: Array, target: Array, delta: float = 1.0) -> float:
     """Huber loss: r^2 / 2 where |r| <= delta, delta (|r| - delta / 2) beyond; delta must be > 0."""
     _check_pair(pred, target)
-    if not (isinstance(delta, (int, float, onp.floating, onp.integer)) and onp.isfinite(delta) and delta > 0):
-        raise InputError(f"huber delta must be a finite number > 0, got {delta!r}")
-    return _huber(pred, target, float(delta))
+    return _huber(pred, target, Real(0, low_open=True).check(delta, "huber delta"))
 
 
 def relative_mse(pred: Array, target: Array) -> float:

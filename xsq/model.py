@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import autograd.numpy as np
 import numpy as onp
 from autograd import grad
+from numpy.typing import ArrayLike
 
 from . import activations, modelfile
 from .errors import InputError
@@ -74,12 +75,12 @@ class Model:
         """The scaled output: the first network plus each later stage times its scale, in stage order."""
         return staged_output(self.base, self.stages, Xs)
 
-    def predict(self, X) -> Array:
+    def predict(self, X: ArrayLike) -> Array:
         """Raw-scale outputs (N, n_out) for raw inputs X (N, n_in), or (N,) with one input."""
         X = check_inputs(X, self.sizes[0])
         return self.scaler.outputs(self._scaled(self.scaler.inputs(X)))
 
-    def derivative(self, X) -> Array:
+    def derivative(self, X: ArrayLike) -> Array:
         """d prediction / d input on the raw scale, (N, n_out, n_in), by autograd.
 
         Samples are independent, so the gradient of each output's sum over
@@ -90,7 +91,7 @@ class Model:
         per_output = [grad(lambda Z, j=j: np.sum(self._scaled(Z)[:, j]))(Xs) for j in range(self.sizes[-1])]
         return self.scaler.slopes(np.stack(per_output, axis=1))
 
-    def manual_derivative(self, X) -> Array:
+    def manual_derivative(self, X: ArrayLike) -> Array:
         """:meth:`derivative` by hand-written forward-mode passes (no autograd), its independent twin."""
         X = check_inputs(X, self.sizes[0])
         Xs = self.scaler.inputs(X)

@@ -36,7 +36,7 @@ from numpy.lib import format as npy
 
 from . import activations
 from .errors import InputError
-from .files import write_atomic
+from .files import json_bytes, write_atomic
 from .params import check_params
 from .record import HISTORY_MEMBERS, TrainingRecord
 from .scaling import Scaler
@@ -84,7 +84,7 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
     if parts.record is not None:
         record_arrays, meta["record"] = parts.record.to_plain()
         arrays.update(record_arrays)
-    arrays["meta"] = onp.array(json.dumps(meta, allow_nan=False))
+    arrays["meta"] = onp.array(json_bytes(meta, indent=None).decode())
     write_atomic(path, lambda handle: onp.savez(handle, **arrays))
 
 
@@ -140,7 +140,9 @@ def _open(path: str) -> dict[str, onp.ndarray]:
             return {info.filename[:-4]: _read_member(archive, info) for info in infos}
     except InputError as exc:
         raise InputError(f"model file {path!r} is not a valid xsq model: {exc}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError):
+    except OSError as exc:
+        raise InputError(f"cannot read model file {path!r}: {exc.strerror or exc}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError):
         raise InputError(f"cannot read model file {path!r}: it is not a valid .npz archive") from None
 
 

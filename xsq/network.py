@@ -13,11 +13,12 @@ from typing import NamedTuple
 import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import getval
+from numpy.typing import ArrayLike
 
 from . import activations
 from .errors import InputError
 from .formulas import FORMULAS
-from .params import Params, _as_real_array, check_params, layer_sizes, n_layers
+from .params import Params, as_real_array, check_params, layer_sizes, n_layers
 
 Array = onp.ndarray
 
@@ -74,7 +75,7 @@ def check_inputs(X, n_inputs: int, name: str = "X"):
     Traced (autograd) arrays are checked on their values and passed through
     unchanged, so predictions stay differentiable with respect to the inputs.
     """
-    X = _as_real_array(X, name)
+    X = as_real_array(X, name)
     shape = onp.shape(X)
     if len(shape) == 1 and n_inputs == 1:
         X = np.reshape(X, (-1, 1))
@@ -105,7 +106,7 @@ def check_problem(params, X, Y=None, activation: str = "sigmoid", output: str = 
     return params, X, Y
 
 
-def predict(params: Params, X, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
+def predict(params: Params, X: ArrayLike, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
     """Network outputs for inputs X: (N, n0) -> (N, nk). Pure, and differentiable in params and X."""
     params, X = check_problem(params, X, None, activation, output)
     return _forward(params, X, activation, output)

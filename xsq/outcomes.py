@@ -1,6 +1,8 @@
 """What became of one short training run in a sweep: diverged, stalled or learned, with the evidence.
 
-The three outcomes, defined here and nowhere else:
+The three outcomes of a sweep's cell, defined here and nowhere else (a cell
+is judged more strictly than :func:`xsq.fit` judges a run, which calls a
+loss 100 times its start that never came back a divergence: xsq.loop):
 
 * ``diverged``: a value went non-finite (the evidence names the step and
   the first operation, or the loss, that did), or the training loss rose to
@@ -18,7 +20,6 @@ import math
 from typing import NamedTuple
 
 DIVERGED, STALLED, LEARNED = "diverged", "stalled", "learned"
-OUTCOMES = (DIVERGED, STALLED, LEARNED)
 BLOWUP = 10.0
 
 

@@ -85,7 +85,7 @@ def layer_sizes(params: Params) -> tuple[int, ...]:
     return (onp.shape(params["W1"])[0],) + tuple(onp.shape(params[f"W{i}"])[1] for i in range(1, k + 1))
 
 
-def _as_real_array(value, name: str):
+def as_real_array(value, name: str):
     """A float64 array of ``value`` (integers converted); an autograd-traced value passes through untouched."""
     raw = getval(value)
     try:
@@ -124,8 +124,8 @@ def check_params(params: Mapping) -> Params:
         )
     out, prev = {}, None
     for i in range(1, k + 1):
-        W = _as_real_array(params[f"W{i}"], f"params W{i}")
-        b = _as_real_array(params[f"b{i}"], f"params b{i}")
+        W = as_real_array(params[f"W{i}"], f"params W{i}")
+        b = as_real_array(params[f"b{i}"], f"params b{i}")
         ws, bs = onp.shape(W), onp.shape(b)
         if len(ws) != 2 or bs != (ws[1],) or min(ws) < 1 or (prev is not None and ws[0] != prev):
             raise InputError(
@@ -165,7 +165,7 @@ def n_params(like: Params) -> int:
 def unflatten(vector: Array, like: Params) -> Params:
     """The inverse of :func:`flatten`: a params dict shaped like ``like``."""
     like = check_params(like)
-    vector = _as_real_array(vector, "vector")
+    vector = as_real_array(vector, "vector")
     want = n_params(like)
     if onp.ndim(vector) != 1 or onp.shape(vector)[0] != want:
         raise InputError(f"vector must be 1-D with {want} entries for these params, got shape {onp.shape(vector)}")

@@ -34,7 +34,7 @@ from .errors import InputError
 
 Array = onp.ndarray
 
-PHASES = ("screen", "warmup", "running", "converged")
+SCREEN, WARMUP, RUNNING, CONVERGED = PHASES = ("screen", "warmup", "running", "converged")
 
 
 class ReadOnlyDict(dict):
@@ -96,6 +96,44 @@ class StageRecord:
     seconds: float
     note: str = ""
 
+    @classmethod
+    def from_plain(cls, fields: Any) -> StageRecord:
+        """A stage record from its JSON fields, each of the type it must be (a TypeError names one that is not)."""
+        kinds = {
+            "stage": int,
+            "kind": str,
+            "activation": str,
+            "hidden": list,
+            "kept": bool,
+            "val_error_before": float,
+            "val_error_after": float,
+            "epochs": int,
+            "seconds": float,
+            "note": str,
+        }
+        if not isinstance(fields, dict) or set(fields) != set(kinds):
+            raise TypeError("a stage record must have exactly: " + ", ".join(kinds))
+        for name, kind in kinds.items():
+            value = fields[name]
+            ok = (
+                isinstance(value, (int, float)) and not isinstance(value, bool)
+                if kind is float
+                else isinstance(value, kind)
+            )
+            if not ok or (kind is int and isinstance(value, bool)):
+                raise TypeError(f"a stage record's {name} must be a {kind.__name__}")
+        if not all(isinstance(h, int) and not isinstance(h, bool) for h in fields["hidden"]):
+            raise TypeError("a stage record's hidden must be whole numbers")
+        return cls(
+            **dict(
+                fields,
+                hidden=tuple(fields["hidden"]),
+                val_error_before=float(fields["val_error_before"]),
+                val_error_after=float(fields["val_error_after"]),
+                seconds=float(fields["seconds"]),
+            )
+        )
+
 
 @dataclass(frozen=True)
 class TrainingRecord:
@@ -132,8 +170,7 @@ class TrainingRecord:
             "history_phase": h.phase,
             "val_rows": onp.asarray(self.val_rows, dtype=onp.int64),
         }
-        fields = {k: getattr(self, k) for k in SCALARS}
-        fields = {k: (v if math.isfinite(v) else None) if isinstance(v, float) else v for k, v in fields.items()}
+        fields = {k: getattr(self, k) for k in SCALARS}  # NaN (no validation set) is written as null
         stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
         return arrays, dict(fields, domain=[list(p) for p in self.domain], settings=dict(self.settings), stages=stages)
 
@@ -155,7 +192,7 @@ class TrainingRecord:
             raise InputError("its training domain is not a list of [low, high] pairs of finite numbers")
         nums = {k: (math.nan if fields[k] is None else fields[k]) for k in SCALARS}
         try:
-            stages = tuple(StageRecord(**dict(s, hidden=tuple(s["hidden"]))) for s in fields.get("stages", []))
+            stages = tuple(StageRecord.from_plain(s) for s in fields.get("stages", []))
             kinds = (int, float, int, bool, bool, bool, float, float, float)
             return cls(
                 History.of(list(zip(*h))),

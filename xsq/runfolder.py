@@ -129,7 +129,7 @@ class RunFolder:
         """Write one file of the run (into the temporary folder, atomically)."""
         write_atomic(os.path.join(self.tmp, name), data)
 
-    def staged(self, name: str) -> str:
+    def temp_path(self, name: str) -> str:
         """Where to write a file of the run (in the temporary folder) with a writer of one's own."""
         return os.path.join(self.tmp, name)
 

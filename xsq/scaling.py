@@ -38,7 +38,7 @@ def _centre_and_spread(A: Array, centre: bool, name: str) -> tuple[Array, Array]
             top = onp.where((top > 0) & onp.isfinite(top), top, 1.0)
             mid, spread = (v * top for v in _stats(A / top, centre))
     if not (onp.all(onp.isfinite(mid)) and onp.all(onp.isfinite(spread))):
-        raise InputError(f"{name} are too large to scale in float64 (largest magnitude {onp.max(onp.abs(A)):.3g})")
+        raise InputError(f"{name} cannot be scaled in float64: they are not all finite numbers")
     return mid, onp.where(spread > 0, spread, 1.0)
 
 

@@ -116,7 +116,7 @@ class TrainSettings:
 
 
 def defaults_text(name: str) -> str:
-    """The per-optimizer defaults of a setting, e.g. 'lm 1260, adam 10000, ...' (for help texts)."""
+    """The per-optimizer defaults of a setting, e.g. 'lm 1300, adam 10000, ...' (for help texts)."""
     return ", ".join(f"{opt} {d[name]}" for opt, d in PER_OPTIMIZER.items() if name in d)
 
 
@@ -137,7 +137,6 @@ def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
         if values[name] is None:
             values[name] = default
     if optimizer == "lm":
-        values["restarts"] = values["restarts"] or 0
         least_squares = [name for name, loss in losses.LOSSES.items() if loss.weight is not None]
         if losses.LOSSES[values["loss"]].weight is None:
             raise InputError(

@@ -44,7 +44,7 @@ from .errors import TrainingFailed
 from .formulas import QUESTION_SIGMOID, QUESTION_SOFTPLUS
 from .hessian import largest_eigenvalue
 from .loop import run
-from .losses import _mse
+from .losses import LOSSES
 from .metrics import rmse_over_range
 from .network import _forward
 from .outcomes import BLOWUP, Evidence, classify
@@ -139,7 +139,9 @@ def lam_max(cell_row: tuple) -> dict:
     like = _start(cell_row)
     with onp.errstate(all="ignore"):
         eig = largest_eigenvalue(
-            lambda th: _mse(_forward(_unflatten(th, like), data.X, activation, output), data.Y), flatten(like), seed=0
+            lambda th: LOSSES["mse"].fn(_forward(_unflatten(th, like), data.X, activation, output), data.Y),
+            flatten(like),
+            seed=0,
         )
     predicted = 2.0 / eig.value if eig.value > 0 else math.inf
     return {
@@ -164,7 +166,7 @@ class _Watch:
         self.best, self.last, self.evidence = self.start, self.start, {}
 
     def _loss(self, params: Params) -> float:
-        return float(_mse(_forward(params, self.data.X, self.activation, self.output), self.data.Y))
+        return float(LOSSES["mse"].fn(_forward(params, self.data.X, self.activation, self.output), self.data.Y))
 
     def _first_nonfinite(self, params: Params) -> str:
         for key in param_keys(params):

@@ -22,6 +22,7 @@ from .outcomes import DIVERGED, STALLED  # noqa: E402
 
 
 def heatmap(rows: list[dict]) -> bytes:
+    """The map of a sweep's rows (see the module docstring), as PNG bytes."""
     panels = sorted({(r["optimizer"], r["batch"]) for r in rows})
     lines = sorted({(r["formulas"], r["scaling"], r["hidden"], r["seed"]) for r in rows})
     lrs = sorted({r["lr"] for r in rows})

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Callable
 
 import numpy as onp
+from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
 from . import losses, settings
@@ -44,7 +45,9 @@ def choose_output(Y: onp.ndarray) -> tuple[str, str]:
     return "identity", f"some targets are <= 0 (the smallest is {onp.min(Y):.6g}), which softplus cannot produce"
 
 
-def check_data(X, Y, output: str = "softplus", loss: str = "mse") -> tuple[onp.ndarray, onp.ndarray]:
+def check_data(
+    X: ArrayLike, Y: ArrayLike, output: str = "softplus", loss: str = "mse"
+) -> tuple[onp.ndarray, onp.ndarray]:
     """X (N, n_in) and Y (N, n_out) as float64, finite, N >= 2 and targets the output and loss can reach."""
     X, Y = _columns(X, "X"), _columns(Y, "Y")
     if len(X) != len(Y):
@@ -60,18 +63,20 @@ def check_data(X, Y, output: str = "softplus", loss: str = "mse") -> tuple[onp.n
     return X, Y
 
 
-def split(n: int, val_fraction: float, rng: onp.random.Generator) -> tuple[onp.ndarray, onp.ndarray]:
-    """Random train and validation rows; the validation set gets round(n * val_fraction) of them."""
+def split(
+    n: int, fraction: float, rng: onp.random.Generator, name: str = "val_fraction"
+) -> tuple[onp.ndarray, onp.ndarray]:
+    """Random (kept, held-out) rows; ``round(n * fraction)`` of them are held out."""
     order = rng.permutation(n)
-    n_val = int(round(n * val_fraction))
+    n_val = int(round(n * fraction))
     if n - n_val < 1:
-        raise InputError(f"val fraction {val_fraction} leaves no training data out of {n} samples")
+        raise InputError(f"{name} {fraction} leaves no training data out of {n} samples")
     return onp.sort(order[n_val:]), onp.sort(order[:n_val])
 
 
 def fit(
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
     hidden: Sequence[int] | int = (16,),
     activation: str = "sigmoid",

@@ -27,7 +27,8 @@ def _real(value) -> float | None:
         return None
 
 
-def _number_text(text: str) -> float | None:
+def read_number(text: str) -> float | None:
+    """``text`` as a float (any notation Python reads, inf and nan included), or None."""
     try:
         return float(text)
     except ValueError:
@@ -46,7 +47,7 @@ class Constraint:
 
     def read(self, text: str) -> Any:
         """Command-line text as a Python value (None when it cannot be read)."""
-        return _number_text(text)
+        return read_number(text)
 
     def check(self, value, name: str = ""):
         """``value`` normalised, or an :class:`InputError` naming ``name`` and the requirement."""
@@ -139,7 +140,8 @@ class Sizes(Constraint):
     max_size: int | None = None
 
     def describe(self) -> str:
-        return f"{'a list' if self.min_len == 0 else f'at least {self.min_len}'} whole numbers >= 1"
+        most = f" and <= {self.max_size}" if self.max_size is not None else ""
+        return f"{'a list of' if self.min_len == 0 else f'at least {self.min_len}'} whole numbers >= 1{most}"
 
     def ok(self, value):
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
@@ -207,7 +209,7 @@ class Axis(Constraint):
 
     def read(self, text: str):
         if self.log_range and text.count(":") == 2:
-            a, b, n = (_number_text(part) for part in text.split(":"))
+            a, b, n = (read_number(part) for part in text.split(":"))
             whole = Whole(1, 10_000).ok(n) if n is not None else None
             if a is None or b is None or whole is None or not (0 < a and 0 < b and math.isfinite(a * b)):
                 return None

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import json
 
 from ..diagnose import diagnose
 from ..diagnose_text import format_report
+from ..files import json_bytes
 from ..progress import Progress
 
 
 def run(args) -> int:
+    """Run ``xsq diagnose`` with parsed ``args``; return the exit status."""
     with Progress("diagnose", "part") if not args.quiet else contextlib.nullcontext() as progress:
         result = diagnose(steps=args.steps, seed=args.seed, progress=progress)
-    print(json.dumps(result, indent=1) if args.json else format_report(result))
+    print(json_bytes(result).decode() if args.json else format_report(result), end="" if args.json else "\n")
     return 0

@@ -7,9 +7,9 @@ Hessian-vector products and the Gauss-Newton matrix (:mod:`xsq.hessian_check`).
 from __future__ import annotations
 
 import itertools
-import json
 
 from .. import activations, losses
+from ..files import json_bytes
 from ..gradient_check import format_table, gradcheck, passed, random_problem, rows_as_dicts
 from ..hessian_check import gauss_newton_check, hvp_check
 
@@ -28,6 +28,7 @@ def check(order: int, sizes, activation: str, output: str, loss: str, n: int, se
 
 
 def run(args) -> int:
+    """Run ``xsq gradcheck`` with parsed ``args``; return the exit status (1 on any mismatch)."""
     if args.all:
         combos = list(itertools.product(activations.ACTIVATIONS, activations.ACTIVATIONS, losses.LOSSES))
     else:
@@ -40,7 +41,7 @@ def run(args) -> int:
             (dict(info, seed=args.seed, order=args.order, passed=passed(rows), params=rows_as_dicts(rows)), rows)
         )
     if args.json:
-        print(json.dumps([r for r, _ in results], indent=1))
+        print(json_bytes([r for r, _ in results]).decode(), end="")
     else:
         for r, rows in results:
             print(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import numpy as onp
 
 from ..errors import InputError
+from ..files import json_bytes
 from ..model import load_model
 
 
 def run(args) -> int:
+    """Run ``xsq predict`` with parsed ``args``; return the exit status."""
     model = load_model(args.model)
     if model.sizes[0] != 1 or model.sizes[-1] != 1:
         raise InputError(
@@ -40,7 +41,7 @@ def run(args) -> int:
         }
         if slope is not None:
             out["derivative"] = slope.tolist()
-        print(json.dumps(out))
+        print(json_bytes(out, indent=None).decode(), end="")
     else:
         for i, (xi, pi) in enumerate(zip(x, pred)):
             print(f"{xi:.17g} {pi:.17g}" + (f" {slope[i]:.17g}" if slope is not None else ""))

@@ -12,7 +12,7 @@ and ``sweep.png`` are each written atomically.
 from __future__ import annotations
 
 import contextlib
-import json
+import importlib.util
 import math
 import os
 import sys
@@ -21,15 +21,15 @@ import time
 from joblib import Parallel, delayed, parallel_config
 
 from ..errors import InputError
-from ..files import write_atomic
+from ..files import json_bytes, write_atomic
 from ..journal import COLUMNS, Journal, cell_key, csv_bytes
 from ..outcomes import DIVERGED, Evidence, settled
 from ..progress import Progress
 from ..sweep import Grid, lam_max, run_cell
 
-try:
+if importlib.util.find_spec("matplotlib") is not None:
     from ..sweep_plot import heatmap
-except ImportError:  # matplotlib is an extra: without it, no map
+else:  # matplotlib is an extra: without it, no map
     heatmap = None
 
 MAX_CELLS = 100_000
@@ -112,6 +112,7 @@ def summary(rows: list[dict]) -> str:
 
 
 def run(args) -> int:
+    """Run ``xsq sweep`` with parsed ``args``; return the exit status (130 when interrupted, keeping finished cells)."""
     grid = Grid(
         args.lr,
         args.scaling,
@@ -161,7 +162,7 @@ def run(args) -> int:
             "seconds": seconds,
             "lam_seconds": lam_seconds,
         }
-        write_atomic(os.path.join(journal.folder, "sweep.json"), json.dumps(report, indent=1).encode())
+        write_atomic(os.path.join(journal.folder, "sweep.json"), json_bytes(report))
         if heatmap is not None:
             write_atomic(os.path.join(journal.folder, "sweep.png"), heatmap(rows))
     except KeyboardInterrupt:

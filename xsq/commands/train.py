@@ -5,17 +5,19 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import importlib.util
 import io
-import json
-import math
+import os
 import sys
 
 import numpy as onp
 
 from .. import settings
+from ..argparsing import flag
 from ..dataset import read_csv
 from ..errors import InputError
 from ..expr import compile_expression
+from ..files import json_bytes
 from ..metrics import evaluate, evaluate_data
 from ..problem import Problem
 from ..progress import Progress
@@ -24,16 +26,10 @@ from ..resources import check_memory
 from ..runfolder import RunFolder
 from ..train import fit, split
 
-try:
+if importlib.util.find_spec("matplotlib") is not None:
     from ..plots import data_figures, figures
-except ImportError:  # matplotlib is an extra: without it, no plots
+else:  # matplotlib is an extra: without it, no plots
     figures = data_figures = None
-
-
-def _json(metrics: dict) -> bytes:
-    """Strict JSON (no NaN or inf): a metric that does not apply, or is not finite, is null."""
-    clean = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in metrics.items()}
-    return (json.dumps(clean, indent=2, allow_nan=False) + "\n").encode()
 
 
 def _history_csv(history) -> bytes:
@@ -62,11 +58,6 @@ def stage_metrics(model, problem: Problem) -> dict:
             out[f"stage_{k}_{key}"] = m[key]
     out["stages_tried"] = [dataclasses.asdict(r) for r in model.record.stages]
     return out
-
-
-def flag(name: str) -> str:
-    """A setting's command-line spelling: ``batch_size`` -> ``--batch-size``."""
-    return "--" + name.replace("_", "-")
 
 
 class FunctionJob:
@@ -101,7 +92,7 @@ class DataJob:
                 raise InputError(f"--{name} describes a target function; it does not apply with --data")
         self.ds = read_csv(args.data, args.inputs, args.outputs)
         self.rng = onp.random.default_rng(args.seed)
-        self.train, self.test = split(len(self.ds.X), args.test_fraction, self.rng)
+        self.train, self.test = split(len(self.ds.X), args.test_fraction, self.rng, "--test-fraction")
         self.X, self.Y = self.ds.X[self.train], self.ds.Y[self.train]
 
     def metrics(self, model) -> dict:
@@ -115,7 +106,14 @@ class DataJob:
         return data_figures(model, self.ds, self.train, self.test) if data_figures is not None else {}
 
 
+def shown(path: str) -> str:
+    """A path as the user would write it: relative to the current folder when it lies inside it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def run(args) -> int:
+    """Run ``xsq train`` with parsed ``args``; return the exit status."""
     if (args.inputs or args.outputs) and not args.data:
         raise InputError("--inputs and --outputs choose the columns of --data FILE.csv")
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
@@ -139,8 +137,8 @@ def run(args) -> int:
                 interrupted=r.interrupted,
                 sizes=list(model.sizes),
             )
-            model.save(folder.staged("model.npz"))
-            folder.write("metrics.json", _json(metrics))
+            model.save(folder.temp_path("model.npz"))
+            folder.write("metrics.json", json_bytes(metrics, indent=2))
             folder.write("history.csv", _history_csv(r.history))
             plots = job.figures(model)
             for name, png in plots.items():
@@ -154,12 +152,12 @@ def run(args) -> int:
     if given.get("output", "auto") == "auto":
         print(f"output: {model.output} (chosen because {r.settings['output_reason']})")
     print(job.text(model, metrics))
-    print(f"wrote model.npz, metrics.json, history.csv{''.join(', ' + n for n in plots)} to {path}")
+    print(f"wrote model.npz, metrics.json, history.csv{''.join(', ' + n for n in plots)} to {shown(path)}")
     for note in folder.notes:
         print(note)
     if not plots:
         print("plots: pip install 'xsq[plot]' (matplotlib) to get fit.png, loss.png and error.png")
     if model.record.interrupted:
-        print(f"xsq train: interrupted: saved the best model so far to {path}", file=sys.stderr)
+        print(f"xsq train: interrupted: saved the best model so far to {shown(path)}", file=sys.stderr)
         return 130
     return 0
