@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import stat
 from dataclasses import dataclass
 
 import numpy as onp
 
 from .errors import InputError
+from .files import regular_file
 from .validation import read_number
 
 MAX_BYTES = 256 * 2**20
@@ -59,16 +58,7 @@ def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
 
 def _rows(path: str) -> list[tuple[int, list[str]]]:
     """(line number, cells) of every non-blank row, after checking the file itself."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"data file {path!r} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot read data file {path!r}: {exc.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"data file {path!r} is a directory")
-    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
-        raise InputError(f"data file {path!r} is not a regular file of at most {MAX_BYTES // 2**20} MiB")
+    regular_file(path, "data file", MAX_BYTES)
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)

@@ -13,8 +13,29 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 from typing import Any, BinaryIO, Callable
+
+from .errors import InputError
+
+
+def regular_file(path: str, what: str, max_bytes: int) -> int:
+    """The size of the file a user named, after checking it is one: an :class:`InputError` says if it does not
+    exist, cannot be read, is a directory, is not a regular file (a device, say) or is larger than ``max_bytes``."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{what} {path!r} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path!r}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{what} {path!r} is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{what} {path!r} is not a regular file")
+    if st.st_size > max_bytes:
+        raise InputError(f"{what} {path!r} is {st.st_size} bytes, more than the {max_bytes} bytes allowed")
+    return st.st_size
 
 
 def umask() -> int:

@@ -136,11 +136,11 @@ def gradcheck(
     X: ArrayLike,
     Y: ArrayLike,
     *,
+    manual: Callable | None = None,
     activation: str = "sigmoid",
     output: str = "softplus",
     loss: str = "mse",
     l2: float = 0.0,
-    manual: Callable | None = None,
 ) -> list[ParamCheck]:
     """Compare ``manual`` (default: the hand-written backprop of :func:`xsq.manual_grad`) with autograd
     and central differences.

@@ -45,13 +45,16 @@ def hvp_check(
     X: ArrayLike,
     Y: ArrayLike,
     *,
+    seed: int = 0,
     activation: str = "sigmoid",
     output: str = "softplus",
     loss: str = "mse",
     l2: float = 0.0,
-    seed: int = 0,
 ) -> list[ParamCheck]:
-    """One row per parameter array: forward-over-reverse H v against reverse-over-reverse and differences."""
+    """One row per parameter array: forward-over-reverse H v against reverse-over-reverse and differences.
+
+    ``seed`` draws the direction v; the other settings are :func:`xsq.objective`'s.
+    """
     params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
     args = (X, Y, activation, output, loss, l2)
     theta = flatten(params)

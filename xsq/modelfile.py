@@ -26,7 +26,6 @@ import json
 import math
 import os
 import re
-import stat
 import zipfile
 import zlib
 from typing import Any, NamedTuple
@@ -36,7 +35,7 @@ from numpy.lib import format as npy
 
 from . import activations
 from .errors import InputError
-from .files import json_bytes, write_atomic
+from .files import json_bytes, regular_file, write_atomic
 from .params import check_params
 from .record import HISTORY_MEMBERS, TrainingRecord
 from .scaling import Scaler
@@ -119,18 +118,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> onp.ndarray
 
 
 def _open(path: str) -> dict[str, onp.ndarray]:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"model file {path!r} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot read model file {path!r}: {exc.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"model file {path!r} is a directory")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"model file {path!r} is not a regular file")
-    if st.st_size > MAX_FILE_BYTES:
-        raise InputError(f"model file {path!r} is {st.st_size} bytes, more than any xsq model")
+    regular_file(path, "model file", MAX_FILE_BYTES)
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()

@@ -40,6 +40,7 @@ from typing import Callable
 
 import numpy as onp
 
+from . import settings
 from .backprop import _jacobian
 from .epochs import Data
 from .errors import TrainingFailed
@@ -126,23 +127,17 @@ def _network_stage(X, T, Xv, Tv, s: TrainSettings, rng, callback) -> tuple[Param
         else init_params(sizes, seed=rng, activation=STAGE_ACTIVATION)
     )
     start = output_by_least_squares(start, X, T, STAGE_ACTIVATION)
-    stage = TrainSettings(
+    stage = settings.resolve(
         hidden=(STAGE_WIDTH,),
         activation=STAGE_ACTIVATION,
         output="identity",
         loss="mse",
-        optimizer="lm",
         epochs=STAGE_EPOCHS,
-        lr=None,
-        batch_size=None,
-        grad=None,
+        patience=STAGE_PATIENCE,
         restarts=0,
         val_fraction=s.val_fraction,
-        patience=STAGE_PATIENCE,
         tol=s.tol,
-        scale=True,
         seed=s.seed,
-        stages=1,
     )
     data = Data(X, T, Xv, Tv)
     return run(lm_epochs(data, sizes, rng, stage, start=start), data, stage, callback, val_rows=onp.zeros(0, int))

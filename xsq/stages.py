@@ -45,14 +45,14 @@ class Base(NamedTuple):
     output: str
 
 
-def _frozen(params: Params) -> Params:
-    return {k: frozen(v) for k, v in check_params(params).items()}
-
-
-def _positive(scale) -> float:
+def _settle(stage, *param_fields: str) -> None:
+    """Check a stage's params-shaped fields and scale, and keep read-only copies of the arrays."""
+    for name in param_fields:
+        object.__setattr__(stage, name, {k: frozen(v) for k, v in check_params(getattr(stage, name)).items()})
+    scale = stage.scale
     if isinstance(scale, bool) or not (isinstance(scale, (int, float)) and onp.isfinite(scale) and scale > 0):
         raise InputError(f"a stage's scale must be a finite number > 0, got {scale!r}")
-    return float(scale)
+    object.__setattr__(stage, "scale", float(scale))
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,7 @@ class NetworkStage:
     kind = "network"
 
     def __post_init__(self):
-        object.__setattr__(self, "params", _frozen(self.params))
-        object.__setattr__(self, "scale", _positive(self.scale))
+        _settle(self, "params")
         activations.get(self.activation)
         activations.get(self.output, "output")
 
@@ -93,9 +92,7 @@ class TangentStage:
     kind = "tangent"
 
     def __post_init__(self):
-        object.__setattr__(self, "out", _frozen(self.out))
-        object.__setattr__(self, "pre", _frozen(self.pre))
-        object.__setattr__(self, "scale", _positive(self.scale))
+        _settle(self, "out", "pre")
 
     def fits(self, base: Base) -> bool:
         shapes = {k: onp.shape(v) for k, v in base.params.items()}

@@ -202,7 +202,7 @@ def run_cell(cell: Cell, learned_below: float) -> dict:
     scaler, data = _data(cell.scaling)
     per_epoch = len(X) if cell.batch == "1" else 1
     epochs = math.ceil(cell.steps / per_epoch)
-    s = TrainSettings(
+    s = TrainSettings(  # not through settings.resolve: the question's formulas are names no setting accepts
         hidden=(cell.hidden,),
         activation=activation,
         output=output,
