@@ -115,8 +115,10 @@ def test_measured_data(capsys, tmp_path):
         ("1,2\n3,4\n", ["--inputs", "z"], "--inputs: no column 'z'; the columns are column 0, column 1"),
         ("x,y\n1,2\n3,4\n", ["--inputs", "x", "--outputs", "x"], "must be different columns"),
         ("x,y\n1,2\n3,4\n", ["--low", "0"], "--low describes a target function; it does not apply with --data"),
+        ("x,y\n1,2\n3,4\n", [], r"has 2 data rows; at least 3 are needed \(training and test\)"),
+        ("\ufeffx,y\n1,2\nabc,3\n4,5\n", [], "line 3, column 'x': 'abc' is not a number"),  # a BOM is no name
         (
-            "x,y\n1,-2\n3,4\n",
+            "x,y\n1,-2\n3,4\n5,6\n",
             ["--output", "softplus"],
             "softplus output can only produce values > 0.*--output identity",
         ),

@@ -10,6 +10,8 @@ import xsq
 from xsq import runfolder
 from xsq.runfolder import RunFolder
 
+RUN = frozenset({"model.npz", "metrics.json"})
+
 
 def listing(path):
     return sorted(os.listdir(path))
@@ -47,7 +49,7 @@ def test_an_existing_out_is_refused_unless_overwrite(tmp_path):
     (out / "model.npz").write_text("good old model")
     with pytest.raises(xsq.InputError, match="already holds files.*--overwrite"):
         RunFolder(str(out))
-    with RunFolder(str(out), overwrite=True) as f:
+    with RunFolder(str(out), overwrite=True, replaceable=RUN) as f:
         f.write("model.npz", b"new")
         f.write("metrics.json", b"{}")
         f.publish()
@@ -60,7 +62,7 @@ def test_exchange_falls_back_to_two_renames(tmp_path, monkeypatch):
     out = tmp_path / "run"
     out.mkdir()
     (out / "old.txt").write_text("old")
-    with RunFolder(str(out), overwrite=True) as f:
+    with RunFolder(str(out), overwrite=True, replaceable=frozenset({"old.txt"})) as f:
         f.write("new.txt", b"new")
         f.publish()
     assert listing(out) == ["new.txt"] and [n for n in listing(tmp_path) if "partial" in n] == []
@@ -71,18 +73,21 @@ def test_not_a_folder_and_not_writable(tmp_path):
     with pytest.raises(xsq.InputError, match="exists and is not a folder"):
         RunFolder(str(tmp_path / "file"))
     with pytest.raises(xsq.InputError, match="cannot write to output folder"):
-        RunFolder("/proc/xsq-cannot-write-here/run")  # not writable even by root
+        with RunFolder("/proc/xsq-cannot-write-here/run"):  # not writable even by root
+            pass
 
 
 def test_one_writer_at_a_time(tmp_path):
     out = str(tmp_path / "run")
     with RunFolder(out) as first:
         with pytest.raises(xsq.InputError, match="another xsq run is writing to"):
-            RunFolder(out)
+            with RunFolder(out):
+                pass
         first.write("a.txt", b"1")
         first.publish()
-    with RunFolder(out, overwrite=True) as again:  # the lock went with the first run
+    with RunFolder(out, overwrite=True, replaceable=frozenset({"a.txt"})) as again:  # the lock went with the first
         again.publish()
+    assert sorted(os.listdir(tmp_path)) == ["run"]  # no lock file left behind
 
 
 def test_an_interrupted_write_leaves_the_old_folder_untouched(tmp_path):
@@ -90,7 +95,7 @@ def test_an_interrupted_write_leaves_the_old_folder_untouched(tmp_path):
     out.mkdir()
     (out / "model.npz").write_text("old")
     with pytest.raises(KeyboardInterrupt):
-        with RunFolder(str(out), overwrite=True) as f:
+        with RunFolder(str(out), overwrite=True, replaceable=RUN) as f:
             f.write("model.npz", b"new")
             raise KeyboardInterrupt
     assert listing(out) == ["model.npz"] and (out / "model.npz").read_text() == "old"
@@ -104,7 +109,7 @@ def test_ctrl_c_during_publish_waits_for_it(tmp_path, monkeypatch):
         os.kill(os.getpid(), signal.SIGINT)  # arrives while the publish holds SIGINT back
         replace(a, b)
 
-    f = RunFolder(str(tmp_path / "run"))
+    f = RunFolder(str(tmp_path / "run")).__enter__()
     f.write("a.txt", b"1")
     monkeypatch.setattr(runfolder.os, "replace", replace_and_interrupt)
     with pytest.raises(KeyboardInterrupt):
@@ -123,3 +128,26 @@ def test_modes_follow_the_umask(tmp_path):
         os.umask(old)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o755
     assert stat.S_IMODE(os.stat(os.path.join(path, "a.txt")).st_mode) == 0o644
+
+
+def test_overwrite_replaces_only_a_run_and_never_the_current_folder(tmp_path, monkeypatch):
+    out = tmp_path / "keep"
+    out.mkdir()
+    (out / "thesis.tex").write_text("months of work")
+    with pytest.raises(xsq.InputError, match=r"holds files xsq does not write \(thesis.tex\)"):
+        RunFolder(str(out), overwrite=True, replaceable=RUN)
+    monkeypatch.chdir(out)
+    for path in (".", "", str(tmp_path)):
+        with pytest.raises(xsq.InputError, match="is the current folder or holds it"):
+            RunFolder(path, overwrite=True, replaceable=RUN)
+    assert (out / "thesis.tex").read_text() == "months of work"
+
+
+def test_a_run_that_is_not_published_leaves_no_folders_it_made(tmp_path):
+    with pytest.raises(RuntimeError):
+        with RunFolder(str(tmp_path / "deep" / "nested" / "out")):
+            raise RuntimeError("the run failed")
+    with pytest.raises(RuntimeError):
+        with RunFolder(root=str(tmp_path / "runs")):
+            raise RuntimeError("the run failed")
+    assert os.listdir(tmp_path) == []

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from . import activations, losses, sweep
+from . import activations, interrupts, losses, sweep
 from .argparsing import Parser, UsageError, flag, typed
 from .commands import diagnose, gradcheck, predict, train
 from .commands import sweep as sweep_command
@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--target",
         default=None,
-        help="the function of x to learn (default: x**2); numbers, pi, e, "
+        help="the function of x to learn (default: x**2; write --target=-x**2 for one that starts with -); "
+        "numbers, pi, e, "
         "+ - * / **, and sin cos tan exp log log1p sqrt abs tanh arctan sinh cosh",
     )
     t.add_argument("--low", type=typed(Real()), default=None, help="lower end of the training domain (default: 1)")
@@ -180,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv``, run the command, and map what went wrong to one line and an exit status."""
+    with interrupts.installed():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     prog = "xsq"
     try:
         parser = build_parser()
@@ -202,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: nothing was saved", file=sys.stderr)
-        return 130
+        return interrupts.exit_status()
     except BrokenPipeError:  # the reader went away (e.g. | head): nothing more to say
         sys.stderr.close()
         return 1

@@ -12,7 +12,10 @@ columns differs from the first.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as onp
@@ -56,45 +59,50 @@ def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
     return chosen
 
 
-def _rows(path: str) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of every non-blank row, after checking the file itself."""
+def _records(path: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, stripped cells) of each non-blank row, read as it comes, after checking the file itself."""
     regular_file(path, "data file", MAX_BYTES)
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a byte-order mark is not data
             reader = csv.reader(handle)
-            return [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    yield reader.line_num, [cell.strip() for cell in row]
     except UnicodeDecodeError:
         raise InputError(f"data file {path!r} is not UTF-8 text") from None
     except csv.Error as exc:
         raise InputError(f"data file {path!r} is not valid CSV: {exc}") from None
 
 
+def _value(cell: str, path: str, line: int, name: str) -> float:
+    v = read_number(cell) if cell else None
+    if v is not None and math.isfinite(v):
+        return v
+    where = f"{path}, line {line}, column {name!r}"
+    if not cell:
+        raise InputError(f"{where}: missing value")
+    if v is None:
+        raise InputError(f"{where}: {cell!r} is not a number")
+    raise InputError(f"{where}: {cell} is not a finite number")
+
+
 def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -> Dataset:
     """The data in ``path`` (see the module docstring)."""
-    rows = _rows(path)
-    if not rows:
+    records = _records(path)
+    first_line, first = next(records, (0, None))
+    if first is None:
         raise InputError(f"data file {path!r} holds no rows")
-    first = [cell.strip() for cell in rows[0][1]]
     header = any(read_number(cell) is None for cell in first)
     names = first if header else [f"column {i}" for i in range(len(first))]
-    body = rows[1:] if header else rows
     width = len(first)
-    values = onp.empty((len(body), width))
-    for r, (line, cells) in enumerate(body):
+    flat = array("d")  # 8 bytes a value while reading, not a Python object per cell
+    for line, cells in records if header else itertools.chain([(first_line, first)], records):
         if len(cells) != width:
             raise InputError(f"{path}, line {line}: {len(cells)} columns, but the first row has {width}")
-        for c, cell in enumerate(cells):
-            where = f"{path}, line {line}, column {names[c]!r}"
-            v = read_number(cell.strip()) if cell.strip() else None
-            if not cell.strip():
-                raise InputError(f"{where}: missing value")
-            if v is None:
-                raise InputError(f"{where}: {cell.strip()!r} is not a number")
-            if not math.isfinite(v):
-                raise InputError(f"{where}: {cell.strip()} is not a finite number")
-            values[r, c] = v
-    if len(body) < 2:
-        raise InputError(f"data file {path!r} has {len(body)} data row(s); at least 2 are needed")
+        flat.extend(_value(cell, path, line, names[c]) for c, cell in enumerate(cells))
+    values = onp.frombuffer(flat, dtype=onp.float64).reshape(-1, width).copy()
+    if len(values) < 2:
+        raise InputError(f"data file {path!r} has {len(values)} data row(s); at least 2 are needed")
     if width < 2 and (inputs is None or outputs is None):
         raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
     ins, outs = _columns(inputs, names, "inputs"), _columns(outputs, names, "outputs")

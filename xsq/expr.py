@@ -103,6 +103,9 @@ def _parse(text: str) -> ast.Expression:
         raise _error("the expression is empty")
     if len(text) > MAX_LENGTH:
         raise _error(f"the expression is {len(text)} characters long, more than {MAX_LENGTH}")
+    if not text.isascii():  # Python would read look-alikes such as a full-width x as x itself
+        i, c = next((i, c) for i, c in enumerate(text) if not c.isascii())
+        raise _error(f"invalid character {c!r} (U+{ord(c):04X}) at column {i + 1}")
     try:
         with warnings.catch_warnings():  # e.g. "1if x else 2": refused, not a SyntaxWarning printed to the user
             warnings.simplefilter("error")

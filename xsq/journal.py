@@ -16,8 +16,9 @@ import json
 import os
 
 from .errors import InputError
-from .files import json_bytes, write_atomic
-from .runfolder import try_lock
+from .files import json_bytes, regular_file, write_atomic
+from .outcomes import OUTCOMES
+from .runfolder import try_lock, unlock
 from .sweep import Grid
 
 COLUMNS = (
@@ -67,28 +68,39 @@ def cell_key(row: dict) -> tuple:
     return tuple(str(row[c]) for c in COLUMNS[:8])
 
 
-def _read_rows(path: str) -> list[dict]:
-    """The rows of a journal; a last line torn by a crash mid-write is left out, any other damage is refused."""
-    if not os.path.exists(path):
+MAX_JOURNAL_BYTES = 1 << 30
+
+
+def _read_rows(path: str, cells: set[tuple]) -> list[dict]:
+    """The rows of a journal, each one of ``cells`` (keys) and none twice. Every row ends in a newline, so a
+    last line without one was torn by a crash mid-write and is left out; any other damage is refused."""
+    if not os.path.lexists(path):
         return []
-    with open(path, newline="") as handle:
-        lines = list(csv.reader(handle))
+    regular_file(path, "sweep journal", MAX_JOURNAL_BYTES)
+    again = "add --overwrite to start the sweep again"
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            text = handle.read()
+        lines = list(csv.reader(io.StringIO(text[: text.rfind("\n") + 1])))
+    except (UnicodeDecodeError, csv.Error):
+        raise InputError(f"{path!r} is not a readable sweep journal; {again}") from None
     if lines and tuple(lines[0]) != COLUMNS:
-        raise InputError(f"{path!r} is not a sweep journal of this version (its header differs); add --overwrite")
-    rows = []
-    for number, cells in enumerate(lines[1:], start=2):
+        raise InputError(f"{path!r} is not a sweep journal of this version (its header differs); {again}")
+    rows, seen = [], set()
+    for number, fields in enumerate(lines[1:], start=2):
         try:
-            if len(cells) != len(COLUMNS):
+            if len(fields) != len(COLUMNS):
                 raise ValueError
-            row = dict(zip(COLUMNS, cells))
+            row = dict(zip(COLUMNS, fields))
             for name, kind in TYPES.items():
                 row[name] = None if row[name] in ("", "None") else kind(float(row[name]))
-        except ValueError:
-            if number == len(lines):  # the last line, cut short
-                break
-            raise InputError(
-                f"{path!r} is damaged at line {number}; add --overwrite to start the sweep again"
-            ) from None
+        except (ValueError, OverflowError):
+            raise InputError(f"{path!r} is damaged at line {number}; {again}") from None
+        key = cell_key(row)
+        if key not in cells or key in seen or row["outcome"] not in OUTCOMES:
+            what = "a cell listed twice" if key in seen else "a cell not in this grid, or no outcome of one"
+            raise InputError(f"{path!r} holds {what} at line {number}; {again}")
+        seen.add(key)
         row["question"] = row["question"] == "True"
         rows.append(row)
     return rows
@@ -110,7 +122,8 @@ class Journal:
         self.folder, self.csv = folder, os.path.join(folder, "sweep.csv")
         try:
             os.makedirs(folder, exist_ok=True)
-            self.lock = try_lock(os.path.join(folder, ".lock"))
+            self.lock_path = os.path.join(folder, ".lock")
+            self.lock = try_lock(self.lock_path)
         except OSError as exc:
             raise InputError(f"cannot write to output folder {folder!r}: {exc.strerror or exc}") from None
         if self.lock < 0:
@@ -118,7 +131,7 @@ class Journal:
         try:
             self._open(grid, overwrite)
         except BaseException:
-            os.close(self.lock)  # released, so that a corrected run can take the folder
+            unlock(self.lock_path, self.lock)  # released, so that a corrected run can take the folder
             raise
 
     def _open(self, grid: Grid, overwrite: bool) -> None:
@@ -126,9 +139,10 @@ class Journal:
         folder = self.folder
         grid_file = os.path.join(folder, "grid.json")
         try:
-            with open(grid_file) as handle:
+            regular_file(grid_file, "grid file", MAX_JOURNAL_BYTES)
+            with open(grid_file, encoding="utf-8") as handle:
                 same = json.load(handle) == json.loads(json_bytes(grid.__dict__))
-        except (OSError, ValueError):
+        except (InputError, OSError, ValueError, RecursionError):
             same = False
         if os.listdir(folder) not in ([], [".lock"]) and not same:
             if not overwrite:
@@ -139,7 +153,7 @@ class Journal:
                 if os.path.exists(os.path.join(folder, name)):
                     os.unlink(os.path.join(folder, name))
         try:
-            self.rows = _read_rows(self.csv)
+            self.rows = _read_rows(self.csv, {cell_key(c.__dict__) for c in grid.cells()})
         except InputError:
             if not overwrite:
                 raise
@@ -160,4 +174,4 @@ class Journal:
         """Close the journal and release the folder's lock (twice is harmless)."""
         if not self.handle.closed:
             self.handle.close()
-            os.close(self.lock)
+            unlock(self.lock_path, self.lock)

@@ -106,6 +106,8 @@ def lm_epochs(
     for _ in range(int(round(WARMUP_FRACTION * (s.epochs - used))) if warm else 0):
         state = lm_step(begin, state)
         yield Epoch(state.aux.params, float(losses.LOSSES[loss].fn(state.aux.passes.As[-1], Y)), WARMUP)
+        if state.converged:  # nothing more to gain from the warm-up loss
+            break
     if warm:
         state = lm_init(main, state.theta, state.damping)
     n = Y.size

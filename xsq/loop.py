@@ -4,7 +4,8 @@
 best validation loss (training loss without a validation set), stops when
 that has not improved by a relative ``tol`` for ``patience`` epochs (LM
 screening and warm-up epochs do not count), and calls ``callback(info)``
-after every epoch. Ctrl-C stops it with the best parameters so far.
+after every epoch. Ctrl-C stops it with the best parameters so far (when
+nothing has been learnt yet, the KeyboardInterrupt goes on to the caller).
 
 A run that failed is never returned as a result. It raises
 
@@ -28,7 +29,7 @@ from typing import Callable
 
 import numpy as onp
 
-from . import losses
+from . import interrupts, losses
 from .epochs import Data, Epoch
 from .errors import TrainingDiverged, TrainingStalled
 from .network import _forward
@@ -100,6 +101,7 @@ def run(
 
     try:
         for epoch, (params, train_loss, phase) in enumerate(epochs):
+            interrupts.checkpoint()
             if train_loss is None:
                 train_loss = _loss(params, data.X, data.Y, s)
             val_loss = _loss(params, data.X_val, data.Y_val, s) if has_val else float("nan")
@@ -135,8 +137,9 @@ def run(
                 break
     except KeyboardInterrupt:
         interrupted = True
-        if len(rows) < 2:  # stopped before the first epoch of training: there is no model worth returning
+        if len(rows) < 2 or best_epoch == 0:  # nothing learnt yet: there is no model worth returning
             raise
+        interrupts.handled()
     r, kept = record(), {k: onp.array(v) for k, v in best_params.items()}
     if not (interrupted or stopped):
         _judge(r, s, kept)
@@ -165,11 +168,12 @@ def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
             f"and never came back below its start ({_path(r)}); {hint(s)}",
             r,
         )
-    reference = min(start, r.baseline_loss)
+    reference = min((v for v in (start, r.baseline_loss) if v > 0), default=0.0)  # constant targets: the start
     if reference > 0 and not kept < LEARNED * reference:
-        what = "its untrained start" if start <= r.baseline_loss else "predicting a constant"
+        what = "its untrained start" if reference == start else "predicting a constant"
+        chosen = ", best on validation" if onp.isfinite(h.val_loss[r.best_epoch]) else ""
         raise TrainingStalled(
-            f"training did not learn: the loss it kept ({kept:.3g}, epoch {r.best_epoch}) is not below half of "
+            f"training did not learn: the loss it kept ({kept:.3g}, epoch {r.best_epoch}{chosen}) is not below half of "
             f"{reference:.3g}, the loss of {what} ({_path(r)}); {hint(s)}",
             r,
             kept_params,

@@ -30,12 +30,18 @@ from .validation import Real
 Array = onp.ndarray
 
 
-def _check_pair(pred, target) -> None:
+def _pair(pred, target) -> tuple:
+    """``pred`` and ``target`` checked to have the same shape and some elements; lists and tuples become
+    float arrays (autograd's traced arrays pass through untouched)."""
+    pred, target = (onp.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v for v in (pred, target))
     if onp.shape(pred) != onp.shape(target):
         raise InputError(
             f"pred has shape {onp.shape(pred)} but target has {onp.shape(target)}; they must match "
             "(nothing is broadcast)"
         )
+    if onp.size(getval(pred)) == 0:
+        raise InputError("pred and target are empty; a loss is a mean over at least one element")
+    return pred, target
 
 
 def _check_positive_targets(target) -> None:
@@ -43,7 +49,7 @@ def _check_positive_targets(target) -> None:
     if not onp.all(t > 0):
         raise InputError(
             "relative_mse needs every target > 0 (it divides by the target); "
-            f"smallest target is {onp.min(t)!r}. Use mse, mae or huber instead."
+            f"smallest target is {float(onp.min(t))!r}. Use mse, mae or huber instead."
         )
 
 
@@ -68,25 +74,25 @@ def _relative_mse(pred, target):
 
 def mse(pred: Array, target: Array) -> float:
     """Mean squared error: mean((pred - target)^2)."""
-    _check_pair(pred, target)
+    pred, target = _pair(pred, target)
     return _mse(pred, target)
 
 
 def mae(pred: Array, target: Array) -> float:
     """Mean absolute error: mean(|pred - target|) (subgradient 0 at a tie)."""
-    _check_pair(pred, target)
+    pred, target = _pair(pred, target)
     return _mae(pred, target)
 
 
 def huber(pred: Array, target: Array, delta: float = 1.0) -> float:
     """Huber loss: r^2 / 2 where |r| <= delta, delta (|r| - delta / 2) beyond; delta must be > 0."""
-    _check_pair(pred, target)
+    pred, target = _pair(pred, target)
     return _huber(pred, target, Real(0, low_open=True).check(delta, "huber delta"))
 
 
 def relative_mse(pred: Array, target: Array) -> float:
     """Mean squared relative error: mean(((pred - target) / target)^2); targets must be > 0."""
-    _check_pair(pred, target)
+    pred, target = _pair(pred, target)
     _check_positive_targets(target)
     return _relative_mse(pred, target)
 

@@ -106,7 +106,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> onp.ndarray
         if version not in ((1, 0), (2, 0)):
             raise InputError(f"member {info.filename} has an unknown .npy version {version}")
         reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, fortran, dtype = reader(handle)
+        try:
+            shape, fortran, dtype = reader(handle)
+        except Exception:  # the header is untrusted text, and numpy's parser fails in several ways on bad text
+            raise InputError(f"member {info.filename} has an unreadable .npy header") from None
         kind = _KINDS.get(name, "f")
         if dtype.hasobject or dtype.kind != kind or (kind != "U" and dtype.itemsize != 8):
             raise InputError(f"member {info.filename} has dtype {dtype}, which no xsq model holds")
@@ -117,14 +120,28 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> onp.ndarray
         return onp.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
 
 
+def _check_members(names: list[str], total: int) -> None:
+    """Refuse, before any member is read, an archive whose member names or total size no model has."""
+    if len(set(names)) != len(names) or not all(n.endswith(".npy") for n in names):
+        raise InputError("its members are not one .npy per array")
+    arrays = [n[:-4] for n in names]
+    known = {"meta", *SCALER, *HISTORY_MEMBERS}
+    extra = [k for k in arrays if k not in known and not _MEMBER.match(k)]
+    if extra:
+        raise InputError(f"unexpected member {extra[0]}.npy")
+    missing = [k for k in ("meta", *SCALER) if k not in arrays]
+    if missing:
+        raise InputError(f"member {missing[0]}.npy is missing")
+    if total > MAX_FILE_BYTES:
+        raise InputError(f"its members declare {total} bytes in all, more than any xsq model")
+
+
 def _open(path: str) -> dict[str, onp.ndarray]:
     regular_file(path, "model file", MAX_FILE_BYTES)
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-            names = [i.filename for i in infos]
-            if len(set(names)) != len(names) or not all(n.endswith(".npy") for n in names):
-                raise InputError("its members are not one .npy per array")
+            _check_members([i.filename for i in infos], sum(i.file_size for i in infos))
             return {info.filename[:-4]: _read_member(archive, info) for info in infos}
     except InputError as exc:
         raise InputError(f"model file {path!r} is not a valid xsq model: {exc}") from None
@@ -169,20 +186,13 @@ def read(path: str | os.PathLike) -> Parts:
     path = os.fspath(path)
     arrays = _open(path)
     try:
-        known = {"meta", *SCALER, *HISTORY_MEMBERS}
-        extra = [k for k in arrays if k not in known and not _MEMBER.match(k)]
-        if extra:
-            raise InputError(f"unexpected member {extra[0]}.npy")
-        missing = [k for k in ("meta", *SCALER) if k not in arrays]
-        if missing:
-            raise InputError(f"member {missing[0]}.npy is missing")
         text = arrays["meta"]
         if text.shape != () or len(str(text)) > MAX_META_CHARS:
             raise InputError("its meta member is not one JSON string")
         try:
             meta = json.loads(str(text))
-        except ValueError:
-            raise InputError("its meta member is not valid JSON") from None
+        except (ValueError, RecursionError):
+            raise InputError("its meta member is not valid JSON (or is nested too deeply)") from None
         if not isinstance(meta, dict):
             raise InputError("its meta member is not a mapping")
         if meta.get("format") != FORMAT:

@@ -21,7 +21,7 @@ import numpy as onp
 from autograd.tracer import getval
 
 from .errors import InputError
-from .validation import Sizes
+from .validation import Seed, Sizes
 
 Array = onp.ndarray
 Params = dict
@@ -56,7 +56,7 @@ def init_params(
         raise InputError(f"unknown init {init!r}; expected one of: {', '.join(INITS)}")
     if init == "auto":
         init = "he" if activation == "relu" else "glorot"
-    rng = onp.random.default_rng(seed)
+    rng = onp.random.default_rng(Seed().check(seed, "seed"))
     params = {}
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         if init == "he":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import warnings
 
 import matplotlib
 
@@ -36,15 +37,15 @@ def _fit(model, problem: Problem, x_train: onp.ndarray, x: onp.ndarray, y: onp.n
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     for ax in (top, bottom):
         ax.axvspan(problem.low, problem.high, color="0.92", label="training domain")
-    top.plot(x, y, "k-", lw=3, alpha=0.35, label=problem.name)
+    top.plot(x, y, "k-", lw=3, alpha=0.35, label=problem.label)
     top.plot(x, p, "C0-", lw=1.2, label="network")
     top.plot(x_train, problem.values(x_train), "C1.", ms=2, label="training inputs")
     sizes = "-".join(map(str, model.sizes))
     staged = f", {len(model.stages) + 1} stages" if model.stages else ""
     top.set(ylabel="y", title=f"xsq: {model.record.settings.get('optimizer', '')}, sizes {sizes}{staged}")
     top.legend()
-    bottom.plot(x, problem.slopes(x), "k-", lw=3, alpha=0.35, label=f"d/dx {problem.name}")
-    bottom.plot(x, model.derivative(x)[:, 0, 0], "C2-", lw=1.2, label="learned slope")
+    bottom.plot(x, problem.slopes(x), "k-", lw=3, alpha=0.35, label=f"d/dx {problem.label}")
+    bottom.plot(x, finite(model.derivative(x)[:, 0, 0]), "C2-", lw=1.2, label="learned slope")
     bottom.set(xlabel="x", ylabel="dy/dx")
     bottom.legend()
     fig.tight_layout()
@@ -84,11 +85,16 @@ def _error(model, problem: Problem, x: onp.ndarray, y: onp.ndarray) -> bytes:
         ax.semilogy(x[ok], onp.maximum(onp.abs(p - y[ok]) / onp.abs(y[ok]), 1e-17), lw=1, label=label)
     ax.set(
         xlabel="x",
-        ylabel=f"|prediction - {problem.name}| / |{problem.name}|",
+        ylabel=f"|prediction - {problem.label}| / |{problem.label}|",
         title="relative error (outside the band: extrapolation)",
     )
     ax.legend()
     return _png(fig)
+
+
+def finite(values: onp.ndarray) -> onp.ndarray:
+    """``values`` with every infinity made NaN: matplotlib leaves a gap at NaN, but cannot place infinity."""
+    return onp.where(onp.isfinite(values), values, onp.nan)
 
 
 def quiet(draw):
@@ -96,7 +102,8 @@ def quiet(draw):
     tick arithmetic overflow, which is no concern of the run's."""
 
     def wrapped(*args, **kwargs):
-        with onp.errstate(all="ignore"):
+        with onp.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # matplotlib's layout and glyph notes
             return draw(*args, **kwargs)
 
     return functools.update_wrapper(wrapped, draw)
@@ -108,8 +115,7 @@ def figures(model, problem: Problem, x_train: onp.ndarray) -> dict[str, bytes]:
     (lo, _), (_, hi) = problem.extrapolation_ranges()
     x = onp.linspace(lo, hi, 3001)
     y = problem.values_where_defined(x)
-    with onp.errstate(all="ignore"):
-        p = model.predict(x)[:, 0]
+    p = finite(model.predict(x)[:, 0])
     return {
         "fit.png": _fit(model, problem, x_train, x, y, p),
         "loss.png": _loss(model),

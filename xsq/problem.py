@@ -10,6 +10,7 @@ underflows or is undefined on the domain, is refused with an :class:`InputError`
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as onp
@@ -23,6 +24,7 @@ GRID_POINTS = 2001
 EXTRAPOLATION_POINTS = 500
 SAMPLE_POINTS = (1.0, 2.0, 10.0, 50.0, 99.0, 100.0)
 MIN_FLOATS = 10**6  # a domain must hold at least this many float64 numbers
+LABEL_LENGTH = 40  # characters of a target's name shown in tables and plots
 X_SQUARED = compile_expression("x**2")
 _FLOAT_ERRORS = {
     "overflow": "overflows float64",
@@ -44,7 +46,14 @@ class Problem:
         low, high = Real().check(self.low, "low"), Real().check(self.high, "high")
         if not low < high:
             raise InputError(f"low must be below high, got low={low:g} high={high:g}")
-        floats = (high - low) / onp.spacing(max(abs(low), abs(high)))
+        with onp.errstate(all="ignore"):
+            width = high - low
+            reach = onp.array([low - width / 2, high + width / 2, 1.5 * high, 0.5 * low, 2 * width, high - 0.5 * low])
+        if not (onp.isfinite(width) and onp.all(onp.isfinite(reach))):
+            raise InputError(
+                f"the domain [{low:g}, {high:g}] is too wide for float64 (its extrapolation ranges overflow)"
+            )
+        floats = width / onp.spacing(max(abs(low), abs(high)))
         if floats < MIN_FLOATS:
             raise InputError(
                 f"the domain [{low:g}, {high:g}] is too narrow for float64: it holds only about {floats:.3g} "
@@ -52,12 +61,20 @@ class Problem:
             )
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
-        self.values(self.grid())
+        y = self.values(self.grid())
+        if onp.all(y == y[0]):
+            raise InputError(f"{self.name} is constant ({y[0]:g}) on [{low:g}, {high:g}]: there is nothing to learn")
 
     @property
     def name(self) -> str:
         """The target as written, e.g. ``x**2``."""
         return self.target.text
+
+    @property
+    def label(self) -> str:
+        """The name, cut to ``LABEL_LENGTH`` characters for table headings and plot legends."""
+        name = self.name
+        return name if len(name) <= LABEL_LENGTH else name[: LABEL_LENGTH - 3] + "..."
 
     def values(self, x: onp.ndarray) -> onp.ndarray:
         """The target at x (any shape), refusing overflow, underflow and undefined values."""
@@ -79,7 +96,8 @@ class Problem:
 
     def slopes(self, x: onp.ndarray) -> onp.ndarray:
         """The target's derivative at x, by autograd (NaN where it is not finite)."""
-        with onp.errstate(all="ignore"):
+        with onp.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Output seems independent of input")  # a constant part's slope is 0
             d = onp.asarray(elementwise_grad(self.target)(onp.asarray(x, dtype=float)), dtype=float)
         return onp.where(onp.isfinite(d), d, onp.nan)
 

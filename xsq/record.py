@@ -186,12 +186,12 @@ class TrainingRecord:
             raise InputError("its history columns differ in length")
         if not set(h.phase.tolist()) <= set(PHASES):
             raise InputError("its history names an unknown phase")
-        domain = fields["domain"]
-        pairs = isinstance(domain, list) and all(isinstance(p, list) and len(p) == 2 for p in domain)
-        if not (pairs and all(isinstance(v, (int, float)) and math.isfinite(v) for p in domain for v in p)):
-            raise InputError("its training domain is not a list of [low, high] pairs of finite numbers")
-        nums = {k: (math.nan if fields[k] is None else fields[k]) for k in SCALARS}
         try:
+            domain = fields["domain"]
+            pairs = isinstance(domain, list) and all(isinstance(p, list) and len(p) == 2 for p in domain)
+            if not (pairs and all(isinstance(v, (int, float)) and math.isfinite(v) for p in domain for v in p)):
+                raise InputError("its training domain is not a list of [low, high] pairs of finite numbers")
+            nums = {k: (math.nan if fields[k] is None else fields[k]) for k in SCALARS}
             stages = tuple(StageRecord.from_plain(s) for s in fields.get("stages", []))
             kinds = (int, float, int, bool, bool, bool, float, float, float)
             return cls(
@@ -202,7 +202,9 @@ class TrainingRecord:
                 fields["settings"],
                 stages,
             )
-        except (TypeError, ValueError, KeyError) as exc:
+        except InputError:
+            raise
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise InputError(f"its training record is malformed ({exc})") from None
 
 

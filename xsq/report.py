@@ -14,7 +14,7 @@ def sample_table(model, problem: Problem) -> str:
     x = onp.array(problem.sample_points())
     y, p = problem.values(x), model.predict(x)[:, 0]
     dy, dp = problem.slopes(x), model.derivative(x)[:, 0, 0]
-    name = problem.name
+    name = problem.label
     head = (
         f"{'x':>10} {name:>14} {'prediction':>24} {'rel. error':>10}  {'slope ' + name:>14} "
         f"{'learned slope':>24} {'rel. error':>10}"

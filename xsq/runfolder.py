@@ -21,18 +21,16 @@ split a publish: it is held back for the publish's few renames.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import errno
 import fcntl
 import os
 import shutil
-import signal
 import tempfile
-import threading
 import time
 from typing import BinaryIO, Callable
 
+from . import interrupts
 from .errors import InputError
 from .files import sync_folder, umask, write_atomic
 
@@ -55,75 +53,108 @@ def _exchange(a: str, b: str) -> bool:
     raise OSError(err, os.strerror(err), b)
 
 
-@contextlib.contextmanager
-def _sigint_held():
-    """Hold Ctrl-C back for the duration (main thread only): one that arrives meanwhile is acted on after it.
-
-    The Python-level handler is swapped, not the signal mask: with BLAS threads running, the kernel may
-    deliver SIGINT to any of them.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            if callable(previous):
-                previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt here
-            elif previous == signal.SIG_DFL:
-                os.kill(os.getpid(), signal.SIGINT)
-
-
 def try_lock(path: str) -> int:
-    """A file descriptor holding an exclusive lock on ``path`` (created if need be); -1 if another process holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    """A file descriptor holding an exclusive lock on the file ``path`` (created if need be); -1 if another
+    process holds it. Pair it with :func:`unlock`, which removes the file again: after taking the lock this
+    checks the name still leads to the file it locked (another process may have just removed it), and if
+    not, tries again."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return -1
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
         os.close(fd)
-        return -1
-    return fd
+
+
+def unlock(path: str, fd: int) -> None:
+    """Remove the lock file ``path`` (while still holding it), then release it."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    os.close(fd)
 
 
 class RunFolder:
-    """The folder one run writes; use as a context manager so an unpublished run leaves nothing behind."""
+    """The folder one run writes. Use it as a context manager: entering makes the temporary folder (and takes
+    the lock on an explicit ``out``); leaving without :meth:`publish` removes everything it made."""
 
-    def __init__(self, out: str | None = None, *, seed: int = 0, overwrite: bool = False, root: str = ROOT):
-        self.explicit = out is not None
-        self.overwrite = overwrite
+    def __init__(
+        self,
+        out: str | None = None,
+        *,
+        seed: int = 0,
+        overwrite: bool = False,
+        root: str = ROOT,
+        replaceable: frozenset[str] = frozenset(),
+    ):
+        self.explicit, self.overwrite, self.replaceable = out is not None, overwrite, replaceable
         self.published: str | None = None
         self.notes: list[str] = []
-        self._lock_fd = -1
+        self.tmp, self._lock_fd, self._made = None, -1, []
         if self.explicit:
-            self.target = os.path.realpath(out)
+            self.target = os.path.realpath(out or ".")
             self._check_target(out)
         else:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             self.target = os.path.join(os.path.abspath(root), f"{stamp}-seed{seed}")
         parent, name = os.path.split(self.target)
-        try:
-            os.makedirs(parent, exist_ok=True)
-            if self.explicit:
-                self._lock_fd = try_lock(os.path.join(parent, f".{name}.lock"))
-                if self._lock_fd < 0:
-                    raise InputError(f"another xsq run is writing to {out!r}; wait for it or choose another --out")
-            self.tmp = tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent)
-        except OSError as exc:
-            self.close()
-            raise InputError(f"cannot write to output folder {out or parent!r}: {exc.strerror or exc}") from None
+        self._lock_path = os.path.join(parent, f".{name}.lock")
 
     def _check_target(self, out: str) -> None:
+        here = os.path.realpath(".")
+        if self.target == here or here.startswith(self.target.rstrip(os.sep) + os.sep):
+            raise InputError(f"--out {out!r} is the current folder or holds it; give the run a folder of its own")
         if os.path.lexists(self.target) and not os.path.isdir(self.target):
             raise InputError(f"--out {out!r} exists and is not a folder")
-        if os.path.isdir(self.target) and os.listdir(self.target) and not self.overwrite:
+        held = set(os.listdir(self.target)) if os.path.isdir(self.target) else set()
+        if held and not self.overwrite:
             raise InputError(
                 f"--out {out!r} already holds files (a previous run?); choose another folder, or add --overwrite "
                 "to replace it"
             )
+        foreign = sorted(held - self.replaceable)
+        if held and foreign:
+            raise InputError(
+                f"--out {out!r} holds files xsq does not write ({', '.join(foreign[:3])}); --overwrite replaces "
+                "only a folder holding an earlier run"
+            )
+
+    def _make_parents(self, folder: str) -> None:
+        missing = []
+        while folder and not os.path.isdir(folder):
+            missing.append(folder)
+            folder = os.path.dirname(folder)
+        for path in reversed(missing):
+            os.mkdir(path)
+            self._made.append(path)
+
+    def __enter__(self) -> RunFolder:
+        parent, name = os.path.split(self.target)
+        try:
+            with interrupts.deferred():  # a Ctrl-C here arrives once everything made is known, so it can be removed
+                self._make_parents(parent)
+                if self.explicit:
+                    self._lock_fd = try_lock(self._lock_path)
+                    if self._lock_fd < 0:
+                        raise InputError(
+                            f"another xsq run is writing to {self.target!r}; wait for it, or choose another --out"
+                        )
+                self.tmp = tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent)
+        except OSError as exc:
+            self.close()
+            raise InputError(f"cannot write to output folder {parent!r}: {exc.strerror or exc}") from None
+        except BaseException:
+            self.close()
+            raise
+        return self
 
     def write(self, name: str, data: bytes | Callable[[BinaryIO], None]) -> None:
         """Write one file of the run (into the temporary folder, atomically)."""
@@ -138,7 +169,7 @@ class RunFolder:
         os.chmod(self.tmp, 0o777 & ~umask())
         sync_folder(self.tmp)
         parent = os.path.dirname(self.target)
-        with _sigint_held():
+        with interrupts.deferred():
             if self.explicit:
                 self._replace_target()
             else:
@@ -151,7 +182,7 @@ class RunFolder:
         if not os.path.isdir(self.target) or not os.listdir(self.target):
             os.replace(self.tmp, self.target)  # absent or empty: a plain rename
             return
-        if not self.overwrite:
+        if not self.overwrite or set(os.listdir(self.target)) - self.replaceable:
             raise InputError(f"{self.target!r} was filled by something else while this run trained; not replaced")
         if not _exchange(self.tmp, self.target):
             aside = self.tmp + ".old"
@@ -162,7 +193,7 @@ class RunFolder:
 
     def _publish_new(self) -> None:
         root = os.path.dirname(self.target)
-        fd = os.open(os.path.join(root, ".xsq.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(root, os.O_RDONLY)  # a lock on the folder itself: no lock file left behind
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # brief: only while a name is picked and the link is replaced
             base, k = self.target, 1
@@ -184,17 +215,20 @@ class RunFolder:
             os.close(fd)
 
     def close(self) -> None:
-        """Remove the temporary folder unless it was published, and release the lock."""
-        tmp = getattr(self, "tmp", None)
-        if self.published is None and tmp and os.path.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
+        """Release the lock, and remove what was made unless the run was published (the temporary folder,
+        new parent folders)."""
         if self._lock_fd >= 0:
-            os.close(self._lock_fd)
+            unlock(self._lock_path, self._lock_fd)
             self._lock_fd = -1
-
-    def __enter__(self) -> RunFolder:
-        return self
+        if self.published is None:
+            if self.tmp and os.path.isdir(self.tmp):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            for path in reversed(self._made):
+                try:
+                    os.rmdir(path)  # only if still empty
+                except OSError:
+                    break
 
     def __exit__(self, *exc) -> None:
-        with _sigint_held():
+        with interrupts.deferred():
             self.close()

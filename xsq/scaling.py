@@ -30,16 +30,19 @@ def _stats(A: Array, centre: bool) -> tuple[Array, Array]:
 
 
 def _centre_and_spread(A: Array, centre: bool, name: str) -> tuple[Array, Array]:
-    """Per column: (mean or 0, std or rms), each spread 1 where a column is constant (or all zero)."""
-    with onp.errstate(all="ignore"):
-        mid, spread = _stats(A, centre)
-        if not (onp.all(onp.isfinite(mid)) and onp.all(onp.isfinite(spread))):  # overflow: scale down first
-            top = onp.max(onp.abs(A), axis=0)
-            top = onp.where((top > 0) & onp.isfinite(top), top, 1.0)
-            mid, spread = (v * top for v in _stats(A / top, centre))
-    if not (onp.all(onp.isfinite(mid)) and onp.all(onp.isfinite(spread))):
+    """Per column: (mean or 0, std or rms). A column whose largest magnitude is so large or so small that its
+    squares would overflow or underflow is measured divided by that magnitude; a constant column's spread is
+    its magnitude (1 if it is all zero)."""
+    if not onp.all(onp.isfinite(A)):
         raise InputError(f"{name} cannot be scaled in float64: they are not all finite numbers")
-    return mid, onp.where(spread > 0, spread, 1.0)
+    top = onp.max(onp.abs(A), axis=0)
+    top = onp.where(top > 0, top, 1.0)
+    with onp.errstate(all="ignore"):
+        if onp.all((top > 1e-150) & (top < 1e150)):
+            mid, spread = _stats(A, centre)
+        else:
+            mid, spread = (v * top for v in _stats(A / top, centre))
+    return mid, onp.where(spread > 0, spread, top)
 
 
 @dataclass(frozen=True)

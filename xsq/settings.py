@@ -20,7 +20,7 @@ from . import activations, losses
 from .backprop import GRADIENTS
 from .errors import InputError
 from .optimizers import GRADIENT_OPTIMIZERS
-from .validation import Constraint, Flag, Maybe, Options, Real, Sizes, Whole
+from .validation import Constraint, Flag, Maybe, Options, Real, Seed, Sizes, Whole
 
 OPTIMIZERS = ("lm", *GRADIENT_OPTIMIZERS)
 GRADIENT = tuple(GRADIENT_OPTIMIZERS)
@@ -32,20 +32,6 @@ PER_OPTIMIZER: dict[str, dict[str, Any]] = {
     "momentum": dict(epochs=3000, patience=500, tol=1e-10, lr=0.01, grad="autograd"),
     "sgd": dict(epochs=3000, patience=500, tol=1e-10, lr=0.05, grad="autograd"),
 }
-
-
-@dataclass(frozen=True)
-class Seed(Constraint):
-    """A whole number >= 0, or a ``numpy.random.Generator`` to continue."""
-
-    def describe(self) -> str:
-        return "a whole number >= 0 or a numpy.random.Generator"
-
-    def ok(self, value):
-        return value if isinstance(value, onp.random.Generator) else Whole(0).ok(value)
-
-    def read(self, text: str):
-        return Whole(0).read(text)
 
 
 @dataclass(frozen=True)
@@ -68,7 +54,7 @@ SETTINGS: dict[str, Setting] = {
     ),
     "loss": Setting(Options(tuple(losses.LOSSES)), "mse", "training loss"),
     "optimizer": Setting(Options(OPTIMIZERS), "lm", "lm is Levenberg-Marquardt"),
-    "epochs": Setting(Maybe(Whole(1)), None, "most epochs (for lm: steps, restart screening included)"),
+    "epochs": Setting(Maybe(Whole(1, 10**9)), None, "most epochs (for lm: steps, restart screening included)"),
     "lr": Setting(Maybe(Real(0, low_open=True)), None, "learning rate", GRADIENT),
     "batch_size": Setting(Maybe(Whole(1)), None, "mini-batch size (default: the whole training set)", GRADIENT),
     "grad": Setting(

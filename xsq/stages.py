@@ -33,6 +33,7 @@ from .forward_mode import _input_jacobian, _parameter_tangent
 from .network import _forward
 from .params import Params, check_params, layer_sizes
 from .record import frozen
+from .validation import Real
 
 Array = onp.ndarray
 
@@ -49,10 +50,10 @@ def _settle(stage, *param_fields: str) -> None:
     """Check a stage's params-shaped fields and scale, and keep read-only copies of the arrays."""
     for name in param_fields:
         object.__setattr__(stage, name, {k: frozen(v) for k, v in check_params(getattr(stage, name)).items()})
-    scale = stage.scale
-    if isinstance(scale, bool) or not (isinstance(scale, (int, float)) and onp.isfinite(scale) and scale > 0):
-        raise InputError(f"a stage's scale must be a finite number > 0, got {scale!r}")
-    object.__setattr__(stage, "scale", float(scale))
+    scale = Real(0, low_open=True).ok(stage.scale)
+    if scale is None:
+        raise InputError(f"a stage's scale must be a finite number > 0, got {stage.scale!r:.40}")
+    object.__setattr__(stage, "scale", scale)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,29 @@ def _columns(A, name: str):
     return check_inputs(A, 1 if ndim == 1 else max(onp.shape(A)[1], 1), name)
 
 
+# what each output unit can produce: (low, high, whether low is reached, whether high is reached)
+OUTPUT_RANGE = {
+    "softplus": (0.0, onp.inf, False, False),
+    "sigmoid": (0.0, 1.0, False, False),
+    "tanh": (-1.0, 1.0, False, False),
+    "relu": (0.0, onp.inf, True, False),
+    "identity": (-onp.inf, onp.inf, False, False),
+}
+
+
+def check_reachable(Ys: onp.ndarray, output: str) -> None:
+    """Refuse scaled targets Ys that the output unit cannot produce, naming identity instead."""
+    low, high, low_in, high_in = OUTPUT_RANGE[output]
+    below = Ys < low if low_in else Ys <= low
+    above = Ys > high if high_in else Ys >= high
+    if onp.any(below) or onp.any(above):
+        bounds = f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+        raise InputError(
+            f"a {output} output can only produce values in {bounds}, but the targets, scaled as the network sees "
+            f"them, run from {onp.min(Ys):.6g} to {onp.max(Ys):.6g}; use output 'identity' (--output identity)"
+        )
+
+
 def choose_output(Y: onp.ndarray) -> tuple[str, str]:
     """The output ``"auto"`` picks for targets Y, and why."""
     if onp.all(Y > 0):
@@ -64,11 +87,11 @@ def check_data(
 
 
 def split(
-    n: int, fraction: float, rng: onp.random.Generator, name: str = "val_fraction"
+    n: int, fraction: float, rng: onp.random.Generator, name: str = "val_fraction", min_held: int = 0
 ) -> tuple[onp.ndarray, onp.ndarray]:
-    """Random (kept, held-out) rows; ``round(n * fraction)`` of them are held out."""
+    """Random (kept, held-out) rows; ``round(n * fraction)`` of them, and at least ``min_held``, are held out."""
     order = rng.permutation(n)
-    n_val = int(round(n * fraction))
+    n_val = max(min_held, int(round(n * fraction)))
     if n - n_val < 1:
         raise InputError(f"{name} {fraction} leaves no training data out of {n} samples")
     return onp.sort(order[n_val:]), onp.sort(order[:n_val])
@@ -158,6 +181,7 @@ def fit(
         Xs, Ys = scaler.inputs(X), scaler.targets(Y)
     if not (onp.all(onp.isfinite(Xs)) and onp.all(onp.isfinite(Ys))):
         raise InputError("the data do not scale to finite numbers in float64")
+    check_reachable(Ys, s.output)
     rng = onp.random.default_rng(s.seed)
     train, val = split(len(X), s.val_fraction, rng)
     check_memory(len(train), sizes, s.optimizer, s.batch_size)

@@ -14,6 +14,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as onp
+
 from .errors import InputError
 
 
@@ -76,16 +78,34 @@ class Whole(Constraint):
         return f"a whole number >= {self.low}" + (f" and <= {self.high}" if self.high is not None else "")
 
     def ok(self, value):
-        v = _real(value)
-        if v is None or not v.is_integer() or v < self.low or (self.high is not None and v > self.high):
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            v = int(value)  # exact, however large (a seed, say)
+        else:
+            f = _real(value)
+            v = int(f) if f is not None and math.isfinite(f) and f.is_integer() else None
+        if v is None or v < self.low or (self.high is not None and v > self.high):
             return None
-        return int(v)
+        return v
 
     def read(self, text: str):
         try:
             return int(text)
         except ValueError:
             return None
+
+
+@dataclass(frozen=True)
+class Seed(Constraint):
+    """A whole number >= 0, or a ``numpy.random.Generator`` to continue."""
+
+    def describe(self) -> str:
+        return "a whole number >= 0 or a numpy.random.Generator"
+
+    def ok(self, value):
+        return value if isinstance(value, onp.random.Generator) else Whole(0).ok(value)
+
+    def read(self, text: str):
+        return Whole(0).read(text)
 
 
 @dataclass(frozen=True)

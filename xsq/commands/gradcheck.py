@@ -9,9 +9,25 @@ from __future__ import annotations
 import itertools
 
 from .. import activations, losses
+from ..errors import InputError
 from ..files import json_bytes
 from ..gradient_check import format_table, gradcheck, passed, random_problem, rows_as_dicts
 from ..hessian_check import gauss_newton_check, hvp_check
+from ..resources import check_memory
+
+MAX_WORK = 1e11  # P**2 * n: central differences take 2 P losses, each about n * P operations
+
+
+def check_size(sizes, n: int, order: int) -> None:
+    """Refuse (:class:`InputError`) a check that would take hours or not fit in memory."""
+    P = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if P * P * n > MAX_WORK:
+        raise InputError(
+            f"checking {P} parameters on {n} samples by central differences is too much work (2 x {P} losses); "
+            f"use fewer hidden units or samples (P**2 * n up to {MAX_WORK:.0e})"
+        )
+    check_memory(n, tuple(sizes), "lm" if order == 2 else "adam")
+
 
 LABELS = {1: ("autograd", "fin.diff", "max |g|"), 2: ("rev-over-rev", "diff of grad", "max |Hv|")}
 
@@ -33,6 +49,7 @@ def run(args) -> int:
         combos = list(itertools.product(activations.ACTIVATIONS, activations.ACTIVATIONS, losses.LOSSES))
     else:
         combos = [(args.activation, args.output, args.loss)]
+    check_size(args.sizes, args.n, args.order)
     results = []
     for activation, output, loss in combos:
         rows = check(args.order, args.sizes, activation, output, loss, args.n, args.seed)

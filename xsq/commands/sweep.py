@@ -20,6 +20,7 @@ import time
 
 from joblib import Parallel, delayed, parallel_config
 
+from .. import interrupts
 from ..errors import InputError
 from ..files import json_bytes, write_atomic
 from ..journal import COLUMNS, Journal, cell_key, csv_bytes
@@ -141,6 +142,7 @@ def run(args) -> int:
             for i, row in enumerate(_cells_in_parallel(todo, grid, args.jobs, client), start=1):
                 lam = lams[(row["formulas"], row["scaling"], row["hidden"], row["batch"], row["seed"])]
                 journal.add(dict(row, lam_max=lam["lam_max"], predicted_lr=lam["predicted_lr"]))
+                interrupts.checkpoint()
                 if progress is not None:
                     progress(
                         dict(
@@ -166,20 +168,27 @@ def run(args) -> int:
         if heatmap is not None:
             write_atomic(os.path.join(journal.folder, "sweep.png"), heatmap(rows))
     except KeyboardInterrupt:
+        interrupts.handled()
         print(
             f"xsq sweep: interrupted: kept the {len(journal.rows)} finished cells in {journal.folder}; run the same "
             "command again to finish the rest",
             file=sys.stderr,
         )
-        return 130
+        return interrupts.exit_status()
     finally:
         journal.close()
         if client is not None:
             client.close()
-    print(summary(rows))
-    diverged = sum(r["outcome"] == DIVERGED for r in rows)
-    print(
-        f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
-        f"wrote sweep.csv, sweep.json{', sweep.png' if heatmap else ''} to {journal.folder}"
-    )
+    try:  # everything is written: a Ctrl-C while the summary prints must say so
+        interrupts.checkpoint()
+        print(summary(rows))
+        diverged = sum(r["outcome"] == DIVERGED for r in rows)
+        print(
+            f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
+            f"wrote sweep.csv, sweep.json{', sweep.png' if heatmap else ''} to {journal.folder}"
+        )
+    except KeyboardInterrupt:
+        interrupts.handled()
+        print(f"xsq sweep: interrupted: all {len(rows)} cells were saved in {journal.folder}", file=sys.stderr)
+        return interrupts.exit_status()
     return 0

@@ -12,7 +12,7 @@ import sys
 
 import numpy as onp
 
-from .. import settings
+from .. import interrupts, settings
 from ..argparsing import flag
 from ..dataset import read_csv
 from ..errors import InputError
@@ -64,12 +64,19 @@ class FunctionJob:
     """Fit a target expression on a domain (``--target``, ``--low``, ``--high``, ``--n``)."""
 
     def __init__(self, args, s):
-        target = compile_expression(args.target or "x**2")
+        target = compile_expression("x**2" if args.target is None else args.target)
         low, high = (1.0 if args.low is None else args.low), (100.0 if args.high is None else args.high)
         self.problem, self.n = Problem(target, low, high), args.n or 1000
         check_memory(self.n, (1, *s.hidden, 1), s.optimizer, s.batch_size)  # before drawing n inputs
         self.x, self.rng = self.problem.draw(self.n, args.seed)
         self.X, self.Y = self.x, self.problem.values(self.x)
+        lowest = float(onp.min(self.problem.values(self.problem.grid())))
+        self.output = None  # auto decides from the training targets, unless the domain holds lower ones
+        if s.output == "auto" and onp.all(self.Y > 0) and lowest <= 0:
+            self.output = (
+                "identity",
+                f"{target.text} reaches {lowest:g} on [{low:g}, {high:g}], which softplus cannot produce",
+            )
 
     def metrics(self, model) -> dict:
         m = evaluate(model, self.problem, self.x)
@@ -87,12 +94,15 @@ class DataJob:
     """Fit measured data (``--data FILE.csv``), holding out ``--test-fraction`` of the rows to report on."""
 
     def __init__(self, args, s):
+        self.output = None
         for name in ("target", "low", "high", "n"):
             if getattr(args, name) is not None:
                 raise InputError(f"--{name} describes a target function; it does not apply with --data")
         self.ds = read_csv(args.data, args.inputs, args.outputs)
         self.rng = onp.random.default_rng(args.seed)
-        self.train, self.test = split(len(self.ds.X), args.test_fraction, self.rng, "--test-fraction")
+        if len(self.ds.X) < 3:
+            raise InputError(f"{args.data!r} has {len(self.ds.X)} data rows; at least 3 are needed (training and test)")
+        self.train, self.test = split(len(self.ds.X), args.test_fraction, self.rng, "--test-fraction", min_held=1)
         self.X, self.Y = self.ds.X[self.train], self.ds.Y[self.train]
 
     def metrics(self, model) -> dict:
@@ -104,6 +114,9 @@ class DataJob:
 
     def figures(self, model) -> dict:
         return data_figures(model, self.ds, self.train, self.test) if data_figures is not None else {}
+
+
+RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png"})
 
 
 def shown(path: str) -> str:
@@ -121,9 +134,10 @@ def run(args) -> int:
     job = DataJob(args, s) if args.data else FunctionJob(args, s)
     folder = None
     try:
-        with RunFolder(args.out, seed=args.seed, overwrite=args.overwrite) as folder:
+        with RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES) as folder:
             with Progress() if not args.quiet else contextlib.nullcontext() as progress:
-                model = fit(job.X, job.Y, **dict(given, seed=job.rng), callback=progress)
+                chosen = {"output": job.output[0]} if job.output else {}
+                model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=progress)
             metrics = job.metrics(model)
             r = model.record
             metrics.update(
@@ -140,24 +154,37 @@ def run(args) -> int:
             model.save(folder.temp_path("model.npz"))
             folder.write("metrics.json", json_bytes(metrics, indent=2))
             folder.write("history.csv", _history_csv(r.history))
-            plots = job.figures(model)
+            try:
+                plots, note = job.figures(model), None
+            except (OverflowError, ValueError) as exc:  # matplotlib cannot lay out values near float64's limit
+                plots, note = {}, f"plots skipped: matplotlib could not draw these values ({exc})"
             for name, png in plots.items():
                 folder.write(name, png)
+            interrupts.checkpoint()  # a Ctrl-C swallowed while writing still stops the run here
             path = folder.publish()
     except KeyboardInterrupt:
         if folder is not None and folder.published:
-            print(f"xsq train: interrupted: the run was saved to {folder.published}", file=sys.stderr)
-            return 130
+            interrupts.handled()
+            print(f"xsq train: interrupted: the run was saved to {shown(folder.published)}", file=sys.stderr)
+            return interrupts.exit_status()
         raise
-    if given.get("output", "auto") == "auto":
-        print(f"output: {model.output} (chosen because {r.settings['output_reason']})")
-    print(job.text(model, metrics))
-    print(f"wrote model.npz, metrics.json, history.csv{''.join(', ' + n for n in plots)} to {shown(path)}")
-    for note in folder.notes:
-        print(note)
-    if not plots:
-        print("plots: pip install 'xsq[plot]' (matplotlib) to get fit.png, loss.png and error.png")
+    try:  # the run is saved: a Ctrl-C while its report prints must say so
+        if given.get("output", "auto") == "auto":
+            reason = job.output[1] if job.output else r.settings["output_reason"]
+            print(f"output: {model.output} (chosen because {reason})")
+        print(job.text(model, metrics))
+        print(f"wrote model.npz, metrics.json, history.csv{''.join(', ' + n for n in plots)} to {shown(path)}")
+        for line in folder.notes:
+            print(line)
+        if note:
+            print(note)
+        elif not plots:
+            print("plots: pip install 'xsq[plot]' (matplotlib) to get fit.png, loss.png and error.png")
+    except KeyboardInterrupt:
+        interrupts.handled()
+        print(f"xsq train: interrupted: the run was saved to {shown(path)}", file=sys.stderr)
+        return interrupts.exit_status()
     if model.record.interrupted:
         print(f"xsq train: interrupted: saved the best model so far to {shown(path)}", file=sys.stderr)
-        return 130
+        return interrupts.exit_status()
     return 0

@@ -1,0 +1,86 @@
+"""Ctrl-C (and SIGTERM, SIGHUP) on the command line: never lost, whatever code it lands in.
+
+Python turns SIGINT into a KeyboardInterrupt wherever the program happens to
+be. If that is inside a finalizer (a weak-reference callback, say), Python
+prints "Exception ignored" and carries on: the interrupt is lost. So the
+command line installs :func:`handler` (:func:`installed`), which also notes the signal, and the
+long-running code calls :func:`checkpoint` at safe places (each epoch, before
+a run folder is published): a noted signal that nobody has handled is raised
+again there. Code that handles a KeyboardInterrupt calls :func:`handled`.
+Library users who never enter :func:`installed` see Python's own behaviour.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_pending: list[int] = []  # signals noted and not yet handled
+_last: list[int] = []  # the last signal noted, handled or not
+
+
+def handler(signum: int, frame) -> None:
+    """Note the signal, and raise KeyboardInterrupt here and now."""
+    _pending.append(signum)
+    _last[:] = [signum]
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def installed():
+    """Route SIGINT, SIGTERM and SIGHUP through :func:`handler` for the duration (main thread only); the
+    earlier handlers come back afterwards, and no noted signal outlives it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, handler) for signum in SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, action in previous.items():
+            signal.signal(signum, action)
+        _pending.clear()
+        _last.clear()
+
+
+def checkpoint() -> None:
+    """Raise KeyboardInterrupt if a signal came and was not handled (it may have been swallowed)."""
+    if _pending:
+        raise KeyboardInterrupt
+
+
+def handled() -> None:
+    """A KeyboardInterrupt was caught and acted on: forget the signal behind it."""
+    _pending.clear()
+
+
+def exit_status() -> int:
+    """128 plus the signal's number (130 for Ctrl-C), for the last signal noted; 130 if none was."""
+    return 128 + (_last[-1] if _last else signal.SIGINT)
+
+
+@contextlib.contextmanager
+def deferred():
+    """Hold Ctrl-C back for the duration (main thread only): one that arrives meanwhile is acted on after it,
+    so that a few steps that belong together (renames, clean-up) are never split.
+
+    The Python-level handler is swapped, not the signal mask: with BLAS threads running, the kernel may
+    deliver SIGINT to any of them.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt here
+            elif previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
