@@ -62,6 +62,18 @@ def test_bare_xsq_lists_its_commands(capsys):
         (["gradcheck", "--sizes", "1,0,1"], "xsq gradcheck: error: argument --sizes"),
         (["gradcheck", "--n", "0"], "must be a whole number >= 1"),
         (
+            ["gradcheck", "--sizes", "1,500,500,1", "--n", "1000"],
+            "checking 252001 parameters .* too much",
+        ),
+        (["train", "--target", "\uff58**2"], "--target: invalid character '\uff58' \\(U\\+FF58\\) at column 1"),
+        (
+            ["train", "--target", "0*x + 3"],
+            "0\\*x \\+ 3 is constant \\(3\\) on \\[1, 100\\]: there is nothing",
+        ),
+        (["train", "--low", "-1e308", "--high", "1e308"], "too wide for float64"),
+        (["train", "--output", "sigmoid"], "a sigmoid output can only produce values in \\(0, 1\\).*--output identity"),
+        (["train", "--epochs", "1e10"], "--epochs: must be a whole number >= 1 and <= 1000000000"),
+        (
             ["diagnose", "--steps", "-5"],
             "xsq diagnose: error: argument --steps: must be a whole number >= 1 .*got '-5'",
         ),

@@ -66,3 +66,11 @@ def test_names_and_positive_targets():
     assert losses.get("huber").fn is losses._huber
     with pytest.raises(xsq.InputError, match="relative_mse needs every target > 0"):
         losses.relative_mse(np.ones((2, 1)), np.array([[1.0], [0.0]]))
+
+
+def test_lists_are_arrays_and_empty_is_refused():
+    assert losses.mse([1, 2], [1, 4]) == 2.0 and losses.mae((1.0, 2.0), (2.0, 2.0)) == 0.5
+    with pytest.raises(xsq.InputError, match="pred and target are empty"):
+        losses.mse(np.ones((0, 1)), np.ones((0, 1)))
+    with pytest.raises(xsq.InputError, match=r"smallest target is -2\.0\. Use"):  # a plain number, not np.float64
+        losses.relative_mse([1.0, 1.0], [1.0, -2.0])

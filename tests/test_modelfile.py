@@ -163,3 +163,50 @@ def test_files_that_are_not_models(good, tmp_path):
     os.symlink("/dev/zero", tmp_path / "device.npz")
     with pytest.raises(xsq.InputError, match="is not a regular file"):
         xsq.load_model(tmp_path / "device.npz")
+
+
+def zipped(path, members):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def npy(array):
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+def test_names_and_sizes_are_checked_before_any_member_is_read(good, tmp_path, monkeypatch):
+    members = {f"{k}.npy": npy(v) for k, v in good.items()}
+    read = []
+    monkeypatch.setattr("xsq.modelfile._read_member", lambda archive, info: read.append(info) or pytest.fail())
+    with pytest.raises(xsq.InputError, match="unexpected member evil.npy"):
+        xsq.load_model(zipped(tmp_path / "a.npz", {**members, "evil.npy": b""}))
+    with pytest.raises(xsq.InputError, match="member meta.npy is missing"):
+        xsq.load_model(zipped(tmp_path / "b.npz", {k: v for k, v in members.items() if k != "meta.npy"}))
+    monkeypatch.setattr("xsq.modelfile.MAX_FILE_BYTES", sum(map(len, members.values())) - 1)
+    monkeypatch.setattr("xsq.modelfile.regular_file", lambda *a: 0)
+    with pytest.raises(xsq.InputError, match="its members declare .* bytes in all, more than any xsq model"):
+        xsq.load_model(zipped(tmp_path / "c.npz", members))
+    assert read == []
+
+
+def test_an_unreadable_header_or_number_is_refused(good, tmp_path):
+    members = {f"{k}.npy": npy(v) for k, v in good.items()}
+    bad_header = b"\x93NUMPY\x01\x00" + (20).to_bytes(2, "little") + b"{'descr': <f8 garbage\n"
+    with pytest.raises(xsq.InputError, match="member W1.npy has an unreadable .npy header"):
+        xsq.load_model(zipped(tmp_path / "h.npz", {**members, "W1.npy": bad_header}))
+    for field, value, message in [
+        ("best_epoch", 10**400, "best epoch comes after its last"),  # JSON reads any integer
+        ("start_loss", 10**400, r"start_loss must be a finite number, got 1\d{56}\.\.\.$"),  # no float holds this one
+        ("converged", "no", "converged must be True or False"),
+        ("n_epochs", 2.5, "n_epochs must be a whole number >= 0"),
+    ]:
+        meta = json.loads(str(good["meta"]))
+        meta["record"][field] = value
+        with pytest.raises(xsq.InputError, match=f"training record's {message}"):
+            xsq.load_model(write(tmp_path, dict(good, meta=np.array(json.dumps(meta)))))
+    with pytest.raises(xsq.InputError, match="nested too deeply"):
+        xsq.load_model(write(tmp_path, dict(good, meta=np.array("[" * 100_000 + "]" * 100_000)), "deep.npz"))

@@ -81,3 +81,16 @@ def test_flatten_and_unflatten_refuse_wrong_keys_and_lengths():
     for bad in (v[:-1], np.append(v, 0.0), v[:, None]):
         with pytest.raises(xsq.InputError, match="vector must be 1-D with 13 entries"):
             xsq.unflatten(bad, params)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", True, None])
+def test_the_seed_is_checked(seed):
+    with pytest.raises(xsq.InputError, match="seed must be a whole number >= 0 or a numpy.random.Generator"):
+        xsq.init_params((1, 2, 1), seed=seed)
+
+
+def test_a_huge_seed_is_kept_exactly():
+    big = 2**70 + 1  # float(big) == 2**70: a seed read through a float would be another seed
+    a, b = xsq.init_params((1, 3, 1), seed=big), xsq.init_params((1, 3, 1), seed=2**70)
+    assert np.array_equal(a["W1"], xsq.init_params((1, 3, 1), seed=np.random.default_rng(big))["W1"])
+    assert not np.array_equal(a["W1"], b["W1"])

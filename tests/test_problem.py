@@ -40,3 +40,17 @@ def test_undefined_targets():
         Problem(compile_expression("log(x)"), -2, -1)
     with pytest.raises(xsq.InputError, match="divides by zero"):
         Problem(compile_expression("1/x"), -1, 1)
+
+
+def test_nothing_to_learn_and_too_wide():
+    with pytest.raises(xsq.InputError, match=r"x - x \+ 2 is constant \(2\) on \[1, 100\]: there is nothing to learn"):
+        Problem(compile_expression("x - x + 2"))
+    with pytest.raises(xsq.InputError, match="too wide for float64"):
+        Problem(low=-1e308, high=1e308)
+
+
+def test_long_names_are_cut_for_labels():
+    long = " + ".join(["x**2"] * 30)
+    p = Problem(compile_expression(long))
+    assert p.name == long and len(p.label) == 40 and p.label.endswith("...")
+    assert Problem().label == "x**2"

@@ -35,3 +35,12 @@ def test_constant_columns_and_huge_values():
     assert np.isfinite(s.y_scale[1])
     with pytest.raises(xsq.InputError, match="cannot be scaled in float64: they are not all finite"):
         Scaler.fit(np.array([[1.0], [np.finfo(float).max]]) * [[1.0]], np.array([[np.inf], [1.0]]))
+
+
+@pytest.mark.parametrize("magnitude", [1e-200, 1e200])
+def test_targets_of_any_magnitude_are_learnt(magnitude):
+    x = np.linspace(1, 10, 80)
+    s = Scaler.fit(x[:, None], magnitude * x[:, None] ** 2)
+    assert np.sqrt(np.mean(s.targets(magnitude * x[:, None] ** 2) ** 2)) == pytest.approx(1.0, rel=1e-12)
+    model = xsq.fit(x, magnitude * x**2, hidden=4, epochs=200, restarts=0)
+    assert np.max(np.abs(model.predict(x)[:, 0] / (magnitude * x**2) - 1)) < 1e-3

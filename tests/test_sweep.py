@@ -162,3 +162,28 @@ def test_damaged_journals_are_refused_or_repaired(capsys, tmp_path):
     code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
     assert code == 2 and "holds another sweep (or a damaged one)" in out.err
     assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300", "--overwrite")[0] == 0
+
+
+def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
+    folder = tmp_path / "sweep"
+    assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")[0] == 0
+    good = rows(folder)
+    lines = (folder / "sweep.csv").read_text().splitlines()
+    journal = folder / "sweep.csv"
+    journal.write_text("\n".join(lines[:2]) + "\n" + lines[2][:-3])  # torn inside its last number: left out
+    code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
+    assert code == 0 and "resuming: 1 of 4 cells already done" in out.err and rows(folder) == good
+    crafted = {
+        "binary": (b"\xff\xfe\x00garbage", "is not a readable sweep journal"),
+        "twice": ("\n".join([lines[0], lines[1], lines[1]]) + "\n", "holds a cell listed twice at line 3"),
+        "foreign": (lines[0] + "\n" + lines[1].replace(",0.0001,", ",0.5,", 1) + "\n", "a cell not in this grid"),
+        "outcome": (lines[0] + "\n" + lines[1].replace(",stalled,", ",won,", 1) + "\n", "no outcome of one"),
+    }
+    for name, (content, message) in crafted.items():
+        journal.write_bytes(content if isinstance(content, bytes) else content.encode())
+        code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
+        assert code == 2 and out.err.count("\n") == 1 and message in out.err, (name, out.err)
+    journal.unlink()
+    os.mkfifo(journal)  # would block a reader forever
+    code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
+    assert code == 2 and "is not a regular file" in out.err

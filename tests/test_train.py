@@ -243,3 +243,18 @@ def test_runs_that_will_not_fit_in_memory_are_refused(monkeypatch):
     x = np.linspace(1, 100, 1000)
     with pytest.raises(xsq.InputError, match=r"needs about .* GiB of memory .* more than the 1 GiB available.*adam"):
         xsq.fit(x, x**2, hidden=3000)
+
+
+def test_a_warm_up_that_has_converged_ends_early():
+    from xsq.record import WARMUP
+
+    model = xsq.fit([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], restarts=0, val_fraction=0)  # 3 points: fitted exactly
+    warm = int(np.sum(model.record.history.phase == WARMUP))
+    assert 0 < warm < 50 and model.record.converged  # not 40% of the 1300-step budget
+
+
+def test_a_stall_says_its_model_was_chosen_on_validation():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 2, 40)
+    with pytest.raises(xsq.TrainingStalled, match=r"the loss it kept \(.*, epoch \d+, best on validation\)"):
+        xsq.fit(x, rng.uniform(1, 2, 40), hidden=4, epochs=60, restarts=0)  # noise: nothing generalises

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as onp
 
 from .errors import InputError
+from .validation import Flag, Maybe, Real, Whole
 
 Array = onp.ndarray
 
@@ -191,12 +192,13 @@ class TrainingRecord:
             pairs = isinstance(domain, list) and all(isinstance(p, list) and len(p) == 2 for p in domain)
             if not (pairs and all(isinstance(v, (int, float)) and math.isfinite(v) for p in domain for v in p)):
                 raise InputError("its training domain is not a list of [low, high] pairs of finite numbers")
-            nums = {k: (math.nan if fields[k] is None else fields[k]) for k in SCALARS}
+            nums = {k: rule.check(fields[k], f"its training record's {k}") for k, rule in SCALARS.items()}
+            if nums["best_epoch"] > nums["n_epochs"]:
+                raise InputError("its training record's best epoch comes after its last")
             stages = tuple(StageRecord.from_plain(s) for s in fields.get("stages", []))
-            kinds = (int, float, int, bool, bool, bool, float, float, float)
             return cls(
                 History.of(list(zip(*h))),
-                *(kind(nums[k]) for kind, k in zip(kinds, SCALARS)),
+                *(math.nan if v is None else v for v in nums.values()),
                 arrays["val_rows"],
                 tuple(map(tuple, domain)),
                 fields["settings"],
@@ -208,15 +210,15 @@ class TrainingRecord:
             raise InputError(f"its training record is malformed ({exc})") from None
 
 
-SCALARS = (
-    "best_epoch",
-    "best_loss",
-    "n_epochs",
-    "converged",
-    "interrupted",
-    "stopped",
-    "seconds",
-    "start_loss",
-    "baseline_loss",
-)
+SCALARS = {  # the record's single values, and what each must be when read back
+    "best_epoch": Whole(0),
+    "best_loss": Maybe(Real()),
+    "n_epochs": Whole(0),
+    "converged": Flag(),
+    "interrupted": Flag(),
+    "stopped": Flag(),
+    "seconds": Maybe(Real(0)),
+    "start_loss": Maybe(Real()),
+    "baseline_loss": Maybe(Real()),
+}
 HISTORY_MEMBERS = ("history_epoch", "history_train_loss", "history_val_loss", "history_phase", "val_rows")

@@ -29,6 +29,12 @@ def _real(value) -> float | None:
         return None
 
 
+def _shown(value, most: int = 60) -> str:
+    """``repr(value)``, cut to ``most`` characters (a value read from a file may be any size)."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
 def read_number(text: str) -> float | None:
     """``text`` as a float (any notation Python reads, inf and nan included), or None."""
     try:
@@ -55,7 +61,7 @@ class Constraint:
         """``value`` normalised, or an :class:`InputError` naming ``name`` and the requirement."""
         out = self.ok(value)
         if out is None:
-            raise InputError(f"{name} must be {self.describe()}, got {value!r}".lstrip())
+            raise InputError(f"{name} must be {self.describe()}, got {_shown(value)}".lstrip())
         return out
 
     def parse(self, text: str, name: str = ""):
@@ -63,7 +69,7 @@ class Constraint:
         value = self.read(text)
         out = None if value is None else self.ok(value)
         if out is None:
-            raise InputError(f"{name} must be {self.describe()}, got {text!r}".lstrip())
+            raise InputError(f"{name} must be {self.describe()}, got {_shown(text)}".lstrip())
         return out
 
 
