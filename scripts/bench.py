@@ -32,7 +32,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 from benchlib import emit
 
 import xsq
@@ -40,6 +39,7 @@ from xsq.backprop import _jacobian
 from xsq.expr import compile_expression
 from xsq.metrics import max_rel_error, rmse_over_range
 from xsq.network import _forward
+from xsq.outputs import choose_output, scaler_for
 from xsq.params import _unflatten, flatten
 from xsq.problem import Problem
 
@@ -54,7 +54,7 @@ class Bench:
     def __init__(self, problem: Problem):
         self.problem, self.grid = problem, problem.grid()
         x, y = self.data(0)
-        self.output = "softplus" if np.all(y > 0) else "identity"
+        self.output = choose_output(y, also=self.problem.values(self.grid), where=problem.name)[0]
 
     def data(self, seed: int = 0):
         x, _ = self.problem.draw(N, seed)
@@ -62,7 +62,7 @@ class Bench:
 
     def scaled(self, x, y):
         """Inputs and targets as xsq scales them, and the scaler (to map predictions back)."""
-        scaler = xsq.Scaler.fit(x[:, None], y[:, None], centre_targets=self.output == "identity")
+        scaler = scaler_for(x[:, None], y[:, None], self.output)
         return scaler.inputs(x[:, None]), scaler.targets(y[:, None]), scaler
 
     def score(self, predict) -> dict:

@@ -222,11 +222,12 @@ def _self_check() -> None:
     """Fit the benchmark problem for 100 and 1000 steps, check and time the jit gradient; print the numbers."""
     import xsq
     from xsq.metrics import rmse_over_range
+    from xsq.outputs import scaler_for
     from xsq.problem import Problem
 
     problem = Problem()
     x, _ = problem.draw(1000, 0)
-    scaler = xsq.Scaler.fit(x[:, None], problem.values(x)[:, None])
+    scaler = scaler_for(x[:, None], problem.values(x)[:, None], "softplus")
     X, Y = scaler.inputs(x[:, None]), scaler.targets(problem.values(x)[:, None])
     params = xsq.init_params((1, 16, 1), seed=0)
     grid = problem.grid()
@@ -260,12 +261,13 @@ def lm_rows(steps: list[int], seed: int = 0) -> list[dict]:
     it, from xsq's initial parameters for ``seed``), scored on the problem's grid."""
     import xsq
     from xsq.metrics import max_rel_error, rmse_over_range
+    from xsq.outputs import scaler_for
     from xsq.problem import Problem
 
     problem = Problem()
     x, _ = problem.draw(1000, seed)
     y = problem.values(x)
-    scaler = xsq.Scaler.fit(x[:, None], y[:, None])
+    scaler = scaler_for(x[:, None], y[:, None], "softplus")
     grid = problem.grid()
     rows = []
     for n in steps:

@@ -63,15 +63,17 @@ def test_bare_xsq_lists_its_commands(capsys):
         (["gradcheck", "--n", "0"], "must be a whole number >= 1"),
         (
             ["gradcheck", "--sizes", "1,500,500,1", "--n", "1000"],
-            "checking 252001 parameters .* too much",
+            "checking 252001 parameters .* would take too long",
         ),
+        (["gradcheck", "--all", "--sizes", "1,64,1", "--n", "5000"], r"\(100 combination\(s\), order 1\) would take"),
+        (["gradcheck", "--order", "2", "--n", "100000"], "on 100000 samples .* order 2.* would take too long"),
         (["train", "--target", "\uff58**2"], "--target: invalid character '\uff58' \\(U\\+FF58\\) at column 1"),
         (
             ["train", "--target", "0*x + 3"],
             "0\\*x \\+ 3 is constant \\(3\\) on \\[1, 100\\]: there is nothing",
         ),
         (["train", "--low", "-1e308", "--high", "1e308"], "too wide for float64"),
-        (["train", "--output", "sigmoid"], "a sigmoid output can only produce values in \\(0, 1\\).*--output identity"),
+        (["train", "--target", "x-50", "--output", "relu"], "a relu output can only produce values >= 0, but the sm"),
         (["train", "--epochs", "1e10"], "--epochs: must be a whole number >= 1 and <= 1000000000"),
         (
             ["diagnose", "--steps", "-5"],
@@ -180,6 +182,24 @@ def test_without_matplotlib_everything_but_the_plots_is_written(capsys, tmp_path
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "r"))
     assert code == 0 and sorted(os.listdir(tmp_path / "r")) == ["history.csv", "metrics.json", "model.npz"]
     assert "pip install 'xsq[plot]'" in out
+
+
+def test_a_figure_matplotlib_cannot_draw_is_skipped_and_a_bug_is_not(capsys, tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    from xsq import plots
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", overflow)
+    code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 0 and sorted(os.listdir(tmp_path / "r")) == ["history.csv", "metrics.json", "model.npz"]
+    assert "plots skipped: matplotlib could not draw these values (cannot convert float infinity" in out
+    monkeypatch.undo()
+    monkeypatch.setattr(plots, "_loss", lambda model: int("not a number"))  # a bug in xsq's own drawing code
+    code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "s"))
+    assert code == 1 and "internal error: ValueError" in err and not (tmp_path / "s").exists()
 
 
 def test_progress_lines_when_not_a_terminal(capsys, tmp_path):

@@ -193,20 +193,42 @@ def test_names_and_sizes_are_checked_before_any_member_is_read(good, tmp_path, m
     assert read == []
 
 
+STAGE = dict(
+    stage=2,
+    kind="network",
+    activation="tanh",
+    hidden=[16],
+    kept=True,
+    val_error_before=1e-3,
+    val_error_after=1e-5,
+    epochs=40,
+    seconds=0.5,
+    note="",
+)
+
+
 def test_an_unreadable_header_or_number_is_refused(good, tmp_path):
     members = {f"{k}.npy": npy(v) for k, v in good.items()}
     bad_header = b"\x93NUMPY\x01\x00" + (20).to_bytes(2, "little") + b"{'descr': <f8 garbage\n"
     with pytest.raises(xsq.InputError, match="member W1.npy has an unreadable .npy header"):
         xsq.load_model(zipped(tmp_path / "h.npz", {**members, "W1.npy": bad_header}))
     for field, value, message in [
-        ("best_epoch", 10**400, "best epoch comes after its last"),  # JSON reads any integer
-        ("start_loss", 10**400, r"start_loss must be a finite number, got 1\d{56}\.\.\.$"),  # no float holds this one
-        ("converged", "no", "converged must be True or False"),
-        ("n_epochs", 2.5, "n_epochs must be a whole number >= 0"),
+        ("best_epoch", 10**400, "training record's best epoch comes after its last"),  # JSON reads any integer
+        (
+            "start_loss",
+            10**400,
+            r"training record's start_loss must be a finite number, got 1\d{56}\.\.\.$",
+        ),  # no float holds this one
+        ("converged", "no", "training record's converged must be True or False"),
+        ("n_epochs", 2.5, "training record's n_epochs must be a whole number >= 0"),
+        ("stages", [{"stage": 2}], "stage record must have exactly: stage, kind, activation"),
+        ("stages", [dict(STAGE, activation="swish")], "stage record's activation must be one of: sigmoid"),
+        ("stages", [dict(STAGE, hidden=[0])], "stage record's hidden must be a list of whole numbers >= 1"),
+        ("stages", [dict(STAGE, note="x" * 5000)], "stage record's note must be text of at most 1000 characters"),
     ]:
         meta = json.loads(str(good["meta"]))
         meta["record"][field] = value
-        with pytest.raises(xsq.InputError, match=f"training record's {message}"):
+        with pytest.raises(xsq.InputError, match=message):
             xsq.load_model(write(tmp_path, dict(good, meta=np.array(json.dumps(meta)))))
     with pytest.raises(xsq.InputError, match="nested too deeply"):
         xsq.load_model(write(tmp_path, dict(good, meta=np.array("[" * 100_000 + "]" * 100_000)), "deep.npz"))

@@ -111,7 +111,8 @@ def test_measured_data(capsys, tmp_path):
         ("x,y\n1,2\n3,nan\n4,5\n", [], "line 3, column 'y': nan is not a finite number"),
         ("x,y\n1,inf\n3,4\n", [], "line 2, column 'y': inf is not a finite number"),
         ("x,y\n1,2\n3,4,5\n", [], "line 3: 3 columns, but the first row has 2"),
-        ("x,y\n1,2\n", [], "has 1 data row\\(s\\); at least 2 are needed"),
+        ("x,y\n1,2\n", [], "has 1 data row; at least 3 are needed"),
+        ("x,y\n", [], "holds no data rows, only a header"),
         ("1,2\n3,4\n", ["--inputs", "z"], "--inputs: no column 'z'; the columns are column 0, column 1"),
         ("x,y\n1,2\n3,4\n", ["--inputs", "x", "--outputs", "x"], "must be different columns"),
         ("x,y\n1,2\n3,4\n", ["--low", "0"], "--low describes a target function; it does not apply with --data"),
@@ -141,3 +142,18 @@ def test_data_files_that_are_not_data(capsys, tmp_path):
     assert code == 2 and "not UTF-8 text" in err
     code, _, err = run(capsys, "train", "--inputs", "x", "--quiet")
     assert code == 2 and "--inputs and --outputs choose the columns of --data" in err
+
+
+def test_numpys_reader_and_the_cell_by_cell_scan_agree(tmp_path, monkeypatch):
+    from xsq import dataset
+
+    path = write(tmp_path, '\ufefft,"y"\r\n1, 2.5\r\n\r\n"3",4e-1\r\n-0.5,1e3\r\n')
+    fast = read_csv(path)
+    assert fast.inputs == ("t",) and fast.outputs == ("y",)
+    assert np.array_equal(fast.X[:, 0], [1, 3, -0.5]) and np.array_equal(fast.Y[:, 0], [2.5, 0.4, 1e3])
+    monkeypatch.setattr(dataset, "_fast", lambda *args: None)  # the scan alone reads the same numbers
+    slow = read_csv(path)
+    assert np.array_equal(slow.X, fast.X) and np.array_equal(slow.Y, fast.Y)
+    monkeypatch.undo()
+    monkeypatch.setattr(dataset, "_scan", lambda *args: pytest.fail("a clean file is read by numpy"))
+    assert read_csv(write(tmp_path, "1,2\n3,4\n", "plain.csv")).X.shape == (2, 1)

@@ -27,3 +27,14 @@ def test_every_setting_is_an_option_of_xsq_train():
 def test_unknown_setting():
     with pytest.raises(xsq.InputError, match="unknown setting 'hiden'"):
         resolve(hiden=3)
+
+
+def test_the_python_signatures_show_the_tables_defaults():
+    import inspect
+
+    from xsq.sklearn import XsqRegressor
+
+    for function, seed in ((xsq.fit, "seed"), (XsqRegressor.__init__, "random_state")):
+        shown = {name: p.default for name, p in inspect.signature(function).parameters.items()}
+        shown["seed"] = shown.pop(seed)
+        assert {name: shown[name] for name in SETTINGS} == {name: s.default for name, s in SETTINGS.items()}

@@ -168,11 +168,18 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
     folder = tmp_path / "sweep"
     assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")[0] == 0
     good = rows(folder)
+
+    def cells():
+        report = json.loads((folder / "sweep.json").read_text())
+        return [{k: v for k, v in c.items() if k != "seconds"} for c in report["cells"]]
+
+    fresh = cells()
     lines = (folder / "sweep.csv").read_text().splitlines()
     journal = folder / "sweep.csv"
     journal.write_text("\n".join(lines[:2]) + "\n" + lines[2][:-3])  # torn inside its last number: left out
     code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
     assert code == 0 and "resuming: 1 of 4 cells already done" in out.err and rows(folder) == good
+    assert cells() == fresh  # a cell read back from the journal is the cell as it was run
     crafted = {
         "binary": (b"\xff\xfe\x00garbage", "is not a readable sweep journal"),
         "twice": ("\n".join([lines[0], lines[1], lines[1]]) + "\n", "holds a cell listed twice at line 3"),

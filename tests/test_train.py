@@ -258,3 +258,26 @@ def test_a_stall_says_its_model_was_chosen_on_validation():
     x = rng.uniform(1, 2, 40)
     with pytest.raises(xsq.TrainingStalled, match=r"the loss it kept \(.*, epoch \d+, best on validation\)"):
         xsq.fit(x, rng.uniform(1, 2, 40), hidden=4, epochs=60, restarts=0)  # noise: nothing generalises
+
+
+def test_every_output_unit_reaches_what_it_should():
+    from xsq.activations import ACTIVATIONS
+    from xsq.outputs import RANGES
+
+    assert set(RANGES) == set(ACTIVATIONS)  # a new activation must say what it can produce
+    x = np.linspace(-2, 2, 120)
+    y = 5 * x**3 - 3  # beyond (0, 1) and (-1, 1), and of both signs
+    for output in ("sigmoid", "tanh"):  # scaled onto the middle of their range: any targets
+        model = xsq.fit(x, y, output=output, hidden=8, epochs=300, restarts=0)
+        Ys = model.scaler.targets(y[:, None])
+        assert model.output == output and np.isclose(
+            Ys.min(), RANGES[output][0] + 0.1 * (RANGES[output][1] - RANGES[output][0])
+        )
+        assert np.max(np.abs(model.predict(x)[:, 0] - y)) < 1e-3 * np.ptp(y)
+    with pytest.raises(xsq.InputError, match=r"a sigmoid output can only produce values in \(0, 1\), but the largest"):
+        xsq.fit(x, np.abs(y), output="sigmoid", scale=False)
+    with pytest.raises(
+        xsq.InputError, match=r"a relu output can only produce values >= 0, but the smallest target is -43"
+    ):
+        xsq.fit(x, y, output="relu")
+    assert xsq.fit(x, np.maximum(y, 0), output="relu", hidden=8, epochs=200, restarts=0).output == "relu"  # 0 reachable

@@ -2,7 +2,8 @@
 
 Exit status: 0 success; 1 a training run that failed (diverged, did not
 learn), a file that could not be written, or an internal error; 2 bad input
-(one line on stderr naming the problem, no traceback); 130 Ctrl-C. An
+(one line on stderr naming the problem, no traceback); 128 + the signal's
+number when stopped by one (130 Ctrl-C, 143 SIGTERM). An
 internal error (a bug in xsq) says so; ``XSQ_DEBUG=1`` shows its traceback.
 """
 

@@ -1,4 +1,4 @@
-"""Measured data from a CSV file (``xsq train --data``): read with the csv module, checked cell by cell.
+"""Measured data from a CSV file (``xsq train --data``): read by numpy, or cell by cell to name a problem.
 
 The columns are inputs then outputs: by default every column but the last is
 an input and the last is the output; ``inputs`` and ``outputs`` choose them
@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import warnings
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
     for part in (p.strip() for p in spec.split(",")):
         if part in names:
             chosen.append(names.index(part))
-        elif part.isdigit() and int(part) < len(names):
+        elif part.isascii() and part.isdigit() and int(part) < len(names):
             chosen.append(int(part))
         else:
             raise InputError(
@@ -86,6 +87,30 @@ def _value(cell: str, path: str, line: int, name: str) -> float:
     raise InputError(f"{where}: {cell} is not a finite number")
 
 
+def _fast(path: str, skip: int, width: int) -> Array | None:
+    """The values by numpy's reader (written in C): None unless every row reads as ``width`` finite numbers.
+    Then the scan reads the file instead, and names the first bad cell if there is one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. numpy's "input contained no data"
+            values = onp.loadtxt(
+                path, delimiter=",", skiprows=skip, ndmin=2, encoding="utf-8-sig", comments=None, quotechar='"'
+            )
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return values if values.shape[1:] == (width,) and onp.all(onp.isfinite(values)) else None
+
+
+def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str]) -> Array:
+    """The values, cell by cell, with an :class:`InputError` for the first bad one."""
+    flat = array("d")  # 8 bytes a value while reading, not a Python object per cell
+    for line, cells in records:
+        if len(cells) != len(names):
+            raise InputError(f"{path}, line {line}: {len(cells)} columns, but the first row has {len(names)}")
+        flat.extend(_value(cell, path, line, names[c]) for c, cell in enumerate(cells))
+    return onp.frombuffer(flat, dtype=onp.float64).reshape(-1, len(names)).copy()
+
+
 def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -> Dataset:
     """The data in ``path`` (see the module docstring)."""
     records = _records(path)
@@ -95,14 +120,11 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     header = any(read_number(cell) is None for cell in first)
     names = first if header else [f"column {i}" for i in range(len(first))]
     width = len(first)
-    flat = array("d")  # 8 bytes a value while reading, not a Python object per cell
-    for line, cells in records if header else itertools.chain([(first_line, first)], records):
-        if len(cells) != width:
-            raise InputError(f"{path}, line {line}: {len(cells)} columns, but the first row has {width}")
-        flat.extend(_value(cell, path, line, names[c]) for c, cell in enumerate(cells))
-    values = onp.frombuffer(flat, dtype=onp.float64).reshape(-1, width).copy()
-    if len(values) < 2:
-        raise InputError(f"data file {path!r} has {len(values)} data row(s); at least 2 are needed")
+    values = _fast(path, first_line if header else first_line - 1, width)
+    if values is None:
+        values = _scan(records if header else itertools.chain([(first_line, first)], records), path, names)
+    if not len(values):
+        raise InputError(f"data file {path!r} holds no data rows, only a header")
     if width < 2 and (inputs is None or outputs is None):
         raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
     ins, outs = _columns(inputs, names, "inputs"), _columns(outputs, names, "outputs")

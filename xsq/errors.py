@@ -7,6 +7,8 @@
   :class:`TrainingStalled`: the input was fine but training did not produce a
   model worth keeping. They carry the training record up to the failure. The
   CLI exits with status 1 and writes no model.
+* :class:`PlotError`: matplotlib could not lay out a figure's values (near
+  float64's limit, say); the run itself is fine and is saved without plots.
 
 Anything else that escapes xsq is a bug in xsq.
 """
@@ -18,6 +20,10 @@ from typing import Any
 
 class InputError(ValueError):
     """The user's input is wrong; the message names what and how."""
+
+
+class PlotError(Exception):
+    """matplotlib could not draw these values; the message is matplotlib's."""
 
 
 class TrainingFailed(RuntimeError):

@@ -18,6 +18,7 @@ import numpy as np
 from autograd.tracer import isbox
 
 from .errors import InputError
+from .validation import shorten
 
 MAX_LENGTH = 1000  # characters: a formula, not a program
 MAX_DEPTH = 100  # nested operations; also bounds the recursion of building and of evaluating
@@ -42,7 +43,7 @@ def _error(message: str) -> InputError:
 def _piece(node: ast.AST, text: str) -> str:
     """The source of ``node``, quoted on one line and shortened, to name it in an error."""
     piece = ast.get_source_segment(text, node) or type(node).__name__
-    return repr(piece if len(piece) <= 40 else piece[:37] + "...")
+    return repr(shorten(piece, 40))
 
 
 def _build(node: ast.AST, text: str, depth: int = 0) -> Callable[[Any], Any]:

@@ -1,5 +1,6 @@
 """Writing files so that nothing half-written is ever seen: one atomic writer for every file xsq writes,
-and one way to write strict JSON.
+one way to write strict JSON, one check of a file a user names, and one lock for a folder's single
+writer.
 
 :func:`write_atomic` writes into a temporary file in the destination's folder,
 flushes and fsyncs it, gives it the permissions the umask allows (as
@@ -10,6 +11,7 @@ fsyncs the folder so the rename itself survives a crash.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -94,3 +96,32 @@ def _finite_or_none(value: Any) -> Any:
 def json_bytes(value: Any, indent: int | None = 1) -> bytes:
     """``value`` as strict JSON (UTF-8): a float that is NaN or infinite, which JSON cannot hold, becomes null."""
     return (json.dumps(_finite_or_none(value), indent=indent, allow_nan=False) + "\n").encode()
+
+
+def try_lock(path: str) -> int:
+    """A file descriptor holding an exclusive lock on the file ``path`` (created if need be); -1 if another
+    process holds it. Pair it with :func:`unlock`, which removes the file again: after taking the lock this
+    checks the name still leads to the file it locked (another process may have just removed it), and if
+    not, tries again."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return -1
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def unlock(path: str, fd: int) -> None:
+    """Remove the lock file ``path`` (while still holding it), then release it."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    os.close(fd)

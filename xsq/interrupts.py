@@ -3,11 +3,13 @@
 Python turns SIGINT into a KeyboardInterrupt wherever the program happens to
 be. If that is inside a finalizer (a weak-reference callback, say), Python
 prints "Exception ignored" and carries on: the interrupt is lost. So the
-command line installs :func:`handler` (:func:`installed`), which also notes the signal, and the
-long-running code calls :func:`checkpoint` at safe places (each epoch, before
-a run folder is published): a noted signal that nobody has handled is raised
-again there. Code that handles a KeyboardInterrupt calls :func:`handled`.
-Library users who never enter :func:`installed` see Python's own behaviour.
+command line runs inside :func:`installed`, whose :func:`handler` also notes
+the signal, and calls :func:`checkpoint` at safe places (each epoch, each
+sweep cell, before a run folder is published): a noted signal that nobody
+has handled is raised again there. Code that handles a KeyboardInterrupt
+calls :func:`handled`. :func:`deferred` holds signals back across steps that
+must not be split. Library users who never enter :func:`installed` see
+Python's own behaviour.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Iterator
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _pending: list[int] = []  # signals noted and not yet handled
@@ -30,7 +33,7 @@ def handler(signum: int, frame) -> None:
 
 
 @contextlib.contextmanager
-def installed():
+def installed() -> Iterator[None]:
     """Route SIGINT, SIGTERM and SIGHUP through :func:`handler` for the duration (main thread only); the
     earlier handlers come back afterwards, and no noted signal outlives it."""
     if threading.current_thread() is not threading.main_thread():
@@ -63,24 +66,27 @@ def exit_status() -> int:
 
 
 @contextlib.contextmanager
-def deferred():
-    """Hold Ctrl-C back for the duration (main thread only): one that arrives meanwhile is acted on after it,
-    so that a few steps that belong together (renames, clean-up) are never split.
+def deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back for the duration (main thread only): the first that arrives
+    meanwhile is acted on after it, so that a few steps that belong together (renames, clean-up) are never
+    split.
 
-    The Python-level handler is swapped, not the signal mask: with BLAS threads running, the kernel may
-    deliver SIGINT to any of them.
+    The Python-level handlers are swapped, not the signal mask: with BLAS threads running, the kernel may
+    deliver a signal to any of them.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    received = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    received: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, action in previous.items():
+            signal.signal(signum, action)
         if received:
-            if callable(previous):
-                previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt here
-            elif previous == signal.SIG_DFL:
-                os.kill(os.getpid(), signal.SIGINT)
+            action = previous[received[0]]
+            if callable(action):
+                action(received[0], None)  # Python's default SIGINT handler raises KeyboardInterrupt here
+            elif action == signal.SIG_DFL:
+                os.kill(os.getpid(), received[0])

@@ -16,9 +16,8 @@ import json
 import os
 
 from .errors import InputError
-from .files import json_bytes, regular_file, write_atomic
+from .files import json_bytes, regular_file, try_lock, unlock, write_atomic
 from .outcomes import OUTCOMES
-from .runfolder import try_lock, unlock
 from .sweep import Grid
 
 COLUMNS = (
@@ -45,13 +44,23 @@ COLUMNS = (
     "lam_max",
     "predicted_lr",
 )
-TYPES = {
-    "hidden": int,
-    "seed": int,
-    "steps": int,
+
+
+def _whole(text: str) -> int:
+    value = float(text)
+    if not value.is_integer():
+        raise ValueError(text)
+    return int(value)
+
+
+TYPES = {  # how a column's text reads back (the rest stay text; an empty cell is None)
+    "hidden": _whole,
+    "seed": _whole,
+    "steps": _whole,
     "lr": float,
-    "nonfinite_step": int,
-    "blowup_step": int,
+    "nonfinite_step": _whole,
+    "nonfinite_op": str,
+    "blowup_step": _whole,
     "blowup_factor": float,
     "start_loss": float,
     "best_loss": float,
@@ -93,7 +102,7 @@ def _read_rows(path: str, cells: set[tuple]) -> list[dict]:
                 raise ValueError
             row = dict(zip(COLUMNS, fields))
             for name, kind in TYPES.items():
-                row[name] = None if row[name] in ("", "None") else kind(float(row[name]))
+                row[name] = None if row[name] in ("", "None") else kind(row[name])
         except (ValueError, OverflowError):
             raise InputError(f"{path!r} is damaged at line {number}; {again}") from None
         key = cell_key(row)

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as onp
 
-from . import interrupts, losses
+from . import losses
 from .epochs import Data, Epoch
 from .errors import TrainingDiverged, TrainingStalled
 from .network import _forward
@@ -101,7 +101,6 @@ def run(
 
     try:
         for epoch, (params, train_loss, phase) in enumerate(epochs):
-            interrupts.checkpoint()
             if train_loss is None:
                 train_loss = _loss(params, data.X, data.Y, s)
             val_loss = _loss(params, data.X_val, data.Y_val, s) if has_val else float("nan")
@@ -139,7 +138,6 @@ def run(
         interrupted = True
         if len(rows) < 2 or best_epoch == 0:  # nothing learnt yet: there is no model worth returning
             raise
-        interrupts.handled()
     r, kept = record(), {k: onp.array(v) for k, v in best_params.items()}
     if not (interrupted or stopped):
         _judge(r, s, kept)

@@ -157,6 +157,11 @@ def _unflatten(vector: Array, like: Params) -> Params:
     return out
 
 
+def count(sizes: Sequence[int]) -> int:
+    """How many numbers a network of layer ``sizes`` holds (each layer's weights and biases)."""
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
 def n_params(like: Params) -> int:
     """How many numbers a params dict holds."""
     return sum(math.prod(onp.shape(v)) for v in like.values())

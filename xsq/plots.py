@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as onp  # noqa: E402
 
+from .errors import PlotError  # noqa: E402
 from .problem import Problem  # noqa: E402
 
 DPI = 110
@@ -28,8 +29,12 @@ DPI = 110
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    plt.close(fig)
+    try:
+        fig.savefig(buffer, format="png", dpi=DPI)
+    except (OverflowError, ValueError) as exc:  # raised while laying out ticks and limits
+        raise PlotError(str(exc)) from None
+    finally:
+        plt.close(fig)
     return buffer.getvalue()
 
 

@@ -10,6 +10,7 @@ underflows or is undefined on the domain, is refused with an :class:`InputError`
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from autograd import elementwise_grad
 
 from .errors import InputError
 from .expr import Expression, compile_expression
-from .validation import Real
+from .validation import Real, shorten
 
 GRID_POINTS = 2001
 EXTRAPOLATION_POINTS = 500
@@ -46,21 +47,20 @@ class Problem:
         low, high = Real().check(self.low, "low"), Real().check(self.high, "high")
         if not low < high:
             raise InputError(f"low must be below high, got low={low:g} high={high:g}")
-        with onp.errstate(all="ignore"):
-            width = high - low
-            reach = onp.array([low - width / 2, high + width / 2, 1.5 * high, 0.5 * low, 2 * width, high - 0.5 * low])
-        if not (onp.isfinite(width) and onp.all(onp.isfinite(reach))):
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+        (lo, _), (_, hi) = self.extrapolation_ranges()  # Python floats: an overflow is inf, not an error
+        if not math.isfinite(hi - lo):  # the whole span that is evaluated and plotted
             raise InputError(
                 f"the domain [{low:g}, {high:g}] is too wide for float64 (its extrapolation ranges overflow)"
             )
+        width = high - low
         floats = width / onp.spacing(max(abs(low), abs(high)))
         if floats < MIN_FLOATS:
             raise InputError(
                 f"the domain [{low:g}, {high:g}] is too narrow for float64: it holds only about {floats:.3g} "
                 f"distinct numbers (at least {MIN_FLOATS:g} are needed)"
             )
-        object.__setattr__(self, "low", low)
-        object.__setattr__(self, "high", high)
         y = self.values(self.grid())
         if onp.all(y == y[0]):
             raise InputError(f"{self.name} is constant ({y[0]:g}) on [{low:g}, {high:g}]: there is nothing to learn")
@@ -73,8 +73,7 @@ class Problem:
     @property
     def label(self) -> str:
         """The name, cut to ``LABEL_LENGTH`` characters for table headings and plot legends."""
-        name = self.name
-        return name if len(name) <= LABEL_LENGTH else name[: LABEL_LENGTH - 3] + "..."
+        return shorten(self.name, LABEL_LENGTH)
 
     def values(self, x: onp.ndarray) -> onp.ndarray:
         """The target at x (any shape), refusing overflow, underflow and undefined values."""

@@ -30,8 +30,9 @@ from typing import Any, NamedTuple
 
 import numpy as onp
 
+from .activations import ACTIVATIONS
 from .errors import InputError
-from .validation import Flag, Maybe, Real, Whole
+from .validation import Flag, Maybe, Options, Real, Sizes, Text, Whole
 
 Array = onp.ndarray
 
@@ -99,41 +100,10 @@ class StageRecord:
 
     @classmethod
     def from_plain(cls, fields: Any) -> StageRecord:
-        """A stage record from its JSON fields, each of the type it must be (a TypeError names one that is not)."""
-        kinds = {
-            "stage": int,
-            "kind": str,
-            "activation": str,
-            "hidden": list,
-            "kept": bool,
-            "val_error_before": float,
-            "val_error_after": float,
-            "epochs": int,
-            "seconds": float,
-            "note": str,
-        }
-        if not isinstance(fields, dict) or set(fields) != set(kinds):
-            raise TypeError("a stage record must have exactly: " + ", ".join(kinds))
-        for name, kind in kinds.items():
-            value = fields[name]
-            ok = (
-                isinstance(value, (int, float)) and not isinstance(value, bool)
-                if kind is float
-                else isinstance(value, kind)
-            )
-            if not ok or (kind is int and isinstance(value, bool)):
-                raise TypeError(f"a stage record's {name} must be a {kind.__name__}")
-        if not all(isinstance(h, int) and not isinstance(h, bool) for h in fields["hidden"]):
-            raise TypeError("a stage record's hidden must be whole numbers")
-        return cls(
-            **dict(
-                fields,
-                hidden=tuple(fields["hidden"]),
-                val_error_before=float(fields["val_error_before"]),
-                val_error_after=float(fields["val_error_after"]),
-                seconds=float(fields["seconds"]),
-            )
-        )
+        """A stage record from its JSON fields, each checked against ``STAGE_FIELDS``."""
+        if not isinstance(fields, dict) or set(fields) != set(STAGE_FIELDS):
+            raise InputError("a stage record must have exactly: " + ", ".join(STAGE_FIELDS))
+        return cls(**{k: rule.check(fields[k], f"a stage record's {k}") for k, rule in STAGE_FIELDS.items()})
 
 
 @dataclass(frozen=True)
@@ -157,7 +127,8 @@ class TrainingRecord:
 
     def __post_init__(self):
         object.__setattr__(self, "val_rows", frozen(onp.asarray(self.val_rows, dtype=int)))
-        object.__setattr__(self, "settings", ReadOnlyDict(self.settings))
+        settings = {k: tuple(v) if isinstance(v, list) else v for k, v in self.settings.items()}  # read-only too
+        object.__setattr__(self, "settings", ReadOnlyDict(settings))
 
     # --- as plain data, for the model file (read back as untrusted input) ---------------
 
@@ -210,6 +181,18 @@ class TrainingRecord:
             raise InputError(f"its training record is malformed ({exc})") from None
 
 
+STAGE_FIELDS = {  # a stage record's fields, and what each must be when read back
+    "stage": Whole(1),
+    "kind": Text(40),
+    "activation": Options(tuple(ACTIVATIONS)),
+    "hidden": Sizes(0),
+    "kept": Flag(),
+    "val_error_before": Real(0),
+    "val_error_after": Real(0),
+    "epochs": Whole(0),
+    "seconds": Real(0),
+    "note": Text(1000),
+}
 SCALARS = {  # the record's single values, and what each must be when read back
     "best_epoch": Whole(0),
     "best_loss": Maybe(Real()),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from .errors import InputError
+from .params import count
 
 SHARE = 0.8
 FLOAT = 8
@@ -34,7 +35,7 @@ def available_bytes() -> int | None:
 
 def training_bytes(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None) -> int:
     """Estimated peak bytes of training a network of ``sizes`` on ``n`` samples."""
-    P = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    P = count(sizes)
     rows = n if batch_size is None else min(n, batch_size)
     forward = 4 * rows * sum(sizes) * FLOAT + 2 * n * (sizes[0] + sizes[-1]) * FLOAT
     if optimizer != "lm":

@@ -32,7 +32,7 @@ from typing import BinaryIO, Callable
 
 from . import interrupts
 from .errors import InputError
-from .files import sync_folder, umask, write_atomic
+from .files import sync_folder, try_lock, umask, unlock, write_atomic
 
 ROOT = "runs"
 LATEST = "latest"
@@ -51,35 +51,6 @@ def _exchange(a: str, b: str) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
         return False
     raise OSError(err, os.strerror(err), b)
-
-
-def try_lock(path: str) -> int:
-    """A file descriptor holding an exclusive lock on the file ``path`` (created if need be); -1 if another
-    process holds it. Pair it with :func:`unlock`, which removes the file again: after taking the lock this
-    checks the name still leads to the file it locked (another process may have just removed it), and if
-    not, tries again."""
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return -1
-        try:
-            if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                return fd
-        except FileNotFoundError:
-            pass
-        os.close(fd)
-
-
-def unlock(path: str, fd: int) -> None:
-    """Remove the lock file ``path`` (while still holding it), then release it."""
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    os.close(fd)
 
 
 class RunFolder:

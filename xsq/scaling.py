@@ -5,11 +5,14 @@ Inputs are standardised per column: ``(X - x_mean) / x_std``. Targets are
 their root mean square, never shifted (``y_shift = 0``): a positive target
 stays positive, so a softplus output can reach it. With ``centre_targets``
 (for an identity output, where sign does not matter) they are centred and
-divided by their standard deviation instead.
+divided by their standard deviation instead; with ``onto=(low, high)`` (for a
+bounded output such as sigmoid) each column's [min, max] is mapped onto
+[low, high].
 
-Statistics are computed on data divided by its largest magnitude first, so
-inputs up to float64's limit scale without overflow; data whose scale is
-still not a finite positive number is refused with an :class:`InputError`.
+Data whose largest magnitude is beyond 1e150 or below 1e-150 (where squares
+would overflow or underflow) is measured divided by that magnitude, so
+any finite data scales; data that still does not (a span beyond float64's
+limit) is refused with an :class:`InputError`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,22 @@ def _centre_and_spread(A: Array, centre: bool, name: str) -> tuple[Array, Array]
     return mid, onp.where(spread > 0, spread, top)
 
 
+def _onto(A: Array, low: float, high: float) -> tuple[Array, Array]:
+    """Per column: (shift, scale) that map the column's [min, max] onto [low, high] (a constant column onto
+    the middle), measured divided by the largest magnitude so that nothing overflows on the way."""
+    if not onp.all(onp.isfinite(A)):
+        raise InputError("targets cannot be scaled in float64: they are not all finite numbers")
+    top = onp.max(onp.abs(A), axis=0)
+    top = onp.where(top > 0, top, 1.0)
+    least, most = onp.min(A / top, axis=0), onp.max(A / top, axis=0)
+    with onp.errstate(over="ignore"):
+        scale = onp.where(most > least, (most - least) / (high - low), 1.0) * top
+    if not onp.all(onp.isfinite(scale)):
+        raise InputError("targets cannot be scaled in float64: their span overflows")
+    at = onp.where(most > least, low, (low + high) / 2)
+    return least * top - at * scale, scale
+
+
 @dataclass(frozen=True)
 class Scaler:
     """Per-column input and target scaling; shapes (n_in,) for x_*, (n_out,) for y_*. Checked and read-only."""
@@ -67,10 +86,14 @@ class Scaler:
             raise InputError("the scaling's x_std and y_scale must be > 0")
 
     @classmethod
-    def fit(cls, X: Array, Y: Array, centre_targets: bool = False) -> Scaler:
-        """The scaling of raw X (N, n_in) and Y (N, n_out)."""
+    def fit(cls, X: Array, Y: Array, centre_targets: bool = False, onto: tuple[float, float] | None = None) -> Scaler:
+        """The scaling of raw X (N, n_in) and Y (N, n_out); ``onto=(low, high)`` maps each target column's
+        [min, max] onto [low, high] instead (for an output unit with a bounded range)."""
         x_mean, x_std = _centre_and_spread(X, True, "inputs")
-        y_shift, y_scale = _centre_and_spread(Y, centre_targets, "targets")
+        if onto is not None:
+            y_shift, y_scale = _onto(Y, *onto)
+        else:
+            y_shift, y_scale = _centre_and_spread(Y, centre_targets, "targets")
         return cls(x_mean, x_std, y_shift, y_scale)
 
     @classmethod

@@ -27,7 +27,6 @@ import numpy as onp
 from autograd import make_jvp
 
 from . import activations
-from .errors import InputError
 from .formulas import FORMULAS
 from .forward_mode import _input_jacobian, _parameter_tangent
 from .network import _forward
@@ -50,10 +49,7 @@ def _settle(stage, *param_fields: str) -> None:
     """Check a stage's params-shaped fields and scale, and keep read-only copies of the arrays."""
     for name in param_fields:
         object.__setattr__(stage, name, {k: frozen(v) for k, v in check_params(getattr(stage, name)).items()})
-    scale = Real(0, low_open=True).ok(stage.scale)
-    if scale is None:
-        raise InputError(f"a stage's scale must be a finite number > 0, got {stage.scale!r:.40}")
-    object.__setattr__(stage, "scale", scale)
+    object.__setattr__(stage, "scale", Real(0, low_open=True).check(stage.scale, "a stage's scale"))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """``fit``: from raw data to a trained, frozen :class:`~xsq.model.Model`.
 
 :func:`fit` checks the settings (:mod:`xsq.settings`) and the data, scales
-the data (:mod:`xsq.scaling`), holds out a validation split, checks the run
+the data for its output unit (:mod:`xsq.outputs`), holds out a validation split, checks the run
 fits in memory (:mod:`xsq.resources`), and hands an epoch iterator
 (:mod:`xsq.lm_policy` for Levenberg-Marquardt, :mod:`xsq.epochs` for the
 gradient optimizers) to the training loop (:mod:`xsq.loop`).
@@ -24,6 +24,7 @@ from .lm_policy import lm_epochs
 from .loop import run
 from .model import Model
 from .network import check_inputs
+from .outputs import check_reachable, choose_output, scaler_for
 from .resources import check_memory
 from .scaling import Scaler
 from .staged_fit import add_stages
@@ -38,50 +39,13 @@ def _columns(A, name: str):
     return check_inputs(A, 1 if ndim == 1 else max(onp.shape(A)[1], 1), name)
 
 
-# what each output unit can produce: (low, high, whether low is reached, whether high is reached)
-OUTPUT_RANGE = {
-    "softplus": (0.0, onp.inf, False, False),
-    "sigmoid": (0.0, 1.0, False, False),
-    "tanh": (-1.0, 1.0, False, False),
-    "relu": (0.0, onp.inf, True, False),
-    "identity": (-onp.inf, onp.inf, False, False),
-}
-
-
-def check_reachable(Ys: onp.ndarray, output: str) -> None:
-    """Refuse scaled targets Ys that the output unit cannot produce, naming identity instead."""
-    low, high, low_in, high_in = OUTPUT_RANGE[output]
-    below = Ys < low if low_in else Ys <= low
-    above = Ys > high if high_in else Ys >= high
-    if onp.any(below) or onp.any(above):
-        bounds = f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
-        raise InputError(
-            f"a {output} output can only produce values in {bounds}, but the targets, scaled as the network sees "
-            f"them, run from {onp.min(Ys):.6g} to {onp.max(Ys):.6g}; use output 'identity' (--output identity)"
-        )
-
-
-def choose_output(Y: onp.ndarray) -> tuple[str, str]:
-    """The output ``"auto"`` picks for targets Y, and why."""
-    if onp.all(Y > 0):
-        return "softplus", "every target is > 0"
-    return "identity", f"some targets are <= 0 (the smallest is {onp.min(Y):.6g}), which softplus cannot produce"
-
-
-def check_data(
-    X: ArrayLike, Y: ArrayLike, output: str = "softplus", loss: str = "mse"
-) -> tuple[onp.ndarray, onp.ndarray]:
-    """X (N, n_in) and Y (N, n_out) as float64, finite, N >= 2 and targets the output and loss can reach."""
+def check_data(X: ArrayLike, Y: ArrayLike, loss: str = "mse") -> tuple[onp.ndarray, onp.ndarray]:
+    """X (N, n_in) and Y (N, n_out) as float64, finite, N >= 2, and targets the loss can take."""
     X, Y = _columns(X, "X"), _columns(Y, "Y")
     if len(X) != len(Y):
         raise InputError(f"X has {len(X)} rows but Y has {len(Y)}; give one target row per input")
     if len(X) < 2:
         raise InputError(f"need at least 2 samples to train, got {len(X)} sample{'s' if len(X) != 1 else ''}")
-    if output == "softplus" and not onp.all(Y > 0):
-        raise InputError(
-            f"a softplus output can only produce values > 0, but the smallest target is {onp.min(Y):.6g}; "
-            "use output 'identity' (--output identity) for targets that reach 0 or below"
-        )
     losses.check_targets(loss, Y)
     return X, Y
 
@@ -142,7 +106,8 @@ def fit(
     ``callback(info)`` is called after every epoch with a dict of ``epoch``,
     ``phase``, ``train_loss``, ``val_loss``, ``best_loss`` and ``elapsed``;
     returning True stops training. Ctrl-C stops it too, returning the best
-    model so far (``model.record.interrupted``).
+    model so far (``model.record.interrupted``) once an epoch has improved on
+    the start; before that the KeyboardInterrupt goes on to the caller.
 
     A run that failed raises instead of returning: :class:`xsq.TrainingDiverged`
     when a loss or parameter stops being finite, or the loss rose to 100
@@ -169,19 +134,18 @@ def fit(
         stages=stages,
         scale=scale,
     )
-    X, Y = check_data(X, Y, s.output, s.loss)
+    X, Y = check_data(X, Y, s.loss)
     reason = "chosen"
     if s.output == "auto":
         output, reason = choose_output(Y)
         s = dataclasses.replace(s, output=output)
     sizes = (X.shape[1], *s.hidden, Y.shape[1])
-    # targets are never shifted for softplus (a positive target stays positive); an identity output takes them centred
-    scaler = Scaler.fit(X, Y, centre_targets=s.output == "identity") if s.scale else Scaler.none(X.shape[1], Y.shape[1])
+    scaler = scaler_for(X, Y, s.output) if s.scale else Scaler.none(X.shape[1], Y.shape[1])
     with onp.errstate(all="ignore"):
         Xs, Ys = scaler.inputs(X), scaler.targets(Y)
     if not (onp.all(onp.isfinite(Xs)) and onp.all(onp.isfinite(Ys))):
         raise InputError("the data do not scale to finite numbers in float64")
-    check_reachable(Ys, s.output)
+    check_reachable(Y, Ys, s.output)
     rng = onp.random.default_rng(s.seed)
     train, val = split(len(X), s.val_fraction, rng)
     check_memory(len(train), sizes, s.optimizer, s.batch_size)

@@ -4,7 +4,9 @@ Each constraint checks a Python value (``check(value, name)``, returning it
 normalised: ``16.0`` becomes ``16`` for a whole number) and reads one from
 command-line text (``parse(text, name)``). Both raise :class:`InputError` with
 a message that names the setting and what it must be. In the spirit of
-scikit-learn's ``_parameter_constraints``.
+scikit-learn's ``_parameter_constraints``. It is longer than 250 lines because
+every kind of constraint lives here, one small class each, so that there is
+one place to look.
 """
 
 from __future__ import annotations
@@ -29,9 +31,8 @@ def _real(value) -> float | None:
         return None
 
 
-def _shown(value, most: int = 60) -> str:
-    """``repr(value)``, cut to ``most`` characters (a value read from a file may be any size)."""
-    text = repr(value)
+def shorten(text: str, most: int = 60) -> str:
+    """``text`` cut to ``most`` characters, ending in "..." when cut (a value to show may be any size)."""
     return text if len(text) <= most else text[: most - 3] + "..."
 
 
@@ -61,7 +62,7 @@ class Constraint:
         """``value`` normalised, or an :class:`InputError` naming ``name`` and the requirement."""
         out = self.ok(value)
         if out is None:
-            raise InputError(f"{name} must be {self.describe()}, got {_shown(value)}".lstrip())
+            raise InputError(f"{name} must be {self.describe()}, got {shorten(repr(value))}".lstrip())
         return out
 
     def parse(self, text: str, name: str = ""):
@@ -69,7 +70,7 @@ class Constraint:
         value = self.read(text)
         out = None if value is None else self.ok(value)
         if out is None:
-            raise InputError(f"{name} must be {self.describe()}, got {_shown(text)}".lstrip())
+            raise InputError(f"{name} must be {self.describe()}, got {shorten(repr(text))}".lstrip())
         return out
 
 
@@ -143,6 +144,22 @@ class Real(Constraint):
 
 
 @dataclass(frozen=True)
+class Text(Constraint):
+    """A string of at most ``most`` characters."""
+
+    most: int
+
+    def describe(self) -> str:
+        return f"text of at most {self.most} characters"
+
+    def ok(self, value):
+        return value if isinstance(value, str) and len(value) <= self.most else None
+
+    def read(self, text: str):
+        return text
+
+
+@dataclass(frozen=True)
 class Options(Constraint):
     """One of a fixed set of names."""
 
@@ -204,6 +221,9 @@ class Maybe(Constraint):
 
     def describe(self) -> str:
         return f"None or {self.inner.describe()}"
+
+    def ok(self, value):
+        return self.inner.ok(value)  # None itself is let through by check, not here
 
     def check(self, value, name: str = ""):
         return None if value is None else self.inner.check(value, name)

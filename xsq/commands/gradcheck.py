@@ -13,18 +13,24 @@ from ..errors import InputError
 from ..files import json_bytes
 from ..gradient_check import format_table, gradcheck, passed, random_problem, rows_as_dicts
 from ..hessian_check import gauss_newton_check, hvp_check
+from ..params import count
 from ..resources import check_memory
 
-MAX_WORK = 1e11  # P**2 * n: central differences take 2 P losses, each about n * P operations
+MAX_WORK = 5e11  # rough operations: at about 1e9 a second, several minutes
+ACTIVATION_COST = 50  # one activation costs about this many multiply-adds
 
 
-def check_size(sizes, n: int, order: int) -> None:
-    """Refuse (:class:`InputError`) a check that would take hours or not fit in memory."""
-    P = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    if P * P * n > MAX_WORK:
+def check_size(sizes: tuple[int, ...], n: int, order: int, combinations: int) -> None:
+    """Refuse (:class:`InputError`) a check that would take far too long or not fit in memory. Order 1
+    evaluates the loss 2 P times (central differences); order 2 builds autograd's n x P Jacobian with n
+    reverse passes, and J^T J. A pass over n samples costs about n (P + ACTIVATION_COST * hidden units)."""
+    P = count(sizes)
+    one_pass = n * (P + ACTIVATION_COST * sum(sizes[1:-1]))
+    work = combinations * (2 * P * one_pass if order == 1 else n * one_pass + n * P * P)
+    if work > MAX_WORK:
         raise InputError(
-            f"checking {P} parameters on {n} samples by central differences is too much work (2 x {P} losses); "
-            f"use fewer hidden units or samples (P**2 * n up to {MAX_WORK:.0e})"
+            f"checking {P} parameters on {n} samples ({combinations} combination(s), order {order}) would take "
+            f"too long (about {work:.1e} operations, more than {MAX_WORK:.0e}); use fewer hidden units or samples"
         )
     check_memory(n, tuple(sizes), "lm" if order == 2 else "adam")
 
@@ -49,7 +55,7 @@ def run(args) -> int:
         combos = list(itertools.product(activations.ACTIVATIONS, activations.ACTIVATIONS, losses.LOSSES))
     else:
         combos = [(args.activation, args.output, args.loss)]
-    check_size(args.sizes, args.n, args.order)
+    check_size(args.sizes, args.n, args.order, len(combos))
     results = []
     for activation, output, loss in combos:
         rows = check(args.order, args.sizes, activation, output, loss, args.n, args.seed)

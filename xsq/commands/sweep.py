@@ -12,6 +12,7 @@ and ``sweep.png`` are each written atomically.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import math
 import os
@@ -26,7 +27,7 @@ from ..files import json_bytes, write_atomic
 from ..journal import COLUMNS, Journal, cell_key, csv_bytes
 from ..outcomes import DIVERGED, Evidence, settled
 from ..progress import Progress
-from ..sweep import Grid, lam_max, run_cell
+from ..sweep import Cell, Grid, lam_max, run_cell
 
 if importlib.util.find_spec("matplotlib") is not None:
     from ..sweep_plot import heatmap
@@ -113,7 +114,8 @@ def summary(rows: list[dict]) -> str:
 
 
 def run(args) -> int:
-    """Run ``xsq sweep`` with parsed ``args``; return the exit status (130 when interrupted, keeping finished cells)."""
+    """Run ``xsq sweep`` with parsed ``args``; return the exit status (128 + the signal's number when
+    interrupted, keeping the finished cells)."""
     grid = Grid(
         args.lr,
         args.scaling,
@@ -140,7 +142,7 @@ def run(args) -> int:
         lam_seconds = time.perf_counter() - start
         with Progress("sweep", "cell") if not args.quiet else contextlib.nullcontext() as progress:
             for i, row in enumerate(_cells_in_parallel(todo, grid, args.jobs, client), start=1):
-                lam = lams[(row["formulas"], row["scaling"], row["hidden"], row["batch"], row["seed"])]
+                lam = lams[Cell(**{f.name: row[f.name] for f in dataclasses.fields(Cell)}).row]
                 journal.add(dict(row, lam_max=lam["lam_max"], predicted_lr=lam["predicted_lr"]))
                 interrupts.checkpoint()
                 if progress is not None:

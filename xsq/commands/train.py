@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import csv
 import dataclasses
@@ -15,15 +16,17 @@ import numpy as onp
 from .. import interrupts, settings
 from ..argparsing import flag
 from ..dataset import read_csv
-from ..errors import InputError
+from ..errors import InputError, PlotError
 from ..expr import compile_expression
 from ..files import json_bytes
 from ..metrics import evaluate, evaluate_data
+from ..outputs import choose_output
 from ..problem import Problem
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
 from ..resources import check_memory
 from ..runfolder import RunFolder
+from ..settings import TrainSettings
 from ..train import fit, split
 
 if importlib.util.find_spec("matplotlib") is not None:
@@ -63,20 +66,17 @@ def stage_metrics(model, problem: Problem) -> dict:
 class FunctionJob:
     """Fit a target expression on a domain (``--target``, ``--low``, ``--high``, ``--n``)."""
 
-    def __init__(self, args, s):
+    def __init__(self, args: argparse.Namespace, s: TrainSettings):
         target = compile_expression("x**2" if args.target is None else args.target)
         low, high = (1.0 if args.low is None else args.low), (100.0 if args.high is None else args.high)
         self.problem, self.n = Problem(target, low, high), args.n or 1000
         check_memory(self.n, (1, *s.hidden, 1), s.optimizer, s.batch_size)  # before drawing n inputs
         self.x, self.rng = self.problem.draw(self.n, args.seed)
         self.X, self.Y = self.x, self.problem.values(self.x)
-        lowest = float(onp.min(self.problem.values(self.problem.grid())))
-        self.output = None  # auto decides from the training targets, unless the domain holds lower ones
-        if s.output == "auto" and onp.all(self.Y > 0) and lowest <= 0:
-            self.output = (
-                "identity",
-                f"{target.text} reaches {lowest:g} on [{low:g}, {high:g}], which softplus cannot produce",
-            )
+        self.output = None  # auto decides from the training targets and the whole domain it is judged on
+        if s.output == "auto":
+            grid = self.problem.values(self.problem.grid())
+            self.output = choose_output(self.Y, also=grid, where=f"{target.text} on [{low:g}, {high:g}]")
 
     def metrics(self, model) -> dict:
         m = evaluate(model, self.problem, self.x)
@@ -93,7 +93,7 @@ class FunctionJob:
 class DataJob:
     """Fit measured data (``--data FILE.csv``), holding out ``--test-fraction`` of the rows to report on."""
 
-    def __init__(self, args, s):
+    def __init__(self, args: argparse.Namespace, s: TrainSettings):
         self.output = None
         for name in ("target", "low", "high", "n"):
             if getattr(args, name) is not None:
@@ -101,7 +101,10 @@ class DataJob:
         self.ds = read_csv(args.data, args.inputs, args.outputs)
         self.rng = onp.random.default_rng(args.seed)
         if len(self.ds.X) < 3:
-            raise InputError(f"{args.data!r} has {len(self.ds.X)} data rows; at least 3 are needed (training and test)")
+            n = len(self.ds.X)
+            raise InputError(
+                f"{args.data!r} has {n} data row{'s' if n != 1 else ''}; at least 3 are needed (training and test)"
+            )
         self.train, self.test = split(len(self.ds.X), args.test_fraction, self.rng, "--test-fraction", min_held=1)
         self.X, self.Y = self.ds.X[self.train], self.ds.Y[self.train]
 
@@ -136,12 +139,22 @@ def run(args) -> int:
     try:
         with RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES) as folder:
             with Progress() if not args.quiet else contextlib.nullcontext() as progress:
+
+                def each_epoch(info: dict) -> None:
+                    interrupts.checkpoint()  # a Ctrl-C swallowed anywhere stops training at the next epoch
+                    if progress is not None:
+                        progress(info)
+
                 chosen = {"output": job.output[0]} if job.output else {}
-                model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=progress)
+                model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch)
+            if model.record.interrupted:
+                interrupts.handled()  # stopped with the best so far: a result to save, not a signal to act on
             metrics = job.metrics(model)
             r = model.record
+            reason = job.output[1] if job.output else r.settings["output_reason"]
             metrics.update(
                 r.settings,
+                output_reason=reason,
                 max_epochs=r.settings["epochs"],
                 seed=args.seed,
                 train_seconds=r.seconds,
@@ -156,7 +169,7 @@ def run(args) -> int:
             folder.write("history.csv", _history_csv(r.history))
             try:
                 plots, note = job.figures(model), None
-            except (OverflowError, ValueError) as exc:  # matplotlib cannot lay out values near float64's limit
+            except PlotError as exc:
                 plots, note = {}, f"plots skipped: matplotlib could not draw these values ({exc})"
             for name, png in plots.items():
                 folder.write(name, png)
@@ -170,7 +183,6 @@ def run(args) -> int:
         raise
     try:  # the run is saved: a Ctrl-C while its report prints must say so
         if given.get("output", "auto") == "auto":
-            reason = job.output[1] if job.output else r.settings["output_reason"]
             print(f"output: {model.output} (chosen because {reason})")
         print(job.text(model, metrics))
         print(f"wrote model.npz, metrics.json, history.csv{''.join(', ' + n for n in plots)} to {shown(path)}")
