@@ -67,6 +67,7 @@ def test_bare_xsq_lists_its_commands(capsys):
         ),
         (["gradcheck", "--all", "--sizes", "1,64,1", "--n", "5000"], r"\(100 combination\(s\), order 1\) would take"),
         (["gradcheck", "--order", "2", "--n", "100000"], "on 100000 samples .* order 2.* would take too long"),
+        (["gradcheck", "--order", "2", "--sizes", "100,100,100"], "forms 20200 x 20200 matrices; .* at most 4000"),
         (["train", "--target", "\uff58**2"], "--target: invalid character '\uff58' \\(U\\+FF58\\) at column 1"),
         (
             ["train", "--target", "0*x + 3"],
@@ -225,3 +226,28 @@ def test_gradcheck_json(capsys):
     results = json.loads(out)
     assert code == 0 and len(results) == 1 and results[0]["passed"]
     assert {"name", "shape", "ref_rel_diff", "fd_rel_diff", "passed"} <= set(results[0]["params"][0])
+
+
+def test_predict_refuses_inputs_the_model_cannot_evaluate(capsys, tmp_path):
+    from xsq.model import Model
+    from xsq.scaling import Scaler
+
+    params = {"W1": np.array([[10.0]]), "b1": np.zeros(1), "W2": np.array([[1.0]]), "b2": np.zeros(1)}
+    Model(params, Scaler.none(1, 1), "identity", "identity").save(tmp_path / "m.npz")
+    code, out, err = run(capsys, "predict", "--model", str(tmp_path / "m.npz"), "3", "1e308")
+    assert code == 2 and out == "" and one_line(err)
+    assert "cannot evaluate x = 1e+308 in float64 (its prediction there is not a finite number)" in err
+
+
+def test_test_fraction_and_a_report_that_cannot_be_printed(capsys, tmp_path, monkeypatch):
+    code, out, err = run(capsys, "train", "--test-fraction", "0.3", "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 2 and "--inputs, --outputs and --test-fraction apply to --data FILE.csv" in err
+    from xsq.commands import train
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(train, "summary", full_disk)
+    code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "s"))
+    assert code == 1 and one_line(err) and "the run was saved to" in err and "No space left on device" in err
+    assert (tmp_path / "s" / "model.npz").exists()

@@ -105,13 +105,15 @@ def test_sigint_at_each_stage(tmp_path):
         out = tmp_path / stage.replace(" ", "-")
         out.mkdir()
         (out / "model.npz").write_text("the previous run")
+        (out / "metrics.json").write_text("{}")
         res = interrupted(setup, ["train", "--out", str(out), "--overwrite", "--epochs", "100"], tmp_path)
         assert res.returncode == 130 and "Traceback" not in res.stderr, (stage, res.stderr)
         assert message in res.stderr, (stage, res.stderr)
         if saved:
             assert xsq.load_model(out / "model.npz").record.interrupted, stage
         else:
-            assert os.listdir(out) == ["model.npz"] and (out / "model.npz").read_text() == "the previous run", stage
+            assert sorted(os.listdir(out)) == ["metrics.json", "model.npz"], stage
+            assert (out / "model.npz").read_text() == "the previous run", stage
         assert clean(tmp_path), stage
 
 

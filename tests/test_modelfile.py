@@ -221,6 +221,8 @@ def test_an_unreadable_header_or_number_is_refused(good, tmp_path):
         ),  # no float holds this one
         ("converged", "no", "training record's converged must be True or False"),
         ("n_epochs", 2.5, "training record's n_epochs must be a whole number >= 0"),
+        ("domain", [[100.0, 1.0]], "training domain is not a list of \\[low, high\\] pairs"),
+        ("domain", [[1.0, 100.0], [1.0, 2.0]], r"training domain has 2 ranges for 1 input\(s\)"),
         ("stages", [{"stage": 2}], "stage record must have exactly: stage, kind, activation"),
         ("stages", [dict(STAGE, activation="swish")], "stage record's activation must be one of: sigmoid"),
         ("stages", [dict(STAGE, hidden=[0])], "stage record's hidden must be a list of whole numbers >= 1"),
@@ -232,3 +234,9 @@ def test_an_unreadable_header_or_number_is_refused(good, tmp_path):
             xsq.load_model(write(tmp_path, dict(good, meta=np.array(json.dumps(meta)))))
     with pytest.raises(xsq.InputError, match="nested too deeply"):
         xsq.load_model(write(tmp_path, dict(good, meta=np.array("[" * 100_000 + "]" * 100_000)), "deep.npz"))
+
+
+def test_saving_into_a_missing_folder_names_it(small_model, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no folder .*missing.* to write into") as e:
+        small_model.save(tmp_path / "missing" / "m.npz")
+    assert e.value.filename == str(tmp_path / "missing" / "m.npz")

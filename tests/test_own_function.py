@@ -112,6 +112,8 @@ def test_measured_data(capsys, tmp_path):
         ("x,y\n1,inf\n3,4\n", [], "line 2, column 'y': inf is not a finite number"),
         ("x,y\n1,2\n3,4,5\n", [], "line 3: 3 columns, but the first row has 2"),
         ("x,y\n1,2\n", [], "has 1 data row; at least 3 are needed"),
+        ("1,\n2,4\n3,9\n4,16\n", [], "line 1, column 'column 1': missing value"),  # not a header
+        ("x,\n2,4\n3,9\n4,16\n", [], "line 1: the header names no column 1"),
         ("x,y\n", [], "holds no data rows, only a header"),
         ("1,2\n3,4\n", ["--inputs", "z"], "--inputs: no column 'z'; the columns are column 0, column 1"),
         ("x,y\n1,2\n3,4\n", ["--inputs", "x", "--outputs", "x"], "must be different columns"),
@@ -141,7 +143,7 @@ def test_data_files_that_are_not_data(capsys, tmp_path):
     code, _, err = run(capsys, "train", "--data", str(tmp_path / "bin.csv"), "--quiet")
     assert code == 2 and "not UTF-8 text" in err
     code, _, err = run(capsys, "train", "--inputs", "x", "--quiet")
-    assert code == 2 and "--inputs and --outputs choose the columns of --data" in err
+    assert code == 2 and "--inputs, --outputs and --test-fraction apply to --data" in err
 
 
 def test_numpys_reader_and_the_cell_by_cell_scan_agree(tmp_path, monkeypatch):

@@ -32,24 +32,31 @@ def test_default_runs_get_their_own_folder_and_latest_follows(tmp_path, monkeypa
     assert [n for n in listing(root) if n.startswith(".") and "partial" in n] == []
 
 
-def test_an_earlier_real_latest_folder_is_kept(tmp_path):
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_an_earlier_real_latest_is_kept(tmp_path, kind):
     root = tmp_path / "runs"
-    (root / "latest").mkdir(parents=True)
-    (root / "latest" / "model.npz").write_text("old")
+    root.mkdir()
+    if kind == "folder":
+        (root / "latest").mkdir()
+        (root / "latest" / "model.npz").write_text("old")
+    else:
+        (root / "latest").write_text("notes of the user's")
     with RunFolder(root=str(root)) as f:
         f.write("a.txt", b"new")
         f.publish()
-    moved = [n for n in listing(root) if n.endswith("-previous")]
-    assert len(moved) == 1 and (root / moved[0] / "model.npz").read_text() == "old" and f.notes
+    moved = [root / n for n in listing(root) if n.endswith("-previous")]
+    assert len(moved) == 1 and f.notes and os.path.islink(root / "latest")
+    assert (moved[0] / "model.npz" if kind == "folder" else moved[0]).read_text() in ("old", "notes of the user's")
 
 
 def test_an_existing_out_is_refused_unless_overwrite(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "model.npz").write_text("good old model")
-    with pytest.raises(xsq.InputError, match="already holds files.*--overwrite"):
-        RunFolder(str(out))
-    with RunFolder(str(out), overwrite=True, replaceable=RUN) as f:
+    (out / "metrics.json").write_text("{}")
+    with pytest.raises(xsq.InputError, match="already holds an earlier run.*--overwrite"):
+        RunFolder(str(out), replaceable=RUN, mark=RUN)
+    with RunFolder(str(out), overwrite=True, replaceable=RUN, mark=RUN) as f:
         f.write("model.npz", b"new")
         f.write("metrics.json", b"{}")
         f.publish()
@@ -134,8 +141,14 @@ def test_overwrite_replaces_only_a_run_and_never_the_current_folder(tmp_path, mo
     out = tmp_path / "keep"
     out.mkdir()
     (out / "thesis.tex").write_text("months of work")
-    with pytest.raises(xsq.InputError, match=r"holds files xsq does not write \(thesis.tex\)"):
+    with pytest.raises(xsq.InputError, match=r"holds files this command does not write \(thesis.tex\)"):
         RunFolder(str(out), overwrite=True, replaceable=RUN)
+    (out / "thesis.tex").unlink()
+    (out / "model.npz").write_text("a file of the user's that only shares a name")
+    with pytest.raises(xsq.InputError, match=r"holds some files but not an earlier run \(no metrics.json\)"):
+        RunFolder(str(out), overwrite=True, replaceable=RUN, mark=RUN)
+    (out / "model.npz").unlink()
+    (out / "thesis.tex").write_text("months of work")
     monkeypatch.chdir(out)
     for path in (".", "", str(tmp_path)):
         with pytest.raises(xsq.InputError, match="is the current folder or holds it"):

@@ -184,7 +184,10 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
         "binary": (b"\xff\xfe\x00garbage", "is not a readable sweep journal"),
         "twice": ("\n".join([lines[0], lines[1], lines[1]]) + "\n", "holds a cell listed twice at line 3"),
         "foreign": (lines[0] + "\n" + lines[1].replace(",0.0001,", ",0.5,", 1) + "\n", "a cell not in this grid"),
-        "outcome": (lines[0] + "\n" + lines[1].replace(",stalled,", ",won,", 1) + "\n", "no outcome of one"),
+        "outcome": (lines[0] + "\n" + lines[1].replace(",stalled,", ",learned,", 1) + "\n", "not as it ran"),
+        "reason": (lines[0] + "\n" + lines[1].replace(",test RMSE", ",\x1b[31mtest RMSE", 1) + "\n", "not as it ran"),
+        "blank": (lines[0] + "\n" + lines[1].rsplit(",", 1)[0] + ",\n", "not as it ran"),
+        "flag": (lines[0] + "\n" + lines[1].replace(",True,", ",False,", 1) + "\n", "not as it ran"),
     }
     for name, (content, message) in crafted.items():
         journal.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -194,3 +197,19 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
     os.mkfifo(journal)  # would block a reader forever
     code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
     assert code == 2 and "is not a regular file" in out.err
+
+
+def test_a_sweep_writes_only_into_a_folder_of_its_own(capsys, tmp_path, monkeypatch):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the user's")
+    (mine / "sweep.csv").write_text("the user's too")
+    code, out = sweep(capsys, tmp_path, "--overwrite", out="mine")
+    assert code == 2 and "holds files this command does not write (notes.txt)" in out.err
+    assert (mine / "sweep.csv").read_text() == "the user's too" and sorted(os.listdir(mine)) == [
+        "notes.txt",
+        "sweep.csv",
+    ]
+    monkeypatch.chdir(mine)
+    code = main(["sweep", "--lr", "1e-4", *SMALL, "--out", "."])
+    assert code == 2 and "is the current folder or holds it" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from .commands import diagnose, gradcheck, predict, train
 from .commands import sweep as sweep_command
 from .commands.sweep import MAX_CELLS
 from .errors import InputError, TrainingFailed
+from .problem import Problem
 from .settings import PER_OPTIMIZER, SETTINGS, defaults_text
 from .validation import Axis, Options, Real, Sizes, Whole
 
@@ -79,17 +80,23 @@ def build_parser() -> argparse.ArgumentParser:
         "numbers, pi, e, "
         "+ - * / **, and sin cos tan exp log log1p sqrt abs tanh arctan sinh cosh",
     )
-    t.add_argument("--low", type=typed(Real()), default=None, help="lower end of the training domain (default: 1)")
-    t.add_argument("--high", type=typed(Real()), default=None, help="upper end of the training domain (default: 100)")
-    t.add_argument("--n", type=typed(Whole(2)), default=None, help="number of training inputs, uniform (default: 1000)")
+    t.add_argument(
+        "--low", type=typed(Real()), default=None, help=f"lower end of the training domain (default: {Problem.low:g})"
+    )
+    t.add_argument(
+        "--high", type=typed(Real()), default=None, help=f"upper end of the training domain (default: {Problem.high:g})"
+    )
+    t.add_argument(
+        "--n", type=typed(Whole(2)), default=None, help=f"number of training inputs, uniform (default: {train.N})"
+    )
     t.add_argument("--data", default=None, help="fit measured data from a CSV file instead (inputs, then outputs)")
     t.add_argument("--inputs", default=None, help="--data: the input columns, by name or 0-based index")
     t.add_argument("--outputs", default=None, help="--data: the output columns (default: the last)")
     t.add_argument(
         "--test-fraction",
         type=typed(Real(0, 1, low_open=True, high_open=True)),
-        default=0.2,
-        help="--data: share of the rows held out to report on",
+        default=None,
+        help=f"--data: share of the rows held out to report on (default: {train.TEST_FRACTION:g})",
     )
     _training_options(t)
     t.add_argument(

@@ -3,7 +3,7 @@
 The columns are inputs then outputs: by default every column but the last is
 an input and the last is the output; ``inputs`` and ``outputs`` choose them
 by header name or by 0-based index (comma-separated). A first row with any
-cell that is not a number is the header. Blank lines are skipped. Every
+cell that is neither a number nor empty is the header, and names every column. Blank lines are skipped. Every
 problem is an :class:`InputError` naming the line and the column: a
 non-numeric, missing, NaN or infinite value, or a row whose number of
 columns differs from the first.
@@ -117,8 +117,10 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     first_line, first = next(records, (0, None))
     if first is None:
         raise InputError(f"data file {path!r} holds no rows")
-    header = any(read_number(cell) is None for cell in first)
+    header = any(cell and read_number(cell) is None for cell in first)  # an empty cell is a missing value
     names = first if header else [f"column {i}" for i in range(len(first))]
+    if header and not all(first):
+        raise InputError(f"{path}, line {first_line}: the header names no column {first.index('')}")
     width = len(first)
     values = _fast(path, first_line if header else first_line - 1, width)
     if values is None:

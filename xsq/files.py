@@ -11,6 +11,7 @@ fsyncs the folder so the rename itself survives a crash.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import math
@@ -40,6 +41,35 @@ def regular_file(path: str, what: str, max_bytes: int) -> int:
     return st.st_size
 
 
+TEMP_PREFIX, TEMP_SUFFIX = ".xsq-", ".tmp"  # write_atomic's temporary files (a crash may leave one behind)
+
+
+def held_names(folder: str) -> set[str]:
+    """The names in ``folder``, but for write_atomic's temporary files."""
+    return {n for n in os.listdir(folder) if not (n.startswith(TEMP_PREFIX) and n.endswith(TEMP_SUFFIX))}
+
+
+def check_out_folder(out: str, owned: frozenset[str]) -> tuple[str, set[str]]:
+    """``out`` as a real path, and the names it holds, after checking a command may write its results there:
+    it is not the current folder or a folder that holds it, not a file, and holds only names in ``owned``
+    (and write_atomic's temporary files). Anything else is an :class:`InputError`."""
+    target, here = os.path.realpath(out or "."), os.path.realpath(".")
+    if target == here or here.startswith(target.rstrip(os.sep) + os.sep):
+        raise InputError(f"--out {out!r} is the current folder or holds it; give the results a folder of their own")
+    if os.path.lexists(target) and not os.path.isdir(target):
+        raise InputError(f"--out {out!r} exists and is not a folder")
+    try:
+        held = held_names(target) if os.path.isdir(target) else set()
+    except OSError as exc:
+        raise InputError(f"cannot read output folder {out!r}: {exc.strerror}") from None
+    foreign = sorted(held - owned)
+    if foreign:
+        raise InputError(
+            f"--out {out!r} holds files this command does not write ({', '.join(foreign[:3])}); choose another folder"
+        )
+    return target, held
+
+
 def umask() -> int:
     """The process umask (read by setting it and putting it back)."""
     mask = os.umask(0o022)
@@ -65,7 +95,9 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
     """Write ``data`` (bytes, or a function that writes to a binary handle) to ``path`` atomically."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".xsq-", suffix=".tmp", dir=folder)
+    if not os.path.isdir(folder):  # named here, not as the temporary file that could not be made
+        raise FileNotFoundError(errno.ENOENT, f"no folder {folder!r} to write into", path)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             if callable(data):

@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 
 from .errors import InputError
-from .files import json_bytes, regular_file, try_lock, unlock, write_atomic
-from .outcomes import OUTCOMES
-from .sweep import Grid
+from .files import check_out_folder, json_bytes, regular_file, try_lock, unlock, write_atomic
+from .outcomes import Evidence, classify
+from .sweep import Cell, Grid
 
 COLUMNS = (
     "formulas",
@@ -53,6 +54,7 @@ def _whole(text: str) -> int:
     return int(value)
 
 
+OPTIONAL = {"nonfinite_step", "nonfinite_op", "blowup_step", "blowup_factor"}  # empty unless it diverged
 TYPES = {  # how a column's text reads back (the rest stay text; an empty cell is None)
     "hidden": _whole,
     "seed": _whole,
@@ -78,11 +80,27 @@ def cell_key(row: dict) -> tuple:
 
 
 MAX_JOURNAL_BYTES = 1 << 30
+SWEEP_FILES = frozenset({"sweep.csv", "sweep.json", "sweep.png", "grid.json", ".lock"})  # all a sweep writes
 
 
-def _read_rows(path: str, cells: set[tuple]) -> list[dict]:
-    """The rows of a journal, each one of ``cells`` (keys) and none twice. Every row ends in a newline, so a
-    last line without one was torn by a crash mid-write and is left out; any other damage is refused."""
+def _as_run(row: dict, cell: Cell, learned_below: float) -> bool:
+    """Whether a row read back is what running ``cell`` writes: every value there that always is, finite
+    losses unless a value went non-finite, the outcome and reason its own evidence gives, and the cell's
+    own question flag."""
+    if any(row[c] is None for c in TYPES if c not in OPTIONAL) or row["question"] not in ("True", "False"):
+        return False
+    losses = (row["start_loss"], row["best_loss"], row["final_loss"])
+    if row["nonfinite_step"] is None and not all(map(math.isfinite, losses)):
+        return False
+    judged = classify(Evidence(**{f: row[f] for f in Evidence._fields}), learned_below)
+    return (row["outcome"], row["reason"]) == judged and (row["question"] == "True") == cell.is_question
+
+
+def _read_rows(path: str, grid: Grid) -> list[dict]:
+    """The rows of a journal, each a cell of ``grid`` as running it writes it, and none twice. Every row
+    ends in a newline, so a last line without one was torn by a crash mid-write and is left out; any other
+    damage is refused."""
+    cells = {cell_key(c.__dict__): c for c in grid.cells()}
     if not os.path.lexists(path):
         return []
     regular_file(path, "sweep journal", MAX_JOURNAL_BYTES)
@@ -106,8 +124,8 @@ def _read_rows(path: str, cells: set[tuple]) -> list[dict]:
         except (ValueError, OverflowError):
             raise InputError(f"{path!r} is damaged at line {number}; {again}") from None
         key = cell_key(row)
-        if key not in cells or key in seen or row["outcome"] not in OUTCOMES:
-            what = "a cell listed twice" if key in seen else "a cell not in this grid, or no outcome of one"
+        if key not in cells or key in seen or not _as_run(row, cells[key], grid.learned_below):
+            what = "a cell listed twice" if key in seen else "a cell not in this grid, or not as it ran"
             raise InputError(f"{path!r} holds {what} at line {number}; {again}")
         seen.add(key)
         row["question"] = row["question"] == "True"
@@ -128,6 +146,7 @@ class Journal:
     """The sweep's folder: the grid it belongs to, and the rows appended as cells finish."""
 
     def __init__(self, folder: str, grid: Grid, overwrite: bool):
+        check_out_folder(folder, SWEEP_FILES)
         self.folder, self.csv = folder, os.path.join(folder, "sweep.csv")
         try:
             os.makedirs(folder, exist_ok=True)
@@ -158,11 +177,11 @@ class Journal:
                 raise InputError(
                     f"{folder!r} holds another sweep (or a damaged one); choose another --out, or add --overwrite"
                 )
-            for name in ("sweep.csv", "sweep.json", "sweep.png", "grid.json"):
+            for name in SWEEP_FILES - {".lock"}:
                 if os.path.exists(os.path.join(folder, name)):
                     os.unlink(os.path.join(folder, name))
         try:
-            self.rows = _read_rows(self.csv, {cell_key(c.__dict__) for c in grid.cells()})
+            self.rows = _read_rows(self.csv, grid)
         except InputError:
             if not overwrite:
                 raise

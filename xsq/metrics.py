@@ -77,16 +77,17 @@ def evaluate(model, problem: Problem, x_train: Array | None = None) -> dict:
 
 
 def evaluate_data(model, X: Array, Y: Array, train_rows: Array, test_rows: Array) -> dict:
-    """Errors of ``model`` on measured data: on the held-out ``test_rows``, and on the training rows (split
-    by the validation rows its record held out of them)."""
+    """Errors of ``model`` on measured data: on the held-out ``test_rows`` (the RMSE also over the range of
+    all targets), and on the training rows (split by the validation rows its record held out of them)."""
     p = model.predict(X)
     test, train = p[test_rows], p[train_rows]
+    span = float(onp.max(onp.ptp(Y, axis=0)))  # the range of every target, not of the few test rows
     held_out = onp.zeros(len(train_rows), bool)
     held_out[model.record.val_rows] = True
     out = {
         "test_rows": int(len(test_rows)),
         "test_rmse": rmse(test, Y[test_rows]) if len(test_rows) else float("nan"),
-        "test_rmse_over_range": rmse_over_range(test, Y[test_rows]) if len(test_rows) > 1 else float("nan"),
+        "test_rmse_over_range": rmse(test, Y[test_rows]) / span if len(test_rows) and span > 0 else float("nan"),
         "test_max_rel_error": max_rel_error(test, Y[test_rows]) if len(test_rows) else float("nan"),
         "train_rmse": rmse(train[~held_out], Y[train_rows][~held_out]),
         "val_rmse": rmse(train[held_out], Y[train_rows][held_out]) if held_out.any() else float("nan"),

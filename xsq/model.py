@@ -54,6 +54,8 @@ class Model:
         sizes = layer_sizes(self.params)
         if self.scaler.x_mean.shape != (sizes[0],) or self.scaler.y_scale.shape != (sizes[-1],):
             raise InputError(f"the scaling does not match a network of sizes {sizes}")
+        if self.record is not None and self.record.domain and len(self.record.domain) != sizes[0]:
+            raise InputError(f"its training domain has {len(self.record.domain)} ranges for {sizes[0]} input(s)")
         if not all(isinstance(st, tuple(STAGE_KINDS.values())) and st.fits(self.base) for st in self.stages):
             raise InputError("every later stage must take the first network's inputs and give its outputs")
 

@@ -43,6 +43,7 @@ from .scaling import Scaler
 FORMAT = "xsq-model-2"
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: far beyond any network xsq trains
 MAX_META_CHARS = 1 << 20
+MAX_EXPANSION, FREE_EXPANSION = 100, 16 << 20  # a compressed member may expand 100 times, plus 16 MiB
 SCALER = ("x_mean", "x_std", "y_shift", "y_scale")
 _MEMBER = re.compile(r"^(?:s(\d{1,3})_(params|out|pre)_)?[Wb]\d{1,3}$")
 STAGE_FIELDS = {"network": ("params",), "tangent": ("out", "pre")}  # the params-shaped fields of each kind
@@ -100,6 +101,11 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> onp.ndarray
         raise InputError(f"member {info.filename} uses an unsupported compression")
     if info.file_size > MAX_FILE_BYTES:
         raise InputError(f"member {info.filename} declares {info.file_size} bytes")
+    if info.file_size > MAX_EXPANSION * info.compress_size + FREE_EXPANSION:
+        raise InputError(
+            f"member {info.filename} expands from {info.compress_size} to {info.file_size} bytes, more than "
+            f"{MAX_EXPANSION} times (no model's numbers compress that well)"
+        )
     with archive.open(info) as raw:
         handle = io.BufferedReader(raw)
         version = npy.read_magic(handle)
@@ -116,8 +122,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> onp.ndarray
         count = math.prod(shape)
         if handle.tell() + count * dtype.itemsize != info.file_size:
             raise InputError(f"member {info.filename} declares shape {shape}, which does not match its size")
-        data = handle.read(count * dtype.itemsize)
-        return onp.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+        data = bytearray(count * dtype.itemsize)  # read in place: no second copy of a large member
+        if handle.readinto(data) != len(data):
+            raise InputError(f"member {info.filename} ends before its data does")
+        return onp.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def _check_members(names: list[str], total: int) -> None:

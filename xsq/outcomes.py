@@ -20,7 +20,6 @@ import math
 from typing import NamedTuple
 
 DIVERGED, STALLED, LEARNED = "diverged", "stalled", "learned"
-OUTCOMES = (DIVERGED, STALLED, LEARNED)
 BLOWUP = 10.0
 
 

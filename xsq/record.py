@@ -161,8 +161,11 @@ class TrainingRecord:
         try:
             domain = fields["domain"]
             pairs = isinstance(domain, list) and all(isinstance(p, list) and len(p) == 2 for p in domain)
-            if not (pairs and all(isinstance(v, (int, float)) and math.isfinite(v) for p in domain for v in p)):
-                raise InputError("its training domain is not a list of [low, high] pairs of finite numbers")
+            numbers = pairs and all(Real().ok(v) is not None for p in domain for v in p)
+            if not (numbers and all(low <= high for low, high in domain)):
+                raise InputError(
+                    "its training domain is not a list of [low, high] pairs of finite numbers, low <= high"
+                )
             nums = {k: rule.check(fields[k], f"its training record's {k}") for k, rule in SCALARS.items()}
             if nums["best_epoch"] > nums["n_epochs"]:
                 raise InputError("its training record's best epoch comes after its last")

@@ -29,20 +29,32 @@ def sample_table(model, problem: Problem) -> str:
     return "\n".join(lines)
 
 
+def _shown(value, why: str) -> str:
+    """A metric as text: NaN (or None, as read back from JSON) is "n/a" and why, never "nan"."""
+    return f"{value:.3e}" if value is not None and onp.isfinite(value) else f"n/a ({why})"
+
+
 def summary(m: dict, problem: Problem) -> str:
     """The metrics of a run (see :func:`xsq.metrics.evaluate`) as aligned text lines."""
     lo, hi = problem.low, problem.high
     (b0, b1), (a0, a1) = m["extrapolation_below"], m["extrapolation_above"]
+    nil = f"{problem.label} is 0 or not defined there"
     rows = [
         ("train RMSE", f"{m['train_rmse']:.3e}"),
-        ("validation RMSE", f"{m['val_rmse']:.3e}"),
+        ("validation RMSE", _shown(m["val_rmse"], "no validation rows")),
         (f"test RMSE ({GRID_POINTS} points of [{lo:g}, {hi:g}])", f"{m['test_rmse']:.3e}"),
         ("test RMSE / target range", f"{m['test_rmse_over_range']:.3e}"),
         (f"max relative error on [{lo:g}, {hi:g}]", f"{m['test_max_rel_error']:.3e}"),
         (f"max relative error of the slope on [{lo:g}, {hi:g}]", f"{m['test_derivative_max_rel_error']:.3e}"),
         ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
-        (f"EXTRAPOLATION max rel. error on [{b0:g}, {b1:g})", f"{m['extrapolation_max_rel_error_below']:.3e}"),
-        (f"EXTRAPOLATION max rel. error on ({a0:g}, {a1:g}]", f"{m['extrapolation_max_rel_error_above']:.3e}"),
+        (
+            f"EXTRAPOLATION max rel. error on [{b0:g}, {b1:g})",
+            _shown(m["extrapolation_max_rel_error_below"], nil),
+        ),
+        (
+            f"EXTRAPOLATION max rel. error on ({a0:g}, {a1:g}]",
+            _shown(m["extrapolation_max_rel_error_above"], nil),
+        ),
     ]
     k = 1
     while f"stage_{k}_test_rmse_over_range" in m:
@@ -82,10 +94,10 @@ def data_summary(m: dict) -> str:
     """The metrics of a run on measured data (see :func:`xsq.metrics.evaluate_data`) as aligned lines."""
     rows = [
         ("train RMSE", f"{m['train_rmse']:.3e}"),
-        ("validation RMSE", f"{m['val_rmse']:.3e}"),
-        (f"test RMSE ({m['test_rows']} held-out rows)", f"{m['test_rmse']:.3e}"),
-        ("test RMSE / target range", f"{m['test_rmse_over_range']:.3e}"),
-        ("max relative error on the test rows", f"{m['test_max_rel_error']:.3e}"),
+        ("validation RMSE", _shown(m["val_rmse"], "no validation rows")),
+        (f"test RMSE ({m['test_rows']} held-out row{'s' if m['test_rows'] != 1 else ''})", f"{m['test_rmse']:.3e}"),
+        ("test RMSE / target range", _shown(m["test_rmse_over_range"], "every target is the same")),
+        ("max relative error on the test rows", _shown(m["test_max_rel_error"], "every test target is 0")),
         ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
     ]
     width = max(len(k) for k, _ in rows)

@@ -32,7 +32,7 @@ from typing import BinaryIO, Callable
 
 from . import interrupts
 from .errors import InputError
-from .files import sync_folder, try_lock, umask, unlock, write_atomic
+from .files import check_out_folder, held_names, sync_folder, try_lock, umask, unlock, write_atomic
 
 ROOT = "runs"
 LATEST = "latest"
@@ -65,13 +65,13 @@ class RunFolder:
         overwrite: bool = False,
         root: str = ROOT,
         replaceable: frozenset[str] = frozenset(),
+        mark: frozenset[str] = frozenset(),
     ):
-        self.explicit, self.overwrite, self.replaceable = out is not None, overwrite, replaceable
+        self.explicit, self.overwrite, self.replaceable, self.mark = out is not None, overwrite, replaceable, mark
         self.published: str | None = None
         self.notes: list[str] = []
         self.tmp, self._lock_fd, self._made = None, -1, []
         if self.explicit:
-            self.target = os.path.realpath(out or ".")
             self._check_target(out)
         else:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -80,23 +80,20 @@ class RunFolder:
         self._lock_path = os.path.join(parent, f".{name}.lock")
 
     def _check_target(self, out: str) -> None:
-        here = os.path.realpath(".")
-        if self.target == here or here.startswith(self.target.rstrip(os.sep) + os.sep):
-            raise InputError(f"--out {out!r} is the current folder or holds it; give the run a folder of its own")
-        if os.path.lexists(self.target) and not os.path.isdir(self.target):
-            raise InputError(f"--out {out!r} exists and is not a folder")
-        held = set(os.listdir(self.target)) if os.path.isdir(self.target) else set()
+        self.target, held = check_out_folder(out, self.replaceable)
+        if held and not self._earlier_run(held):
+            raise InputError(
+                f"--out {out!r} holds some files but not an earlier run (no {', '.join(sorted(self.mark - held))}); "
+                "choose another folder"
+            )
         if held and not self.overwrite:
             raise InputError(
-                f"--out {out!r} already holds files (a previous run?); choose another folder, or add --overwrite "
-                "to replace it"
+                f"--out {out!r} already holds an earlier run; choose another folder, or add --overwrite to replace it"
             )
-        foreign = sorted(held - self.replaceable)
-        if held and foreign:
-            raise InputError(
-                f"--out {out!r} holds files xsq does not write ({', '.join(foreign[:3])}); --overwrite replaces "
-                "only a folder holding an earlier run"
-            )
+
+    def _earlier_run(self, held: set[str]) -> bool:
+        """Whether a folder holding ``held`` holds an earlier run: only replaceable files, and every mark."""
+        return held <= self.replaceable and self.mark <= held
 
     def _make_parents(self, folder: str) -> None:
         missing = []
@@ -153,7 +150,7 @@ class RunFolder:
         if not os.path.isdir(self.target) or not os.listdir(self.target):
             os.replace(self.tmp, self.target)  # absent or empty: a plain rename
             return
-        if not self.overwrite or set(os.listdir(self.target)) - self.replaceable:
+        if not self.overwrite or not self._earlier_run(held_names(self.target)):
             raise InputError(f"{self.target!r} was filled by something else while this run trained; not replaced")
         if not _exchange(self.tmp, self.target):
             aside = self.tmp + ".old"
@@ -173,7 +170,7 @@ class RunFolder:
                 self.target = f"{base}-{k}"
             os.rename(self.tmp, self.target)
             latest = os.path.join(root, LATEST)
-            if os.path.isdir(latest) and not os.path.islink(latest):  # a real folder from an older xsq: keep it
+            if os.path.lexists(latest) and not os.path.islink(latest):  # a real folder or file, not ours: keep it
                 stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(os.path.getmtime(latest)))
                 os.rename(latest, os.path.join(root, f"{stamp}-previous"))
                 self.notes.append(f"moved the earlier {latest} to {os.path.join(root, stamp + '-previous')}")

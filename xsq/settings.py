@@ -67,7 +67,7 @@ SETTINGS: dict[str, Setting] = {
     "stages": Setting(
         Whole(1, 20), 1, "stages: each later one fits what the ones before left (see xsq.staged_fit)", ("lm",)
     ),
-    "scale": Setting(Flag(), True, "standardise inputs and divide targets by their scale"),
+    "scale": Setting(Flag(), True, "standardise inputs and scale targets for the output unit (xsq.outputs)"),
     "seed": Setting(Seed(), 0, "every random choice comes from it"),
 }
 

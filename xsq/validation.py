@@ -37,7 +37,9 @@ def shorten(text: str, most: int = 60) -> str:
 
 
 def read_number(text: str) -> float | None:
-    """``text`` as a float (any notation Python reads, inf and nan included), or None."""
+    """``text`` as a float (the notations Python reads, inf and nan included, but not ``1_000``), or None."""
+    if "_" in text:
+        return None
     try:
         return float(text)
     except ValueError:

@@ -23,6 +23,13 @@ def run(args) -> int:
     with onp.errstate(all="ignore"):
         pred = model.predict(x)[:, 0]
         slope = model.derivative(x)[:, 0, 0] if args.derivative else None
+    bad = ~onp.isfinite(pred) | (~onp.isfinite(slope) if slope is not None else False)
+    if onp.any(bad):
+        what = "slope" if onp.isfinite(pred[bad][0]) else "prediction"
+        raise InputError(
+            f"the model cannot evaluate x = {x[bad][0]:g} in float64 (its {what} there is not a finite number); "
+            "give inputs nearer the domain it was trained on"
+        )
     domain = model.record.domain[0] if model.record is not None and model.record.domain else None
     outside = (x < domain[0]) | (x > domain[1]) if domain else onp.zeros(len(x), bool)
     if onp.any(outside):

@@ -21,6 +21,7 @@ from ..expr import compile_expression
 from ..files import json_bytes
 from ..metrics import evaluate, evaluate_data
 from ..outputs import choose_output
+from ..params import count
 from ..problem import Problem
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
@@ -33,6 +34,8 @@ if importlib.util.find_spec("matplotlib") is not None:
     from ..plots import data_figures, figures
 else:  # matplotlib is an extra: without it, no plots
     figures = data_figures = None
+
+N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
 
 
 def _history_csv(history) -> bytes:
@@ -67,9 +70,11 @@ class FunctionJob:
     """Fit a target expression on a domain (``--target``, ``--low``, ``--high``, ``--n``)."""
 
     def __init__(self, args: argparse.Namespace, s: TrainSettings):
-        target = compile_expression("x**2" if args.target is None else args.target)
-        low, high = (1.0 if args.low is None else args.low), (100.0 if args.high is None else args.high)
-        self.problem, self.n = Problem(target, low, high), args.n or 1000
+        given = {k: getattr(args, k) for k in ("low", "high") if getattr(args, k) is not None}
+        if args.target is not None:
+            given["target"] = compile_expression(args.target)
+        self.problem, self.n = Problem(**given), args.n or N
+        target, low, high = self.problem.target, self.problem.low, self.problem.high
         check_memory(self.n, (1, *s.hidden, 1), s.optimizer, s.batch_size)  # before drawing n inputs
         self.x, self.rng = self.problem.draw(self.n, args.seed)
         self.X, self.Y = self.x, self.problem.values(self.x)
@@ -100,12 +105,13 @@ class DataJob:
                 raise InputError(f"--{name} describes a target function; it does not apply with --data")
         self.ds = read_csv(args.data, args.inputs, args.outputs)
         self.rng = onp.random.default_rng(args.seed)
-        if len(self.ds.X) < 3:
-            n = len(self.ds.X)
+        n = len(self.ds.X)
+        if n < 3:
             raise InputError(
                 f"{args.data!r} has {n} data row{'s' if n != 1 else ''}; at least 3 are needed (training and test)"
             )
-        self.train, self.test = split(len(self.ds.X), args.test_fraction, self.rng, "--test-fraction", min_held=1)
+        fraction = TEST_FRACTION if args.test_fraction is None else args.test_fraction
+        self.train, self.test = split(n, fraction, self.rng, "--test-fraction", min_held=1)
         self.X, self.Y = self.ds.X[self.train], self.ds.Y[self.train]
 
     def metrics(self, model) -> dict:
@@ -120,6 +126,7 @@ class DataJob:
 
 
 RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png"})
+RUN_MARK = frozenset({"model.npz", "metrics.json"})  # what every run folder holds
 
 
 def shown(path: str) -> str:
@@ -130,14 +137,15 @@ def shown(path: str) -> str:
 
 def run(args) -> int:
     """Run ``xsq train`` with parsed ``args``; return the exit status."""
-    if (args.inputs or args.outputs) and not args.data:
-        raise InputError("--inputs and --outputs choose the columns of --data FILE.csv")
+    if (args.inputs or args.outputs or args.test_fraction is not None) and not args.data:
+        raise InputError("--inputs, --outputs and --test-fraction apply to --data FILE.csv")
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data else FunctionJob(args, s)
     folder = None
     try:
-        with RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES) as folder:
+        out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
+        with out as folder:
             with Progress() if not args.quiet else contextlib.nullcontext() as progress:
 
                 def each_epoch(info: dict) -> None:
@@ -185,6 +193,11 @@ def run(args) -> int:
         if given.get("output", "auto") == "auto":
             print(f"output: {model.output} (chosen because {reason})")
         print(job.text(model, metrics))
+        if len(job.X) < count(model.sizes):
+            print(
+                f"note: {len(job.X)} training inputs for {count(model.sizes)} parameters: many networks fit them "
+                "exactly; the test errors above say how well this one generalises"
+            )
         print(f"wrote model.npz, metrics.json, history.csv{''.join(', ' + n for n in plots)} to {shown(path)}")
         for line in folder.notes:
             print(line)
@@ -196,6 +209,14 @@ def run(args) -> int:
         interrupts.handled()
         print(f"xsq train: interrupted: the run was saved to {shown(path)}", file=sys.stderr)
         return interrupts.exit_status()
+    except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)
+        if isinstance(exc, BrokenPipeError):
+            raise
+        print(
+            f"xsq train: the run was saved to {shown(path)}, but its report could not be printed: {exc}",
+            file=sys.stderr,
+        )
+        return 1
     if model.record.interrupted:
         print(f"xsq train: interrupted: saved the best model so far to {shown(path)}", file=sys.stderr)
         return interrupts.exit_status()
