@@ -68,6 +68,10 @@ def test_bare_xsq_lists_its_commands(capsys):
         (["gradcheck", "--all", "--sizes", "1,64,1", "--n", "5000"], r"\(100 combination\(s\), order 1\) would take"),
         (["gradcheck", "--order", "2", "--n", "100000"], "on 100000 samples .* order 2.* would take too long"),
         (["gradcheck", "--order", "2", "--sizes", "100,100,100"], "forms 20200 x 20200 matrices; .* at most 4000"),
+        (
+            ["gradcheck", "--sizes", ",".join(["1"] * 4000), "--n", "1"],
+            "checking 7998 parameters .* would take too long",
+        ),
         (["train", "--target", "\uff58**2"], "--target: invalid character '\uff58' \\(U\\+FF58\\) at column 1"),
         (
             ["train", "--target", "0*x + 3"],
@@ -251,3 +255,12 @@ def test_test_fraction_and_a_report_that_cannot_be_printed(capsys, tmp_path, mon
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "s"))
     assert code == 1 and one_line(err) and "the run was saved to" in err and "No space left on device" in err
     assert (tmp_path / "s" / "model.npz").exists()
+
+
+def test_reports_say_n_a_where_a_number_does_not_exist(capsys, tmp_path):
+    argv = ["train", "--target", "sqrt(x)", "--low", "0", "--high", "1", "--epochs", "30", "--restarts", "0"]
+    code, out, err = run(capsys, *argv, "--val-fraction", "0", "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 0 and "nan" not in out.lower(), out
+    assert "validation RMSE" in out and "n/a (no validation rows)" in out
+    assert "n/a (sqrt(x) is 0 or not defined there)" in out
+    assert out.splitlines()[2].split()[3] == "n/a"  # the x = 0 row: no relative error at a zero target

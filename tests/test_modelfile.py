@@ -114,6 +114,7 @@ def test_staged_round_trip(small_model, tmp_path):
             "scale must be",
         ),
         (lambda a: meta_with(a, stages=[{"kind": "magic", "scale": 1}]), "kind must be one of: network, tangent"),
+        (lambda a: meta_with(a, stages=[{"kind": ["network"], "scale": 1}]), "kind must be one of: network, tangent"),
         (
             lambda a: meta_with(a, stages=[{"kind": "tangent", "scale": 1, "evil": 2}]),
             "must record exactly: kind, scale",

@@ -164,3 +164,36 @@ def test_a_run_that_is_not_published_leaves_no_folders_it_made(tmp_path):
         with RunFolder(root=str(tmp_path / "runs")):
             raise RuntimeError("the run failed")
     assert os.listdir(tmp_path) == []
+
+
+def test_only_regular_run_files_make_an_earlier_run_and_leftovers_are_nothing(tmp_path):
+    out = tmp_path / "trick"
+    (out / "model.npz").mkdir(parents=True)
+    (out / "model.npz" / "important.txt").write_text("the user's")
+    (out / "metrics.json").write_text("{}")
+    with pytest.raises(xsq.InputError, match="holds some files but not an earlier run"):
+        RunFolder(str(out), overwrite=True, replaceable=RUN, mark=RUN)
+    assert (out / "model.npz" / "important.txt").read_text() == "the user's"
+    left = tmp_path / "left"
+    left.mkdir()
+    (left / ".xsq-abc123.tmp").write_text("a crashed writer's")
+    with RunFolder(str(left), replaceable=RUN, mark=RUN) as f:
+        f.write("model.npz", b"new")
+        f.publish()
+    assert listing(left) == ["model.npz"]
+
+
+def test_an_earlier_latest_never_replaces_what_was_moved_aside_before(tmp_path):
+    root = tmp_path / "runs"
+    root.mkdir()
+    for k in range(2):
+        if (root / "latest").is_symlink():
+            (root / "latest").unlink()
+        (root / "latest").write_text(f"notes {k}")
+        os.utime(root / "latest", (1577836800, 1577836800))  # both from 2020-01-01: the same stamp
+        with RunFolder(root=str(root)) as f:
+            f.write("a.txt", b"new")
+            f.publish()
+    moved = sorted(n for n in listing(root) if "-previous" in n)
+    assert moved == ["20200101T000000Z-previous", "20200101T000000Z-previous-2"]
+    assert {(root / n).read_text() for n in moved} == {"notes 0", "notes 1"}

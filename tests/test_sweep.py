@@ -189,6 +189,36 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
         "blank": (lines[0] + "\n" + lines[1].rsplit(",", 1)[0] + ",\n", "not as it ran"),
         "flag": (lines[0] + "\n" + lines[1].replace(",True,", ",False,", 1) + "\n", "not as it ran"),
     }
+    header = lines[0].split(",")
+
+    def edited(line: str, **change) -> str:  # one row with some cells changed, as a whole journal
+        row = dict(zip(header, next(csv.reader([line]))))
+        row.update({k: str(v) for k, v in change.items()})
+        buffer = __import__("io").StringIO()
+        writer = csv.DictWriter(buffer, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(row)
+        return buffer.getvalue()
+
+    escape = "\x1b[2J\x1b[31mPWNED"
+    crafted.update(
+        {
+            "half a blow-up": (edited(lines[1], blowup_step=5, blowup_factor=""), "not as it ran"),
+            "escape codes": (
+                edited(lines[2], nonfinite_op=escape, reason=f"non-finite at step 6, in {escape}"),
+                "not as it ran",
+            ),
+            "negative 2/lambda": (edited(lines[1], predicted_lr=-1e300), "not as it ran"),
+            "nan lambda": (edited(lines[1], lam_max="nan", predicted_lr="inf"), "not as it ran"),
+            "negative time": (edited(lines[1], seconds="-inf"), "not as it ran"),
+            "step out of range": (
+                edited(
+                    lines[2], nonfinite_step=-5, reason="non-finite at step -5, in " + "A2 = question's softplus(Z2)"
+                ),
+                "not as it ran",
+            ),
+        }
+    )
     for name, (content, message) in crafted.items():
         journal.write_bytes(content if isinstance(content, bytes) else content.encode())
         code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
@@ -196,7 +226,13 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
     journal.unlink()
     os.mkfifo(journal)  # would block a reader forever
     code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
-    assert code == 2 and "is not a regular file" in out.err
+    assert code == 2 and "holds sweep.csv, which is not a file: it is not a sweep's folder" in out.err
+    journal.unlink()
+    (folder / "grid.json").unlink()
+    (folder / "sweep.json").write_text("the user's own")  # a sweep's name, but no sweep's folder
+    code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300", "--overwrite")
+    assert code == 2 and "no grid.json: it is not a sweep's folder" in out.err
+    assert (folder / "sweep.json").read_text() == "the user's own"
 
 
 def test_a_sweep_writes_only_into_a_folder_of_its_own(capsys, tmp_path, monkeypatch):

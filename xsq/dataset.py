@@ -71,8 +71,8 @@ def _records(path: str) -> Iterator[tuple[int, list[str]]]:
                     yield reader.line_num, [cell.strip() for cell in row]
     except UnicodeDecodeError:
         raise InputError(f"data file {path!r} is not UTF-8 text") from None
-    except csv.Error as exc:
-        raise InputError(f"data file {path!r} is not valid CSV: {exc}") from None
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit
+        raise InputError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
 
 
 def _value(cell: str, path: str, line: int, name: str) -> float:
@@ -121,6 +121,9 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     names = first if header else [f"column {i}" for i in range(len(first))]
     if header and not all(first):
         raise InputError(f"{path}, line {first_line}: the header names no column {first.index('')}")
+    if header and not all(name.isprintable() for name in first):
+        bad = next(i for i, name in enumerate(first) if not name.isprintable())
+        raise InputError(f"{path}, line {first_line}: the name of column {bad} holds control characters")
     width = len(first)
     values = _fast(path, first_line if header else first_line - 1, width)
     if values is None:

@@ -14,6 +14,7 @@ it did not, after ``max_iter`` products).
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple
 
 import numpy as onp
@@ -70,3 +71,8 @@ def largest_eigenvalue(
     shift = -first.value
     second = _power(hvp, theta.size, shift, seed + 1, tol, max_iter)
     return Eigen(second.value - shift, first.products + second.products, second.converged)
+
+
+def largest_stable_lr(lam: float) -> float:
+    """2 / lambda_max: gradient descent on a quadratic with that curvature is stable below it (inf if lam <= 0)."""
+    return 2.0 / lam if lam > 0 else math.inf

@@ -15,9 +15,11 @@ import io
 import json
 import math
 import os
+import stat
 
 from .errors import InputError
-from .files import check_out_folder, json_bytes, regular_file, try_lock, unlock, write_atomic
+from .files import check_out_folder, held_names, json_bytes, regular_file, try_lock, unlock, write_atomic
+from .hessian import largest_stable_lr
 from .outcomes import Evidence, classify
 from .sweep import Cell, Grid
 
@@ -84,16 +86,32 @@ SWEEP_FILES = frozenset({"sweep.csv", "sweep.json", "sweep.png", "grid.json", ".
 
 
 def _as_run(row: dict, cell: Cell, learned_below: float) -> bool:
-    """Whether a row read back is what running ``cell`` writes: every value there that always is, finite
-    losses unless a value went non-finite, the outcome and reason its own evidence gives, and the cell's
-    own question flag."""
-    if any(row[c] is None for c in TYPES if c not in OPTIONAL) or row["question"] not in ("True", "False"):
+    """Whether a row read back is what running ``cell`` writes: every value there that always is, in its
+    range, printable text, finite losses unless a value went non-finite, 2 / lambda_max as lambda_max
+    gives it, the outcome and reason its own evidence gives, and the cell's own question flag."""
+    try:
+        if any(row[c] is None for c in TYPES if c not in OPTIONAL) or row["question"] not in ("True", "False"):
+            return False
+        text = [v for v in row.values() if isinstance(v, str)]
+        nonfinite, blowup = row["nonfinite_step"], row["blowup_step"]
+        steps = [s for s in (nonfinite, blowup) if s is not None]
+        numbers = (row["start_loss"], row["best_loss"], row["final_loss"], row["test_rmse_over_range"])
+        judged = classify(Evidence(**{f: row[f] for f in Evidence._fields}), learned_below)
+        return (
+            all(t.isprintable() for t in text)
+            and (nonfinite is None) == (row["nonfinite_op"] is None)
+            and (blowup is None) == (row["blowup_factor"] is None)
+            and all(0 <= s <= cell.steps for s in steps)
+            and (nonfinite is not None or all(map(math.isfinite, numbers)))
+            and math.isfinite(row["seconds"])
+            and row["seconds"] >= 0
+            and math.isfinite(row["lam_max"])
+            and row["predicted_lr"] == largest_stable_lr(row["lam_max"])
+            and (row["outcome"], row["reason"]) == judged
+            and (row["question"] == "True") == cell.is_question
+        )
+    except (TypeError, ValueError):  # a value of the wrong kind where the evidence is read
         return False
-    losses = (row["start_loss"], row["best_loss"], row["final_loss"])
-    if row["nonfinite_step"] is None and not all(map(math.isfinite, losses)):
-        return False
-    judged = classify(Evidence(**{f: row[f] for f in Evidence._fields}), learned_below)
-    return (row["outcome"], row["reason"]) == judged and (row["question"] == "True") == cell.is_question
 
 
 def _read_rows(path: str, grid: Grid) -> list[dict]:
@@ -172,7 +190,12 @@ class Journal:
                 same = json.load(handle) == json.loads(json_bytes(grid.__dict__))
         except (InputError, OSError, ValueError, RecursionError):
             same = False
-        if os.listdir(folder) not in ([], [".lock"]) and not same:
+        held = held_names(folder) - {".lock"}
+        odd = [n for n in sorted(held) if not stat.S_ISREG(os.lstat(os.path.join(folder, n)).st_mode)]
+        if odd or (held and "grid.json" not in held):
+            what = f"{odd[0]}, which is not a file" if odd else "files named like a sweep's, but no grid.json"
+            raise InputError(f"{folder!r} holds {what}: it is not a sweep's folder; choose another --out")
+        if held and not same:
             if not overwrite:
                 raise InputError(
                     f"{folder!r} holds another sweep (or a damaged one); choose another --out, or add --overwrite"

@@ -39,6 +39,7 @@ from .files import json_bytes, regular_file, write_atomic
 from .params import check_params
 from .record import HISTORY_MEMBERS, TrainingRecord
 from .scaling import Scaler
+from .validation import Options
 
 FORMAT = "xsq-model-2"
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: far beyond any network xsq trains
@@ -164,8 +165,7 @@ def _settings_and_record(meta: dict, arrays: dict) -> tuple[TrainingRecord | Non
     if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
         raise InputError("its stages are not a list of mappings")
     for s in stages:
-        if s.get("kind") not in STAGE_FIELDS:
-            raise InputError(f"a stage's kind must be one of: {', '.join(STAGE_FIELDS)}, got {s.get('kind')!r}")
+        Options(tuple(STAGE_FIELDS)).check(s.get("kind"), "a stage's kind")
         if set(s) != STAGE_META[s["kind"]]:
             raise InputError(f"a {s['kind']} stage must record exactly: {', '.join(sorted(STAGE_META[s['kind']]))}")
     r = meta.get("record")

@@ -22,11 +22,23 @@ def sample_table(model, problem: Problem) -> str:
     lines = [head]
     for row in zip(x, y, p, dy, dp):
         xi, yi, pi, dyi, dpi = map(float, row)
-        lines.append(
-            f"{xi:>10.4g} {yi:>14.8g} {pi:>24.17g} {max_rel_error([pi], [yi]):>10.2e}  "
-            f"{dyi:>14.8g} {dpi:>24.17g} {max_rel_error([dpi], [dyi]):>10.2e}"
+        cells = (
+            _cell(yi, ">14.8g"),
+            _cell(pi, ">24.17g"),
+            _cell(max_rel_error([pi], [yi]), ">10.2e"),
+            _cell(dyi, ">14.8g"),
+            _cell(dpi, ">24.17g"),
+            _cell(max_rel_error([dpi], [dyi]), ">10.2e"),
         )
+        lines.append(f"{xi:>10.4g} {cells[0]} {cells[1]} {cells[2]}  {cells[3]} {cells[4]} {cells[5]}")
     return "\n".join(lines)
+
+
+def _cell(value: float, spec: str) -> str:
+    """A number in a table column, "n/a" where it is not a finite number (a relative error at a zero target,
+    a target undefined there)."""
+    width = spec.lstrip("<>^").split(".")[0]
+    return format(value, spec) if onp.isfinite(value) else format("n/a", f">{width}")
 
 
 def _shown(value, why: str) -> str:
@@ -85,7 +97,7 @@ def data_table(model, ds, rows, shown: int = 8) -> str:
         line = " ".join(f"{v:>12.6g}" for v in ds.X[r])
         for j in range(len(ds.outputs)):
             y = ds.Y[r, j]
-            line += f" {y:>14.8g} {p[i, j]:>24.17g} {max_rel_error([p[i, j]], [y]):>10.2e}"
+            line += f" {y:>14.8g} {p[i, j]:>24.17g} {_cell(max_rel_error([p[i, j]], [y]), '>10.2e')}"
         lines.append(line)
     return "\n".join(lines)
 

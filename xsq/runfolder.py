@@ -26,6 +26,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 import time
 from typing import BinaryIO, Callable
@@ -51,6 +52,15 @@ def _exchange(a: str, b: str) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
         return False
     raise OSError(err, os.strerror(err), b)
+
+
+def _free_name(path: str) -> str:
+    """``path``, or ``path-2``, ``path-3``, ... : the first that does not exist yet."""
+    base, k = path, 1
+    while os.path.lexists(path):
+        k += 1
+        path = f"{base}-{k}"
+    return path
 
 
 class RunFolder:
@@ -81,7 +91,7 @@ class RunFolder:
 
     def _check_target(self, out: str) -> None:
         self.target, held = check_out_folder(out, self.replaceable)
-        if held and not self._earlier_run(held):
+        if held and not self._earlier_run(self.target):
             raise InputError(
                 f"--out {out!r} holds some files but not an earlier run (no {', '.join(sorted(self.mark - held))}); "
                 "choose another folder"
@@ -91,9 +101,11 @@ class RunFolder:
                 f"--out {out!r} already holds an earlier run; choose another folder, or add --overwrite to replace it"
             )
 
-    def _earlier_run(self, held: set[str]) -> bool:
-        """Whether a folder holding ``held`` holds an earlier run: only replaceable files, and every mark."""
-        return held <= self.replaceable and self.mark <= held
+    def _earlier_run(self, folder: str) -> bool:
+        """Whether ``folder`` holds an earlier run: only replaceable names, every mark, each a regular file."""
+        held = held_names(folder)
+        files = all(stat.S_ISREG(os.lstat(os.path.join(folder, n)).st_mode) for n in held)
+        return held <= self.replaceable and self.mark <= held and files
 
     def _make_parents(self, folder: str) -> None:
         missing = []
@@ -147,10 +159,12 @@ class RunFolder:
         return self.target
 
     def _replace_target(self) -> None:
-        if not os.path.isdir(self.target) or not os.listdir(self.target):
+        if not os.path.isdir(self.target) or not held_names(self.target):
+            for leftover in os.listdir(self.target) if os.path.isdir(self.target) else ():
+                os.unlink(os.path.join(self.target, leftover))  # a temporary file a crashed writer left
             os.replace(self.tmp, self.target)  # absent or empty: a plain rename
             return
-        if not self.overwrite or not self._earlier_run(held_names(self.target)):
+        if not self.overwrite or not self._earlier_run(self.target):
             raise InputError(f"{self.target!r} was filled by something else while this run trained; not replaced")
         if not _exchange(self.tmp, self.target):
             aside = self.tmp + ".old"
@@ -164,16 +178,14 @@ class RunFolder:
         fd = os.open(root, os.O_RDONLY)  # a lock on the folder itself: no lock file left behind
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # brief: only while a name is picked and the link is replaced
-            base, k = self.target, 1
-            while os.path.lexists(self.target):
-                k += 1
-                self.target = f"{base}-{k}"
+            self.target = _free_name(self.target)
             os.rename(self.tmp, self.target)
             latest = os.path.join(root, LATEST)
             if os.path.lexists(latest) and not os.path.islink(latest):  # a real folder or file, not ours: keep it
                 stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(os.path.getmtime(latest)))
-                os.rename(latest, os.path.join(root, f"{stamp}-previous"))
-                self.notes.append(f"moved the earlier {latest} to {os.path.join(root, stamp + '-previous')}")
+                aside = _free_name(os.path.join(root, f"{stamp}-previous"))
+                os.rename(latest, aside)
+                self.notes.append(f"moved the earlier {latest} to {aside}")
             link = os.path.join(root, f".{LATEST}.{os.getpid()}")
             if os.path.lexists(link):
                 os.unlink(link)

@@ -42,7 +42,7 @@ from . import question
 from .epochs import Data, gradient_epochs
 from .errors import TrainingFailed
 from .formulas import QUESTION_SIGMOID, QUESTION_SOFTPLUS
-from .hessian import largest_eigenvalue
+from .hessian import largest_eigenvalue, largest_stable_lr
 from .loop import run
 from .losses import LOSSES
 from .metrics import rmse_over_range
@@ -143,10 +143,9 @@ def lam_max(cell_row: tuple) -> dict:
             flatten(like),
             seed=0,
         )
-    predicted = 2.0 / eig.value if eig.value > 0 else math.inf
     return {
         "lam_max": eig.value,
-        "predicted_lr": predicted,
+        "predicted_lr": largest_stable_lr(eig.value),
         "lam_products": eig.products,
         "lam_converged": eig.converged,
         "lam_seconds": time.perf_counter() - t,

@@ -18,19 +18,21 @@ from ..resources import check_memory
 
 MAX_WORK = 5e11  # rough operations: at about 1e9 a second, several minutes
 ACTIVATION_COST = 50  # one activation costs about this many multiply-adds
+LAYER_COST = 10_000  # and each layer of a pass about this many, whatever its size (Python's own work)
 MAX_SECOND_ORDER_PARAMS = 4000  # order 2 forms P x P matrices (and large ones have crashed OpenBLAS)
 
 
 def check_size(sizes: tuple[int, ...], n: int, order: int, combinations: int) -> None:
     """Refuse (:class:`InputError`) a check that would take far too long or not fit in memory. Order 1
     evaluates the loss 2 P times (central differences); order 2 builds autograd's n x P Jacobian with n
-    reverse passes, and J^T J. A pass over n samples costs about n (P + ACTIVATION_COST * hidden units)."""
+    reverse passes, and J^T J. A pass over n samples costs about n (P + ACTIVATION_COST * hidden units), plus
+    LAYER_COST a layer."""
     P = count(sizes)
     if order == 2 and P > MAX_SECOND_ORDER_PARAMS:
         raise InputError(
             f"--order 2 forms {P} x {P} matrices; it checks networks of at most {MAX_SECOND_ORDER_PARAMS} parameters"
         )
-    one_pass = n * (P + ACTIVATION_COST * sum(sizes[1:-1]))
+    one_pass = n * (P + ACTIVATION_COST * sum(sizes[1:-1])) + LAYER_COST * (len(sizes) - 1)
     work = combinations * (2 * P * one_pass if order == 1 else n * one_pass + n * P * P)
     if work > MAX_WORK:
         raise InputError(

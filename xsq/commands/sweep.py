@@ -131,7 +131,8 @@ def run(args) -> int:
         raise InputError(f"the grid has {grid.size()} cells, more than {MAX_CELLS}; add --yes to run them all")
     cells = grid.cells()
     client = _connect(args)
-    journal = Journal(args.out or os.path.join("runs", f"sweep-{grid.key()}"), grid, args.overwrite)
+    folder = args.out if args.out is not None else os.path.join("runs", f"sweep-{grid.key()}")
+    journal = Journal(folder, grid, args.overwrite)
     try:
         done = {cell_key(r) for r in journal.rows}
         todo = [c for c in cells if cell_key(c.__dict__) not in done]
@@ -171,9 +172,10 @@ def run(args) -> int:
             write_atomic(os.path.join(journal.folder, "sweep.png"), heatmap(rows))
     except KeyboardInterrupt:
         interrupts.handled()
+        done, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
         print(
-            f"xsq sweep: interrupted: kept the {len(journal.rows)} finished cells in {journal.folder}; run the same "
-            "command again to finish the rest",
+            f"xsq sweep: interrupted: kept the {done} finished cells in {journal.folder}; run the same command again "
+            f"to {rest}",
             file=sys.stderr,
         )
         return interrupts.exit_status()
@@ -193,4 +195,10 @@ def run(args) -> int:
         interrupts.handled()
         print(f"xsq sweep: interrupted: all {len(rows)} cells were saved in {journal.folder}", file=sys.stderr)
         return interrupts.exit_status()
+    except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)
+        if isinstance(exc, BrokenPipeError):
+            raise
+        saved = f"all {len(rows)} cells were saved in {journal.folder}"
+        print(f"xsq sweep: {saved}, but the summary could not be printed: {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -137,11 +137,11 @@ def shown(path: str) -> str:
 
 def run(args) -> int:
     """Run ``xsq train`` with parsed ``args``; return the exit status."""
-    if (args.inputs or args.outputs or args.test_fraction is not None) and not args.data:
+    if (args.inputs or args.outputs or args.test_fraction is not None) and args.data is None:
         raise InputError("--inputs, --outputs and --test-fraction apply to --data FILE.csv")
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
-    job = DataJob(args, s) if args.data else FunctionJob(args, s)
+    job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
     folder = None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
