@@ -4,6 +4,7 @@ results that do not depend on how cells run, resuming, and bad input refused bef
 import csv
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -132,10 +133,6 @@ def test_the_dask_backend_gives_the_same_cells(capsys, tmp_path):
         (["--formulas", "question,question"], "distinct values"),
         (["--lr", "1e-6:10:10000", "--seeds", "0,1,2,3,4,5,6,7,8,9,10,11"], "more than 100000; add --yes"),
         (["--backend", "dask"], "--backend dask needs --scheduler"),
-        (
-            ["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "0.5"],
-            "cannot reach the Dask scheduler",
-        ),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args, message):
@@ -143,6 +140,21 @@ def test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args,
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "s").exists()
+
+
+UNREACHABLE = ["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "0.5"]
+
+
+def test_an_unreachable_scheduler_is_refused_before_anything_is_written(capsys, tmp_path):
+    pytest.importorskip("dask.distributed")
+    test_bad_input_is_refused_before_anything_is_written(
+        capsys, tmp_path, UNREACHABLE, "cannot reach the Dask scheduler"
+    )
+
+
+def test_a_missing_dask_is_named_with_its_install_command(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, UNREACHABLE, "pip install 'xsq[dask]'")
 
 
 def test_damaged_journals_are_refused_or_repaired(capsys, tmp_path):
