@@ -1,9 +1,17 @@
 """Shared problems for the tests: random networks and data from one seed, and a trained default model."""
 
+import signal
+
 import numpy as np
 import pytest
 
 import xsq
+
+# The signal tests need signals to arrive: a suite started in the background (``nohup``, ``&``) inherits
+# them ignored, which xsq rightly respects.
+for _signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_signum) == signal.SIG_IGN:
+        signal.signal(_signum, signal.default_int_handler if _signum == signal.SIGINT else signal.SIG_DFL)
 
 SIZES = [(1, 16, 1), (3, 5, 2), (1, 8, 8, 1)]
 SMOOTH = ["sigmoid", "tanh", "softplus", "identity"]
@@ -24,6 +32,16 @@ def max_rel(a, b):
     """max |a - b| over the larger of max |a| and max |b| (0 when both are 0)."""
     scale = max(np.max(np.abs(a)), np.max(np.abs(b)))
     return np.max(np.abs(a - b)) / scale if scale > 0 else 0.0
+
+
+@pytest.fixture(autouse=True)
+def _plots_only_where_asked(request, monkeypatch):
+    """Drawing a run's PNGs takes about a second: in-process runs draw them only in tests marked ``plots``."""
+    if request.node.get_closest_marker("plots") is None:
+        from xsq.commands import sweep, train
+
+        monkeypatch.setattr(train, "PLOTTING", False)
+        monkeypatch.setattr(sweep, "PLOTTING", False)
 
 
 @pytest.fixture

@@ -97,6 +97,15 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, m
     assert not os.path.exists(tmp_path / "runs") or not os.listdir(tmp_path / "runs")
 
 
+def test_a_gradcheck_over_its_work_limit_is_refused_not_run(capsys, monkeypatch):
+    from xsq.commands import gradcheck
+
+    monkeypatch.setattr(gradcheck, "MAX_WORK", 1e5)  # a check of a few milliseconds, now over the limit
+    code = main(["gradcheck", "--sizes", "1,4,1", "--n", "20"])
+    err = capsys.readouterr().err
+    assert code == 2 and "would take too long" in err and err.count("\n") == 1, err
+
+
 def test_negative_numbers_are_values(capsys, model_file):
     code, out, err = run(capsys, "predict", "--model", model_file, "-1e3", "-3", "-.5", "2.5e1")
     assert code == 0, err
@@ -127,6 +136,7 @@ def test_internal_errors_are_not_blamed_on_the_user(capsys, monkeypatch):
         main(["gradcheck"])
 
 
+@pytest.mark.plots
 def test_train_writes_a_complete_run_and_latest_follows(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "train", "--epochs", "120", "--restarts", "1", "--quiet")
@@ -183,12 +193,13 @@ def test_metrics_are_strict_json_without_a_validation_set(capsys, tmp_path):
 def test_without_matplotlib_everything_but_the_plots_is_written(capsys, tmp_path, monkeypatch):
     from xsq.commands import train
 
-    monkeypatch.setattr(train, "figures", None)
+    monkeypatch.setattr(train, "PLOTTING", False)
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "r"))
     assert code == 0 and sorted(os.listdir(tmp_path / "r")) == ["history.csv", "metrics.json", "model.npz"]
     assert "pip install 'xsq[plot]'" in out
 
 
+@pytest.mark.plots
 def test_a_figure_matplotlib_cannot_draw_is_skipped_and_a_bug_is_not(capsys, tmp_path, monkeypatch):
     import matplotlib.figure
 

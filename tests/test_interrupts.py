@@ -43,6 +43,17 @@ def test_nothing_outlives_the_command():
     assert interrupts.exit_status() == 130  # the default again, not 143
 
 
+def test_a_signal_started_ignored_stays_ignored():
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    try:
+        with interrupts.installed():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is interrupts.handler
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_deferred_steps_are_not_split(signum):
     done = []

@@ -73,6 +73,7 @@ def write(tmp_path, text, name="data.csv"):
     return str(path)
 
 
+@pytest.mark.plots
 def test_measured_data(capsys, tmp_path):
     x = np.linspace(0.5, 4, 120)
     rows = "\n".join(f"{a},{np.sin(a) + 2},{a * a}" for a in x)

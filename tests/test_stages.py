@@ -88,3 +88,20 @@ def test_stages_are_for_lm(capsys):
         xsq.fit(np.arange(1.0, 9.0), np.arange(1.0, 9.0), optimizer="adam", stages=2)
     assert main(["train", "--stages", "0", "--quiet"]) == 2
     assert "--stages: must be a whole number >= 1" in capsys.readouterr().err
+
+
+def test_the_error_plot_has_a_curve_per_stage(staged, small, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from xsq import plots
+    from xsq.problem import Problem
+
+    drawn = {}
+
+    def keep(fig):
+        drawn[len(drawn)] = [line.get_label() for line in fig.axes[-1].get_lines()]
+        return b"\x89PNG"
+
+    monkeypatch.setattr(plots, "_png", keep)
+    pngs = plots.figures(staged, Problem(low=1.0, high=10.0), small[0])
+    assert list(pngs) == ["fit.png", "loss.png", "error.png"]
+    assert drawn[2] == ["after stage 1", "after stage 2", "after stage 3 (the model)"]

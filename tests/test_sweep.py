@@ -12,7 +12,7 @@ import pytest
 from xsq.cli import main
 from xsq.hessian import largest_eigenvalue
 from xsq.outcomes import DIVERGED, LEARNED, STALLED, Evidence, classify, settled
-from xsq.sweep import Cell, run_cell
+from xsq.sweep import Cell, lam_max, run_cell
 
 SMALL = [
     "--scaling",
@@ -72,6 +72,25 @@ def test_largest_eigenvalue_of_a_known_hessian():
     assert eig.value == pytest.approx(4.0, rel=1e-5)
 
 
+@pytest.mark.parametrize(
+    "row", [("question", "raw", 1, "1", 0), ("stable", "raw", 1, "1", 0), ("stable", "scaled", 16, "all", 2)]
+)
+def test_lam_max_is_the_largest_eigenvalue_of_the_full_hessian(row):
+    from autograd import hessian
+
+    from xsq.params import flatten
+    from xsq.sweep import FORMULAS, LOSSES, _data, _forward, _start, _unflatten
+
+    activation, output = FORMULAS[row[0]]
+    data, like = _data(row[1])[1], _start(row)
+    H = hessian(lambda th: LOSSES["mse"].fn(_forward(_unflatten(th, like), data.X, activation, output), data.Y))
+    eigenvalues = np.linalg.eigvalsh(H(flatten(like)))
+    lam = lam_max(row)
+    assert lam["lam_converged"] and lam["lam_products"] <= flatten(like).size
+    assert abs(lam["lam_max"] - eigenvalues[-1]) <= 1e-9 * np.max(np.abs(eigenvalues))
+
+
+@pytest.mark.plots
 def test_a_sweep_writes_its_files_and_summary(capsys, tmp_path):
     code, out = sweep(capsys, tmp_path)
     folder = tmp_path / "sweep"

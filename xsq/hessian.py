@@ -1,4 +1,4 @@
-"""The largest eigenvalue of a loss's Hessian, by power iteration on autograd's Hessian-vector products.
+"""The largest eigenvalue of a loss's Hessian, by the Lanczos method on autograd's Hessian-vector products.
 
 Gradient descent on a loss whose Hessian's largest eigenvalue is lambda_max is
 stable only for learning rates below 2 / lambda_max (near a minimum, along
@@ -6,10 +6,13 @@ the steepest direction each step multiplies the error by 1 - lr lambda).
 Cohen et al., "Gradient descent on neural networks typically occurs at the
 edge of stability" (ICLR 2021), show training hovering at that boundary.
 
-:func:`largest_eigenvalue` runs power iteration with ``H v`` from autograd
-(forward over reverse: ``make_jvp`` of ``grad``), never forming H, and stops
-when the Rayleigh quotient has settled to a relative ``tol`` (or reports that
-it did not, after ``max_iter`` products).
+:func:`largest_eigenvalue` runs Lanczos with ``H v`` from autograd (forward
+over reverse: ``make_jvp`` of ``grad``), never forming H. Lanczos rather than
+power iteration: it finds the largest eigenvalue itself, not the one of
+largest magnitude (often negative at a random start), and in far fewer
+products (at most P, the number of parameters). It stops when the Ritz
+value's residual bound says lambda_max is known to a relative ``tol``, or
+reports that it is not, after ``max_iter`` products.
 """
 
 from __future__ import annotations
@@ -31,46 +34,47 @@ class Eigen(NamedTuple):
     converged: bool
 
 
-def _power(hvp: Callable[[Array], Array], size: int, shift: float, seed: int, tol: float, max_iter: int) -> Eigen:
-    """The eigenvalue of largest magnitude of H + shift I, by power iteration from a random start."""
-    v = onp.random.default_rng(seed).normal(size=size)
-    v /= onp.linalg.norm(v)
-    value = 0.0
-    for i in range(1, max_iter + 1):
-        w = hvp(v) + shift * v
-        new, norm = float(v @ w), float(onp.linalg.norm(w))
-        if not onp.isfinite(norm):
-            return Eigen(float("nan"), i, False)
-        if norm == 0:
-            return Eigen(0.0, i, True)
-        v = w / norm
-        if i > 2 and abs(new - value) <= tol * abs(new):
-            return Eigen(new, i, True)
-        value = new
-    return Eigen(value, max_iter, False)
+def _lanczos(hvp: Callable[[Array], Array], size: int, seed: int, tol: float, max_iter: int) -> Eigen:
+    """The largest eigenvalue of the symmetric H behind ``hvp``, from a random start.
+
+    Each step extends an orthonormal basis Q of the Krylov space (reorthogonalised in full, which is cheap
+    at these sizes) and the tridiagonal T = Q^T H Q. For T's largest eigenpair (theta, s), ``beta |s_last|``
+    is the norm of H y - theta y with y = Q s, and some eigenvalue of H lies within it of theta.
+    """
+    q = onp.random.default_rng(seed).normal(size=size)
+    basis = [q / onp.linalg.norm(q)]
+    alphas: list[float] = []
+    betas: list[float] = []
+    value = float("nan")
+    for k in range(1, min(max_iter, size) + 1):
+        w = hvp(basis[-1])
+        if not onp.all(onp.isfinite(w)):
+            return Eigen(float("nan"), k, False)
+        alphas.append(float(basis[-1] @ w))
+        Q = onp.array(basis)
+        for _ in range(2):  # twice is enough (Kahan and Parlett)
+            w = w - Q.T @ (Q @ w)
+        beta = float(onp.linalg.norm(w))
+        T = onp.diag(alphas) + onp.diag(betas, 1) + onp.diag(betas, -1)
+        values, vectors = onp.linalg.eigh(T)
+        value, spread = float(values[-1]), float(onp.max(onp.abs(values)))
+        if beta * abs(vectors[-1, -1]) <= tol * spread or k == size:
+            return Eigen(value, k, True)
+        betas.append(beta)
+        basis.append(w / beta)
+    return Eigen(value, min(max_iter, size), False)
 
 
 def largest_eigenvalue(
     loss: Callable[[Array], float], theta: Array, seed: int = 0, tol: float = 1e-6, max_iter: int = 500
 ) -> Eigen:
-    """lambda_max of the Hessian of ``loss`` (a function of a flat vector) at ``theta``.
-
-    Power iteration finds the eigenvalue of largest magnitude. When that is
-    negative (at a random start the loss is often concave along some
-    direction), a second run on H + |lambda| I, whose eigenvalues are all >= 0,
-    finds the largest positive one (shifted back).
-    """
+    """lambda_max of the Hessian of ``loss`` (a function of a flat vector of P entries) at ``theta``."""
     gradient = grad(loss)
 
     def hvp(v: Array) -> Array:
         return make_jvp(gradient)(theta)(v)[1]
 
-    first = _power(hvp, theta.size, 0.0, seed, tol, max_iter)
-    if not first.value < 0:
-        return first
-    shift = -first.value
-    second = _power(hvp, theta.size, shift, seed + 1, tol, max_iter)
-    return Eigen(second.value - shift, first.products + second.products, second.converged)
+    return _lanczos(hvp, theta.size, seed, tol, max_iter)
 
 
 def largest_stable_lr(lam: float) -> float:

@@ -35,11 +35,13 @@ def handler(signum: int, frame) -> None:
 @contextlib.contextmanager
 def installed() -> Iterator[None]:
     """Route SIGINT, SIGTERM and SIGHUP through :func:`handler` for the duration (main thread only); the
-    earlier handlers come back afterwards, and no noted signal outlives it."""
+    earlier handlers come back afterwards, and no noted signal outlives it. A signal the process was started
+    ignoring (``nohup``, a background job's SIGINT) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, handler) for signum in SIGNALS}
+    heeded = [signum for signum in SIGNALS if signal.getsignal(signum) != signal.SIG_IGN]
+    previous = {signum: signal.signal(signum, handler) for signum in heeded}
     try:
         yield
     finally:

@@ -29,10 +29,7 @@ from ..outcomes import DIVERGED, Evidence, settled
 from ..progress import Progress
 from ..sweep import Cell, Grid, lam_max, run_cell
 
-if importlib.util.find_spec("matplotlib") is not None:
-    from ..sweep_plot import heatmap
-else:  # matplotlib is an extra: without it, no map
-    heatmap = None
+PLOTTING = importlib.util.find_spec("matplotlib") is not None  # an extra: without it, no map (imported late)
 
 MAX_CELLS = 100_000
 
@@ -168,7 +165,9 @@ def run(args) -> int:
             "lam_seconds": lam_seconds,
         }
         write_atomic(os.path.join(journal.folder, "sweep.json"), json_bytes(report))
-        if heatmap is not None:
+        if PLOTTING:
+            from ..sweep_plot import heatmap
+
             write_atomic(os.path.join(journal.folder, "sweep.png"), heatmap(rows))
     except KeyboardInterrupt:
         interrupts.handled()
@@ -189,7 +188,7 @@ def run(args) -> int:
         diverged = sum(r["outcome"] == DIVERGED for r in rows)
         print(
             f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
-            f"wrote sweep.csv, sweep.json{', sweep.png' if heatmap else ''} to {journal.folder}"
+            f"wrote sweep.csv, sweep.json{', sweep.png' if PLOTTING else ''} to {journal.folder}"
         )
     except KeyboardInterrupt:
         interrupts.handled()

@@ -30,10 +30,8 @@ from ..runfolder import RunFolder
 from ..settings import TrainSettings
 from ..train import fit, split
 
-if importlib.util.find_spec("matplotlib") is not None:
-    from ..plots import data_figures, figures
-else:  # matplotlib is an extra: without it, no plots
-    figures = data_figures = None
+PLOTTING = importlib.util.find_spec("matplotlib") is not None  # an extra: without it, no plots (imported late,
+# since matplotlib takes longer to import than the rest of xsq)
 
 N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
 
@@ -92,7 +90,11 @@ class FunctionJob:
         return sample_table(model, self.problem) + "\n" + summary(metrics, self.problem)
 
     def figures(self, model) -> dict:
-        return figures(model, self.problem, self.x) if figures is not None else {}
+        if not PLOTTING:
+            return {}
+        from ..plots import figures
+
+        return figures(model, self.problem, self.x)
 
 
 class DataJob:
@@ -122,7 +124,11 @@ class DataJob:
         return data_table(model, self.ds, self.test) + "\n" + data_summary(metrics)
 
     def figures(self, model) -> dict:
-        return data_figures(model, self.ds, self.train, self.test) if data_figures is not None else {}
+        if not PLOTTING:
+            return {}
+        from ..plots import data_figures
+
+        return data_figures(model, self.ds, self.train, self.test)
 
 
 RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png"})
