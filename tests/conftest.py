@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import xsq
+import xsq.commands
 
 # The signal tests need signals to arrive: a suite started in the background (``nohup``, ``&``) inherits
 # them ignored, which xsq rightly respects.
@@ -38,10 +39,7 @@ def max_rel(a, b):
 def _plots_only_where_asked(request, monkeypatch):
     """Drawing a run's PNGs takes about a second: in-process runs draw them only in tests marked ``plots``."""
     if request.node.get_closest_marker("plots") is None:
-        from xsq.commands import sweep, train
-
-        monkeypatch.setattr(train, "PLOTTING", False)
-        monkeypatch.setattr(sweep, "PLOTTING", False)
+        monkeypatch.setattr(xsq.commands, "PLOTTING", False)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import xsq
+import xsq.commands
 from xsq.cli import main
 
 
@@ -190,10 +191,9 @@ def test_metrics_are_strict_json_without_a_validation_set(capsys, tmp_path):
     assert metrics["val_rmse"] is None and metrics["test_rmse"] > 0
 
 
+@pytest.mark.plots
 def test_without_matplotlib_everything_but_the_plots_is_written(capsys, tmp_path, monkeypatch):
-    from xsq.commands import train
-
-    monkeypatch.setattr(train, "PLOTTING", False)
+    monkeypatch.setattr(xsq.commands, "PLOTTING", False)
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "r"))
     assert code == 0 and sorted(os.listdir(tmp_path / "r")) == ["history.csv", "metrics.json", "model.npz"]
     assert "pip install 'xsq[plot]'" in out

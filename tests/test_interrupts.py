@@ -49,6 +49,12 @@ def test_a_signal_started_ignored_stays_ignored():
         with interrupts.installed():
             assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
             assert signal.getsignal(signal.SIGTERM) is interrupts.handler
+            with pytest.raises(KeyboardInterrupt):
+                with interrupts.deferred():
+                    assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+                    os.kill(os.getpid(), signal.SIGHUP)  # ignored: it neither stops the steps nor hides the next
+                    os.kill(os.getpid(), signal.SIGINT)
+            assert interrupts.exit_status() == 130
         assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGHUP, before)

@@ -130,6 +130,28 @@ def test_ctrl_c_keeps_the_finished_cells(capsys, tmp_path, monkeypatch):
     assert code == 130 and "kept the 2 finished cells" in out.err and len(rows(tmp_path / "sweep")) == 2
 
 
+def test_a_cell_cut_short_by_ctrl_c_is_not_kept(capsys, tmp_path, monkeypatch):
+    from xsq import sweep as cells
+
+    grid = ["sweep", "--lr", "1e-2", "--scaling", "scaled", "--hidden", "4", "--batch", "all", "--optimizer", "adam"]
+    grid += ["--seeds", "0,1", "--formulas", "stable", "--steps", "200", "--jobs", "1", "--quiet"]
+    watch, calls = cells._Watch.__call__, []
+
+    def interrupt_the_second_cell(self, step, params):
+        calls.append(step)
+        if len(calls) == 300:  # well into the second cell, after it has improved on its start
+            raise KeyboardInterrupt
+        return watch(self, step, params)
+
+    monkeypatch.setattr(cells._Watch, "__call__", interrupt_the_second_cell)
+    assert main([*grid, "--out", str(tmp_path / "cut")]) == 130
+    assert len(rows(tmp_path / "cut")) == 1
+    monkeypatch.undo()
+    assert main([*grid, "--out", str(tmp_path / "cut")]) == 0  # resumed: the second cell run whole
+    assert main([*grid, "--out", str(tmp_path / "whole")]) == 0
+    assert rows(tmp_path / "cut") == rows(tmp_path / "whole")
+
+
 def test_the_dask_backend_gives_the_same_cells(capsys, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as c:

@@ -57,8 +57,8 @@ def _lanczos(hvp: Callable[[Array], Array], size: int, seed: int, tol: float, ma
         beta = float(onp.linalg.norm(w))
         T = onp.diag(alphas) + onp.diag(betas, 1) + onp.diag(betas, -1)
         values, vectors = onp.linalg.eigh(T)
-        value, spread = float(values[-1]), float(onp.max(onp.abs(values)))
-        if beta * abs(vectors[-1, -1]) <= tol * spread or k == size:
+        value = float(values[-1])
+        if beta * abs(vectors[-1, -1]) <= tol * abs(value) or k == size:
             return Eigen(value, k, True)
         betas.append(beta)
         basis.append(w / beta)

@@ -32,16 +32,20 @@ def handler(signum: int, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _heeded() -> list[int]:
+    """The signals of SIGNALS this process heeds: one it was started ignoring (``nohup``, a background job's
+    SIGINT) stays ignored."""
+    return [signum for signum in SIGNALS if signal.getsignal(signum) != signal.SIG_IGN]
+
+
 @contextlib.contextmanager
 def installed() -> Iterator[None]:
     """Route SIGINT, SIGTERM and SIGHUP through :func:`handler` for the duration (main thread only); the
-    earlier handlers come back afterwards, and no noted signal outlives it. A signal the process was started
-    ignoring (``nohup``, a background job's SIGINT) stays ignored."""
+    earlier handlers come back afterwards, and no noted signal outlives it. Signals ignored stay ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    heeded = [signum for signum in SIGNALS if signal.getsignal(signum) != signal.SIG_IGN]
-    previous = {signum: signal.signal(signum, handler) for signum in heeded}
+    previous = {signum: signal.signal(signum, handler) for signum in _heeded()}
     try:
         yield
     finally:
@@ -69,7 +73,7 @@ def exit_status() -> int:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP back for the duration (main thread only): the first that arrives
+    """Hold SIGINT, SIGTERM and SIGHUP (those heeded) back for the duration (main thread only): the first that arrives
     meanwhile is acted on after it, so that a few steps that belong together (renames, clean-up) are never
     split.
 
@@ -80,7 +84,7 @@ def deferred() -> Iterator[None]:
         yield
         return
     received: list[int] = []
-    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in SIGNALS}
+    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in _heeded()}
     try:
         yield
     finally:

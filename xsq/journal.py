@@ -3,9 +3,12 @@
 Each finished cell is appended to ``sweep.csv`` at once (flushed and synced),
 so Ctrl-C or a crash keeps every finished cell; opening the same folder for
 the same grid again reads them back (a line torn by a crash mid-write is left
-out) and the sweep skips them. A folder holding another grid's sweep is
-refused unless it may be overwritten, and a lock lets one sweep at a time
-write there.
+out) and the sweep skips them. Every row read back is checked as untrusted:
+a cell of this grid, listed once, each value of its type and consistent with
+its own evidence. A folder holding another grid's sweep (or a damaged one) is
+refused unless it may be overwritten; one holding anything but a sweep's
+files (or a sweep's names without ``grid.json``) is refused outright. A lock
+lets one sweep at a time write there.
 """
 
 from __future__ import annotations

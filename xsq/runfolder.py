@@ -9,14 +9,18 @@ never a mix, and never stale files from an earlier run.
 * Without ``out``, each run gets a new folder ``runs/<UTC time>-seed<k>``
   and ``runs/latest`` is a symbolic link to the newest complete run,
   replaced atomically.
-* An explicit ``out`` that exists and is not empty is refused unless
-  ``overwrite``; then the old folder is exchanged for the new one in one
-  ``renameat2(RENAME_EXCHANGE)`` where Linux offers it (two renames
+* An explicit ``out`` must be absent, empty (temporary files a crashed
+  writer left count as nothing), or hold an earlier run: only the names a
+  run writes (``replaceable``), every one of ``mark`` among them, each a
+  regular file. Anything else is refused, and an earlier run is replaced
+  only with ``overwrite``: the old folder is exchanged for the new one in
+  one ``renameat2(RENAME_EXCHANGE)`` where Linux offers it (two renames
   elsewhere). A lock file beside it (``.NAME.lock``) lets only one run at a
   time write there; the other is refused at its start.
 
-Folders and files follow the umask, as numpy's own writers do. Ctrl-C cannot
-split a publish: it is held back for the publish's few renames.
+Folders and files follow the umask, as numpy's own writers do. No signal
+splits a publish: SIGINT, SIGTERM and SIGHUP are held back for its few
+renames (:func:`xsq.interrupts.deferred`).
 """
 
 from __future__ import annotations
@@ -91,21 +95,26 @@ class RunFolder:
 
     def _check_target(self, out: str) -> None:
         self.target, held = check_out_folder(out, self.replaceable)
-        if held and not self._earlier_run(self.target):
+        missing = self._not_a_run(self.target) if held else None
+        if missing:
             raise InputError(
-                f"--out {out!r} holds some files but not an earlier run (no {', '.join(sorted(self.mark - held))}); "
-                "choose another folder"
+                f"--out {out!r} holds some files but not an earlier run ({missing}); choose another folder"
             )
         if held and not self.overwrite:
             raise InputError(
                 f"--out {out!r} already holds an earlier run; choose another folder, or add --overwrite to replace it"
             )
 
-    def _earlier_run(self, folder: str) -> bool:
-        """Whether ``folder`` holds an earlier run: only replaceable names, every mark, each a regular file."""
+    def _not_a_run(self, folder: str) -> str | None:
+        """What keeps ``folder`` from being an earlier run (which holds only replaceable names, every mark, each a
+        regular file), or None if it is one."""
         held = held_names(folder)
-        files = all(stat.S_ISREG(os.lstat(os.path.join(folder, n)).st_mode) for n in held)
-        return held <= self.replaceable and self.mark <= held and files
+        if not held <= self.replaceable:
+            return f"{', '.join(sorted(held - self.replaceable))} too"
+        if not self.mark <= held:
+            return f"no {', '.join(sorted(self.mark - held))}"
+        odd = sorted(n for n in held if not stat.S_ISREG(os.lstat(os.path.join(folder, n)).st_mode))
+        return f"{', '.join(odd)} {'is not a file' if len(odd) == 1 else 'are not files'}" if odd else None
 
     def _make_parents(self, folder: str) -> None:
         missing = []
@@ -164,7 +173,7 @@ class RunFolder:
                 os.unlink(os.path.join(self.target, leftover))  # a temporary file a crashed writer left
             os.replace(self.tmp, self.target)  # absent or empty: a plain rename
             return
-        if not self.overwrite or not self._earlier_run(self.target):
+        if not self.overwrite or self._not_a_run(self.target):
             raise InputError(f"{self.target!r} was filled by something else while this run trained; not replaced")
         if not _exchange(self.tmp, self.target):
             aside = self.tmp + ".old"

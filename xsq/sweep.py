@@ -33,7 +33,6 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass
 from itertools import product
 
 import numpy as onp
@@ -60,7 +59,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 X = onp.arange(1.0, 101.0)[:, None]  # the question's inputs: the integers 1..100
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Cell:
     """One short run: every setting that determines it (and so its result, bit for bit)."""
 
@@ -84,7 +83,7 @@ class Cell:
         return (self.scaling, self.hidden, self.batch, self.optimizer, self.lr) == ("raw", 1, "1", "sgd", 1e-4)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Grid:
     """The axes of a sweep; the cells are every combination."""
 
@@ -224,13 +223,15 @@ def run_cell(cell: Cell, learned_below: float) -> dict:
     rng = onp.random.default_rng([cell.seed, 1])  # the shuffling (the start took the seed's own stream)
     with onp.errstate(all="ignore"):
         try:
-            run(gradient_epochs(data, (1, cell.hidden, 1), rng, s, start, watch), data, s)
+            _, record = run(gradient_epochs(data, (1, cell.hidden, 1), rng, s, start, watch), data, s, val_rows=[])
         except (_Stop, TrainingFailed):
             pass
+        else:
+            if record.interrupted:  # cut short, so not this cell's result: the sweep stops, without it
+                raise KeyboardInterrupt
         problem = Problem()
-        grid = problem.grid()
-        pred = scaler.outputs(_forward(watch.params, scaler.inputs(grid[:, None]), activation, output))[:, 0]
-        error = rmse_over_range(pred, problem.values(grid))
+        pred = scaler.outputs(_forward(watch.params, scaler.inputs(problem.grid()[:, None]), activation, output))
+        error = rmse_over_range(pred[:, 0], problem.values(problem.grid()))
     evidence = Evidence(
         **watch.evidence,
         start_loss=watch.start,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
 import math
 import os
 import sys
@@ -21,15 +20,14 @@ import time
 
 from joblib import Parallel, delayed, parallel_config
 
-from .. import interrupts
+from .. import commands, interrupts
 from ..errors import InputError
 from ..files import json_bytes, write_atomic
 from ..journal import COLUMNS, Journal, cell_key, csv_bytes
 from ..outcomes import DIVERGED, Evidence, settled
 from ..progress import Progress
 from ..sweep import Cell, Grid, lam_max, run_cell
-
-PLOTTING = importlib.util.find_spec("matplotlib") is not None  # an extra: without it, no map (imported late)
+from . import report_saved
 
 MAX_CELLS = 100_000
 
@@ -140,9 +138,9 @@ def run(args) -> int:
         lam_seconds = time.perf_counter() - start
         with Progress("sweep", "cell") if not args.quiet else contextlib.nullcontext() as progress:
             for i, row in enumerate(_cells_in_parallel(todo, grid, args.jobs, client), start=1):
+                interrupts.checkpoint()  # a Ctrl-C swallowed while the cell ran: the cell may be cut short
                 lam = lams[Cell(**{f.name: row[f.name] for f in dataclasses.fields(Cell)}).row]
                 journal.add(dict(row, lam_max=lam["lam_max"], predicted_lr=lam["predicted_lr"]))
-                interrupts.checkpoint()
                 if progress is not None:
                     progress(
                         dict(
@@ -165,7 +163,7 @@ def run(args) -> int:
             "lam_seconds": lam_seconds,
         }
         write_atomic(os.path.join(journal.folder, "sweep.json"), json_bytes(report))
-        if PLOTTING:
+        if commands.PLOTTING:
             from ..sweep_plot import heatmap
 
             write_atomic(os.path.join(journal.folder, "sweep.png"), heatmap(rows))
@@ -182,22 +180,13 @@ def run(args) -> int:
         journal.close()
         if client is not None:
             client.close()
-    try:  # everything is written: a Ctrl-C while the summary prints must say so
-        interrupts.checkpoint()
+
+    def report() -> None:
         print(summary(rows))
         diverged = sum(r["outcome"] == DIVERGED for r in rows)
         print(
             f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
-            f"wrote sweep.csv, sweep.json{', sweep.png' if PLOTTING else ''} to {journal.folder}"
+            f"wrote sweep.csv, sweep.json{', sweep.png' if commands.PLOTTING else ''} to {journal.folder}"
         )
-    except KeyboardInterrupt:
-        interrupts.handled()
-        print(f"xsq sweep: interrupted: all {len(rows)} cells were saved in {journal.folder}", file=sys.stderr)
-        return interrupts.exit_status()
-    except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)
-        if isinstance(exc, BrokenPipeError):
-            raise
-        saved = f"all {len(rows)} cells were saved in {journal.folder}"
-        print(f"xsq sweep: {saved}, but the summary could not be printed: {exc}", file=sys.stderr)
-        return 1
-    return 0
+
+    return report_saved("xsq sweep", f"all {len(rows)} cells were saved in {journal.folder}", report) or 0

@@ -6,14 +6,13 @@ import argparse
 import contextlib
 import csv
 import dataclasses
-import importlib.util
 import io
 import os
 import sys
 
 import numpy as onp
 
-from .. import interrupts, settings
+from .. import commands, interrupts, settings
 from ..argparsing import flag
 from ..dataset import read_csv
 from ..errors import InputError, PlotError
@@ -29,9 +28,7 @@ from ..resources import check_memory
 from ..runfolder import RunFolder
 from ..settings import TrainSettings
 from ..train import fit, split
-
-PLOTTING = importlib.util.find_spec("matplotlib") is not None  # an extra: without it, no plots (imported late,
-# since matplotlib takes longer to import than the rest of xsq)
+from . import report_saved
 
 N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
 
@@ -90,7 +87,7 @@ class FunctionJob:
         return sample_table(model, self.problem) + "\n" + summary(metrics, self.problem)
 
     def figures(self, model) -> dict:
-        if not PLOTTING:
+        if not commands.PLOTTING:
             return {}
         from ..plots import figures
 
@@ -124,7 +121,7 @@ class DataJob:
         return data_table(model, self.ds, self.test) + "\n" + data_summary(metrics)
 
     def figures(self, model) -> dict:
-        if not PLOTTING:
+        if not commands.PLOTTING:
             return {}
         from ..plots import data_figures
 
@@ -195,7 +192,8 @@ def run(args) -> int:
             print(f"xsq train: interrupted: the run was saved to {shown(folder.published)}", file=sys.stderr)
             return interrupts.exit_status()
         raise
-    try:  # the run is saved: a Ctrl-C while its report prints must say so
+
+    def report() -> None:
         if given.get("output", "auto") == "auto":
             print(f"output: {model.output} (chosen because {reason})")
         print(job.text(model, metrics))
@@ -211,18 +209,10 @@ def run(args) -> int:
             print(note)
         elif not plots:
             print("plots: pip install 'xsq[plot]' (matplotlib) to get fit.png, loss.png and error.png")
-    except KeyboardInterrupt:
-        interrupts.handled()
-        print(f"xsq train: interrupted: the run was saved to {shown(path)}", file=sys.stderr)
-        return interrupts.exit_status()
-    except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)
-        if isinstance(exc, BrokenPipeError):
-            raise
-        print(
-            f"xsq train: the run was saved to {shown(path)}, but its report could not be printed: {exc}",
-            file=sys.stderr,
-        )
-        return 1
+
+    status = report_saved("xsq train", f"the run was saved to {shown(path)}", report)
+    if status is not None:
+        return status
     if model.record.interrupted:
         print(f"xsq train: interrupted: saved the best model so far to {shown(path)}", file=sys.stderr)
         return interrupts.exit_status()
