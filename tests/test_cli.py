@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -216,6 +217,20 @@ def test_a_figure_matplotlib_cannot_draw_is_skipped_and_a_bug_is_not(capsys, tmp
     monkeypatch.setattr(plots, "_loss", lambda model: int("not a number"))  # a bug in xsq's own drawing code
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "s"))
     assert code == 1 and "internal error: ValueError" in err and not (tmp_path / "s").exists()
+
+
+@pytest.mark.plots
+def test_a_matplotlib_that_cannot_be_loaded_costs_the_plots_only(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # found by find_spec, but broken on import
+    code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 0 and sorted(os.listdir(tmp_path / "r")) == ["history.csv", "metrics.json", "model.npz"]
+    assert "plots skipped: matplotlib could not be loaded (ModuleNotFoundError" in out
+    sweep = ["sweep", "--lr", "1e-2", "--hidden", "1", "--batch", "all", "--optimizer", "sgd", "--seeds", "0"]
+    code, out, err = run(
+        capsys, *sweep, "--formulas", "stable", "--steps", "20", "--jobs", "1", "--quiet", "--out", str(tmp_path / "s")
+    )
+    assert code == 0 and "map skipped: matplotlib could not be loaded (ModuleNotFoundError" in out
+    assert "sweep.png" not in os.listdir(tmp_path / "s") and "wrote sweep.csv, sweep.json to" in out
 
 
 def test_progress_lines_when_not_a_terminal(capsys, tmp_path):

@@ -93,3 +93,35 @@ def test_a_swallowed_ctrl_c_stops_training_with_its_best_so_far(capsys, tmp_path
     assert code == 130 and "interrupted: saved the best model so far" in err, err
     model = xsq.load_model(tmp_path / "r" / "model.npz")
     assert model.record.interrupted and len(calls) <= at + 1
+
+
+def _sigint_on(calls: list, n: int):
+    calls.append(1)
+    if len(calls) == n:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.parametrize("stage", ["while drawing", "during writing"])
+def test_a_trained_run_is_saved_whatever_the_ctrl_c_interrupts(capsys, tmp_path, monkeypatch, stage):
+    import types
+
+    import xsq.commands
+    from xsq import runfolder
+
+    calls = []
+    if stage == "while drawing":
+        figures = types.SimpleNamespace(figures=lambda *args: _sigint_on(calls, 1) or {"fit.png": b"png"})
+        monkeypatch.setattr(xsq.commands, "PLOTTING", True)
+        monkeypatch.setattr(xsq.commands, "drawing", lambda module: figures)
+    else:
+        write = runfolder.write_atomic
+        monkeypatch.setattr(runfolder, "write_atomic", lambda *a, **k: _sigint_on(calls, 2) or write(*a, **k))
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.npz").write_text("the previous run")
+    (out / "metrics.json").write_text("{}")
+    code = main(["train", "--quiet", "--restarts", "0", "--epochs", "50", "--out", str(out), "--overwrite"])
+    err = capsys.readouterr().err
+    assert code == 130 and f"xsq train: interrupted: the run was saved to {out}" in err and calls, err
+    assert not xsq.load_model(out / "model.npz").record.interrupted  # the whole run, trained to its end
+    assert ("fit.png" in os.listdir(out)) == (stage == "while drawing")

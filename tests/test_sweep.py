@@ -2,7 +2,9 @@
 results that do not depend on how cells run, resuming, and bad input refused before anything is written."""
 
 import csv
+import io
 import json
+import math
 import os
 import sys
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from xsq.cli import main
-from xsq.hessian import largest_eigenvalue
+from xsq.hessian import largest_eigenvalue, largest_stable_lr
 from xsq.outcomes import DIVERGED, LEARNED, STALLED, Evidence, classify, settled
 from xsq.sweep import Cell, lam_max, run_cell
 
@@ -70,6 +72,7 @@ def test_largest_eigenvalue_of_a_known_hessian():
     assert eig.converged and eig.value == pytest.approx(3.0, rel=1e-4)
     eig = largest_eigenvalue(lambda t: 0.5 * t @ np.diag([4.0, 1.0]) @ t, np.ones(2))
     assert eig.value == pytest.approx(4.0, rel=1e-5)
+    assert math.isnan(largest_stable_lr(math.nan)) and largest_stable_lr(-1.0) == math.inf  # n/a; none
 
 
 @pytest.mark.parametrize(
@@ -186,11 +189,11 @@ def test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args,
 UNREACHABLE = ["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "0.5"]
 
 
-def test_an_unreachable_scheduler_is_refused_before_anything_is_written(capsys, tmp_path):
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "tls://127.0.0.1:9"])  # tls: no certificates given
+def test_an_unreachable_scheduler_is_refused_before_anything_is_written(capsys, tmp_path, address):
     pytest.importorskip("dask.distributed")
-    test_bad_input_is_refused_before_anything_is_written(
-        capsys, tmp_path, UNREACHABLE, "cannot reach the Dask scheduler"
-    )
+    args = [*UNREACHABLE[:3], address, *UNREACHABLE[4:]]
+    test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args, "cannot reach the Dask scheduler")
 
 
 def test_a_missing_dask_is_named_with_its_install_command(capsys, tmp_path, monkeypatch):
@@ -247,7 +250,7 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
     def edited(line: str, **change) -> str:  # one row with some cells changed, as a whole journal
         row = dict(zip(header, next(csv.reader([line]))))
         row.update({k: str(v) for k, v in change.items()})
-        buffer = __import__("io").StringIO()
+        buffer = io.StringIO()
         writer = csv.DictWriter(buffer, header, lineterminator="\n")
         writer.writeheader()
         writer.writerow(row)
@@ -261,8 +264,6 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
                 edited(lines[2], nonfinite_op=escape, reason=f"non-finite at step 6, in {escape}"),
                 "not as it ran",
             ),
-            "negative 2/lambda": (edited(lines[1], predicted_lr=-1e300), "not as it ran"),
-            "nan lambda": (edited(lines[1], lam_max="nan", predicted_lr="inf"), "not as it ran"),
             "negative time": (edited(lines[1], seconds="-inf"), "not as it ran"),
             "step out of range": (
                 edited(
@@ -272,6 +273,10 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
             ),
         }
     )
+    for lam, predicted in [(1e-300, 2e300), ("nan", "inf"), (-1, "-1e300")]:  # stale, crafted: computed afresh
+        journal.write_text(edited(lines[1], lam_max=lam, predicted_lr=predicted))
+        code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
+        assert code == 0 and "resuming: 1 of 4" in out.err and rows(folder) == good, out.err
     for name, (content, message) in crafted.items():
         journal.write_bytes(content if isinstance(content, bytes) else content.encode())
         code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
@@ -286,6 +291,14 @@ def test_a_journal_is_read_as_untrusted(capsys, tmp_path):
     code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300", "--overwrite")
     assert code == 2 and "no grid.json: it is not a sweep's folder" in out.err
     assert (folder / "sweep.json").read_text() == "the user's own"
+
+
+def test_seeds_beyond_float_precision_resume(capsys, tmp_path):
+    seed = "12345678901234567891"  # not a float64: read back as a float, it would be another cell
+    assert sweep(capsys, tmp_path, "--steps", "20", "--jobs", "1", "--seeds", seed)[0] == 0
+    code, out = sweep(capsys, tmp_path, "--steps", "20", "--jobs", "1", "--seeds", seed)
+    assert code == 0 and "resuming: 4 of 4 cells already done" in out.err
+    assert {r["seed"] for r in rows(tmp_path / "sweep")} == {seed}
 
 
 def test_a_sweep_writes_only_into_a_folder_of_its_own(capsys, tmp_path, monkeypatch):

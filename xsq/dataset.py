@@ -124,6 +124,9 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     if header and not all(name.isprintable() for name in first):
         bad = next(i for i, name in enumerate(first) if not name.isprintable())
         raise InputError(f"{path}, line {first_line}: the name of column {bad} holds control characters")
+    if header and len(set(first)) < len(first):
+        twice = next(name for name in first if first.count(name) > 1)
+        raise InputError(f"{path}, line {first_line}: the header names two columns {twice!r}")
     width = len(first)
     values = _fast(path, first_line if header else first_line - 1, width)
     if values is None:

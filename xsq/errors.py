@@ -7,7 +7,7 @@
   :class:`TrainingStalled`: the input was fine but training did not produce a
   model worth keeping. They carry the training record up to the failure. The
   CLI exits with status 1 and writes no model.
-* :class:`PlotError`: matplotlib could not lay out a figure's values (near
+* :class:`PlotError`: matplotlib could not be loaded, or could not lay out a figure's values (near
   float64's limit, say); the run itself is fine and is saved without plots.
 
 Anything else that escapes xsq is a bug in xsq.
@@ -23,7 +23,7 @@ class InputError(ValueError):
 
 
 class PlotError(Exception):
-    """matplotlib could not draw these values; the message is matplotlib's."""
+    """matplotlib could not be loaded, or could not draw these values; the message says which, and why."""
 
 
 class TrainingFailed(RuntimeError):

@@ -78,5 +78,6 @@ def largest_eigenvalue(
 
 
 def largest_stable_lr(lam: float) -> float:
-    """2 / lambda_max: gradient descent on a quadratic with that curvature is stable below it (inf if lam <= 0)."""
-    return 2.0 / lam if lam > 0 else math.inf
+    """2 / lambda_max: gradient descent on a quadratic with that curvature is stable below it (inf if lam <= 0,
+    NaN if lam is: a Hessian that is not finite predicts nothing)."""
+    return math.nan if math.isnan(lam) else 2.0 / lam if lam > 0 else math.inf

@@ -32,7 +32,7 @@ def _png(fig) -> bytes:
     try:
         fig.savefig(buffer, format="png", dpi=DPI)
     except (OverflowError, ValueError) as exc:  # raised while laying out ticks and limits
-        raise PlotError(str(exc)) from None
+        raise PlotError(f"matplotlib could not draw these values ({exc})") from None
     finally:
         plt.close(fig)
     return buffer.getvalue()

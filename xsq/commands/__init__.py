@@ -3,15 +3,33 @@ the commands share."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
+from types import ModuleType
 from typing import Callable
 
 from .. import interrupts
+from ..errors import PlotError
+from ..validation import shorten
 
 # matplotlib is an extra: without it, no plots. Commands import it only to draw (it is slower to import than
 # the rest of xsq).
 PLOTTING = importlib.util.find_spec("matplotlib") is not None
+
+
+def drawing(module: str) -> ModuleType:
+    """xsq's drawing module ``module`` ("plots" or "sweep_plot"), with matplotlib loaded first: a matplotlib
+    that is broken or misconfigured (a bad ``MPLBACKEND``, say) raises :class:`PlotError`, so that the run is
+    saved without its plots."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except Exception as exc:  # whatever stops matplotlib loading is the environment's, not the run's
+        raise PlotError(f"matplotlib could not be loaded ({shorten(f'{type(exc).__name__}: {exc}', 160)})") from None
+    return importlib.import_module(f"xsq.{module}")
 
 
 def report_saved(prog: str, saved: str, report: Callable[[], None]) -> int | None:

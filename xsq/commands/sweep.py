@@ -21,7 +21,7 @@ import time
 from joblib import Parallel, delayed, parallel_config
 
 from .. import commands, interrupts
-from ..errors import InputError
+from ..errors import InputError, PlotError
 from ..files import json_bytes, write_atomic
 from ..journal import COLUMNS, Journal, cell_key, csv_bytes
 from ..outcomes import DIVERGED, Evidence, settled
@@ -44,7 +44,7 @@ def _connect(args):
         raise InputError("--backend dask needs dask.distributed: pip install 'xsq[dask]'") from None
     try:
         return Client(args.scheduler, timeout=args.timeout)
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:  # TypeError: a scheme it cannot set up here
         raise InputError(f"cannot reach the Dask scheduler {args.scheduler!r}: {exc}") from None
 
 
@@ -85,6 +85,9 @@ def boundaries(rows: list[dict]) -> list[dict]:
     return out
 
 
+PREDICTED = {False: "none", True: "n/a"}  # no positive curvature; a Hessian that is not finite
+
+
 def summary(rows: list[dict]) -> str:
     """The measured and predicted boundaries per row, and the question's configuration with its outcome."""
     lines = [
@@ -93,7 +96,7 @@ def summary(rows: list[dict]) -> str:
     ]
     for b in boundaries(rows):
         m = "none" if b["measured_lr"] is None else f"{b['measured_lr']:.3g}"
-        p = "none" if not math.isfinite(b["predicted_lr"]) else f"{b['predicted_lr']:.3g}"
+        p = f"{b['predicted_lr']:.3g}" if math.isfinite(b["predicted_lr"]) else PREDICTED[math.isnan(b["predicted_lr"])]
         ratio = "" if b["ratio"] is None else f"{b['ratio']:.2g}"
         lines.append(
             f"{b['formulas']:<9} {b['scaling']:<7} {b['hidden']:>6} {b['batch']:>5} {b['optimizer']:<9} "
@@ -136,11 +139,15 @@ def run(args) -> int:
         start = time.perf_counter()
         lams = {row: lam_max(row) for row in sorted({c.row for c in cells})}
         lam_seconds = time.perf_counter() - start
+
+        def with_lam(row: dict) -> dict:  # computed afresh, so a resumed row never keeps a stale or crafted one
+            lam = lams[Cell(**{f.name: row[f.name] for f in dataclasses.fields(Cell)}).row]
+            return dict(row, lam_max=lam["lam_max"], predicted_lr=lam["predicted_lr"])
+
         with Progress("sweep", "cell") if not args.quiet else contextlib.nullcontext() as progress:
             for i, row in enumerate(_cells_in_parallel(todo, grid, args.jobs, client), start=1):
                 interrupts.checkpoint()  # a Ctrl-C swallowed while the cell ran: the cell may be cut short
-                lam = lams[Cell(**{f.name: row[f.name] for f in dataclasses.fields(Cell)}).row]
-                journal.add(dict(row, lam_max=lam["lam_max"], predicted_lr=lam["predicted_lr"]))
+                journal.add(with_lam(row))
                 if progress is not None:
                     progress(
                         dict(
@@ -153,7 +160,7 @@ def run(args) -> int:
                         )
                     )
         seconds = time.perf_counter() - start
-        rows = sorted(journal.rows, key=lambda r: tuple(r[c] for c in COLUMNS[:7]))
+        rows = sorted(map(with_lam, journal.rows), key=lambda r: tuple(r[c] for c in COLUMNS[:7]))
         write_atomic(journal.csv, csv_bytes(rows))
         report = {
             "grid": grid.__dict__,
@@ -163,10 +170,15 @@ def run(args) -> int:
             "lam_seconds": lam_seconds,
         }
         write_atomic(os.path.join(journal.folder, "sweep.json"), json_bytes(report))
+        drawn, note = False, None
         if commands.PLOTTING:
-            from ..sweep_plot import heatmap
-
-            write_atomic(os.path.join(journal.folder, "sweep.png"), heatmap(rows))
+            try:
+                png = commands.drawing("sweep_plot").heatmap(rows)
+            except PlotError as exc:
+                note = f"map skipped: {exc}"
+            else:
+                write_atomic(os.path.join(journal.folder, "sweep.png"), png)
+                drawn = True
     except KeyboardInterrupt:
         interrupts.handled()
         done, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
@@ -186,7 +198,9 @@ def run(args) -> int:
         diverged = sum(r["outcome"] == DIVERGED for r in rows)
         print(
             f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
-            f"wrote sweep.csv, sweep.json{', sweep.png' if commands.PLOTTING else ''} to {journal.folder}"
+            f"wrote sweep.csv, sweep.json{', sweep.png' if drawn else ''} to {journal.folder}"
         )
+        if note:
+            print(note)
 
     return report_saved("xsq sweep", f"all {len(rows)} cells were saved in {journal.folder}", report) or 0

@@ -89,9 +89,7 @@ class FunctionJob:
     def figures(self, model) -> dict:
         if not commands.PLOTTING:
             return {}
-        from ..plots import figures
-
-        return figures(model, self.problem, self.x)
+        return commands.drawing("plots").figures(model, self.problem, self.x)
 
 
 class DataJob:
@@ -123,9 +121,7 @@ class DataJob:
     def figures(self, model) -> dict:
         if not commands.PLOTTING:
             return {}
-        from ..plots import data_figures
-
-        return data_figures(model, self.ds, self.train, self.test)
+        return commands.drawing("plots").data_figures(model, self.ds, self.train, self.test)
 
 
 RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png"})
@@ -160,32 +156,33 @@ def run(args) -> int:
                 model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch)
             if model.record.interrupted:
                 interrupts.handled()  # stopped with the best so far: a result to save, not a signal to act on
-            metrics = job.metrics(model)
-            r = model.record
-            reason = job.output[1] if job.output else r.settings["output_reason"]
-            metrics.update(
-                r.settings,
-                output_reason=reason,
-                max_epochs=r.settings["epochs"],
-                seed=args.seed,
-                train_seconds=r.seconds,
-                epochs=r.n_epochs,
-                best_epoch=r.best_epoch,
-                converged=r.converged,
-                interrupted=r.interrupted,
-                sizes=list(model.sizes),
-            )
-            model.save(folder.temp_path("model.npz"))
-            folder.write("metrics.json", json_bytes(metrics, indent=2))
-            folder.write("history.csv", _history_csv(r.history))
-            try:
-                plots, note = job.figures(model), None
-            except PlotError as exc:
-                plots, note = {}, f"plots skipped: matplotlib could not draw these values ({exc})"
-            for name, png in plots.items():
-                folder.write(name, png)
-            interrupts.checkpoint()  # a Ctrl-C swallowed while writing still stops the run here
-            path = folder.publish()
+            with interrupts.deferred():  # trained: a signal from here on waits for the run to be saved
+                metrics = job.metrics(model)
+                r = model.record
+                reason = job.output[1] if job.output else r.settings["output_reason"]
+                metrics.update(
+                    r.settings,
+                    output_reason=reason,
+                    max_epochs=r.settings["epochs"],
+                    seed=args.seed,
+                    train_seconds=r.seconds,
+                    epochs=r.n_epochs,
+                    best_epoch=r.best_epoch,
+                    converged=r.converged,
+                    interrupted=r.interrupted,
+                    sizes=list(model.sizes),
+                )
+                model.save(folder.temp_path("model.npz"))
+                folder.write("metrics.json", json_bytes(metrics, indent=2))
+                folder.write("history.csv", _history_csv(r.history))
+                try:
+                    plots, note = job.figures(model), None
+                except PlotError as exc:
+                    plots, note = {}, f"plots skipped: {exc}"
+                for name, png in plots.items():
+                    folder.write(name, png)
+                path = folder.publish()
+            interrupts.checkpoint()  # one swallowed meanwhile: the run is saved, and the message says so
     except KeyboardInterrupt:
         if folder is not None and folder.published:
             interrupts.handled()
