@@ -13,6 +13,10 @@ def test_formulas():
     p = y + np.array([0.1, -0.2, 0.2, 0.0])
     assert rmse(p, y) == pytest.approx(np.sqrt((0.01 + 0.04 + 0.04) / 4), rel=1e-15)
     assert rmse_over_range(p, y) == pytest.approx(rmse(p, y) / 4, rel=1e-15)
+    assert rmse_over_range(p[:2], y[:2], of=np.array([[0.0, 3.0], [10.0, -2.0]])) == pytest.approx(
+        rmse(p[:2], y[:2]) / 12, rel=1e-15
+    )  # the range of all the targets the sample came from
+    assert np.isnan(rmse_over_range(p[:0], y[:0], of=y))  # no rows held out
     assert max_rel_error(p, y) == pytest.approx(0.1, rel=1e-14)
     assert max_rel_error(np.array([1.0, 3.0]), np.array([0.0, 2.0])) == pytest.approx(0.5)  # y = 0 is skipped
     assert np.isnan(max_rel_error(np.ones(2), np.zeros(2))) and np.isnan(rmse_over_range(np.ones(2), np.ones(2)))

@@ -105,3 +105,10 @@ def test_the_error_plot_has_a_curve_per_stage(staged, small, monkeypatch):
     pngs = plots.figures(staged, Problem(low=1.0, high=10.0), small[0])
     assert list(pngs) == ["fit.png", "loss.png", "error.png"]
     assert drawn[2] == ["after stage 1", "after stage 2", "after stage 3 (the model)"]
+
+
+def test_the_stage_kinds_are_the_same_everywhere():
+    from xsq import modelfile, record, stages
+
+    assert set(record.STAGE_KIND_NAMES) == set(stages.STAGE_KINDS) == set(modelfile.STAGE_ARRAYS)
+    assert set(modelfile.STAGE_META) == set(stages.STAGE_KINDS)

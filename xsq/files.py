@@ -1,5 +1,6 @@
 """Writing files so that nothing half-written is ever seen: one atomic writer for every file xsq writes,
-one way to write strict JSON, one check of a file a user names, and one lock for a folder's single
+one way to write strict JSON, one check of a file a user names, one check of a folder a command is to
+write into (not the current folder, nothing but its own names), and one lock for a folder's single
 writer.
 
 :func:`write_atomic` writes into a temporary file in the destination's folder,

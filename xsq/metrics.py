@@ -22,9 +22,11 @@ def rmse(pred: Array, y: Array) -> float:
     return top * float(onp.sqrt(onp.mean((d / top) ** 2)))
 
 
-def rmse_over_range(pred: Array, y: Array) -> float:
-    """RMSE divided by the range of y (max - min); NaN when y is constant."""
-    span = float(onp.max(y) - onp.min(y))
+def rmse_over_range(pred: Array, y: Array, of: Array | None = None) -> float:
+    """RMSE divided by the range (max - min) of the targets ``of`` (default y: given when y is a sample of
+    them, such as held-out rows); NaN when that range is 0 or y is empty."""
+    of = y if of is None else of
+    span = float(onp.max(of) - onp.min(of)) if onp.size(of) else 0.0
     return rmse(pred, y) / span if span > 0 else float("nan")
 
 
@@ -81,13 +83,12 @@ def evaluate_data(model, X: Array, Y: Array, train_rows: Array, test_rows: Array
     all targets), and on the training rows (split by the validation rows its record held out of them)."""
     p = model.predict(X)
     test, train = p[test_rows], p[train_rows]
-    span = float(onp.max(onp.ptp(Y, axis=0)))  # the range of every target, not of the few test rows
     held_out = onp.zeros(len(train_rows), bool)
     held_out[model.record.val_rows] = True
     out = {
         "test_rows": int(len(test_rows)),
         "test_rmse": rmse(test, Y[test_rows]) if len(test_rows) else float("nan"),
-        "test_rmse_over_range": rmse(test, Y[test_rows]) / span if len(test_rows) and span > 0 else float("nan"),
+        "test_rmse_over_range": rmse_over_range(test, Y[test_rows], of=Y),  # all targets' range, not the few rows
         "test_max_rel_error": max_rel_error(test, Y[test_rows]) if len(test_rows) else float("nan"),
         "train_rmse": rmse(train[~held_out], Y[train_rows][~held_out]),
         "val_rmse": rmse(train[held_out], Y[train_rows][held_out]) if held_out.any() else float("nan"),

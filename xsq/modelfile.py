@@ -47,7 +47,7 @@ MAX_META_CHARS = 1 << 20
 MAX_EXPANSION, FREE_EXPANSION = 100, 16 << 20  # a compressed member may expand 100 times, plus 16 MiB
 SCALER = ("x_mean", "x_std", "y_shift", "y_scale")
 _MEMBER = re.compile(r"^(?:s(\d{1,3})_(params|out|pre)_)?[Wb]\d{1,3}$")
-STAGE_FIELDS = {"network": ("params",), "tangent": ("out", "pre")}  # the params-shaped fields of each kind
+STAGE_ARRAYS = {"network": ("params",), "tangent": ("out", "pre")}  # the params-shaped fields of each kind
 STAGE_META = {"network": {"kind", "activation", "output", "scale"}, "tangent": {"kind", "scale"}}
 
 
@@ -72,9 +72,9 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
     arrays = dict(parts.params, **parts.scaler.arrays())
     stages = []
     for i, (kind, fields) in enumerate(parts.stages, start=2):
-        for name in STAGE_FIELDS[kind]:
+        for name in STAGE_ARRAYS[kind]:
             arrays.update({f"s{i}_{name}_{k}": v for k, v in fields[name].items()})
-        stages.append({"kind": kind, **{k: v for k, v in fields.items() if k not in STAGE_FIELDS[kind]}})
+        stages.append({"kind": kind, **{k: v for k, v in fields.items() if k not in STAGE_ARRAYS[kind]}})
     meta: dict[str, Any] = {
         "format": FORMAT,
         "activation": parts.activation,
@@ -165,7 +165,7 @@ def _settings_and_record(meta: dict, arrays: dict) -> tuple[TrainingRecord | Non
     if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
         raise InputError("its stages are not a list of mappings")
     for s in stages:
-        Options(tuple(STAGE_FIELDS)).check(s.get("kind"), "a stage's kind")
+        Options(tuple(STAGE_ARRAYS)).check(s.get("kind"), "a stage's kind")
         if set(s) != STAGE_META[s["kind"]]:
             raise InputError(f"a {s['kind']} stage must record exactly: {', '.join(sorted(STAGE_META[s['kind']]))}")
     r = meta.get("record")
@@ -184,7 +184,7 @@ def _network(arrays: dict, prefix: str) -> dict:
 
 def _stage(arrays: dict, i: int, meta: dict) -> tuple[str, dict]:
     kind = meta["kind"]
-    fields = {name: _network(arrays, f"s{i}_{name}_") for name in STAGE_FIELDS[kind]}
+    fields = {name: _network(arrays, f"s{i}_{name}_") for name in STAGE_ARRAYS[kind]}
     fields.update({k: v for k, v in meta.items() if k != "kind"})
     return kind, fields
 
@@ -210,7 +210,7 @@ def read(path: str | os.PathLike) -> Parts:
         params = _network(arrays, "")
         record, stage_meta = _settings_and_record(meta, arrays)
         stages = tuple(_stage(arrays, i, s) for i, s in enumerate(stage_meta, start=2))
-        listed = {(str(i), name) for i, (kind, _) in enumerate(stages, start=2) for name in STAGE_FIELDS[kind]}
+        listed = {(str(i), name) for i, (kind, _) in enumerate(stages, start=2) for name in STAGE_ARRAYS[kind]}
         if any((m := _MEMBER.match(k)) and m.group(1) and (m.group(1), m.group(2)) not in listed for k in arrays):
             raise InputError("it holds arrays of a stage it does not list")
         scaler = Scaler(*(arrays[k] for k in SCALER))

@@ -184,9 +184,10 @@ class TrainingRecord:
             raise InputError(f"its training record is malformed ({exc})") from None
 
 
+STAGE_KIND_NAMES = ("network", "tangent")  # what a later stage can be (xsq.stages.STAGE_KINDS holds each)
 STAGE_FIELDS = {  # a stage record's fields, and what each must be when read back
     "stage": Whole(1),
-    "kind": Text(40),
+    "kind": Options(STAGE_KIND_NAMES),
     "activation": Options(tuple(ACTIVATIONS)),
     "hidden": Sizes(0),
     "kept": Flag(),
