@@ -214,6 +214,14 @@ def test_a_figure_matplotlib_cannot_draw_is_skipped_and_a_bug_is_not(capsys, tmp
     assert code == 0 and sorted(os.listdir(tmp_path / "r")) == ["history.csv", "metrics.json", "model.npz"]
     assert "plots skipped: matplotlib could not draw these values (cannot convert float infinity" in out
     monkeypatch.undo()
+
+    def no_latex(*args, **kwargs):
+        raise RuntimeError("Failed to process string with tex because latex could not be found")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", no_latex)  # a configuration it cannot honour
+    code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "t"))
+    assert code == 0 and "plots skipped: matplotlib could not draw (RuntimeError: Failed to process" in out
+    monkeypatch.undo()
     monkeypatch.setattr(plots, "_loss", lambda model: int("not a number"))  # a bug in xsq's own drawing code
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "s"))
     assert code == 1 and "internal error: ValueError" in err and not (tmp_path / "s").exists()

@@ -125,3 +125,32 @@ def test_a_trained_run_is_saved_whatever_the_ctrl_c_interrupts(capsys, tmp_path,
     assert code == 130 and f"xsq train: interrupted: the run was saved to {out}" in err and calls, err
     assert not xsq.load_model(out / "model.npz").record.interrupted  # the whole run, trained to its end
     assert ("fit.png" in os.listdir(out)) == (stage == "while drawing")
+
+
+def test_at_checkpoints_a_signal_waits_for_the_next_one_and_a_second_does_not():
+    with interrupts.installed(), interrupts.at_checkpoints():
+        os.kill(os.getpid(), signal.SIGINT)  # held
+        done = "the steps after it"
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.checkpoint()
+        interrupts.handled()
+        os.kill(os.getpid(), signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)  # asked twice: at once
+        assert done and interrupts.exit_status() == 128 + signal.SIGTERM
+
+
+def test_a_signal_just_after_the_last_epoch_still_saves_the_run(capsys, tmp_path, monkeypatch):
+    from xsq import loop
+
+    judge = loop._judge
+
+    def interrupting(*args):  # after the last epoch, before fit returns its model
+        os.kill(os.getpid(), signal.SIGINT)
+        return judge(*args)
+
+    monkeypatch.setattr(loop, "_judge", interrupting)
+    code = main(["train", "--quiet", "--restarts", "0", "--epochs", "50", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 130 and "interrupted: the run was saved to" in err, err
+    assert not xsq.load_model(tmp_path / "r" / "model.npz").record.interrupted

@@ -101,7 +101,7 @@ def test_the_error_plot_has_a_curve_per_stage(staged, small, monkeypatch):
         drawn[len(drawn)] = [line.get_label() for line in fig.axes[-1].get_lines()]
         return b"\x89PNG"
 
-    monkeypatch.setattr(plots, "_png", keep)
+    monkeypatch.setattr(plots, "png", keep)
     pngs = plots.figures(staged, Problem(low=1.0, high=10.0), small[0])
     assert list(pngs) == ["fit.png", "loss.png", "error.png"]
     assert drawn[2] == ["after stage 1", "after stage 2", "after stage 3 (the model)"]

@@ -55,6 +55,29 @@ def installed() -> Iterator[None]:
         _last.clear()
 
 
+@contextlib.contextmanager
+def at_checkpoints() -> Iterator[None]:
+    """For the duration (main thread only), a signal is noted and raised at the next :func:`checkpoint`, not
+    where it lands: it cannot fall between steps that belong together (the last epoch and the model it
+    makes, an import and the next). A second signal before that checkpoint is raised at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum: int, frame) -> None:
+        if _pending:
+            handler(signum, frame)  # asked twice: now
+        _pending.append(signum)
+        _last[:] = [signum]
+
+    previous = {signum: signal.signal(signum, note) for signum in _heeded()}
+    try:
+        yield
+    finally:
+        for signum, action in previous.items():
+            signal.signal(signum, action)
+
+
 def checkpoint() -> None:
     """Raise KeyboardInterrupt if a signal came and was not handled (it may have been swallowed)."""
     if _pending:

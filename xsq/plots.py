@@ -23,16 +23,22 @@ import numpy as onp  # noqa: E402
 
 from .errors import PlotError  # noqa: E402
 from .problem import Problem  # noqa: E402
+from .validation import shorten  # noqa: E402
 
 DPI = 110
 
 
-def _png(fig) -> bytes:
+def png(fig, **options) -> bytes:
+    """``fig`` as PNG bytes (``options`` go to savefig), closed after. What matplotlib raises while it draws
+    is :class:`PlotError`: values it cannot lay out, or a configuration it cannot honour (TeX text without
+    LaTeX, say)."""
     buffer = io.BytesIO()
     try:
-        fig.savefig(buffer, format="png", dpi=DPI)
+        fig.savefig(buffer, format="png", **{"dpi": DPI, **options})
     except (OverflowError, ValueError) as exc:  # raised while laying out ticks and limits
         raise PlotError(f"matplotlib could not draw these values ({exc})") from None
+    except (RuntimeError, OSError) as exc:
+        raise PlotError(f"matplotlib could not draw ({shorten(f'{type(exc).__name__}: {exc}', 160)})") from None
     finally:
         plt.close(fig)
     return buffer.getvalue()
@@ -54,7 +60,7 @@ def _fit(model, problem: Problem, x_train: onp.ndarray, x: onp.ndarray, y: onp.n
     bottom.set(xlabel="x", ylabel="dy/dx")
     bottom.legend()
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def _loss(model) -> bytes:
@@ -74,7 +80,7 @@ def _loss(model) -> bytes:
     ax.axvline(r.best_epoch, color="0.5", ls=":", label="best (restored)")
     ax.set(xlabel="epoch", ylabel=f"{r.settings.get('loss', 'loss')} (scaled targets)", title="loss per epoch")
     ax.legend()
-    return _png(fig)
+    return png(fig)
 
 
 def _error(model, problem: Problem, x: onp.ndarray, y: onp.ndarray) -> bytes:
@@ -94,7 +100,7 @@ def _error(model, problem: Problem, x: onp.ndarray, y: onp.ndarray) -> bytes:
         title="relative error (outside the band: extrapolation)",
     )
     ax.legend()
-    return _png(fig)
+    return png(fig)
 
 
 def finite(values: onp.ndarray) -> onp.ndarray:
@@ -149,7 +155,7 @@ def data_figures(model, ds, train_rows, test_rows) -> dict[str, bytes]:
             ax.set(xlabel=f"{ds.outputs[j]} (data)", ylabel=f"{ds.outputs[j]} (network)")
         ax.legend()
     fig.suptitle(f"xsq: {os.path.basename(ds.path)}, sizes {'-'.join(map(str, model.sizes))}")
-    out = {"fit.png": _png(fig), "loss.png": _loss(model)}
+    out = {"fit.png": png(fig), "loss.png": _loss(model)}
     fig, ax = plt.subplots(figsize=(7, 4.5))
     y, p = ds.Y[test_rows], model.predict(ds.X[test_rows])
     with onp.errstate(all="ignore"):
@@ -159,5 +165,5 @@ def data_figures(model, ds, train_rows, test_rows) -> dict[str, bytes]:
         ax.semilogy(ds.X[test_rows, 0][ok], onp.maximum(rel[ok, j], 1e-17), ".", label=name)
     ax.set(xlabel=ds.inputs[0], ylabel="|prediction - data| / |data|", title="relative error on the held-out rows")
     ax.legend()
-    out["error.png"] = _png(fig)
+    out["error.png"] = png(fig)
     return out

@@ -9,7 +9,6 @@ The question's own configuration is framed in red.
 
 from __future__ import annotations
 
-import io
 import math
 
 import matplotlib
@@ -19,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as onp  # noqa: E402
 
 from .outcomes import DIVERGED, STALLED  # noqa: E402
+from .plots import png  # noqa: E402
 
 
 def heatmap(rows: list[dict]) -> bytes:
@@ -56,7 +56,4 @@ def heatmap(rows: list[dict]) -> bytes:
     )
     fig.colorbar(image, ax=axes[0].tolist(), label="log10 test RMSE / range")
     fig.suptitle("x marks diverged, o stalled; bar: 2 / lambda_max; red: the question's configuration", fontsize=9)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+    return png(fig, dpi=100, bbox_inches="tight")

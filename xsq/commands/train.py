@@ -144,11 +144,11 @@ def run(args) -> int:
     folder = None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
-        with out as folder:
+        with out as folder, interrupts.at_checkpoints():  # a signal stops training at its next epoch
             with Progress() if not args.quiet else contextlib.nullcontext() as progress:
 
                 def each_epoch(info: dict) -> None:
-                    interrupts.checkpoint()  # a Ctrl-C swallowed anywhere stops training at the next epoch
+                    interrupts.checkpoint()  # a signal held since it came stops training here
                     if progress is not None:
                         progress(info)
 
