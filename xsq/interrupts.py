@@ -18,7 +18,8 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _pending: list[int] = []  # signals noted and not yet handled
@@ -39,20 +40,42 @@ def _heeded() -> list[int]:
 
 
 @contextlib.contextmanager
+def _routed(action: Callable[[int, Any], None]) -> Iterator[dict[int, Any]]:
+    """Route the heeded signals to ``action`` for the duration, and yield their earlier handlers, which come
+    back afterwards. Only the main thread can set handlers: elsewhere nothing changes (and {} is yielded).
+
+    The Python-level handlers are swapped, not the signal mask: with BLAS threads running, the kernel may
+    deliver a signal to any of them.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield {}
+        return
+    previous = {signum: signal.signal(signum, action) for signum in _heeded()}
+    try:
+        yield previous
+    finally:
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
+
+
+@contextlib.contextmanager
 def installed() -> Iterator[None]:
     """Route SIGINT, SIGTERM and SIGHUP through :func:`handler` for the duration (main thread only); the
     earlier handlers come back afterwards, and no noted signal outlives it. Signals ignored stay ignored."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, handler) for signum in _heeded()}
     try:
-        yield
+        with _routed(handler):
+            yield
     finally:
-        for signum, action in previous.items():
-            signal.signal(signum, action)
         _pending.clear()
         _last.clear()
+
+
+def _note(signum: int, frame) -> None:
+    """Note the signal for the next :func:`checkpoint`; a second before that is raised at once."""
+    if _pending:
+        handler(signum, frame)
+    _pending.append(signum)
+    _last[:] = [signum]
 
 
 @contextlib.contextmanager
@@ -60,22 +83,8 @@ def at_checkpoints() -> Iterator[None]:
     """For the duration (main thread only), a signal is noted and raised at the next :func:`checkpoint`, not
     where it lands: it cannot fall between steps that belong together (the last epoch and the model it
     makes, an import and the next). A second signal before that checkpoint is raised at once."""
-    if threading.current_thread() is not threading.main_thread():
+    with _routed(_note):
         yield
-        return
-
-    def note(signum: int, frame) -> None:
-        if _pending:
-            handler(signum, frame)  # asked twice: now
-        _pending.append(signum)
-        _last[:] = [signum]
-
-    previous = {signum: signal.signal(signum, note) for signum in _heeded()}
-    try:
-        yield
-    finally:
-        for signum, action in previous.items():
-            signal.signal(signum, action)
 
 
 def checkpoint() -> None:
@@ -96,23 +105,15 @@ def exit_status() -> int:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP (those heeded) back for the duration (main thread only): the first that arrives
-    meanwhile is acted on after it, so that a few steps that belong together (renames, clean-up) are never
-    split.
-
-    The Python-level handlers are swapped, not the signal mask: with BLAS threads running, the kernel may
-    deliver a signal to any of them.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    """Hold SIGINT, SIGTERM and SIGHUP (those heeded) back for the duration (main thread only): the first
+    that arrives meanwhile is acted on after it, so that a few steps that belong together (renames,
+    clean-up) are never split."""
     received: list[int] = []
-    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in _heeded()}
+    previous: dict[int, Any] = {}
     try:
-        yield
+        with _routed(lambda signum, frame: received.append(signum)) as previous:
+            yield
     finally:
-        for signum, action in previous.items():
-            signal.signal(signum, action)
         if received:
             action = previous[received[0]]
             if callable(action):
