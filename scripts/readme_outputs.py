@@ -81,6 +81,8 @@ def shown(command: str) -> str:
 
 
 def without_timings(text: str) -> str:
+    """``text`` without what changes from run to run: timings, and the UTC time in a run folder's name."""
+    text = re.sub(r"\d{8}T\d{6}Z-seed", "<time>-seed", text)
     return re.sub(r"\d+\.\d+ s\b|\d+\.\d+s\b|\s+\d+\.\d+\s{2,}", " ? ", text)
 
 
