@@ -50,6 +50,11 @@ def held_names(folder: str) -> set[str]:
     return {n for n in os.listdir(folder) if not (n.startswith(TEMP_PREFIX) and n.endswith(TEMP_SUFFIX))}
 
 
+def not_files(folder: str, names) -> list[str]:
+    """Those of ``names`` in ``folder`` that are not regular files (folders, links, devices), sorted."""
+    return sorted(n for n in names if not stat.S_ISREG(os.lstat(os.path.join(folder, n)).st_mode))
+
+
 def check_out_folder(out: str, owned: frozenset[str]) -> tuple[str, set[str]]:
     """``out`` as a real path, and the names it holds, after checking a command may write its results there:
     it is not the current folder or a folder that holds it, not a file, and holds only names in ``owned``

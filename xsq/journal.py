@@ -18,10 +18,18 @@ import io
 import json
 import math
 import os
-import stat
 
 from .errors import InputError
-from .files import check_out_folder, held_names, json_bytes, regular_file, try_lock, unlock, write_atomic
+from .files import (
+    check_out_folder,
+    held_names,
+    json_bytes,
+    not_files,
+    regular_file,
+    try_lock,
+    unlock,
+    write_atomic,
+)
 from .outcomes import Evidence, classify
 from .sweep import Cell, Grid
 
@@ -194,7 +202,7 @@ class Journal:
         except (InputError, OSError, ValueError, RecursionError):
             same = False
         held = held_names(folder) - {".lock"}
-        odd = [n for n in sorted(held) if not stat.S_ISREG(os.lstat(os.path.join(folder, n)).st_mode)]
+        odd = not_files(folder, held)
         if odd or (held and "grid.json" not in held):
             what = f"{odd[0]}, which is not a file" if odd else "files named like a sweep's, but no grid.json"
             raise InputError(f"{folder!r} holds {what}: it is not a sweep's folder; choose another --out")

@@ -30,14 +30,13 @@ import errno
 import fcntl
 import os
 import shutil
-import stat
 import tempfile
 import time
 from typing import BinaryIO, Callable
 
 from . import interrupts
 from .errors import InputError
-from .files import check_out_folder, held_names, sync_folder, try_lock, umask, unlock, write_atomic
+from .files import check_out_folder, held_names, not_files, sync_folder, try_lock, umask, unlock, write_atomic
 
 ROOT = "runs"
 LATEST = "latest"
@@ -113,7 +112,7 @@ class RunFolder:
             return f"{', '.join(sorted(held - self.replaceable))} too"
         if not self.mark <= held:
             return f"no {', '.join(sorted(self.mark - held))}"
-        odd = sorted(n for n in held if not stat.S_ISREG(os.lstat(os.path.join(folder, n)).st_mode))
+        odd = not_files(folder, held)
         return f"{', '.join(odd)} {'is not a file' if len(odd) == 1 else 'are not files'}" if odd else None
 
     def _make_parents(self, folder: str) -> None:

@@ -9,6 +9,7 @@ import dataclasses
 import io
 import os
 import sys
+from types import ModuleType
 
 import numpy as onp
 
@@ -86,10 +87,8 @@ class FunctionJob:
     def text(self, model, metrics: dict) -> str:
         return sample_table(model, self.problem) + "\n" + summary(metrics, self.problem)
 
-    def figures(self, model) -> dict:
-        if not commands.PLOTTING:
-            return {}
-        return commands.drawing("plots").figures(model, self.problem, self.x)
+    def figures(self, plots: ModuleType, model) -> dict:
+        return plots.figures(model, self.problem, self.x)
 
 
 class DataJob:
@@ -118,10 +117,8 @@ class DataJob:
     def text(self, model, metrics: dict) -> str:
         return data_table(model, self.ds, self.test) + "\n" + data_summary(metrics)
 
-    def figures(self, model) -> dict:
-        if not commands.PLOTTING:
-            return {}
-        return commands.drawing("plots").data_figures(model, self.ds, self.train, self.test)
+    def figures(self, plots: ModuleType, model) -> dict:
+        return plots.data_figures(model, self.ds, self.train, self.test)
 
 
 RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png"})
@@ -175,10 +172,12 @@ def run(args) -> int:
                 model.save(folder.temp_path("model.npz"))
                 folder.write("metrics.json", json_bytes(metrics, indent=2))
                 folder.write("history.csv", _history_csv(r.history))
-                try:
-                    plots, note = job.figures(model), None
-                except PlotError as exc:
-                    plots, note = {}, f"plots skipped: {exc}"
+                plots, note = {}, None
+                if commands.PLOTTING:
+                    try:
+                        plots = job.figures(commands.drawing("plots"), model)
+                    except PlotError as exc:
+                        note = f"plots skipped: {exc}"
                 for name, png in plots.items():
                     folder.write(name, png)
                 path = folder.publish()
