@@ -35,13 +35,13 @@ from pathlib import Path
 from benchlib import emit
 
 import xsq
-from xsq.backprop import _jacobian
-from xsq.expr import compile_expression
-from xsq.metrics import max_rel_error, rmse_over_range
-from xsq.network import _forward
-from xsq.outputs import choose_output, scaler_for
-from xsq.params import _unflatten, flatten
-from xsq.problem import Problem
+from xsq.core.backprop import _jacobian
+from xsq.core.network import _forward
+from xsq.core.params import _unflatten, flatten
+from xsq.data.expr import compile_expression
+from xsq.data.metrics import max_rel_error, rmse_over_range
+from xsq.data.problem import Problem
+from xsq.training.outputs import choose_output, scaler_for
 
 N, HIDDEN = 1000, 16
 SHOWN_SEEDS = 6  # seeds 1-5 get a row each; more seeds show as a median and a worst row

@@ -17,7 +17,7 @@ import numpy as np
 from benchlib import emit
 
 import xsq
-from xsq.problem import Problem
+from xsq.data.problem import Problem
 from xsq.sklearn import XsqRegressor
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchlib import emit
 
-from xsq.cli import main as xsq
+from xsq.cli.main import main as xsq
 
 
 def run(jobs: int, folder: Path) -> dict:

@@ -16,8 +16,8 @@ import sys
 
 from joblib import Parallel, delayed
 
-from xsq import activations, losses
-from xsq.gradient_check import gradcheck, passed, random_problem
+from xsq.checks.gradient_check import gradcheck, passed, random_problem
+from xsq.core import activations, losses
 
 
 def seeds(text: str) -> range:

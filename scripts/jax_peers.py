@@ -221,9 +221,9 @@ def jax_grad_fn(params: Params, X: np.ndarray, Y: np.ndarray) -> GradFn:
 def _self_check() -> None:
     """Fit the benchmark problem for 100 and 1000 steps, check and time the jit gradient; print the numbers."""
     import xsq
-    from xsq.metrics import rmse_over_range
-    from xsq.outputs import scaler_for
-    from xsq.problem import Problem
+    from xsq.data.metrics import rmse_over_range
+    from xsq.data.problem import Problem
+    from xsq.training.outputs import scaler_for
 
     problem = Problem()
     x, _ = problem.draw(1000, 0)
@@ -260,9 +260,9 @@ def lm_rows(steps: list[int], seed: int = 0) -> list[dict]:
     """Benchmark rows: optimistix LM for each number of steps on xsq's default problem (scaled as xsq scales
     it, from xsq's initial parameters for ``seed``), scored on the problem's grid."""
     import xsq
-    from xsq.metrics import max_rel_error, rmse_over_range
-    from xsq.outputs import scaler_for
-    from xsq.problem import Problem
+    from xsq.data.metrics import max_rel_error, rmse_over_range
+    from xsq.data.problem import Problem
+    from xsq.training.outputs import scaler_for
 
     problem = Problem()
     x, _ = problem.draw(1000, seed)

@@ -25,8 +25,8 @@ import sys
 import numpy as np
 
 import xsq
-from xsq.network import _forward
-from xsq.problem import Problem
+from xsq.core.network import _forward
+from xsq.data.problem import Problem
 
 LONG = np.longdouble
 

@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from xsq.cli import main as xsq
+from xsq.cli.main import main as xsq
 from xsq.files import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent

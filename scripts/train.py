@@ -2,6 +2,6 @@
 
 import sys
 
-from xsq.cli import main
+from xsq.cli.main import main
 
 sys.exit(main(["train", *sys.argv[1:]]))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import xsq
-import xsq.commands
+import xsq.cli.commands
 
 # The signal tests need signals to arrive: a suite started in the background (``nohup``, ``&``) inherits
 # them ignored, which xsq rightly respects.
@@ -39,7 +39,7 @@ def max_rel(a, b):
 def _plots_only_where_asked(request, monkeypatch):
     """Drawing a run's PNGs takes about a second: in-process runs draw them only in tests marked ``plots``."""
     if request.node.get_closest_marker("plots") is None:
-        monkeypatch.setattr(xsq.commands, "PLOTTING", False)
+        monkeypatch.setattr(xsq.cli.commands, "PLOTTING", False)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from autograd import elementwise_grad, make_jvp
 from autograd.test_util import check_grads
 
 import xsq
-from xsq.activations import ACTIVATIONS, get
+from xsq.core.activations import ACTIVATIONS, get
 
 getcontext().prec = 60
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import xsq
-import xsq.commands
-from xsq.cli import main
+import xsq.cli.commands
+from xsq.cli.main import main
 
 
 def run(capsys, *argv):
@@ -100,7 +100,7 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, m
 
 
 def test_a_gradcheck_over_its_work_limit_is_refused_not_run(capsys, monkeypatch):
-    from xsq.commands import gradcheck
+    from xsq.cli.commands import gradcheck
 
     monkeypatch.setattr(gradcheck, "MAX_WORK", 1e5)  # a check of a few milliseconds, now over the limit
     code = main(["gradcheck", "--sizes", "1,4,1", "--n", "20"])
@@ -127,7 +127,7 @@ def test_predict_json_flags_extrapolation_and_gives_slopes(capsys, model_file):
 
 
 def test_internal_errors_are_not_blamed_on_the_user(capsys, monkeypatch):
-    from xsq.commands import gradcheck
+    from xsq.cli.commands import gradcheck
 
     monkeypatch.setattr(gradcheck, "gradcheck", lambda *a, **k: 1 / 0)
     code, out, err = run(capsys, "gradcheck")
@@ -194,7 +194,7 @@ def test_metrics_are_strict_json_without_a_validation_set(capsys, tmp_path):
 
 @pytest.mark.plots
 def test_without_matplotlib_everything_but_the_plots_is_written(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(xsq.commands, "PLOTTING", False)
+    monkeypatch.setattr(xsq.cli.commands, "PLOTTING", False)
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "r"))
     assert code == 0 and sorted(os.listdir(tmp_path / "r")) == ["history.csv", "metrics.json", "model.npz"]
     assert "pip install 'xsq[plot]'" in out
@@ -204,7 +204,7 @@ def test_without_matplotlib_everything_but_the_plots_is_written(capsys, tmp_path
 def test_a_figure_matplotlib_cannot_draw_is_skipped_and_a_bug_is_not(capsys, tmp_path, monkeypatch):
     import matplotlib.figure
 
-    from xsq import plots
+    from xsq.cli import plots
 
     def overflow(*args, **kwargs):
         raise OverflowError("cannot convert float infinity to integer")
@@ -267,8 +267,8 @@ def test_gradcheck_json(capsys):
 
 
 def test_predict_refuses_inputs_the_model_cannot_evaluate(capsys, tmp_path):
-    from xsq.model import Model
-    from xsq.scaling import Scaler
+    from xsq.training.model import Model
+    from xsq.training.scaling import Scaler
 
     params = {"W1": np.array([[10.0]]), "b1": np.zeros(1), "W2": np.array([[1.0]]), "b2": np.zeros(1)}
     Model(params, Scaler.none(1, 1), "identity", "identity").save(tmp_path / "m.npz")
@@ -280,7 +280,7 @@ def test_predict_refuses_inputs_the_model_cannot_evaluate(capsys, tmp_path):
 def test_test_fraction_and_a_report_that_cannot_be_printed(capsys, tmp_path, monkeypatch):
     code, out, err = run(capsys, "train", "--test-fraction", "0.3", "--quiet", "--out", str(tmp_path / "r"))
     assert code == 2 and "--inputs, --outputs and --test-fraction apply to --data FILE.csv" in err
-    from xsq.commands import train
+    from xsq.cli.commands import train
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")

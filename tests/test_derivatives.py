@@ -9,9 +9,10 @@ from autograd import grad
 from autograd.test_util import check_grads
 
 import xsq
-from xsq import hessian_check, losses
-from xsq.cli import main
-from xsq.gradient_check import random_problem
+from xsq.checks import hessian_check
+from xsq.checks.gradient_check import random_problem
+from xsq.cli.main import main
+from xsq.core import losses
 
 from .conftest import make_problem, max_rel
 

@@ -4,9 +4,9 @@ import functools
 
 import pytest
 
-from xsq import diagnose as d
-from xsq import train
-from xsq.diagnose_text import format_report
+from xsq.lab import diagnose as d
+from xsq.lab.diagnose_text import format_report
+from xsq.training import train
 
 FIELDS = {
     "first_nonfinite_step": (int, type(None)),

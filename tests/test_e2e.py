@@ -78,7 +78,7 @@ class Interrupt(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Interrupt())
 """
 SIGINT_AT_LM_STEP = """
-import xsq.lm_policy as policy
+import xsq.training.lm_policy as policy
 step, calls = policy.lm_step, []
 def interrupting(*args, **kw):
     calls.append(1)

@@ -14,8 +14,8 @@ from autograd import elementwise_grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xsq.data.expr import MAX_DEPTH, MAX_LENGTH, Expression, compile_expression
 from xsq.errors import InputError
-from xsq.expr import MAX_DEPTH, MAX_LENGTH, Expression, compile_expression
 
 X = np.linspace(0.1, 1.2, 12)  # inside every listed function's domain, away from tan's poles
 

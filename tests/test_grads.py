@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import xsq
-from xsq import losses
-from xsq.backprop import _manual_grad
-from xsq.gradient_check import central_differences, gradcheck, near_kink, passed
+from xsq.checks.gradient_check import central_differences, gradcheck, near_kink, passed
+from xsq.core import losses
+from xsq.core.backprop import _manual_grad
 
 from .conftest import SIZES, SMOOTH, make_problem, max_rel, pairwise
 
@@ -172,7 +172,7 @@ def test_the_checker_catches_a_missing_l2_term(problem):
 
 def test_an_exactly_zero_gradient_is_no_false_alarm():
     # identity hidden units with mae: b1's true gradient is 0; autograd may give 1e-18, hand-written gives 0
-    params, X, Y = xsq.gradient_check.random_problem((1, 16, 1), "identity", 64, 23)
+    params, X, Y = xsq.checks.gradient_check.random_problem((1, 16, 1), "identity", 64, 23)
     rows = gradcheck(params, X, Y, activation="identity", output="identity", loss="mae")
     assert passed(rows)
 

@@ -7,8 +7,8 @@ import signal
 import pytest
 
 import xsq
-from xsq import interrupts
-from xsq.cli import main
+from xsq.cli import interrupts
+from xsq.cli.main import main
 
 
 def test_a_swallowed_signal_comes_back_at_the_checkpoint():
@@ -73,7 +73,7 @@ def test_deferred_steps_are_not_split(signum):
 
 @pytest.mark.parametrize("stages,at", [(1, 30), (3, 130)])  # in the first stage, and in a later one
 def test_a_swallowed_ctrl_c_stops_training_with_its_best_so_far(capsys, tmp_path, monkeypatch, stages, at):
-    from xsq import lm_policy
+    from xsq.training import lm_policy
 
     real, calls = lm_policy.lm_step, []
 
@@ -105,14 +105,14 @@ def _sigint_on(calls: list, n: int):
 def test_a_trained_run_is_saved_whatever_the_ctrl_c_interrupts(capsys, tmp_path, monkeypatch, stage):
     import types
 
-    import xsq.commands
-    from xsq import runfolder
+    import xsq.cli.commands
+    from xsq.cli import runfolder
 
     calls = []
     if stage == "while drawing":
         figures = types.SimpleNamespace(figures=lambda *args: _sigint_on(calls, 1) or {"fit.png": b"png"})
-        monkeypatch.setattr(xsq.commands, "PLOTTING", True)
-        monkeypatch.setattr(xsq.commands, "drawing", lambda module: figures)
+        monkeypatch.setattr(xsq.cli.commands, "PLOTTING", True)
+        monkeypatch.setattr(xsq.cli.commands, "drawing", lambda module: figures)
     else:
         write = runfolder.write_atomic
         monkeypatch.setattr(runfolder, "write_atomic", lambda *a, **k: _sigint_on(calls, 2) or write(*a, **k))
@@ -141,7 +141,7 @@ def test_at_checkpoints_a_signal_waits_for_the_next_one_and_a_second_does_not():
 
 
 def test_a_signal_just_after_the_last_epoch_still_saves_the_run(capsys, tmp_path, monkeypatch):
-    from xsq import loop
+    from xsq.training import loop
 
     judge = loop._judge
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from xsq.lm import LeastSquares, lm_init, lm_step
+from xsq.training.lm import LeastSquares, lm_init, lm_step
 
 
 def rosenbrock():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq import losses
+from xsq.core import losses
 
 
 @pytest.fixture

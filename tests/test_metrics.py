@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from xsq.metrics import evaluate, max_rel_error, rmse, rmse_over_range
-from xsq.problem import Problem
-from xsq.record import History, TrainingRecord
+from xsq.data.metrics import evaluate, max_rel_error, rmse, rmse_over_range
+from xsq.data.problem import Problem
+from xsq.training.record import History, TrainingRecord
 
 
 def test_formulas():

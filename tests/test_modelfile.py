@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq.model import Model
-from xsq.stages import NetworkStage, TangentStage
+from xsq.training.model import Model
+from xsq.training.stages import NetworkStage, TangentStage
 
 
 @pytest.fixture(scope="module")
@@ -182,13 +182,13 @@ def npy(array):
 def test_names_and_sizes_are_checked_before_any_member_is_read(good, tmp_path, monkeypatch):
     members = {f"{k}.npy": npy(v) for k, v in good.items()}
     read = []
-    monkeypatch.setattr("xsq.modelfile._read_member", lambda archive, info: read.append(info) or pytest.fail())
+    monkeypatch.setattr("xsq.training.modelfile._read_member", lambda archive, info: read.append(info) or pytest.fail())
     with pytest.raises(xsq.InputError, match="unexpected member evil.npy"):
         xsq.load_model(zipped(tmp_path / "a.npz", {**members, "evil.npy": b""}))
     with pytest.raises(xsq.InputError, match="member meta.npy is missing"):
         xsq.load_model(zipped(tmp_path / "b.npz", {k: v for k, v in members.items() if k != "meta.npy"}))
-    monkeypatch.setattr("xsq.modelfile.MAX_FILE_BYTES", sum(map(len, members.values())) - 1)
-    monkeypatch.setattr("xsq.modelfile.regular_file", lambda *a: 0)
+    monkeypatch.setattr("xsq.training.modelfile.MAX_FILE_BYTES", sum(map(len, members.values())) - 1)
+    monkeypatch.setattr("xsq.training.modelfile.regular_file", lambda *a: 0)
     with pytest.raises(xsq.InputError, match="its members declare .* bytes in all, more than any xsq model"):
         xsq.load_model(zipped(tmp_path / "c.npz", members))
     assert read == []

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from xsq.optimizers import adam, momentum, sgd
+from xsq.training.optimizers import adam, momentum, sgd
 
 A = {"W1": np.array([[1.0, 3.0]]), "b1": np.array([0.5, 2.0])}  # f(p) = sum(a p^2) / 2, so grad = a p
 START = {"W1": np.array([[1.0, -2.0]]), "b1": np.array([0.3, 0.7])}

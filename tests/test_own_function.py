@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from xsq.cli import main
-from xsq.dataset import read_csv
+from xsq.cli.main import main
+from xsq.data.dataset import read_csv
 
 
 def run(capsys, *argv):
@@ -151,7 +151,7 @@ def test_data_files_that_are_not_data(capsys, tmp_path):
 
 
 def test_numpys_reader_and_the_cell_by_cell_scan_agree(tmp_path, monkeypatch):
-    from xsq import dataset
+    from xsq.data import dataset
 
     path = write(tmp_path, '\ufefft,"y"\r\n1, 2.5\r\n\r\n"3",4e-1\r\n-0.5,1e3\r\n')
     fast = read_csv(path)

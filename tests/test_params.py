@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq.params import check_params
+from xsq.core.params import check_params
 
 
 def test_init_shapes_and_reproducibility():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq.expr import compile_expression
-from xsq.problem import Problem
+from xsq.data.expr import compile_expression
+from xsq.data.problem import Problem
 
 
 def test_defaults():

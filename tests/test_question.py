@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from autograd import elementwise_grad
 
-from xsq import formulas
-from xsq import question as q
-from xsq.diagnose import compare_update
+from xsq.lab import formulas
+from xsq.lab import question as q
+from xsq.lab.diagnose import compare_update
 
 
 def test_the_first_non_finite_operation_is_named_even_when_later_ones_overflow_too(monkeypatch):
@@ -34,7 +34,7 @@ def test_the_full_run_goes_non_finite_in_the_softplus():
 
 
 def test_the_fixed_configuration_stays_finite():
-    from xsq.scaling import Scaler
+    from xsq.training.scaling import Scaler
 
     grid = np.arange(1, 101, dtype=float)[:, None]
     run = q.run(3000, 0, lr=0.1, scale=Scaler.fit(grid, grid**2), fns=q.STABLE)

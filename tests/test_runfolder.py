@@ -7,8 +7,8 @@ import stat
 import pytest
 
 import xsq
-from xsq import runfolder
-from xsq.runfolder import RunFolder
+from xsq.cli import runfolder
+from xsq.cli.runfolder import RunFolder
 
 RUN = frozenset({"model.npz", "metrics.json"})
 

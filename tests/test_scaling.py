@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq.scaling import Scaler
+from xsq.training.scaling import Scaler
 
 
 def test_per_column_statistics_and_inverse():

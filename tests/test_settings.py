@@ -3,8 +3,8 @@
 import pytest
 
 import xsq
-from xsq.cli import build_parser
-from xsq.settings import SETTINGS, resolve
+from xsq.cli.main import build_parser
+from xsq.training.settings import SETTINGS, resolve
 
 
 def test_defaults_fill_per_optimizer():

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq import staged_fit
-from xsq.cli import main
+from xsq.cli.main import main
+from xsq.training import staged_fit
 
 from .conftest import max_rel
 
@@ -92,8 +92,8 @@ def test_stages_are_for_lm(capsys):
 
 def test_the_error_plot_has_a_curve_per_stage(staged, small, monkeypatch):
     pytest.importorskip("matplotlib")
-    from xsq import plots
-    from xsq.problem import Problem
+    from xsq.cli import plots
+    from xsq.data.problem import Problem
 
     drawn = {}
 
@@ -108,7 +108,7 @@ def test_the_error_plot_has_a_curve_per_stage(staged, small, monkeypatch):
 
 
 def test_the_stage_kinds_are_the_same_everywhere():
-    from xsq import modelfile, record, stages
+    from xsq.training import modelfile, record, stages
 
     assert set(record.STAGE_KIND_NAMES) == set(stages.STAGE_KINDS) == set(modelfile.STAGE_ARRAYS)
     assert set(modelfile.STAGE_META) == set(stages.STAGE_KINDS)

@@ -11,10 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-from xsq.cli import main
-from xsq.hessian import largest_eigenvalue, largest_stable_lr
-from xsq.outcomes import DIVERGED, LEARNED, STALLED, Evidence, classify, settled
-from xsq.sweep import Cell, lam_max, run_cell
+from xsq.cli.main import main
+from xsq.core.hessian import largest_eigenvalue, largest_stable_lr
+from xsq.lab.outcomes import DIVERGED, LEARNED, STALLED, Evidence, classify, settled
+from xsq.lab.sweep import Cell, lam_max, run_cell
 
 SMALL = [
     "--scaling",
@@ -81,8 +81,8 @@ def test_largest_eigenvalue_of_a_known_hessian():
 def test_lam_max_is_the_largest_eigenvalue_of_the_full_hessian(row):
     from autograd import hessian
 
-    from xsq.params import flatten
-    from xsq.sweep import FORMULAS, LOSSES, _data, _forward, _start, _unflatten
+    from xsq.core.params import flatten
+    from xsq.lab.sweep import FORMULAS, LOSSES, _data, _forward, _start, _unflatten
 
     activation, output = FORMULAS[row[0]]
     data, like = _data(row[1])[1], _start(row)
@@ -118,7 +118,7 @@ def test_results_do_not_depend_on_jobs_and_a_rerun_resumes(capsys, tmp_path):
 
 
 def test_ctrl_c_keeps_the_finished_cells(capsys, tmp_path, monkeypatch):
-    from xsq.commands import sweep as command
+    from xsq.cli.commands import sweep as command
 
     calls = []
 
@@ -134,7 +134,7 @@ def test_ctrl_c_keeps_the_finished_cells(capsys, tmp_path, monkeypatch):
 
 
 def test_a_cell_cut_short_by_ctrl_c_is_not_kept(capsys, tmp_path, monkeypatch):
-    from xsq import sweep as cells
+    from xsq.lab import sweep as cells
 
     grid = ["sweep", "--lr", "1e-2", "--scaling", "scaled", "--hidden", "4", "--batch", "all", "--optimizer", "adam"]
     grid += ["--seeds", "0,1", "--formulas", "stable", "--steps", "200", "--jobs", "1", "--quiet"]

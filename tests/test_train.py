@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq import resources
-from xsq.metrics import evaluate
-from xsq.problem import Problem
+from xsq.data.metrics import evaluate
+from xsq.data.problem import Problem
+from xsq.training import resources
 
 from .conftest import max_rel
 
@@ -246,7 +246,7 @@ def test_runs_that_will_not_fit_in_memory_are_refused(monkeypatch):
 
 
 def test_a_warm_up_that_has_converged_ends_early():
-    from xsq.record import WARMUP
+    from xsq.training.record import WARMUP
 
     model = xsq.fit([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], restarts=0, val_fraction=0)  # 3 points: fitted exactly
     warm = int(np.sum(model.record.history.phase == WARMUP))
@@ -261,8 +261,8 @@ def test_a_stall_says_its_model_was_chosen_on_validation():
 
 
 def test_every_output_unit_reaches_what_it_should():
-    from xsq.activations import ACTIVATIONS
-    from xsq.outputs import RANGES
+    from xsq.core.activations import ACTIVATIONS
+    from xsq.training.outputs import RANGES
 
     assert set(RANGES) == set(ACTIVATIONS)  # a new activation must say what it can produce
     x = np.linspace(-2, 2, 120)

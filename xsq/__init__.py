@@ -3,42 +3,24 @@
 Parameters are a plain dict of numpy arrays; the loss is a pure function of
 ``(params, X, Y)``; ``autograd.grad`` gives every parameter's gradient in one
 call, and hand-written backprop beside it is checked against autograd and
-central differences. The names below are imported on first use, so that
-``import xsq`` (and the ``xsq`` command's start) stays quick.
+central differences. Start reading at :mod:`xsq.core.net`: the forward pass,
+the loss, ``grad`` and the backprop on one screen.
+
+The layers, each importing only those below it::
+
+    cli        the xsq command: commands, argument parsing, reports, plots, run folders, signals
+    lab        the question's network, xsq diagnose, xsq sweep
+    checks     gradients and Hessians held against autograd and central differences
+    training   fit: settings, scaling, optimizers, Levenberg-Marquardt, the loop, stages, the Model
+    data       targets and domains, CSV data, error metrics
+    core       the network math: activations, losses, params, forward, objective, gradients
+    (base)     errors, validation, files
+
+The names are loaded on first use (``lazy_loader``, from the stub ``__init__.pyi``
+beside this file, which editors and type checkers read): the ``xsq`` command
+installs its Ctrl-C handling before anything heavy is imported.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-import importlib
-
-_HOMES = {
-    "activations": ("ACTIVATIONS", "sigmoid", "tanh", "softplus", "relu", "identity"),
-    "params": ("init_params", "flatten", "unflatten", "param_keys"),
-    "network": ("predict",),
-    "backprop": ("objective", "autograd_grad", "manual_grad", "jacobian", "autograd_jacobian"),
-    "forward_mode": ("input_jacobian",),
-    "gradient_check": ("gradcheck",),
-    "model": ("Model", "load_model"),
-    "scaling": ("Scaler",),
-    "train": ("fit",),
-    "errors": ("InputError", "TrainingFailed", "TrainingDiverged", "TrainingStalled"),
-}
-_MODULES = ("losses",)
-_WHERE = {name: module for module, names in _HOMES.items() for name in names}
-
-__all__ = sorted(_WHERE) + list(_MODULES)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    elif name in _MODULES:
-        value = importlib.import_module(f".{name}", __name__)
-    else:
-        raise AttributeError(f"module 'xsq' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

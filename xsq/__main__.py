@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from . import interrupts  # the standard library only
+from .cli import interrupts  # the standard library only
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     with interrupts.installed():
         try:
             with interrupts.at_checkpoints():
-                from .cli import main as run
+                from .cli.main import main as run
             interrupts.checkpoint()
         except KeyboardInterrupt:
             print("xsq: interrupted: nothing was saved", file=sys.stderr)

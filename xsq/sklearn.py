@@ -29,7 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import TrainingStalled
-from .train import fit
+from .training.train import fit
 
 
 class XsqRegressor(RegressorMixin, BaseEstimator):

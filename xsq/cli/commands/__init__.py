@@ -1,0 +1,51 @@
+"""What each ``xsq`` subcommand does once its arguments are parsed (:mod:`xsq.cli` parses them), and what
+the commands share."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Callable
+
+from ...errors import PlotError
+from ...validation import shorten
+from .. import interrupts
+
+# matplotlib is an extra: without it, no plots. Commands import it only to draw (it is slower to import than
+# the rest of xsq).
+PLOTTING = importlib.util.find_spec("matplotlib") is not None
+
+
+def drawing(module: str) -> ModuleType:
+    """xsq's drawing module ``module`` ("plots" or "sweep_plot"), with matplotlib loaded first: a matplotlib
+    that is broken or misconfigured (a bad ``MPLBACKEND``, say) raises :class:`PlotError`, so that the run is
+    saved without its plots."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except Exception as exc:  # whatever stops matplotlib loading is the environment's, not the run's
+        raise PlotError(f"matplotlib could not be loaded ({shorten(f'{type(exc).__name__}: {exc}', 160)})") from None
+    return importlib.import_module(f"xsq.cli.{module}")
+
+
+def report_saved(prog: str, saved: str, report: Callable[[], None]) -> int | None:
+    """Run ``report`` (printing about a result already saved; ``saved`` says where). A Ctrl-C, or a stdout
+    that cannot be written, meanwhile is told with ``saved``, and its exit status returned; None if all printed.
+    """
+    try:
+        interrupts.checkpoint()
+        report()
+    except KeyboardInterrupt:
+        interrupts.handled()
+        print(f"{prog}: interrupted: {saved}", file=sys.stderr)
+        return interrupts.exit_status()
+    except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)
+        if isinstance(exc, BrokenPipeError):
+            raise
+        print(f"{prog}: {saved}, but the report could not be printed: {exc}", file=sys.stderr)
+        return 1
+    return None

@@ -1,0 +1,236 @@
+"""The ``xsq`` command line: parsing and dispatch only (each command's work is in :mod:`xsq.commands`).
+
+Exit status: 0 success; 1 a training run that failed (diverged, did not
+learn), a file that could not be written, or an internal error; 2 bad input
+(one line on stderr naming the problem, no traceback); 128 + the signal's
+number when stopped by one (130 Ctrl-C, 143 SIGTERM). An
+internal error (a bug in xsq) says so; ``XSQ_DEBUG=1`` shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..core import activations, losses
+from ..data.problem import Problem
+from ..errors import InputError, TrainingFailed
+from ..lab import sweep
+from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
+from ..validation import Axis, Options, Real, Sizes, Whole
+from . import interrupts
+from .argparsing import Parser, UsageError, flag, typed
+from .commands import diagnose, gradcheck, predict, train
+from .commands import sweep as sweep_command
+from .commands.sweep import MAX_CELLS
+
+
+def _common() -> dict[str, argparse.ArgumentParser]:
+    """Options shared by several commands, as argparse parents."""
+    seed = Parser(add_help=False)
+    seed.add_argument("--seed", type=typed(Whole(0)), default=0, help="every random choice comes from it")
+    json_ = Parser(add_help=False)
+    json_.add_argument("--json", action="store_true", help="print JSON instead of text")
+    network = Parser(add_help=False)
+    names = list(activations.ACTIVATIONS)
+    network.add_argument("--activation", choices=names, default="sigmoid", help="hidden units")
+    network.add_argument("--output", choices=names, default="softplus", help="output unit")
+    network.add_argument("--loss", choices=list(losses.LOSSES), default="mse", help="loss")
+    quiet = Parser(add_help=False)
+    quiet.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return {"seed": seed, "json": json_, "network": network, "quiet": quiet}
+
+
+def _training_options(parser: argparse.ArgumentParser) -> None:
+    """One option per training setting of :data:`xsq.settings.SETTINGS` (all but seed and scale)."""
+    for name, s in SETTINGS.items():
+        if name in ("seed", "scale"):
+            continue
+        help_ = s.help
+        if any(name in d for d in PER_OPTIMIZER.values()):
+            help_ += f" (default: {defaults_text(name)})"
+        elif s.default is not None:
+            help_ += f" (default: {','.join(map(str, s.default)) if isinstance(s.default, tuple) else s.default})"
+        if s.optimizers != SETTINGS["optimizer"].constraint.names:
+            help_ += f"; for {', '.join(s.optimizers)} only"
+        choices = getattr(getattr(s.constraint, "inner", s.constraint), "names", None)
+        parser.add_argument(
+            flag(name),
+            dest=name,
+            default=None,
+            help=help_,
+            **({"choices": list(choices)} if choices else {"type": typed(s.constraint)}),
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``xsq`` parser: one subparser per command, sharing options through ``parents``."""
+    parser = Parser(prog="xsq", description="Small neural networks that learn f(x) = x^2, with checked gradients.")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
+    common = _common()
+
+    t = sub.add_parser(
+        "train",
+        parents=[common["seed"], common["quiet"]],
+        help="train a network on f(x) = x^2 and report how well it learnt",
+    )
+    t.add_argument(
+        "--target",
+        default=None,
+        help="the function of x to learn (default: x**2; write --target=-x**2 for one that starts with -); "
+        "numbers, pi, e, "
+        "+ - * / **, and sin cos tan exp log log1p sqrt abs tanh arctan sinh cosh",
+    )
+    t.add_argument(
+        "--low", type=typed(Real()), default=None, help=f"lower end of the training domain (default: {Problem.low:g})"
+    )
+    t.add_argument(
+        "--high", type=typed(Real()), default=None, help=f"upper end of the training domain (default: {Problem.high:g})"
+    )
+    t.add_argument(
+        "--n", type=typed(Whole(2)), default=None, help=f"number of training inputs, uniform (default: {train.N})"
+    )
+    t.add_argument("--data", default=None, help="fit measured data from a CSV file instead (inputs, then outputs)")
+    t.add_argument("--inputs", default=None, help="--data: the input columns, by name or 0-based index")
+    t.add_argument("--outputs", default=None, help="--data: the output columns (default: the last)")
+    t.add_argument(
+        "--test-fraction",
+        type=typed(Real(0, 1, low_open=True, high_open=True)),
+        default=None,
+        help=f"--data: share of the rows held out to report on (default: {train.TEST_FRACTION:g})",
+    )
+    _training_options(t)
+    t.add_argument(
+        "--out", default=None, help="output folder (default: a new runs/<UTC time>-seed<k>, linked from runs/latest)"
+    )
+    t.add_argument("--overwrite", action="store_true", help="replace --out if it already holds a run")
+    t.set_defaults(run=train.run)
+
+    p = sub.add_parser("predict", parents=[common["json"]], help="predict with a model written by xsq train")
+    p.add_argument("--model", default=os.path.join("runs", "latest", "model.npz"), help="a model file")
+    p.add_argument("--derivative", action="store_true", help="also print the learned slope d prediction / dx")
+    p.add_argument("x", type=typed(Real()), nargs="+", help="inputs")
+    p.set_defaults(run=predict.run)
+
+    g = sub.add_parser(
+        "gradcheck",
+        parents=[common["seed"], common["network"], common["json"]],
+        help="compare hand-written gradients with autograd and finite differences",
+    )
+    g.add_argument("--sizes", type=typed(Sizes(2, 4096)), default=(1, 16, 1), help="layer sizes (default: 1,16,1)")
+    g.add_argument("--n", type=typed(Whole(1, 100_000)), default=64, help="number of random samples")
+    g.add_argument("--all", action="store_true", help="every activation x output x loss combination")
+    g.add_argument(
+        "--order",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1: gradients; 2: Hessian-vector products and the Gauss-Newton matrix",
+    )
+    g.set_defaults(run=gradcheck.run)
+
+    w = sub.add_parser("sweep", parents=[common["quiet"]], help="map where training learns, stalls or diverges")
+    axis = "(comma-separated)"
+    w.add_argument(
+        "--lr",
+        type=typed(Axis(Real(0, low_open=True), log_range=True)),
+        default="1e-6:10:15",
+        help="learning rates: a list, or a:b:n for n values from a to b spaced evenly in log",
+    )
+    w.add_argument(
+        "--scaling", type=typed(Axis(Options(sweep.SCALINGS))), default="raw,scaled", help=f"raw, scaled {axis}"
+    )
+    w.add_argument("--hidden", type=typed(Axis(Whole(1, 4096))), default="1,16", help=f"hidden units {axis}")
+    w.add_argument(
+        "--batch",
+        type=typed(Axis(Options(sweep.BATCHES))),
+        default="1,all",
+        help=f"1 (per-sample updates, as in the question) or all {axis}",
+    )
+    w.add_argument(
+        "--optimizer",
+        type=typed(Axis(Options(sweep.OPTIMIZERS))),
+        default="sgd,adam",
+        help=f"sgd, momentum, adam {axis}",
+    )
+    w.add_argument("--seeds", type=typed(Axis(Whole(0))), default="0", help=f"seeds {axis}")
+    w.add_argument(
+        "--formulas",
+        type=typed(Axis(Options(tuple(sweep.FORMULAS)))),
+        default="stable,question",
+        help=f"stable (xsq's) or question (the question's, as written) {axis}",
+    )
+    w.add_argument("--steps", type=typed(Whole(1, 10**7)), default=1000, help="optimizer steps per cell")
+    w.add_argument(
+        "--learned-below",
+        type=typed(Real(0, low_open=True)),
+        default=1e-2,
+        help="a cell learned if its final test RMSE/range is at most this",
+    )
+    w.add_argument("--jobs", type=typed(Whole(1, 1024)), default=os.cpu_count() or 1, help="parallel processes (loky)")
+    w.add_argument("--backend", choices=("loky", "dask"), default="loky", help="joblib backend")
+    w.add_argument(
+        "--scheduler", default=None, help="the Dask scheduler's address, e.g. tcp://host:8786 (--backend dask)"
+    )
+    w.add_argument("--timeout", type=typed(Real(0, low_open=True)), default=10.0, help="seconds to reach the scheduler")
+    w.add_argument("--out", default=None, help="output folder (default: runs/sweep-<hash of the axes>, to resume)")
+    w.add_argument("--overwrite", action="store_true", help="replace another sweep in --out")
+    w.add_argument("--yes", action="store_true", help=f"run a grid of more than {MAX_CELLS} cells")
+    w.set_defaults(run=sweep_command.run)
+
+    d = sub.add_parser(
+        "diagnose",
+        parents=[common["seed"], common["json"], common["quiet"]],
+        help="rerun the question's 1-1-1 network and measure why it fails",
+    )
+    d.add_argument("--steps", type=typed(Whole(1, 10**7)), default=10_000, help="SGD steps of the question's run")
+    d.set_defaults(run=diagnose.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv``, run the command, and map what went wrong to one line and an exit status."""
+    with interrupts.installed():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    prog = "xsq"
+    try:
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)}", f"xsq {args.command or ''}".strip())
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        prog = f"xsq {args.command}"
+        return args.run(args)
+    except UsageError as exc:
+        print(f"{exc.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except TrainingFailed as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted: nothing was saved", file=sys.stderr)
+        return interrupts.exit_status()
+    except BrokenPipeError:  # the reader went away (e.g. | head): nothing more to say
+        sys.stderr.close()
+        return 1
+    except OSError as exc:
+        print(f"{prog}: error: {exc.strerror or exc}{f': {exc.filename!r}' if exc.filename else ''}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if os.environ.get("XSQ_DEBUG"):
+            raise
+        print(
+            f"{prog}: internal error: {type(exc).__name__}: {exc} (a bug in xsq, not a problem with your input; "
+            "run with XSQ_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return 1

@@ -1,0 +1,169 @@
+"""The plots of a training run, as PNG bytes (needs matplotlib: ``pip install 'xsq[plot]'``).
+
+* ``fit.png``: the target and the prediction over the domain and beyond, and
+  below it the learned slope against the target's;
+* ``loss.png``: training and validation loss per epoch, with LM's screening
+  and warm-up shaded and the restored epoch marked;
+* ``error.png``: the relative error against x on a log axis, for a staged
+  model one curve per stage.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as onp  # noqa: E402
+
+from ..data.problem import Problem  # noqa: E402
+from ..errors import PlotError  # noqa: E402
+from ..validation import shorten  # noqa: E402
+
+DPI = 110
+
+
+def png(fig, **options) -> bytes:
+    """``fig`` as PNG bytes (``options`` go to savefig), closed after. What matplotlib raises while it draws
+    is :class:`PlotError`: values it cannot lay out, or a configuration it cannot honour (TeX text without
+    LaTeX, say)."""
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", **{"dpi": DPI, **options})
+    except (OverflowError, ValueError) as exc:  # raised while laying out ticks and limits
+        raise PlotError(f"matplotlib could not draw these values ({exc})") from None
+    except (RuntimeError, OSError) as exc:
+        raise PlotError(f"matplotlib could not draw ({shorten(f'{type(exc).__name__}: {exc}', 160)})") from None
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def _fit(model, problem: Problem, x_train: onp.ndarray, x: onp.ndarray, y: onp.ndarray, p: onp.ndarray) -> bytes:
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    for ax in (top, bottom):
+        ax.axvspan(problem.low, problem.high, color="0.92", label="training domain")
+    top.plot(x, y, "k-", lw=3, alpha=0.35, label=problem.label)
+    top.plot(x, p, "C0-", lw=1.2, label="network")
+    top.plot(x_train, problem.values(x_train), "C1.", ms=2, label="training inputs")
+    sizes = "-".join(map(str, model.sizes))
+    staged = f", {len(model.stages) + 1} stages" if model.stages else ""
+    top.set(ylabel="y", title=f"xsq: {model.record.settings.get('optimizer', '')}, sizes {sizes}{staged}")
+    top.legend()
+    bottom.plot(x, problem.slopes(x), "k-", lw=3, alpha=0.35, label=f"d/dx {problem.label}")
+    bottom.plot(x, finite(model.derivative(x)[:, 0, 0]), "C2-", lw=1.2, label="learned slope")
+    bottom.set(xlabel="x", ylabel="dy/dx")
+    bottom.legend()
+    fig.tight_layout()
+    return png(fig)
+
+
+def _loss(model) -> bytes:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    r = model.record
+    h = r.history
+    ax.semilogy(h.epoch, h.train_loss, label="train")
+    if onp.any(onp.isfinite(h.val_loss)):
+        ax.semilogy(h.epoch, h.val_loss, label="validation")
+    for phase, color, label in (
+        ("screen", "0.85", "screening restarts"),
+        ("warmup", "0.93", "warm-up on relative error"),
+    ):
+        epochs = h.epoch[h.phase == phase]
+        if len(epochs):
+            ax.axvspan(epochs[0], epochs[-1], color=color, label=label)
+    ax.axvline(r.best_epoch, color="0.5", ls=":", label="best (restored)")
+    ax.set(xlabel="epoch", ylabel=f"{r.settings.get('loss', 'loss')} (scaled targets)", title="loss per epoch")
+    ax.legend()
+    return png(fig)
+
+
+def _error(model, problem: Problem, x: onp.ndarray, y: onp.ndarray) -> bytes:
+    """The relative error against x, one curve per stage of a staged model (the total last)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ok = onp.isfinite(y) & (y != 0)
+    ax.axvspan(problem.low, problem.high, color="0.92", label="training domain")
+    n = len(model.stages) + 1
+    for k in range(1, n + 1):
+        with onp.errstate(all="ignore"):
+            p = model.upto(k).predict(x[ok])[:, 0]
+        label = "network" if n == 1 else f"after stage {k}" + (" (the model)" if k == n else "")
+        ax.semilogy(x[ok], onp.maximum(onp.abs(p - y[ok]) / onp.abs(y[ok]), 1e-17), lw=1, label=label)
+    ax.set(
+        xlabel="x",
+        ylabel=f"|prediction - {problem.label}| / |{problem.label}|",
+        title="relative error (outside the band: extrapolation)",
+    )
+    ax.legend()
+    return png(fig)
+
+
+def finite(values: onp.ndarray) -> onp.ndarray:
+    """``values`` with every infinity made NaN: matplotlib leaves a gap at NaN, but cannot place infinity."""
+    return onp.where(onp.isfinite(values), values, onp.nan)
+
+
+def quiet(draw):
+    """``draw`` with numpy's floating-point warnings off: values near float64's limit make matplotlib's own
+    tick arithmetic overflow, which is no concern of the run's."""
+
+    def wrapped(*args, **kwargs):
+        with onp.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # matplotlib's layout and glyph notes
+            return draw(*args, **kwargs)
+
+    return functools.update_wrapper(wrapped, draw)
+
+
+@quiet
+def figures(model, problem: Problem, x_train: onp.ndarray) -> dict[str, bytes]:
+    """The three plots of a run, by file name."""
+    (lo, _), (_, hi) = problem.extrapolation_ranges()
+    x = onp.linspace(lo, hi, 3001)
+    y = problem.values_where_defined(x)
+    p = finite(model.predict(x)[:, 0])
+    return {
+        "fit.png": _fit(model, problem, x_train, x, y, p),
+        "loss.png": _loss(model),
+        "error.png": _error(model, problem, x, y),
+    }
+
+
+@quiet
+def data_figures(model, ds, train_rows, test_rows) -> dict[str, bytes]:
+    """The three plots of a run on measured data: the data with the fit (or, with several inputs or outputs,
+    prediction against target), the loss, and the relative error on the held-out rows."""
+    fig, axes = plt.subplots(1, len(ds.outputs), figsize=(6 * len(ds.outputs), 4.5), squeeze=False)
+    for j, ax in enumerate(axes[0]):
+        if ds.X.shape[1] == 1:
+            lo, hi = ds.X[:, 0].min(), ds.X[:, 0].max()
+            x = onp.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 1000)
+            ax.axvspan(lo, hi, color="0.92", label="data range")
+            ax.plot(x, model.predict(x)[:, j], "C0-", lw=1.2, label="network")
+            ax.plot(ds.X[train_rows, 0], ds.Y[train_rows, j], "C1.", ms=3, label="training rows")
+            ax.plot(ds.X[test_rows, 0], ds.Y[test_rows, j], "C3x", ms=4, label="held-out rows")
+            ax.set(xlabel=ds.inputs[0], ylabel=ds.outputs[j])
+        else:
+            for rows, style, label in ((train_rows, "C1.", "training rows"), (test_rows, "C3x", "held-out rows")):
+                ax.plot(ds.Y[rows, j], model.predict(ds.X[rows])[:, j], style, ms=3, label=label)
+            ax.axline((0, 0), slope=1, color="0.5", lw=1)
+            ax.set(xlabel=f"{ds.outputs[j]} (data)", ylabel=f"{ds.outputs[j]} (network)")
+        ax.legend()
+    fig.suptitle(f"xsq: {os.path.basename(ds.path)}, sizes {'-'.join(map(str, model.sizes))}")
+    out = {"fit.png": png(fig), "loss.png": _loss(model)}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    y, p = ds.Y[test_rows], model.predict(ds.X[test_rows])
+    with onp.errstate(all="ignore"):
+        rel = onp.abs(p - y) / onp.abs(y)
+    for j, name in enumerate(ds.outputs):
+        ok = onp.isfinite(rel[:, j])
+        ax.semilogy(ds.X[test_rows, 0][ok], onp.maximum(rel[ok, j], 1e-17), ".", label=name)
+    ax.set(xlabel=ds.inputs[0], ylabel="|prediction - data| / |data|", title="relative error on the held-out rows")
+    ax.legend()
+    out["error.png"] = png(fig)
+    return out

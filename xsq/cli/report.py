@@ -1,0 +1,116 @@
+"""The text a training run prints: a table of sample predictions and the summary of its metrics."""
+
+from __future__ import annotations
+
+import numpy as onp
+
+from ..data.metrics import max_rel_error
+from ..data.problem import GRID_POINTS, Problem
+
+
+def sample_table(model, problem: Problem) -> str:
+    """At a few telling inputs: the target, the prediction (17 significant digits), their relative error,
+    and the true and learned slopes with theirs."""
+    x = onp.array(problem.sample_points())
+    y, p = problem.values(x), model.predict(x)[:, 0]
+    dy, dp = problem.slopes(x), model.derivative(x)[:, 0, 0]
+    name = problem.label
+    head = (
+        f"{'x':>10} {name:>14} {'prediction':>24} {'rel. error':>10}  {'slope ' + name:>14} "
+        f"{'learned slope':>24} {'rel. error':>10}"
+    )
+    lines = [head]
+    for row in zip(x, y, p, dy, dp):
+        xi, yi, pi, dyi, dpi = map(float, row)
+        cells = (
+            _cell(yi, ">14.8g"),
+            _cell(pi, ">24.17g"),
+            _cell(max_rel_error([pi], [yi]), ">10.2e"),
+            _cell(dyi, ">14.8g"),
+            _cell(dpi, ">24.17g"),
+            _cell(max_rel_error([dpi], [dyi]), ">10.2e"),
+        )
+        lines.append(f"{xi:>10.4g} {cells[0]} {cells[1]} {cells[2]}  {cells[3]} {cells[4]} {cells[5]}")
+    return "\n".join(lines)
+
+
+def _cell(value: float, spec: str) -> str:
+    """A number in a table column, "n/a" where it is not a finite number (a relative error at a zero target,
+    a target undefined there)."""
+    width = spec.lstrip("<>^").split(".")[0]
+    return format(value, spec) if onp.isfinite(value) else format("n/a", f">{width}")
+
+
+def _shown(value, why: str) -> str:
+    """A metric as text: NaN (or None, as read back from JSON) is "n/a" and why, never "nan"."""
+    return f"{value:.3e}" if value is not None and onp.isfinite(value) else f"n/a ({why})"
+
+
+def summary(m: dict, problem: Problem) -> str:
+    """The metrics of a run (see :func:`xsq.metrics.evaluate`) as aligned text lines."""
+    lo, hi = problem.low, problem.high
+    (b0, b1), (a0, a1) = m["extrapolation_below"], m["extrapolation_above"]
+    nil = f"{problem.label} is 0 or not defined there"
+    rows = [
+        ("train RMSE", f"{m['train_rmse']:.3e}"),
+        ("validation RMSE", _shown(m["val_rmse"], "no validation rows")),
+        (f"test RMSE ({GRID_POINTS} points of [{lo:g}, {hi:g}])", f"{m['test_rmse']:.3e}"),
+        ("test RMSE / target range", f"{m['test_rmse_over_range']:.3e}"),
+        (f"max relative error on [{lo:g}, {hi:g}]", f"{m['test_max_rel_error']:.3e}"),
+        (f"max relative error of the slope on [{lo:g}, {hi:g}]", f"{m['test_derivative_max_rel_error']:.3e}"),
+        ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
+        (
+            f"EXTRAPOLATION max rel. error on [{b0:g}, {b1:g})",
+            _shown(m["extrapolation_max_rel_error_below"], nil),
+        ),
+        (
+            f"EXTRAPOLATION max rel. error on ({a0:g}, {a1:g}]",
+            _shown(m["extrapolation_max_rel_error_above"], nil),
+        ),
+    ]
+    k = 1
+    while f"stage_{k}_test_rmse_over_range" in m:
+        rows.append(
+            (
+                f"after stage {k}: RMSE / range, max rel. error",
+                f"{m[f'stage_{k}_test_rmse_over_range']:.3e}, {m[f'stage_{k}_test_max_rel_error']:.3e}",
+            )
+        )
+        k += 1
+    for tried in m.get("stages_tried", []):
+        if not tried["kept"]:
+            rows.append((f"stage {tried['stage']} ({tried['kind']})", tried["note"]))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def data_table(model, ds, rows, shown: int = 8) -> str:
+    """A few held-out rows (spread over the first input's range): inputs, and per output target, prediction and
+    relative error."""
+    rows = onp.asarray(rows)[onp.argsort(ds.X[rows, 0])]
+    rows = rows[onp.unique(onp.linspace(0, len(rows) - 1, min(shown, len(rows))).round().astype(int))]
+    p = model.predict(ds.X[rows])
+    head = " ".join(f"{n[:12]:>12}" for n in ds.inputs)
+    head += "".join(f" {n[:14]:>14} {'prediction':>24} {'rel. error':>10}" for n in ds.outputs)
+    lines = [head]
+    for i, r in enumerate(rows):
+        line = " ".join(f"{v:>12.6g}" for v in ds.X[r])
+        for j in range(len(ds.outputs)):
+            y = ds.Y[r, j]
+            line += f" {y:>14.8g} {p[i, j]:>24.17g} {_cell(max_rel_error([p[i, j]], [y]), '>10.2e')}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def data_summary(m: dict) -> str:
+    """The metrics of a run on measured data (see :func:`xsq.metrics.evaluate_data`) as aligned lines."""
+    rows = [
+        ("train RMSE", f"{m['train_rmse']:.3e}"),
+        ("validation RMSE", _shown(m["val_rmse"], "no validation rows")),
+        (f"test RMSE ({m['test_rows']} held-out row{'s' if m['test_rows'] != 1 else ''})", f"{m['test_rmse']:.3e}"),
+        ("test RMSE / target range", _shown(m["test_rmse_over_range"], "every target is the same")),
+        ("max relative error on the test rows", _shown(m["test_max_rel_error"], "every test target is 0")),
+        ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

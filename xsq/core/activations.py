@@ -1,0 +1,248 @@
+"""Activation functions: one registry entry each, stable in value and in every derivative.
+
+``ACTIVATIONS[name]`` is an :class:`Activation` with
+
+* ``fn(z)``: the activation, elementwise, any shape; differentiable by
+  ``autograd`` in reverse and forward mode, to any order;
+* ``deriv(z)``: its slope ``fn'(z)``;
+* ``value_and_deriv(z)``: both at once from a single ``exp``, for the
+  hand-written passes in :mod:`xsq.backprop` (plain numpy, no autograd);
+* ``second(z)``: ``fn''(z)`` in plain numpy, for the hand-written
+  second-order forward pass in :mod:`xsq.forward_mode`.
+
+Why primitives: autograd differentiates ``np.where`` through both branches
+and its own rule for ``np.tanh`` is ``1 / cosh(z)**2``, which overflows with a
+RuntimeWarning from |z| = 356 on. So sigmoid, tanh and softplus are
+``autograd.extend.primitive`` functions whose vector-Jacobian product (reverse
+mode) and Jacobian-vector product (forward mode) are stable closed forms.
+Each derivative is a primitive too, with its own VJP and JVP, so every order
+is as stable as the first:
+
+* tanh^(k)(z) = sech(z)^2 Q_k(tanh z), with Q_1 = 1 and
+  Q_{k+1}(t) = (1 - t^2) Q_k'(t) - 2 t Q_k(t); sech(z)^2 = 4e / (1 + e)^2 with
+  e = exp(-2|z|) never overflows;
+* sigmoid(z) = (1 + tanh(z / 2)) / 2, so sigmoid^(k)(z) = tanh^(k)(z / 2) / 2^(k+1);
+* softplus' = sigmoid, relu' = a step whose derivative is 0.
+
+No ``exp`` of a large positive number is ever taken: values and derivatives
+of every order are finite and silent for |z| up to 1e4 and beyond.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Callable, NamedTuple
+
+import numpy as onp
+from autograd.extend import defjvp, defvjp, primitive
+from numpy.polynomial import polynomial as P
+
+from ..errors import InputError
+
+Array = onp.ndarray
+
+
+def _as_float(z) -> Array:
+    """z as a float64 array (integers and booleans are converted; complex is refused)."""
+    z = onp.asarray(z)
+    if z.dtype.kind == "f":
+        return z
+    if z.dtype.kind in "biu":
+        return z.astype(float)
+    raise InputError(f"activations take real numbers, got an array of dtype {z.dtype}")
+
+
+def _exp_neg_abs(z: Array) -> Array:
+    """exp(-|z|): in (0, 1], never overflows."""
+    e = onp.abs(z)
+    if not isinstance(e, onp.ndarray):  # a scalar: nothing to update in place
+        return onp.exp(-e)
+    onp.negative(e, out=e)
+    return onp.exp(e, out=e)
+
+
+def _defderiv(fun: Callable, slope: Callable) -> None:
+    """Give a primitive ``fun(z, ...)`` the same stable slope in reverse and forward mode."""
+    defvjp(fun, lambda ans, z, *args: lambda g: g * slope(z, *args))
+    defjvp(fun, lambda g, ans, z, *args: g * slope(z, *args))
+
+
+# --- tanh and its derivatives of every order -------------------------------------
+
+
+@cache
+def _q(k: int) -> Array:
+    """Coefficients (lowest first) of Q_k, with tanh^(k)(z) = sech(z)^2 Q_k(tanh z)."""
+    if k == 1:
+        return onp.array([1.0])
+    q = _q(k - 1)
+    return P.polysub(P.polymul([1.0, 0.0, -1.0], P.polyder(q)), P.polymul([0.0, 2.0], q))
+
+
+def _sech2(z: Array) -> Array:
+    """sech(z)^2 = 4e / (1 + e)^2 with e = exp(-2|z|)."""
+    e = onp.exp(-2.0 * onp.abs(z))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+@primitive
+def tanh(z: Array) -> Array:
+    """Hyperbolic tangent (numpy's value is already stable)."""
+    return onp.tanh(_as_float(z))
+
+
+@primitive
+def _tanh_nth(z: Array, k: int) -> Array:
+    """The k-th derivative of tanh (k >= 1)."""
+    z = _as_float(z)
+    if k == 1:
+        return _sech2(z)
+    return _sech2(z) * P.polyval(onp.tanh(z), _q(k))
+
+
+def tanh_deriv(z: Array) -> Array:
+    """tanh'(z) = sech(z)^2."""
+    return _tanh_nth(z, 1)
+
+
+def tanh_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(tanh(z), tanh'(z))."""
+    return onp.tanh(z), _sech2(z)
+
+
+_defderiv(tanh, lambda z: _tanh_nth(z, 1))
+_defderiv(_tanh_nth, lambda z, k: _tanh_nth(z, k + 1))
+
+
+# --- sigmoid ---------------------------------------------------------------------
+
+
+@primitive
+def sigmoid(z: Array) -> Array:
+    """Logistic sigmoid 1 / (1 + exp(-z)), evaluated without overflow."""
+    z = _as_float(z)
+    e = _exp_neg_abs(z)
+    return onp.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+@primitive
+def _sigmoid_nth(z: Array, k: int) -> Array:
+    """The k-th derivative of sigmoid (k >= 1): e / (1 + e)^2 with e = exp(-|z|) for k = 1."""
+    z = _as_float(z)
+    if k == 1:
+        e = _exp_neg_abs(z)
+        return e / (1.0 + e) ** 2
+    return _tanh_nth.fun(0.5 * z, k) * 0.5 ** (k + 1)
+
+
+def sigmoid_deriv(z: Array) -> Array:
+    """sigmoid'(z) = sigmoid(z) sigmoid(-z)."""
+    return _sigmoid_nth(z, 1)
+
+
+def sigmoid_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(sigmoid(z), sigmoid'(z)) sharing one exp.
+
+    Written with in-place updates: at these array sizes allocation, not
+    arithmetic, is much of the cost.
+    """
+    e = _exp_neg_abs(z)
+    r = e + 1.0
+    onp.reciprocal(r, out=r)  # 1 / (1 + e)
+    er = e * r  # sigmoid(z) where z < 0
+    a = onp.where(z >= 0, r, er)
+    return a, onp.multiply(er, r, out=er)  # e / (1 + e)^2 everywhere
+
+
+_defderiv(sigmoid, lambda z: _sigmoid_nth(z, 1))
+_defderiv(_sigmoid_nth, lambda z, k: _sigmoid_nth(z, k + 1))
+
+
+# --- softplus --------------------------------------------------------------------
+
+
+@primitive
+def softplus(z: Array) -> Array:
+    """softplus(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)).
+
+    Equals z for large z and exp(z) for very negative z, to float64 precision.
+    """
+    z = _as_float(z)
+    return onp.maximum(z, 0.0) + onp.log1p(_exp_neg_abs(z))
+
+
+def softplus_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(softplus(z), sigmoid(z)) sharing one exp."""
+    e = _exp_neg_abs(z)
+    return onp.maximum(z, 0.0) + onp.log1p(e), onp.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+_defderiv(softplus, lambda z: sigmoid(z))
+
+
+# --- relu and identity -----------------------------------------------------------
+
+
+@primitive
+def relu(z: Array) -> Array:
+    """max(z, 0)."""
+    return onp.maximum(_as_float(z), 0.0)
+
+
+@primitive
+def relu_deriv(z: Array) -> Array:
+    """1 where z > 0, else 0 (the subgradient 0 is taken at z = 0); its own derivative is 0."""
+    return (_as_float(z) > 0).astype(float)
+
+
+def relu_and_deriv(z: Array) -> tuple[Array, Array]:
+    """(relu(z), relu'(z))."""
+    return onp.maximum(z, 0.0), (z > 0).astype(float)
+
+
+_defderiv(relu, lambda z: relu_deriv(z))
+defvjp(relu_deriv, None)
+defjvp(relu_deriv, None)
+
+
+def identity(z: Array) -> Array:
+    """z itself (a linear output), as floats."""
+    return z * 1.0
+
+
+def identity_deriv(z: Array) -> Array:
+    """1 everywhere."""
+    return onp.ones(onp.shape(z))
+
+
+# --- the registry ----------------------------------------------------------------
+
+
+class Activation(NamedTuple):
+    """One activation: its function, its slope, both at once, and its second derivative (see the module doc)."""
+
+    name: str
+    fn: Callable[[Array], Array]
+    deriv: Callable[[Array], Array]
+    value_and_deriv: Callable[[Array], tuple[Array, Array]]
+    second: Callable[[Array], Array]
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("sigmoid", sigmoid, sigmoid_deriv, sigmoid_and_deriv, lambda z: _sigmoid_nth.fun(z, 2)),
+        Activation("tanh", tanh, tanh_deriv, tanh_and_deriv, lambda z: _tanh_nth.fun(z, 2)),
+        Activation("softplus", softplus, sigmoid, softplus_and_deriv, lambda z: _sigmoid_nth.fun(z, 1)),
+        Activation("relu", relu, relu_deriv, relu_and_deriv, lambda z: onp.zeros(onp.shape(z))),
+        Activation("identity", identity, identity_deriv, lambda z: (z, onp.ones_like(z)), lambda z: z * 0.0),
+    )
+}
+
+
+def get(name: str, what: str = "activation") -> Activation:
+    """The activation called ``name``; an :class:`InputError` lists the known names."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise InputError(f"unknown {what} {name!r}; expected one of: {', '.join(ACTIVATIONS)}") from None

@@ -1,0 +1,73 @@
+"""Hand-written forward-mode passes (plain numpy, no autograd): derivatives carried with the values.
+
+* :func:`input_jacobian`: d outputs / d inputs, the learned function's
+  slope. Tangents ``T_i = (T_{i-1} @ W_i) * act'(Z_i)`` from ``T_0 = I``.
+* :func:`_parameter_tangent`: for the last layer's pre-activation z, its
+  directional derivative along a direction c in parameter space,
+  ``z_c = D_theta z [c]``, together with d z / dx and d z_c / dx: a pass of
+  hyper-dual numbers (value, c-tangent, x-tangent, mixed), layer by layer
+
+      Z_c  = A_c W + A cW + cb          A_c  = f'(Z) Z_c
+      Z_x  = A_x W                      A_x  = f'(Z) Z_x
+      Z_cx = A_cx W + A_x cW            A_cx = f''(Z) Z_c Z_x + f'(Z) Z_cx
+
+  It is the hand-written twin of the tangent stage of a staged fit
+  (:class:`xsq.stages.TangentStage`), whose autograd form is ``make_jvp``.
+
+Both are held against autograd in the tests.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as onp
+
+from ..lab.formulas import FORMULAS
+from .network import _forward, check_problem
+from .params import Params, n_layers
+
+Array = onp.ndarray
+
+
+def _input_jacobian(params: Params, X: Array, activation: str, output: str) -> Array:
+    """:func:`input_jacobian` without checks."""
+    passes = _forward(params, X, activation, output, keep=True)
+    T = onp.broadcast_to(onp.eye(X.shape[1]), (X.shape[0], X.shape[1], X.shape[1]))  # T[n, j, u] = d A_u / d x_j
+    for i in range(1, n_layers(params) + 1):
+        T = (T @ params[f"W{i}"]) * passes.Ds[i][:, None, :]
+    return onp.swapaxes(T, 1, 2)
+
+
+def input_jacobian(params: Params, X: Array, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
+    """d outputs / d inputs, shape (N, nk, n0), by a hand-written forward-mode pass (no autograd)."""
+    params, X = check_problem(params, X, None, activation, output)
+    return _input_jacobian(params, X, activation, output)
+
+
+class Tangent(NamedTuple):
+    """The last pre-activation z (N, m), z_c (N, m), dz/dx (N, n0, m) and d z_c / dx (N, n0, m)."""
+
+    z: Array
+    z_c: Array
+    z_x: Array
+    z_cx: Array
+
+
+def _parameter_tangent(params: Params, direction: Params, X: Array, activation: str) -> Tangent:
+    """The hyper-dual pass of the module docstring, up to the last layer's pre-activation."""
+    N, n0 = X.shape
+    A, A_c = X, onp.zeros_like(X)
+    A_x = onp.broadcast_to(onp.eye(n0), (N, n0, n0))  # A_x[n, j, u] = d A_u / d x_j
+    A_cx = onp.zeros((N, n0, n0))
+    act = FORMULAS[activation]
+    k = n_layers(params)
+    for i in range(1, k + 1):
+        W, b, cW, cb = params[f"W{i}"], params[f"b{i}"], direction[f"W{i}"], direction[f"b{i}"]
+        Z, Z_c = A @ W + b, A_c @ W + A @ cW + cb
+        Z_x, Z_cx = A_x @ W, A_cx @ W + A_x @ cW
+        if i == k:
+            return Tangent(Z, Z_c, Z_x, Z_cx)
+        A, D = act.value_and_deriv(Z)
+        d1, d2 = D[:, None, :], act.second(Z)[:, None, :]
+        A_c, A_x, A_cx = D * Z_c, d1 * Z_x, d2 * Z_c[:, None, :] * Z_x + d1 * Z_cx

@@ -1,0 +1,143 @@
+"""Measured data from a CSV file (``xsq train --data``): read by numpy, or cell by cell to name a problem.
+
+The columns are inputs then outputs: by default every column but the last is
+an input and the last is the output; ``inputs`` and ``outputs`` choose them
+by header name or by 0-based index (comma-separated). A first row with any
+cell that is neither a number nor empty is the header, and names every column. Blank lines are skipped. Every
+problem is an :class:`InputError` naming the line and the column: a
+non-numeric, missing, NaN or infinite value, or a row whose number of
+columns differs from the first.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import warnings
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as onp
+
+from ..errors import InputError
+from ..files import regular_file
+from ..validation import read_number
+
+MAX_BYTES = 256 * 2**20
+
+Array = onp.ndarray
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Inputs X (N, n_in) and outputs Y (N, n_out), with the columns' names (and the file they came from)."""
+
+    X: Array
+    Y: Array
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    path: str = ""
+
+
+def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
+    """Column indices from a comma-separated list of names or 0-based indices; None when not given."""
+    if spec is None:
+        return None
+    chosen = []
+    for part in (p.strip() for p in spec.split(",")):
+        if part in names:
+            chosen.append(names.index(part))
+        elif part.isascii() and part.isdigit() and int(part) < len(names):
+            chosen.append(int(part))
+        else:
+            raise InputError(
+                f"--{what}: no column {part!r}; the columns are {', '.join(names)} (or 0-{len(names) - 1})"
+            )
+    if not chosen or len(set(chosen)) != len(chosen):
+        raise InputError(f"--{what} must name distinct columns, got {spec!r}")
+    return chosen
+
+
+def _records(path: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, stripped cells) of each non-blank row, read as it comes, after checking the file itself."""
+    regular_file(path, "data file", MAX_BYTES)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a byte-order mark is not data
+            reader = csv.reader(handle)
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    yield reader.line_num, [cell.strip() for cell in row]
+    except UnicodeDecodeError:
+        raise InputError(f"data file {path!r} is not UTF-8 text") from None
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit
+        raise InputError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
+
+
+def _value(cell: str, path: str, line: int, name: str) -> float:
+    v = read_number(cell) if cell else None
+    if v is not None and math.isfinite(v):
+        return v
+    where = f"{path}, line {line}, column {name!r}"
+    if not cell:
+        raise InputError(f"{where}: missing value")
+    if v is None:
+        raise InputError(f"{where}: {cell!r} is not a number")
+    raise InputError(f"{where}: {cell} is not a finite number")
+
+
+def _fast(path: str, skip: int, width: int) -> Array | None:
+    """The values by numpy's reader (written in C): None unless every row reads as ``width`` finite numbers.
+    Then the scan reads the file instead, and names the first bad cell if there is one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. numpy's "input contained no data"
+            values = onp.loadtxt(
+                path, delimiter=",", skiprows=skip, ndmin=2, encoding="utf-8-sig", comments=None, quotechar='"'
+            )
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return values if values.shape[1:] == (width,) and onp.all(onp.isfinite(values)) else None
+
+
+def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str]) -> Array:
+    """The values, cell by cell, with an :class:`InputError` for the first bad one."""
+    flat = array("d")  # 8 bytes a value while reading, not a Python object per cell
+    for line, cells in records:
+        if len(cells) != len(names):
+            raise InputError(f"{path}, line {line}: {len(cells)} columns, but the first row has {len(names)}")
+        flat.extend(_value(cell, path, line, names[c]) for c, cell in enumerate(cells))
+    return onp.frombuffer(flat, dtype=onp.float64).reshape(-1, len(names)).copy()
+
+
+def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -> Dataset:
+    """The data in ``path`` (see the module docstring)."""
+    records = _records(path)
+    first_line, first = next(records, (0, None))
+    if first is None:
+        raise InputError(f"data file {path!r} holds no rows")
+    header = any(cell and read_number(cell) is None for cell in first)  # an empty cell is a missing value
+    names = first if header else [f"column {i}" for i in range(len(first))]
+    if header and not all(first):
+        raise InputError(f"{path}, line {first_line}: the header names no column {first.index('')}")
+    if header and not all(name.isprintable() for name in first):
+        bad = next(i for i, name in enumerate(first) if not name.isprintable())
+        raise InputError(f"{path}, line {first_line}: the name of column {bad} holds control characters")
+    if header and len(set(first)) < len(first):
+        twice = next(name for name in first if first.count(name) > 1)
+        raise InputError(f"{path}, line {first_line}: the header names two columns {twice!r}")
+    width = len(first)
+    values = _fast(path, first_line if header else first_line - 1, width)
+    if values is None:
+        values = _scan(records if header else itertools.chain([(first_line, first)], records), path, names)
+    if not len(values):
+        raise InputError(f"data file {path!r} holds no data rows, only a header")
+    if width < 2 and (inputs is None or outputs is None):
+        raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
+    ins, outs = _columns(inputs, names, "inputs"), _columns(outputs, names, "outputs")
+    outs = outs if outs is not None else [c for c in [width - 1] if c not in (ins or [])] or [width - 1]
+    ins = ins if ins is not None else [c for c in range(width) if c not in outs]
+    if not ins or set(ins) & set(outs):
+        raise InputError("--inputs and --outputs must be different columns, and each at least one")
+    return Dataset(values[:, ins], values[:, outs], tuple(names[c] for c in ins), tuple(names[c] for c in outs), path)

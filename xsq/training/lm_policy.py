@@ -1,0 +1,116 @@
+"""How xsq trains a network with Levenberg-Marquardt: the least-squares problem, restarts, and a warm-up.
+
+:func:`lm_epochs` is the epoch iterator for ``optimizer="lm"`` (one accepted
+LM step per epoch; the step itself is :func:`xsq.lm.lm_step`):
+
+1. **Screening.** With ``restarts`` = r, the first initialisation and r
+   others get ``SCREEN_STEPS`` steps each (fewer when the epoch budget is
+   small: at most half of it goes to screening), and the one with the lowest
+   validation loss goes on. These steps count against ``epochs``.
+2. **Warm-up.** With mse on positive targets, the first ``WARMUP_FRACTION``
+   of the remaining steps minimise the relative error instead (a
+   continuation): weighting every target alike pins down the small-target
+   end of the domain, which plain mse leaves poorly determined, and the mse
+   steps that follow converge far faster from there.
+3. **The run proper** on the chosen loss, until the loop stops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as onp
+
+from ..core import losses
+from ..core.backprop import _jacobian
+from ..core.network import Passes, _forward
+from ..core.params import Params, _unflatten, flatten, init_params
+from .epochs import Data, Epoch
+from .lm import LeastSquares, LMState, lm_init, lm_step
+from .record import CONVERGED, RUNNING, SCREEN, WARMUP
+from .settings import TrainSettings
+
+SCREEN_STEPS = 40  # LM steps given to each candidate initialisation before the best is kept
+WARMUP_FRACTION = 0.4  # share of the steps after screening spent on relative error (positive targets, mse)
+
+
+class Evaluation(NamedTuple):
+    """What one residual evaluation leaves for the Jacobian: the params and their forward pass."""
+
+    params: Params
+    passes: Passes
+
+
+def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -> LeastSquares:
+    """The network's weighted residuals ``w * (f(X; theta) - Y)`` (flattened) and their Jacobian."""
+    weights = losses.LOSSES[loss].weight(Y).ravel()
+    if onp.all(weights == 1.0):
+        weights = None  # plain mse: skip the multiplications
+
+    def residuals(theta):
+        params = _unflatten(theta, like)
+        passes = _forward(params, X, activation, output, keep=True)
+        r = (passes.As[-1] - Y).ravel()
+        return (r if weights is None else weights * r), Evaluation(params, passes)
+
+    def jacobian(theta, aux: Evaluation):
+        J = _jacobian(aux.params, X, activation, output, aux.passes)
+        return J if weights is None else weights[:, None] * J
+
+    return LeastSquares(residuals, jacobian)
+
+
+def screen_steps(s: TrainSettings) -> int:
+    """Steps per screened candidate: ``SCREEN_STEPS``, or fewer so that screening takes at most half of ``epochs``."""
+    return min(SCREEN_STEPS, (s.epochs // 2) // (s.restarts + 1)) if s.restarts else 0
+
+
+def lm_epochs(
+    data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings, start: Params | None = None
+) -> Iterator[Epoch]:
+    """Yield the untrained network, then the parameters after each accepted LM step (see the module doc).
+
+    ``start``: the parameters to begin from, instead of a random initialisation (no screening then).
+    """
+    X, Y, loss = data.X, data.Y, s.loss
+    like = init_params(sizes, seed=rng, activation=s.activation) if start is None else start
+    main = least_squares(X, Y, s.activation, s.output, loss, like)
+    warm = loss == "mse" and bool(onp.all(Y > 0))
+    begin = least_squares(X, Y, s.activation, s.output, "relative_mse", like) if warm else main
+    screen = screen_steps(s) if start is None else 0
+    candidates = [like] + [
+        init_params(sizes, seed=rng, activation=s.activation) for _ in range(s.restarts if screen else 0)
+    ]
+    yield Epoch(like, None, SCREEN if screen else RUNNING)
+
+    state = lm_init(begin, flatten(like))
+    used = 0
+    if screen:
+        X_score, Y_score = (data.X_val, data.Y_val) if len(data.X_val) else (X, Y)
+        best: tuple[float, LMState] | None = None
+        for params in candidates:
+            state = lm_init(begin, flatten(params))
+            for _ in range(screen):
+                state = lm_step(begin, state)
+                used += 1
+                yield Epoch(state.aux.params, None, SCREEN)
+                if state.converged:
+                    break
+            prediction = _forward(_unflatten(state.theta, like), X_score, s.activation, s.output)
+            score = float(losses.LOSSES[loss].fn(prediction, Y_score))
+            if best is None or score < best[0] or not onp.isfinite(best[0]):
+                best = (score, state)
+        state = best[1]
+
+    for _ in range(int(round(WARMUP_FRACTION * (s.epochs - used))) if warm else 0):
+        state = lm_step(begin, state)
+        yield Epoch(state.aux.params, float(losses.LOSSES[loss].fn(state.aux.passes.As[-1], Y)), WARMUP)
+        if state.converged:  # nothing more to gain from the warm-up loss
+            break
+    if warm:
+        state = lm_init(main, state.theta, state.damping)
+    n = Y.size
+    while True:
+        state = lm_step(main, state)
+        yield Epoch(_unflatten(state.theta, like), state.cost / n, CONVERGED if state.converged else RUNNING)

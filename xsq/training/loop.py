@@ -1,0 +1,178 @@
+"""The training loop: drive an epoch iterator, keep the best, stop early, and judge the run.
+
+:func:`run` records every epoch's losses, restores the parameters with the
+best validation loss (training loss without a validation set), stops when
+that has not improved by a relative ``tol`` for ``patience`` epochs (LM
+screening and warm-up epochs do not count), and calls ``callback(info)``
+after every epoch. Ctrl-C stops it with the best parameters so far (when
+nothing has been learnt yet, the KeyboardInterrupt goes on to the caller).
+
+A run that failed is never returned as a result. It raises
+
+* :class:`TrainingDiverged` when a loss or parameter stops being finite, or
+  when the training loss rose to ``DIVERGED_FACTOR`` (100) times its start and was
+  never back below its start by the end;
+* :class:`TrainingStalled` when the training loss of the kept parameters is
+  not below ``LEARNED`` (half) of the smaller of its start and the loss of
+  the best constant prediction: it did not learn.
+
+Each message names the epoch, the loss path (start, worst, best) and a hint.
+Runs stopped by Ctrl-C or by the callback are returned as they are (the
+record says so) without being judged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Callable
+
+import numpy as onp
+
+from ..core import losses
+from ..core.network import _forward
+from ..core.params import Params
+from ..errors import TrainingDiverged, TrainingStalled
+from .epochs import Data, Epoch
+from .record import CONVERGED, SCREEN, WARMUP, History, TrainingRecord
+from .settings import TrainSettings
+
+DIVERGED_FACTOR = 100.0  # a fit diverged at 100x its start (a sweep's cell at 10x: xsq.outcomes)
+LEARNED = 0.5
+
+
+def baseline_loss(Y: onp.ndarray, loss: str) -> float:
+    """The loss of predicting a constant (the column means or medians, whichever is lower)."""
+    fn = losses.LOSSES[loss].fn
+    return min(float(fn(onp.broadcast_to(c, Y.shape), Y)) for c in (Y.mean(axis=0), onp.median(Y, axis=0)))
+
+
+def hint(s: TrainSettings) -> str:
+    """What to try when a run with these settings fails."""
+    tips = []
+    if not s.scale:
+        tips.append("keep the input/target scaling on")
+    if s.optimizer != "lm":
+        tips.append(f"a lower or higher learning rate than {s.lr:g} (--lr), or the default optimizer lm")
+    if s.batch_size == 1:
+        tips.append("larger batches (--batch-size)")
+    tips.append("more hidden units or epochs" if s.optimizer == "lm" else "more epochs")
+    return "try " + "; ".join(tips)
+
+
+def _loss(params: Params, X, Y, s: TrainSettings) -> float:
+    return float(losses.LOSSES[s.loss].fn(_forward(params, X, s.activation, s.output), Y))
+
+
+def run(
+    epochs: Iterator[Epoch],
+    data: Data,
+    s: TrainSettings,
+    callback: Callable[[dict], bool | None] | None = None,
+    **record_fields,
+) -> tuple[Params, TrainingRecord]:
+    """Drive ``epochs`` to the end (see the module docstring); return the best params and the record.
+
+    ``record_fields`` (val_rows, domain, settings) go into the record as they are.
+    """
+    has_val = len(data.X_val) > 0
+    rows: list[tuple[int, float, float, str]] = []
+    best_params, best, best_epoch = None, onp.inf, 0
+    improved_at, previous = 0, None  # the last epoch that beat the best by more than tol; the phase before
+    converged = interrupted = stopped = False
+    baseline = baseline_loss(data.Y, s.loss)
+    start = time.perf_counter()
+
+    def record() -> TrainingRecord:
+        history = History.of(rows)
+        return TrainingRecord(
+            history,
+            best_epoch,
+            float(best),
+            rows[-1][0] if rows else 0,
+            converged,
+            interrupted,
+            stopped,
+            time.perf_counter() - start,
+            rows[0][1] if rows else onp.nan,
+            baseline,
+            **record_fields,
+        )
+
+    try:
+        for epoch, (params, train_loss, phase) in enumerate(epochs):
+            if train_loss is None:
+                train_loss = _loss(params, data.X, data.Y, s)
+            val_loss = _loss(params, data.X_val, data.Y_val, s) if has_val else float("nan")
+            if not (onp.isfinite(train_loss) and all(onp.all(onp.isfinite(v)) for v in params.values())):
+                rows.append((epoch, train_loss, val_loss, phase))
+                r = record()
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch}: the loss became {train_loss} ({_path(r)}); {hint(s)}", r
+                )
+            rows.append((epoch, train_loss, val_loss, phase))
+            score = val_loss if has_val else train_loss
+            if previous in (SCREEN, WARMUP) and phase not in (SCREEN, WARMUP):
+                best = onp.inf  # screening and warm-up bests are only fallbacks: the run proper is judged alone
+            if not score >= best * (1.0 - s.tol) or phase in (SCREEN, WARMUP):  # patience counts from here
+                improved_at = epoch
+            if best_params is None or score < best:
+                best_params, best, best_epoch = params, score, epoch
+            previous = phase
+            info = dict(
+                epoch=epoch,
+                total=s.epochs,
+                train_loss=train_loss,
+                val_loss=val_loss,
+                best_loss=best,
+                phase=phase,
+                elapsed=time.perf_counter() - start,
+            )
+            if callback is not None and callback(info):
+                stopped = True
+                break
+            if phase == CONVERGED or epoch >= s.epochs or epoch - improved_at >= s.patience:
+                converged = phase == CONVERGED
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        if len(rows) < 2 or best_epoch == 0:  # nothing learnt yet: there is no model worth returning
+            raise
+    r, kept = record(), {k: onp.array(v) for k, v in best_params.items()}
+    if not (interrupted or stopped):
+        _judge(r, s, kept)
+    return kept, r
+
+
+def _path(r: TrainingRecord) -> str:
+    h = r.history
+    worst = int(onp.argmax(h.train_loss)) if len(h.train_loss) else 0
+    finite = onp.isfinite(h.train_loss)
+    best = int(onp.argmin(onp.where(finite, h.train_loss, onp.inf))) if onp.any(finite) else 0
+    return (
+        f"loss path: start {r.start_loss:.3g}, worst {h.train_loss[worst]:.3g} at epoch {worst}, "
+        f"best {h.train_loss[best]:.3g} at epoch {best}"
+    )
+
+
+def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
+    """Raise if the finished run ``r`` diverged or did not learn (the rules in the module docstring)."""
+    h = r.history
+    start, kept = r.start_loss, float(h.train_loss[r.best_epoch])
+    worst = int(onp.argmax(h.train_loss))
+    if start > 0 and h.train_loss[worst] >= DIVERGED_FACTOR * start and h.train_loss[-1] >= start:
+        raise TrainingDiverged(
+            f"training diverged: the loss rose to {h.train_loss[worst] / start:.3g} times its start at epoch {worst} "
+            f"and never came back below its start ({_path(r)}); {hint(s)}",
+            r,
+        )
+    reference = min((v for v in (start, r.baseline_loss) if v > 0), default=0.0)  # constant targets: the start
+    if reference > 0 and not kept < LEARNED * reference:
+        what = "its untrained start" if reference == start else "predicting a constant"
+        chosen = ", best on validation" if onp.isfinite(h.val_loss[r.best_epoch]) else ""
+        raise TrainingStalled(
+            f"training did not learn: the loss it kept ({kept:.3g}, epoch {r.best_epoch}{chosen}) is not below half of "
+            f"{reference:.3g}, the loss of {what} ({_path(r)}); {hint(s)}",
+            r,
+            kept_params,
+        )

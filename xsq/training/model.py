@@ -1,0 +1,128 @@
+"""A trained model: what prediction needs, frozen once built.
+
+A :class:`Model` holds the parameters, the :class:`~xsq.scaling.Scaler` they
+were trained with, the activation and output names and, for a staged fit,
+the later stages that correct it (:mod:`xsq.stages`). What happened during
+training is a separate :class:`~xsq.record.TrainingRecord` (``model.record``).
+Nothing here changes after construction: the arrays (the scaler's too) are read-only copies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+import autograd.numpy as np
+import numpy as onp
+from autograd import grad
+from numpy.typing import ArrayLike
+
+from ..core import activations
+from ..core.forward_mode import _input_jacobian
+from ..core.network import check_inputs
+from ..core.params import Params, check_params, layer_sizes
+from ..errors import InputError
+from . import modelfile
+from .record import TrainingRecord, frozen
+from .scaling import Scaler
+from .stages import STAGE_KINDS, Base, staged_output
+
+Array = onp.ndarray
+
+
+@dataclass(frozen=True)
+class Model:
+    """A network (and any later stages) plus the scaling between raw data and what it was trained on.
+
+    ``predict`` takes raw inputs (N, n_in), or (N,) for one input, and returns
+    raw-scale outputs (N, n_out); ``derivative`` returns d output / d input
+    on the raw scale, (N, n_out, n_in). Both are differentiable by autograd
+    with respect to X.
+    """
+
+    params: Params
+    scaler: Scaler
+    activation: str = "sigmoid"
+    output: str = "softplus"
+    record: TrainingRecord | None = None
+    stages: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "params", {k: frozen(v) for k, v in check_params(self.params).items()})
+        activations.get(self.activation)
+        activations.get(self.output, "output")
+        sizes = layer_sizes(self.params)
+        if self.scaler.x_mean.shape != (sizes[0],) or self.scaler.y_scale.shape != (sizes[-1],):
+            raise InputError(f"the scaling does not match a network of sizes {sizes}")
+        if self.record is not None and self.record.domain and len(self.record.domain) != sizes[0]:
+            raise InputError(f"its training domain has {len(self.record.domain)} ranges for {sizes[0]} input(s)")
+        if not all(isinstance(st, tuple(STAGE_KINDS.values())) and st.fits(self.base) for st in self.stages):
+            raise InputError("every later stage must take the first network's inputs and give its outputs")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Layer sizes (n_in, ..., n_out) of the first network."""
+        return layer_sizes(self.params)
+
+    @property
+    def base(self) -> Base:
+        """The first network, as the stages see it."""
+        return Base(self.params, self.activation, self.output)
+
+    def upto(self, k: int) -> Model:
+        """The model with only its first ``k`` stages (the first network is stage 1)."""
+        return dataclasses.replace(self, stages=self.stages[: max(k - 1, 0)])
+
+    def _scaled(self, Xs):
+        """The scaled output: the first network plus each later stage times its scale, in stage order."""
+        return staged_output(self.base, self.stages, Xs)
+
+    def predict(self, X: ArrayLike) -> Array:
+        """Raw-scale outputs (N, n_out) for raw inputs X (N, n_in), or (N,) with one input."""
+        X = check_inputs(X, self.sizes[0])
+        return self.scaler.outputs(self._scaled(self.scaler.inputs(X)))
+
+    def derivative(self, X: ArrayLike) -> Array:
+        """d prediction / d input on the raw scale, (N, n_out, n_in), by autograd.
+
+        Samples are independent, so the gradient of each output's sum over
+        samples with respect to X holds every sample's slope.
+        """
+        X = check_inputs(X, self.sizes[0])
+        Xs = self.scaler.inputs(X)
+        per_output = [grad(lambda Z, j=j: np.sum(self._scaled(Z)[:, j]))(Xs) for j in range(self.sizes[-1])]
+        return self.scaler.slopes(np.stack(per_output, axis=1))
+
+    def manual_derivative(self, X: ArrayLike) -> Array:
+        """:meth:`derivative` by hand-written forward-mode passes (no autograd), its independent twin."""
+        X = check_inputs(X, self.sizes[0])
+        Xs = self.scaler.inputs(X)
+        slope = _input_jacobian(self.params, Xs, self.activation, self.output)
+        for stage in self.stages:
+            slope = slope + stage.scale * stage.manual_slope(self.base, Xs)
+        return self.scaler.slopes(slope)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model and its training record to ``path`` (.npz) atomically; see :mod:`xsq.modelfile`."""
+        modelfile.write(
+            path,
+            modelfile.Parts(
+                self.params,
+                self.scaler,
+                self.activation,
+                self.output,
+                self.record,
+                tuple(modelfile.stage_parts(s) for s in self.stages),
+            ),
+        )
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Read a model written by :meth:`Model.save`, validated as untrusted input (:mod:`xsq.modelfile`)."""
+    parts = modelfile.read(path)
+    try:
+        stages = tuple(STAGE_KINDS[kind](**fields) for kind, fields in parts.stages)
+        return Model(parts.params, parts.scaler, parts.activation, parts.output, parts.record, stages)
+    except InputError as exc:
+        raise InputError(f"model file {os.fspath(path)!r} is not a valid xsq model: {exc}") from None

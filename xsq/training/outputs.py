@@ -1,0 +1,78 @@
+"""The output unit and the targets: what each unit can produce, how targets are scaled for it, and which
+unit ``output="auto"`` picks.
+
+=========  ===============  ==============================================
+output     produces         targets scaled by (with scaling on)
+=========  ===============  ==============================================
+softplus   (0, inf)         their rms only, never shifted: must be > 0
+relu       [0, inf)         their rms only, never shifted: must be >= 0
+sigmoid    (0, 1)           [min, max] mapped onto [0.1, 0.9]: any targets
+tanh       (-1, 1)          [min, max] mapped onto [-0.8, 0.8]: any targets
+identity   (-inf, inf)      centred and divided by their std: any targets
+=========  ===============  ==============================================
+
+Without scaling, the raw targets themselves must lie in the range. Either
+way, :func:`check_reachable` refuses targets the unit cannot produce before
+any training, naming identity instead.
+"""
+
+from __future__ import annotations
+
+import numpy as onp
+
+from ..errors import InputError
+from .scaling import Scaler
+
+Array = onp.ndarray
+
+# what each output unit produces: (low, high, low reached, high reached)
+RANGES = {
+    "sigmoid": (0.0, 1.0, False, False),
+    "tanh": (-1.0, 1.0, False, False),
+    "softplus": (0.0, onp.inf, False, False),
+    "relu": (0.0, onp.inf, True, False),
+    "identity": (-onp.inf, onp.inf, False, False),
+}
+MARGIN = 0.1  # a bounded unit's scaled targets keep this share of its range clear at each end
+
+
+def scaler_for(X: Array, Y: Array, output: str) -> Scaler:
+    """The scaling of X (N, n_in) and Y (N, n_out) that suits ``output`` (see the module docstring)."""
+    low, high = RANGES[output][:2]
+    if onp.isfinite(high - low):
+        margin = MARGIN * (high - low)
+        return Scaler.fit(X, Y, onto=(low + margin, high - margin))
+    return Scaler.fit(X, Y, centre_targets=output == "identity")
+
+
+def _describe(output: str) -> str:
+    low, high, low_in, high_in = RANGES[output]
+    if onp.isfinite(high):
+        return f"values in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+    return f"values {'>=' if low_in else '>'} {low:g}"
+
+
+def check_reachable(Y: Array, Ys: Array, output: str) -> None:
+    """Refuse targets the output unit cannot produce: Ys (N, n_out) as the network sees them, the raw Y named
+    in the message (scaling never changes whether a target is reachable, only how far it is)."""
+    low, high, low_in, high_in = RANGES[output]
+    if onp.any(Ys < low if low_in else Ys <= low):
+        worst = f"the smallest target is {onp.min(Y):.6g}"
+    elif onp.any(Ys > high if high_in else Ys >= high):
+        worst = f"the largest target is {onp.max(Y):.6g} (unscaled)"
+    else:
+        return
+    raise InputError(
+        f"a {output} output can only produce {_describe(output)}, but {worst}; "
+        "use output 'identity' (--output identity) for these targets"
+    )
+
+
+def choose_output(Y: Array, also: Array | None = None, where: str = "") -> tuple[str, str]:
+    """The output ``"auto"`` picks for targets Y, and why: softplus when every target is > 0, else identity.
+    ``also``: other values the model will be judged on (``where`` names them), held to the same rule."""
+    if not onp.all(Y > 0):
+        return "identity", f"some targets are <= 0 (the smallest is {onp.min(Y):.6g}), which softplus cannot produce"
+    if also is not None and not onp.all(also > 0):
+        return "identity", f"{where} reaches {onp.min(also):g}, which softplus cannot produce"
+    return "softplus", "every target is > 0"

@@ -1,0 +1,211 @@
+"""What happened while a model was trained: a record built once, at the end of training.
+
+:class:`TrainingRecord` is kept apart from the :class:`xsq.Model` (which holds
+only what prediction needs) and is saved and loaded with it. Its fields:
+
+* ``history``: per epoch (epoch 0 is the untrained network), the training
+  and validation losses on the scaled targets and the phase: ``"screen"``
+  (Levenberg-Marquardt screening other initialisations), ``"warmup"`` (LM on
+  the relative error first), ``"running"`` or ``"converged"``;
+* ``best_epoch``, ``best_loss``: the epoch whose parameters were kept, and
+  its validation loss (training loss without a validation set);
+* ``n_epochs``: epochs run; ``seconds``: training wall time;
+* ``converged``: LM found no step that lowers the cost any more;
+  ``interrupted``: stopped by Ctrl-C; ``stopped``: stopped by the callback;
+* ``start_loss``: epoch 0's training loss; ``baseline_loss``: the training
+  loss of the best constant prediction (what "did not learn" is judged against);
+* ``val_rows``: the rows of the training data held out for validation;
+* ``domain``: per input, the (lowest, highest) value trained on (beyond it, a
+  prediction is extrapolation);
+* ``settings``: the training settings, as plain values;
+* ``stages``: for a staged fit, one :class:`StageRecord` per stage tried.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as onp
+
+from ..core.activations import ACTIVATIONS
+from ..errors import InputError
+from ..validation import Flag, Maybe, Options, Real, Sizes, Text, Whole
+
+Array = onp.ndarray
+
+SCREEN, WARMUP, RUNNING, CONVERGED = PHASES = ("screen", "warmup", "running", "converged")
+
+
+class ReadOnlyDict(dict):
+    """A dict that refuses to change (and still pickles, unlike ``types.MappingProxyType``)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a training record cannot be changed")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self):
+        return ReadOnlyDict, (dict(self),)
+
+
+def frozen(array) -> Array:
+    """A read-only copy of ``array``."""
+    out = onp.array(array)
+    out.setflags(write=False)
+    return out
+
+
+class History(NamedTuple):
+    """One entry per epoch, as read-only arrays."""
+
+    epoch: Array
+    train_loss: Array
+    val_loss: Array
+    phase: Array
+
+    @classmethod
+    def of(cls, rows: list[tuple[int, float, float, str]]) -> History:
+        """From (epoch, train loss, validation loss, phase) rows."""
+        cols = list(zip(*rows)) if rows else [[], [], [], []]
+        return cls(
+            frozen(onp.asarray(cols[0], dtype=int)),
+            frozen(onp.asarray(cols[1], dtype=float)),
+            frozen(onp.asarray(cols[2], dtype=float)),
+            frozen(onp.asarray(cols[3], dtype="<U9")),
+        )
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """One later stage of a staged fit: what it was, and what it did to the validation error.
+
+    ``kind`` is "tangent" or "network"; the validation error is the (weighted,
+    see :mod:`xsq.staged_fit`) root mean square error on the scaled targets
+    before and after the stage; ``kept`` is whether it lowered it.
+    """
+
+    stage: int
+    kind: str
+    activation: str
+    hidden: tuple[int, ...]
+    kept: bool
+    val_error_before: float
+    val_error_after: float
+    epochs: int
+    seconds: float
+    note: str = ""
+
+    @classmethod
+    def from_plain(cls, fields: Any) -> StageRecord:
+        """A stage record from its JSON fields, each checked against ``STAGE_FIELDS``."""
+        if not isinstance(fields, dict) or set(fields) != set(STAGE_FIELDS):
+            raise InputError("a stage record must have exactly: " + ", ".join(STAGE_FIELDS))
+        return cls(**{k: rule.check(fields[k], f"a stage record's {k}") for k, rule in STAGE_FIELDS.items()})
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """See the module docstring for every field."""
+
+    history: History
+    best_epoch: int
+    best_loss: float
+    n_epochs: int
+    converged: bool
+    interrupted: bool
+    stopped: bool
+    seconds: float
+    start_loss: float
+    baseline_loss: float
+    val_rows: Array
+    domain: tuple[tuple[float, float], ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    stages: tuple[StageRecord, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "val_rows", frozen(onp.asarray(self.val_rows, dtype=int)))
+        settings = {k: tuple(v) if isinstance(v, list) else v for k, v in self.settings.items()}  # read-only too
+        object.__setattr__(self, "settings", ReadOnlyDict(settings))
+
+    # --- as plain data, for the model file (read back as untrusted input) ---------------
+
+    def to_plain(self) -> tuple[dict[str, Array], dict[str, Any]]:
+        """The record as arrays (history, validation rows) and a JSON-ready dict (the rest)."""
+        h = self.history
+        arrays = {
+            "history_epoch": h.epoch,
+            "history_train_loss": h.train_loss,
+            "history_val_loss": h.val_loss,
+            "history_phase": h.phase,
+            "val_rows": onp.asarray(self.val_rows, dtype=onp.int64),
+        }
+        fields = {k: getattr(self, k) for k in SCALARS}  # NaN (no validation set) is written as null
+        stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
+        return arrays, dict(fields, domain=[list(p) for p in self.domain], settings=dict(self.settings), stages=stages)
+
+    @classmethod
+    def from_plain(cls, fields: Any, arrays: dict[str, Array]) -> TrainingRecord:
+        """The record from :meth:`to_plain`'s parts, checked; an :class:`InputError` says what is wrong."""
+        if not isinstance(fields, dict) or not {*SCALARS, "domain", "settings"} <= set(fields):
+            raise InputError("its training record is not a mapping of the expected fields")
+        if not isinstance(fields["settings"], dict) or not all(k in arrays for k in HISTORY_MEMBERS):
+            raise InputError("its training record has no settings or no history")
+        h = History(*(arrays[k] for k in HISTORY_MEMBERS[:4]))
+        if len({len(v) for v in h}) != 1 or any(v.ndim != 1 for v in h) or arrays["val_rows"].ndim != 1:
+            raise InputError("its history columns differ in length")
+        if not set(h.phase.tolist()) <= set(PHASES):
+            raise InputError("its history names an unknown phase")
+        try:
+            domain = fields["domain"]
+            pairs = isinstance(domain, list) and all(isinstance(p, list) and len(p) == 2 for p in domain)
+            numbers = pairs and all(Real().ok(v) is not None for p in domain for v in p)
+            if not (numbers and all(low <= high for low, high in domain)):
+                raise InputError(
+                    "its training domain is not a list of [low, high] pairs of finite numbers, low <= high"
+                )
+            nums = {k: rule.check(fields[k], f"its training record's {k}") for k, rule in SCALARS.items()}
+            if nums["best_epoch"] > nums["n_epochs"]:
+                raise InputError("its training record's best epoch comes after its last")
+            stages = tuple(StageRecord.from_plain(s) for s in fields.get("stages", []))
+            return cls(
+                History.of(list(zip(*h))),
+                *(math.nan if v is None else v for v in nums.values()),
+                arrays["val_rows"],
+                tuple(map(tuple, domain)),
+                fields["settings"],
+                stages,
+            )
+        except InputError:
+            raise
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+            raise InputError(f"its training record is malformed ({exc})") from None
+
+
+STAGE_KIND_NAMES = ("network", "tangent")  # what a later stage can be (xsq.stages.STAGE_KINDS holds each)
+STAGE_FIELDS = {  # a stage record's fields, and what each must be when read back
+    "stage": Whole(1),
+    "kind": Options(STAGE_KIND_NAMES),
+    "activation": Options(tuple(ACTIVATIONS)),
+    "hidden": Sizes(0),
+    "kept": Flag(),
+    "val_error_before": Real(0),
+    "val_error_after": Real(0),
+    "epochs": Whole(0),
+    "seconds": Real(0),
+    "note": Text(1000),
+}
+SCALARS = {  # the record's single values, and what each must be when read back
+    "best_epoch": Whole(0),
+    "best_loss": Maybe(Real()),
+    "n_epochs": Whole(0),
+    "converged": Flag(),
+    "interrupted": Flag(),
+    "stopped": Flag(),
+    "seconds": Maybe(Real(0)),
+    "start_loss": Maybe(Real()),
+    "baseline_loss": Maybe(Real()),
+}
+HISTORY_MEMBERS = ("history_epoch", "history_train_loss", "history_val_loss", "history_phase", "val_rows")

@@ -1,0 +1,175 @@
+"""``fit``: from raw data to a trained, frozen :class:`~xsq.model.Model`.
+
+:func:`fit` checks the settings (:mod:`xsq.settings`) and the data, scales
+the data for its output unit (:mod:`xsq.outputs`), holds out a validation split, checks the run
+fits in memory (:mod:`xsq.resources`), and hands an epoch iterator
+(:mod:`xsq.lm_policy` for Levenberg-Marquardt, :mod:`xsq.epochs` for the
+gradient optimizers) to the training loop (:mod:`xsq.loop`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Callable
+
+import numpy as onp
+from numpy.typing import ArrayLike
+from threadpoolctl import threadpool_limits
+
+from ..core import losses
+from ..core.network import check_inputs
+from ..errors import InputError, TrainingStalled
+from . import settings
+from .epochs import Data, gradient_epochs
+from .lm_policy import lm_epochs
+from .loop import run
+from .model import Model
+from .outputs import check_reachable, choose_output, scaler_for
+from .resources import check_memory
+from .scaling import Scaler
+from .staged_fit import add_stages
+from .stages import Base
+
+
+def _columns(A, name: str):
+    """Data as a 2-D float64 array: (N,) is N samples of one column; anything else must be (N, n)."""
+    ndim = onp.ndim(A)
+    if ndim not in (1, 2):
+        raise InputError(f"{name} must be 1-D (N,) or 2-D (N, n), got {ndim}-D data of shape {onp.shape(A)}")
+    return check_inputs(A, 1 if ndim == 1 else max(onp.shape(A)[1], 1), name)
+
+
+def check_data(X: ArrayLike, Y: ArrayLike, loss: str = "mse") -> tuple[onp.ndarray, onp.ndarray]:
+    """X (N, n_in) and Y (N, n_out) as float64, finite, N >= 2, and targets the loss can take."""
+    X, Y = _columns(X, "X"), _columns(Y, "Y")
+    if len(X) != len(Y):
+        raise InputError(f"X has {len(X)} rows but Y has {len(Y)}; give one target row per input")
+    if len(X) < 2:
+        raise InputError(f"need at least 2 samples to train, got {len(X)} sample{'s' if len(X) != 1 else ''}")
+    losses.check_targets(loss, Y)
+    return X, Y
+
+
+def split(
+    n: int, fraction: float, rng: onp.random.Generator, name: str = "val_fraction", min_held: int = 0
+) -> tuple[onp.ndarray, onp.ndarray]:
+    """Random (kept, held-out) rows; ``round(n * fraction)`` of them, and at least ``min_held``, are held out."""
+    order = rng.permutation(n)
+    n_val = max(min_held, int(round(n * fraction)))
+    if n - n_val < 1:
+        raise InputError(f"{name} {fraction} leaves no training data out of {n} samples")
+    return onp.sort(order[n_val:]), onp.sort(order[:n_val])
+
+
+def fit(
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    hidden: Sequence[int] | int = (16,),
+    activation: str = "sigmoid",
+    output: str = "auto",
+    loss: str = "mse",
+    optimizer: str = "lm",
+    epochs: int | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    val_fraction: float = 0.15,
+    patience: int | None = None,
+    tol: float | None = None,
+    seed: int | onp.random.Generator = 0,
+    grad: str | None = None,
+    restarts: int | None = None,
+    stages: int = 1,
+    scale: bool = True,
+    callback: Callable[[dict], bool | None] | None = None,
+) -> Model:
+    """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
+
+    ``output="auto"`` picks softplus when every target is > 0 and identity
+    otherwise (``model.record.settings["output_reason"]`` says which and why);
+    targets are scaled by their root mean square for softplus (never shifted,
+    so they stay positive) and centred for identity.
+    Settings left as None take the optimizer's defaults (``xsq.settings.PER_OPTIMIZER``;
+    ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
+    ``restarts`` to lm only, and giving one to another optimizer is an error).
+    ``epochs`` bounds the passes over the training set (for ``"lm"``, the
+    accepted steps, restart screening included). Training stops early when
+    the validation loss (the training loss if ``val_fraction`` is 0) has not
+    improved by a relative ``tol`` for ``patience`` epochs, and the best
+    parameters seen are restored. ``stages`` (lm only) fits that many stages,
+    each later one to what the ones before left (see :mod:`xsq.staged_fit`);
+    the record lists each, kept or dropped. ``scale=False`` trains on the raw numbers
+    (to measure what scaling is worth). ``seed`` is a whole number or a
+    ``numpy.random.Generator`` to continue; every random choice (split,
+    initialisation, shuffling, restarts) comes from it.
+
+    ``callback(info)`` is called after every epoch with a dict of ``epoch``,
+    ``phase``, ``train_loss``, ``val_loss``, ``best_loss`` and ``elapsed``;
+    returning True stops training. Ctrl-C stops it too, returning the best
+    model so far (``model.record.interrupted``) once an epoch has improved on
+    the start; before that the KeyboardInterrupt goes on to the caller.
+
+    A run that failed raises instead of returning: :class:`xsq.TrainingDiverged`
+    when a loss or parameter stops being finite, or the loss rose to 100
+    times its start and never came back below it; :class:`xsq.TrainingStalled`
+    when the kept parameters' training loss is not below half of the smaller
+    of its start and the loss of the best constant prediction. Bad settings or
+    data raise :class:`xsq.InputError` (a ``ValueError``).
+    """
+    s = settings.resolve(
+        hidden=hidden,
+        activation=activation,
+        output=output,
+        loss=loss,
+        optimizer=optimizer,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        val_fraction=val_fraction,
+        patience=patience,
+        tol=tol,
+        seed=seed,
+        grad=grad,
+        restarts=restarts,
+        stages=stages,
+        scale=scale,
+    )
+    X, Y = check_data(X, Y, s.loss)
+    reason = "chosen"
+    if s.output == "auto":
+        output, reason = choose_output(Y)
+        s = dataclasses.replace(s, output=output)
+    sizes = (X.shape[1], *s.hidden, Y.shape[1])
+    scaler = scaler_for(X, Y, s.output) if s.scale else Scaler.none(X.shape[1], Y.shape[1])
+    with onp.errstate(all="ignore"):
+        Xs, Ys = scaler.inputs(X), scaler.targets(Y)
+    if not (onp.all(onp.isfinite(Xs)) and onp.all(onp.isfinite(Ys))):
+        raise InputError("the data do not scale to finite numbers in float64")
+    check_reachable(Y, Ys, s.output)
+    rng = onp.random.default_rng(s.seed)
+    train, val = split(len(X), s.val_fraction, rng)
+    check_memory(len(train), sizes, s.optimizer, s.batch_size)
+    data = Data(Xs[train], Ys[train], Xs[val], Ys[val])
+    steps = lm_epochs(data, sizes, rng, s) if s.optimizer == "lm" else gradient_epochs(data, sizes, rng, s)
+    domain = tuple(zip(X.min(axis=0).tolist(), X.max(axis=0).tolist()))
+    # the matrices here are small: one BLAS thread is faster than several taking turns.
+    # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
+    with threadpool_limits(limits=1, user_api="blas"), onp.errstate(over="ignore", invalid="ignore"):
+        settings_ = dict(s.as_dict(), output_reason=reason)
+        try:
+            params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)
+        except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
+            model = Model(exc.params, scaler, s.activation, s.output, exc.record)
+            raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
+        if s.stages == 1 or record.interrupted:
+            return Model(params, scaler, s.activation, s.output, record)
+        base = Base(params, s.activation, s.output)
+        later, stage_records, interrupted = add_stages(base, Xs, Ys, train, val, s, rng, callback)
+    record = dataclasses.replace(
+        record,
+        stages=stage_records,
+        interrupted=interrupted,
+        seconds=record.seconds + sum(r.seconds for r in stage_records),
+    )
+    return Model(params, scaler, s.activation, s.output, record, later)
