@@ -35,8 +35,7 @@ from pathlib import Path
 from benchlib import emit
 
 import xsq
-from xsq.core.backprop import _jacobian
-from xsq.core.network import _forward
+from xsq.core import net
 from xsq.core.params import _unflatten, flatten
 from xsq.data.expr import compile_expression
 from xsq.data.metrics import max_rel_error, rmse_over_range
@@ -101,16 +100,16 @@ def scipy_lm(bench: Bench, max_nfev: int):
         like = xsq.init_params((1, HIDDEN, 1), seed=0)
 
         def residuals(theta):
-            return (_forward(_unflatten(theta, like), X, "sigmoid", bench.output) - Y).ravel()
+            return (net.forward(_unflatten(theta, like), X, "sigmoid", bench.output) - Y).ravel()
 
         def jac(theta):
-            return _jacobian(_unflatten(theta, like), X, "sigmoid", bench.output)
+            return jac.jacobian(_unflatten(theta, like), X, "sigmoid", bench.output)
 
         res = least_squares(
             residuals, flatten(like), jac=jac, method="lm", max_nfev=max_nfev, xtol=1e-15, ftol=1e-15, gtol=1e-15
         )
         params = _unflatten(res.x, like)
-        return lambda g: scaler.outputs(_forward(params, scaler.inputs(g[:, None]), "sigmoid", bench.output))[:, 0]
+        return lambda g: scaler.outputs(net.forward(params, scaler.inputs(g[:, None]), "sigmoid", bench.output))[:, 0]
 
     return run
 

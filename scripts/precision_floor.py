@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 import xsq
-from xsq.core.network import _forward
+from xsq.core.net import forward as xsq_forward
 from xsq.data.problem import Problem
 
 LONG = np.longdouble
@@ -58,7 +58,7 @@ def stage_outputs(model, Xs: np.ndarray) -> list[np.ndarray]:
     """Each stage's scaled contribution at scaled inputs Xs: xsq's own float64 pass for float64 inputs,
     the plain loop above in extended precision otherwise."""
     base = model.base
-    net = _forward if Xs.dtype == np.float64 else forward
+    net = xsq_forward if Xs.dtype == np.float64 else forward
     outs = [net(base.params, Xs, base.activation, base.output)]
     for stage in model.stages:
         if stage.kind == "network":

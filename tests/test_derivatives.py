@@ -39,8 +39,8 @@ def test_hvp_and_gauss_newton_pass_and_catch_errors(monkeypatch):
 
     monkeypatch.setattr(hessian_check, "make_jvp", slightly_wrong)
     assert not any(r.passed for r in hessian_check.hvp_check(params, X, Y))
-    jacobian = hessian_check._jacobian
-    monkeypatch.setattr(hessian_check, "_jacobian", lambda *a: jacobian(*a) * np.r_[np.ones(48), -1.0])
+    jacobian = hessian_check.jac.jacobian
+    monkeypatch.setattr(hessian_check.jac, "jacobian", lambda *a: jacobian(*a) * np.r_[np.ones(48), -1.0])
     assert not hessian_check.gauss_newton_check(params, X).passed
 
 

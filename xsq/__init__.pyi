@@ -3,9 +3,7 @@
 from . import losses
 from .checks.gradient_check import gradcheck
 from .core.activations import ACTIVATIONS, identity, relu, sigmoid, softplus, tanh
-from .core.backprop import autograd_grad, autograd_jacobian, jacobian, manual_grad, objective
-from .core.forward_mode import input_jacobian
-from .core.network import predict
+from .core.api import autograd_grad, autograd_jacobian, input_jacobian, jacobian, manual_grad, objective, predict
 from .core.params import flatten, init_params, param_keys, unflatten
 from .errors import InputError, TrainingDiverged, TrainingFailed, TrainingStalled
 from .training.model import Model, load_model

@@ -31,8 +31,8 @@ from typing import Callable, NamedTuple
 import numpy as onp
 from numpy.typing import ArrayLike
 
-from ..core.backprop import _autograd_grad, _manual_grad, _objective, check_objective
-from ..core.network import _forward
+from ..core import net
+from ..core.api import check_objective
 from ..core.params import Params, init_params
 
 RTOL_AUTOGRAD = 1e-10
@@ -75,7 +75,7 @@ def near_kink(
 ) -> bool:
     """True when a relu pre-activation, an mae residual or (for second derivatives, ``order=2``) a huber
     residual's |r| = 1 boundary lies within ``band`` of it: a difference quotient there may straddle a kink."""
-    passes = _forward(params, X, activation, output, keep=True)
+    passes = net.forward_pass(params, X, activation, output)
     n = len(passes.Zs) - 1
     for i in range(1, n + 1):
         if (activation if i < n else output) == "relu" and onp.any(onp.abs(passes.Zs[i]) < band):
@@ -152,10 +152,10 @@ def gradcheck(
     """
     params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
     args = (X, Y, activation, output, loss, l2)
-    g_manual = (manual or _manual_grad)(params, *args)
-    g_auto = _autograd_grad(params, *args)
-    g_fd = central_differences(lambda p: _objective(p, *args), params)
-    f_scale = max(1.0, abs(float(_objective(params, *args))))
+    g_manual = (manual or net.manual_grad)(params, *args)
+    g_auto = net.autograd_grad(params, *args)
+    g_fd = central_differences(lambda p: net.objective(p, *args), params)
+    f_scale = max(1.0, abs(float(net.objective(params, *args))))
     scale = max(float(onp.max(onp.abs(g))) for g in g_auto.values())
     fd_decides = not near_kink(params, X, Y, activation, output, loss)
     return [compare(k, g_manual[k], g_auto[k], g_fd[k], scale, f_scale, fd_decides) for k in params]

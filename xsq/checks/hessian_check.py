@@ -26,8 +26,9 @@ import numpy as onp
 from autograd import grad, make_jvp
 from numpy.typing import ArrayLike
 
-from ..core.backprop import _jacobian, _manual_grad, _objective, autograd_jacobian, check_objective
-from ..core.network import check_problem
+from ..core import jacobian as jac
+from ..core import net
+from ..core.api import autograd_jacobian, check_objective, check_problem
 from ..core.params import Params, _unflatten, flatten
 from .gradient_check import ParamCheck, Tolerances, compare, differences, near_kink
 
@@ -62,10 +63,10 @@ def hvp_check(
     v /= onp.linalg.norm(v)
 
     def gradient(t):  # autograd's, of the flat objective
-        return grad(lambda u: _objective(_unflatten(u, params), *args))(t)
+        return grad(lambda u: net.objective(_unflatten(u, params), *args))(t)
 
     def hand_written(t):
-        return flatten(_manual_grad(_unflatten(t, params), *args))
+        return flatten(net.manual_grad(_unflatten(t, params), *args))
 
     fwd = make_jvp(gradient)(theta)(v)[1]
     rev = grad(lambda t: np.dot(gradient(t), v))(theta)
@@ -82,7 +83,7 @@ def gauss_newton_check(
     """J^T J from the hand-written Jacobian against J^T J from ``autograd.jacobian``: one row, named "J^T J"."""
     J_ref = autograd_jacobian(params, X, activation=activation, output=output)
     params, X = check_problem(params, X, None, activation, output)
-    J = _jacobian(params, X, activation, output)
+    J = jac.jacobian(params, X, activation, output)
     A, B = J.T @ J, J_ref.T @ J_ref
     diff, rel = differences(A, B)
     nan = float("nan")

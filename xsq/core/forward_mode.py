@@ -23,26 +23,19 @@ from typing import NamedTuple
 
 import numpy as onp
 
-from ..lab.formulas import FORMULAS
-from .network import _forward, check_problem
+from .net import Act, forward_pass, layer_activation
 from .params import Params, n_layers
 
 Array = onp.ndarray
 
 
-def _input_jacobian(params: Params, X: Array, activation: str, output: str) -> Array:
-    """:func:`input_jacobian` without checks."""
-    passes = _forward(params, X, activation, output, keep=True)
+def _input_jacobian(params: Params, X: Array, activation: Act, output: Act) -> Array:
+    """d outputs / d inputs, shape (N, nk, n0), unchecked (:func:`xsq.input_jacobian` checks its arguments)."""
+    passes = forward_pass(params, X, activation, output)
     T = onp.broadcast_to(onp.eye(X.shape[1]), (X.shape[0], X.shape[1], X.shape[1]))  # T[n, j, u] = d A_u / d x_j
     for i in range(1, n_layers(params) + 1):
         T = (T @ params[f"W{i}"]) * passes.Ds[i][:, None, :]
     return onp.swapaxes(T, 1, 2)
-
-
-def input_jacobian(params: Params, X: Array, *, activation: str = "sigmoid", output: str = "softplus") -> Array:
-    """d outputs / d inputs, shape (N, nk, n0), by a hand-written forward-mode pass (no autograd)."""
-    params, X = check_problem(params, X, None, activation, output)
-    return _input_jacobian(params, X, activation, output)
 
 
 class Tangent(NamedTuple):
@@ -54,14 +47,14 @@ class Tangent(NamedTuple):
     z_cx: Array
 
 
-def _parameter_tangent(params: Params, direction: Params, X: Array, activation: str) -> Tangent:
+def _parameter_tangent(params: Params, direction: Params, X: Array, activation: Act) -> Tangent:
     """The hyper-dual pass of the module docstring, up to the last layer's pre-activation."""
     N, n0 = X.shape
     A, A_c = X, onp.zeros_like(X)
     A_x = onp.broadcast_to(onp.eye(n0), (N, n0, n0))  # A_x[n, j, u] = d A_u / d x_j
     A_cx = onp.zeros((N, n0, n0))
-    act = FORMULAS[activation]
     k = n_layers(params)
+    act = layer_activation(1, k + 1, activation, activation)
     for i in range(1, k + 1):
         W, b, cW, cb = params[f"W{i}"], params[f"b{i}"], direction[f"W{i}"], direction[f"b{i}"]
         Z, Z_c = A @ W + b, A_c @ W + A @ cW + cb

@@ -17,14 +17,15 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-import numpy as onp
+import numpy as np
 from autograd.tracer import getval
 
 from ..errors import InputError
 from ..validation import Seed, Sizes
 
-Array = onp.ndarray
-Params = dict
+Array = np.ndarray
+# the network's parameters: {"W1": (n0, n1), "b1": (n1,), ..., "Wk", "bk"}, defined here once
+Params = dict[str, np.ndarray]
 
 INITS = ("auto", "glorot", "he")
 
@@ -40,7 +41,7 @@ def check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
 def init_params(
     sizes: Sequence[int] = (1, 16, 1),
     *,
-    seed: int | onp.random.Generator = 0,
+    seed: int | np.random.Generator = 0,
     init: str = "auto",
     activation: str = "sigmoid",
 ) -> Params:
@@ -56,7 +57,7 @@ def init_params(
         raise InputError(f"unknown init {init!r}; expected one of: {', '.join(INITS)}")
     if init == "auto":
         init = "he" if activation == "relu" else "glorot"
-    rng = onp.random.default_rng(Seed().check(seed, "seed"))
+    rng = np.random.default_rng(Seed().check(seed, "seed"))
     params = {}
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         if init == "he":
@@ -65,7 +66,7 @@ def init_params(
             limit = math.sqrt(6.0 / (fan_in + fan_out))
             W = rng.uniform(-limit, limit, size=(fan_in, fan_out))
         params[f"W{i}"] = W
-        params[f"b{i}"] = onp.zeros(fan_out)
+        params[f"b{i}"] = np.zeros(fan_out)
     return params
 
 
@@ -82,14 +83,14 @@ def param_keys(params: Params) -> list[str]:
 def layer_sizes(params: Params) -> tuple[int, ...]:
     """The sizes ``(n0, ..., nk)`` that (checked) ``params`` were made for."""
     k = n_layers(params)
-    return (onp.shape(params["W1"])[0],) + tuple(onp.shape(params[f"W{i}"])[1] for i in range(1, k + 1))
+    return (np.shape(params["W1"])[0],) + tuple(np.shape(params[f"W{i}"])[1] for i in range(1, k + 1))
 
 
 def as_real_array(value, name: str):
     """A float64 array of ``value`` (integers converted); an autograd-traced value passes through untouched."""
     raw = getval(value)
     try:
-        array = onp.asarray(raw)
+        array = np.asarray(raw)
     except (TypeError, ValueError):
         array = None
     if array is None or array.dtype.kind not in "biuf":
@@ -97,7 +98,7 @@ def as_real_array(value, name: str):
         raise InputError(f"{name} must be an array of real numbers; it holds {kind}")
     if raw is not value:
         return value
-    return array if array.dtype == onp.float64 else array.astype(float)
+    return array if array.dtype == np.float64 else array.astype(float)
 
 
 def check_params(params: Mapping) -> Params:
@@ -126,14 +127,14 @@ def check_params(params: Mapping) -> Params:
     for i in range(1, k + 1):
         W = as_real_array(params[f"W{i}"], f"params W{i}")
         b = as_real_array(params[f"b{i}"], f"params b{i}")
-        ws, bs = onp.shape(W), onp.shape(b)
+        ws, bs = np.shape(W), np.shape(b)
         if len(ws) != 2 or bs != (ws[1],) or min(ws) < 1 or (prev is not None and ws[0] != prev):
             raise InputError(
                 f"params W{i} has shape {ws} and b{i} {bs}; expected W{i} of shape (n{i - 1}, n{i}) matching "
                 f"the previous layer and b{i} of shape (n{i},), every n >= 1"
             )
         for name, value in ((f"W{i}", W), (f"b{i}", b)):
-            if not onp.all(onp.isfinite(getval(value))):
+            if not np.all(np.isfinite(getval(value))):
                 raise InputError(f"params {name} holds NaN or inf; every parameter must be finite")
         out[f"W{i}"], out[f"b{i}"] = W, b
         prev = ws[1]
@@ -143,14 +144,14 @@ def check_params(params: Mapping) -> Params:
 def flatten(params: Params) -> Array:
     """All parameters as one vector, in :func:`param_keys` order, each array in C order."""
     params = check_params(params)
-    return onp.concatenate([onp.ravel(params[key]) for key in param_keys(params)])
+    return np.concatenate([np.ravel(params[key]) for key in param_keys(params)])
 
 
 def _unflatten(vector: Array, like: Params) -> Params:
     """:func:`unflatten` without checks (the training loop's inner call)."""
     out, start = {}, 0
     for key in param_keys(like):
-        shape = onp.shape(like[key])
+        shape = np.shape(like[key])
         size = math.prod(shape)
         out[key] = vector[start : start + size].reshape(shape)
         start += size
@@ -164,7 +165,7 @@ def count(sizes: Sequence[int]) -> int:
 
 def n_params(like: Params) -> int:
     """How many numbers a params dict holds."""
-    return sum(math.prod(onp.shape(v)) for v in like.values())
+    return sum(math.prod(np.shape(v)) for v in like.values())
 
 
 def unflatten(vector: Array, like: Params) -> Params:
@@ -172,6 +173,6 @@ def unflatten(vector: Array, like: Params) -> Params:
     like = check_params(like)
     vector = as_real_array(vector, "vector")
     want = n_params(like)
-    if onp.ndim(vector) != 1 or onp.shape(vector)[0] != want:
-        raise InputError(f"vector must be 1-D with {want} entries for these params, got shape {onp.shape(vector)}")
+    if np.ndim(vector) != 1 or np.shape(vector)[0] != want:
+        raise InputError(f"vector must be 1-D with {want} entries for these params, got shape {np.shape(vector)}")
     return _unflatten(vector, like)

@@ -1,11 +1,10 @@
-"""Every formula a forward pass can use, by name: xsq's activations, and the question's formulas as written.
+"""The question's formulas as written, as activations a forward pass can be handed (the core never names them).
 
 The question computes ``1 / (1 + exp(-z))`` and ``log(1 + exp(z))`` as
 written, and takes their slopes as autograd's ``elementwise_grad`` makes
 them; both overflow (the first for z < -709, the second for z > 709.8), and
-that is the NaN ``xsq diagnose`` explains. They are entries here under names
-that no setting accepts, so only code that asks for them by these names (the
-sweep's ``question`` cells) can use them. Written with ``autograd.numpy``, so
+that is the NaN ``xsq diagnose`` explains. No setting accepts them: the sweep's
+``question`` cells pass these objects to the forward pass themselves. Written with ``autograd.numpy``, so
 autograd differentiates them as the question's code would be differentiated.
 """
 
@@ -13,7 +12,7 @@ from __future__ import annotations
 
 import autograd.numpy as anp
 
-from ..core.activations import ACTIVATIONS, Activation
+from ..core.activations import Activation
 
 
 def naive_sigmoid(z):
@@ -38,22 +37,17 @@ def naive_softplus_grad(z):
     return e * (1 / (1 + e))
 
 
-QUESTION_SIGMOID, QUESTION_SOFTPLUS = "question's sigmoid", "question's softplus"
-
-FORMULAS: dict[str, Activation] = {
-    **ACTIVATIONS,
-    QUESTION_SIGMOID: Activation(
-        QUESTION_SIGMOID,
-        naive_sigmoid,
-        naive_sigmoid_grad,
-        lambda z: (naive_sigmoid(z), naive_sigmoid_grad(z)),
-        lambda z: naive_sigmoid_grad(z) * (1 - 2 * naive_sigmoid(z)),
-    ),
-    QUESTION_SOFTPLUS: Activation(
-        QUESTION_SOFTPLUS,
-        naive_softplus,
-        naive_softplus_grad,
-        lambda z: (naive_softplus(z), naive_softplus_grad(z)),
-        naive_sigmoid_grad,
-    ),
-}
+QUESTION_SIGMOID = Activation(
+    "question's sigmoid",
+    naive_sigmoid,
+    naive_sigmoid_grad,
+    lambda z: (naive_sigmoid(z), naive_sigmoid_grad(z)),
+    lambda z: naive_sigmoid_grad(z) * (1 - 2 * naive_sigmoid(z)),
+)
+QUESTION_SOFTPLUS = Activation(
+    "question's softplus",
+    naive_softplus,
+    naive_softplus_grad,
+    lambda z: (naive_softplus(z), naive_softplus_grad(z)),
+    naive_sigmoid_grad,
+)

@@ -37,9 +37,9 @@ from itertools import product
 
 import numpy as onp
 
+from ..core import net
 from ..core.hessian import largest_eigenvalue, largest_stable_lr
 from ..core.losses import LOSSES
-from ..core.network import _forward
 from ..core.params import Params, _unflatten, flatten, init_params, param_keys
 from ..data.metrics import rmse_over_range
 from ..data.problem import Problem
@@ -138,7 +138,7 @@ def lam_max(cell_row: tuple) -> dict:
     like = _start(cell_row)
     with onp.errstate(all="ignore"):
         eig = largest_eigenvalue(
-            lambda th: LOSSES["mse"].fn(_forward(_unflatten(th, like), data.X, activation, output), data.Y),
+            lambda th: LOSSES["mse"].fn(net.forward(_unflatten(th, like), data.X, activation, output), data.Y),
             flatten(like),
             seed=0,
         )
@@ -158,25 +158,25 @@ class _Stop(Exception):
 class _Watch:
     """Called after every step: keeps the latest parameters, the best loss, and stops at non-finite or blow-up."""
 
-    def __init__(self, data: Data, activation: str, output: str, steps: int, start: Params):
+    def __init__(self, data: Data, activation: net.Act, output: net.Act, steps: int, start: Params):
         self.data, self.activation, self.output, self.steps = data, activation, output, steps
         self.params, self.start = start, self._loss(start)
         self.best, self.last, self.evidence = self.start, self.start, {}
 
     def _loss(self, params: Params) -> float:
-        return float(LOSSES["mse"].fn(_forward(params, self.data.X, self.activation, self.output), self.data.Y))
+        return float(LOSSES["mse"].fn(net.forward(params, self.data.X, self.activation, self.output), self.data.Y))
 
     def _first_nonfinite(self, params: Params) -> str:
         for key in param_keys(params):
             if not onp.all(onp.isfinite(params[key])):
                 return f"the update of {key}"
-        passes = _forward(params, self.data.X, self.activation, self.output, keep=True)
+        passes = net.forward_pass(params, self.data.X, self.activation, self.output)
         for i in range(1, len(passes.Zs)):
             if not onp.all(onp.isfinite(passes.Zs[i])):
                 return f"Z{i} = A{i - 1} W{i} + b{i}"
             if not onp.all(onp.isfinite(passes.As[i])):
-                act = self.activation if i < len(passes.Zs) - 1 else self.output
-                return f"A{i} = {act}(Z{i})"
+                act = net.layer_activation(i, len(passes.Zs) - 1, self.activation, self.output)
+                return f"A{i} = {act.name}(Z{i})"
         return "the loss"
 
     def __call__(self, step: int, params: Params) -> None:
@@ -200,7 +200,7 @@ def run_cell(cell: Cell, learned_below: float) -> dict:
     scaler, data = _data(cell.scaling)
     per_epoch = len(X) if cell.batch == "1" else 1
     epochs = math.ceil(cell.steps / per_epoch)
-    s = TrainSettings(  # not through settings.resolve: the question's formulas are names no setting accepts
+    s = TrainSettings(  # not through settings.resolve: no setting accepts the question's formulas
         hidden=(cell.hidden,),
         activation=activation,
         output=output,
@@ -230,7 +230,7 @@ def run_cell(cell: Cell, learned_below: float) -> dict:
             if record.interrupted:  # cut short, so not this cell's result: the sweep stops, without it
                 raise KeyboardInterrupt
         problem = Problem()
-        pred = scaler.outputs(_forward(watch.params, scaler.inputs(problem.grid()[:, None]), activation, output))
+        pred = scaler.outputs(net.forward(watch.params, scaler.inputs(problem.grid()[:, None]), activation, output))
         error = rmse_over_range(pred[:, 0], problem.values(problem.grid()))
     evidence = Evidence(
         **watch.evidence,

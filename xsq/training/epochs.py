@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as onp
 
-from ..core.backprop import GRADIENTS
+from ..core import net
 from ..core.params import Params, init_params
 from .optimizers import GRADIENT_OPTIMIZERS
 from .record import RUNNING
@@ -53,7 +53,7 @@ def gradient_epochs(
     X, Y = data.X, data.Y
     params = init_params(sizes, seed=rng, activation=s.activation) if start is None else start
     opt = GRADIENT_OPTIMIZERS[s.optimizer](s.lr)
-    grad_fn = GRADIENTS[s.grad]
+    grad_fn = net.GRADIENTS[s.grad]
     state = opt.init(params)
     n = len(X)
     batch = n if s.batch_size is None else min(s.batch_size, n)

@@ -22,9 +22,8 @@ from typing import NamedTuple
 
 import numpy as onp
 
-from ..core import losses
-from ..core.backprop import _jacobian
-from ..core.network import Passes, _forward
+from ..core import jacobian as jac
+from ..core import losses, net
 from ..core.params import Params, _unflatten, flatten, init_params
 from .epochs import Data, Epoch
 from .lm import LeastSquares, LMState, lm_init, lm_step
@@ -39,7 +38,7 @@ class Evaluation(NamedTuple):
     """What one residual evaluation leaves for the Jacobian: the params and their forward pass."""
 
     params: Params
-    passes: Passes
+    passes: net.Passes
 
 
 def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -> LeastSquares:
@@ -50,12 +49,12 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
 
     def residuals(theta):
         params = _unflatten(theta, like)
-        passes = _forward(params, X, activation, output, keep=True)
+        passes = net.forward_pass(params, X, activation, output)
         r = (passes.As[-1] - Y).ravel()
         return (r if weights is None else weights * r), Evaluation(params, passes)
 
     def jacobian(theta, aux: Evaluation):
-        J = _jacobian(aux.params, X, activation, output, aux.passes)
+        J = jac.jacobian(aux.params, X, activation, output, aux.passes)
         return J if weights is None else weights[:, None] * J
 
     return LeastSquares(residuals, jacobian)
@@ -97,7 +96,7 @@ def lm_epochs(
                 yield Epoch(state.aux.params, None, SCREEN)
                 if state.converged:
                     break
-            prediction = _forward(_unflatten(state.theta, like), X_score, s.activation, s.output)
+            prediction = net.forward(_unflatten(state.theta, like), X_score, s.activation, s.output)
             score = float(losses.LOSSES[loss].fn(prediction, Y_score))
             if best is None or score < best[0] or not onp.isfinite(best[0]):
                 best = (score, state)

@@ -29,8 +29,7 @@ from typing import Callable
 
 import numpy as onp
 
-from ..core import losses
-from ..core.network import _forward
+from ..core import losses, net
 from ..core.params import Params
 from ..errors import TrainingDiverged, TrainingStalled
 from .epochs import Data, Epoch
@@ -61,7 +60,7 @@ def hint(s: TrainSettings) -> str:
 
 
 def _loss(params: Params, X, Y, s: TrainSettings) -> float:
-    return float(losses.LOSSES[s.loss].fn(_forward(params, X, s.activation, s.output), Y))
+    return float(losses.LOSSES[s.loss].fn(net.forward(params, X, s.activation, s.output), Y))
 
 
 def run(

@@ -19,8 +19,8 @@ from autograd import grad
 from numpy.typing import ArrayLike
 
 from ..core import activations
+from ..core.api import check_inputs
 from ..core.forward_mode import _input_jacobian
-from ..core.network import check_inputs
 from ..core.params import Params, check_params, layer_sizes
 from ..errors import InputError
 from . import modelfile

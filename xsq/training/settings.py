@@ -16,8 +16,7 @@ from typing import Any, Callable
 
 import numpy as onp
 
-from ..core import activations, losses
-from ..core.backprop import GRADIENTS
+from ..core import activations, losses, net
 from ..errors import InputError
 from ..validation import Constraint, Flag, Maybe, Options, Real, Seed, Sizes, Whole
 from .optimizers import GRADIENT_OPTIMIZERS
@@ -58,7 +57,7 @@ SETTINGS: dict[str, Setting] = {
     "lr": Setting(Maybe(Real(0, low_open=True)), None, "learning rate", GRADIENT),
     "batch_size": Setting(Maybe(Whole(1)), None, "mini-batch size (default: the whole training set)", GRADIENT),
     "grad": Setting(
-        Maybe(Options(tuple(GRADIENTS))), None, "gradient: autograd's or the hand-written backprop", GRADIENT
+        Maybe(Options(tuple(net.GRADIENTS))), None, "gradient: autograd's or the hand-written backprop", GRADIENT
     ),
     "restarts": Setting(Maybe(Whole(0)), None, "other initialisations screened before the main run", ("lm",)),
     "val_fraction": Setting(Real(0, 1, high_open=True), 0.15, "share of the data held out for early stopping"),

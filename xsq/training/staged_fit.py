@@ -40,8 +40,8 @@ from typing import Callable
 
 import numpy as onp
 
-from ..core.backprop import _jacobian
-from ..core.network import _forward
+from ..core import jacobian as jac
+from ..core import net
 from ..core.params import Params, _unflatten, init_params
 from ..errors import TrainingFailed
 from . import settings
@@ -70,8 +70,8 @@ def fit_tangent(base: Base, X: onp.ndarray, T: onp.ndarray, w: onp.ndarray) -> t
     and the rank the SVD found."""
     F = onp.hstack(
         [
-            _jacobian(base.params, X, base.activation, base.output),
-            _jacobian(base.params, X, base.activation, "identity"),
+            jac.jacobian(base.params, X, base.activation, base.output),
+            jac.jacobian(base.params, X, base.activation, "identity"),
         ]
     )
     A = F * w.reshape(-1, 1)
@@ -113,7 +113,7 @@ def output_by_least_squares(params: Params, X: onp.ndarray, T: onp.ndarray, acti
     """The same network with its last layer (W, b) solved by linear least squares on its hidden outputs."""
     k = len(params) // 2
     hidden = {key: v for key, v in params.items() if int(key[1:]) < k}
-    H = _forward(hidden, X, activation, activation) if hidden else X
+    H = net.forward(hidden, X, activation, activation) if hidden else X
     coef = onp.linalg.lstsq(onp.hstack([H, onp.ones((len(H), 1))]), T, rcond=None)[0]
     return dict(params, **{f"W{k}": coef[:-1], f"b{k}": coef[-1]})
 

@@ -26,11 +26,10 @@ from typing import NamedTuple
 import numpy as onp
 from autograd import make_jvp
 
-from ..core import activations
+from ..core import activations, net
+from ..core.activations import ACTIVATIONS
 from ..core.forward_mode import _input_jacobian, _parameter_tangent
-from ..core.network import _forward
 from ..core.params import Params, check_params, layer_sizes
-from ..lab.formulas import FORMULAS
 from ..validation import Real
 from .record import frozen
 
@@ -73,7 +72,7 @@ class NetworkStage:
         return (a[0], a[-1]) == (b[0], b[-1])
 
     def value(self, base: Base, Xs):
-        return _forward(self.params, Xs, self.activation, self.output)
+        return net.forward(self.params, Xs, self.activation, self.output)
 
     def manual_slope(self, base: Base, Xs: Array) -> Array:
         return _input_jacobian(self.params, Xs, self.activation, self.output)
@@ -97,16 +96,16 @@ class TangentStage:
 
     def value(self, base: Base, Xs):
         def z_of(params):
-            return _forward(params, Xs, base.activation, "identity")
+            return net.forward(params, Xs, base.activation, "identity")
 
         jvp = make_jvp(z_of)(base.params)
-        slope = FORMULAS[base.output].deriv(z_of(base.params))
+        slope = ACTIVATIONS[base.output].deriv(z_of(base.params))
         return jvp(self.pre)[1] + slope * jvp(self.out)[1]
 
     def manual_slope(self, base: Base, Xs: Array) -> Array:
         out = _parameter_tangent(base.params, self.out, Xs, base.activation)
         pre = _parameter_tangent(base.params, self.pre, Xs, base.activation)
-        g = FORMULAS[base.output]
+        g = ACTIVATIONS[base.output]
         d1, d2 = g.deriv(out.z)[:, None, :], g.second(out.z)[:, None, :]
         slope = pre.z_cx + d2 * out.z_x * out.z_c[:, None, :] + d1 * out.z_cx  # (N, n0, m)
         return onp.swapaxes(slope, 1, 2)
@@ -117,7 +116,7 @@ STAGE_KINDS = {"network": NetworkStage, "tangent": TangentStage}
 
 def staged_output(base: Base, stages, Xs):
     """The scaled output of a staged model: the base network plus each stage times its scale, first to last."""
-    out = _forward(base.params, Xs, base.activation, base.output)
+    out = net.forward(base.params, Xs, base.activation, base.output)
     for stage in stages:
         out = out + stage.scale * stage.value(base, Xs)
     return out

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
 from ..core import losses
-from ..core.network import check_inputs
+from ..core.api import check_inputs
 from ..errors import InputError, TrainingStalled
 from . import settings
 from .epochs import Data, gradient_epochs
