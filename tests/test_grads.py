@@ -218,3 +218,21 @@ def test_part_of_the_seed_sweep_passes():
     spec.loader.exec_module(sweep)
     assert sweep.check_seed((1, 16, 1), 23, 64) == []
     assert sweep.check_seed((3, 5, 2), 7, 16) == []
+
+
+@pytest.mark.parametrize("activation, loss", [("relu", "mse"), ("sigmoid", "mae")])
+def test_a_kink_inside_the_difference_step_is_no_false_alarm(activation, loss):
+    # a relu pre-activation (or an mae residual) 1e-8 from its kink: a central difference with h ~ 1e-6 straddles
+    # it and is not a derivative there, so it must not decide; autograd still does (and agrees)
+    rng = np.random.default_rng(3)
+    params = xsq.init_params((1, 4, 1), seed=rng, activation=activation)
+    params["b1"] = rng.normal(size=4)
+    X, Y = rng.uniform(-1, 1, (6, 1)), rng.uniform(1, 2, (6, 1))
+    if activation == "relu":
+        params["b1"][0] = 1e-8 - X[0, 0] * params["W1"][0, 0]  # unit 1 of sample 0 sits just off its kink
+    else:
+        Y[0, 0] = float(net.forward(params, X, activation, "softplus")[0, 0]) + 1e-8  # a residual of 1e-8
+    assert near_kink(params, X, Y, activation, "softplus", loss)
+    rows = gradcheck(params, X, Y, activation=activation, loss=loss)
+    assert passed(rows) and not any(r.fd_decides for r in rows)
+    assert max(r.fd_rel_diff for r in rows) > 1e-5  # the differences were indeed off: the exemption mattered

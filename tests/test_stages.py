@@ -112,3 +112,22 @@ def test_the_stage_kinds_are_the_same_everywhere():
 
     assert set(record.STAGE_KIND_NAMES) == set(stages.STAGE_KINDS) == set(modelfile.STAGE_ARRAYS)
     assert set(modelfile.STAGE_META) == set(stages.STAGE_KINDS)
+
+
+def test_stages_weigh_each_target_by_its_inverse_size(small, monkeypatch):
+    # later stages fit the relative error of positive targets: weights 1/|y|, scaled to a root mean square of 1
+    Y = np.array([[1.0], [2.0], [4.0]])
+    w = staged_fit.weights(Y)
+    assert np.allclose(w * Y, (w * Y)[0]) and np.isclose(np.sqrt(np.mean(w**2)), 1.0)
+    assert np.array_equal(staged_fit.weights(np.array([[-1.0], [2.0]])), np.ones((2, 1)))  # signs differ: plain
+    x, y = small
+    seen, fit_tangent = [], staged_fit.fit_tangent
+
+    def spy(base, X, T, w):
+        seen.append((T, w))
+        return fit_tangent(base, X, T, w)
+
+    monkeypatch.setattr(staged_fit, "fit_tangent", spy)
+    xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=2)
+    ((T, w),) = seen  # targets from 1 to 100 (x in [1, 10]): the weights span about that range too
+    assert w.max() / w.min() > 30
