@@ -236,3 +236,11 @@ def test_a_kink_inside_the_difference_step_is_no_false_alarm(activation, loss):
     rows = gradcheck(params, X, Y, activation=activation, loss=loss)
     assert passed(rows) and not any(r.fd_decides for r in rows)
     assert max(r.fd_rel_diff for r in rows) > 1e-5  # the differences were indeed off: the exemption mattered
+
+
+@pytest.mark.parametrize("l2", [-1.0, float("nan"), "a lot"])
+def test_every_public_gradient_refuses_a_bad_l2(problem, l2):
+    params, X, Y = problem
+    for fn in (xsq.objective, xsq.autograd_grad, xsq.manual_grad):
+        with pytest.raises(xsq.InputError, match="l2"):
+            fn(params, X, Y, l2=l2)
