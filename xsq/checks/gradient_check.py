@@ -92,7 +92,7 @@ def central_differences(f: Callable[[Params], float], params: Params, step: floa
     for key, value in params.items():
         g = onp.zeros_like(value, dtype=float)
         for idx in onp.ndindex(value.shape):
-            h = step * max(1.0, abs(value[idx]))
+            h = step * max(1.0, abs(float(value[idx])))
             shifted = {k: v.copy() for k, v in params.items()}
             shifted[key][idx] = value[idx] + h
             f_plus = f(shifted)

@@ -83,7 +83,7 @@ def gauss_newton_check(
     """J^T J from the hand-written Jacobian against J^T J from ``autograd.jacobian``: one row, named "J^T J"."""
     J_ref = autograd_jacobian(params, X, activation=activation, output=output)
     params, X = check_problem(params, X, None, activation, output)
-    J = jac.jacobian(params, X, activation, output)
+    J = jac.jacobian(params, onp.asarray(X), activation, output)
     A, B = J.T @ J, J_ref.T @ J_ref
     diff, rel = differences(A, B)
     nan = float("nan")

@@ -26,7 +26,7 @@ from .commands import sweep as sweep_command
 from .commands.sweep import MAX_CELLS
 
 
-def _common() -> dict[str, argparse.ArgumentParser]:
+def _common() -> dict[str, Parser]:
     """Options shared by several commands, as argparse parents."""
     seed = Parser(add_help=False)
     seed.add_argument("--seed", type=typed(Whole(0)), default=0, help="every random choice comes from it")
@@ -52,7 +52,7 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
             help_ += f" (default: {defaults_text(name)})"
         elif s.default is not None:
             help_ += f" (default: {','.join(map(str, s.default)) if isinstance(s.default, tuple) else s.default})"
-        if s.optimizers != SETTINGS["optimizer"].constraint.names:
+        if s.optimizers != getattr(SETTINGS["optimizer"].constraint, "names", ()):
             help_ += f"; for {', '.join(s.optimizers)} only"
         choices = getattr(getattr(s.constraint, "inner", s.constraint), "names", None)
         parser.add_argument(

@@ -75,20 +75,20 @@ def objective(params: Params, X, Y, *, activation="sigmoid", output="softplus", 
 
     Pure, and differentiable (any order, both modes) with respect to params, X and Y.
     """
-    args = (activation, output, loss, l2)
-    return net.objective(*check_objective(params, X, Y, *args), *args)
+    params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
+    return net.objective(params, X, Y, activation, output, loss, l2)
 
 
 def autograd_grad(params: Params, X, Y, *, activation="sigmoid", output="softplus", loss="mse", l2=0.0) -> Params:
     """``autograd.grad`` of :func:`objective` with respect to ``params``: a dict shaped like it."""
-    args = (activation, output, loss, l2)
-    return net.autograd_grad(*check_objective(params, X, Y, *args), *args)
+    params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
+    return net.autograd_grad(params, X, Y, activation, output, loss, l2)
 
 
 def manual_grad(params: Params, X, Y, *, activation="sigmoid", output="softplus", loss="mse", l2=0.0) -> Params:
     """Hand-written backprop of :func:`objective` (no autograd): a dict shaped like ``params``."""
-    args = (activation, output, loss, l2)
-    return net.manual_grad(*check_objective(params, X, Y, *args), *args)
+    params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
+    return net.manual_grad(params, X, Y, activation, output, loss, l2)
 
 
 def jacobian(params: Params, X, *, activation: str = "sigmoid", output: str = "softplus") -> np.ndarray:

@@ -64,3 +64,4 @@ def _parameter_tangent(params: Params, direction: Params, X: Array, activation: 
         A, D = act.value_and_deriv(Z)
         d1, d2 = D[:, None, :], act.second(Z)[:, None, :]
         A_c, A_x, A_cx = D * Z_c, d1 * Z_x, d2 * Z_c[:, None, :] * Z_x + d1 * Z_cx
+    raise AssertionError("unreachable: the loop returns at the last layer")

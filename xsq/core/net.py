@@ -76,7 +76,9 @@ class Passes(NamedTuple):
 def forward_pass(params: Params, X: np.ndarray, activation: Act = "sigmoid", output: Act = "softplus") -> Passes:
     """:func:`forward`, keeping each layer's Z, its output A and its slope act'(Z) (both from one exp)."""
     k = len(params) // 2
-    Zs, As, Ds = [None], [X], [None]
+    Zs: list = [None]
+    As: list = [X]
+    Ds: list = [None]
     for i in range(1, k + 1):
         Z = As[-1] @ params[f"W{i}"] + params[f"b{i}"]
         A, D = layer_activation(i, k, activation, output).value_and_deriv(Z)

@@ -52,7 +52,7 @@ def _build(node: ast.AST, text: str, depth: int = 0) -> Callable[[Any], Any]:
         raise _error(f"the expression is nested more than {MAX_DEPTH} levels deep")
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         try:
-            value = np.float64(node.value)  # float64, so 10**10**10 overflows to inf rather than hang
+            value = np.float64(node.value)  # type: ignore[arg-type]  # int or float, checked above  # float64, so 10**10**10 overflows to inf rather than hang
         except OverflowError:
             raise _error(f"the number {_piece(node, text)} is too large") from None
         return lambda x: value

@@ -6,7 +6,10 @@ compare, comes from here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as onp
+from numpy.typing import ArrayLike
 
 from .problem import Problem
 
@@ -30,7 +33,7 @@ def rmse_over_range(pred: Array, y: Array, of: Array | None = None) -> float:
     return rmse(pred, y) / span if span > 0 else float("nan")
 
 
-def max_rel_error(pred: Array, y: Array) -> float:
+def max_rel_error(pred: ArrayLike, y: ArrayLike) -> float:
     """max |pred - y| / |y| over the points where y is a non-zero number; NaN when there are none."""
     pred, y = onp.asarray(pred, dtype=float), onp.asarray(y, dtype=float)
     ok = onp.isfinite(y) & (y != 0)
@@ -51,7 +54,7 @@ def evaluate(model, problem: Problem, x_train: Array | None = None) -> dict:
     """
     grid = problem.grid()
     y, p = problem.values(grid), model.predict(grid)[:, 0]
-    out = {
+    out: dict[str, Any] = {
         "test_rmse": rmse(p, y),
         "test_rmse_over_range": rmse_over_range(p, y),
         "test_max_rel_error": max_rel_error(p, y),

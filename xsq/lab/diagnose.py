@@ -152,6 +152,7 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], Non
     def error(**settings) -> tuple[float, float]:  # xsq train's inputs and default fit, with some settings changed
         x, rng = problem.draw(1000, seed)
         model = fit(x, problem.values(x), seed=rng, **settings)
+        assert model.record is not None  # fit returns models with their record
         return evaluate(model, problem)["test_rmse_over_range"], model.record.seconds
 
     part("xsq's fit with one hidden unit")

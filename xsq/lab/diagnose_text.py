@@ -121,7 +121,7 @@ def changes(m: dict) -> list[tuple[float | None, str]]:
 
     A factor of inf means the change removes the NaN; None, that it matters only for batches.
     """
-    options = []
+    options: list[tuple[float | None, str]] = []
     if m["first_nonfinite_step"] is not None and m["stable_first_nonfinite_step"] is None:
         options.append(
             (
@@ -152,7 +152,7 @@ def changes(m: dict) -> list[tuple[float | None, str]]:
             f"{m['sgd_steps']} steps, scaled data) reaches {m['rmse_over_range_sgd']:.2e}",
         )
     )
-    options.sort(key=lambda o: -o[0])  # the batch note below has no factor: it goes last
+    options.sort(key=lambda o: -(o[0] or 0.0))  # the batch note below has no factor: it goes last
     if not m["update_matches_autograd_batch"]:
         options.append(
             (

@@ -52,7 +52,10 @@ from . import question
 from .formulas import QUESTION_SIGMOID, QUESTION_SOFTPLUS
 from .outcomes import BLOWUP, Evidence, classify
 
-FORMULAS = {"stable": ("sigmoid", "softplus"), "question": (QUESTION_SIGMOID, QUESTION_SOFTPLUS)}
+FORMULAS: dict[str, tuple[net.Act, net.Act]] = {
+    "stable": ("sigmoid", "softplus"),
+    "question": (QUESTION_SIGMOID, QUESTION_SOFTPLUS),
+}
 SCALINGS = ("raw", "scaled")
 BATCHES = ("1", "all")
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -161,7 +164,8 @@ class _Watch:
     def __init__(self, data: Data, activation: net.Act, output: net.Act, steps: int, start: Params):
         self.data, self.activation, self.output, self.steps = data, activation, output, steps
         self.params, self.start = start, self._loss(start)
-        self.best, self.last, self.evidence = self.start, self.start, {}
+        self.best, self.last = self.start, self.start
+        self.evidence: dict = {}
 
     def _loss(self, params: Params) -> float:
         return float(LOSSES["mse"].fn(net.forward(params, self.data.X, self.activation, self.output), self.data.Y))
@@ -202,8 +206,8 @@ def run_cell(cell: Cell, learned_below: float) -> dict:
     epochs = math.ceil(cell.steps / per_epoch)
     s = TrainSettings(  # not through settings.resolve: no setting accepts the question's formulas
         hidden=(cell.hidden,),
-        activation=activation,
-        output=output,
+        activation=activation,  # type: ignore[arg-type]  # the question's formulas: activations no name reaches
+        output=output,  # type: ignore[arg-type]
         loss="mse",
         optimizer=cell.optimizer,
         epochs=epochs,

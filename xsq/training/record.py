@@ -69,7 +69,7 @@ class History(NamedTuple):
     @classmethod
     def of(cls, rows: list[tuple[int, float, float, str]]) -> History:
         """From (epoch, train loss, validation loss, phase) rows."""
-        cols = list(zip(*rows)) if rows else [[], [], [], []]
+        cols: list = list(zip(*rows)) if rows else [[], [], [], []]
         return cls(
             frozen(onp.asarray(cols[0], dtype=int)),
             frozen(onp.asarray(cols[1], dtype=float)),
@@ -170,9 +170,9 @@ class TrainingRecord:
             if nums["best_epoch"] > nums["n_epochs"]:
                 raise InputError("its training record's best epoch comes after its last")
             stages = tuple(StageRecord.from_plain(s) for s in fields.get("stages", []))
-            return cls(
+            return cls(  # type: ignore[call-arg]  # the scalars in field order, from the table
                 History.of(list(zip(*h))),
-                *(math.nan if v is None else v for v in nums.values()),
+                *(math.nan if v is None else v for v in nums.values()),  # type: ignore[arg-type]
                 arrays["val_rows"],
                 tuple(map(tuple, domain)),
                 fields["settings"],

@@ -32,7 +32,7 @@ from .staged_fit import add_stages
 from .stages import Base
 
 
-def _columns(A, name: str):
+def _columns(A: ArrayLike, name: str) -> onp.ndarray:
     """Data as a 2-D float64 array: (N,) is N samples of one column; anything else must be (N, n)."""
     ndim = onp.ndim(A)
     if ndim not in (1, 2):
@@ -42,13 +42,13 @@ def _columns(A, name: str):
 
 def check_data(X: ArrayLike, Y: ArrayLike, loss: str = "mse") -> tuple[onp.ndarray, onp.ndarray]:
     """X (N, n_in) and Y (N, n_out) as float64, finite, N >= 2, and targets the loss can take."""
-    X, Y = _columns(X, "X"), _columns(Y, "Y")
-    if len(X) != len(Y):
-        raise InputError(f"X has {len(X)} rows but Y has {len(Y)}; give one target row per input")
-    if len(X) < 2:
-        raise InputError(f"need at least 2 samples to train, got {len(X)} sample{'s' if len(X) != 1 else ''}")
-    losses.check_targets(loss, Y)
-    return X, Y
+    Xc, Yc = _columns(X, "X"), _columns(Y, "Y")
+    if len(Xc) != len(Yc):
+        raise InputError(f"X has {len(Xc)} rows but Y has {len(Yc)}; give one target row per input")
+    if len(Xc) < 2:
+        raise InputError(f"need at least 2 samples to train, got {len(Xc)} sample{'s' if len(Xc) != 1 else ''}")
+    losses.check_targets(loss, Yc)
+    return Xc, Yc
 
 
 def split(
