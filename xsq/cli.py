@@ -15,7 +15,7 @@ import sys
 
 from . import activations, interrupts, losses, sweep
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import diagnose, gradcheck, predict, train
+from .commands import check, diagnose, gradcheck, predict, train
 from .commands import sweep as sweep_command
 from .commands.sweep import MAX_CELLS
 from .errors import InputError, TrainingFailed
@@ -184,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--steps", type=typed(Whole(1, 10**7)), default=10_000, help="SGD steps of the question's run")
     d.set_defaults(run=diagnose.run)
+
+    c = sub.add_parser("check", parents=[common["seed"], common["network"], common["json"]], help="check YOUR backprop")
+    check.arguments(c)
+    c.set_defaults(run=check.run)
     return parser
 
 

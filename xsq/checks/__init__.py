@@ -1,0 +1,1 @@
+"""Checks of gradients: xsq's own, and the hand-written backprop a learner brings."""
