@@ -18,6 +18,7 @@ _HOMES = {
     "backprop": ("objective", "autograd_grad", "manual_grad", "jacobian", "autograd_jacobian"),
     "forward_mode": ("input_jacobian",),
     "gradient_check": ("gradcheck",),
+    "checks.backprop_check": ("check_backprop",),
     "model": ("Model", "load_model"),
     "scaling": ("Scaler",),
     "train": ("fit",),

@@ -95,36 +95,39 @@ def check_backprop(
     activations.get(activation)
     activations.get(output, "output")
     losses.get(loss)
-    full, X, Y = random_problem(sizes, activation, batch, seed)
-    k = n_layers(full)
+    params, X, Y = random_problem(sizes, activation, batch, seed)
+    settings = dict(activation=activation, output=output, loss=loss, source=source, absent=absent)
+    checks = [check_at(gradient, params, X[:n], Y[:n], **settings) for n in (1, batch)]
+    return Report(_overall(checks), tuple(checks))
+
+
+def check_at(
+    gradient: Gradient,
+    params: Params,
+    X: onp.ndarray,
+    Y: onp.ndarray,
+    *,
+    activation: str,
+    output: str,
+    loss: str,
+    source: str | None = None,
+    absent: str = "is not returned",
+) -> Check:
+    """One check of ``gradient`` at these params (xsq's layout) and data, X (N, n0) and Y (N, nk), unchecked:
+    ``activation`` and ``output`` may be any formula of :data:`xsq.formulas.FORMULAS`, the question's too."""
+    reference = _autograd_grad(params, X, Y, activation, output, loss, 0.0)
+    passes = _forward(params, X, activation, output, keep=True)
+    dA = losses.LOSSES[loss].grad(passes.As[-1], Y)
+    options = [
+        (m, mistaken_grad(params, passes, dA, activation, output, m)) for m in mistakes(params, activation, output)
+    ]
+    given, raised, failed = run_learner(gradient, params, X, Y, source)
+    k = n_layers(params)
 
     def told(m):
         return describe(m, activation, output, k)
 
-    checks = []
-    for n in (1, batch):
-        args = (X[:n], Y[:n], activation, output, loss)
-        reference = _autograd_grad(full, *args, 0.0)
-        passes = _forward(full, X[:n], activation, output, keep=True)
-        dA = losses.LOSSES[loss].grad(passes.As[-1], Y[:n])
-        options = [
-            (m, mistaken_grad(full, passes, dA, activation, output, m)) for m in mistakes(full, activation, output)
-        ]
-        given, raised, failed = run_learner(gradient, full, X[:n], Y[:n], source)
-        checks.append(
-            classify(
-                given,
-                reference,
-                options,
-                told,
-                n,
-                sizes[-1],
-                raised,
-                failed,
-                absent,
-            )
-        )
-    return Report(_overall(checks), tuple(checks))
+    return classify(given, reference, options, told, len(X), onp.shape(Y)[1], raised, failed, absent)
 
 
 def _check_model(gradient: Gradient, objective: Callable, example: Callable, batch: int, source, absent) -> Report:
