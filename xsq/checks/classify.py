@@ -113,7 +113,7 @@ def _one(name, a, kind, common, best, c0, reference, options, describe, scale, n
         )
     if kind == "not_summed":
         i = name[1:]
-        fix = f"use dZ{i}.sum(axis=0)" if name.startswith("b") else "sum it over the samples"
+        fix = f"use dZ{i}.sum(axis=0)" if name.startswith("b") and i.isdigit() else "sum it over the samples"
         message = f"{name} has one row per sample, shape {shape}; the gradient sums over the samples: {fix}"
         return ParamVerdict(verdict="not_summed", message=message, **common)
     if kind == "transposed":
@@ -163,8 +163,10 @@ def _inputs(i: str) -> str:
 
 
 def _mistake(mistake: Mistake, describe: Describe, conv: float | None, common: dict) -> ParamVerdict:
-    message = f"{common['name']}: {describe(mistake)}"
-    return ParamVerdict(verdict=mistake.kind, factor=conv, layer=mistake.layer, message=message, **common)
+    name = common["name"]
+    layer = mistake.layer_for(int(name[1:])) if name[1:].isdigit() else mistake.layer
+    message = f"{name}: {describe(mistake)}"
+    return ParamVerdict(verdict=mistake.kind, factor=conv, layer=layer, message=message, **common)
 
 
 def _term(statement: str) -> str:

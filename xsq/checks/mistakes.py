@@ -33,6 +33,16 @@ class Mistake:
     kind: str
     layer: int
     detail: str = ""
+    every: bool = False  # made at every hidden layer below ``layer`` as well
+
+    def made_at(self, i: int) -> bool:
+        """Whether the mistake is made at layer i."""
+        return i == self.layer or (self.every and i < self.layer)
+
+    def layer_for(self, i: int) -> int:
+        """The layer to name for layer i's arrays: i itself when the mistake is made there, else the layer above
+        where it is made (a mistake changes every gradient below it)."""
+        return i if self.made_at(i) else self.layer
 
 
 def mistakes(params: Params, activation: str, output: str) -> list[Mistake]:
@@ -46,7 +56,8 @@ def mistakes(params: Params, activation: str, output: str) -> list[Mistake]:
         if own not in ("identity", "relu"):  # relu'(relu(z)) and 1 are relu'(z) and identity'(z)
             out.append(Mistake("derivative_of_output", i))
         out += [Mistake("wrong_derivative", i, name) for name in ACTIVATIONS if name not in (own, "identity")]
-        if i > 1:
+        if i > 1:  # the same slope mistake at every layer from i down, as a loop over layers makes it
+            out += [Mistake(m.kind, i, m.detail, True) for m in out if m.layer == i and m.kind != "wrong_input"]
             out.append(Mistake("wrong_input", i, "Z"))
             if params["W1"].shape[0] == params[f"W{i}"].shape[0]:
                 out.append(Mistake("wrong_input", i, "X"))
@@ -61,7 +72,7 @@ def mistaken_grad(params: Params, passes: Passes, dA: Array, activation: str, ou
     with onp.errstate(all="ignore"):
         for i in range(k, 0, -1):
             slope, inputs = Ds[i], As[i - 1]
-            if mistake.layer == i:
+            if mistake.made_at(i):
                 act = FORMULAS[activation if i < k else output]
                 if mistake.kind == "missing_derivative":
                     slope = onp.ones_like(Ds[i])
@@ -81,11 +92,12 @@ def mistaken_grad(params: Params, passes: Passes, dA: Array, activation: str, ou
 def describe(mistake: Mistake, activation: str, output: str, k: int) -> str:
     """What to change, in one sentence, for ``mistake`` in a network of ``k`` layers."""
     i, own = mistake.layer, activation if mistake.layer < k else output
+    at = f"at every layer from {i} down" if mistake.every else f"at layer {i}"
     if mistake.kind == "missing_derivative":
-        return f"the slope of layer {i} is left out: use dZ{i} = dA{i} * {own}'(Z{i})"
+        return f"the slope is left out {at}: use dZ{i} = dA{i} * {own}'(Z{i})"
     if mistake.kind == "derivative_of_output":
-        return f"the slope of layer {i} is taken at A{i} = {own}(Z{i}): use {own}'(Z{i}), not {own}'(A{i})"
+        return f"the slope is taken at the activation's output {at}: use {own}'(Z{i}), not {own}'(A{i})"
     if mistake.kind == "wrong_derivative":
-        return f"layer {i} uses the slope of {mistake.detail}; its activation is {own}: use {own}'(Z{i})"
+        return f"the slope of {mistake.detail} is used {at}, where the activation is {own}: use {own}'(Z{i})"
     used = f"Z{i - 1}" if mistake.detail == "Z" else "X"
     return f"dW{i} is built from {used}: use A{i - 1}.T @ dZ{i}, the activations that layer {i} multiplies"

@@ -117,7 +117,7 @@ def align(value, expected: tuple, N: int) -> tuple[onp.ndarray | None, str | Non
         return None, "nonfinite", shape
     if _squeezed(shape) == _squeezed(expected):
         return a.reshape(expected), None, shape
-    if N > 1 and a.ndim >= 2 and shape[0] == N and _squeezed(shape[1:]) == _squeezed(expected):
+    if N > 1 and a.ndim >= 1 and shape[0] == N and _squeezed(shape[1:]) == _squeezed(expected):
         return a.sum(axis=0).reshape(expected), "not_summed", shape
     if a.ndim == 2 and len(expected) == 2 and shape == expected[::-1]:
         return a.T, "transposed", shape
@@ -135,8 +135,9 @@ class Explanation:
 
 
 def explain(values: Mapping, options: list[tuple[Mistake | None, Mapping]], scale: float, named: list) -> Explanation:
-    """The option and positive factor that account for the most arrays; ties go to the right gradient, then to
-    a named convention. ``options[0]`` is the right gradient."""
+    """The option and positive factor that account for the most arrays; ties go to a named convention (or 1),
+    then to the right gradient. ``options[0]`` is the right gradient. (With one sample and one output, leaving
+    out the output's slope scales every array alike: only the factor, unnamed, tells it from a convention.)"""
     best, best_key = Explanation(None, options[0][1], 1.0, ()), (0, True, True)
     for position, (mistake, grads) in enumerate(options):
         fits = {name: _fit(a, grads[name], scale) for name, a in values.items()}
@@ -144,7 +145,7 @@ def explain(values: Mapping, options: list[tuple[Mistake | None, Mapping]], scal
         for c in sorted({c for c in matched.values() if c is not None and c > 0}):
             members = tuple(n for n, f in matched.items() if f is None or abs(f - c) <= SAME * c)
             known = abs(c - 1) <= SAME or any(abs(c - v) <= SAME * v for v, _ in named)
-            key = (len(members), position == 0, known)
+            key = (len(members), known, position == 0)
             if key > best_key:
                 best, best_key = Explanation(mistake, grads, c, members), key
     return best
