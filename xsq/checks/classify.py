@@ -17,8 +17,7 @@ import numpy as onp
 
 from .learner_file import Raised
 from .mistakes import Mistake
-from .verdicts import SAME, Describe, ParamVerdict, _close, _fit, align, conventions, explain, factor_text
-from .verdicts import Explanation as Explanation
+from .verdicts import SAME, Describe, Explanation, ParamVerdict, _close, _fit, align, conventions, explain, factor_text
 
 # numpy's words for an in-place update whose right side has more rows than the array: (array, broadcast) shapes
 NOT_BROADCAST = re.compile(r"operand with shape \(([\d, ]*)\) doesn't match the broadcast shape \(([\d, ]*)\)")
@@ -72,6 +71,9 @@ def classify(
     aligned = {k: align(given.get(k), onp.shape(r), batch) for k, r in reference.items()}
     values = {k: a for k, (a, kind, _) in aligned.items() if a is not None and kind is None}
     best = explain(values, [(None, reference), *options], scale, named)
+    if not best.explained and values:  # every array against the gradient: the convention is what the signs hide
+        flipped = explain({k: -a for k, a in values.items()}, [(None, reference), *options], scale, named)
+        best = Explanation(flipped.mistake, flipped.grads, flipped.factor, ())
     c0 = _snap(best.factor, named)
     out: dict[str, ParamVerdict] = {}
     for name, ref in reference.items():

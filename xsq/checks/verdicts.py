@@ -142,7 +142,7 @@ def explain(values: Mapping, options: list[tuple[Mistake | None, Mapping]], scal
     for position, (mistake, grads) in enumerate(options):
         fits = {name: _fit(a, grads[name], scale) for name, a in values.items()}
         matched = {name: c for name, (c, ok) in fits.items() if ok}
-        for c in sorted({c for c in matched.values() if c is not None and c > 0}):
+        for c in sorted({c for c in matched.values() if c is not None and c > 0}) or [1.0]:  # [1.0]: zeros only
             members = tuple(n for n, f in matched.items() if f is None or abs(f - c) <= SAME * c)
             known = abs(c - 1) <= SAME or any(abs(c - v) <= SAME * v for v, _ in named)
             key = (len(members), known, position == 0)
