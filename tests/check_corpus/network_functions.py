@@ -143,3 +143,22 @@ def per_sample_rows(params, X, Y):
         rows1.append(dZ1[0])
         rows2.append(dZ2[0])
     return dict(g, b1=np.array(rows1), b2=np.array(rows2))
+
+
+HALF: float = 1.0
+HALF /= 2
+
+
+def halved_by_a_constant(params, X, Y):
+    return {k: HALF * v for k, v in right(params, X, Y).items()}
+
+
+def singular(params, X, Y):
+    g = right(params, X, Y)
+    g["W2"] = np.linalg.inv(np.zeros((2, 2)))
+    return g
+
+
+print("training...")
+for step in range(10**9):
+    pass
