@@ -118,6 +118,7 @@ def per_sample(params, X, Y):
     # one sample at a time, summed: the gradient of 1/2 sum (A2 - Y)^2
     g = {k: np.zeros_like(v) for k, v in params.items()}
     for x, y in zip(X, Y):
+        print("sample", x)
         x, y = x[None, :], y[None, :]
         Z1, A1, Z2, A2 = forward(params, x)
         dZ2 = (A2 - y) * sigmoid(Z2)
@@ -159,6 +160,26 @@ def singular(params, X, Y):
     return g
 
 
+def slope_by_difference(params, X, Y):
+    # the hidden slope by a forward difference: close, but not the derivative
+    Z1, A1, Z2, A2 = forward(params, X)
+    dZ2 = 2 * (A2 - Y) / Y.size * sigmoid(Z2)
+    dZ1 = (dZ2 @ params["W2"].T) * (sigmoid(Z1 + 1e-4) - A1) / 1e-4
+    return {"W1": X.T @ dZ1, "b1": dZ1.sum(axis=0), "W2": A1.T @ dZ2, "b2": dZ2.sum(axis=0)}
+
+
+def zero_b1(params, X, Y):
+    g = right(params, X, Y)
+    g["b1"] = np.zeros_like(g["b1"])
+    return g
+
+
+def chatty(params, X, Y):
+    print("computing the gradient...")
+    return right(params, X, Y)
+
+
 print("training...")
 for step in range(10**9):
     pass
+show_the_plots()  # noqa: F821
