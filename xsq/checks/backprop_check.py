@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..gradient_check import central_differences, random_problem
 from ..network import _forward
 from ..params import Params, check_sizes, n_layers
+from ..validation import Whole
 from .classify import Check, classify
 from .learner_file import LearnerRaised, raised_by, silenced
 from .mistakes import describe, mistaken_grad, mistakes
@@ -85,8 +86,7 @@ def check_backprop(
     ``source`` is the learner's file, so that what their code raises carries their line;
     ``absent`` says how an array the code did not give is described.
     """
-    if batch < 2:
-        raise InputError(f"batch must be a whole number >= 2, got {batch!r}")
+    batch, seed = Whole(2).check(batch, "batch"), Whole(0).check(seed, "seed")
     if objective is not None or example is not None:
         if objective is None or example is None:
             raise InputError("a model of your own needs both objective and example")
@@ -96,8 +96,8 @@ def check_backprop(
     activations.get(output, "output")
     losses.get(loss)
     params, X, Y = random_problem(sizes, activation, batch, seed)
-    settings = dict(activation=activation, output=output, loss=loss, source=source, absent=absent)
-    checks = [check_at(gradient, params, X[:n], Y[:n], **settings) for n in (1, batch)]
+    settings = dict(activation=activation, output=output, loss=loss)
+    checks = [check_at(gradient, params, X[:n], Y[:n], **settings, source=source, absent=absent) for n in (1, batch)]
     return Report(_overall(checks), tuple(checks))
 
 

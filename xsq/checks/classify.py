@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as onp
@@ -54,7 +54,7 @@ def _convention(c: float, named: list) -> str:
 def classify(
     given: Mapping,
     reference: Mapping,
-    options: list[tuple[Mistake, Mapping]],
+    options: Sequence[tuple[Mistake, Mapping]],
     describe: Describe,
     batch: int,
     outputs: int,

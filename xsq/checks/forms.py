@@ -56,10 +56,12 @@ class Layout:
 
 def layout(instance, expression: str) -> Layout:
     """Read how ``instance`` holds its network; an :class:`InputError` when its arrays are not one."""
-    Ws, bs = [], []
+    Ws: list[tuple] = []
+    bs: list[tuple] = []
     while isinstance(getattr(instance, f"W{len(Ws) + 1}", None), onp.ndarray):
         Ws.append(onp.shape(getattr(instance, f"W{len(Ws) + 1}")))
-        bs.append(onp.shape(getattr(instance, f"b{len(Ws)}", None)))
+        bias = getattr(instance, f"b{len(Ws)}", None)
+        bs.append(onp.shape(bias) if bias is not None else ())
     if not Ws or any(len(W) != 2 for W in Ws):
         raise InputError(f"{expression} holds no 2-D weight arrays W1, W2, ... as attributes")
     rows = all(a[1] == b[0] for a, b in zip(Ws, Ws[1:]))
@@ -156,7 +158,7 @@ def object_form(
     attribute = None
     if rate is None:
         value = getattr(instance, rate_attribute, None)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
             raise InputError(f"{expression} has no positive number {rate_attribute!r}; give --lr or --lr-attribute")
         rate, attribute = float(value), rate_attribute
     return ObjectForm(file, instance, methods[0], methods[1], shape, rate, attribute), shape.sizes(instance)

@@ -23,8 +23,8 @@ import numpy as onp
 
 from ..errors import InputError
 
-KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-KEPT += (ast.Assign, ast.AnnAssign, ast.AugAssign)
+DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+KEPT: tuple[type, ...] = (*DEFINITIONS, ast.Assign, ast.AnnAssign, ast.AugAssign)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ wrong, 2 for bad input.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from ..argparsing import typed
 from ..errors import InputError
@@ -45,6 +46,7 @@ def run(args) -> int:
         raise InputError("a model of your own needs --function, --objective and --example together")
     file = load(args.file)
     settings = dict(activation=args.activation, output=args.output, loss=args.loss, batch=args.batch, seed=args.seed)
+    gradient: Callable
     if args.object is not None:
         gradient, sizes = object_form(file, args.object, args.forward, args.update, args.lr_attribute, args.lr)
         if args.sizes is not None and len(args.sizes) != len(sizes):
@@ -54,8 +56,8 @@ def run(args) -> int:
     else:
         gradient = function_form(file, args.function)
         if args.objective is not None:
-            model = dict(objective=file.function(args.objective), example=file.function(args.example))
-            report = check_backprop(gradient, batch=args.batch, source=file.path, **model)
+            objective, example = file.function(args.objective), file.function(args.example)
+            report = check_backprop(gradient, batch=args.batch, objective=objective, example=example, source=file.path)
         else:
             report = check_backprop(gradient, sizes=args.sizes or (1, 16, 1), source=file.path, **settings)
     print(json_bytes(report.as_dict()).decode() if args.json else text(report), end="")
