@@ -102,6 +102,16 @@ CASES = {
         0,
         [("ok", every(NET, OK))] * 2,
     ),
+    "function, biases averaged, a tuple": (
+        ["network_functions.py", "--function", "bias_mean"],
+        1,
+        [("ok", every(NET, OK)), ("wrong", {**every(NET, OK), **every(("b1", "b2"), ("scaled", 0.125, None))})],
+    ),
+    "function, lower-case keys": (
+        ["network_functions.py", "--function", "lower_case_keys"],
+        0,
+        [("ok", every(NET, OK))] * 2,
+    ),
     "function, bias rows": (
         ["network_functions.py", "--function", "bias_rows"],
         1,

@@ -46,7 +46,8 @@ class Report:
 
 def run_learner(gradient: Gradient, params: Params, X, Y, source: str | None):
     """Call the learner's ``gradient`` on copies (silently): (its arrays by name, what it raised, the array whose
-    update raised). Keys ``dW1``, ``db1`` are read as ``W1``, ``b1``."""
+    update raised). Keys ``dW1``, ``db1`` (or ``w1``, ``dw1``) are read as ``W1``, ``b1``; a list or tuple as
+    the arrays in params order."""
     copies = {k: onp.array(v, dtype=float) for k, v in params.items()}
     try:
         with silenced():
@@ -55,9 +56,16 @@ def run_learner(gradient: Gradient, params: Params, X, Y, source: str | None):
         return exc.partial, exc.raised, exc.failed
     except Exception as exc:
         return {}, raised_by(exc, source), None
+    if isinstance(got, (list, tuple)) and len(got) == len(params):  # in params order: W1, b1, W2, b2, ...
+        got = dict(zip(params, got))
     if not isinstance(got, Mapping):
         return {}, None, None
-    return {k: got.get(k, got.get(f"d{k}")) for k in params if k in got or f"d{k}" in got}, None, None
+    out = {}
+    for k in params:
+        found = [name for name in (k, f"d{k}", k.lower(), f"d{k.lower()}") if name in got]
+        if found:
+            out[k] = got[found[0]]
+    return out, None, None
 
 
 def _overall(checks: list[Check]) -> str:

@@ -47,6 +47,11 @@ def _snap(c: float, named: list) -> float:
     return c
 
 
+def _named(c: float, named: list) -> bool:
+    """Whether c is one of the named conventions (a lone number's factor means something only then)."""
+    return any(abs(c - v) <= SAME * v for v, _ in named)
+
+
 def _convention(c: float, named: list) -> str:
     return next((text for v, text in named if v == c), f"{factor_text(c)} × the gradient")
 
@@ -141,7 +146,7 @@ def _one(name, a, kind, common, best, c0, reference, options, describe, scale, n
     if ok and c is not None and c < 0:
         message = f"{name} has the opposite sign: step down the gradient, parameter -= learning rate × gradient"
         return ParamVerdict(verdict="sign", factor=_snap(-c / c0, named) * -1, message=message, **common)
-    if ok and c is not None and (onp.count_nonzero(a) > 1 or _snap(c / c0, named) != c / c0):
+    if ok and c is not None and (onp.count_nonzero(a) > 1 or _named(c / c0, named)):
         f = _snap(c / c0, named)
         text = f"{name} is {factor_text(f)} × what the other arrays give ({_convention(f, named)}): remove that factor"
         return ParamVerdict(verdict="scaled", factor=f, message=text, **common)

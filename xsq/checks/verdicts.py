@@ -136,16 +136,17 @@ class Explanation:
 
 def explain(values: Mapping, options: list[tuple[Mistake | None, Mapping]], scale: float, named: list) -> Explanation:
     """The option and positive factor that account for the most arrays; ties go to a named convention (or 1),
-    then to the right gradient. ``options[0]`` is the right gradient. (With one sample and one output, leaving
-    out the output's slope scales every array alike: only the factor, unnamed, tells it from a convention.)"""
-    best, best_key = Explanation(None, options[0][1], 1.0, ()), (0, True, True)
+    then to the right gradient, then to 1. ``options[0]`` is the right gradient. (With one sample and one
+    output, leaving out the output's slope scales every array alike: only the factor, unnamed, tells it from
+    a convention.)"""
+    best, best_key = Explanation(None, options[0][1], 1.0, ()), (0, True, True, True)
     for position, (mistake, grads) in enumerate(options):
         fits = {name: _fit(a, grads[name], scale) for name, a in values.items()}
         matched = {name: c for name, (c, ok) in fits.items() if ok}
         for c in sorted({c for c in matched.values() if c is not None and c > 0}) or [1.0]:  # [1.0]: zeros only
             members = tuple(n for n, f in matched.items() if f is None or abs(f - c) <= SAME * c)
             known = abs(c - 1) <= SAME or any(abs(c - v) <= SAME * v for v, _ in named)
-            key = (len(members), known, position == 0)
+            key = (len(members), known, position == 0, abs(c - 1) <= SAME)
             if key > best_key:
                 best, best_key = Explanation(mistake, grads, c, members), key
     return best
