@@ -196,6 +196,11 @@ CASES = {
             for c in (0.5, 4.0)
         ],
     ),
+    "object, the two slopes swapped": (
+        ["classes.py", "--object", "Swapped((1, 16, 1))"],
+        1,
+        [("wrong", {k: ("wrong_derivative", c, int(k[1])) for k in NET}) for c in (0.5, 4.0)],
+    ),
     "object, ascent and b2 not updated": (
         ["classes.py", "--object", "Ascends((1, 5, 1))"],
         1,

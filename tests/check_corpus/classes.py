@@ -103,6 +103,18 @@ class Columns:
         self.b2 -= self.alpha * db2
 
 
+class Swapped(Summed):
+    """Each layer's slope is the other layer's activation's."""
+
+    def back_prop(self, X, Y):
+        dZ2 = (self.A2 - Y) * sigmoid_grad(self.Z2)
+        dZ1 = np.dot(dZ2, self.W2.T) * softplus_grad(self.Z1)
+        self.W1 -= self.learning_rate * X.T.dot(dZ1)
+        self.b1 -= self.learning_rate * dZ1.sum(axis=0, keepdims=True)
+        self.W2 -= self.learning_rate * np.dot(self.A1.T, dZ2)
+        self.b2 -= self.learning_rate * dZ2.sum(axis=0, keepdims=True)
+
+
 class Broken(Summed):
     def back_prop(self, X, Y):
         raise RuntimeError("not written yet")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as onp
 
 from .learner_file import Raised
-from .mistakes import Mistake
+from .mistakes import Mistakes, responsible
 from .verdicts import SAME, Describe, Explanation, ParamVerdict, _close, _fit, align, conventions, explain, factor_text
 
 # numpy's words for an in-place update whose right side has more rows than the array: (array, broadcast) shapes
@@ -59,7 +59,7 @@ def _convention(c: float, named: list) -> str:
 def classify(
     given: Mapping,
     reference: Mapping,
-    options: Sequence[tuple[Mistake, Mapping]],
+    options: Sequence[tuple[Mistakes, Mapping]],
     describe: Describe,
     batch: int,
     outputs: int,
@@ -169,9 +169,11 @@ def _inputs(i: str) -> str:
     return "X" if i == "1" else f"A{int(i) - 1}"
 
 
-def _mistake(mistake: Mistake, describe: Describe, conv: float | None, common: dict) -> ParamVerdict:
+def _mistake(made: Mistakes, describe: Describe, conv: float | None, common: dict) -> ParamVerdict:
+    """The verdict for an array the mistakes ``made`` explain: the one at its layer, or the nearest above."""
     name = common["name"]
-    layer = mistake.layer_for(int(name[1:])) if name[1:].isdigit() else mistake.layer
+    mistake = responsible(made, int(name[1:]))
+    layer = mistake.layer
     message = f"{name}: {describe(mistake)}"
     return ParamVerdict(verdict=mistake.kind, factor=conv, layer=layer, message=message, **common)
 

@@ -1,7 +1,7 @@
-"""What each known backprop mistake would give: the hand-written backward pass with one mistake put in.
+"""What each known backprop mistake would give: the hand-written backward pass with mistakes put in.
 
 :func:`mistaken_grad` is :func:`xsq.backprop`'s loop (``dZ = dA * act'(Z)``, ``dW = A_prev.T @ dZ``,
-``db = sum(dZ)``, ``dA_prev = dZ @ W.T``) with one :class:`Mistake` at one layer. A mistake at layer i
+``db = sum(dZ)``, ``dA_prev = dZ @ W.T``) with a :class:`Mistake` at one layer, or at several. A mistake at layer i
 changes that layer's gradients and, through dA_prev, every layer below it; the layers above are right.
 :func:`mistakes` lists every mistake worth trying for a network. The kinds:
 
@@ -33,46 +33,54 @@ class Mistake:
     kind: str
     layer: int
     detail: str = ""
-    every: bool = False  # made at every hidden layer below ``layer`` as well
-
-    def made_at(self, i: int) -> bool:
-        """Whether the mistake is made at layer i."""
-        return i == self.layer or (self.every and i < self.layer)
-
-    def layer_for(self, i: int) -> int:
-        """The layer to name for layer i's arrays: i itself when the mistake is made there, else the layer above
-        where it is made (a mistake changes every gradient below it)."""
-        return i if self.made_at(i) else self.layer
 
 
-def mistakes(params: Params, activation: str, output: str) -> list[Mistake]:
-    """Every mistake that gives something other than the right gradient, layer by layer from the output."""
+Mistakes = tuple  # of Mistake, each at its own layer: what one learner's backward pass gets wrong
+
+
+def responsible(made: Mistakes, i: int) -> Mistake:
+    """The mistake to name for layer i's arrays: the one made at layer i, else the nearest one above it (a
+    mistake changes every gradient below it)."""
+    return min((m for m in made if m.layer >= i), key=lambda m: m.layer)
+
+
+def _slopes(i: int, own: str) -> list[Mistake]:
+    """The slope mistakes that can be made at layer i, whose activation is ``own``."""
+    out = [] if own == "identity" else [Mistake("missing_derivative", i)]
+    if own not in ("identity", "relu"):  # relu'(relu(z)) and 1 are relu'(z) and identity'(z)
+        out.append(Mistake("derivative_of_output", i))
+    return out + [Mistake("wrong_derivative", i, name) for name in ACTIVATIONS if name not in (own, "identity")]
+
+
+def mistakes(params: Params, activation: str, output: str) -> list[Mistakes]:
+    """Every mistake worth trying, alone first; then one slope mistake made at every layer from i down (as a
+    loop over the layers makes it); then two mistakes at two layers (the two slopes swapped, say)."""
     k = n_layers(params)
-    out = []
-    for i in range(k, 0, -1):
-        own = activation if i < k else output
-        if own != "identity":
-            out.append(Mistake("missing_derivative", i))
-        if own not in ("identity", "relu"):  # relu'(relu(z)) and 1 are relu'(z) and identity'(z)
-            out.append(Mistake("derivative_of_output", i))
-        out += [Mistake("wrong_derivative", i, name) for name in ACTIVATIONS if name not in (own, "identity")]
-        if i > 1:  # the same slope mistake at every layer from i down, as a loop over layers makes it
-            out += [Mistake(m.kind, i, m.detail, True) for m in out if m.layer == i and m.kind != "wrong_input"]
-            out.append(Mistake("wrong_input", i, "Z"))
-            if params["W1"].shape[0] == params[f"W{i}"].shape[0]:
-                out.append(Mistake("wrong_input", i, "X"))
-    return out
+    at = {i: _slopes(i, activation if i < k else output) for i in range(k, 0, -1)}
+    every = []
+    for i in range(k, 1, -1):
+        for m in at[i]:
+            below = tuple(Mistake(m.kind, j, m.detail) for j in range(i - 1, 0, -1))
+            below = tuple(b for b in below if b in at[b.layer])
+            if below:
+                every.append((m, *below))
+        at[i].append(Mistake("wrong_input", i, "Z"))
+        if params["W1"].shape[0] == params[f"W{i}"].shape[0]:
+            at[i].append(Mistake("wrong_input", i, "X"))
+    singles = [(m,) for i in at for m in at[i]]
+    pairs = [(a, b) for i in at for j in at if j < i for a in at[i] for b in at[j]]
+    return singles + every + pairs
 
 
-def mistaken_grad(params: Params, passes: Passes, dA: Array, activation: str, output: str, mistake: Mistake) -> Params:
-    """The gradient hand-written backprop gives with ``mistake`` made; ``dA`` is d loss / d output (N, nk)."""
+def mistaken_grad(params: Params, passes: Passes, dA: Array, activation: str, output: str, made: Mistakes) -> Params:
+    """The gradient hand-written backprop gives with the mistakes ``made``; ``dA`` is d loss / d output (N, nk)."""
     k = n_layers(params)
     Zs, As, Ds = passes
     grads = {}
     with onp.errstate(all="ignore"):
         for i in range(k, 0, -1):
             slope, inputs = Ds[i], As[i - 1]
-            if mistake.made_at(i):
+            for mistake in (m for m in made if m.layer == i):
                 act = FORMULAS[activation if i < k else output]
                 if mistake.kind == "missing_derivative":
                     slope = onp.ones_like(Ds[i])
@@ -92,7 +100,7 @@ def mistaken_grad(params: Params, passes: Passes, dA: Array, activation: str, ou
 def describe(mistake: Mistake, activation: str, output: str, k: int) -> str:
     """What to change, in one sentence, for ``mistake`` in a network of ``k`` layers."""
     i, own = mistake.layer, activation if mistake.layer < k else output
-    at = f"at every layer from {i} down" if mistake.every else f"at layer {i}"
+    at = f"at layer {i}"
     if mistake.kind == "missing_derivative":
         return f"the slope is left out {at}: use dZ{i} = dA{i} * {own}'(Z{i})"
     if mistake.kind == "derivative_of_output":

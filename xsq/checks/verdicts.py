@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as onp
 
-from .mistakes import Mistake
+from .mistakes import Mistakes
 
 RTOL, ATOL = 1e-6, 1e-8  # gradcheck's tolerances against central differences (xsq.gradient_check)
 SAME = 1e-6  # two factors are one convention within this relative difference
@@ -128,13 +128,13 @@ def align(value, expected: tuple, N: int) -> tuple[onp.ndarray | None, str | Non
 class Explanation:
     """Which gradient (the right one when ``mistake`` is None) and convention ``factor`` the arrays follow."""
 
-    mistake: Mistake | None
+    mistake: Mistakes | None
     grads: Mapping
     factor: float
     explained: tuple
 
 
-def explain(values: Mapping, options: list[tuple[Mistake | None, Mapping]], scale: float, named: list) -> Explanation:
+def explain(values: Mapping, options: list[tuple[Mistakes | None, Mapping]], scale: float, named: list) -> Explanation:
     """The option and positive factor that account for the most arrays; ties go to a named convention (or 1),
     then to the right gradient, then to 1. ``options[0]`` is the right gradient. (With one sample and one
     output, leaving out the output's slope scales every array alike: only the factor, unnamed, tells it from
@@ -152,4 +152,4 @@ def explain(values: Mapping, options: list[tuple[Mistake | None, Mapping]], scal
     return best
 
 
-Describe = Callable[[Mistake], str]
+Describe = Callable  # (a Mistake) -> what to change, in one sentence
