@@ -212,6 +212,12 @@ CASES = {
         0,
         [("ok", every(NET, OK))] * 2,
     ),
+    "object, samples in columns, one input and one output": (
+        ["classes.py", "--object", "Columns(1, 16, 1)", "--forward", "forward", "--update", "backward"]
+        + ["--activation", "tanh", "--output", "sigmoid", "--lr", "0.1"],
+        0,
+        [("consistent", every(NET, ("scaled", 0.5, None)))] * 2,
+    ),
     "own model, right": (
         ["own_model.py", "--function", "right", "--objective", "loss", "--example", "example"],
         0,

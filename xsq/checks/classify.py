@@ -92,7 +92,8 @@ def classify(
         out[failed[0]] = _failed(failed, raised, out[failed[0]], batch)
     for name, v in out.items():
         if v.verdict == "missing":
-            text = f"{name} was not reached: line {raised.line} raised first" if raised else f"{name} {absent}"
+            where = f"line {raised.line}" if raised and raised.line else "your code"
+            text = f"{name} was not reached: {where} raised first" if raised else f"{name} {absent}"
             out[name] = ParamVerdict(**{**vars(v), "message": text})
     verdicts = {v.verdict for v in out.values()}
     if raised is None and verdicts <= {"ok"}:

@@ -64,10 +64,16 @@ def layout(instance, expression: str) -> Layout:
         bs.append(onp.shape(bias) if bias is not None else ())
     if not Ws or any(len(W) != 2 for W in Ws):
         raise InputError(f"{expression} holds no 2-D weight arrays W1, W2, ... as attributes")
-    rows = all(a[1] == b[0] for a, b in zip(Ws, Ws[1:]))
-    columns = not rows and all(a[0] == b[1] for a, b in zip(Ws, Ws[1:]))
+    sized = [int(onp.prod(b)) if b else -1 for b in bs]  # the bias sizes tell 1-n-1 networks' layouts apart
+    rows = all(a[1] == b[0] for a, b in zip(Ws, Ws[1:])) and all(W[1] == n for W, n in zip(Ws, sized))
+    columns = not rows and all(a[0] == b[1] for a, b in zip(Ws, Ws[1:])) and all(W[0] == n for W, n in zip(Ws, sized))
+    if not rows and not columns and any(n == -1 for n in sized):
+        raise InputError(f"{expression} has weights W1, W2, ... but not a bias b1, b2, ... beside each")
     if not rows and not columns:
-        raise InputError(f"the weights of {expression} do not chain: shapes {', '.join(map(str, Ws))}")
+        raise InputError(
+            f"the weights and biases of {expression} do not make a network: shapes "
+            + ", ".join(f"W{i} {W}, b{i} {b}" for i, (W, b) in enumerate(zip(Ws, bs), start=1))
+        )
     biases = []
     for i, (W, b) in enumerate(zip(Ws, bs), start=1):
         n = W[0] if columns else W[1]

@@ -73,7 +73,7 @@ def text(report) -> str:
         lines.append(f"With {what}: {check.overall}")
         if check.raised is not None:
             r = check.raised
-            lines.append(f"  your code raised {r.type} at line {r.line}: {r.message}")
+            lines.append(f"  your code raised {r.type}{f' at line {r.line}' if r.line else ''}: {r.message}")
         lines.append(f"  {'param':<6} {'shape':<10} {'verdict':<20} {'rel diff':>9}  what to change")
         for v in check.params.values():
             diff = "-" if v.rel_diff is None else f"{v.rel_diff:.2e}"
