@@ -172,6 +172,20 @@ CASES = {
         ]
         * 2,
     ),
+    "deeper still, slope at the output in every layer (three mistakes)": (
+        ["deep_functions.py", "--function", "slope_of_output_everywhere", *DEEP_ARGS, "--sizes", "2,6,5,4,3"],
+        1,
+        [
+            (
+                "wrong",
+                {
+                    **{f"{p}{i}": ("derivative_of_output", None, i) for i in (1, 2, 3) for p in "Wb"},
+                    **every(("W4", "b4"), OK),
+                },
+            )
+        ]
+        * 2,
+    ),
     "deeper, transposed": (
         ["deep_functions.py", "--function", "transposed", *DEEP_ARGS],
         1,
