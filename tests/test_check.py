@@ -301,6 +301,7 @@ def test_the_question_is_consistent_for_one_sample_and_wrong_for_a_batch(capsys)
     why = batch["params"]["b1"]["message"]
     assert "line 55 (self.b1 -= self.learning_rate*self.dA1)" in why and "one row per sample, shape (8, 1)" in why
     assert "self.dA1.sum(axis=0, keepdims=True)" in why
+    assert run(capsys, "question.py", "--object", "NN1")[1] == report  # the question's own network, as posted
     assert main(["check", str(CORPUS / "question.py"), "--object", "Neural_Net(1, 1, 1)"]) == 1
     text = capsys.readouterr().out
     assert "With one sample: consistent" in text and "With a batch of 8: wrong" in text
@@ -389,9 +390,11 @@ def test_the_question_on_a_wider_network_is_wrong_for_the_batch_and_fine_alone(c
 
 
 def test_one_check_is_quick(capsys):
-    started = time.perf_counter()
-    run(capsys, "deep_functions.py", "--function", "right", *DEEP_ARGS)
-    assert time.perf_counter() - started < 1.0
+    # both checks of a three-layer network with every known mistake tried: about 0.2 s (the issue asks for well
+    # under 5 s; the margin is for a busy machine)
+    started = time.process_time()
+    run(capsys, "deep_functions.py", "--function", "right", *DEEP_ARGS, "--sizes", "2,32,32,3")
+    assert time.process_time() - started < 1.5
 
 
 def correct(activation, output, loss, factor=1.0):

@@ -185,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--steps", type=typed(Whole(1, 10**7)), default=10_000, help="SGD steps of the question's run")
     d.set_defaults(run=diagnose.run)
 
-    c = sub.add_parser("check", parents=[common["seed"], common["network"], common["json"]], help="check YOUR backprop")
+    c = sub.add_parser(
+        "check", parents=[common["seed"], common["network"], common["json"]], help="name the mistakes in YOUR backprop"
+    )
     check.arguments(c)
     c.set_defaults(run=check.run)
     return parser
