@@ -1,1 +1,1 @@
-"""checks."""
+"""Checks of gradients: xsq's own, and the hand-written backprop a learner brings."""

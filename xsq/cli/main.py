@@ -21,7 +21,7 @@ from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import diagnose, gradcheck, predict, train
+from .commands import check, diagnose, gradcheck, predict, train
 from .commands import sweep as sweep_command
 from .commands.sweep import MAX_CELLS
 
@@ -186,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--steps", type=typed(Whole(1, 10**7)), default=10_000, help="SGD steps of the question's run")
     d.set_defaults(run=diagnose.run)
+
+    c = sub.add_parser(
+        "check", parents=[common["seed"], common["network"], common["json"]], help="name the mistakes in YOUR backprop"
+    )
+    check.arguments(c)
+    c.set_defaults(run=check.run)
     return parser
 
 

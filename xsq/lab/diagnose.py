@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as onp
 from autograd import grad
 
+from ..checks.backprop_check import check_at
 from ..core.hessian import largest_eigenvalue
 from ..data.metrics import evaluate, rmse_over_range
 from ..data.problem import Problem
@@ -24,35 +25,34 @@ from ..training.train import fit
 from ..validation import Whole
 from . import question as q
 from .diagnose_text import changes, findings
-from .formulas import naive_sigmoid, naive_softplus
+from .formulas import QUESTION_SIGMOID, QUESTION_SOFTPLUS, naive_sigmoid, naive_softplus
 
 LR_GRID = [10.0**k for k in range(-10, 1)]
-UPDATE_RTOL = 1e-12  # the rule's increment "equals" lr times the gradient within this relative difference
 
 
 def compare_update(params: dict, X, Y, lr: float = q.LR, rule=None) -> tuple[bool, float | None, list[str]]:
-    """Does the question's increment equal lr * autograd's gradient of its loss?
+    """Is the question's update the gradient (up to a loss convention, such as its ½)? Asked of ``xsq check``.
 
-    Compares the increments themselves (not old minus new parameters, which
-    rounding destroys). Returns (match, max relative difference or None when
-    shapes differ, descriptions of shape mismatches). ``rule(params, X, Y)``
-    replaces the question's gradient terms (the tests use it to show a wrong
-    rule is caught).
+    Checks the rule's gradient terms (not old minus new parameters, which rounding destroys) against xsq's
+    gradient with the question's formulas. Returns (match, max relative difference or None when shapes
+    differ, descriptions of shape mismatches). ``rule(params, X, Y)`` replaces the question's gradient terms
+    (the tests use it to show a wrong rule is caught).
     """
-    auto = grad(q.loss)(params, X, Y)
-    terms = rule(params, X, Y) if rule else q.step(params, X, Y, lr)[2]
+
+    def terms(p, X, Y):  # xsq's flat biases back to the question's (1, n)
+        p = {k: v.reshape(1, -1) if k.startswith("b") else v for k, v in p.items()}
+        return rule(p, X, Y) if rule else q.step(p, X, Y, lr)[2]
+
+    flat = {k: onp.reshape(v, -1) if k.startswith("b") else v for k, v in params.items()}
+    check = check_at(terms, flat, X, Y, activation=QUESTION_SIGMOID, output=QUESTION_SOFTPLUS, loss="mse")
     shapes = [
-        f"{k}: rule gives shape {onp.shape(terms[k])}, the gradient has {onp.shape(auto[k])}"
-        for k in params
-        if onp.shape(terms[k]) != onp.shape(auto[k])
+        f"{k}: rule gives shape {v.shape}, the gradient has {v.expected}; {v.message}"
+        for k, v in check.params.items()
+        if v.verdict in ("not_summed", "transposed", "shape")
     ]
-    if shapes:
-        return False, None, shapes
-    diff = max(
-        float(onp.max(onp.abs(lr * terms[k] - lr * auto[k]))) / max(float(onp.max(onp.abs(lr * auto[k]))), 1e-300)
-        for k in params
-    )
-    return diff <= UPDATE_RTOL, diff, []
+    diffs = [v.rel_diff for v in check.params.values()]
+    diff = None if shapes or None in diffs else max(diffs)
+    return check.overall != "wrong", diff, shapes
 
 
 def stable_rmse_over_range(params: dict) -> float:

@@ -1,0 +1,130 @@
+"""A learner's Python file, loaded the way ``xsq check`` needs it: definitions only, silently, theirs to blame.
+
+The file is parsed with :mod:`ast`; only imports, function and class definitions and assignments (plain,
+annotated and augmented) are kept, so a training loop or a ``print`` at the top level never runs, while
+``softplus_grad = elementwise_grad(softplus)`` does. The kept statements are compiled with the file's own
+name, so a traceback through their code carries their line numbers: :func:`raised_by` turns such an
+exception into a :class:`Raised` (type, message, their line), which a check reports as theirs.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+import types
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as onp
+
+from ..errors import InputError
+
+DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+KEPT: tuple[type, ...] = (*DEFINITIONS, ast.Assign, ast.AnnAssign, ast.AugAssign)
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An exception raised in the learner's code: its type's name, its message, and the line of their file
+    it was raised from (None when no frame of their file was on the way)."""
+
+    type: str
+    message: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class LearnerFile:
+    """A loaded file: its path, its source lines (for messages quoting them) and its namespace."""
+
+    path: str
+    lines: tuple[str, ...]
+    namespace: dict
+
+    def function(self, name: str, what: str = "function") -> Callable:
+        """The callable ``name`` the file defines, or an :class:`InputError` saying it has none."""
+        value = self.namespace.get(name)
+        if not callable(value):
+            raise InputError(f"{self.path} defines no {what} {name!r}")
+        return value
+
+    def evaluate(self, expression: str) -> Any:
+        """``expression`` evaluated in the file's namespace; what goes wrong is bad input, told in one line."""
+        try:
+            code = compile(expression, "<--object>", "eval")
+        except SyntaxError as exc:
+            raise InputError(f"--object {expression!r} is not a Python expression: {exc.msg}") from None
+        try:
+            with silenced():
+                return eval(code, self.namespace)
+        except Exception as exc:
+            raised = raised_by(exc, self.path)
+            where = f" (line {raised.line} of {self.path})" if raised.line else ""
+            raise InputError(f"--object {expression!r} raised {raised.type}: {raised.message}{where}") from None
+
+    def source(self, line: int | None) -> str:
+        """The text of ``line`` (1-based), stripped; '' when there is no such line."""
+        return self.lines[line - 1].strip() if line and 0 < line <= len(self.lines) else ""
+
+
+class LearnerRaised(Exception):
+    """The learner's code raised ``raised`` after giving the arrays ``partial`` (by name); ``failed`` is
+    (the array, the statement as written) when it raised while updating that array."""
+
+    def __init__(self, raised: Raised, partial: dict, failed: tuple[str, str] | None = None):
+        super().__init__(raised.message)
+        self.raised, self.partial, self.failed = raised, partial, failed
+
+
+def kept(tree: ast.Module) -> ast.Module:
+    """The module with only its imports, definitions and assignments (see the module docstring)."""
+    return ast.Module(body=[node for node in tree.body if isinstance(node, KEPT)], type_ignores=[])
+
+
+def load(path: str) -> LearnerFile:
+    """Load the learner's file at ``path`` (definitions only, silently). A file that cannot be read or
+    parsed, or whose kept statements raise, is bad input: an :class:`InputError` naming their line."""
+    if not os.path.isfile(path):
+        raise InputError(f"no such file: {path!r}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        tree = ast.parse(text, filename=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path!r}: {exc}") from None
+    except SyntaxError as exc:
+        raise InputError(f"{path} line {exc.lineno}: {exc.msg}") from None
+    module = types.ModuleType("__learner__")
+    module.__file__ = path
+    namespace = module.__dict__
+    try:
+        with silenced():
+            exec(compile(kept(tree), path, "exec"), namespace)
+    except Exception as exc:
+        raised = raised_by(exc, path)
+        raise InputError(f"{path} line {raised.line}: loading it raised {raised.type}: {raised.message}") from None
+    return LearnerFile(path, tuple(text.splitlines()), namespace)
+
+
+def raised_by(exc: BaseException, path: str | None) -> Raised:
+    """What the learner's code raised: the last line of ``path`` on the traceback (the innermost frame of
+    their file), or, without ``path``, the innermost frame's line."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if path is None or os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(path):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return Raised(type(exc).__name__, str(exc), line)
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Run the learner's code without its prints, warnings or floating-point complaints."""
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), onp.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
