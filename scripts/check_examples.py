@@ -34,7 +34,11 @@ PLANTED = [
         "self.dA1 = (np.dot(self.dA2,self.W2.T))*self.activation1_grad(self.Z1)",
         "self.dA1 = (np.dot(self.dA2,self.W2.T))*self.activation1_grad(self.A1)",
     ),
-    ("A step up the gradient", "self.W2 -= self.learning_rate", "self.W2 += self.learning_rate"),
+    (
+        "A step up the gradient",
+        "self.W2 -= self.learning_rate*np.dot(self.A1.T, self.dA2)",
+        "self.W2 += self.learning_rate*np.dot(self.A1.T, self.dA2)",
+    ),
 ]
 COMMAND = "xsq check question.py --object 'Neural_Net(1, 16, 1)'"
 
@@ -62,6 +66,7 @@ def section() -> str:
         "against autograd's gradient, and names the mistake. Only your file's imports, definitions and "
         "assignments run (its training loop and prints do not). Here is the question's file, as posted:\n",
         "```text\n" + run(posted, COMMAND) + "```\n",
+        "(This section is the output of `python scripts/check_examples.py`.) "
         "For one sample its update is exactly the gradient of ½·squared error (xsq's loss is the mean, with no "
         "½: a convention, not a bug). For a batch its in-place bias update fails, and xsq says which line and "
         "why. Three planted mistakes, one line each:\n",
