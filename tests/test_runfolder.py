@@ -67,8 +67,7 @@ def test_an_existing_out_is_refused_unless_overwrite(tmp_path):
     assert [n for n in listing(tmp_path) if "partial" in n or n.endswith(".old")] == []
 
 
-def test_exchange_falls_back_to_two_renames(tmp_path, monkeypatch):
-    monkeypatch.setattr(runfolder, "_exchange", lambda a, b: False)
+def test_overwrite_renames_the_old_run_aside_and_removes_it(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "old.txt").write_text("old")

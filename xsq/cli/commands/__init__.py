@@ -40,7 +40,6 @@ def report_saved(prog: str, saved: str, report: Callable[[], None]) -> int | Non
         interrupts.checkpoint()
         report()
     except KeyboardInterrupt:
-        interrupts.handled()
         print(f"{prog}: interrupted: {saved}", file=sys.stderr)
         return interrupts.exit_status()
     except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)

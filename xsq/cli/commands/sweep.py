@@ -180,7 +180,6 @@ def run(args) -> int:
                 write_atomic(os.path.join(journal.folder, "sweep.png"), png)
                 drawn = True
     except KeyboardInterrupt:
-        interrupts.handled()
         done, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
         print(
             f"xsq sweep: interrupted: kept the {done} finished cells in {journal.folder}; run the same command again "
