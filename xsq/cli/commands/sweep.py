@@ -27,9 +27,7 @@ from ...lab.outcomes import DIVERGED, Evidence, settled
 from ...lab.sweep import Cell, Grid, lam_max, run_cell
 from .. import commands, interrupts
 from ..progress import Progress
-from . import report_saved
-
-MAX_CELLS = 100_000
+from . import MAX_CELLS, report_saved
 
 
 def _connect(args):

@@ -30,9 +30,7 @@ from ..argparsing import flag
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
 from ..runfolder import RunFolder
-from . import report_saved
-
-N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
+from . import TEST_FRACTION, N, report_saved
 
 
 def _history_csv(history) -> bytes:
