@@ -6,6 +6,7 @@ lands in swallows it (a finalizer, say), the next :func:`checkpoint` raises it a
 signal is only noted, and raised at the next checkpoint (each epoch, say), so that it cannot fall between
 steps that belong together (the last epoch and the model it makes, an import and the next); a second raises
 at once. :func:`deferred` holds every signal back across a few steps that must not be split (renames).
+Processes started inside :func:`unheeded_by_children` (a sweep's workers) ignore Ctrl-C: only xsq acts on it.
 Library users who never enter :func:`installed` see Python's own behaviour.
 """
 
@@ -97,3 +98,19 @@ def deferred() -> Iterator[None]:
                 action(received[0], None)  # Python's default SIGINT handler raises KeyboardInterrupt here
             elif action == signal.SIG_DFL:
                 os.kill(os.getpid(), received[0])
+
+
+@contextlib.contextmanager
+def unheeded_by_children() -> Iterator[None]:
+    """SIGINT ignored for the duration (main thread only): processes started meanwhile (a sweep's workers)
+    keep it ignored through exec, so a Ctrl-C at the terminal, which reaches the whole process group, is
+    acted on by xsq alone, which stops them (no worker dies printing a traceback). A Ctrl-C in the few
+    milliseconds this lasts is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -17,6 +17,7 @@ import math
 import os
 import sys
 import time
+import warnings
 
 from joblib import Parallel, delayed, parallel_config
 
@@ -53,7 +54,12 @@ def _cells_in_parallel(cells, grid: Grid, jobs: int, client):
         with parallel_config(backend="dask"):
             yield from Parallel(return_as="generator_unordered")(tasks)
         return
-    yield from Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
+    with interrupts.held(), interrupts.unheeded_by_children():  # the workers start, ignoring Ctrl-C
+        results = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
+    with warnings.catch_warnings(), contextlib.closing(results):  # closed early: joblib stops the workers
+        warnings.filterwarnings("ignore", "\\d+ tasks which were still being processed", UserWarning)  # as asked
+        interrupts.checkpoint()  # one that came while they started
+        yield from results
 
 
 def boundaries(rows: list[dict]) -> list[dict]:
@@ -142,8 +148,12 @@ def run(args) -> int:
             lam = lams[Cell(**{f.name: row[f.name] for f in dataclasses.fields(Cell)}).row]
             return dict(row, lam_max=lam["lam_max"], predicted_lr=lam["predicted_lr"])
 
+        jobs, cpus = min(args.jobs, max(len(todo), 1)), os.cpu_count() or 1
+        if args.jobs > cpus and client is None:
+            capped = f"; capped at the {jobs} cells to run" if jobs < args.jobs else ""
+            print(f"note: --jobs {args.jobs} is more than the {cpus} CPUs{capped}", file=sys.stderr)
         with Progress("sweep", "cell") if not args.quiet else contextlib.nullcontext() as progress:
-            for i, row in enumerate(_cells_in_parallel(todo, grid, args.jobs, client), start=1):
+            for i, row in enumerate(_cells_in_parallel(todo, grid, jobs, client), start=1):
                 interrupts.checkpoint()  # a Ctrl-C swallowed while the cell ran: the cell may be cut short
                 journal.add(with_lam(row))
                 if progress is not None:
