@@ -38,11 +38,13 @@ def kinds(folder):
 
 
 def test_nothing_but_a_file_is_written_over(tmp_path, oddities):
-    before = kinds(tmp_path)
+    before, written = kinds(tmp_path), []
     for name, kind in oddities.items():
         with pytest.raises(xsq.InputError, match=f"is {kind}, not a file; it was left as it was"):
-            files.write_atomic(tmp_path / name, b"data")
-    assert kinds(tmp_path) == before and (tmp_path / "folder" / "inside.txt").read_text() == "the user's"
+            files.write_atomic(tmp_path / name, written.append)  # refused before anything is written
+    assert (
+        kinds(tmp_path) == before and written == [] and (tmp_path / "folder" / "inside.txt").read_text() == "the user's"
+    )
 
 
 def test_a_model_is_not_saved_over_a_fifo_and_takes_any_kind_of_path(tmp_path, oddities, default_model):
@@ -235,19 +237,30 @@ def test_sweep_workers_are_capped_at_the_cells(capsys, tmp_path, monkeypatch):
     assert capsys.readouterr().err == "note: --jobs 1000 is more than the 4 CPUs; capped at the 2 cells to run\n"
 
 
+WORKER_START = """
+import os
+if os.environ.get("XSQ_TEST_PARENT", str(os.getpid())) != str(os.getpid()):  # a sweep's worker, starting up
+    import signal, time
+    while not os.path.exists(os.environ["XSQ_TEST_GO"]):  # until the parent has started every worker
+        time.sleep(0.01)
+    try:
+        os.close(os.open(os.environ["XSQ_TEST_GO"] + ".sent", os.O_CREAT | os.O_EXCL))  # one worker only
+        os.killpg(0, signal.SIGINT)  # a Ctrl-C at the terminal reaches xsq and every worker
+    except FileExistsError:
+        pass
+    import decimal, json  # noqa (a worker that heeds it dies here, printing a traceback)
+"""
 CTRL_C_AS_WORKERS_START = """
-import contextlib, os, signal, sys
+import os, sys
+os.environ["XSQ_TEST_PARENT"] = str(os.getpid())
 import xsq.cli.commands.sweep as command
 real = command.Parallel
 class Parallel(real):
     def __call__(self, tasks):
         out = real.__call__(self, tasks)
-
-        def results():  # the workers were just started: a Ctrl-C at the terminal, to xsq and to them
-            with contextlib.closing(out):
-                os.killpg(0, signal.SIGINT)
-                yield from out
-
+        def results():
+            open(os.environ["XSQ_TEST_GO"], "w").close()  # every worker started, and may send its Ctrl-C
+            yield from out
         return results()
 command.Parallel = Parallel
 from xsq.__main__ import main
@@ -257,7 +270,8 @@ sys.exit(main({argv!r}))
 
 def test_ctrl_c_as_sweep_workers_start_ends_with_one_line(tmp_path):
     argv = [*SWEEP, "--steps", "100000", "--jobs", "2", "--out", str(tmp_path / "s")]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    (tmp_path / "sitecustomize.py").write_text(WORKER_START)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]), XSQ_TEST_GO=str(tmp_path / "go"))
     proc = subprocess.Popen(
         [sys.executable, "-c", CTRL_C_AS_WORKERS_START.format(argv=argv)],
         stdout=subprocess.PIPE,
