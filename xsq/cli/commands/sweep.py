@@ -23,7 +23,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from ...errors import InputError, PlotError
 from ...files import json_bytes, write_atomic
-from ...lab.journal import COLUMNS, Journal, cell_key, csv_bytes
+from ...lab.journal import KEY, Journal, cell_key, csv_bytes
 from ...lab.outcomes import DIVERGED, Evidence, settled
 from ...lab.sweep import Cell, Grid, lam_max, run_cell
 from .. import commands, interrupts
@@ -168,7 +168,7 @@ def run(args) -> int:
                         )
                     )
         seconds = time.perf_counter() - start
-        rows = sorted(map(with_lam, journal.rows), key=lambda r: tuple(r[c] for c in COLUMNS[:7]))
+        rows = sorted(map(with_lam, journal.rows), key=lambda r: tuple(r[c] for c in KEY[:7]))
         write_atomic(journal.csv, csv_bytes(rows))
         report = {
             "grid": grid.__dict__,
