@@ -15,6 +15,7 @@ file is to go is refused and left as it was.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -87,16 +88,12 @@ def umask() -> int:
 
 def sync_folder(folder: str) -> None:
     """fsync a folder, so that renames into it are on disk (a no-op where folders cannot be opened)."""
-    try:
+    with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def as_path(path: str | bytes | os.PathLike) -> str:
@@ -110,24 +107,15 @@ def as_path(path: str | bytes | os.PathLike) -> str:
     return text
 
 
-KINDS = {
-    stat.S_IFREG: "a file",
-    stat.S_IFDIR: "a folder",
-    stat.S_IFLNK: "a symbolic link",
-    stat.S_IFCHR: "a device",
-    stat.S_IFBLK: "a device",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFSOCK: "a socket",
-}
+KINDS = dict(zip("-dlcbps", ("a file", "a folder", "a symbolic link", "a device", "a device", "a FIFO", "a socket")))
 
 
 def _kind(path: str) -> str | None:
-    """What is at ``path`` ("a file", "a folder", "a device", ...), not following a link; None if nothing."""
+    """What is at ``path`` ("a file", "a folder", "a FIFO", ...), not following a link; None if nothing."""
     try:
-        mode = os.lstat(path).st_mode
+        return KINDS.get(stat.filemode(os.lstat(path).st_mode)[0], "not a regular file")
     except FileNotFoundError:
         return None
-    return KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
 def _check_onto(path: str, kind: str) -> None:
@@ -218,8 +206,6 @@ def try_lock(path: str) -> int:
 
 def unlock(path: str, fd: int) -> None:
     """Remove the lock file ``path`` (while still holding it), then release it."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
     os.close(fd)

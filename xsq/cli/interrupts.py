@@ -21,7 +21,7 @@ from typing import Any
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _noted: list[int] = []  # signals not yet raised at a checkpoint
-_last = [signal.SIGINT]  # the last signal noted: the exit status names it
+_last: list[int] = [signal.SIGINT]  # the last signal noted: the exit status names it
 _holding = [False]
 
 
@@ -42,7 +42,7 @@ def _routed(action: Callable[[int, Any], None]) -> Iterator[dict[int, Any]]:
         yield {}
         return
     heeded = [signum for signum in SIGNALS if signal.getsignal(signum) != signal.SIG_IGN]
-    previous = {signum: signal.signal(signum, action) for signum in heeded}
+    previous: dict[int, Any] = {signum: signal.signal(signum, action) for signum in heeded}
     try:
         yield previous
     finally:

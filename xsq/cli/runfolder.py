@@ -21,7 +21,7 @@ never a mix, and never stale files from an earlier run.
 
 Folders and files follow the umask, as numpy's own writers do. No signal
 splits a publish: SIGINT, SIGTERM and SIGHUP are held back for its few
-renames (:func:`xsq.interrupts.deferred`).
+renames (:func:`xsq.cli.interrupts.deferred`).
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ class RunFolder:
         self.explicit, self.overwrite, self.replaceable, self.mark = out is not None, overwrite, replaceable, mark
         self.published: str | None = None
         self.notes: list[str] = []
-        self.tmp, self._lock_fd, self._made = None, -1, []
-        if self.explicit:
+        self.tmp, self._lock_fd, self._made = "", -1, list[str]()  # tmp: the temporary folder, once made
+        if out is not None:
             self._check_target(out)
         else:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
