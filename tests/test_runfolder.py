@@ -112,15 +112,15 @@ def test_an_interrupted_write_leaves_the_old_folder_untouched(tmp_path):
 
 
 def test_ctrl_c_during_publish_waits_for_it(tmp_path, monkeypatch):
-    replace = os.replace
+    move = runfolder.move
 
-    def replace_and_interrupt(a, b):
+    def move_and_interrupt(a, b):
         os.kill(os.getpid(), signal.SIGINT)  # arrives while the publish holds SIGINT back
-        replace(a, b)
+        move(a, b)
 
     f = RunFolder(str(tmp_path / "run")).__enter__()
     f.write("a.txt", b"1")
-    monkeypatch.setattr(runfolder.os, "replace", replace_and_interrupt)
+    monkeypatch.setattr(runfolder, "move", move_and_interrupt)
     with pytest.raises(KeyboardInterrupt):
         f.publish()
     f.close()
