@@ -1,7 +1,9 @@
 """``xsq sweep``: run a grid of short trainings in parallel, keep every finished cell, and map the result.
 
 Cells run through joblib (process-based loky by default, or a Dask cluster
-through joblib's Dask backend) and come back as they finish. Each finished
+through joblib's Dask backend) and come back as they finish. There are no
+more loky workers than cells to run, and they start ignoring Ctrl-C: one at
+the terminal reaches them too, but only xsq acts on it, and stops them. Each finished
 cell is appended to ``sweep.csv`` at once (flushed and synced), so Ctrl-C or
 a crash keeps every finished cell, and the same command run again resumes in
 the same folder (``runs/sweep-<hash of the axes>`` unless ``--out``) and
@@ -57,7 +59,7 @@ def _cells_in_parallel(cells, grid: Grid, jobs: int, client):
     with interrupts.held(), interrupts.unheeded_by_children():  # the workers start, ignoring Ctrl-C
         results = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
     with warnings.catch_warnings(), contextlib.closing(results):  # closed early: joblib stops the workers
-        warnings.filterwarnings("ignore", "\\d+ tasks which were still being processed", UserWarning)  # as asked
+        warnings.filterwarnings("ignore", "\\d+ tasks which were still being processed", UserWarning)  # on purpose
         interrupts.checkpoint()  # one that came while they started
         yield from results
 
