@@ -20,6 +20,8 @@ from xsq.cli.main import main
 from xsq.cli.runfolder import RunFolder
 
 ROOT = Path(xsq.__file__).parent.parent
+SWEEP = ["sweep", "--lr", "1e-3,1e-2", "--scaling", "raw", "--hidden", "1", "--batch", "all", "--optimizer", "sgd"]
+SWEEP += ["--formulas", "stable", "--quiet"]
 
 
 @pytest.fixture
@@ -149,6 +151,25 @@ def test_help_imports_no_command():
     assert res.returncode == 0 and res.stdout == "[]\n", res.stdout + res.stderr
 
 
+SIGINT_ON_IMPORT = """
+import importlib.abc, os, signal, sys
+class Interrupt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "joblib":  # imported by xsq sweep's own module, once the command line is parsed
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Interrupt())
+from xsq.__main__ import main
+sys.exit(main({argv!r}))
+"""
+
+
+def test_ctrl_c_as_a_command_is_imported_saves_nothing(tmp_path):
+    res = run_python(SIGINT_ON_IMPORT.format(argv=[*SWEEP, "--out", str(tmp_path / "s")]))
+    assert res.returncode == 130 and res.stderr == "xsq sweep: interrupted: nothing was saved\n", res.stderr
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_save_the_best_so_far_with_their_own_status(capsys, tmp_path, monkeypatch, signum):
     from xsq.training import lm_policy
@@ -212,10 +233,6 @@ def test_a_second_signal_as_the_run_is_published_says_it_was_saved(capsys, tmp_p
     err = capsys.readouterr().err
     assert code == 143 and err == f"xsq train: interrupted: the run was saved to {out}\n", err
     assert not xsq.load_model(out / "model.npz").record.interrupted
-
-
-SWEEP = ["sweep", "--lr", "1e-3,1e-2", "--scaling", "raw", "--hidden", "1", "--batch", "all", "--optimizer", "sgd"]
-SWEEP += ["--formulas", "stable", "--quiet"]
 
 
 def test_sweep_workers_are_capped_at_the_cells(capsys, tmp_path, monkeypatch):
