@@ -150,9 +150,9 @@ def run(args) -> int:
             lam = lams[Cell(**{f.name: row[f.name] for f in dataclasses.fields(Cell)}).row]
             return dict(row, lam_max=lam["lam_max"], predicted_lr=lam["predicted_lr"])
 
-        jobs, cpus = min(args.jobs, max(len(todo), 1)), os.cpu_count() or 1
-        if args.jobs > cpus and client is None:
-            capped = f"; capped at the {jobs} cells to run" if jobs < args.jobs else ""
+        jobs, cpus = max(1, min(args.jobs, len(todo))), os.cpu_count() or 1
+        if args.jobs > cpus and client is None and todo:
+            capped = f"; capped at the {jobs} cell{'s' * (jobs > 1)} to run" if jobs < args.jobs else ""
             print(f"note: --jobs {args.jobs} is more than the {cpus} CPUs{capped}", file=sys.stderr)
         with Progress("sweep", "cell") if not args.quiet else contextlib.nullcontext() as progress:
             for i, row in enumerate(_cells_in_parallel(todo, grid, jobs, client), start=1):
