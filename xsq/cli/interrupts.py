@@ -104,8 +104,9 @@ def deferred() -> Iterator[None]:
 def unheeded_by_children() -> Iterator[None]:
     """SIGINT ignored for the duration (main thread only): processes started meanwhile (a sweep's workers)
     keep it ignored through exec, so a Ctrl-C at the terminal, which reaches the whole process group, is
-    acted on by xsq alone, which stops them (no worker dies printing a traceback). A Ctrl-C in the few
-    milliseconds this lasts is lost."""
+    acted on by xsq alone, which stops them (no worker dies printing a traceback). A Ctrl-C while this
+    lasts (a tenth of a second or so per few workers started) is lost: Python's own multiprocessing unblocks
+    SIGINT as it starts its resource tracker, so it cannot be held back instead."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
