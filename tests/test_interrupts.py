@@ -19,8 +19,7 @@ def test_a_swallowed_signal_comes_back_at_the_checkpoint():
             pass
         with pytest.raises(KeyboardInterrupt):
             interrupts.checkpoint()
-        interrupts.handled()
-        interrupts.checkpoint()  # handled: no longer raised
+        interrupts.checkpoint()  # raised once: not again
         assert interrupts.exit_status() == 130
 
 
@@ -28,7 +27,8 @@ def test_the_exit_status_names_the_signal_even_once_handled():
     with interrupts.installed():
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGTERM)
-        interrupts.handled()
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.checkpoint()
         assert interrupts.exit_status() == 128 + signal.SIGTERM
 
 
@@ -127,13 +127,12 @@ def test_a_trained_run_is_saved_whatever_the_ctrl_c_interrupts(capsys, tmp_path,
     assert ("fit.png" in os.listdir(out)) == (stage == "while drawing")
 
 
-def test_at_checkpoints_a_signal_waits_for_the_next_one_and_a_second_does_not():
-    with interrupts.installed(), interrupts.at_checkpoints():
+def test_a_held_signal_waits_for_the_next_checkpoint_and_a_second_does_not():
+    with interrupts.installed(), interrupts.held():
         os.kill(os.getpid(), signal.SIGINT)  # held
         done = "the steps after it"
         with pytest.raises(KeyboardInterrupt):
             interrupts.checkpoint()
-        interrupts.handled()
         os.kill(os.getpid(), signal.SIGINT)
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGTERM)  # asked twice: at once

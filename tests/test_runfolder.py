@@ -67,8 +67,7 @@ def test_an_existing_out_is_refused_unless_overwrite(tmp_path):
     assert [n for n in listing(tmp_path) if "partial" in n or n.endswith(".old")] == []
 
 
-def test_exchange_falls_back_to_two_renames(tmp_path, monkeypatch):
-    monkeypatch.setattr(runfolder, "_exchange", lambda a, b: False)
+def test_overwrite_renames_the_old_run_aside_and_removes_it(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "old.txt").write_text("old")
@@ -113,15 +112,15 @@ def test_an_interrupted_write_leaves_the_old_folder_untouched(tmp_path):
 
 
 def test_ctrl_c_during_publish_waits_for_it(tmp_path, monkeypatch):
-    replace = os.replace
+    move = runfolder.move
 
-    def replace_and_interrupt(a, b):
+    def move_and_interrupt(a, b):
         os.kill(os.getpid(), signal.SIGINT)  # arrives while the publish holds SIGINT back
-        replace(a, b)
+        move(a, b)
 
     f = RunFolder(str(tmp_path / "run")).__enter__()
     f.write("a.txt", b"1")
-    monkeypatch.setattr(runfolder.os, "replace", replace_and_interrupt)
+    monkeypatch.setattr(runfolder, "move", move_and_interrupt)
     with pytest.raises(KeyboardInterrupt):
         f.publish()
     f.close()

@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``xsq`` command; return its exit status."""
     with interrupts.installed():
         try:
-            with interrupts.at_checkpoints():
+            with interrupts.held():
                 from .cli.main import main as run
             interrupts.checkpoint()
         except KeyboardInterrupt:

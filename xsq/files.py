@@ -1,19 +1,22 @@
 """Writing files so that nothing half-written is ever seen: one atomic writer for every file xsq writes,
-one way to write strict JSON, one check of a file a user names, one check of a folder a command is to
-write into (not the current folder, nothing but its own names), and one lock for a folder's single
-writer.
+one place that renames anything into place, one way to write strict JSON, one check of a file a user
+names, one check of a folder a command is to write into (not the current folder, nothing but its own
+names), and one lock for a folder's single writer.
 
 :func:`write_atomic` writes into a temporary file in the destination's folder,
 flushes and fsyncs it, gives it the permissions the umask allows (as
 ``open`` and numpy's own writers do: 0644 under the usual umask 022, where a
-bare temporary file would be 0600), renames it over the destination, and
-fsyncs the folder so the rename itself survives a crash.
+bare temporary file would be 0600), moves it onto the destination with
+:func:`move`, and fsyncs the folder so the rename itself survives a crash.
+:func:`move` replaces only what is of the same kind (a file a file, a link a
+link, an empty folder a folder): a device, FIFO, socket or folder where a
+file is to go is refused and left as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import fcntl
 import json
 import math
 import os
@@ -85,21 +88,57 @@ def umask() -> int:
 
 def sync_folder(folder: str) -> None:
     """fsync a folder, so that renames into it are on disk (a no-op where folders cannot be opened)."""
-    try:
+    with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def as_path(path: str | bytes | os.PathLike) -> str:
+    """``path`` (text, bytes or any os.PathLike) as text; an empty path or something else is an InputError."""
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        text = os.fsdecode(path)
+    except TypeError:
+        raise InputError(f"{path!r} is not a path") from None
+    if not text:
+        raise InputError("an empty path names no file")
+    return text
 
 
-def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], None]) -> None:
-    """Write ``data`` (bytes, or a function that writes to a binary handle) to ``path`` atomically."""
-    path = os.fspath(path)
+KINDS = dict(zip("-dlcbps", ("a file", "a folder", "a symbolic link", "a device", "a device", "a FIFO", "a socket")))
+
+
+def _kind(path: str) -> str | None:
+    """What is at ``path`` ("a file", "a folder", "a FIFO", ...), not following a link; None if nothing."""
+    try:
+        return KINDS.get(stat.filemode(os.lstat(path).st_mode)[0], "not a regular file")
+    except FileNotFoundError:
+        return None
+
+
+def _check_onto(path: str, kind: str) -> None:
+    there = _kind(path)
+    if there is not None and there != kind:
+        raise InputError(f"{path!r} is {there}, not {kind}; it was left as it was")
+
+
+def move(src: str, dst: str) -> None:
+    """Rename ``src`` onto ``dst`` in one step: the one place xsq renames anything. ``dst`` may be absent, or
+    of ``src``'s own kind (a file onto a file, a link onto a link, a folder onto an empty folder); anything
+    else there is refused with an :class:`InputError` and left as it was."""
+    _check_onto(dst, _kind(src) or "a file")
+    os.replace(src, dst)
+
+
+def write_atomic(path: str | bytes | os.PathLike, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Write ``data`` (bytes, or a function that writes to a binary handle) to ``path`` atomically. An empty
+    path, or one where something other than a file is (a folder, device, FIFO, socket), is an InputError."""
+    path = as_path(path)
+    if path.endswith(os.sep):
+        raise InputError(f"{path!r} ends in {os.sep}: it names a folder, not a file")
+    _check_onto(path, "a file")  # refused before anything is made
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):  # named here, not as the temporary file that could not be made
         raise FileNotFoundError(errno.ENOENT, f"no folder {folder!r} to write into", path)
@@ -113,7 +152,7 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~umask())
-        os.replace(tmp, path)
+        move(tmp, path)
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
@@ -136,6 +175,17 @@ def json_bytes(value: Any, indent: int | None = 1) -> bytes:
     return (json.dumps(_finite_or_none(value), indent=indent, allow_nan=False) + "\n").encode()
 
 
+def lock(fd: int, wait: bool = True) -> bool:
+    """Take an exclusive lock on the open file or folder ``fd`` (waiting for it, or not); whether it was taken."""
+    import fcntl  # POSIX only, and only here: everything else imports where there is no fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
 def try_lock(path: str) -> int:
     """A file descriptor holding an exclusive lock on the file ``path`` (created if need be); -1 if another
     process holds it. Pair it with :func:`unlock`, which removes the file again: after taking the lock this
@@ -143,9 +193,7 @@ def try_lock(path: str) -> int:
     not, tries again."""
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not lock(fd, wait=False):
             os.close(fd)
             return -1
         try:
@@ -158,8 +206,6 @@ def try_lock(path: str) -> int:
 
 def unlock(path: str, fd: int) -> None:
     """Remove the lock file ``path`` (while still holding it), then release it."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
     os.close(fd)

@@ -1,15 +1,13 @@
-"""Ctrl-C (and SIGTERM, SIGHUP) on the command line: never lost, whatever code it lands in.
+"""Ctrl-C, SIGTERM and SIGHUP on the command line: each ends the command with one line and the exit status
+128 + its number (130, 143, 129). A signal the process was started ignoring (``nohup``) stays ignored.
 
-Python turns SIGINT into a KeyboardInterrupt wherever the program happens to
-be. If that is inside a finalizer (a weak-reference callback, say), Python
-prints "Exception ignored" and carries on: the interrupt is lost. So the
-command line runs inside :func:`installed`, whose :func:`handler` also notes
-the signal, and calls :func:`checkpoint` at safe places (each epoch, each
-sweep cell, before a run folder is published): a noted signal that nobody
-has handled is raised again there. Code that handles a KeyboardInterrupt
-calls :func:`handled`. :func:`deferred` holds signals back across steps that
-must not be split. Library users who never enter :func:`installed` see
-Python's own behaviour.
+Inside :func:`installed` a signal raises KeyboardInterrupt where it lands, and is noted: if the code it
+lands in swallows it (a finalizer, say), the next :func:`checkpoint` raises it again. Inside :func:`held` a
+signal is only noted, and raised at the next checkpoint (each epoch, say), so that it cannot fall between
+steps that belong together (the last epoch and the model it makes, an import and the next); a second raises
+at once. :func:`deferred` holds every signal back across a few steps that must not be split (renames).
+Processes started inside :func:`unheeded_by_children` (a sweep's workers) ignore Ctrl-C: only xsq acts on it.
+Library users who never enter :func:`installed` see Python's own behaviour.
 """
 
 from __future__ import annotations
@@ -22,35 +20,29 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_pending: list[int] = []  # signals noted and not yet handled
-_last: list[int] = []  # the last signal noted, handled or not
+_noted: list[int] = []  # signals not yet raised at a checkpoint
+_last: list[int] = [signal.SIGINT]  # the last signal noted: the exit status names it
+_holding = [False]
 
 
 def handler(signum: int, frame) -> None:
-    """Note the signal, and raise KeyboardInterrupt here and now."""
-    _pending.append(signum)
-    _last[:] = [signum]
-    raise KeyboardInterrupt
-
-
-def _heeded() -> list[int]:
-    """The signals of SIGNALS this process heeds: one it was started ignoring (``nohup``, a background job's
-    SIGINT) stays ignored."""
-    return [signum for signum in SIGNALS if signal.getsignal(signum) != signal.SIG_IGN]
+    """Note the signal; raise KeyboardInterrupt here, unless held (and the first since the last checkpoint)."""
+    _noted.append(signum)
+    _last[0] = signum
+    if not _holding[0] or len(_noted) > 1:
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def _routed(action: Callable[[int, Any], None]) -> Iterator[dict[int, Any]]:
-    """Route the heeded signals to ``action`` for the duration, and yield their earlier handlers, which come
-    back afterwards. Only the main thread can set handlers: elsewhere nothing changes (and {} is yielded).
-
-    The Python-level handlers are swapped, not the signal mask: with BLAS threads running, the kernel may
-    deliver a signal to any of them.
-    """
+    """Route the signals this process heeds to ``action`` for the duration (main thread only; elsewhere
+    nothing changes), and yield their earlier handlers, which come back afterwards. Python-level handlers are
+    swapped, not the signal mask: with BLAS threads running, the kernel may deliver a signal to any of them."""
     if threading.current_thread() is not threading.main_thread():
         yield {}
         return
-    previous = {signum: signal.signal(signum, action) for signum in _heeded()}
+    heeded = [signum for signum in SIGNALS if signal.getsignal(signum) != signal.SIG_IGN]
+    previous: dict[int, Any] = {signum: signal.signal(signum, action) for signum in heeded}
     try:
         yield previous
     finally:
@@ -60,54 +52,40 @@ def _routed(action: Callable[[int, Any], None]) -> Iterator[dict[int, Any]]:
 
 @contextlib.contextmanager
 def installed() -> Iterator[None]:
-    """Route SIGINT, SIGTERM and SIGHUP through :func:`handler` for the duration (main thread only); the
-    earlier handlers come back afterwards, and no noted signal outlives it. Signals ignored stay ignored."""
+    """Route the signals through :func:`handler` for the duration; nothing noted outlives it."""
     try:
         with _routed(handler):
             yield
     finally:
-        _pending.clear()
-        _last.clear()
-
-
-def _note(signum: int, frame) -> None:
-    """Note the signal for the next :func:`checkpoint`; a second before that is raised at once."""
-    if _pending:
-        handler(signum, frame)
-    _pending.append(signum)
-    _last[:] = [signum]
+        _noted.clear()
+        _last[0] = signal.SIGINT
 
 
 @contextlib.contextmanager
-def at_checkpoints() -> Iterator[None]:
-    """For the duration (main thread only), a signal is noted and raised at the next :func:`checkpoint`, not
-    where it lands: it cannot fall between steps that belong together (the last epoch and the model it
-    makes, an import and the next). A second signal before that checkpoint is raised at once."""
-    with _routed(_note):
+def held() -> Iterator[None]:
+    """For the duration, a signal waits for the next :func:`checkpoint`; a second does not."""
+    before, _holding[0] = _holding[0], True
+    try:
         yield
+    finally:
+        _holding[0] = before
 
 
 def checkpoint() -> None:
-    """Raise KeyboardInterrupt if a signal came and was not handled (it may have been swallowed)."""
-    if _pending:
+    """Raise KeyboardInterrupt for a signal noted and not raised here yet (held, or swallowed)."""
+    if _noted:
+        _noted.clear()
         raise KeyboardInterrupt
 
 
-def handled() -> None:
-    """A KeyboardInterrupt was caught and acted on: forget the signal behind it."""
-    _pending.clear()
-
-
 def exit_status() -> int:
-    """128 plus the signal's number (130 for Ctrl-C), for the last signal noted; 130 if none was."""
-    return 128 + (_last[-1] if _last else signal.SIGINT)
+    """128 plus the number of the last signal noted (130 for Ctrl-C, and if none was)."""
+    return 128 + _last[0]
 
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP (those heeded) back for the duration (main thread only): the first
-    that arrives meanwhile is acted on after it, so that a few steps that belong together (renames,
-    clean-up) are never split."""
+    """Hold every signal back for the duration: the first that arrives meanwhile is acted on after it."""
     received: list[int] = []
     previous: dict[int, Any] = {}
     try:
@@ -120,3 +98,20 @@ def deferred() -> Iterator[None]:
                 action(received[0], None)  # Python's default SIGINT handler raises KeyboardInterrupt here
             elif action == signal.SIG_DFL:
                 os.kill(os.getpid(), received[0])
+
+
+@contextlib.contextmanager
+def unheeded_by_children() -> Iterator[None]:
+    """SIGINT ignored for the duration (main thread only): processes started meanwhile (a sweep's workers)
+    keep it ignored through exec, so a Ctrl-C at the terminal, which reaches the whole process group, is
+    acted on by xsq alone, which stops them (no worker dies printing a traceback). A Ctrl-C while this
+    lasts (a tenth of a second or so per few workers started) is lost: Python's own multiprocessing unblocks
+    SIGINT as it starts its resource tracker, so it cannot be held back instead."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)

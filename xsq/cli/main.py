@@ -1,4 +1,5 @@
-"""The ``xsq`` command line: parsing and dispatch only (each command's work is in :mod:`xsq.commands`).
+"""The ``xsq`` command line: parsing and dispatch only (each command's work is in :mod:`xsq.cli.commands`,
+whose module is imported only when that command runs).
 
 Exit status: 0 success; 1 a training run that failed (diverged, did not
 learn), a file that could not be written, or an internal error; 2 bad input
@@ -10,6 +11,7 @@ internal error (a bug in xsq) says so; ``XSQ_DEBUG=1`` shows its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -21,9 +23,7 @@ from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import check, diagnose, gradcheck, predict, train
-from .commands import sweep as sweep_command
-from .commands.sweep import MAX_CELLS
+from .commands import MAX_CELLS, TEST_FRACTION, N
 
 
 def _common() -> dict[str, Parser]:
@@ -88,9 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--high", type=typed(Real()), default=None, help=f"upper end of the training domain (default: {Problem.high:g})"
     )
-    t.add_argument(
-        "--n", type=typed(Whole(2)), default=None, help=f"number of training inputs, uniform (default: {train.N})"
-    )
+    t.add_argument("--n", type=typed(Whole(2)), default=None, help=f"number of training inputs, uniform (default: {N})")
     t.add_argument("--data", default=None, help="fit measured data from a CSV file instead (inputs, then outputs)")
     t.add_argument("--inputs", default=None, help="--data: the input columns, by name or 0-based index")
     t.add_argument("--outputs", default=None, help="--data: the output columns (default: the last)")
@@ -98,20 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--test-fraction",
         type=typed(Real(0, 1, low_open=True, high_open=True)),
         default=None,
-        help=f"--data: share of the rows held out to report on (default: {train.TEST_FRACTION:g})",
+        help=f"--data: share of the rows held out to report on (default: {TEST_FRACTION:g})",
     )
     _training_options(t)
     t.add_argument(
         "--out", default=None, help="output folder (default: a new runs/<UTC time>-seed<k>, linked from runs/latest)"
     )
     t.add_argument("--overwrite", action="store_true", help="replace --out if it already holds a run")
-    t.set_defaults(run=train.run)
 
     p = sub.add_parser("predict", parents=[common["json"]], help="predict with a model written by xsq train")
     p.add_argument("--model", default=os.path.join("runs", "latest", "model.npz"), help="a model file")
     p.add_argument("--derivative", action="store_true", help="also print the learned slope d prediction / dx")
     p.add_argument("x", type=typed(Real()), nargs="+", help="inputs")
-    p.set_defaults(run=predict.run)
 
     g = sub.add_parser(
         "gradcheck",
@@ -128,7 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="1: gradients; 2: Hessian-vector products and the Gauss-Newton matrix",
     )
-    g.set_defaults(run=gradcheck.run)
 
     w = sub.add_parser("sweep", parents=[common["quiet"]], help="map where training learns, stalls or diverges")
     axis = "(comma-separated)"
@@ -177,7 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--out", default=None, help="output folder (default: runs/sweep-<hash of the axes>, to resume)")
     w.add_argument("--overwrite", action="store_true", help="replace another sweep in --out")
     w.add_argument("--yes", action="store_true", help=f"run a grid of more than {MAX_CELLS} cells")
-    w.set_defaults(run=sweep_command.run)
 
     d = sub.add_parser(
         "diagnose",
@@ -185,13 +179,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="rerun the question's 1-1-1 network and measure why it fails",
     )
     d.add_argument("--steps", type=typed(Whole(1, 10**7)), default=10_000, help="SGD steps of the question's run")
-    d.set_defaults(run=diagnose.run)
 
     c = sub.add_parser(
         "check", parents=[common["seed"], common["network"], common["json"]], help="name the mistakes in YOUR backprop"
     )
-    check.arguments(c)
-    c.set_defaults(run=check.run)
+    c.add_argument("file", help="your Python file (only its imports, definitions and assignments are run)")
+    c.add_argument("--function", default=None, help="NAME(params, X, Y) returns your gradients by name")
+    c.add_argument("--object", default=None, help="EXPR builds your network object (e.g. 'Net(1, 16, 1)')")
+    c.add_argument("--forward", default="forward_prop", help="--object: its forward method, called with X")
+    c.add_argument("--update", default="back_prop", help="--object: its update method, called with X, Y")
+    c.add_argument("--lr-attribute", default="learning_rate", help="--object: its learning rate attribute")
+    c.add_argument("--lr", type=typed(Real(0, low_open=True)), default=None, help="--object: the learning rate")
+    c.add_argument("--objective", default=None, help="your model: LOSS(params, X, Y), a number")
+    c.add_argument("--example", default=None, help="your model: EX() returns (params, X, Y)")
+    c.add_argument(
+        "--sizes", type=typed(Sizes(2, 4096)), default=None, help="layer sizes (default: 1,16,1, or the object's)"
+    )
+    c.add_argument("--batch", type=typed(Whole(2, 10_000)), default=8, help="samples in the second check")
     return parser
 
 
@@ -212,7 +216,10 @@ def _main(argv: list[str] | None) -> int:
             parser.print_help(sys.stderr)
             return 2
         prog = f"xsq {args.command}"
-        return args.run(args)
+        with interrupts.held():  # the command's own imports (joblib, tqdm...) only when it runs
+            command = importlib.import_module(f"{__package__}.commands.{args.command}")
+        interrupts.checkpoint()
+        return command.run(args)
     except UsageError as exc:
         print(f"{exc.prog}: error: {exc}", file=sys.stderr)
         return 2

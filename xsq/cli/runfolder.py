@@ -13,21 +13,19 @@ never a mix, and never stale files from an earlier run.
   writer left count as nothing), or hold an earlier run: only the names a
   run writes (``replaceable``), every one of ``mark`` among them, each a
   regular file. Anything else is refused, and an earlier run is replaced
-  only with ``overwrite``: the old folder is exchanged for the new one in
-  one ``renameat2(RENAME_EXCHANGE)`` where Linux offers it (two renames
-  elsewhere). A lock file beside it (``.NAME.lock``) lets only one run at a
-  time write there; the other is refused at its start.
+  only with ``overwrite``: the old folder is renamed aside, the new one
+  renamed in, and the old one removed, so a reader sees the old run, then
+  for an instant nothing, then the new run, never a mix. A lock file beside
+  it (``.NAME.lock``) lets only one run at a time write there; the other is
+  refused at its start.
 
 Folders and files follow the umask, as numpy's own writers do. No signal
 splits a publish: SIGINT, SIGTERM and SIGHUP are held back for its few
-renames (:func:`xsq.interrupts.deferred`).
+renames (:func:`xsq.cli.interrupts.deferred`).
 """
 
 from __future__ import annotations
 
-import ctypes
-import errno
-import fcntl
 import os
 import shutil
 import tempfile
@@ -35,26 +33,22 @@ import time
 from typing import BinaryIO, Callable
 
 from ..errors import InputError
-from ..files import check_out_folder, held_names, not_files, sync_folder, try_lock, umask, unlock, write_atomic
+from ..files import (
+    check_out_folder,
+    held_names,
+    lock,
+    move,
+    not_files,
+    sync_folder,
+    try_lock,
+    umask,
+    unlock,
+    write_atomic,
+)
 from . import interrupts
 
 ROOT = "runs"
 LATEST = "latest"
-
-
-def _exchange(a: str, b: str) -> bool:
-    """Swap two paths atomically (Linux renameat2 with RENAME_EXCHANGE); False where that is not offered."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), b)
 
 
 def _free_name(path: str) -> str:
@@ -83,8 +77,8 @@ class RunFolder:
         self.explicit, self.overwrite, self.replaceable, self.mark = out is not None, overwrite, replaceable, mark
         self.published: str | None = None
         self.notes: list[str] = []
-        self.tmp, self._lock_fd, self._made = None, -1, []
-        if self.explicit:
+        self.tmp, self._lock_fd, self._made = "", -1, list[str]()  # tmp: the temporary folder, once made
+        if out is not None:
             self._check_target(out)
         else:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -170,35 +164,37 @@ class RunFolder:
         if not os.path.isdir(self.target) or not held_names(self.target):
             for leftover in os.listdir(self.target) if os.path.isdir(self.target) else ():
                 os.unlink(os.path.join(self.target, leftover))  # a temporary file a crashed writer left
-            os.replace(self.tmp, self.target)  # absent or empty: a plain rename
+            move(self.tmp, self.target)  # absent or empty: a plain rename
             return
         if not self.overwrite or self._not_a_run(self.target):
             raise InputError(f"{self.target!r} was filled by something else while this run trained; not replaced")
-        if not _exchange(self.tmp, self.target):
-            aside = self.tmp + ".old"
-            os.rename(self.target, aside)
-            os.rename(self.tmp, self.target)
-            self.tmp = aside
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        aside = self.tmp + ".old"
+        move(self.target, aside)
+        try:
+            move(self.tmp, self.target)
+        except BaseException:
+            move(aside, self.target)  # the old run back where it was
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
 
     def _publish_new(self) -> None:
         root = os.path.dirname(self.target)
         fd = os.open(root, os.O_RDONLY)  # a lock on the folder itself: no lock file left behind
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # brief: only while a name is picked and the link is replaced
+            lock(fd)  # brief: only while a name is picked and the link is replaced
             self.target = _free_name(self.target)
-            os.rename(self.tmp, self.target)
+            move(self.tmp, self.target)
             latest = os.path.join(root, LATEST)
             if os.path.lexists(latest) and not os.path.islink(latest):  # a real folder or file, not ours: keep it
                 stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(os.path.getmtime(latest)))
                 aside = _free_name(os.path.join(root, f"{stamp}-previous"))
-                os.rename(latest, aside)
+                move(latest, aside)
                 self.notes.append(f"moved the earlier {latest} to {aside}")
             link = os.path.join(root, f".{LATEST}.{os.getpid()}")
             if os.path.lexists(link):
                 os.unlink(link)
             os.symlink(os.path.basename(self.target), link)
-            os.replace(link, latest)
+            move(link, latest)
         finally:
             os.close(fd)
 

@@ -1,14 +1,10 @@
-"""The sweep's folder: the grid it belongs to, and an append-only CSV of the cells as they finish.
-
-Each finished cell is appended to ``sweep.csv`` at once (flushed and synced),
-so Ctrl-C or a crash keeps every finished cell; opening the same folder for
-the same grid again reads them back (a line torn by a crash mid-write is left
-out) and the sweep skips them. Every row read back is checked as untrusted:
-a cell of this grid, listed once, each value of its type and consistent with
-its own evidence. A folder holding another grid's sweep (or a damaged one) is
-refused unless it may be overwritten; one holding anything but a sweep's
-files (or a sweep's names without ``grid.json``) is refused outright. A lock
-lets one sweep at a time write there.
+"""The sweep's folder: the grid it belongs to (``grid.json``), and ``sweep.csv``, a row appended (flushed and
+synced) as each cell finishes, so that Ctrl-C or a crash keeps every finished cell. The same command run again
+reads them back and skips them; a last line without its newline was torn by a crash mid-write, and is left
+out. Every row read back is untrusted: it must be a cell of this grid, listed once, each value of its type,
+and what running that cell writes. A folder holding another grid's sweep (or a damaged one) is refused unless
+it may be overwritten; one holding anything but a sweep's files (or a sweep's names without ``grid.json``) is
+refused outright. A lock lets one sweep at a time write there.
 """
 
 from __future__ import annotations
@@ -24,103 +20,68 @@ from ..files import check_out_folder, held_names, json_bytes, not_files, regular
 from .outcomes import Evidence, classify
 from .sweep import Cell, Grid
 
-COLUMNS = (
-    "formulas",
-    "scaling",
-    "hidden",
-    "batch",
-    "optimizer",
-    "seed",
-    "lr",
-    "steps",
-    "outcome",
-    "reason",
-    "nonfinite_step",
-    "nonfinite_op",
-    "blowup_step",
-    "blowup_factor",
-    "start_loss",
-    "best_loss",
-    "final_loss",
-    "test_rmse_over_range",
-    "question",
-    "seconds",
-    "lam_max",
-    "predicted_lr",
-)
-
-
-def _whole(text: str) -> int:
-    if text.strip().lstrip("+-").isdigit():
-        return int(text)  # exact, however large (a seed, say)
-    value = float(text)
-    if not value.is_integer():
-        raise ValueError(text)
-    return int(value)
-
-
-OPTIONAL = {"nonfinite_step", "nonfinite_op", "blowup_step", "blowup_factor"}  # empty unless it diverged
-TYPES = {  # how a column's text reads back (the rest stay text; an empty cell is None)
-    "hidden": _whole,
-    "seed": _whole,
-    "steps": _whole,
+COLUMNS = {  # sweep.csv's columns, and how each one's text reads back (an empty cell is None; int is exact)
+    "formulas": str,
+    "scaling": str,
+    "hidden": int,
+    "batch": str,
+    "optimizer": str,
+    "seed": int,
     "lr": float,
-    "nonfinite_step": _whole,
+    "steps": int,
+    "outcome": str,
+    "reason": str,
+    "nonfinite_step": int,
     "nonfinite_op": str,
-    "blowup_step": _whole,
+    "blowup_step": int,
     "blowup_factor": float,
     "start_loss": float,
     "best_loss": float,
     "final_loss": float,
-    "seconds": float,
     "test_rmse_over_range": float,
+    "question": str,
+    "seconds": float,
     "lam_max": float,
     "predicted_lr": float,
 }
-
-
-def cell_key(row: dict) -> tuple:
-    """The settings that identify a cell (as text, so rows read back from the CSV compare equal)."""
-    return tuple(str(row[c]) for c in COLUMNS[:8])
-
-
+KEY = tuple(COLUMNS)[:8]  # the settings that identify a cell
+OPTIONAL = {"nonfinite_step", "nonfinite_op", "blowup_step", "blowup_factor"}  # empty unless it diverged
 MAX_JOURNAL_BYTES = 1 << 30
 SWEEP_FILES = frozenset({"sweep.csv", "sweep.json", "sweep.png", "grid.json", ".lock"})  # all a sweep writes
 
 
+def cell_key(row: dict) -> tuple:
+    """The settings that identify a cell (as text, so rows read back from the CSV compare equal)."""
+    return tuple(str(row[c]) for c in KEY)
+
+
 def _as_run(row: dict, cell: Cell, learned_below: float) -> bool:
-    """Whether a row read back is what running ``cell`` writes: every value there that always is, in its
-    range, printable text, finite losses unless a value went non-finite, the outcome and reason its own
+    """Whether a row read back is what running ``cell`` writes: every value there that always is, printable
+    text, steps within the run, finite losses unless a value went non-finite, the outcome and reason its own
     evidence gives, and the cell's own question flag (lambda_max and 2 / lambda_max are computed afresh by
     every sweep, and replace what a row holds)."""
+    steps = [s for s in (row["nonfinite_step"], row["blowup_step"]) if s is not None]
+    losses = (row["start_loss"], row["best_loss"], row["final_loss"], row["test_rmse_over_range"])
     try:
-        if any(row[c] is None for c in TYPES if c not in OPTIONAL) or row["question"] not in ("True", "False"):
-            return False
-        text = [v for v in row.values() if isinstance(v, str)]
-        nonfinite, blowup = row["nonfinite_step"], row["blowup_step"]
-        steps = [s for s in (nonfinite, blowup) if s is not None]
-        numbers = (row["start_loss"], row["best_loss"], row["final_loss"], row["test_rmse_over_range"])
-        judged = classify(Evidence(**{f: row[f] for f in Evidence._fields}), learned_below)
         return (
-            all(t.isprintable() for t in text)
-            and (nonfinite is None) == (row["nonfinite_op"] is None)
-            and (blowup is None) == (row["blowup_factor"] is None)
+            all(row[c] is not None for c in COLUMNS if c not in OPTIONAL)
+            and all(v.isprintable() for v in row.values() if isinstance(v, str))
+            and (row["nonfinite_step"] is None) == (row["nonfinite_op"] is None)
+            and (row["blowup_step"] is None) == (row["blowup_factor"] is None)
             and all(0 <= s <= cell.steps for s in steps)
-            and (nonfinite is not None or all(map(math.isfinite, numbers)))
-            and math.isfinite(row["seconds"])
-            and row["seconds"] >= 0
-            and (row["outcome"], row["reason"]) == judged
-            and (row["question"] == "True") == cell.is_question
+            and (row["nonfinite_step"] is not None or all(map(math.isfinite, losses)))
+            and 0 <= row["seconds"] < math.inf
+            and (row["outcome"], row["reason"])
+            == classify(Evidence(**{f: row[f] for f in Evidence._fields}), learned_below)
+            and row["question"] == str(cell.is_question)
         )
     except (TypeError, ValueError):  # a value of the wrong kind where the evidence is read
         return False
 
 
 def _read_rows(path: str, grid: Grid) -> list[dict]:
-    """The rows of a journal, each a cell of ``grid`` as running it writes it, and none twice. Every row
-    ends in a newline, so a last line without one was torn by a crash mid-write and is left out; any other
-    damage is refused."""
-    cells = {cell_key(c.__dict__): c for c in grid.cells()}
+    """The rows of a journal, each a cell of ``grid`` as running it writes it, and none twice; any damage but
+    a torn last line is refused."""
     if not os.path.lexists(path):
         return []
     regular_file(path, "sweep journal", MAX_JOURNAL_BYTES)
@@ -131,26 +92,22 @@ def _read_rows(path: str, grid: Grid) -> list[dict]:
         lines = list(csv.reader(io.StringIO(text[: text.rfind("\n") + 1])))
     except (UnicodeDecodeError, csv.Error):
         raise InputError(f"{path!r} is not a readable sweep journal; {again}") from None
-    if lines and tuple(lines[0]) != COLUMNS:
+    if lines and tuple(lines[0]) != tuple(COLUMNS):
         raise InputError(f"{path!r} is not a sweep journal of this version (its header differs); {again}")
-    rows, seen = [], set()
+    cells, rows = {cell_key(vars(c)): c for c in grid.cells()}, {}
     for number, fields in enumerate(lines[1:], start=2):
         try:
             if len(fields) != len(COLUMNS):
                 raise ValueError
-            row = dict(zip(COLUMNS, fields))
-            for name, kind in TYPES.items():
-                row[name] = None if row[name] in ("", "None") else kind(row[name])
+            row = {c: kind(text) if text else None for (c, kind), text in zip(COLUMNS.items(), fields)}
         except (ValueError, OverflowError):
             raise InputError(f"{path!r} is damaged at line {number}; {again}") from None
         key = cell_key(row)
-        if key not in cells or key in seen or not _as_run(row, cells[key], grid.learned_below):
-            what = "a cell listed twice" if key in seen else "a cell not in this grid, or not as it ran"
+        if key in rows or key not in cells or not _as_run(row, cells[key], grid.learned_below):
+            what = "a cell listed twice" if key in rows else "a cell not in this grid, or not as it ran"
             raise InputError(f"{path!r} holds {what} at line {number}; {again}")
-        seen.add(key)
-        row["question"] = row["question"] == "True"
-        rows.append(row)
-    return rows
+        rows[key] = dict(row, question=row["question"] == "True")
+    return list(rows.values())
 
 
 def csv_bytes(rows: list[dict]) -> bytes:
@@ -167,10 +124,9 @@ class Journal:
 
     def __init__(self, folder: str, grid: Grid, overwrite: bool):
         check_out_folder(folder, SWEEP_FILES)
-        self.folder, self.csv = folder, os.path.join(folder, "sweep.csv")
+        self.folder, self.csv, self.lock_path = folder, os.path.join(folder, "sweep.csv"), os.path.join(folder, ".lock")
         try:
             os.makedirs(folder, exist_ok=True)
-            self.lock_path = os.path.join(folder, ".lock")
             self.lock = try_lock(self.lock_path)
         except OSError as exc:
             raise InputError(f"cannot write to output folder {folder!r}: {exc.strerror or exc}") from None
@@ -202,9 +158,8 @@ class Journal:
                 raise InputError(
                     f"{folder!r} holds another sweep (or a damaged one); choose another --out, or add --overwrite"
                 )
-            for name in SWEEP_FILES - {".lock"}:
-                if os.path.exists(os.path.join(folder, name)):
-                    os.unlink(os.path.join(folder, name))
+            for name in held:
+                os.unlink(os.path.join(folder, name))
         try:
             self.rows = _read_rows(self.csv, grid)
         except InputError:

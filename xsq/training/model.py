@@ -125,4 +125,4 @@ def load_model(path: str | os.PathLike) -> Model:
         stages = tuple(STAGE_KINDS[kind](**fields) for kind, fields in parts.stages)
         return Model(parts.params, parts.scaler, parts.activation, parts.output, parts.record, stages)
     except InputError as exc:
-        raise InputError(f"model file {os.fspath(path)!r} is not a valid xsq model: {exc}") from None
+        raise InputError(f"model file {os.fsdecode(path)!r} is not a valid xsq model: {exc}") from None

@@ -36,7 +36,7 @@ from numpy.lib import format as npy
 from ..core import activations
 from ..core.params import check_params
 from ..errors import InputError
-from ..files import json_bytes, regular_file, write_atomic
+from ..files import as_path, json_bytes, regular_file, write_atomic
 from ..validation import Options
 from .record import HISTORY_MEMBERS, TrainingRecord
 from .scaling import Scaler
@@ -191,7 +191,7 @@ def _stage(arrays: dict, i: int, meta: dict) -> tuple[str, dict]:
 
 def read(path: str | os.PathLike) -> Parts:
     """Read and validate a model file; an :class:`InputError` names what is wrong."""
-    path = os.fspath(path)
+    path = as_path(path)
     arrays = _open(path)
     try:
         text = arrays["meta"]

@@ -13,6 +13,9 @@ from ...errors import PlotError
 from ...validation import shorten
 from .. import interrupts
 
+N, TEST_FRACTION = 1000, 0.2  # xsq train: the defaults of --n (with a target) and --test-fraction (with --data)
+MAX_CELLS = 100_000  # xsq sweep: a larger grid needs --yes
+
 # matplotlib is an extra: without it, no plots. Commands import it only to draw (it is slower to import than
 # the rest of xsq).
 PLOTTING = importlib.util.find_spec("matplotlib") is not None
@@ -40,7 +43,6 @@ def report_saved(prog: str, saved: str, report: Callable[[], None]) -> int | Non
         interrupts.checkpoint()
         report()
     except KeyboardInterrupt:
-        interrupts.handled()
         print(f"{prog}: interrupted: {saved}", file=sys.stderr)
         return interrupts.exit_status()
     except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)

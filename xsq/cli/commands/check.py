@@ -8,30 +8,10 @@ wrong, 2 for bad input.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 
 from ...errors import InputError
 from ...files import json_bytes
-from ...validation import Real, Sizes, Whole
-from ..argparsing import typed
-
-
-def arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``xsq check`` (the network's activation, output, loss, seed and --json come as parents)."""
-    parser.add_argument("file", help="your Python file (only its imports, definitions and assignments are run)")
-    parser.add_argument("--function", default=None, help="NAME(params, X, Y) returns your gradients by name")
-    parser.add_argument("--object", default=None, help="EXPR builds your network object (e.g. 'Net(1, 16, 1)')")
-    parser.add_argument("--forward", default="forward_prop", help="--object: its forward method, called with X")
-    parser.add_argument("--update", default="back_prop", help="--object: its update method, called with X, Y")
-    parser.add_argument("--lr-attribute", default="learning_rate", help="--object: its learning rate attribute")
-    parser.add_argument("--lr", type=typed(Real(0, low_open=True)), default=None, help="--object: the learning rate")
-    parser.add_argument("--objective", default=None, help="your model: LOSS(params, X, Y), a number")
-    parser.add_argument("--example", default=None, help="your model: EX() returns (params, X, Y)")
-    parser.add_argument(
-        "--sizes", type=typed(Sizes(2, 4096)), default=None, help="layer sizes (default: 1,16,1, or the object's)"
-    )
-    parser.add_argument("--batch", type=typed(Whole(2, 10_000)), default=8, help="samples in the second check")
 
 
 def run(args) -> int:

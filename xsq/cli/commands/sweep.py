@@ -1,7 +1,9 @@
 """``xsq sweep``: run a grid of short trainings in parallel, keep every finished cell, and map the result.
 
 Cells run through joblib (process-based loky by default, or a Dask cluster
-through joblib's Dask backend) and come back as they finish. Each finished
+through joblib's Dask backend) and come back as they finish. There are no
+more loky workers than cells to run, and they start ignoring Ctrl-C: one at
+the terminal reaches them too, but only xsq acts on it, and stops them. Each finished
 cell is appended to ``sweep.csv`` at once (flushed and synced), so Ctrl-C or
 a crash keeps every finished cell, and the same command run again resumes in
 the same folder (``runs/sweep-<hash of the axes>`` unless ``--out``) and
@@ -17,19 +19,18 @@ import math
 import os
 import sys
 import time
+import warnings
 
 from joblib import Parallel, delayed, parallel_config
 
 from ...errors import InputError, PlotError
 from ...files import json_bytes, write_atomic
-from ...lab.journal import COLUMNS, Journal, cell_key, csv_bytes
+from ...lab.journal import KEY, Journal, cell_key, csv_bytes
 from ...lab.outcomes import DIVERGED, Evidence, settled
 from ...lab.sweep import Cell, Grid, lam_max, run_cell
 from .. import commands, interrupts
 from ..progress import Progress
-from . import report_saved
-
-MAX_CELLS = 100_000
+from . import MAX_CELLS, report_saved
 
 
 def _connect(args):
@@ -55,7 +56,12 @@ def _cells_in_parallel(cells, grid: Grid, jobs: int, client):
         with parallel_config(backend="dask"):
             yield from Parallel(return_as="generator_unordered")(tasks)
         return
-    yield from Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
+    with interrupts.held(), interrupts.unheeded_by_children():  # the workers start, ignoring Ctrl-C
+        results = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
+    with warnings.catch_warnings(), contextlib.closing(results):  # closed early: joblib stops the workers
+        warnings.filterwarnings("ignore", "\\d+ tasks which were still being processed", UserWarning)  # on purpose
+        interrupts.checkpoint()  # one that came while they started
+        yield from results
 
 
 def boundaries(rows: list[dict]) -> list[dict]:
@@ -144,8 +150,12 @@ def run(args) -> int:
             lam = lams[Cell(**{f.name: row[f.name] for f in dataclasses.fields(Cell)}).row]
             return dict(row, lam_max=lam["lam_max"], predicted_lr=lam["predicted_lr"])
 
+        jobs, cpus = max(1, min(args.jobs, len(todo))), os.cpu_count() or 1
+        if args.jobs > cpus and client is None and todo:
+            capped = f"; capped at the {jobs} cell{'s' * (jobs > 1)} to run" if jobs < args.jobs else ""
+            print(f"note: --jobs {args.jobs} is more than the {cpus} CPUs{capped}", file=sys.stderr)
         with Progress("sweep", "cell") if not args.quiet else contextlib.nullcontext() as progress:
-            for i, row in enumerate(_cells_in_parallel(todo, grid, args.jobs, client), start=1):
+            for i, row in enumerate(_cells_in_parallel(todo, grid, jobs, client), start=1):
                 interrupts.checkpoint()  # a Ctrl-C swallowed while the cell ran: the cell may be cut short
                 journal.add(with_lam(row))
                 if progress is not None:
@@ -160,7 +170,7 @@ def run(args) -> int:
                         )
                     )
         seconds = time.perf_counter() - start
-        rows = sorted(map(with_lam, journal.rows), key=lambda r: tuple(r[c] for c in COLUMNS[:7]))
+        rows = sorted(map(with_lam, journal.rows), key=lambda r: tuple(r[c] for c in KEY[:7]))
         write_atomic(journal.csv, csv_bytes(rows))
         report = {
             "grid": grid.__dict__,
@@ -180,7 +190,6 @@ def run(args) -> int:
                 write_atomic(os.path.join(journal.folder, "sweep.png"), png)
                 drawn = True
     except KeyboardInterrupt:
-        interrupts.handled()
         done, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
         print(
             f"xsq sweep: interrupted: kept the {done} finished cells in {journal.folder}; run the same command again "

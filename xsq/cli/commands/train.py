@@ -30,9 +30,7 @@ from ..argparsing import flag
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
 from ..runfolder import RunFolder
-from . import report_saved
-
-N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
+from . import TEST_FRACTION, N, report_saved
 
 
 def _history_csv(history) -> bytes:
@@ -142,7 +140,7 @@ def run(args) -> int:
     folder = None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
-        with out as folder, interrupts.at_checkpoints():  # a signal stops training at its next epoch
+        with out as folder, interrupts.held():  # a signal waits for the next epoch, or for the run to be saved
             with Progress() if not args.quiet else contextlib.nullcontext() as progress:
 
                 def each_epoch(info: dict) -> None:
@@ -152,43 +150,38 @@ def run(args) -> int:
 
                 chosen = {"output": job.output[0]} if job.output else {}
                 model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch)
-            if model.record.interrupted:
-                interrupts.handled()  # stopped with the best so far: a result to save, not a signal to act on
-            with interrupts.deferred():  # trained: a signal from here on waits for the run to be saved
-                metrics = job.metrics(model)
-                r = model.record
-                reason = job.output[1] if job.output else r.settings["output_reason"]
-                metrics.update(
-                    r.settings,
-                    output_reason=reason,
-                    max_epochs=r.settings["epochs"],
-                    seed=args.seed,
-                    train_seconds=r.seconds,
-                    epochs=r.n_epochs,
-                    best_epoch=r.best_epoch,
-                    converged=r.converged,
-                    interrupted=r.interrupted,
-                    sizes=list(model.sizes),
-                )
-                model.save(folder.temp_path("model.npz"))
-                folder.write("metrics.json", json_bytes(metrics, indent=2))
-                folder.write("history.csv", _history_csv(r.history))
-                plots, note = {}, None
-                if commands.PLOTTING:
-                    try:
-                        plots = job.figures(commands.drawing("plots"), model)
-                    except PlotError as exc:
-                        note = f"plots skipped: {exc}"
-                for name, png in plots.items():
-                    folder.write(name, png)
-                path = folder.publish()
-            interrupts.checkpoint()  # one swallowed meanwhile: the run is saved, and the message says so
-    except KeyboardInterrupt:
-        if folder is not None and folder.published:
-            interrupts.handled()
-            print(f"xsq train: interrupted: the run was saved to {shown(folder.published)}", file=sys.stderr)
-            return interrupts.exit_status()
-        raise
+            metrics = job.metrics(model)
+            r = model.record
+            reason = job.output[1] if job.output else r.settings["output_reason"]
+            metrics.update(
+                r.settings,
+                output_reason=reason,
+                max_epochs=r.settings["epochs"],
+                seed=args.seed,
+                train_seconds=r.seconds,
+                epochs=r.n_epochs,
+                best_epoch=r.best_epoch,
+                converged=r.converged,
+                interrupted=r.interrupted,
+                sizes=list(model.sizes),
+            )
+            model.save(folder.temp_path("model.npz"))
+            folder.write("metrics.json", json_bytes(metrics, indent=2))
+            folder.write("history.csv", _history_csv(r.history))
+            plots, note = {}, None
+            if commands.PLOTTING:
+                try:
+                    plots = job.figures(commands.drawing("plots"), model)
+                except PlotError as exc:
+                    note = f"plots skipped: {exc}"
+            for name, png in plots.items():
+                folder.write(name, png)
+            path = folder.publish()
+    except KeyboardInterrupt:  # a second signal while the run was saved: it was, or nothing was
+        if folder is None or not folder.published:
+            raise
+        path = folder.published
+    saved = f"{'saved the best model so far' if r.interrupted else 'the run was saved'} to {shown(path)}"
 
     def report() -> None:
         if given.get("output", "auto") == "auto":
@@ -207,10 +200,8 @@ def run(args) -> int:
         elif not plots:
             print("plots: pip install 'xsq[plot]' (matplotlib) to get fit.png, loss.png and error.png")
 
-    status = report_saved("xsq train", f"the run was saved to {shown(path)}", report)
-    if status is not None:
-        return status
-    if model.record.interrupted:
-        print(f"xsq train: interrupted: saved the best model so far to {shown(path)}", file=sys.stderr)
+    status = report_saved("xsq train", saved, report)  # a signal held meanwhile is told here
+    if status is None and r.interrupted:
+        print(f"xsq train: interrupted: {saved}", file=sys.stderr)
         return interrupts.exit_status()
-    return 0
+    return status or 0
