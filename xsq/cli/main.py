@@ -19,7 +19,7 @@ from ..errors import InputError, TrainingFailed
 from ..lab import sweep
 from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
-from . import interrupts
+from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
 from .commands import diagnose, gradcheck, predict, train
 from .commands import sweep as sweep_command
@@ -197,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     prog = "xsq"
+    if output.closed():  # started with stdout closed (>&-): whatever the command printed would be lost
+        print(f"{prog}: error: standard output is closed; nothing was done", file=sys.stderr)
+        return 1
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -206,7 +209,8 @@ def _main(argv: list[str] | None) -> int:
             parser.print_help(sys.stderr)
             return 2
         prog = f"xsq {args.command}"
-        return args.run(args)
+        with output.checked():  # output that cannot be written is a failure, told rather than lost at exit
+            return args.run(args)
     except UsageError as exc:
         print(f"{exc.prog}: error: {exc}", file=sys.stderr)
         return 2

@@ -39,6 +39,7 @@ def report_saved(prog: str, saved: str, report: Callable[[], None]) -> int | Non
     try:
         interrupts.checkpoint()
         report()
+        sys.stdout.flush()
     except KeyboardInterrupt:
         interrupts.handled()
         print(f"{prog}: interrupted: {saved}", file=sys.stderr)
@@ -46,6 +47,6 @@ def report_saved(prog: str, saved: str, report: Callable[[], None]) -> int | Non
     except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)
         if isinstance(exc, BrokenPipeError):
             raise
-        print(f"{prog}: {saved}, but the report could not be printed: {exc}", file=sys.stderr)
+        print(f"{prog}: {saved}, but the report could not be printed: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return None

@@ -170,6 +170,7 @@ def run(args) -> int:
                     interrupted=r.interrupted,
                     sizes=list(model.sizes),
                 )
+                text = job.text(model, metrics)  # everything the report evaluates, before anything is written
                 model.save(folder.temp_path("model.npz"))
                 folder.write("metrics.json", json_bytes(metrics, indent=2))
                 folder.write("history.csv", _history_csv(r.history))
@@ -177,8 +178,8 @@ def run(args) -> int:
                 if commands.PLOTTING:
                     try:
                         plots = job.figures(commands.drawing("plots"), model)
-                    except PlotError as exc:
-                        note = f"plots skipped: {exc}"
+                    except PlotError as exc:  # drawing never loses the run: the plots drawn are kept
+                        plots, note = exc.drawn, f"{', '.join(exc.skipped) if exc.drawn else 'plots'} skipped: {exc}"
                 for name, png in plots.items():
                     folder.write(name, png)
                 path = folder.publish()
@@ -193,7 +194,7 @@ def run(args) -> int:
     def report() -> None:
         if given.get("output", "auto") == "auto":
             print(f"output: {model.output} (chosen because {reason})")
-        print(job.text(model, metrics))
+        print(text)
         if len(job.X) < count(model.sizes):
             print(
                 f"note: {len(job.X)} training inputs for {count(model.sizes)} parameters: many networks fit them "
