@@ -220,6 +220,13 @@ def _main(argv: list[str] | None) -> int:
     except TrainingFailed as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
+    except MemoryError:  # the estimates refuse what cannot fit; this is what they could not foresee
+        print(
+            f"{prog}: error: out of memory (the machine's, or this process's limit: ulimit -v); nothing was saved; "
+            "use fewer samples or hidden units",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: nothing was saved", file=sys.stderr)
         return interrupts.exit_status()

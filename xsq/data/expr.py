@@ -129,7 +129,7 @@ class Expression:
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):
             raise InputError(f"--target: expected the expression as text, not {type(self.text).__name__}")
-        text = self.text.strip()
+        text = " ".join(self.text.split())  # one line, whatever whitespace (a newline inside brackets) it held
         tree = _parse(text)
         object.__setattr__(self, "text", text)
         object.__setattr__(self, "_evaluate", _build(tree.body, text))

@@ -32,6 +32,13 @@ def drawing(module: str) -> ModuleType:
     return importlib.import_module(f"xsq.cli.{module}")
 
 
+def quoted(path: str) -> str:
+    """A path as a message shows it, on one line: as it is when it is plain (printable, no spaces or quotes),
+    else quoted as Python writes it (``'bad\\nname'``), so that no path can break or fake a line."""
+    plain = path.isprintable() and not any(c.isspace() or c in "'\"\\" for c in path)
+    return path if plain and path else repr(path)
+
+
 def report_saved(prog: str, saved: str, report: Callable[[], None]) -> int | None:
     """Run ``report`` (printing about a result already saved; ``saved`` says where). A Ctrl-C, or a stdout
     that cannot be written, meanwhile is told with ``saved``, and its exit status returned; None if all printed.
@@ -44,6 +51,9 @@ def report_saved(prog: str, saved: str, report: Callable[[], None]) -> int | Non
         interrupts.handled()
         print(f"{prog}: interrupted: {saved}", file=sys.stderr)
         return interrupts.exit_status()
+    except MemoryError:
+        print(f"{prog}: {saved}, but the report ran out of memory", file=sys.stderr)
+        return 1
     except OSError as exc:  # e.g. a full disk behind stdout (a closed pipe is the command line's to handle)
         if isinstance(exc, BrokenPipeError):
             raise

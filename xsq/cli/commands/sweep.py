@@ -17,6 +17,7 @@ import math
 import os
 import sys
 import time
+from concurrent.futures import BrokenExecutor
 
 from joblib import Parallel, delayed, parallel_config
 
@@ -27,7 +28,7 @@ from ...lab.outcomes import DIVERGED, Evidence, settled
 from ...lab.sweep import Cell, Grid, lam_max, run_cell
 from .. import commands, interrupts
 from ..progress import Progress
-from . import report_saved
+from . import quoted, report_saved
 
 MAX_CELLS = 100_000
 
@@ -183,11 +184,23 @@ def run(args) -> int:
         interrupts.handled()
         done, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
         print(
-            f"xsq sweep: interrupted: kept the {done} finished cells in {journal.folder}; run the same command again "
+            f"xsq sweep: interrupted: kept the {done} finished cells in {quoted(journal.folder)}; run the same command again "
             f"to {rest}",
             file=sys.stderr,
         )
         return interrupts.exit_status()
+    except (BrokenExecutor, MemoryError) as exc:  # resources ran out: the finished cells are kept all the same
+        what = (
+            "a worker process was killed (out of memory, or stopped from outside)"
+            if isinstance(exc, BrokenExecutor)
+            else "out of memory"
+        )
+        print(
+            f"xsq sweep: error: {what}: kept the {len(journal.rows)} finished cells in {quoted(journal.folder)}; "
+            "run the same command again to finish the rest (with fewer --jobs if memory is short)",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         journal.close()
         if client is not None:
@@ -198,9 +211,9 @@ def run(args) -> int:
         diverged = sum(r["outcome"] == DIVERGED for r in rows)
         print(
             f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
-            f"wrote sweep.csv, sweep.json{', sweep.png' if drawn else ''} to {journal.folder}"
+            f"wrote sweep.csv, sweep.json{', sweep.png' if drawn else ''} to {quoted(journal.folder)}"
         )
         if note:
             print(note)
 
-    return report_saved("xsq sweep", f"all {len(rows)} cells were saved in {journal.folder}", report) or 0
+    return report_saved("xsq sweep", f"all {len(rows)} cells were saved in {quoted(journal.folder)}", report) or 0

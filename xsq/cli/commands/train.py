@@ -30,7 +30,7 @@ from ..argparsing import flag
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
 from ..runfolder import RunFolder
-from . import report_saved
+from . import quoted, report_saved
 
 N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
 
@@ -127,9 +127,10 @@ RUN_MARK = frozenset({"model.npz", "metrics.json"})  # what every run folder hol
 
 
 def shown(path: str) -> str:
-    """A path as the user would write it: relative to the current folder when it lies inside it."""
+    """A path as the user would write it: relative to the current folder when it lies inside it, quoted when
+    it is not plain text."""
     relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
+    return quoted(path if relative.startswith("..") else relative)
 
 
 def run(args) -> int:
