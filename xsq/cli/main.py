@@ -25,6 +25,8 @@ from .commands import diagnose, gradcheck, predict, train
 from .commands import sweep as sweep_command
 from .commands.sweep import MAX_CELLS
 
+MEMORY_TIP = "use fewer samples or hidden units"
+
 
 def _common() -> dict[str, argparse.ArgumentParser]:
     """Options shared by several commands, as argparse parents."""
@@ -34,9 +36,9 @@ def _common() -> dict[str, argparse.ArgumentParser]:
     json_.add_argument("--json", action="store_true", help="print JSON instead of text")
     network = Parser(add_help=False)
     names = list(activations.ACTIVATIONS)
-    network.add_argument("--activation", choices=names, default="sigmoid", help="hidden units")
-    network.add_argument("--output", choices=names, default="softplus", help="output unit")
-    network.add_argument("--loss", choices=list(losses.LOSSES), default="mse", help="loss")
+    network.add_argument("--activation", choices=names, default=None, help="hidden units (default: sigmoid)")
+    network.add_argument("--output", choices=names, default=None, help="output unit (default: softplus)")
+    network.add_argument("--loss", choices=list(losses.LOSSES), default=None, help="loss (default: mse)")
     quiet = Parser(add_help=False)
     quiet.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return {"seed": seed, "json": json_, "network": network, "quiet": quiet}
@@ -173,7 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--scheduler", default=None, help="the Dask scheduler's address, e.g. tcp://host:8786 (--backend dask)"
     )
-    w.add_argument("--timeout", type=typed(Real(0, low_open=True)), default=10.0, help="seconds to reach the scheduler")
+    w.add_argument(
+        "--timeout",
+        type=typed(Real(0, low_open=True)),
+        default=None,
+        help=f"seconds to reach the scheduler (--backend dask; default: {sweep_command.TIMEOUT:g})",
+    )
     w.add_argument("--out", default=None, help="output folder (default: runs/sweep-<hash of the axes>, to resume)")
     w.add_argument("--overwrite", action="store_true", help="replace another sweep in --out")
     w.add_argument("--yes", action="store_true", help=f"run a grid of more than {MAX_CELLS} cells")
@@ -221,11 +228,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
     except MemoryError:  # the estimates refuse what cannot fit; this is what they could not foresee
-        print(
-            f"{prog}: error: out of memory (the machine's, or this process's limit: ulimit -v); nothing was saved; "
-            "use fewer samples or hidden units",
-            file=sys.stderr,
-        )
+        print(f"{prog}: error: out of memory (see ulimit -v); nothing was saved; {MEMORY_TIP}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: nothing was saved", file=sys.stderr)

@@ -16,6 +16,12 @@ from ..errors import InputError
 
 SHARE = 0.8
 FLOAT = 8
+# seconds per unit of work, measured on a laptop-class CPU (1-16-1 up to 1-2000-1, 1e3 to 1e5 samples):
+# a pass over a sample costs about PER_WEIGHT per parameter (LM's Jacobian row included); LM's normal
+# equations run at about FLOPS; each optimizer step costs about PER_STEP of Python's own work.
+PER_WEIGHT = 1.5e-7
+FLOPS = 4e9
+PER_STEP = 2e-3
 
 
 def available_bytes() -> int | None:
@@ -48,3 +54,13 @@ def check_memory(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int
             f"{' under this process limit (ulimit -v)' if limited else ''}; use fewer samples or hidden units{tip}"
         )
     return need
+
+
+def epoch_seconds(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None) -> float:
+    """A rough estimate of the seconds one epoch of training takes on ``n`` samples (to warn before a long
+    run; within a factor of a few of what is measured)."""
+    P = count(sizes)
+    if optimizer == "lm":
+        return PER_WEIGHT * n * P + (n * P * P + P**3) / FLOPS
+    steps = -(-n // (batch_size or n))
+    return PER_WEIGHT * n * P + PER_STEP * steps

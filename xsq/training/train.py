@@ -180,6 +180,6 @@ def fit_whole(X: ArrayLike, Y: ArrayLike, **settings: Any) -> Model:
     signal raised as KeyboardInterrupt) that fit turns into the model so far (``record.interrupted``) is
     raised again, so that it stops the caller as it would anywhere else."""
     model = fit(X, Y, **settings)
-    if model.record.interrupted:
+    if model.record is not None and model.record.interrupted:
         raise KeyboardInterrupt
     return model

@@ -31,11 +31,14 @@ from ..progress import Progress
 from . import quoted, report_saved
 
 MAX_CELLS = 100_000
+TIMEOUT = 10.0  # seconds to reach a Dask scheduler, unless --timeout
 
 
 def _connect(args):
     """A Dask client for ``--backend dask`` (checked before anything is written), else None."""
     if args.backend != "dask":
+        if args.scheduler is not None or args.timeout is not None:
+            raise InputError("--scheduler and --timeout apply to --backend dask")
         return None
     if not args.scheduler:
         raise InputError("--backend dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
@@ -44,7 +47,7 @@ def _connect(args):
     except ImportError:
         raise InputError("--backend dask needs dask.distributed: pip install 'xsq[dask]'") from None
     try:
-        return Client(args.scheduler, timeout=args.timeout)
+        return Client(args.scheduler, timeout=TIMEOUT if args.timeout is None else args.timeout)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:  # TypeError: a scheme it cannot set up here
         raise InputError(f"cannot reach the Dask scheduler {args.scheduler!r}: {exc}") from None
 
@@ -184,8 +187,8 @@ def run(args) -> int:
         interrupts.handled()
         done, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
         print(
-            f"xsq sweep: interrupted: kept the {done} finished cells in {quoted(journal.folder)}; run the same command again "
-            f"to {rest}",
+            f"xsq sweep: interrupted: kept the {done} finished cells in {quoted(journal.folder)}; run the same "
+            f"command again to {rest}",
             file=sys.stderr,
         )
         return interrupts.exit_status()

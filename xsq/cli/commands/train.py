@@ -22,7 +22,7 @@ from ...errors import InputError, PlotError
 from ...files import json_bytes
 from ...training import settings
 from ...training.outputs import choose_output
-from ...training.resources import check_memory
+from ...training.resources import check_memory, epoch_seconds
 from ...training.settings import TrainSettings
 from ...training.train import fit, split
 from .. import commands, interrupts
@@ -33,6 +33,7 @@ from ..runfolder import RunFolder
 from . import quoted, report_saved
 
 N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
+LONG_RUN = 120  # seconds: a run estimated to take longer is told so before it starts
 
 
 def _history_csv(history) -> bytes:
@@ -140,6 +141,16 @@ def run(args) -> int:
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
+    per_epoch = epoch_seconds(
+        len(job.X), (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, 1), s.optimizer, s.batch_size
+    )
+    if per_epoch * s.epochs > LONG_RUN:
+        print(
+            f"xsq train: note: this run may take up to about {per_epoch * s.epochs / 60:.0f} minutes (about "
+            f"{per_epoch:.2g} s an epoch, at most {s.epochs} epochs; it stops sooner once it stops improving); "
+            "fewer samples, hidden units or --epochs make it shorter, and Ctrl-C keeps the best so far",
+            file=sys.stderr,
+        )
     folder = None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
