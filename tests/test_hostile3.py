@@ -13,7 +13,7 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
+from matplotlib.layout_engine import TightLayoutEngine
 
 import xsq
 from xsq.cli.commands import sweep as sweep_command
@@ -62,7 +62,7 @@ def test_2_any_step_of_drawing_that_fails_leaves_the_run_saved(capsys, tmp_path,
         def fail(self, *args, **kwargs):
             raise OverflowError("cannot convert float infinity to integer")
 
-        monkeypatch.setattr(Figure, "tight_layout", fail)
+        monkeypatch.setattr(TightLayoutEngine, "execute", fail)  # inside Figure.tight_layout
     else:
         monkeypatch.setitem(matplotlib.rcParams, "figure.dpi", -5)
     out_dir = tmp_path / "run"

@@ -29,11 +29,14 @@ DPI = 110
 
 
 def png(fig, **options) -> bytes:
-    """``fig`` as PNG bytes (``options`` go to savefig), closed after. Called inside :func:`quiet`, which
-    makes what matplotlib raises while drawing a :class:`PlotError`."""
+    """``fig`` as PNG bytes (``options`` go to savefig), closed after. What matplotlib raises while it draws
+    is :class:`PlotError`: values it cannot lay out, or a configuration it cannot honour (TeX text without
+    LaTeX, say)."""
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format="png", **{"dpi": DPI, **options})
+    except (OverflowError, ValueError, RuntimeError, OSError) as exc:
+        raise _why(exc) from None
     finally:
         plt.close(fig)
     return buffer.getvalue()
@@ -112,11 +115,21 @@ def _why(exc: Exception) -> PlotError:
     return PlotError(f"matplotlib could not draw ({shorten(f'{type(exc).__name__}: {exc}', 160)})")
 
 
+def _raised_in_matplotlib(exc: BaseException) -> bool:
+    """Whether matplotlib's own code was running when ``exc`` was raised (else it is xsq's bug)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").split(".")[0] in ("matplotlib", "PIL", "kiwisolver"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def quiet(draw):
     """``draw`` with numpy's floating-point warnings off (values near float64's limit make matplotlib's own
-    tick arithmetic overflow, which is no concern of the run's), and whatever goes wrong in any step of
-    drawing (laying out, a user's matplotlibrc, TeX without LaTeX) raised as :class:`PlotError`, so that the
-    run is saved without the plots. Every xsq figure is drawn through it."""
+    tick arithmetic overflow, which is no concern of the run's), and whatever matplotlib raises in any step
+    of drawing (laying out, a user's matplotlibrc, TeX without LaTeX) raised as :class:`PlotError`, so that
+    the run is saved without the plots. Every xsq figure is drawn through it."""
 
     def wrapped(*args, **kwargs):
         try:
@@ -125,6 +138,8 @@ def quiet(draw):
                 return draw(*args, **kwargs)
         except Exception as exc:
             plt.close("all")
+            if not (isinstance(exc, PlotError) or _raised_in_matplotlib(exc)):
+                raise  # a bug in xsq's own drawing code is not the environment's
             raise _why(exc) from None
 
     return functools.update_wrapper(wrapped, draw)
