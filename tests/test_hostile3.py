@@ -13,6 +13,7 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
 
 import xsq
@@ -183,3 +184,35 @@ def test_options_that_do_not_apply_are_refused_and_limits_are_said(capsys, tmp_p
     monkeypatch.setattr(train_command, "LONG_RUN", 0)
     code, out, err = run(capsys, "train", "--quiet", "--epochs", "30", "--out", "r")
     assert code == 0 and err.startswith("xsq train: note: this run may take up to about")
+
+
+def test_fresh_pass_a_data_range_beyond_float64_is_measured_without_overflow():
+    """Found by the fresh pass: targets from -1e308 to 1e308 made the range overflow (a RuntimeWarning, and
+    an RMSE / range of 0)."""
+    from xsq.data.metrics import rmse_over_range
+
+    y = np.array([1e308, -1e308, 9.0])
+    assert rmse_over_range(y + 1e306, y) == pytest.approx(1e306 / 2 / 1e308)  # the range is 2e308
+
+
+def test_fresh_pass_what_matplotlib_says_is_one_line(monkeypatch):
+    """Found by the fresh pass: matplotlib's TypeError for a file name it cannot render spans lines."""
+    import matplotlib.pyplot as plt
+
+    from xsq.cli import plots
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("set_text(): incompatible function arguments.\n    1. (self: FT2Font, string: str)")
+
+    monkeypatch.setattr(Figure, "savefig", fail)
+    with pytest.raises(xsq.errors.PlotError) as caught:
+        plots.png(plt.figure())
+    assert "\n" not in str(caught.value) and "1. (self: FT2Font" in str(caught.value)
+
+
+def test_fresh_pass_a_refused_run_is_not_first_announced_as_long(capsys, tmp_path, monkeypatch):
+    """Found by the fresh pass: the long-run note came before the memory refusal (two lines for bad input)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("x,y\n1,1\n2,4\n3,9\n4,16\n5,25\n")
+    code, out, err = run(capsys, "train", "--data", "d.csv", "--hidden", "1000000", "--quiet")
+    assert code == 2 and one_line(err) and "GiB" in err

@@ -110,9 +110,10 @@ def _why(exc: Exception) -> PlotError:
     """What matplotlib raised while drawing, as a :class:`PlotError` (one line)."""
     if isinstance(exc, PlotError):
         return exc
-    if isinstance(exc, (OverflowError, ValueError)) and "dpi" not in str(exc):  # laying out ticks and limits
-        return PlotError(f"matplotlib could not draw these values ({shorten(str(exc), 160)})")
-    return PlotError(f"matplotlib could not draw ({shorten(f'{type(exc).__name__}: {exc}', 160)})")
+    text = " ".join(str(exc).split())  # one line, whatever matplotlib's message spans
+    if isinstance(exc, (OverflowError, ValueError)) and "dpi" not in text:  # laying out ticks and limits
+        return PlotError(f"matplotlib could not draw these values ({shorten(text, 160)})")
+    return PlotError(f"matplotlib could not draw ({shorten(f'{type(exc).__name__}: {text}', 160)})")
 
 
 def _raised_in_matplotlib(exc: BaseException) -> bool:

@@ -28,7 +28,8 @@ def drawing(module: str) -> ModuleType:
         matplotlib.use("Agg")
         import matplotlib.pyplot  # noqa: F401
     except Exception as exc:  # whatever stops matplotlib loading is the environment's, not the run's
-        raise PlotError(f"matplotlib could not be loaded ({shorten(f'{type(exc).__name__}: {exc}', 160)})") from None
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, whatever the message spans
+        raise PlotError(f"matplotlib could not be loaded ({shorten(text, 160)})") from None
     return importlib.import_module(f"xsq.cli.{module}")
 
 

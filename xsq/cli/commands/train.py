@@ -141,14 +141,16 @@ def run(args) -> int:
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
-    per_epoch = epoch_seconds(
-        len(job.X), (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, 1), s.optimizer, s.batch_size
-    )
-    if per_epoch * s.epochs > LONG_RUN:
+    sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
+    check_memory(len(job.X), sizes, s.optimizer, s.batch_size)  # refused runs are not warned about
+    minutes = epoch_seconds(len(job.X), sizes, s.optimizer, s.batch_size) * s.epochs / 60
+    if minutes > LONG_RUN / 60:
+        hours = minutes / 60
+        length = f"about {minutes:.0f} minutes" if hours < 2 else f"about {hours:.0f} hours" if hours < 48 else "days"
         print(
-            f"xsq train: note: this run may take up to about {per_epoch * s.epochs / 60:.0f} minutes (about "
-            f"{per_epoch:.2g} s an epoch, at most {s.epochs} epochs; it stops sooner once it stops improving); "
-            "fewer samples, hidden units or --epochs make it shorter, and Ctrl-C keeps the best so far",
+            f"xsq train: note: this run may take up to {length} (at most {s.epochs} epochs; it stops sooner once "
+            "it stops improving); fewer samples, hidden units or --epochs make it shorter, and Ctrl-C keeps the "
+            "best so far",
             file=sys.stderr,
         )
     folder = None
