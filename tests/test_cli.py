@@ -1,5 +1,6 @@
 """The command line, in-process: one clean line and exit 2 for bad input, numbers read as numbers, runs written."""
 
+import io
 import json
 import os
 import sys
@@ -280,12 +281,12 @@ def test_predict_refuses_inputs_the_model_cannot_evaluate(capsys, tmp_path):
 def test_test_fraction_and_a_report_that_cannot_be_printed(capsys, tmp_path, monkeypatch):
     code, out, err = run(capsys, "train", "--test-fraction", "0.3", "--quiet", "--out", str(tmp_path / "r"))
     assert code == 2 and "--inputs, --outputs and --test-fraction apply to --data FILE.csv" in err
-    from xsq.cli.commands import train
 
-    def full_disk(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+    class FullDisk(io.StringIO):  # stdout on a full disk: the report is written after the run is saved
+        def write(self, text):
+            raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(train, "summary", full_disk)
+    monkeypatch.setattr(sys, "stdout", FullDisk())
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "s"))
     assert code == 1 and one_line(err) and "the run was saved to" in err and "No space left on device" in err
     assert (tmp_path / "s" / "model.npz").exists()

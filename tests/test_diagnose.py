@@ -34,7 +34,7 @@ FIELDS = {
 def short():
     # the structure and consistency of the report, with xsq's fits cut short (their accuracy is tested elsewhere)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(d, "fit", functools.partial(train.fit, epochs=150))
+        mp.setattr(d, "fit_whole", functools.partial(train.fit_whole, epochs=150))
         return d.diagnose(steps=300)
 
 

@@ -23,7 +23,13 @@ class InputError(ValueError):
 
 
 class PlotError(Exception):
-    """matplotlib could not be loaded, or could not draw these values; the message says which, and why."""
+    """matplotlib could not be loaded, or could not draw these values; the message says which, and why.
+    ``drawn`` holds the plots (PNG bytes by file name) that were drawn nonetheless, ``skipped`` the names of
+    those that were not (empty when none was attempted)."""
+
+    def __init__(self, message: str, drawn: dict | None = None, skipped: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.drawn, self.skipped = dict(drawn or {}), tuple(skipped)
 
 
 class TrainingFailed(RuntimeError):

@@ -234,6 +234,9 @@ class Maybe(Constraint):
         return self.inner.parse(text, name)
 
 
+MAX_LOG_RANGE = 10_000  # values of an a:b:n range
+
+
 @dataclass(frozen=True)
 class Axis(Constraint):
     """A comma-separated, non-empty list of distinct values, each what ``inner`` accepts.
@@ -246,7 +249,11 @@ class Axis(Constraint):
     log_range: bool = False
 
     def describe(self) -> str:
-        extra = " (or a:b:n, n values from a to b spaced evenly in log)" if self.log_range else ""
+        extra = (
+            f" (or a:b:n, n values from a to b spaced evenly in log, n at most {MAX_LOG_RANGE})"
+            if self.log_range
+            else ""
+        )
         return f"a comma-separated list of distinct values, each {self.inner.describe()}{extra}"
 
     def ok(self, value):
@@ -258,7 +265,7 @@ class Axis(Constraint):
     def read(self, text: str):
         if self.log_range and text.count(":") == 2:
             a, b, n = (read_number(part) for part in text.split(":"))
-            whole = Whole(1, 10_000).ok(n) if n is not None else None
+            whole = Whole(1, MAX_LOG_RANGE).ok(n) if n is not None else None
             if a is None or b is None or whole is None or not (0 < a and 0 < b and math.isfinite(a * b)):
                 return None
             step = (math.log10(b) - math.log10(a)) / max(whole - 1, 1)

@@ -21,9 +21,11 @@ from ..errors import InputError, TrainingFailed
 from ..lab import sweep
 from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
-from . import interrupts
+from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import MAX_CELLS, TEST_FRACTION, N
+from .commands import MAX_CELLS, TEST_FRACTION, TIMEOUT, N
+
+MEMORY_TIP = "use fewer samples or hidden units"
 
 
 def _common() -> dict[str, Parser]:
@@ -34,9 +36,9 @@ def _common() -> dict[str, Parser]:
     json_.add_argument("--json", action="store_true", help="print JSON instead of text")
     network = Parser(add_help=False)
     names = list(activations.ACTIVATIONS)
-    network.add_argument("--activation", choices=names, default="sigmoid", help="hidden units")
-    network.add_argument("--output", choices=names, default="softplus", help="output unit")
-    network.add_argument("--loss", choices=list(losses.LOSSES), default="mse", help="loss")
+    network.add_argument("--activation", choices=names, default=None, help="hidden units (default: sigmoid)")
+    network.add_argument("--output", choices=names, default=None, help="output unit (default: softplus)")
+    network.add_argument("--loss", choices=list(losses.LOSSES), default=None, help="loss (default: mse)")
     quiet = Parser(add_help=False)
     quiet.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return {"seed": seed, "json": json_, "network": network, "quiet": quiet}
@@ -168,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--scheduler", default=None, help="the Dask scheduler's address, e.g. tcp://host:8786 (--backend dask)"
     )
-    w.add_argument("--timeout", type=typed(Real(0, low_open=True)), default=10.0, help="seconds to reach the scheduler")
+    w.add_argument(
+        "--timeout",
+        type=typed(Real(0, low_open=True)),
+        default=None,
+        help=f"seconds to reach the scheduler (--backend dask; default: {TIMEOUT:g})",
+    )
     w.add_argument("--out", default=None, help="output folder (default: runs/sweep-<hash of the axes>, to resume)")
     w.add_argument("--overwrite", action="store_true", help="replace another sweep in --out")
     w.add_argument("--yes", action="store_true", help=f"run a grid of more than {MAX_CELLS} cells")
@@ -207,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     prog = "xsq"
+    if output.closed():  # started with stdout closed (>&-): whatever the command printed would be lost
+        print(f"{prog}: error: standard output is closed; nothing was done", file=sys.stderr)
+        return 1
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -219,7 +229,8 @@ def _main(argv: list[str] | None) -> int:
         with interrupts.held():  # the command's own imports (joblib, tqdm...) only when it runs
             command = importlib.import_module(f"{__package__}.commands.{args.command}")
         interrupts.checkpoint()
-        return command.run(args)
+        with output.checked():  # output that cannot be written is a failure, told rather than lost at exit
+            return command.run(args)
     except UsageError as exc:
         print(f"{exc.prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -228,6 +239,9 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except TrainingFailed as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError:  # the estimates refuse what cannot fit; this is what they could not foresee
+        print(f"{prog}: error: out of memory (see ulimit -v); nothing was saved; {MEMORY_TIP}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: nothing was saved", file=sys.stderr)

@@ -35,10 +35,8 @@ def png(fig, **options) -> bytes:
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format="png", **{"dpi": DPI, **options})
-    except (OverflowError, ValueError) as exc:  # raised while laying out ticks and limits
-        raise PlotError(f"matplotlib could not draw these values ({exc})") from None
-    except (RuntimeError, OSError) as exc:
-        raise PlotError(f"matplotlib could not draw ({shorten(f'{type(exc).__name__}: {exc}', 160)})") from None
+    except (OverflowError, ValueError, RuntimeError, OSError) as exc:
+        raise _why(exc) from None
     finally:
         plt.close(fig)
     return buffer.getvalue()
@@ -108,16 +106,60 @@ def finite(values: onp.ndarray) -> onp.ndarray:
     return onp.where(onp.isfinite(values), values, onp.nan)
 
 
+def _why(exc: Exception) -> PlotError:
+    """What matplotlib raised while drawing, as a :class:`PlotError` (one line)."""
+    if isinstance(exc, PlotError):
+        return exc
+    text = " ".join(str(exc).split())  # one line, whatever matplotlib's message spans
+    if isinstance(exc, (OverflowError, ValueError)) and "dpi" not in text:  # laying out ticks and limits
+        return PlotError(f"matplotlib could not draw these values ({shorten(text, 160)})")
+    return PlotError(f"matplotlib could not draw ({shorten(f'{type(exc).__name__}: {text}', 160)})")
+
+
+def _raised_in_matplotlib(exc: BaseException) -> bool:
+    """Whether matplotlib's own code was running when ``exc`` was raised (else it is xsq's bug)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").split(".")[0] in ("matplotlib", "PIL", "kiwisolver"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def quiet(draw):
-    """``draw`` with numpy's floating-point warnings off: values near float64's limit make matplotlib's own
-    tick arithmetic overflow, which is no concern of the run's."""
+    """``draw`` with numpy's floating-point warnings off (values near float64's limit make matplotlib's own
+    tick arithmetic overflow, which is no concern of the run's), and whatever matplotlib raises in any step
+    of drawing (laying out, a user's matplotlibrc, TeX without LaTeX) raised as :class:`PlotError`, so that
+    the run is saved without the plots. Every xsq figure is drawn through it."""
 
     def wrapped(*args, **kwargs):
-        with onp.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # matplotlib's layout and glyph notes
-            return draw(*args, **kwargs)
+        try:
+            with onp.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # matplotlib's layout and glyph notes
+                return draw(*args, **kwargs)
+        except Exception as exc:
+            plt.close("all")
+            if not (isinstance(exc, PlotError) or _raised_in_matplotlib(exc)):
+                raise  # a bug in xsq's own drawing code is not the environment's
+            raise _why(exc) from None
 
     return functools.update_wrapper(wrapped, draw)
+
+
+def each(panels: dict) -> dict[str, bytes]:
+    """Draw each of ``panels`` (file name -> a function returning PNG bytes) on its own: one that cannot be
+    drawn (values too large to lay out, say) is skipped, the others kept. :class:`PlotError` if any was
+    skipped, with those drawn in its ``drawn``."""
+    drawn, skipped, reason = {}, [], None
+    for name, draw in panels.items():
+        try:
+            drawn[name] = quiet(draw)()
+        except PlotError as exc:
+            skipped.append(name)
+            reason = reason or exc
+    if skipped:
+        raise PlotError(str(reason), drawn, tuple(skipped))
+    return drawn
 
 
 @quiet
@@ -127,17 +169,29 @@ def figures(model, problem: Problem, x_train: onp.ndarray) -> dict[str, bytes]:
     x = onp.linspace(lo, hi, 3001)
     y = problem.values_where_defined(x)
     p = finite(model.predict(x)[:, 0])
-    return {
-        "fit.png": _fit(model, problem, x_train, x, y, p),
-        "loss.png": _loss(model),
-        "error.png": _error(model, problem, x, y),
-    }
+    return each(
+        {
+            "fit.png": lambda: _fit(model, problem, x_train, x, y, p),
+            "loss.png": lambda: _loss(model),
+            "error.png": lambda: _error(model, problem, x, y),
+        }
+    )
 
 
 @quiet
 def data_figures(model, ds, train_rows, test_rows) -> dict[str, bytes]:
     """The three plots of a run on measured data: the data with the fit (or, with several inputs or outputs,
     prediction against target), the loss, and the relative error on the held-out rows."""
+    return each(
+        {
+            "fit.png": lambda: _data_fit(model, ds, train_rows, test_rows),
+            "loss.png": lambda: _loss(model),
+            "error.png": lambda: _data_error(model, ds, test_rows),
+        }
+    )
+
+
+def _data_fit(model, ds, train_rows, test_rows) -> bytes:
     fig, axes = plt.subplots(1, len(ds.outputs), figsize=(6 * len(ds.outputs), 4.5), squeeze=False)
     for j, ax in enumerate(axes[0]):
         if ds.X.shape[1] == 1:
@@ -155,7 +209,10 @@ def data_figures(model, ds, train_rows, test_rows) -> dict[str, bytes]:
             ax.set(xlabel=f"{ds.outputs[j]} (data)", ylabel=f"{ds.outputs[j]} (network)")
         ax.legend()
     fig.suptitle(f"xsq: {os.path.basename(ds.path)}, sizes {'-'.join(map(str, model.sizes))}")
-    out = {"fit.png": png(fig), "loss.png": _loss(model)}
+    return png(fig)
+
+
+def _data_error(model, ds, test_rows) -> bytes:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     y, p = ds.Y[test_rows], model.predict(ds.X[test_rows])
     with onp.errstate(all="ignore"):
@@ -165,5 +222,4 @@ def data_figures(model, ds, train_rows, test_rows) -> dict[str, bytes]:
         ax.semilogy(ds.X[test_rows, 0][ok], onp.maximum(rel[ok, j], 1e-17), ".", label=name)
     ax.set(xlabel=ds.inputs[0], ylabel="|prediction - data| / |data|", title="relative error on the held-out rows")
     ax.legend()
-    out["error.png"] = png(fig)
-    return out
+    return png(fig)

@@ -18,9 +18,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as onp  # noqa: E402
 
 from ..lab.outcomes import DIVERGED, STALLED  # noqa: E402
-from .plots import png  # noqa: E402
+from .plots import png, quiet  # noqa: E402
 
 
+@quiet
 def heatmap(rows: list[dict]) -> bytes:
     """The map of a sweep's rows (see the module docstring), as PNG bytes."""
     panels = sorted({(r["optimizer"], r["batch"]) for r in rows})

@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple
 
 import autograd.numpy as np
 import numpy as onp
-from autograd.tracer import getval
+from autograd.tracer import getval, isbox
 
 from ..errors import InputError
 from ..validation import Real
@@ -32,10 +32,25 @@ Array = onp.ndarray
 __all__ = ["LOSSES", "Loss", "check_targets", "get", "huber", "l2_penalty", "mae", "mse", "relative_mse"]
 
 
+def _numbers(value, name: str):
+    """``value`` checked to hold real numbers: lists and tuples become float arrays, text, complex numbers and
+    objects are refused (autograd's traced arrays pass through untouched)."""
+    if isbox(value):
+        return value
+    try:
+        array = onp.asarray(value, dtype=float) if isinstance(value, (list, tuple)) else onp.asarray(value)
+    except (TypeError, ValueError):
+        array = onp.asarray(value, dtype=object)
+    if array.dtype.kind not in "biuf":
+        what = {"U": "text", "S": "bytes", "c": "complex numbers", "O": "objects"}.get(array.dtype.kind, array.dtype)
+        raise InputError(f"{name} must hold real numbers, not {what}")
+    return array if isinstance(value, (list, tuple)) else value
+
+
 def _pair(pred, target) -> tuple:
-    """``pred`` and ``target`` checked to have the same shape and some elements; lists and tuples become
-    float arrays (autograd's traced arrays pass through untouched)."""
-    pred, target = (onp.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v for v in (pred, target))
+    """``pred`` and ``target`` checked to hold real numbers, have the same shape and some elements; lists and
+    tuples become float arrays (autograd's traced arrays pass through untouched)."""
+    pred, target = _numbers(pred, "pred"), _numbers(target, "target")
     if onp.shape(pred) != onp.shape(target):
         raise InputError(
             f"pred has shape {onp.shape(pred)} but target has {onp.shape(target)}; they must match "

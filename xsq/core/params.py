@@ -21,6 +21,7 @@ import numpy as np
 from autograd.tracer import getval
 
 from ..errors import InputError
+from ..memory import check_fits
 from ..validation import Seed, Sizes
 
 Array = np.ndarray
@@ -53,6 +54,8 @@ def init_params(
     All randomness comes from ``numpy.random.default_rng(seed)``.
     """
     sizes = check_sizes(sizes)
+    shown = "-".join(map(str, sizes))
+    check_fits(2 * count(sizes) * 8, f"the parameters of a {shown} network", "use fewer or smaller layers")
     if init not in INITS:
         raise InputError(f"unknown init {init!r}; expected one of: {', '.join(INITS)}")
     if init == "auto":

@@ -72,14 +72,14 @@ def _records(path: str) -> Iterator[tuple[int, list[str]]]:
     except UnicodeDecodeError:
         raise InputError(f"data file {path!r} is not UTF-8 text") from None
     except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit
-        raise InputError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
+        raise InputError(f"{path!r}, line {reader.line_num}: not valid CSV ({exc})") from None
 
 
 def _value(cell: str, path: str, line: int, name: str) -> float:
     v = read_number(cell) if cell else None
     if v is not None and math.isfinite(v):
         return v
-    where = f"{path}, line {line}, column {name!r}"
+    where = f"{path!r}, line {line}, column {name!r}"
     if not cell:
         raise InputError(f"{where}: missing value")
     if v is None:
@@ -106,7 +106,7 @@ def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str])
     flat = array("d")  # 8 bytes a value while reading, not a Python object per cell
     for line, cells in records:
         if len(cells) != len(names):
-            raise InputError(f"{path}, line {line}: {len(cells)} columns, but the first row has {len(names)}")
+            raise InputError(f"{path!r}, line {line}: {len(cells)} columns, but the first row has {len(names)}")
         flat.extend(_value(cell, path, line, names[c]) for c, cell in enumerate(cells))
     return onp.frombuffer(flat, dtype=onp.float64).reshape(-1, len(names)).copy()
 
@@ -120,13 +120,13 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     header = any(cell and read_number(cell) is None for cell in first)  # an empty cell is a missing value
     names = first if header else [f"column {i}" for i in range(len(first))]
     if header and not all(first):
-        raise InputError(f"{path}, line {first_line}: the header names no column {first.index('')}")
+        raise InputError(f"{path!r}, line {first_line}: the header names no column {first.index('')}")
     if header and not all(name.isprintable() for name in first):
         bad = next(i for i, name in enumerate(first) if not name.isprintable())
-        raise InputError(f"{path}, line {first_line}: the name of column {bad} holds control characters")
+        raise InputError(f"{path!r}, line {first_line}: the name of column {bad} holds control characters")
     if header and len(set(first)) < len(first):
         twice = next(name for name in first if first.count(name) > 1)
-        raise InputError(f"{path}, line {first_line}: the header names two columns {twice!r}")
+        raise InputError(f"{path!r}, line {first_line}: the header names two columns {twice!r}")
     width = len(first)
     values = _fast(path, first_line if header else first_line - 1, width)
     if values is None:

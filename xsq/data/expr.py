@@ -131,8 +131,8 @@ class Expression:
             raise InputError(f"--target: expected the expression as text, not {type(self.text).__name__}")
         text = self.text.strip()
         tree = _parse(text)
-        object.__setattr__(self, "text", text)
         object.__setattr__(self, "_evaluate", _build(tree.body, text))
+        object.__setattr__(self, "text", " ".join(text.split()))  # one line, even if a newline sat in brackets
         object.__setattr__(self, "uses_x", _uses_x(tree))
 
     def __call__(self, x: Any) -> Any:

@@ -29,7 +29,12 @@ def rmse_over_range(pred: Array, y: Array, of: Array | None = None) -> float:
     """RMSE divided by the range (max - min) of the targets ``of`` (default y: given when y is a sample of
     them, such as held-out rows); NaN when that range is 0 or y is empty."""
     of = y if of is None else of
-    span = float(onp.max(of) - onp.min(of)) if onp.size(of) else 0.0
+    if not onp.size(of):
+        return float("nan")
+    top, bottom = float(onp.max(of)), float(onp.min(of))
+    if abs(top - bottom) == float("inf"):  # a range beyond float64 (-1e308 to 1e308): halve both sides
+        return rmse(pred, y) / 2 / (top / 2 - bottom / 2)
+    span = top - bottom
     return rmse(pred, y) / span if span > 0 else float("nan")
 
 

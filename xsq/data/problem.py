@@ -61,7 +61,9 @@ class Problem:
                 f"the domain [{low:g}, {high:g}] is too narrow for float64: it holds only about {floats:.3g} "
                 f"distinct numbers (at least {MIN_FLOATS:g} are needed)"
             )
-        y = self.values(self.grid())
+        grid = self.grid()
+        self.values(onp.array(self.sample_points()))  # every point xsq evaluates the target at on the domain
+        y = self.values(grid)
         if onp.all(y == y[0]):
             raise InputError(f"{self.name} is constant ({y[0]:g}) on [{low:g}, {high:g}]: there is nothing to learn")
 

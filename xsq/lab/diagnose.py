@@ -21,7 +21,7 @@ from ..core.hessian import largest_eigenvalue
 from ..data.metrics import evaluate, rmse_over_range
 from ..data.problem import Problem
 from ..training.scaling import Scaler
-from ..training.train import fit
+from ..training.train import fit_whole
 from ..validation import Whole
 from . import question as q
 from .diagnose_text import changes, findings
@@ -151,7 +151,7 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], Non
 
     def error(**settings) -> tuple[float, float]:  # xsq train's inputs and default fit, with some settings changed
         x, rng = problem.draw(1000, seed)
-        model = fit(x, problem.values(x), seed=rng, **settings)
+        model = fit_whole(x, problem.values(x), seed=rng, **settings)  # an interrupt stops the diagnosis
         assert model.record is not None  # fit returns models with their record
         return evaluate(model, problem)["test_rmse_over_range"], model.record.seconds
 

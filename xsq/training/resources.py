@@ -4,33 +4,29 @@ The estimate counts the arrays that dominate: the forward pass over the
 training set (a few N x width arrays per layer), and for Levenberg-Marquardt
 the Jacobian (N * n_out x P, plus a weighted copy and the per-layer
 products that build it) and the P x P normal equations. A run estimated
-above ``SHARE`` of the memory available now is refused with the estimate.
+above ``SHARE`` of the memory available now (to the machine, and under the
+process's own limit) is refused with the estimate.
 """
 
 from __future__ import annotations
 
-import os
-
+from .. import memory
 from ..core.params import count
 from ..errors import InputError
 
 SHARE = 0.8
 FLOAT = 8
+# seconds per unit of work, measured on a laptop-class CPU (1-16-1 up to 1-2000-1, 1e3 to 1e5 samples):
+# a pass over a sample costs about PER_WEIGHT per parameter (LM's Jacobian row included); LM's normal
+# equations run at about FLOPS; each optimizer step costs about PER_STEP of Python's own work.
+PER_WEIGHT = 1.5e-7
+FLOPS = 4e9
+PER_STEP = 2e-3
 
 
 def available_bytes() -> int | None:
-    """Memory available to a new allocation now (Linux's MemAvailable), or None when unknown."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    """Memory available to a new allocation now (see :func:`xsq.memory.available_bytes`)."""
+    return memory.available_bytes()
 
 
 def training_bytes(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None) -> int:
@@ -51,9 +47,20 @@ def check_memory(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int
     have = available_bytes()
     if have is not None and need > SHARE * have:
         tip = " or optimizer adam (LM holds an N x P Jacobian and a P x P matrix)" if optimizer == "lm" else ""
+        limited = have == memory.address_space_left()
         raise InputError(
             f"this run needs about {need / 2**30:.3g} GiB of memory ({n} samples, sizes "
-            f"{'-'.join(map(str, sizes))}, {optimizer}), more than the {have / 2**30:.3g} GiB available; "
-            f"use fewer samples or hidden units{tip}"
+            f"{'-'.join(map(str, sizes))}, {optimizer}), more than the {have / 2**30:.3g} GiB available"
+            f"{' under this process limit (ulimit -v)' if limited else ''}; use fewer samples or hidden units{tip}"
         )
     return need
+
+
+def epoch_seconds(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None) -> float:
+    """A rough estimate of the seconds one epoch of training takes on ``n`` samples (to warn before a long
+    run; within a factor of a few of what is measured)."""
+    P = count(sizes)
+    if optimizer == "lm":
+        return PER_WEIGHT * n * P + (n * P * P + P**3) / FLOPS
+    steps = -(-n // (batch_size or n))
+    return PER_WEIGHT * n * P + PER_STEP * steps

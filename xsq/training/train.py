@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as onp
 from numpy.typing import ArrayLike
@@ -173,3 +173,13 @@ def fit(
         seconds=record.seconds + sum(r.seconds for r in stage_records),
     )
     return Model(params, scaler, s.activation, s.output, record, later)
+
+
+def fit_whole(X: ArrayLike, Y: ArrayLike, **settings: Any) -> Model:
+    """:func:`fit` for a caller that needs its whole result, not the best so far: a Ctrl-C (or another
+    signal raised as KeyboardInterrupt) that fit turns into the model so far (``record.interrupted``) is
+    raised again, so that it stops the caller as it would anywhere else."""
+    model = fit(X, Y, **settings)
+    if model.record is not None and model.record.interrupted:
+        raise KeyboardInterrupt
+    return model

@@ -42,6 +42,7 @@ def check_size(sizes: tuple[int, ...], n: int, order: int, combinations: int) ->
     check_memory(n, tuple(sizes), "lm" if order == 2 else "adam")
 
 
+NETWORK = {"activation": "sigmoid", "output": "softplus", "loss": "mse"}  # the options --all covers, and defaults
 LABELS = {1: ("autograd", "fin.diff", "max |g|"), 2: ("rev-over-rev", "diff of grad", "max |Hv|")}
 
 
@@ -58,10 +59,13 @@ def check(order: int, sizes, activation: str, output: str, loss: str, n: int, se
 
 def run(args) -> int:
     """Run ``xsq gradcheck`` with parsed ``args``; return the exit status (1 on any mismatch)."""
+    chosen = {name: getattr(args, name) for name in NETWORK if getattr(args, name) is not None}
     if args.all:
+        if chosen:
+            raise InputError(f"--all checks every combination; {', '.join('--' + n for n in chosen)} does not apply")
         combos = list(itertools.product(activations.ACTIVATIONS, activations.ACTIVATIONS, losses.LOSSES))
     else:
-        combos = [(args.activation, args.output, args.loss)]
+        combos = [tuple(chosen.get(name, default) for name, default in NETWORK.items())]
     check_size(args.sizes, args.n, args.order, len(combos))
     results = []
     for activation, output, loss in combos:

@@ -20,6 +20,7 @@ import os
 import sys
 import time
 import warnings
+from concurrent.futures import BrokenExecutor
 
 from joblib import Parallel, delayed, parallel_config
 
@@ -30,12 +31,14 @@ from ...lab.outcomes import DIVERGED, Evidence, settled
 from ...lab.sweep import Cell, Grid, lam_max, run_cell
 from .. import commands, interrupts
 from ..progress import Progress
-from . import MAX_CELLS, report_saved
+from . import MAX_CELLS, TIMEOUT, quoted, report_saved
 
 
 def _connect(args):
     """A Dask client for ``--backend dask`` (checked before anything is written), else None."""
     if args.backend != "dask":
+        if args.scheduler is not None or args.timeout is not None:
+            raise InputError("--scheduler and --timeout apply to --backend dask")
         return None
     if not args.scheduler:
         raise InputError("--backend dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
@@ -44,7 +47,7 @@ def _connect(args):
     except ImportError:
         raise InputError("--backend dask needs dask.distributed: pip install 'xsq[dask]'") from None
     try:
-        return Client(args.scheduler, timeout=args.timeout)
+        return Client(args.scheduler, timeout=TIMEOUT if args.timeout is None else args.timeout)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:  # TypeError: a scheme it cannot set up here
         raise InputError(f"cannot reach the Dask scheduler {args.scheduler!r}: {exc}") from None
 
@@ -192,11 +195,23 @@ def run(args) -> int:
     except KeyboardInterrupt:
         done, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
         print(
-            f"xsq sweep: interrupted: kept the {done} finished cells in {journal.folder}; run the same command again "
-            f"to {rest}",
+            f"xsq sweep: interrupted: kept the {done} finished cells in {quoted(journal.folder)}; run the same "
+            f"command again to {rest}",
             file=sys.stderr,
         )
         return interrupts.exit_status()
+    except (BrokenExecutor, MemoryError) as exc:  # resources ran out: the finished cells are kept all the same
+        what = (
+            "a worker process was killed (out of memory, or stopped from outside)"
+            if isinstance(exc, BrokenExecutor)
+            else "out of memory"
+        )
+        print(
+            f"xsq sweep: error: {what}: kept the {len(journal.rows)} finished cells in {quoted(journal.folder)}; "
+            "run the same command again to finish the rest (with fewer --jobs if memory is short)",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         journal.close()
         if client is not None:
@@ -207,9 +222,9 @@ def run(args) -> int:
         diverged = sum(r["outcome"] == DIVERGED for r in rows)
         print(
             f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
-            f"wrote sweep.csv, sweep.json{', sweep.png' if drawn else ''} to {journal.folder}"
+            f"wrote sweep.csv, sweep.json{', sweep.png' if drawn else ''} to {quoted(journal.folder)}"
         )
         if note:
             print(note)
 
-    return report_saved("xsq sweep", f"all {len(rows)} cells were saved in {journal.folder}", report) or 0
+    return report_saved("xsq sweep", f"all {len(rows)} cells were saved in {quoted(journal.folder)}", report) or 0

@@ -22,7 +22,7 @@ from ...errors import InputError, PlotError
 from ...files import json_bytes
 from ...training import settings
 from ...training.outputs import choose_output
-from ...training.resources import check_memory
+from ...training.resources import check_memory, epoch_seconds
 from ...training.settings import TrainSettings
 from ...training.train import fit, split
 from .. import commands, interrupts
@@ -30,7 +30,9 @@ from ..argparsing import flag
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
 from ..runfolder import RunFolder
-from . import TEST_FRACTION, N, report_saved
+from . import TEST_FRACTION, N, quoted, report_saved
+
+LONG_RUN = 120  # seconds: a run estimated to take longer is told so before it starts
 
 
 def _history_csv(history) -> bytes:
@@ -125,9 +127,10 @@ RUN_MARK = frozenset({"model.npz", "metrics.json"})  # what every run folder hol
 
 
 def shown(path: str) -> str:
-    """A path as the user would write it: relative to the current folder when it lies inside it."""
+    """A path as the user would write it: relative to the current folder when it lies inside it, quoted when
+    it is not plain text."""
     relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
+    return quoted(path if relative.startswith("..") else relative)
 
 
 def run(args) -> int:
@@ -137,6 +140,18 @@ def run(args) -> int:
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
+    sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
+    check_memory(len(job.X), sizes, s.optimizer, s.batch_size)  # refused runs are not warned about
+    minutes = epoch_seconds(len(job.X), sizes, s.optimizer, s.batch_size) * s.epochs / 60
+    if minutes > LONG_RUN / 60:
+        hours = minutes / 60
+        length = f"about {minutes:.0f} minutes" if hours < 2 else f"about {hours:.0f} hours" if hours < 48 else "days"
+        print(
+            f"xsq train: note: this run may take up to {length} (at most {s.epochs} epochs; it stops sooner once "
+            "it stops improving); fewer samples, hidden units or --epochs make it shorter, and Ctrl-C keeps the "
+            "best so far",
+            file=sys.stderr,
+        )
     folder = None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
@@ -165,6 +180,7 @@ def run(args) -> int:
                 interrupted=r.interrupted,
                 sizes=list(model.sizes),
             )
+            text = job.text(model, metrics)  # everything the report evaluates, before anything is written
             model.save(folder.temp_path("model.npz"))
             folder.write("metrics.json", json_bytes(metrics, indent=2))
             folder.write("history.csv", _history_csv(r.history))
@@ -172,8 +188,8 @@ def run(args) -> int:
             if commands.PLOTTING:
                 try:
                     plots = job.figures(commands.drawing("plots"), model)
-                except PlotError as exc:
-                    note = f"plots skipped: {exc}"
+                except PlotError as exc:  # drawing never loses the run: the plots drawn are kept
+                    plots, note = exc.drawn, f"{', '.join(exc.skipped) if exc.drawn else 'plots'} skipped: {exc}"
             for name, png in plots.items():
                 folder.write(name, png)
             path = folder.publish()
@@ -186,7 +202,7 @@ def run(args) -> int:
     def report() -> None:
         if given.get("output", "auto") == "auto":
             print(f"output: {model.output} (chosen because {reason})")
-        print(job.text(model, metrics))
+        print(text)
         if len(job.X) < count(model.sizes):
             print(
                 f"note: {len(job.X)} training inputs for {count(model.sizes)} parameters: many networks fit them "
