@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from ...errors import InputError
 from ...files import json_bytes
+from . import NETWORK
 
 
 def run(args) -> int:
@@ -25,7 +26,8 @@ def run(args) -> int:
     if (args.objective is None) != (args.example is None) or (args.objective and args.function is None):
         raise InputError("a model of your own needs --function, --objective and --example together")
     file = load(args.file)
-    settings = dict(activation=args.activation, output=args.output, loss=args.loss, batch=args.batch, seed=args.seed)
+    network = {name: getattr(args, name) or default for name, default in NETWORK.items()}
+    settings = dict(network, batch=args.batch, seed=args.seed)
     gradient: Callable
     if args.object is not None:
         gradient, sizes = object_form(file, args.object, args.forward, args.update, args.lr_attribute, args.lr)

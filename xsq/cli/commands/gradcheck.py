@@ -15,6 +15,7 @@ from ...core.params import count
 from ...errors import InputError
 from ...files import json_bytes
 from ...training.resources import check_memory
+from . import NETWORK
 
 MAX_WORK = 5e11  # rough operations: at about 1e9 a second, several minutes
 ACTIVATION_COST = 50  # one activation costs about this many multiply-adds
@@ -42,7 +43,6 @@ def check_size(sizes: tuple[int, ...], n: int, order: int, combinations: int) ->
     check_memory(n, tuple(sizes), "lm" if order == 2 else "adam")
 
 
-NETWORK = {"activation": "sigmoid", "output": "softplus", "loss": "mse"}  # the options --all covers, and defaults
 LABELS = {1: ("autograd", "fin.diff", "max |g|"), 2: ("rev-over-rev", "diff of grad", "max |Hv|")}
 
 
