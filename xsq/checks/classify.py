@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as onp
 
@@ -94,7 +94,7 @@ def classify(
         if v.verdict == "missing":
             where = f"line {raised.line}" if raised and raised.line else "your code"
             text = f"{name} was not reached: {where} raised first" if raised else f"{name} {absent}"
-            out[name] = ParamVerdict(**{**vars(v), "message": text})
+            out[name] = replace(v, message=text)
     verdicts = {v.verdict for v in out.values()}
     if raised is None and verdicts <= {"ok"}:
         overall = "ok"
@@ -203,6 +203,6 @@ def _failed(failed: tuple[str, str], raised: Raised, before: ParamVerdict, batch
             f"{line} fails on a batch: its update has one row per sample, shape {rows}, where {name} has shape "
             f"{shape}; the gradient sums over the samples: use {_term(statement)}.sum(axis=0, keepdims=True)"
         )
-        return ParamVerdict(**{**vars(before), "verdict": "not_summed", "message": message, "shape": rows})
+        return replace(before, verdict="not_summed", message=message, shape=rows)
     message = f"{line} raised {raised.type}: {raised.message}"
-    return ParamVerdict(**{**vars(before), "verdict": "wrong", "message": message})
+    return replace(before, verdict="wrong", message=message)

@@ -1,6 +1,6 @@
 """What each known backprop mistake would give: the hand-written backward pass with mistakes put in.
 
-:func:`mistaken_grad` is :func:`xsq.backprop`'s loop (``dZ = dA * act'(Z)``, ``dW = A_prev.T @ dZ``,
+:func:`mistaken_grad` is :func:`xsq.core.net.backprop`'s loop (``dZ = dA * act'(Z)``, ``dW = A_prev.T @ dZ``,
 ``db = sum(dZ)``, ``dA_prev = dZ @ W.T``) with a :class:`Mistake` at one layer, or at several. A mistake at layer i
 changes that layer's gradients and, through dA_prev, every layer below it; the layers above are right.
 :func:`mistakes` lists every mistake worth trying for a network. The kinds:
@@ -34,7 +34,7 @@ class Mistake:
     detail: str = ""
 
 
-Mistakes = tuple  # of Mistake, each at its own layer: what one learner's backward pass gets wrong
+Mistakes = tuple[Mistake, ...]  # each at its own layer: what one learner's backward pass gets wrong
 
 
 def responsible(made: Mistakes, i: int) -> Mistake:

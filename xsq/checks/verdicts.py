@@ -18,9 +18,10 @@ from typing import Callable
 
 import numpy as onp
 
-from .mistakes import Mistakes
+from .gradient_check import ATOL_FD as ATOL
+from .gradient_check import RTOL_FD as RTOL  # xsq gradcheck's tolerances against central differences
+from .mistakes import Mistake, Mistakes
 
-RTOL, ATOL = 1e-6, 1e-8  # gradcheck's tolerances against central differences (xsq.gradient_check)
 SAME = 1e-6  # two factors are one convention within this relative difference
 VERDICTS = (
     "ok scaled sign transposed not_summed shape missing_derivative derivative_of_output wrong_derivative "
@@ -152,4 +153,4 @@ def explain(values: Mapping, options: list[tuple[Mistakes | None, Mapping]], sca
     return best
 
 
-Describe = Callable  # (a Mistake) -> what to change, in one sentence
+Describe = Callable[[Mistake], str]  # what to change for a mistake, in one sentence

@@ -10,7 +10,7 @@ them in any mode and order.
 
 * ``fn(pred, target)``: the loss, unchecked (the training loop's inner call);
 * ``grad(pred, target)``: the hand-written d loss / d pred, shaped like pred,
-  used by :mod:`xsq.backprop`;
+  used by :mod:`xsq.core.net`;
 * ``weight(target)``: for least-squares losses, the per-element weight w with
   ``loss = mean((w (pred - target))^2)``, which Levenberg-Marquardt needs;
   None for the others.

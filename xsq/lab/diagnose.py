@@ -1,11 +1,11 @@
 """Measure why the question's network returns rubbish: every field of ``xsq diagnose``.
 
-:func:`diagnose` reruns the question's run (:mod:`xsq.question`) and measures
+:func:`diagnose` reruns the question's run (:mod:`xsq.lab.question`) and measures
 each suspected cause: where the first non-finite value appears, how far the
 output formulas reach, whether the hand-written update is the gradient, how
 large raw gradients are, which learning rates stay finite, and what each
 part of xsq's fix is worth (the default with that part taken away). The
-prose that turns these numbers into a report is in :mod:`xsq.diagnose_text`.
+prose that turns these numbers into a report is in :mod:`xsq.lab.diagnose_text`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def gradient_norm(params: dict, X, Y) -> float:
 
 
 def predicted_stable_lr(params: dict, X, Y) -> tuple[float, float]:
-    """lambda_max of the Hessian of the question's mean loss at ``params``, and 2 / lambda_max (see xsq.hessian)."""
+    """lambda_max of the Hessian of the question's mean loss at ``params``, and 2 / lambda_max (xsq.core.hessian)."""
     keys = list(params)
 
     def loss(theta):
