@@ -17,7 +17,20 @@ import numpy as onp
 
 from .learner_file import Raised
 from .mistakes import Mistakes, responsible
-from .verdicts import SAME, Describe, Explanation, ParamVerdict, _close, _fit, align, conventions, explain, factor_text
+from .verdicts import (
+    Describe,
+    Explanation,
+    Named,
+    ParamVerdict,
+    _close,
+    _fit,
+    align,
+    conventions,
+    explain,
+    factor_text,
+    is_named,
+    same,
+)
 
 # numpy's words for an in-place update whose right side has more rows than the array: (array, broadcast) shapes
 NOT_BROADCAST = re.compile(r"operand with shape \(([\d, ]*)\) doesn't match the broadcast shape \(([\d, ]*)\)")
@@ -29,7 +42,7 @@ class Check:
 
     batch: int
     raised: Raised | None
-    params: dict = field(default_factory=dict)
+    params: dict[str, ParamVerdict] = field(default_factory=dict)
     overall: str = "ok"
     factor: float = 1.0  # the convention: the positive factor of the gradient that most arrays share
 
@@ -39,20 +52,12 @@ class Check:
         return dict(batch=self.batch, raised=raised, params={k: v.as_dict() for k, v in self.params.items()})
 
 
-def _snap(c: float, named: list) -> float:
+def _snap(c: float, named: Named) -> float:
     """c as the named convention (or 1) it is within rounding of, else c."""
-    for v in [1.0] + [v for v, _ in named]:
-        if abs(c - v) <= SAME * v:
-            return v
-    return c
+    return next((v for v in [1.0] + [v for v, _ in named] if same(c, v)), c)
 
 
-def _named(c: float, named: list) -> bool:
-    """Whether c is one of the named conventions (a lone number's factor means something only then)."""
-    return any(abs(c - v) <= SAME * v for v, _ in named)
-
-
-def _convention(c: float, named: list) -> str:
+def _convention(c: float, named: Named) -> str:
     return next((text for v, text in named if v == c), f"{factor_text(c)} × the gradient")
 
 
@@ -147,7 +152,7 @@ def _one(name, a, kind, common, best, c0, reference, options, describe, scale, n
     if ok and c is not None and c < 0:
         message = f"{name} has the opposite sign: step down the gradient, parameter -= learning rate × gradient"
         return ParamVerdict(verdict="sign", factor=_snap(-c / c0, named) * -1, message=message, **common)
-    if ok and c is not None and (onp.count_nonzero(a) > 1 or _named(c / c0, named)):
+    if ok and c is not None and (onp.count_nonzero(a) > 1 or is_named(c / c0, named)):
         f = _snap(c / c0, named)
         text = f"{name} is {factor_text(f)} × what the other arrays give ({_convention(f, named)}): remove that factor"
         return ParamVerdict(verdict="scaled", factor=f, message=text, **common)

@@ -26,6 +26,7 @@ from autograd.tracer import getval
 
 from ..errors import InputError
 from ..validation import Real
+from .params import Params
 
 Array = onp.ndarray
 
@@ -150,6 +151,6 @@ def check_targets(name: str, target) -> None:
         _check_positive_targets(target)
 
 
-def l2_penalty(params: dict) -> float:
+def l2_penalty(params: Params) -> float:
     """Half the sum of squared weights (biases excluded): d/dW = W."""
     return 0.5 * sum(np.sum(v**2) for k, v in params.items() if k.startswith("W"))
