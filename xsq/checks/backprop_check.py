@@ -22,7 +22,7 @@ from ..core import activations, losses, net
 from ..core.params import Params, check_sizes, n_layers
 from ..errors import InputError
 from ..validation import Whole
-from .classify import Check, classify
+from .classify import Check, Overall, classify
 from .gradient_check import central_differences, random_problem
 from .learner_file import LearnerRaised, Raised, raised_by, silenced
 from .mistakes import describe, mistaken_grad, mistakes
@@ -34,7 +34,7 @@ Gradient = Callable[[Params, onp.ndarray, onp.ndarray], Mapping]
 class Report:
     """Both checks (one sample, then a batch) and the verdict over them: ``ok``, ``consistent`` or ``wrong``."""
 
-    overall: str
+    overall: Overall
     checks: tuple[Check, ...]
 
     def as_dict(self) -> dict:
@@ -68,7 +68,7 @@ def run_learner(
     return out, None, None
 
 
-def _overall(checks: list[Check]) -> str:
+def _overall(checks: list[Check]) -> Overall:
     kinds = {c.overall for c in checks}
     return "wrong" if "wrong" in kinds else "consistent" if "consistent" in kinds else "ok"
 

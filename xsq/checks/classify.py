@@ -12,6 +12,7 @@ import ast
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as onp
 
@@ -36,6 +37,9 @@ from .verdicts import (
 NOT_BROADCAST = re.compile(r"operand with shape \(([\d, ]*)\) doesn't match the broadcast shape \(([\d, ]*)\)")
 
 
+Overall = Literal["ok", "consistent", "wrong"]  # a check's verdict over every array
+
+
 @dataclass(frozen=True)
 class Check:
     """One check: ``batch`` samples, ``raised`` (None, or what their code raised), each array's verdict."""
@@ -43,7 +47,7 @@ class Check:
     batch: int
     raised: Raised | None
     params: dict[str, ParamVerdict] = field(default_factory=dict)
-    overall: str = "ok"
+    overall: Overall = "ok"
     factor: float = 1.0  # the convention: the positive factor of the gradient that most arrays share
 
     def as_dict(self) -> dict:
@@ -101,6 +105,7 @@ def classify(
             text = f"{name} was not reached: {where} raised first" if raised else f"{name} {absent}"
             out[name] = replace(v, message=text)
     verdicts = {v.verdict for v in out.values()}
+    overall: Overall
     if raised is None and verdicts <= {"ok"}:
         overall = "ok"
     elif raised is None and verdicts <= {"ok", "scaled"} and all(v.factor in (None, c0) for v in out.values()):
