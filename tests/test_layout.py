@@ -30,6 +30,8 @@ def imports_of(name: str, path: Path) -> set[str]:
             found |= {f"{target}.{a.name}" for a in node.names} | {target}
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("xsq"):
             found.add(node.module)
+        elif isinstance(node, ast.Import):  # import xsq.training.fit
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "xsq"}
     return found
 
 
