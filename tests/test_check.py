@@ -443,3 +443,24 @@ def test_diagnose_asks_the_check_and_hears_one_row_per_sample():
     assert compare_update(params, np.array([[7.0]]), np.array([[49.0]])) == (True, 0.0, [])
     match, diff, shapes = compare_update(params, np.full((8, 1), 3.0), np.full((8, 1), 9.0))
     assert not match and diff is None and len(shapes) == 2 and all("one row per sample" in s for s in shapes)
+
+
+def test_every_mistake_kind_is_one_the_backward_pass_makes():
+    from typing import get_args
+
+    import numpy as np
+
+    from xsq.checks.mistakes import Kind, Mistake, mistaken_grad
+    from xsq.core.net import forward_pass
+
+    params = xsq.init_params((1, 3, 1), seed=0)
+    X = np.linspace(0.5, 1.5, 4)[:, None]
+    passes = forward_pass(params, X, "sigmoid", "softplus")
+    dA = np.ones((4, 1))
+    right = mistaken_grad(params, passes, dA, "sigmoid", "softplus", ())
+    for kind in get_args(Kind):  # each kind changes the gradient
+        made = (Mistake(kind, 2, "tanh" if kind == "wrong_derivative" else "Z"),)
+        grads = mistaken_grad(params, passes, dA, "sigmoid", "softplus", made)
+        assert not np.allclose(grads["W2"], right["W2"]), kind
+    with pytest.raises(ValueError, match="unknown mistake"):  # a misspelt kind is not silently the right gradient
+        mistaken_grad(params, passes, dA, "sigmoid", "softplus", (Mistake("missing_deriv", 2),))  # type: ignore[arg-type]

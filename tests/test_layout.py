@@ -36,6 +36,8 @@ def imports_of(name: str, path: Path) -> set[str]:
             found |= names | ({target} if not all(map(is_module, names)) else set())  # names of the module itself
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("xsq"):
             found.add(node.module)
+        elif isinstance(node, ast.Import):  # import xsq.training.fit
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "xsq"}
     return found
 
 

@@ -81,8 +81,9 @@ def test_largest_eigenvalue_of_a_known_hessian():
 def test_lam_max_is_the_largest_eigenvalue_of_the_full_hessian(row):
     from autograd import hessian
 
+    from xsq.core.losses import LOSSES
     from xsq.core.params import flatten
-    from xsq.lab.sweep import FORMULAS, LOSSES, _data, _start, _unflatten, net
+    from xsq.lab.sweep import FORMULAS, _data, _start, _unflatten, net
 
     activation, output = FORMULAS[row[0]]
     data, like = _data(row[1])[1], _start(row)

@@ -3,7 +3,7 @@
 Needs scikit-learn (``pip install 'xsq[sklearn]'``). The constructor takes
 the settings of :func:`xsq.fit` (``random_state`` in place of ``seed``) and
 stores them as given, as scikit-learn's conventions ask; ``fit`` checks them
-through the same table (:mod:`xsq.settings`). What fitting produces is kept
+through the same table (:mod:`xsq.training.settings`). What fitting produces is kept
 in attributes with a trailing underscore:
 
 * ``model_``: the trained, frozen :class:`xsq.Model`;

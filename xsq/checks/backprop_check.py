@@ -22,9 +22,9 @@ from ..core import activations, losses, net
 from ..core.params import Params, check_sizes, n_layers
 from ..errors import InputError
 from ..validation import Whole
-from .classify import Check, classify
+from .classify import Check, Overall, classify
 from .gradient_check import central_differences, random_problem
-from .learner_file import LearnerRaised, raised_by, silenced
+from .learner_file import LearnerRaised, Raised, raised_by, silenced
 from .mistakes import describe, mistaken_grad, mistakes
 
 Gradient = Callable[[Params, onp.ndarray, onp.ndarray], Mapping]
@@ -34,7 +34,7 @@ Gradient = Callable[[Params, onp.ndarray, onp.ndarray], Mapping]
 class Report:
     """Both checks (one sample, then a batch) and the verdict over them: ``ok``, ``consistent`` or ``wrong``."""
 
-    overall: str
+    overall: Overall
     checks: tuple[Check, ...]
 
     def as_dict(self) -> dict:
@@ -42,7 +42,9 @@ class Report:
         return dict(overall=self.overall, checks=[c.as_dict() for c in self.checks])
 
 
-def run_learner(gradient: Gradient, params: Params, X, Y, source: str | None):
+def run_learner(
+    gradient: Gradient, params: Params, X: onp.ndarray, Y: onp.ndarray, source: str | None
+) -> tuple[dict, Raised | None, tuple[str, str] | None]:
     """Call the learner's ``gradient`` on copies (silently): (its arrays by name, what it raised, the array whose
     update raised). Keys ``dW1``, ``db1`` (or ``w1``, ``dw1``) are read as ``W1``, ``b1``; a list or tuple as
     the arrays in params order."""
@@ -66,7 +68,7 @@ def run_learner(gradient: Gradient, params: Params, X, Y, source: str | None):
     return out, None, None
 
 
-def _overall(checks: list[Check]) -> str:
+def _overall(checks: list[Check]) -> Overall:
     kinds = {c.overall for c in checks}
     return "wrong" if "wrong" in kinds else "consistent" if "consistent" in kinds else "ok"
 

@@ -11,16 +11,33 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as onp
 
 from .learner_file import Raised
 from .mistakes import Mistakes, responsible
-from .verdicts import SAME, Describe, Explanation, ParamVerdict, _close, _fit, align, conventions, explain, factor_text
+from .verdicts import (
+    Describe,
+    Explanation,
+    Named,
+    ParamVerdict,
+    _close,
+    _fit,
+    align,
+    conventions,
+    explain,
+    factor_text,
+    is_named,
+    same,
+)
 
 # numpy's words for an in-place update whose right side has more rows than the array: (array, broadcast) shapes
 NOT_BROADCAST = re.compile(r"operand with shape \(([\d, ]*)\) doesn't match the broadcast shape \(([\d, ]*)\)")
+
+
+Overall = Literal["ok", "consistent", "wrong"]  # a check's verdict over every array
 
 
 @dataclass(frozen=True)
@@ -29,8 +46,8 @@ class Check:
 
     batch: int
     raised: Raised | None
-    params: dict = field(default_factory=dict)
-    overall: str = "ok"
+    params: dict[str, ParamVerdict] = field(default_factory=dict)
+    overall: Overall = "ok"
     factor: float = 1.0  # the convention: the positive factor of the gradient that most arrays share
 
     def as_dict(self) -> dict:
@@ -39,20 +56,12 @@ class Check:
         return dict(batch=self.batch, raised=raised, params={k: v.as_dict() for k, v in self.params.items()})
 
 
-def _snap(c: float, named: list) -> float:
+def _snap(c: float, named: Named) -> float:
     """c as the named convention (or 1) it is within rounding of, else c."""
-    for v in [1.0] + [v for v, _ in named]:
-        if abs(c - v) <= SAME * v:
-            return v
-    return c
+    return next((v for v in [1.0] + [v for v, _ in named] if same(c, v)), c)
 
 
-def _named(c: float, named: list) -> bool:
-    """Whether c is one of the named conventions (a lone number's factor means something only then)."""
-    return any(abs(c - v) <= SAME * v for v, _ in named)
-
-
-def _convention(c: float, named: list) -> str:
+def _convention(c: float, named: Named) -> str:
     return next((text for v, text in named if v == c), f"{factor_text(c)} × the gradient")
 
 
@@ -94,8 +103,9 @@ def classify(
         if v.verdict == "missing":
             where = f"line {raised.line}" if raised and raised.line else "your code"
             text = f"{name} was not reached: {where} raised first" if raised else f"{name} {absent}"
-            out[name] = ParamVerdict(**{**vars(v), "message": text})
+            out[name] = replace(v, message=text)
     verdicts = {v.verdict for v in out.values()}
+    overall: Overall
     if raised is None and verdicts <= {"ok"}:
         overall = "ok"
     elif raised is None and verdicts <= {"ok", "scaled"} and all(v.factor in (None, c0) for v in out.values()):
@@ -147,7 +157,7 @@ def _one(name, a, kind, common, best, c0, reference, options, describe, scale, n
     if ok and c is not None and c < 0:
         message = f"{name} has the opposite sign: step down the gradient, parameter -= learning rate × gradient"
         return ParamVerdict(verdict="sign", factor=_snap(-c / c0, named) * -1, message=message, **common)
-    if ok and c is not None and (onp.count_nonzero(a) > 1 or _named(c / c0, named)):
+    if ok and c is not None and (onp.count_nonzero(a) > 1 or is_named(c / c0, named)):
         f = _snap(c / c0, named)
         text = f"{name} is {factor_text(f)} × what the other arrays give ({_convention(f, named)}): remove that factor"
         return ParamVerdict(verdict="scaled", factor=f, message=text, **common)
@@ -203,6 +213,6 @@ def _failed(failed: tuple[str, str], raised: Raised, before: ParamVerdict, batch
             f"{line} fails on a batch: its update has one row per sample, shape {rows}, where {name} has shape "
             f"{shape}; the gradient sums over the samples: use {_term(statement)}.sum(axis=0, keepdims=True)"
         )
-        return ParamVerdict(**{**vars(before), "verdict": "not_summed", "message": message, "shape": rows})
+        return replace(before, verdict="not_summed", message=message, shape=rows)
     message = f"{line} raised {raised.type}: {raised.message}"
-    return ParamVerdict(**{**vars(before), "verdict": "wrong", "message": message})
+    return replace(before, verdict="wrong", message=message)

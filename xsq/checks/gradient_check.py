@@ -19,7 +19,7 @@ At a kink of relu or mae the derivative does not exist and a difference
 quotient that straddles it is not a derivative. When any relu pre-activation
 or mae residual lies within ``KINK_BAND`` of its kink, the finite-difference
 column is reported but does not decide the verdict (``fd_decides`` is false);
-the autograd comparison always does. (Second derivatives, in :mod:`xsq.hessian_check`,
+the autograd comparison always does. (Second derivatives, in :mod:`xsq.checks.hessian_check`,
 also treat huber's |r| = 1, where its second derivative jumps, as a kink.)
 """
 
@@ -48,7 +48,7 @@ class ParamCheck:
     """How one parameter array's derivative under test compares with its two references.
 
     ``ref_*``: against the exact reference (autograd's gradient here; autograd's
-    reverse-over-reverse product in :mod:`xsq.hessian_check`); ``fd_*``: against
+    reverse-over-reverse product in :mod:`xsq.checks.hessian_check`); ``fd_*``: against
     central differences; ``max_abs_grad``: the largest entry of the derivative.
     """
 

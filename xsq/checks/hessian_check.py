@@ -7,7 +7,7 @@
   ``(g(theta + h v) - g(theta - h v)) / 2h`` with ``h = FD_STEP``. A
   difference is a mismatch when it is above both ``rtol * top`` (that
   array's largest entry) and ``atol * scale`` (the whole product's largest
-  entry), as in :mod:`xsq.gradient_check`: ``RTOL_MODES`` (1e-10) between the two
+  entry), as in :mod:`xsq.checks.gradient_check`: ``RTOL_MODES`` (1e-10) between the two
   autograd modes, ``RTOL_FD`` (1e-6: the differences' truncation error is of
   order h^2) against the differences, both with an ``ATOL`` of 1e-12.
 * **The Gauss-Newton matrix** J^T J that Levenberg-Marquardt solves with,

@@ -1,6 +1,6 @@
 """What each known backprop mistake would give: the hand-written backward pass with mistakes put in.
 
-:func:`mistaken_grad` is :func:`xsq.backprop`'s loop (``dZ = dA * act'(Z)``, ``dW = A_prev.T @ dZ``,
+:func:`mistaken_grad` is :func:`xsq.core.net.backprop`'s loop (``dZ = dA * act'(Z)``, ``dW = A_prev.T @ dZ``,
 ``db = sum(dZ)``, ``dA_prev = dZ @ W.T``) with a :class:`Mistake` at one layer, or at several. A mistake at layer i
 changes that layer's gradients and, through dA_prev, every layer below it; the layers above are right.
 :func:`mistakes` lists every mistake worth trying for a network. The kinds:
@@ -14,6 +14,7 @@ changes that layer's gradients and, through dA_prev, every layer below it; the l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as onp
 
@@ -24,17 +25,20 @@ from ..core.params import Params, n_layers
 Array = onp.ndarray
 
 
+Kind = Literal["missing_derivative", "derivative_of_output", "wrong_derivative", "wrong_input"]  # see above
+
+
 @dataclass(frozen=True)
 class Mistake:
     """One mistake: its kind, the layer (1-based) it is made at, and which variant (an activation's name for
     ``wrong_derivative``, the values used for ``wrong_input``: ``"Z"`` or ``"X"``)."""
 
-    kind: str
+    kind: Kind
     layer: int
     detail: str = ""
 
 
-Mistakes = tuple  # of Mistake, each at its own layer: what one learner's backward pass gets wrong
+Mistakes = tuple[Mistake, ...]  # each at its own layer: what one learner's backward pass gets wrong
 
 
 def responsible(made: Mistakes, i: int) -> Mistake:
@@ -89,6 +93,8 @@ def mistaken_grad(params: Params, passes: Passes, dA: Array, activation: Act, ou
                     slope = onp.asarray(ACTIVATIONS[mistake.detail].deriv(Zs[i]))
                 elif mistake.kind == "wrong_input":
                     inputs = Zs[i - 1] if mistake.detail == "Z" else As[0]
+                else:
+                    raise ValueError(f"unknown mistake {mistake.kind!r}")
             dZ = dA * slope
             grads[f"W{i}"] = inputs.T @ dZ
             grads[f"b{i}"] = dZ.sum(axis=0)

@@ -1,12 +1,10 @@
-"""Name what is wrong with a learner's gradient, array by array: the vocabulary of ``xsq check``, and the match.
+"""The vocabulary of ``xsq check`` and the matching its verdicts rest on (:mod:`xsq.checks.classify` gives them).
 
-:func:`classify` holds the learner's arrays against xsq's gradient and against what each known mistake
-(:mod:`xsq.checks.mistakes`) would give. First each array is brought to the gradient's shape where its
-numbers allow (axes of length one dropped; one row per sample summed; a transpose undone). Then the
-explanation (the right gradient, or one mistake) that accounts for the most arrays with one common
-positive factor is chosen: that factor is the learner's loss convention (1/2 for ½·squared error, N for a
-sum over samples, ...), not a bug. What is left is named against it: another mistake, another factor, a
-sign, a transpose, or ``wrong`` with the index of the largest difference.
+A :class:`ParamVerdict` is one array's verdict. :func:`align` brings a learner's array to the gradient's
+shape where its numbers allow (axes of length one dropped; one row per sample summed; a transpose undone).
+:func:`explain` picks the explanation (the right gradient, or one mistake of :mod:`xsq.checks.mistakes`) that
+accounts for the most arrays with one common positive factor: that factor is the learner's loss convention
+(:func:`conventions`: 1/2 for ½·squared error, N for a sum over samples, ...), not a bug.
 """
 
 from __future__ import annotations
@@ -14,18 +12,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
+from typing import Callable, Literal, get_args
 
 import numpy as onp
 
-from .mistakes import Mistakes
+from .gradient_check import ATOL_FD as ATOL
+from .gradient_check import RTOL_FD as RTOL  # xsq gradcheck's tolerances against central differences
+from .mistakes import Mistake, Mistakes
 
-RTOL, ATOL = 1e-6, 1e-8  # gradcheck's tolerances against central differences (xsq.gradient_check)
 SAME = 1e-6  # two factors are one convention within this relative difference
-VERDICTS = (
-    "ok scaled sign transposed not_summed shape missing_derivative derivative_of_output wrong_derivative "
-    "wrong_input missing nonfinite wrong"
-).split()
+Verdict = Literal[
+    "ok", "scaled", "sign", "transposed", "not_summed", "shape", "missing_derivative", "derivative_of_output",
+    "wrong_derivative", "wrong_input", "missing", "nonfinite", "wrong",
+]  # fmt: skip
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+Named = list[tuple[float, str]]  # the conventions a factor may stand for, each with what it means
+
+
+def same(c: float, v: float) -> bool:
+    """Whether the factors c and v are one within rounding (relative to v)."""
+    return abs(c - v) <= SAME * abs(v)
+
+
+def is_named(c: float, named: Named) -> bool:
+    """Whether c is one of the ``named`` conventions."""
+    return any(same(c, v) for v, _ in named)
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,7 @@ class ParamVerdict:
     difference from xsq's gradient over its largest entry (None when the numbers cannot be lined up)."""
 
     name: str
-    verdict: str
+    verdict: Verdict
     message: str
     shape: tuple | None = None
     expected: tuple = ()
@@ -51,7 +62,7 @@ class ParamVerdict:
         return dict(verdict=self.verdict, factor=self.factor, layer=self.layer, index=index, message=self.message)
 
 
-def conventions(N: int, m: int) -> list[tuple[float, str]]:
+def conventions(N: int, m: int) -> Named:
     """The common scale factors of a loss convention, with what each means, for N samples and m outputs."""
     mean = "where xsq's loss is their mean"
     named = [
@@ -65,9 +76,9 @@ def conventions(N: int, m: int) -> list[tuple[float, str]]:
         (N * m / 2, f"N·m/2 = {N * m / 2:g}: ½·the sum over every sample and output, {mean}"),
         (float(N * m), f"N·m = {N * m}: the sum over every sample and output, {mean}"),
     ]
-    out: list[tuple[float, str]] = []
+    out: Named = []
     for value, text in named:
-        if not any(abs(value - v) <= SAME * v for v, _ in out):
+        if not is_named(value, out):
             out.append((value, text))
     return out
 
@@ -75,7 +86,7 @@ def conventions(N: int, m: int) -> list[tuple[float, str]]:
 def factor_text(c: float) -> str:
     """A factor as a short fraction when it is one (1/2, 4, 3/8), else in 4 significant digits."""
     f = Fraction(c).limit_denominator(64)
-    if abs(float(f) - c) <= SAME * abs(c):
+    if same(float(f), c):
         return str(f)
     return f"{c:.4g}"
 
@@ -134,7 +145,7 @@ class Explanation:
     explained: tuple
 
 
-def explain(values: Mapping, options: list[tuple[Mistakes | None, Mapping]], scale: float, named: list) -> Explanation:
+def explain(values: Mapping, options: list[tuple[Mistakes | None, Mapping]], scale: float, named: Named) -> Explanation:
     """The option and positive factor that account for the most arrays; ties go to a named convention (or 1),
     then to the right gradient, then to 1. ``options[0]`` is the right gradient. (With one sample and one
     output, leaving out the output's slope scales every array alike: only the factor, unnamed, tells it from
@@ -144,12 +155,12 @@ def explain(values: Mapping, options: list[tuple[Mistakes | None, Mapping]], sca
         fits = {name: _fit(a, grads[name], scale) for name, a in values.items()}
         matched = {name: c for name, (c, ok) in fits.items() if ok}
         for c in sorted({c for c in matched.values() if c is not None and c > 0}) or [1.0]:  # [1.0]: zeros only
-            members = tuple(n for n, f in matched.items() if f is None or abs(f - c) <= SAME * c)
-            known = abs(c - 1) <= SAME or any(abs(c - v) <= SAME * v for v, _ in named)
-            key = (len(members), known, position == 0, abs(c - 1) <= SAME)
+            members = tuple(n for n, f in matched.items() if f is None or same(f, c))
+            known = same(c, 1.0) or is_named(c, named)
+            key = (len(members), known, position == 0, same(c, 1.0))
             if key > best_key:
                 best, best_key = Explanation(mistake, grads, c, members), key
     return best
 
 
-Describe = Callable  # (a Mistake) -> what to change, in one sentence
+Describe = Callable[[Mistake], str]  # what to change for a mistake, in one sentence

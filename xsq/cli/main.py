@@ -45,7 +45,7 @@ def _common() -> dict[str, Parser]:
 
 
 def _training_options(parser: argparse.ArgumentParser) -> None:
-    """One option per training setting of :data:`xsq.settings.SETTINGS` (all but seed and scale)."""
+    """One option per training setting of :data:`xsq.training.settings.SETTINGS` (all but seed and scale)."""
     for name, s in SETTINGS.items():
         if name in ("seed", "scale"):
             continue

@@ -47,7 +47,7 @@ def _shown(value, why: str) -> str:
 
 
 def summary(m: dict, problem: Problem) -> str:
-    """The metrics of a run (see :func:`xsq.metrics.evaluate`) as aligned text lines."""
+    """The metrics of a run (see :func:`xsq.data.metrics.evaluate`) as aligned text lines."""
     lo, hi = problem.low, problem.high
     (b0, b1), (a0, a1) = m["extrapolation_below"], m["extrapolation_above"]
     nil = f"{problem.label} is 0 or not defined there"
@@ -103,7 +103,7 @@ def data_table(model, ds, rows, shown: int = 8) -> str:
 
 
 def data_summary(m: dict) -> str:
-    """The metrics of a run on measured data (see :func:`xsq.metrics.evaluate_data`) as aligned lines."""
+    """The metrics of a run on measured data (see :func:`xsq.data.metrics.evaluate_data`) as aligned lines."""
     rows = [
         ("train RMSE", f"{m['train_rmse']:.3e}"),
         ("validation RMSE", _shown(m["val_rmse"], "no validation rows")),

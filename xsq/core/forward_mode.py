@@ -12,7 +12,7 @@
       Z_cx = A_cx W + A_x cW            A_cx = f''(Z) Z_c Z_x + f'(Z) Z_cx
 
   It is the hand-written twin of the tangent stage of a staged fit
-  (:class:`xsq.stages.TangentStage`), whose autograd form is ``make_jvp``.
+  (:class:`xsq.training.stages.TangentStage`), whose autograd form is ``make_jvp``.
 
 Both are held against autograd in the tests.
 """

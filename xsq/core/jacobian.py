@@ -17,7 +17,8 @@ from .params import Params, _unflatten, flatten
 
 def jacobian(params: Params, X: np.ndarray, activation: Act, output: Act, passes: Passes | None = None) -> np.ndarray:
     """The Jacobian (N * nk, P); reuses a forward pass (``passes``) of the same params and X when given."""
-    As, Ds = (passes or forward_pass(params, X, activation, output))[1:]
+    passes = passes or forward_pass(params, X, activation, output)
+    As, Ds = passes.As, passes.Ds
     k = len(params) // 2
     N, m = As[-1].shape
     widths = [A.shape[1] for A in As]

@@ -10,7 +10,7 @@ them in any mode and order.
 
 * ``fn(pred, target)``: the loss, unchecked (the training loop's inner call);
 * ``grad(pred, target)``: the hand-written d loss / d pred, shaped like pred,
-  used by :mod:`xsq.backprop`;
+  used by :mod:`xsq.core.net`;
 * ``weight(target)``: for least-squares losses, the per-element weight w with
   ``loss = mean((w (pred - target))^2)``, which Levenberg-Marquardt needs;
   None for the others.
@@ -26,6 +26,7 @@ from autograd.tracer import getval, isbox
 
 from ..errors import InputError
 from ..validation import Real
+from .params import Params
 
 Array = onp.ndarray
 
@@ -165,6 +166,6 @@ def check_targets(name: str, target) -> None:
         _check_positive_targets(target)
 
 
-def l2_penalty(params: dict) -> float:
+def l2_penalty(params: Params) -> float:
     """Half the sum of squared weights (biases excluded): d/dW = W."""
     return 0.5 * sum(np.sum(v**2) for k, v in params.items() if k.startswith("W"))

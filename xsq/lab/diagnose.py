@@ -1,11 +1,11 @@
 """Measure why the question's network returns rubbish: every field of ``xsq diagnose``.
 
-:func:`diagnose` reruns the question's run (:mod:`xsq.question`) and measures
+:func:`diagnose` reruns the question's run (:mod:`xsq.lab.question`) and measures
 each suspected cause: where the first non-finite value appears, how far the
 output formulas reach, whether the hand-written update is the gradient, how
 large raw gradients are, which learning rates stay finite, and what each
 part of xsq's fix is worth (the default with that part taken away). The
-prose that turns these numbers into a report is in :mod:`xsq.diagnose_text`.
+prose that turns these numbers into a report is in :mod:`xsq.lab.diagnose_text`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from autograd import grad
 
 from ..checks.backprop_check import check_at
 from ..core.hessian import largest_eigenvalue
+from ..core.params import Params
 from ..data.metrics import evaluate, rmse_over_range
 from ..data.problem import Problem
 from ..training.scaling import Scaler
@@ -30,7 +31,7 @@ from .formulas import QUESTION_SIGMOID, QUESTION_SOFTPLUS, naive_sigmoid, naive_
 LR_GRID = [10.0**k for k in range(-10, 1)]
 
 
-def compare_update(params: dict, X, Y, lr: float = q.LR, rule=None) -> tuple[bool, float | None, list[str]]:
+def compare_update(params: Params, X, Y, lr: float = q.LR, rule=None) -> tuple[bool, float | None, list[str]]:
     """Is the question's update the gradient (up to a loss convention, such as its ½)? Asked of ``xsq check``.
 
     Checks the rule's gradient terms (not old minus new parameters, which rounding destroys) against xsq's
@@ -50,12 +51,12 @@ def compare_update(params: dict, X, Y, lr: float = q.LR, rule=None) -> tuple[boo
         for k, v in check.params.items()
         if v.verdict in ("not_summed", "transposed", "shape")
     ]
-    diffs = [v.rel_diff for v in check.params.values()]
-    diff = None if shapes or None in diffs else max(diffs)
+    diffs = [v.rel_diff for v in check.params.values() if v.rel_diff is not None]
+    diff = None if shapes or len(diffs) < len(check.params) else max(diffs)
     return check.overall != "wrong", diff, shapes
 
 
-def stable_rmse_over_range(params: dict) -> float:
+def stable_rmse_over_range(params: Params) -> float:
     """RMSE / range on the problem's grid of the question's network with xsq's stable activations."""
     problem = Problem()
     x = problem.grid()[:, None]
@@ -72,14 +73,14 @@ def largest_finite(fn) -> float:
     return float(onp.max(values[onp.isfinite(values)]))
 
 
-def gradient_norm(params: dict, X, Y) -> float:
+def gradient_norm(params: Params, X, Y) -> float:
     """Norm of the gradient of mean (pred - y)^2 / 2 over all parameters."""
     g = grad(q.loss)(params, X, Y)
     return float(onp.sqrt(sum(onp.sum((v / len(X)) ** 2) for v in g.values())))
 
 
-def predicted_stable_lr(params: dict, X, Y) -> tuple[float, float]:
-    """lambda_max of the Hessian of the question's mean loss at ``params``, and 2 / lambda_max (see xsq.hessian)."""
+def predicted_stable_lr(params: Params, X, Y) -> tuple[float, float]:
+    """lambda_max of the Hessian of the question's mean loss at ``params``, and 2 / lambda_max (xsq.core.hessian)."""
     keys = list(params)
 
     def loss(theta):

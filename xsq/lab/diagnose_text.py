@@ -1,6 +1,6 @@
 """The prose of ``xsq diagnose``: findings, what to change, and the report, each sentence computed from a measurement.
 
-Every function here reads the dict :func:`xsq.diagnose.diagnose` returns and
+Every function here reads the dict :func:`xsq.lab.diagnose.diagnose` returns and
 nothing else, so the text cannot claim what was not measured.
 """
 

@@ -168,7 +168,7 @@ class Journal:
             self.rows = []  # damaged, and --overwrite given: start again
         write_atomic(grid_file, json_bytes(grid.__dict__))
         write_atomic(self.csv, csv_bytes(self.rows))  # the header once, and only the complete rows
-        self.handle = open(self.csv, "a", newline="")
+        self.handle = open(self.csv, "a", newline="", encoding="utf-8")
         self.writer = csv.DictWriter(self.handle, COLUMNS, lineterminator="\n")
 
     def add(self, row: dict) -> None:

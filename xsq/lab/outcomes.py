@@ -2,7 +2,7 @@
 
 The three outcomes of a sweep's cell, defined here and nowhere else (a cell
 is judged more strictly than :func:`xsq.fit` judges a run, which calls a
-loss 100 times its start that never came back a divergence: xsq.loop):
+loss 100 times its start that never came back a divergence: xsq.training.loop):
 
 * ``diverged``: a value went non-finite (the evidence names the step and
   the first operation, or the loss, that did), or the training loss rose to

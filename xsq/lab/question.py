@@ -17,6 +17,7 @@ import autograd.numpy as anp
 import numpy as onp
 
 from ..core.activations import sigmoid, sigmoid_deriv, softplus
+from ..core.params import Params
 from .formulas import naive_sigmoid, naive_sigmoid_grad, naive_softplus, naive_softplus_grad
 
 LR = 1e-4
@@ -46,7 +47,7 @@ STABLE = Formulas(
 )
 
 
-def fit_init(sizes: tuple[int, ...], rng: onp.random.Generator) -> dict:
+def fit_init(sizes: tuple[int, ...], rng: onp.random.Generator) -> Params:
     """The question's initialisation for a network of any sizes: weights from a standard normal, biases 1."""
     params = {}
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -54,7 +55,7 @@ def fit_init(sizes: tuple[int, ...], rng: onp.random.Generator) -> dict:
     return params
 
 
-def init(rng: onp.random.Generator) -> dict:
+def init(rng: onp.random.Generator) -> Params:
     """Weights from a standard normal, biases set to 1, with the question's 2-D bias shapes."""
     return {
         "W1": rng.standard_normal((1, 1)),
@@ -68,7 +69,7 @@ def _ignore(name: str, value):
     return value
 
 
-def step(params: dict, X, Y, lr: float = LR, fns: Formulas = NAIVE, watch: Callable = _ignore):
+def step(params: Params, X, Y, lr: float = LR, fns: Formulas = NAIVE, watch: Callable = _ignore):
     """One step of the question's rule: (new params, loss, the rule's gradient terms before lr).
 
     ``watch(name, value)`` is called with each intermediate, in order of computation.
@@ -94,7 +95,7 @@ class Run(NamedTuple):
     first_nonfinite_step: int | None
     first_nonfinite_op: str | None
     losses: list
-    params: dict
+    params: Params
 
 
 def run(steps: int, seed: int, lr: float = LR, scale=None, check: bool = True, fns: Formulas = NAIVE) -> Run:
@@ -122,7 +123,7 @@ def run(steps: int, seed: int, lr: float = LR, scale=None, check: bool = True, f
     return Run(None, None, losses, params)
 
 
-def loss(params: dict, X, Y):
+def loss(params: Params, X, Y):
     """The question's loss, sum((prediction - target)^2) / 2, with its formulas as written (differentiable)."""
     a1 = naive_sigmoid(X @ params["W1"] + params["b1"])
     return 0.5 * anp.sum((naive_softplus(a1 @ params["W2"] + params["b2"]) - Y) ** 2)

@@ -2,8 +2,8 @@
 
 Every cell of a :class:`Grid` trains the question's problem (x^2 on the
 integers 1..100, softplus output, mse) for ``steps`` optimizer steps through
-xsq's own optimizers and training loop (:func:`xsq.epochs.gradient_epochs`
-driven by :func:`xsq.loop.run`), with one learning rate, data scaling,
+xsq's own optimizers and training loop (:func:`xsq.training.epochs.gradient_epochs`
+driven by :func:`xsq.training.loop.run`), with one learning rate, data scaling,
 hidden width, batch size ("1": the question's per-sample updates, or "all"),
 optimizer, seed and set of formulas:
 
@@ -13,13 +13,13 @@ optimizer, seed and set of formulas:
   (standard-normal weights, biases 1), as ``xsq diagnose`` rebuilds them.
 
 Each step is watched: the run ends as soon as a value goes non-finite or the
-loss reaches 10 times its start, and :mod:`xsq.outcomes` names the outcome.
+loss reaches 10 times its start, and :mod:`xsq.lab.outcomes` names the outcome.
 xsq's mse is mean((f - y)^2); for one sample its gradient is twice that of
 the question's (f - y)^2 / 2, so learning rate 1e-4 here is the question's 2e-4.
 
 The predicted largest stable learning rate is 2 / lambda_max, with lambda_max
 the largest eigenvalue of the Hessian of the full training loss (the mean
-over samples) at the cell's initial parameters (:mod:`xsq.hessian`). For
+over samples) at the cell's initial parameters (:mod:`xsq.core.hessian`). For
 per-sample batches each step follows one sample's loss, whose Hessian varies
 from sample to sample around that mean; the mean's 2 / lambda_max is the
 boundary gradient descent would have, which per-sample SGD (noisier, with
@@ -39,7 +39,6 @@ import numpy as onp
 
 from ..core import net
 from ..core.hessian import largest_eigenvalue, largest_stable_lr
-from ..core.losses import LOSSES
 from ..core.params import Params, _unflatten, flatten, init_params, param_keys
 from ..data.metrics import rmse_over_range
 from ..data.problem import Problem
@@ -141,7 +140,7 @@ def lam_max(cell_row: tuple) -> dict:
     like = _start(cell_row)
     with onp.errstate(all="ignore"):
         eig = largest_eigenvalue(
-            lambda th: LOSSES["mse"].fn(net.forward(_unflatten(th, like), data.X, activation, output), data.Y),
+            lambda th: net.objective(_unflatten(th, like), data.X, data.Y, activation, output, "mse"),
             flatten(like),
             seed=0,
         )
@@ -168,7 +167,7 @@ class _Watch:
         self.evidence: dict = {}
 
     def _loss(self, params: Params) -> float:
-        return float(LOSSES["mse"].fn(net.forward(params, self.data.X, self.activation, self.output), self.data.Y))
+        return float(net.objective(params, self.data.X, self.data.Y, self.activation, self.output, "mse"))
 
     def _first_nonfinite(self, params: Params) -> str:
         for key in param_keys(params):
