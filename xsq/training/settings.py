@@ -23,6 +23,14 @@ from ..validation import Constraint, Flag, Maybe, Options, Real, Seed, Sizes, Wh
 from .optimizers import GRADIENT_OPTIMIZERS
 
 OPTIMIZERS = ("lm", *GRADIENT_OPTIMIZERS)
+REGULARIZATIONS = ("none", "l2", "bayes")
+VAL_FRACTION = 0.15  # held out for early stopping when there is no regularization
+# defaults of the settings left as None under a regularization (measured data: every row trains)
+PER_REGULARIZATION: dict[str, dict[str, Any]] = {
+    "none": dict(val_fraction=VAL_FRACTION),
+    "l2": dict(val_fraction=0.0),
+    "bayes": dict(val_fraction=0.0, restarts=4),
+}
 GRADIENT = tuple(GRADIENT_OPTIMIZERS)
 
 # defaults of the settings left as None, per optimizer (LM counts its restart screening in its epochs)
@@ -61,7 +69,17 @@ SETTINGS: dict[str, Setting] = {
         Maybe(Options(tuple(GRADIENTS))), None, "gradient: autograd's or the hand-written backprop", GRADIENT
     ),
     "restarts": Setting(Maybe(Whole(0)), None, "other initialisations screened before the main run", ("lm",)),
-    "val_fraction": Setting(Real(0, 1, high_open=True), 0.15, "share of the data held out for early stopping"),
+    "regularization": Setting(
+        Options(REGULARIZATIONS),
+        "none",
+        "bayes: weight decay and noise level re-estimated from the evidence (error bars too); l2: fixed weight decay",
+        ("lm",),
+    ),
+    "val_fraction": Setting(
+        Maybe(Real(0, 1, high_open=True)),
+        None,
+        f"share of the data held out for early stopping (default: {VAL_FRACTION:g}; 0 with regularization)",
+    ),
     "patience": Setting(Maybe(Whole(1)), None, "epochs without improvement before stopping"),
     "tol": Setting(Maybe(Real(0)), None, "relative improvement that counts for patience"),
     "stages": Setting(
@@ -86,6 +104,7 @@ class TrainSettings:
     batch_size: int | None
     grad: str | None
     restarts: int
+    regularization: str
     val_fraction: float
     patience: int
     tol: float
@@ -119,9 +138,15 @@ def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
     for name, s in SETTINGS.items():
         if optimizer not in s.optimizers and name in given and values[name] != s.default:
             raise InputError(f"{spell(name)} applies only to optimizer {', '.join(s.optimizers)}, not {optimizer!r}")
-    for name, default in PER_OPTIMIZER[optimizer].items():
+    for name, default in [*PER_REGULARIZATION[values["regularization"]].items(), *PER_OPTIMIZER[optimizer].items()]:
         if values[name] is None:
             values[name] = default
+    if values["regularization"] != "none":
+        if values["loss"] != "mse" or values["stages"] != 1:
+            raise InputError(
+                f"{spell('regularization')} {values['regularization']!r} needs loss 'mse' (Gaussian noise) and "
+                f"1 stage, not loss {values['loss']!r} and {values['stages']} stages"
+            )
     if optimizer == "lm":
         least_squares = [name for name, loss in losses.LOSSES.items() if loss.weight is not None]
         if losses.LOSSES[values["loss"]].weight is None:

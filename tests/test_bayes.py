@@ -1,0 +1,139 @@
+"""Bayesian regularisation: the evidence updates against closed forms, error bars against brute-force Laplace."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import hessian, jacobian
+from scipy.stats import multivariate_normal
+
+import xsq
+from xsq.core.network import _forward
+from xsq.core.params import _unflatten, flatten
+from xsq.errors import InputError
+from xsq.training import bayes
+
+
+def linear_problem(seed=0, n=40, p=6, noise=0.3):
+    rng = np.random.default_rng(seed)
+    Phi = rng.normal(size=(n, p))
+    y = Phi @ rng.normal(size=p) + noise * rng.normal(size=n)
+    return Phi, y
+
+
+def mackay_fixed_point(Phi, y, groups, steps=200):
+    """Iterate the evidence updates on a linear model, whose mode is m = beta A^-1 Phi^T y for given precisions."""
+    G = groups.max() + 1
+    alpha, beta = np.ones(G), 1.0
+    for _ in range(steps):
+        A = bayes.precision_matrix(Phi.T @ Phi, alpha, beta, groups)
+        m = beta * np.linalg.solve(A, Phi.T @ y)
+        r = Phi @ m - y
+        ev = bayes.evidence_update(Phi.T @ Phi, m, float(r @ r), len(y), alpha, beta, groups)
+        alpha, beta = ev.alpha, ev.beta
+    return ev, m
+
+
+def exact_log_evidence(Phi, y, alpha_p, beta):
+    """log p(y | alpha, beta) of the linear model: y ~ N(0, Phi diag(1 / alpha) Phi^T + I / beta)."""
+    cov = (Phi / alpha_p) @ Phi.T + np.eye(len(y)) / beta
+    return multivariate_normal(np.zeros(len(y)), cov).logpdf(y)
+
+
+@pytest.mark.parametrize("groups", [np.zeros(6, int), np.array([0, 0, 0, 1, 1, 1])])
+def test_the_fixed_point_maximises_the_closed_form_evidence_of_a_linear_model(groups):
+    Phi, y = linear_problem()
+    ev, m = mackay_fixed_point(Phi, y, groups)
+    G = groups.max() + 1
+
+    def log_ev(log_hyper):
+        return exact_log_evidence(Phi, y, np.exp(log_hyper[:G])[groups], np.exp(log_hyper[G]))
+
+    at = np.concatenate([np.log(ev.alpha), [np.log(ev.beta)]])
+    for i in range(G + 1):  # a stationary point of the exact evidence (central differences), and a maximum
+        e = np.eye(G + 1)[i]
+        assert abs(log_ev(at + 1e-4 * e) - log_ev(at - 1e-4 * e)) / 2e-4 < 1e-5
+        assert log_ev(at) > max(log_ev(at + 0.1 * e), log_ev(at - 0.1 * e))
+    # at the fixed point, gamma = sum of beta lambda / (beta lambda + alpha) over the eigenvalues (one group)
+    if G == 1:
+        lam = np.linalg.eigvalsh(Phi.T @ Phi)
+        assert ev.gamma.sum() == pytest.approx(np.sum(ev.beta * lam / (ev.beta * lam + ev.alpha[0])), rel=1e-6)
+    # and the Laplace log evidence is exact for a linear model
+    r = Phi @ m - y
+    again = bayes.evidence_update(Phi.T @ Phi, m, float(r @ r), len(y), ev.alpha, ev.beta, groups)
+    assert again.log_evidence == pytest.approx(exact_log_evidence(Phi, y, ev.alpha[groups], ev.beta), rel=1e-9)
+
+
+def test_the_groups_follow_flattens_order():
+    g = bayes.layer_groups((3, 2, 1))  # W1 (3, 2): rows per input; b1; W2; b2
+    assert g.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5]
+    assert bayes.layer_groups((3, 2, 1), ard=False).tolist() == [0] * 6 + [1, 1, 2, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-2, 2, 30)
+    y = np.sin(x) + 0.1 * rng.normal(size=30)
+    model = xsq.fit(x, y, hidden=3, regularization="bayes", restarts=1, epochs=300)
+    return model, x, y
+
+
+def test_return_std_is_the_brute_force_laplace_variance(tiny):
+    model, x, y = tiny
+    ev = model.record.evidence
+    groups = bayes.layer_groups(model.sizes)
+    alpha_p, beta = np.array(ev.alpha)[groups], ev.beta
+    Xs, Ys = model.scaler.inputs(x[:, None]), model.scaler.targets(y[:, None])
+    theta = flatten(model.params)
+
+    def out(t, X):
+        return anp.reshape(_forward(_unflatten(t, model.params), X, model.activation, model.output), (-1,))
+
+    def objective(t):  # beta E_D + sum alpha E_W
+        return 0.5 * beta * anp.sum((out(t, Xs) - Ys[:, 0]) ** 2) + 0.5 * anp.sum(alpha_p * t**2)
+
+    J = jacobian(out)(theta, Xs)
+    gauss_newton = beta * J.T @ J + np.diag(alpha_p)
+    x_new = np.linspace(-3, 3, 7)
+    G = jacobian(out)(theta, model.scaler.inputs(x_new[:, None]))
+    mean, std = model.predict(x_new, return_std=True)
+    for A, rtol in ((gauss_newton, 1e-7), (hessian(objective)(theta), 0.05)):
+        var = 1.0 / beta + np.einsum("ij,jk,ik->i", G, np.linalg.inv(A), G)
+        assert np.allclose(std[:, 0], np.sqrt(var) * model.scaler.y_scale[0], rtol=rtol)
+    assert np.array_equal(mean, model.predict(x_new))
+    assert ev.noise_level[0] == pytest.approx(model.scaler.y_scale[0] / np.sqrt(beta))
+
+
+def test_the_record_holds_gamma_and_the_precisions_per_epoch(tiny):
+    model, _, _ = tiny
+    ev, h = model.record.evidence, model.record.history
+    assert 0 < ev.gamma < ev.n_params == 10 and 0.03 < ev.noise_level[0] < 0.3
+    assert ev.history_alpha.shape == (len(h.epoch), len(ev.alpha)) and len(ev.history_beta) == len(ev.history_gamma) == len(h.epoch)
+    assert h.phase[-1] == "converged" and model.record.val_rows.size == 0  # every row trained on
+
+
+def test_a_model_without_a_noise_estimate_has_no_error_bars(default_model):
+    with pytest.raises(InputError, match="no error bars"):
+        default_model.predict([1.0, 2.0], return_std=True)
+
+
+def test_error_bars_survive_saving_and_a_tampered_covariance_is_refused(tiny, tmp_path):
+    model, x, _ = tiny
+    path = tmp_path / "m.npz"
+    model.save(path)
+    back = xsq.load_model(path)
+    assert np.array_equal(back.predict(x, return_std=True)[1], model.predict(x, return_std=True)[1])
+    a, b = back.record.evidence, model.record.evidence
+    assert (a.gamma, a.noise_level, a.alpha, a.beta) == (b.gamma, b.noise_level, b.alpha, b.beta)
+    assert np.array_equal(a.history_alpha, b.history_alpha) and np.array_equal(a.history_gamma, b.history_gamma, True)
+    arrays = dict(np.load(path))
+    for bad in (arrays["posterior_covariance"][:-1], arrays["posterior_covariance"] - 2 * np.eye(10)):
+        np.savez(tmp_path / "bad.npz", **dict(arrays, posterior_covariance=bad))
+        with pytest.raises(InputError, match="posterior covariance"):
+            xsq.load_model(tmp_path / "bad.npz")
+
+
+def test_bayes_needs_lm_mse_and_one_stage():
+    for bad in (dict(loss="mae"), dict(stages=2), dict(optimizer="adam")):
+        with pytest.raises(InputError, match="regularization"):
+            xsq.fit([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], regularization="bayes", **bad)
