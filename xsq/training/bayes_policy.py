@@ -7,8 +7,11 @@ solves: the residuals ``sqrt(beta) r`` stacked on ``sqrt(alpha) theta``
 before every step, from the same J^T J.
 
 1. **Screening.** The first initialisation and ``restarts`` others get
-   ``SCREEN_STEPS`` evidence steps each (fewer on a small epoch budget); the
-   one with the highest log evidence goes on. No validation split is needed.
+   ``SCREEN_STEPS`` steps each (fewer on a small epoch budget): ``FREE_STEPS``
+   at the starting precisions (a weak prior: updating the precisions while the
+   fit is still poor would read the misfit as noise and over-regularise), then
+   evidence steps; the one with the highest log evidence goes on. No
+   validation split is needed.
 2. **Evidence iterations** (phase ``"warmup"`` in the history) until the
    precisions and the objective settle (``SETTLED``) or the budget is spent.
 3. **The mode.** With the precisions frozen, LM runs to the minimum of that
@@ -39,12 +42,13 @@ from .record import CONVERGED, SCREEN, WARMUP, EvidenceRecord, TrainingRecord
 from .scaling import Scaler
 from .settings import TrainSettings
 
-SCREEN_STEPS = 30  # evidence steps per screened initialisation
+SCREEN_STEPS = 30  # steps per screened initialisation ...
+FREE_STEPS = 10  # ... of which the first are plain LM at the starting precisions: the fit first, then the evidence
 MODE_STEPS = 100  # most LM steps to the mode once the precisions are frozen
 MODE_TOL = 1e-9  # ... which ends when a step lowers the objective by less than this, relative
 SETTLED = 1e-3  # the precisions (in log) and the objective (relative) change by less than this: settled
 SETTLED_TIMES = 3  # ... this many steps in a row
-ALPHA_START = 0.01
+ALPHA_START = 0.01  # the starting weight decay; beta starts at 1 / the untrained network's mean square error
 ARD = False  # a prior group for the weights leaving each input (see xsq.bayes.layer_groups)
 GROUPED = True  # one alpha per group (else one alpha for every parameter)
 L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
@@ -162,23 +166,28 @@ class BayesRun:
             for params in candidates:
                 cache = {}
                 state, hyper, problem = self._start(params, cache)
-                ev = None
                 gamma = float("nan")
-                for _ in range(screen):
-                    state, ev, _ = self._iterate(state, hyper, problem, cache, gamma)
-                    gamma = float(ev.gamma.sum())
+                for i in range(screen):
+                    if i < FREE_STEPS:
+                        state = lm_step(problem, state)
+                    else:
+                        state, ev, _ = self._iterate(state, hyper, problem, cache, gamma)
+                        gamma = float(ev.gamma.sum())
                     used += 1
-                    self._log(hyper, ev.gamma.sum())
+                    self._log(hyper, gamma)
                     yield Epoch(state.aux[0], self._mse(state), SCREEN)
                 score = self._evidence(state, hyper, cache).log_evidence
                 if best is None or (onp.isfinite(score) and score > best[0]):
                     best = (score, state, hyper, problem, cache)
             _, state, hyper, problem, cache = best
         settled, budget, gamma = 0, s.epochs - used - MODE_STEPS - 1, float("nan")
-        for _ in range(max(budget, 0)):
-            state, ev, change = self._iterate(state, hyper, problem, cache, gamma)
-            gamma = float(ev.gamma.sum())
-            self._log(hyper, ev.gamma.sum())
+        for i in range(max(budget, 0)):
+            if not screen and i < FREE_STEPS:
+                state, change = lm_step(problem, state), onp.inf
+            else:
+                state, ev, change = self._iterate(state, hyper, problem, cache, gamma)
+                gamma = float(ev.gamma.sum())
+            self._log(hyper, gamma)
             yield Epoch(state.aux[0], self._mse(state), WARMUP)
             settled = settled + 1 if change < SETTLED else 0
             if settled >= SETTLED_TIMES:

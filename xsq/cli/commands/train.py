@@ -33,6 +33,7 @@ from ..runfolder import RunFolder
 from . import report_saved
 
 N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
+Z95 = 1.959963984540054  # the 97.5 % point of the standard normal: mean +- Z95 std holds 95 %
 
 
 def _history_csv(history) -> bytes:
@@ -92,6 +93,23 @@ class FunctionJob:
         return plots.figures(model, self.problem, self.x)
 
 
+def evidence_metrics(model, X_test, Y_test) -> dict:
+    """For a regularised fit: gamma, the noise level, and the share of test targets inside the 95 % band."""
+    evidence = model.record.evidence if model.record is not None else None
+    if evidence is None or model.posterior is None:
+        return {}
+    inside = float("nan")
+    if len(X_test):
+        mean, std = model.predict(X_test, return_std=True)
+        inside = float(onp.mean(onp.abs(Y_test - mean) <= Z95 * std))
+    return {
+        "gamma": evidence.gamma,
+        "n_params": evidence.n_params,
+        "noise_level": list(evidence.noise_level),
+        "test_inside_95": inside,
+    }
+
+
 class DataJob:
     """Fit measured data (``--data FILE.csv``), holding out ``--test-fraction`` of the rows to report on."""
 
@@ -113,6 +131,7 @@ class DataJob:
 
     def metrics(self, model) -> dict:
         m = evaluate_data(model, self.ds.X, self.ds.Y, self.train, self.test)
+        m.update(evidence_metrics(model, self.ds.X[self.test], self.ds.Y[self.test]))
         return dict(m, data=self.ds.path, inputs=list(self.ds.inputs), outputs=list(self.ds.outputs))
 
     def text(self, model, metrics: dict) -> str:
@@ -137,6 +156,8 @@ def run(args) -> int:
     if (args.inputs or args.outputs or args.test_fraction is not None) and args.data is None:
         raise InputError("--inputs, --outputs and --test-fraction apply to --data FILE.csv")
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
+    if args.data is not None and "regularization" not in given and given.get("optimizer", "lm") == "lm":
+        given["regularization"] = "bayes"  # measured data have noise: regularise, and train on every row
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
     folder = None
