@@ -32,6 +32,7 @@ from .scaling import Scaler
 from .stages import STAGE_KINDS, Base, staged_output
 
 Array = onp.ndarray
+STD_BLOCK = 1 << 20  # error bars are computed for about this many Jacobian entries at a time
 SYMMETRY_TOL = 1e-8  # a covariance read back may differ from its transpose by this, relative to its largest entry
 
 
@@ -133,8 +134,15 @@ class Model:
                 "(train with regularization 'bayes' for them)"
             )
         X = check_inputs(X, self.sizes[0])
-        G = _jacobian(self.params, self.scaler.inputs(X), self.activation, self.output)  # (N n_out, P)
-        var = predictive_variance(G, self.posterior.covariance, self.posterior.noise_variance)
+        Xs, C, v = self.scaler.inputs(X), self.posterior.covariance, self.posterior.noise_variance
+        rows = max(1, STD_BLOCK // len(C))  # a block of rows at a time: G is (rows n_out, P)
+        var = onp.concatenate(
+            [
+                predictive_variance(_jacobian(self.params, Xs[i : i + rows], self.activation, self.output), C, v)
+                for i in range(0, len(Xs), rows)
+            ]
+            or [onp.zeros(0)]
+        )
         return onp.sqrt(var).reshape(len(X), self.sizes[-1]) * self.scaler.y_scale
 
     def derivative(self, X: ArrayLike) -> Array:

@@ -104,13 +104,13 @@ class TrainSettings:
     batch_size: int | None
     grad: str | None
     restarts: int
-    regularization: str
     val_fraction: float
     patience: int
     tol: float
     stages: int
     scale: bool
     seed: int | onp.random.Generator
+    regularization: str = "none"  # last, with a default: settings built without resolve (xsq.sweep) need none
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as plain JSON-ready values (a generator seed is recorded as None)."""

@@ -155,7 +155,7 @@ def fit(
     check_reachable(Y, Ys, s.output)
     rng = onp.random.default_rng(s.seed)
     train, val = split(len(X), s.val_fraction, rng)
-    check_memory(len(train), sizes, s.optimizer, s.batch_size)
+    check_memory(len(train), sizes, s.optimizer, s.batch_size, s.regularization)
     data = Data(Xs[train], Ys[train], Xs[val], Ys[val])
     bayes = BayesRun(data, sizes, rng, s) if s.regularization != "none" else None
     if bayes is not None:

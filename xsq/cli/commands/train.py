@@ -36,18 +36,23 @@ N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-f
 Z95 = 1.959963984540054  # the 97.5 % point of the standard normal: mean +- Z95 std holds 95 %
 
 
-def _history_csv(history) -> bytes:
+def _history_csv(history, evidence=None) -> bytes:
+    """history.csv: epoch, losses and phase; for a regularised fit also beta, gamma and each group's alpha."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["epoch", "train_loss", "val_loss", "phase"])
-    writer.writerows(
-        zip(
-            history.epoch.tolist(),
-            map(repr, history.train_loss.tolist()),
-            map(repr, history.val_loss.tolist()),
-            history.phase.tolist(),
-        )
-    )
+    head = ["epoch", "train_loss", "val_loss", "phase"]
+    columns = [
+        history.epoch.tolist(),
+        map(repr, history.train_loss.tolist()),
+        map(repr, history.val_loss.tolist()),
+        history.phase.tolist(),
+    ]
+    if evidence is not None:
+        head += ["beta", "gamma", *(f"alpha_{g + 1}" for g in range(evidence.history_alpha.shape[1]))]
+        columns += [map(repr, evidence.history_beta.tolist()), map(repr, evidence.history_gamma.tolist())]
+        columns += [map(repr, a.tolist()) for a in evidence.history_alpha.T]
+    writer.writerow(head)
+    writer.writerows(zip(*columns))
     return buffer.getvalue().encode()
 
 
@@ -193,7 +198,7 @@ def run(args) -> int:
                 )
                 model.save(folder.temp_path("model.npz"))
                 folder.write("metrics.json", json_bytes(metrics, indent=2))
-                folder.write("history.csv", _history_csv(r.history))
+                folder.write("history.csv", _history_csv(r.history, r.evidence))
                 plots, note = {}, None
                 if commands.PLOTTING:
                     try:
