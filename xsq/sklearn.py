@@ -42,7 +42,7 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden=(16,),
+        hidden=None,
         activation="sigmoid",
         output="auto",
         loss="mse",

@@ -110,7 +110,9 @@ def evidence_update(
     return Evidence(new_alpha, new_beta, gamma, log_ev, C)
 
 
-def log_evidence(sq_error: float, weight_sq: Array, n: int, alpha: Array, beta: float, k: Array, logdet: float) -> float:
+def log_evidence(
+    sq_error: float, weight_sq: Array, n: int, alpha: Array, beta: float, k: Array, logdet: float
+) -> float:
     """log p(Y | alpha, beta) by the Laplace approximation (MacKay 1992, eq. 29, without the network's
     symmetry factor): ``-beta E_D - sum alpha_g E_W,g - log det A / 2 + sum k_g log alpha_g / 2
     + n log beta / 2 - n log(2 pi) / 2``."""
@@ -122,6 +124,12 @@ def log_evidence(sq_error: float, weight_sq: Array, n: int, alpha: Array, beta: 
         + 0.5 * n * math.log(beta)
         - 0.5 * n * math.log(2 * math.pi)
     )
+
+
+def symmetry(sizes: tuple[int, ...]) -> float:
+    """log of the number of equivalent modes of a network, sum over hidden layers of log(h! 2^h): the h
+    units can be permuted, and each flipped in sign (MacKay 1992). Added to the log evidence to compare widths."""
+    return float(sum(math.lgamma(h + 1) + h * math.log(2) for h in sizes[1:-1]))
 
 
 def predictive_variance(G: Array, covariance: Array, noise_variance: float) -> Array:

@@ -10,7 +10,10 @@ before every step, from the same J^T J.
    ``SCREEN_STEPS`` steps each (fewer on a small epoch budget): ``FREE_STEPS``
    at the starting precisions (a weak prior: updating the precisions while the
    fit is still poor would read the misfit as noise and over-regularise), then
-   evidence steps; the one with the highest log evidence goes on. No
+   evidence steps. Every other candidate has half the hidden units. The one
+   with the highest log evidence (with the hidden units' symmetry factor,
+   :func:`xsq.bayes.symmetry`) goes on, so the evidence may prefer the
+   smaller network; the record's ``settings["hidden"]`` says which won. No
    validation split is needed.
 2. **Evidence iterations** (phase ``"warmup"`` in the history) until the
    precisions and the objective settle (``SETTLED``) or the budget is spent.
@@ -33,7 +36,7 @@ import numpy as onp
 
 from ..core.backprop import _jacobian
 from ..core.network import _forward
-from ..core.params import Params, _unflatten, flatten, init_params
+from ..core.params import Params, _unflatten, flatten, init_params, layer_sizes
 from . import bayes
 from .epochs import Data, Epoch
 from .lm import LeastSquares, LMState, lm_init, lm_step
@@ -49,6 +52,8 @@ MODE_TOL = 1e-9  # ... which ends when a step lowers the objective by less than 
 SETTLED = 1e-3  # the precisions (in log) and the objective (relative) change by less than this: settled
 SETTLED_TIMES = 3  # ... this many steps in a row
 ALPHA_START = 0.01  # the starting weight decay; beta starts at 1 / the untrained network's mean square error
+GEODESIC = False  # LM's geodesic acceleration (xsq.lm): here it costs more than it saves
+HALVES = True  # every other screened candidate has half the hidden units
 ARD = False  # a prior group for the weights leaving each input (see xsq.bayes.layer_groups)
 GROUPED = True  # one alpha per group (else one alpha for every parameter)
 L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
@@ -86,14 +91,26 @@ class BayesRun:
     """
 
     def __init__(self, data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings):
-        self.data, self.sizes, self.rng, self.s = data, sizes, rng, s
+        self.data, self.rng, self.s = data, rng, s
         self.X, self.Y = data.X, data.Y
         self.n = self.Y.size
+        self.requested = sizes
+        self._use(sizes)
+        self.trace: list[tuple[onp.ndarray, float, float]] = []
+
+    def _use(self, sizes: tuple[int, ...]) -> None:
+        """Work on a network of ``sizes`` (screening tries two widths)."""
+        self.sizes = sizes
         self.groups = bayes.layer_groups(sizes, ard=ARD)
-        if s.regularization == "l2" or not GROUPED:
+        if self.s.regularization == "l2" or not GROUPED:
             self.groups = onp.zeros_like(self.groups)
         self.G = int(self.groups.max()) + 1
-        self.trace: list[tuple[onp.ndarray, float, float]] = []
+
+    def _candidate_sizes(self, i: int) -> tuple[int, ...]:
+        """The sizes of screened candidate i: every other one has half the hidden units (the evidence picks)."""
+        if i % 2 == 0 or not HALVES:
+            return self.requested
+        return (self.requested[0], *(max(1, w // 2) for w in self.requested[1:-1]), self.requested[-1])
 
     # --- one evidence step -------------------------------------------------------------
 
@@ -127,7 +144,7 @@ class BayesRun:
         ev = self._evidence(state, hyper, cache)
         old = (hyper["beta"], state.cost / hyper["beta"])
         hyper.update(self._hyper(ev.alpha, ev.beta))
-        state = lm_step(problem, self._restate(state, hyper))
+        state = lm_step(problem, self._restate(state, hyper), GEODESIC)
         total = float(ev.gamma.sum())
         change = max(
             abs(total - gamma) / max(total, 1.0) if onp.isfinite(gamma) else onp.inf,
@@ -148,13 +165,14 @@ class BayesRun:
     def epochs(self) -> Iterator[Epoch]:
         """Yield the untrained network, then one epoch per LM step (see the module doc)."""
         s = self.s
-        like = init_params(self.sizes, seed=self.rng, activation=s.activation)
+        like = init_params(self.requested, seed=self.rng, activation=s.activation)
         if s.regularization == "l2":
             yield from self._fixed(like)
             return
         screen = min(SCREEN_STEPS, (s.epochs // 2) // (s.restarts + 1)) if s.restarts else 0
         candidates = [like] + [
-            init_params(self.sizes, seed=self.rng, activation=s.activation) for _ in range(s.restarts if screen else 0)
+            init_params(self._candidate_sizes(i), seed=self.rng, activation=s.activation)
+            for i in range(1, s.restarts + 1 if screen else 1)
         ]
         cache: dict = {}
         state, hyper, problem = self._start(like, cache)
@@ -162,28 +180,31 @@ class BayesRun:
         yield Epoch(like, None, SCREEN if screen else WARMUP)
         used = 0
         if screen:
-            best = None
+            best: tuple | None = None
             for params in candidates:
                 cache = {}
+                self._use(layer_sizes(params))
                 state, hyper, problem = self._start(params, cache)
                 gamma = float("nan")
                 for i in range(screen):
                     if i < FREE_STEPS:
-                        state = lm_step(problem, state)
+                        state = lm_step(problem, state, GEODESIC)
                     else:
                         state, ev, _ = self._iterate(state, hyper, problem, cache, gamma)
                         gamma = float(ev.gamma.sum())
                     used += 1
                     self._log(hyper, gamma)
                     yield Epoch(state.aux[0], self._mse(state), SCREEN)
-                score = self._evidence(state, hyper, cache).log_evidence
+                score = self._evidence(state, hyper, cache).log_evidence + bayes.symmetry(self.sizes)
                 if best is None or (onp.isfinite(score) and score > best[0]):
-                    best = (score, state, hyper, problem, cache)
-            _, state, hyper, problem, cache = best
+                    best = (score, state, hyper, problem, cache, self.sizes)
+            assert best is not None
+            _, state, hyper, problem, cache, sizes = best
+            self._use(sizes)
         settled, budget, gamma = 0, s.epochs - used - MODE_STEPS - 1, float("nan")
         for i in range(max(budget, 0)):
             if not screen and i < FREE_STEPS:
-                state, change = lm_step(problem, state), onp.inf
+                state, change = lm_step(problem, state, GEODESIC), onp.inf
             else:
                 state, ev, change = self._iterate(state, hyper, problem, cache, gamma)
                 gamma = float(ev.gamma.sum())
@@ -208,7 +229,7 @@ class BayesRun:
         gamma = self.trace[-1][2]
         for _ in range(steps):
             before = state.cost
-            state = lm_step(problem, state)
+            state = lm_step(problem, state, GEODESIC)
             if state.converged or before - state.cost <= MODE_TOL * before:
                 break
             self._log(hyper, gamma)
@@ -250,4 +271,6 @@ class BayesRun:
             onp.array([t[1] for t in trace]),
             onp.array([t[2] for t in trace]),
         )
-        return dataclasses.replace(record, evidence=evidence), Posterior(1.0 / ev.beta, ev.covariance)
+        settings = dict(record.settings, hidden=list(self.sizes[1:-1]), hidden_requested=list(self.requested[1:-1]))
+        record = dataclasses.replace(record, evidence=evidence, settings=settings)
+        return record, Posterior(1.0 / ev.beta, ev.covariance)

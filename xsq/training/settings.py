@@ -27,9 +27,9 @@ REGULARIZATIONS = ("none", "l2", "bayes")
 VAL_FRACTION = 0.15  # held out for early stopping when there is no regularization
 # defaults of the settings left as None under a regularization (measured data: every row trains)
 PER_REGULARIZATION: dict[str, dict[str, Any]] = {
-    "none": dict(val_fraction=VAL_FRACTION),
-    "l2": dict(val_fraction=0.0),
-    "bayes": dict(val_fraction=0.0, restarts=4),
+    "none": dict(val_fraction=VAL_FRACTION, hidden=(16,)),
+    "l2": dict(val_fraction=0.0, hidden=(16,)),
+    "bayes": dict(val_fraction=0.0, hidden=(8,), restarts=3),
 }
 GRADIENT = tuple(GRADIENT_OPTIMIZERS)
 
@@ -53,7 +53,9 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
-    "hidden": Setting(Sizes(0, 10**6), (16,), "hidden layer sizes"),
+    "hidden": Setting(
+        Maybe(Sizes(0, 10**6)), None, "hidden layer sizes (default: 16; 8 with bayes, whose screening also tries 4)"
+    ),
     "activation": Setting(Options(tuple(activations.ACTIVATIONS)), "sigmoid", "hidden units"),
     "output": Setting(
         Options(("auto", *activations.ACTIVATIONS)),

@@ -21,8 +21,8 @@ from ..core import losses
 from ..core.network import check_inputs
 from ..errors import InputError, TrainingStalled
 from . import settings
-from .epochs import Data, gradient_epochs
 from .bayes_policy import BayesRun
+from .epochs import Data, gradient_epochs
 from .lm_policy import lm_epochs
 from .loop import run
 from .model import Model
@@ -67,7 +67,7 @@ def fit(
     X: ArrayLike,
     Y: ArrayLike,
     *,
-    hidden: Sequence[int] | int = (16,),
+    hidden: Sequence[int] | int | None = None,
     activation: str = "sigmoid",
     output: str = "auto",
     loss: str = "mse",

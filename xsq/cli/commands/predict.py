@@ -98,6 +98,7 @@ def run(args) -> int:
         )
     legacy = n_in == n_out == 1 and args.data is None
     if args.json:
+
         def column(A):  # a one-input, one-output model keeps flat lists
             return A.reshape(len(X)).tolist() if legacy else A.tolist()
 
