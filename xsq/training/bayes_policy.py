@@ -7,14 +7,15 @@ solves: the residuals ``sqrt(beta) r`` stacked on ``sqrt(alpha) theta``
 before every step, from the same J^T J.
 
 1. **Screening.** The first initialisation and ``restarts`` others get
-   ``SCREEN_STEPS`` steps each (fewer on a small epoch budget): ``FREE_STEPS``
-   at the starting precisions (a weak prior: updating the precisions while the
-   fit is still poor would read the misfit as noise and over-regularise), then
-   evidence steps. Every other candidate has half the hidden units. The one
-   with the highest log evidence (with the hidden units' symmetry factor,
-   :func:`xsq.bayes.symmetry`) goes on, so the evidence may prefer the
-   smaller network; the record's ``settings["hidden"]`` says which won. No
-   validation split is needed.
+   ``SCREEN_STEPS`` steps each (fewer on a small epoch budget). Every other
+   candidate first takes ``FREE_STEPS`` plain LM steps at the starting
+   precisions (the fit first: updating the precisions while the fit is still
+   poor can read the misfit as noise and over-regularise), the others update
+   them from the first step (a fit that starts by overfitting can stay in an
+   overfitted mode). The candidate with the highest log evidence goes on:
+   the evidence, not a validation split, judges which start was better
+   (:func:`xsq.bayes.symmetry` makes it comparable across widths, with
+   ``HALVES``).
 2. **Evidence iterations** (phase ``"warmup"`` in the history) until the
    precisions and the objective settle (``SETTLED``) or the budget is spent.
 3. **The mode.** With the precisions frozen, LM runs to the minimum of that
@@ -53,8 +54,9 @@ SETTLED = 1e-3  # the precisions (in log) and the objective (relative) change by
 SETTLED_TIMES = 3  # ... this many steps in a row
 ALPHA_START = 0.01  # the starting weight decay; beta starts at 1 / the untrained network's mean square error
 GEODESIC = False  # LM's geodesic acceleration (xsq.lm): here it costs more than it saves
-HALVES = True  # every other screened candidate has half the hidden units
-ARD = False  # a prior group for the weights leaving each input (see xsq.bayes.layer_groups)
+HALVES = False  # every other screened candidate has half the hidden units
+ALTERNATE = True  # every other screened candidate starts the evidence updates at once (no FREE_STEPS)
+ARD = True  # a prior group for the weights leaving each input (see xsq.bayes.layer_groups)
 GROUPED = True  # one alpha per group (else one alpha for every parameter)
 L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
 
@@ -181,13 +183,14 @@ class BayesRun:
         used = 0
         if screen:
             best: tuple | None = None
-            for params in candidates:
+            for c, params in enumerate(candidates):
+                free = FREE_STEPS if c % 2 == 0 or not ALTERNATE else 0
                 cache = {}
                 self._use(layer_sizes(params))
                 state, hyper, problem = self._start(params, cache)
                 gamma = float("nan")
                 for i in range(screen):
-                    if i < FREE_STEPS:
+                    if i < free:
                         state = lm_step(problem, state, GEODESIC)
                     else:
                         state, ev, _ = self._iterate(state, hyper, problem, cache, gamma)

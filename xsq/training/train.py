@@ -92,7 +92,8 @@ def fit(
     otherwise (``model.record.settings["output_reason"]`` says which and why);
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
-    Settings left as None take the optimizer's defaults (``xsq.settings.PER_OPTIMIZER``;
+    ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``. Settings left as None take the
+    optimizer's defaults (``xsq.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
     ``regularization`` (lm only): ``"none"``; ``"bayes"``, weight decay and noise precision re-estimated
