@@ -226,3 +226,13 @@ def test_the_target_default_stays_unregularised():
 
     s = resolve()
     assert (s.regularization, s.hidden, s.val_fraction, s.restarts) == ("none", (16,), 0.15, 4)
+
+
+def test_a_fixed_l2_fit_shrinks_the_weights_and_has_error_bars():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-2, 2, 40)
+    y = np.sin(x) + 0.1 * rng.normal(size=40)
+    l2 = xsq.fit(x, y, hidden=4, regularization="l2", epochs=100)
+    plain = xsq.fit(x, y, hidden=4, restarts=0, epochs=100, val_fraction=0)
+    assert l2.record.evidence.regularization == "l2" and l2.predict(x, return_std=True)[1].shape == (40, 1)
+    assert np.sum(flatten(l2.params) ** 2) < np.sum(flatten(plain.params) ** 2)

@@ -12,7 +12,8 @@ in attributes with a trailing underscore:
   lower is better, unlike scikit-learn's MLP, whose scores are R^2);
   ``best_loss_``: the validation loss of the kept epoch;
 * ``n_features_in_`` (and ``feature_names_in_`` for named columns);
-* with ``regularization="bayes"`` (the default here: measured data have noise),
+* with ``regularization="bayes"`` (what the default ``"auto"`` picks for
+  Levenberg-Marquardt on mse with one stage: measured data have noise),
   ``gamma_`` (the effective number of parameters the evidence found) and
   ``noise_level_`` (the noise's standard deviation, per output, in y's units);
   ``predict(X, return_std=True)`` returns error bars, as scikit-learn's
@@ -55,7 +56,7 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
         tol=None,
         grad=None,
         restarts=None,
-        regularization="bayes",
+        regularization="auto",
         stages=1,
         scale=True,
         random_state=0,
@@ -91,8 +92,9 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
             seed = int(seed.randint(2**31))
         settings = self.get_params()
         del settings["random_state"]
-        if settings["optimizer"] != "lm" and settings["regularization"] == "bayes":
-            settings["regularization"] = "none"  # the default, for lm: the gradient optimizers train unregularised
+        if settings["regularization"] == "auto":  # bayes wherever it applies: lm on mse, one stage
+            bayes = settings["optimizer"] == "lm" and settings["loss"] == "mse" and settings["stages"] == 1
+            settings["regularization"] = "bayes" if bayes else "none"
         try:
             self.model_ = fit(X, y, seed=seed, **settings)
         except TrainingStalled as exc:  # scikit-learn's way: keep what was learnt, and warn

@@ -1,5 +1,8 @@
 """What happened while a model was trained: a record built once, at the end of training.
 
+It is longer than 250 lines because the record and each of its parts (history, stages, evidence) are read
+back from a model file as untrusted input, field by field, and that checking lives beside each part.
+
 :class:`TrainingRecord` is kept apart from the :class:`xsq.Model` (which holds
 only what prediction needs) and is saved and loaded with it. Its fields:
 
