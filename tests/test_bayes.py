@@ -236,3 +236,16 @@ def test_a_fixed_l2_fit_shrinks_the_weights_and_has_error_bars():
     plain = xsq.fit(x, y, hidden=4, restarts=0, epochs=100, val_fraction=0)
     assert l2.record.evidence.regularization == "l2" and l2.predict(x, return_std=True)[1].shape == (40, 1)
     assert np.sum(flatten(l2.params) ** 2) < np.sum(flatten(plain.params) ** 2)
+
+
+def test_the_memory_guard_counts_the_regularised_jacobian_of_wide_inputs(monkeypatch):
+    from xsq.training import resources
+
+    n, sizes = 1000, (200, 16, 1)  # wide inputs: P = 200 * 16 + 16 + 16 + 1
+    P = 3233
+    extra = resources.training_bytes(n, sizes, "lm", None, "bayes") - resources.training_bytes(n, sizes, "lm")
+    assert extra == 8 * (n * P + 7 * P * P)  # the prior's rows beside J, and A, its factor, inverse
+    monkeypatch.setattr(resources, "available_bytes", lambda: resources.training_bytes(n, sizes, "lm") + extra // 2)
+    resources.check_memory(n, sizes, "lm")  # fits without regularisation ...
+    with pytest.raises(InputError, match="needs about"):
+        resources.check_memory(n, sizes, "lm", None, "bayes")  # ... but not with it

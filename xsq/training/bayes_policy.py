@@ -49,7 +49,7 @@ from .record import CONVERGED, SCREEN, WARMUP, EvidenceRecord, TrainingRecord
 from .scaling import Scaler
 from .settings import TrainSettings
 
-SCREEN_STEPS = 30  # steps per screened initialisation ...
+SCREEN_STEPS = 20  # steps per screened initialisation ...
 FREE_STEPS = 10  # ... of which the first are plain LM at the starting precisions: the fit first, then the evidence
 MODE_STEPS = 100  # most LM steps to the mode once the precisions are frozen
 MODE_TOL = 1e-9  # ... which ends when a step lowers the objective by less than this, relative
