@@ -87,7 +87,7 @@ def run(args) -> int:
     outside = (
         onp.any((X < domain[:, 0]) | (X > domain[:, 1]), axis=1) if domain is not None else onp.zeros(len(X), bool)
     )
-    if onp.any(outside):
+    if domain is not None and onp.any(outside):
         rows = X[outside]
         shown = ", ".join(",".join(f"{v:g}" for v in r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
         box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in domain)
@@ -115,10 +115,10 @@ def run(args) -> int:
         print(json_bytes(out, indent=None).decode(), end="")
     elif legacy:
         for i in range(len(X)):
-            extra = (f" {slope[i, 0, 0]:.17g}" if slope is not None else "") + (
+            more = (f" {slope[i, 0, 0]:.17g}" if slope is not None else "") + (
                 f" {std[i, 0]:.17g}" if std is not None else ""
             )
-            print(f"{X[i, 0]:.17g} {pred[i, 0]:.17g}{extra}")
+            print(f"{X[i, 0]:.17g} {pred[i, 0]:.17g}{more}")
     else:
         outs = ("prediction",) if n_out == 1 else tuple(f"prediction{j + 1}" for j in range(n_out))
         head = [*names, *outs]
@@ -132,6 +132,6 @@ def run(args) -> int:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(head)
-        writer.writerows([f"{v:.17g}" for v in row] for row in onp.hstack(cols))
+        writer.writerows([repr(float(v)) for v in row] for row in onp.hstack(cols))  # shortest exact text
         print(buffer.getvalue(), end="")
     return 0
