@@ -19,7 +19,7 @@ def test_scikit_learns_estimator_checks(estimator, check):
 
 def test_fitted_attributes_and_the_same_numbers_as_fit():
     x = np.linspace(1, 10, 200)
-    reg = XsqRegressor(epochs=80, restarts=0, random_state=3).fit(x[:, None], x**2)
+    reg = XsqRegressor(epochs=80, restarts=0, random_state=3, regularization="none").fit(x[:, None], x**2)
     model = xsq.fit(x, x**2, epochs=80, restarts=0, seed=3)
     assert np.array_equal(reg.predict(x[:5, None]), model.predict(x[:5])[:, 0])
     assert reg.n_iter_ == 80 and len(reg.loss_curve_) == len(reg.validation_scores_) == 81
@@ -30,7 +30,18 @@ def test_a_run_that_did_not_learn_warns_and_one_that_diverged_raises():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 3)), rng.normal(size=40)  # noise: nothing to learn
     with pytest.warns(ConvergenceWarning, match="training did not learn"):
-        XsqRegressor(epochs=30, restarts=0).fit(X, y)
+        XsqRegressor(epochs=30, restarts=0, regularization="none").fit(X, y)
     x = np.linspace(1, 100, 100)
     with pytest.raises(xsq.TrainingDiverged):
         XsqRegressor(activation="relu", output="identity", optimizer="sgd", lr=1e6, epochs=20).fit(x[:, None], x**2)
+
+
+def test_bayes_is_the_default_and_gives_error_bars():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(120, 2))
+    y = X[:, 0] ** 2 + np.sin(2 * X[:, 1]) + 0.1 * rng.normal(size=120)
+    reg = XsqRegressor(hidden=4, restarts=1, epochs=200).fit(X, y)
+    mean, std = reg.predict(X[:5], return_std=True)
+    assert mean.shape == std.shape == (5,) and np.array_equal(mean, reg.predict(X[:5]))
+    assert 0.05 < reg.noise_level_[0] < 0.2 and 0 < reg.gamma_ < 17 and np.all(std >= reg.noise_level_[0])
+    assert reg.model_.record.val_rows.size == 0  # every row trained on

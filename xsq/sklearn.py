@@ -11,7 +11,13 @@ in attributes with a trailing underscore:
   ``validation_scores_``: validation loss per epoch (on the scaled targets;
   lower is better, unlike scikit-learn's MLP, whose scores are R^2);
   ``best_loss_``: the validation loss of the kept epoch;
-* ``n_features_in_`` (and ``feature_names_in_`` for named columns).
+* ``n_features_in_`` (and ``feature_names_in_`` for named columns);
+* with ``regularization="bayes"`` (what the default ``"auto"`` picks for
+  Levenberg-Marquardt on mse with one stage: measured data have noise),
+  ``gamma_`` (the effective number of parameters the evidence found) and
+  ``noise_level_`` (the noise's standard deviation, per output, in y's units);
+  ``predict(X, return_std=True)`` returns error bars, as scikit-learn's
+  ``GaussianProcessRegressor`` does.
 
 A run that diverges raises :class:`xsq.TrainingDiverged`, as :func:`xsq.fit`
 does. A run that did not learn (:class:`xsq.TrainingStalled` in :func:`xsq.fit`)
@@ -37,7 +43,7 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden=(16,),
+        hidden=None,
         activation="sigmoid",
         output="auto",
         loss="mse",
@@ -45,11 +51,12 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
         epochs=None,
         lr=None,
         batch_size=None,
-        val_fraction=0.15,
+        val_fraction=None,
         patience=None,
         tol=None,
         grad=None,
         restarts=None,
+        regularization="auto",
         stages=1,
         scale=True,
         random_state=0,
@@ -67,6 +74,7 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.grad = grad
         self.restarts = restarts
+        self.regularization = regularization
         self.stages = stages
         self.scale = scale
         self.random_state = random_state
@@ -84,6 +92,9 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
             seed = int(seed.randint(2**31))
         settings = self.get_params()
         del settings["random_state"]
+        if settings["regularization"] == "auto":  # bayes wherever it applies: lm on mse, one stage
+            bayes = settings["optimizer"] == "lm" and settings["loss"] == "mse" and settings["stages"] == 1
+            settings["regularization"] = "bayes" if bayes else "none"
         try:
             self.model_ = fit(X, y, seed=seed, **settings)
         except TrainingStalled as exc:  # scikit-learn's way: keep what was learnt, and warn
@@ -94,12 +105,19 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
         self.loss_curve_ = record.history.train_loss.tolist()
         self.validation_scores_ = record.history.val_loss.tolist()
         self.best_loss_ = record.best_loss
+        if record.evidence is not None:
+            self.gamma_ = record.evidence.gamma
+            self.noise_level_ = onp.array(record.evidence.noise_level)
         self._y_1d = onp.ndim(y) == 1
         return self
 
-    def predict(self, X):
-        """Predictions, shaped (n_samples,) when fitted on a 1-D y, else (n_samples, n_outputs)."""
+    def predict(self, X, return_std=False):
+        """Predictions, shaped (n_samples,) when fitted on a 1-D y, else (n_samples, n_outputs); with
+        ``return_std``, (mean, std) of that shape (a model trained without regularization "bayes" or "l2"
+        has no error bars and raises :class:`xsq.InputError`)."""
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=onp.float64)
-        pred = self.model_.predict(X)
-        return pred[:, 0] if self._y_1d else pred
+        out = self.model_.predict(X, return_std=return_std)
+        if not return_std:
+            return out[:, 0] if self._y_1d else out
+        return tuple(v[:, 0] if self._y_1d else v for v in out)

@@ -14,8 +14,9 @@ import re
 from ..errors import InputError
 from ..validation import Constraint
 
-# argparse reads "-1e3" as an option unless told that it is a number
-_NUMBER = re.compile(r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^-(?:inf|infinity|nan)$", re.IGNORECASE)
+# argparse reads "-1e3" (or a row of inputs "-1,2.5", xsq predict's) as an option unless told that it is a number
+_ONE = r"(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|infinity|nan)"
+_NUMBER = re.compile(rf"^-{_ONE}(?:,[-+]?{_ONE})*$", re.IGNORECASE)
 
 
 class UsageError(InputError):

@@ -109,7 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", parents=[common["json"]], help="predict with a model written by xsq train")
     p.add_argument("--model", default=os.path.join("runs", "latest", "model.npz"), help="a model file")
     p.add_argument("--derivative", action="store_true", help="also print the learned slope d prediction / dx")
-    p.add_argument("x", type=typed(Real()), nargs="+", help="inputs")
+    p.add_argument("--std", action="store_true", help="also print the error bar (a model trained with bayes)")
+    p.add_argument("--data", default=None, help="read the input rows from a CSV file")
+    p.add_argument("--inputs", default=None, help="--data: the input columns, by name or 0-based index")
+    p.add_argument(
+        "x",
+        nargs="*",
+        help="input rows: a number each, or comma-separated numbers for a model of several inputs "
+        "(none: rows from stdin, one a line)",
+    )
 
     g = sub.add_parser(
         "gradcheck",

@@ -198,6 +198,10 @@ def _data_fit(model, ds, train_rows, test_rows) -> bytes:
             lo, hi = ds.X[:, 0].min(), ds.X[:, 0].max()
             x = onp.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 1000)
             ax.axvspan(lo, hi, color="0.92", label="data range")
+            if model.posterior is not None:  # the Laplace error bars: where 95 % of new measurements should fall
+                mean, std = model.predict(x, return_std=True)
+                band = (mean[:, j] - 1.96 * std[:, j], mean[:, j] + 1.96 * std[:, j])
+                ax.fill_between(x, *band, color="C0", alpha=0.2, lw=0, label="95 % band")
             ax.plot(x, model.predict(x)[:, j], "C0-", lw=1.2, label="network")
             ax.plot(ds.X[train_rows, 0], ds.Y[train_rows, j], "C1.", ms=3, label="training rows")
             ax.plot(ds.X[test_rows, 0], ds.Y[test_rows, j], "C3x", ms=4, label="held-out rows")

@@ -46,6 +46,10 @@ def _shown(value, why: str) -> str:
     return f"{value:.3e}" if value is not None and onp.isfinite(value) else f"n/a ({why})"
 
 
+def _percent(share) -> str:
+    return f"{100 * share:.1f} %" if share is not None and onp.isfinite(share) else "n/a (no test rows)"
+
+
 def summary(m: dict, problem: Problem) -> str:
     """The metrics of a run (see :func:`xsq.data.metrics.evaluate`) as aligned text lines."""
     lo, hi = problem.low, problem.high
@@ -112,5 +116,11 @@ def data_summary(m: dict) -> str:
         ("max relative error on the test rows", _shown(m["test_max_rel_error"], "every test target is 0")),
         ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
     ]
+    if "gamma" in m:  # a regularised fit (see xsq.bayes)
+        rows[4:4] = [
+            ("effective parameters (gamma)", f"{m['gamma']:.1f} of {m['n_params']}"),
+            ("noise level (std, from beta)", ", ".join(f"{v:.3e}" for v in m["noise_level"])),
+            ("test targets inside the 95 % band", _percent(m["test_inside_95"])),
+        ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

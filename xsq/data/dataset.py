@@ -111,8 +111,8 @@ def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str])
     return onp.frombuffer(flat, dtype=onp.float64).reshape(-1, len(names)).copy()
 
 
-def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -> Dataset:
-    """The data in ``path`` (see the module docstring)."""
+def _table(path: str) -> tuple[Array, list[str]]:
+    """Every value of the file (rows, columns) and the columns' names (from the header, or "column i")."""
     records = _records(path)
     first_line, first = next(records, (0, None))
     if first is None:
@@ -133,6 +133,13 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
         values = _scan(records if header else itertools.chain([(first_line, first)], records), path, names)
     if not len(values):
         raise InputError(f"data file {path!r} holds no data rows, only a header")
+    return values, names
+
+
+def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -> Dataset:
+    """The data in ``path`` (see the module docstring)."""
+    values, names = _table(path)
+    width = len(names)
     if width < 2 and (inputs is None or outputs is None):
         raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
     ins, outs = _columns(inputs, names, "inputs"), _columns(outputs, names, "outputs")
@@ -141,3 +148,17 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     if not ins or set(ins) & set(outs):
         raise InputError("--inputs and --outputs must be different columns, and each at least one")
     return Dataset(values[:, ins], values[:, outs], tuple(names[c] for c in ins), tuple(names[c] for c in outs), path)
+
+
+def read_inputs(path: str, inputs: str | None, n_inputs: int) -> tuple[Array, tuple[str, ...]]:
+    """Input rows for a model of ``n_inputs`` inputs: the columns ``inputs`` names, or else the file's first
+    ``n_inputs`` columns (a training file's inputs come first); (rows (N, n_inputs), the columns' names)."""
+    values, names = _table(path)
+    chosen = _columns(inputs, names, "inputs")
+    if chosen is None:
+        if len(names) < n_inputs:
+            raise InputError(f"data file {path!r} has {len(names)} columns; the model takes {n_inputs} inputs")
+        chosen = list(range(n_inputs))
+    if len(chosen) != n_inputs:
+        raise InputError(f"--inputs names {len(chosen)} columns; the model takes {n_inputs} inputs")
+    return values[:, chosen], tuple(names[c] for c in chosen)

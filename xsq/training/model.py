@@ -19,16 +19,43 @@ from autograd import grad
 from numpy.typing import ArrayLike
 
 from ..core import activations
+from ..core import jacobian as jac
 from ..core.api import check_inputs
 from ..core.forward_mode import _input_jacobian
-from ..core.params import Params, check_params, layer_sizes
+from ..core.params import Params, check_params, count, layer_sizes
 from ..errors import InputError
+from ..validation import Real
 from . import modelfile
+from .bayes import predictive_variance
 from .record import TrainingRecord, frozen
 from .scaling import Scaler
 from .stages import STAGE_KINDS, Base, staged_output
 
 Array = onp.ndarray
+STD_BLOCK = 1 << 20  # error bars are computed for about this many Jacobian entries at a time
+SYMMETRY_TOL = 1e-8  # a covariance read back may differ from its transpose by this, relative to its largest entry
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """What error bars need (see :mod:`xsq.bayes`), on the scaled targets: the noise variance 1 / beta and
+    the Laplace covariance A^-1 (P, P) of the first network's flat parameters. Checked and read-only."""
+
+    noise_variance: float
+    covariance: Array
+
+    def __post_init__(self):
+        v = Real(0, low_open=True).check(self.noise_variance, "the noise variance")
+        C = onp.array(self.covariance, dtype=float)
+        if C.ndim != 2 or C.shape[0] != C.shape[1] or not onp.all(onp.isfinite(C)):
+            raise InputError("the posterior covariance must be a square matrix of finite numbers")
+        top = float(onp.max(onp.abs(C))) if C.size else 0.0
+        if not onp.allclose(C, C.T, rtol=0, atol=SYMMETRY_TOL * top) or onp.any(onp.diag(C) < 0):
+            raise InputError("the posterior covariance must be symmetric with a non-negative diagonal")
+        if C.size and onp.linalg.eigvalsh(C)[0] < -SYMMETRY_TOL * top:
+            raise InputError("the posterior covariance must be positive semi-definite")
+        object.__setattr__(self, "noise_variance", v)
+        object.__setattr__(self, "covariance", frozen(C))
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,7 @@ class Model:
     output: str = "softplus"
     record: TrainingRecord | None = None
     stages: tuple = ()
+    posterior: Posterior | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "params", {k: frozen(v) for k, v in check_params(self.params).items()})
@@ -59,6 +87,12 @@ class Model:
             raise InputError(f"its training domain has {len(self.record.domain)} ranges for {sizes[0]} input(s)")
         if not all(isinstance(st, tuple(STAGE_KINDS.values())) and st.fits(self.base) for st in self.stages):
             raise InputError("every later stage must take the first network's inputs and give its outputs")
+        if self.posterior is not None:
+            P = count(sizes)
+            if self.posterior.covariance.shape != (P, P):
+                raise InputError(f"its posterior covariance is not {P} x {P}, one row per parameter")
+            if self.stages:
+                raise InputError("a staged model has no error bars")
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -78,10 +112,38 @@ class Model:
         """The scaled output: the first network plus each later stage times its scale, in stage order."""
         return staged_output(self.base, self.stages, Xs)
 
-    def predict(self, X: ArrayLike) -> Array:
-        """Raw-scale outputs (N, n_out) for raw inputs X (N, n_in), or (N,) with one input."""
+    def predict(self, X: ArrayLike, return_std: bool = False):
+        """Raw-scale outputs (N, n_out) for raw inputs X (N, n_in), or (N,) with one input.
+
+        ``return_std=True`` returns (mean, std), both (N, n_out): the standard deviation of a new
+        measurement at X by the Laplace approximation, ``sqrt(noise variance + g^T A^-1 g)`` with g the
+        output's gradient with respect to the parameters (see :mod:`xsq.bayes`). Only a model trained
+        with ``regularization="bayes"`` or ``"l2"`` has error bars; others raise :class:`InputError`.
+        """
         X = check_inputs(X, self.sizes[0])
-        return self.scaler.outputs(self._scaled(self.scaler.inputs(X)))
+        mean = self.scaler.outputs(self._scaled(self.scaler.inputs(X)))
+        if not return_std:
+            return mean
+        return mean, self.std(X)
+
+    def std(self, X: ArrayLike) -> Array:
+        """The error bars of :meth:`predict` alone: (N, n_out) on the raw scale."""
+        if self.posterior is None:
+            raise InputError(
+                "this model has no error bars: it was trained without a noise estimate "
+                "(train with regularization 'bayes' for them)"
+            )
+        X = check_inputs(X, self.sizes[0])
+        Xs, C, v = self.scaler.inputs(X), self.posterior.covariance, self.posterior.noise_variance
+        rows = max(1, STD_BLOCK // len(C))  # a block of rows at a time: G is (rows n_out, P)
+        var = onp.concatenate(
+            [
+                predictive_variance(jac.jacobian(self.params, Xs[i : i + rows], self.activation, self.output), C, v)
+                for i in range(0, len(Xs), rows)
+            ]
+            or [onp.zeros(0)]
+        )
+        return onp.sqrt(var).reshape(len(X), self.sizes[-1]) * self.scaler.y_scale
 
     def derivative(self, X: ArrayLike) -> Array:
         """d prediction / d input on the raw scale, (N, n_out, n_in), by autograd.
@@ -114,6 +176,7 @@ class Model:
                 self.output,
                 self.record,
                 tuple(modelfile.stage_parts(s) for s in self.stages),
+                None if self.posterior is None else (self.posterior.noise_variance, self.posterior.covariance),
             ),
         )
 
@@ -123,6 +186,7 @@ def load_model(path: str | os.PathLike) -> Model:
     parts = modelfile.read(path)
     try:
         stages = tuple(STAGE_KINDS[kind](**fields) for kind, fields in parts.stages)
-        return Model(parts.params, parts.scaler, parts.activation, parts.output, parts.record, stages)
+        posterior = None if parts.posterior is None else Posterior(*parts.posterior)
+        return Model(parts.params, parts.scaler, parts.activation, parts.output, parts.record, stages, posterior)
     except InputError as exc:
         raise InputError(f"model file {os.fsdecode(path)!r} is not a valid xsq model: {exc}") from None

@@ -7,6 +7,9 @@ Members (each a ``.npy``):
 * ``x_mean``, ``x_std``, ``y_shift``, ``y_scale``: the scaling;
 * ``history_epoch``, ``history_train_loss``, ``history_val_loss``,
   ``history_phase``, ``val_rows``: the training record's arrays;
+* ``evidence_history_alpha``, ``evidence_history_beta``, ``evidence_history_gamma``:
+  a regularised fit's evidence per epoch; ``posterior_covariance`` (P, P): what
+  its error bars need (with ``meta["posterior"]["noise_variance"]``);
 * ``meta``: a JSON string with the format, activations, layer sizes, stage
   scales and the training record's other fields.
 
@@ -37,8 +40,8 @@ from ..core import activations
 from ..core.params import check_params
 from ..errors import InputError
 from ..files import as_path, json_bytes, regular_file, write_atomic
-from ..validation import Options
-from .record import HISTORY_MEMBERS, TrainingRecord
+from ..validation import Options, Real
+from .record import EVIDENCE_MEMBERS, HISTORY_MEMBERS, TrainingRecord
 from .scaling import Scaler
 
 FORMAT = "xsq-model-2"
@@ -60,6 +63,7 @@ class Parts(NamedTuple):
     output: str
     record: TrainingRecord | None
     stages: tuple
+    posterior: tuple[float, onp.ndarray] | None = None  # (noise variance, covariance (P, P)), scaled targets
 
 
 def stage_parts(stage) -> tuple[str, dict]:
@@ -81,7 +85,11 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
         "output": parts.output,
         "stages": stages,
         "record": None,
+        "posterior": None,
     }
+    if parts.posterior is not None:
+        meta["posterior"] = {"noise_variance": float(parts.posterior[0])}
+        arrays["posterior_covariance"] = parts.posterior[1]
     if parts.record is not None:
         record_arrays, meta["record"] = parts.record.to_plain()
         arrays.update(record_arrays)
@@ -134,7 +142,7 @@ def _check_members(names: list[str], total: int) -> None:
     if len(set(names)) != len(names) or not all(n.endswith(".npy") for n in names):
         raise InputError("its members are not one .npy per array")
     arrays = [n[:-4] for n in names]
-    known = {"meta", *SCALER, *HISTORY_MEMBERS}
+    known = {"meta", *SCALER, *HISTORY_MEMBERS, *EVIDENCE_MEMBERS, "posterior_covariance"}
     extra = [k for k in arrays if k not in known and not _MEMBER.match(k)]
     if extra:
         raise InputError(f"unexpected member {extra[0]}.npy")
@@ -214,6 +222,18 @@ def read(path: str | os.PathLike) -> Parts:
         if any((m := _MEMBER.match(k)) and m.group(1) and (m.group(1), m.group(2)) not in listed for k in arrays):
             raise InputError("it holds arrays of a stage it does not list")
         scaler = Scaler(*(arrays[k] for k in SCALER))
+        posterior = _posterior(meta.get("posterior"), arrays)
     except InputError as exc:
         raise InputError(f"model file {path!r} is not a valid xsq model: {exc}") from None
-    return Parts(params, scaler, activation, output, record, stages)
+    return Parts(params, scaler, activation, output, record, stages, posterior)
+
+
+def _posterior(meta: Any, arrays: dict) -> tuple[float, onp.ndarray] | None:
+    """The error bars' (noise variance, covariance), or None; the model checks the covariance's shape."""
+    if meta is None:
+        if "posterior_covariance" in arrays:
+            raise InputError("it holds a posterior covariance but no noise variance")
+        return None
+    if not isinstance(meta, dict) or set(meta) != {"noise_variance"} or "posterior_covariance" not in arrays:
+        raise InputError("its posterior is not a noise variance with a covariance member")
+    return Real(0, low_open=True).check(meta["noise_variance"], "its noise variance"), arrays["posterior_covariance"]

@@ -1,5 +1,8 @@
 """What happened while a model was trained: a record built once, at the end of training.
 
+It is longer than 250 lines because the record and each of its parts (history, stages, evidence) are read
+back from a model file as untrusted input, field by field, and that checking lives beside each part.
+
 :class:`TrainingRecord` is kept apart from the :class:`xsq.Model` (which holds
 only what prediction needs) and is saved and loaded with it. Its fields:
 
@@ -18,7 +21,9 @@ only what prediction needs) and is saved and loaded with it. Its fields:
 * ``domain``: per input, the (lowest, highest) value trained on (beyond it, a
   prediction is extrapolation);
 * ``settings``: the training settings, as plain values;
-* ``stages``: for a staged fit, one :class:`StageRecord` per stage tried.
+* ``stages``: for a staged fit, one :class:`StageRecord` per stage tried;
+* ``evidence``: for a regularised fit, an :class:`EvidenceRecord` (gamma, the
+  noise level, and alpha, beta and gamma per epoch).
 """
 
 from __future__ import annotations
@@ -107,6 +112,65 @@ class StageRecord:
 
 
 @dataclass(frozen=True)
+class EvidenceRecord:
+    """What the evidence said about a regularised fit (see :mod:`xsq.bayes`).
+
+    ``gamma``: the effective number of parameters, of ``n_params``; ``noise_level``: the noise's standard
+    deviation estimated from beta, per output, in the targets' units; ``alpha`` (G,) and ``beta``: the
+    precisions at the kept parameters (on the scaled targets); ``log_evidence``; per epoch (aligned with
+    the history): ``history_alpha`` (E, G), ``history_beta`` (E,), ``history_gamma`` (E,; NaN before the
+    first update).
+    """
+
+    regularization: str
+    gamma: float
+    n_params: int
+    noise_level: tuple[float, ...]
+    alpha: tuple[float, ...]
+    beta: float
+    log_evidence: float
+    history_alpha: Array
+    history_beta: Array
+    history_gamma: Array
+
+    def __post_init__(self):
+        for name, ndim in (("history_alpha", 2), ("history_beta", 1), ("history_gamma", 1)):
+            value = onp.asarray(getattr(self, name), dtype=float)
+            if value.ndim != ndim:
+                raise InputError(f"its evidence {name} must be {ndim}-D")
+            object.__setattr__(self, name, frozen(value))
+        E = {len(self.history_alpha), len(self.history_beta), len(self.history_gamma)}
+        if len(E) != 1 or self.history_alpha.shape[1] != len(self.alpha):
+            raise InputError("its evidence history columns differ in length")
+
+    ARRAYS = ("history_alpha", "history_beta", "history_gamma")
+
+    def to_plain(self) -> tuple[dict[str, Array], dict[str, Any]]:
+        """Arrays (``evidence_history_*``) and a JSON-ready dict of the rest."""
+        arrays = {f"evidence_{k}": getattr(self, k) for k in self.ARRAYS}
+        fields = {k: getattr(self, k) for k in EVIDENCE_FIELDS}
+        return arrays, dict(fields, noise_level=list(self.noise_level), alpha=list(self.alpha))
+
+    @classmethod
+    def from_plain(cls, fields: Any, arrays: dict[str, Array]) -> EvidenceRecord:
+        """Read back as untrusted input: every field checked, an :class:`InputError` names what is wrong."""
+        if not isinstance(fields, dict) or set(fields) != {*EVIDENCE_FIELDS, "noise_level", "alpha"}:
+            raise InputError("its evidence record must have exactly: " + ", ".join(sorted(EVIDENCE_FIELDS)))
+        if not all(f"evidence_{k}" in arrays for k in cls.ARRAYS):
+            raise InputError("its evidence record has no history")
+        nums = {k: rule.check(fields[k], f"its evidence record's {k}") for k, rule in EVIDENCE_FIELDS.items()}
+        lists = {}
+        for k in ("noise_level", "alpha"):
+            v = fields[k]
+            if not (isinstance(v, list) and v and all(Real(0, low_open=True).ok(x) is not None for x in v)):
+                raise InputError(f"its evidence record's {k} is not a list of positive numbers")
+            lists[k] = tuple(float(x) for x in v)
+        if nums["gamma"] > nums["n_params"]:
+            raise InputError("its evidence record's gamma exceeds its number of parameters")
+        return cls(**nums, **lists, **{k: arrays[f"evidence_{k}"] for k in cls.ARRAYS})
+
+
+@dataclass(frozen=True)
 class TrainingRecord:
     """See the module docstring for every field."""
 
@@ -124,6 +188,7 @@ class TrainingRecord:
     domain: tuple[tuple[float, float], ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
     stages: tuple[StageRecord, ...] = ()
+    evidence: EvidenceRecord | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "val_rows", frozen(onp.asarray(self.val_rows, dtype=int)))
@@ -144,7 +209,11 @@ class TrainingRecord:
         }
         fields = {k: getattr(self, k) for k in SCALARS}  # NaN (no validation set) is written as null
         stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
-        return arrays, dict(fields, domain=[list(p) for p in self.domain], settings=dict(self.settings), stages=stages)
+        plain = dict(fields, domain=[list(p) for p in self.domain], settings=dict(self.settings), stages=stages)
+        if self.evidence is not None:
+            evidence_arrays, plain["evidence"] = self.evidence.to_plain()
+            arrays.update(evidence_arrays)
+        return arrays, plain
 
     @classmethod
     def from_plain(cls, fields: Any, arrays: dict[str, Array]) -> TrainingRecord:
@@ -170,6 +239,10 @@ class TrainingRecord:
             if nums["best_epoch"] > nums["n_epochs"]:
                 raise InputError("its training record's best epoch comes after its last")
             stages = tuple(StageRecord.from_plain(s) for s in fields.get("stages", []))
+            evidence = fields.get("evidence")
+            evidence = None if evidence is None else EvidenceRecord.from_plain(evidence, arrays)
+            if evidence is not None and len(evidence.history_beta) != len(h.epoch):
+                raise InputError("its evidence history and its history differ in length")
             return cls(  # type: ignore[call-arg]  # the scalars in field order, from the table
                 History.of(list(zip(*h))),
                 *(math.nan if v is None else v for v in nums.values()),  # type: ignore[arg-type]
@@ -177,6 +250,7 @@ class TrainingRecord:
                 tuple(map(tuple, domain)),
                 fields["settings"],
                 stages,
+                evidence,
             )
         except InputError:
             raise
@@ -208,4 +282,12 @@ SCALARS = {  # the record's single values, and what each must be when read back
     "start_loss": Maybe(Real()),
     "baseline_loss": Maybe(Real()),
 }
+EVIDENCE_FIELDS = {  # an evidence record's single values, and what each must be when read back
+    "regularization": Options(("l2", "bayes")),
+    "gamma": Real(0),
+    "n_params": Whole(1),
+    "beta": Real(0, low_open=True),
+    "log_evidence": Real(),
+}
+EVIDENCE_MEMBERS = ("evidence_history_alpha", "evidence_history_beta", "evidence_history_gamma")
 HISTORY_MEMBERS = ("history_epoch", "history_train_loss", "history_val_loss", "history_phase", "val_rows")

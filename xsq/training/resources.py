@@ -3,7 +3,8 @@
 The estimate counts the arrays that dominate: the forward pass over the
 training set (a few N x width arrays per layer), and for Levenberg-Marquardt
 the Jacobian (N * n_out x P, plus a weighted copy and the per-layer
-products that build it) and the P x P normal equations. A run estimated
+products that build it) and the P x P normal equations. Wide inputs make
+P large (n_in x width weights in the first layer alone), so both grow with them. A run estimated
 above ``SHARE`` of the memory available now (to the machine, and under the
 process's own limit) is refused with the estimate.
 """
@@ -29,8 +30,14 @@ def available_bytes() -> int | None:
     return memory.available_bytes()
 
 
-def training_bytes(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None) -> int:
-    """Estimated peak bytes of training a network of ``sizes`` on ``n`` samples."""
+def training_bytes(
+    n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None, regularization: str = "none"
+) -> int:
+    """Estimated peak bytes of training a network of ``sizes`` on ``n`` samples.
+
+    With regularization (:mod:`xsq.bayes_policy`) the Jacobian gains P rows (the prior's), kept beside the
+    data's N x P one, and each evidence update holds a few more P x P matrices (A, its factor and inverse).
+    """
     P = count(sizes)
     rows = n if batch_size is None else min(n, batch_size)
     forward = 4 * rows * sum(sizes) * FLOAT + 2 * n * (sizes[0] + sizes[-1]) * FLOAT
@@ -38,12 +45,15 @@ def training_bytes(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: i
         return forward + 6 * P * FLOAT
     widest = max(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     jacobian = 3 * n * sizes[-1] * P * FLOAT + n * sizes[-1] * widest * FLOAT
-    return forward + jacobian + 4 * P * P * FLOAT
+    regularized = (n * sizes[-1] * P + 3 * P * P + 4 * P * P) * FLOAT if regularization != "none" else 0
+    return forward + jacobian + 4 * P * P * FLOAT + regularized
 
 
-def check_memory(n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None) -> int:
+def check_memory(
+    n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None, regularization: str = "none"
+) -> int:
     """Refuse (:class:`InputError`) a run estimated not to fit in memory; return the estimate in bytes."""
-    need = training_bytes(n, sizes, optimizer, batch_size)
+    need = training_bytes(n, sizes, optimizer, batch_size, regularization)
     have = available_bytes()
     if have is not None and need > SHARE * have:
         tip = " or optimizer adam (LM holds an N x P Jacobian and a P x P matrix)" if optimizer == "lm" else ""

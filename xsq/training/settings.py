@@ -22,6 +22,14 @@ from ..validation import Constraint, Flag, Maybe, Options, Real, Seed, Sizes, Wh
 from .optimizers import GRADIENT_OPTIMIZERS
 
 OPTIMIZERS = ("lm", *GRADIENT_OPTIMIZERS)
+REGULARIZATIONS = ("none", "l2", "bayes")
+VAL_FRACTION = 0.15  # held out for early stopping when there is no regularization
+# defaults of the settings left as None under a regularization (measured data: every row trains)
+PER_REGULARIZATION: dict[str, dict[str, Any]] = {
+    "none": dict(val_fraction=VAL_FRACTION, hidden=(16,)),
+    "l2": dict(val_fraction=0.0, hidden=(16,)),
+    "bayes": dict(val_fraction=0.0, hidden=(8,), restarts=3),
+}
 GRADIENT = tuple(GRADIENT_OPTIMIZERS)
 
 # defaults of the settings left as None, per optimizer (LM counts its restart screening in its epochs)
@@ -44,7 +52,9 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
-    "hidden": Setting(Sizes(0, 10**6), (16,), "hidden layer sizes"),
+    "hidden": Setting(
+        Maybe(Sizes(0, 10**6)), None, "hidden layer sizes (default: 16; 8 with bayes, whose screening also tries 4)"
+    ),
     "activation": Setting(Options(tuple(activations.ACTIVATIONS)), "sigmoid", "hidden units"),
     "output": Setting(
         Options(("auto", *activations.ACTIVATIONS)),
@@ -60,7 +70,17 @@ SETTINGS: dict[str, Setting] = {
         Maybe(Options(tuple(net.GRADIENTS))), None, "gradient: autograd's or the hand-written backprop", GRADIENT
     ),
     "restarts": Setting(Maybe(Whole(0)), None, "other initialisations screened before the main run", ("lm",)),
-    "val_fraction": Setting(Real(0, 1, high_open=True), 0.15, "share of the data held out for early stopping"),
+    "regularization": Setting(
+        Options(REGULARIZATIONS),
+        "none",
+        "bayes: weight decay and noise level re-estimated from the evidence (error bars too); l2: fixed weight decay",
+        ("lm",),
+    ),
+    "val_fraction": Setting(
+        Maybe(Real(0, 1, high_open=True)),
+        None,
+        f"share of the data held out for early stopping (default: {VAL_FRACTION:g}; 0 with regularization)",
+    ),
     "patience": Setting(Maybe(Whole(1)), None, "epochs without improvement before stopping"),
     "tol": Setting(Maybe(Real(0)), None, "relative improvement that counts for patience"),
     "stages": Setting(
@@ -91,6 +111,7 @@ class TrainSettings:
     stages: int
     scale: bool
     seed: int | onp.random.Generator
+    regularization: str = "none"  # last, with a default: settings built without resolve (xsq.sweep) need none
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as plain JSON-ready values (a generator seed is recorded as None)."""
@@ -118,9 +139,15 @@ def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
     for name, s in SETTINGS.items():
         if optimizer not in s.optimizers and name in given and values[name] != s.default:
             raise InputError(f"{spell(name)} applies only to optimizer {', '.join(s.optimizers)}, not {optimizer!r}")
-    for name, default in PER_OPTIMIZER[optimizer].items():
+    for name, default in [*PER_REGULARIZATION[values["regularization"]].items(), *PER_OPTIMIZER[optimizer].items()]:
         if values[name] is None:
             values[name] = default
+    if values["regularization"] != "none":
+        if values["loss"] != "mse" or values["stages"] != 1:
+            raise InputError(
+                f"{spell('regularization')} {values['regularization']!r} needs loss 'mse' (Gaussian noise) and "
+                f"1 stage, not loss {values['loss']!r} and {values['stages']} stages"
+            )
     if optimizer == "lm":
         least_squares = [name for name, loss in losses.LOSSES.items() if loss.weight is not None]
         if losses.LOSSES[values["loss"]].weight is None:

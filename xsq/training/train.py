@@ -21,6 +21,7 @@ from ..core import losses
 from ..core.api import check_inputs
 from ..errors import InputError, TrainingStalled
 from . import settings
+from .bayes_policy import BayesRun
 from .epochs import Data, gradient_epochs
 from .lm_policy import lm_epochs
 from .loop import run
@@ -66,7 +67,7 @@ def fit(
     X: ArrayLike,
     Y: ArrayLike,
     *,
-    hidden: Sequence[int] | int = (16,),
+    hidden: Sequence[int] | int | None = None,
     activation: str = "sigmoid",
     output: str = "auto",
     loss: str = "mse",
@@ -74,12 +75,13 @@ def fit(
     epochs: int | None = None,
     lr: float | None = None,
     batch_size: int | None = None,
-    val_fraction: float = 0.15,
+    val_fraction: float | None = None,
     patience: int | None = None,
     tol: float | None = None,
     seed: int | onp.random.Generator = 0,
     grad: str | None = None,
     restarts: int | None = None,
+    regularization: str = "none",
     stages: int = 1,
     scale: bool = True,
     callback: Callable[[dict], bool | None] | None = None,
@@ -90,9 +92,13 @@ def fit(
     otherwise (``model.record.settings["output_reason"]`` says which and why);
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
-    Settings left as None take the optimizer's defaults (``xsq.settings.PER_OPTIMIZER``;
+    ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``. Settings left as None take the
+    optimizer's defaults (``xsq.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
+    ``regularization`` (lm only): ``"none"``; ``"bayes"``, weight decay and noise precision re-estimated
+    from the evidence, restarts scored by it, every row trained on (``val_fraction`` 0), and error bars
+    (``model.predict(X, return_std=True)``; see :mod:`xsq.bayes_policy`); ``"l2"``, a fixed weight decay.
     ``epochs`` bounds the passes over the training set (for ``"lm"``, the
     accepted steps, restart screening included). Training stops early when
     the validation loss (the training loss if ``val_fraction`` is 0) has not
@@ -132,6 +138,7 @@ def fit(
         seed=seed,
         grad=grad,
         restarts=restarts,
+        regularization=regularization,
         stages=stages,
         scale=scale,
     )
@@ -149,9 +156,13 @@ def fit(
     check_reachable(Y, Ys, s.output)
     rng = onp.random.default_rng(s.seed)
     train, val = split(len(X), s.val_fraction, rng)
-    check_memory(len(train), sizes, s.optimizer, s.batch_size)
+    check_memory(len(train), sizes, s.optimizer, s.batch_size, s.regularization)
     data = Data(Xs[train], Ys[train], Xs[val], Ys[val])
-    steps = lm_epochs(data, sizes, rng, s) if s.optimizer == "lm" else gradient_epochs(data, sizes, rng, s)
+    bayes = BayesRun(data, sizes, rng, s) if s.regularization != "none" else None
+    if bayes is not None:
+        steps = bayes.epochs()
+    else:
+        steps = lm_epochs(data, sizes, rng, s) if s.optimizer == "lm" else gradient_epochs(data, sizes, rng, s)
     domain = tuple(zip(X.min(axis=0).tolist(), X.max(axis=0).tolist()))
     # the matrices here are small: one BLAS thread is faster than several taking turns.
     # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
@@ -160,8 +171,13 @@ def fit(
         try:
             params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)
         except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
-            model = Model(exc.params, scaler, s.activation, s.output, exc.record)
-            raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
+            if bayes is None:
+                model = Model(exc.params, scaler, s.activation, s.output, exc.record)
+                raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
+            params, record = exc.params, exc.record  # the evidence found little to fit: a near-constant is the answer
+        if bayes is not None:
+            record, posterior = bayes.finish(params, record, scaler)
+            return Model(params, scaler, s.activation, s.output, record, posterior=posterior)
         if s.stages == 1 or record.interrupted:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)

@@ -1,55 +1,137 @@
-"""``xsq predict``: a saved model's predictions (and slopes) for numbers given on the command line."""
+"""``xsq predict``: a saved model's predictions (slopes, error bars) for inputs from the command line, stdin or a CSV.
+
+Each command-line argument is one row of inputs: a number for a one-input
+model, comma-separated numbers for several (``0.5,1,2``). With no arguments
+the rows come from stdin, one a line (numbers separated by commas or spaces);
+``--data FILE.csv`` reads them from a CSV (``--inputs`` picks the columns,
+else the first ones). A one-input, one-output model given numbers prints
+``x prediction [slope] [std]`` a line, as it always has; every other case
+writes CSV with a header (``--json``: one JSON object either way).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import sys
 
 import numpy as onp
 
+from ...data.dataset import read_inputs
 from ...errors import InputError
 from ...files import json_bytes
 from ...training.model import load_model
+from ...validation import read_number
+
+SEPARATORS = re.compile(r"[,\s]+")
+
+
+def _row(text: str, where: str, n: int) -> list[float]:
+    cells = [c for c in SEPARATORS.split(text.strip()) if c]
+    values = [read_number(c) for c in cells]
+    if any(v is None for v in values):
+        bad = cells[[v is None for v in values].index(True)]
+        raise InputError(f"{where}: {bad!r} is not a number")
+    if len(values) != n:
+        raise InputError(f"{where}: {len(values)} numbers, but the model takes {n} input{'s' if n != 1 else ''}")
+    return values  # type: ignore[return-value]
+
+
+def read_rows(args, n: int) -> tuple[onp.ndarray, tuple[str, ...]]:
+    """The input rows (N, n) and their names, from the arguments, ``--data`` or stdin."""
+    names = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
+    if args.data is not None:
+        if args.x:
+            raise InputError("give inputs either as arguments or with --data, not both")
+        return read_inputs(args.data, args.inputs, n)
+    if args.inputs is not None:
+        raise InputError("--inputs applies to --data FILE.csv")
+    if args.x:
+        rows = [_row(text, f"input {i + 1} ({text!r})", n) for i, text in enumerate(args.x)]
+    else:
+        rows = [
+            _row(line, f"stdin, line {k}", n) for k, line in enumerate(sys.stdin.read().splitlines(), 1) if line.strip()
+        ]
+        if not rows:
+            raise InputError("no inputs: give them as arguments, one row per line on stdin, or with --data")
+    return onp.array(rows, dtype=float).reshape(-1, n), names
 
 
 def run(args) -> int:
     """Run ``xsq predict`` with parsed ``args``; return the exit status."""
     model = load_model(args.model)
-    if model.sizes[0] != 1 or model.sizes[-1] != 1:
+    n_in, n_out = model.sizes[0], model.sizes[-1]
+    X, names = read_rows(args, n_in)
+    if args.std and model.posterior is None:
         raise InputError(
-            f"model {args.model!r} maps {model.sizes[0]} inputs to {model.sizes[-1]} outputs; "
-            "this command feeds it one number at a time and prints one prediction"
+            f"model {args.model!r} has no error bars: it was trained without a noise estimate "
+            "(train it with --regularization bayes, the default with --data)"
         )
-    x = onp.array(args.x, dtype=float)
     with onp.errstate(all="ignore"):
-        pred = model.predict(x)[:, 0]
-        slope = model.derivative(x)[:, 0, 0] if args.derivative else None
-    bad = ~onp.isfinite(pred) | (~onp.isfinite(slope) if slope is not None else False)
+        pred = model.predict(X)
+        slope = model.derivative(X) if args.derivative else None  # (N, n_out, n_in)
+        std = model.std(X) if args.std else None
+    bad = ~onp.all(onp.isfinite(pred), axis=1)
+    for extra in (slope, std):
+        if extra is not None:
+            bad |= ~onp.all(onp.isfinite(extra.reshape(len(X), -1)), axis=1)
     if onp.any(bad):
-        what = "slope" if onp.isfinite(pred[bad][0]) else "prediction"
+        what = "slope or error bar" if onp.all(onp.isfinite(pred[bad][0])) else "prediction"
+        shown = ", ".join(f"{v:g}" for v in X[bad][0])
         raise InputError(
-            f"the model cannot evaluate x = {x[bad][0]:g} in float64 (its {what} there is not a finite number); "
+            f"the model cannot evaluate x = {shown} in float64 (its {what} there is not a finite number); "
             "give inputs nearer the domain it was trained on"
         )
-    domain = model.record.domain[0] if model.record is not None and model.record.domain else None
-    outside = (x < domain[0]) | (x > domain[1]) if domain else onp.zeros(len(x), bool)
-    if onp.any(outside):
-        shown = ", ".join(f"{v:g}" for v in x[outside][:5]) + (", ..." if outside.sum() > 5 else "")
+    domain = onp.array(model.record.domain) if model.record is not None and model.record.domain else None
+    outside = (
+        onp.any((X < domain[:, 0]) | (X > domain[:, 1]), axis=1) if domain is not None else onp.zeros(len(X), bool)
+    )
+    if domain is not None and onp.any(outside):
+        rows = X[outside]
+        shown = ", ".join(",".join(f"{v:g}" for v in r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in domain)
         print(
-            f"note: {int(outside.sum())} of {len(x)} inputs ({shown}) lie outside [{domain[0]:g}, {domain[1]:g}], "
+            f"note: {int(outside.sum())} of {len(X)} inputs ({shown}) lie outside {box}, "
             "the domain the model was trained on: those predictions are extrapolation",
             file=sys.stderr,
         )
+    legacy = n_in == n_out == 1 and args.data is None
     if args.json:
+
+        def column(A):  # a one-input, one-output model keeps flat lists
+            return A.reshape(len(X)).tolist() if legacy else A.tolist()
+
         out = {
-            "x": x.tolist(),
-            "prediction": pred.tolist(),
+            "x": column(X),
+            "prediction": column(pred),
             "extrapolation": outside.tolist(),
-            "domain": list(domain) if domain else None,
+            "domain": (list(domain[0]) if legacy else domain.tolist()) if domain is not None else None,
         }
         if slope is not None:
-            out["derivative"] = slope.tolist()
+            out["derivative"] = column(slope)
+        if std is not None:
+            out["std"] = column(std)
         print(json_bytes(out, indent=None).decode(), end="")
+    elif legacy:
+        for i in range(len(X)):
+            more = (f" {slope[i, 0, 0]:.17g}" if slope is not None else "") + (
+                f" {std[i, 0]:.17g}" if std is not None else ""
+            )
+            print(f"{X[i, 0]:.17g} {pred[i, 0]:.17g}{more}")
     else:
-        for i, (xi, pi) in enumerate(zip(x, pred)):
-            print(f"{xi:.17g} {pi:.17g}" + (f" {slope[i]:.17g}" if slope is not None else ""))
+        outs = ("prediction",) if n_out == 1 else tuple(f"prediction{j + 1}" for j in range(n_out))
+        head = [*names, *outs]
+        cols = [X, pred]
+        if std is not None:
+            head += [f"std_{o}" if n_out > 1 else "std" for o in outs]
+            cols.append(std)
+        if slope is not None:
+            head += [f"d{o}/d{x}" for o in outs for x in names]
+            cols.append(slope.reshape(len(X), n_out * n_in))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(head)
+        writer.writerows([repr(float(v)) for v in row] for row in onp.hstack(cols))  # shortest exact text
+        print(buffer.getvalue(), end="")
     return 0

@@ -33,20 +33,26 @@ from ..runfolder import RunFolder
 from . import TEST_FRACTION, N, quoted, report_saved
 
 LONG_RUN = 120  # seconds: a run estimated to take longer is told so before it starts
+Z95 = 1.959963984540054  # the 97.5 % point of the standard normal: mean +- Z95 std holds 95 %
 
 
-def _history_csv(history) -> bytes:
+def _history_csv(history, evidence=None) -> bytes:
+    """history.csv: epoch, losses and phase; for a regularised fit also beta, gamma and each group's alpha."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["epoch", "train_loss", "val_loss", "phase"])
-    writer.writerows(
-        zip(
-            history.epoch.tolist(),
-            map(repr, history.train_loss.tolist()),
-            map(repr, history.val_loss.tolist()),
-            history.phase.tolist(),
-        )
-    )
+    head = ["epoch", "train_loss", "val_loss", "phase"]
+    columns = [
+        history.epoch.tolist(),
+        map(repr, history.train_loss.tolist()),
+        map(repr, history.val_loss.tolist()),
+        history.phase.tolist(),
+    ]
+    if evidence is not None:
+        head += ["beta", "gamma", *(f"alpha_{g + 1}" for g in range(evidence.history_alpha.shape[1]))]
+        columns += [map(repr, evidence.history_beta.tolist()), map(repr, evidence.history_gamma.tolist())]
+        columns += [map(repr, a.tolist()) for a in evidence.history_alpha.T]
+    writer.writerow(head)
+    writer.writerows(zip(*columns))
     return buffer.getvalue().encode()
 
 
@@ -92,6 +98,23 @@ class FunctionJob:
         return plots.figures(model, self.problem, self.x)
 
 
+def evidence_metrics(model, X_test, Y_test) -> dict:
+    """For a regularised fit: gamma, the noise level, and the share of test targets inside the 95 % band."""
+    evidence = model.record.evidence if model.record is not None else None
+    if evidence is None or model.posterior is None:
+        return {}
+    inside = float("nan")
+    if len(X_test):
+        mean, std = model.predict(X_test, return_std=True)
+        inside = float(onp.mean(onp.abs(Y_test - mean) <= Z95 * std))
+    return {
+        "gamma": evidence.gamma,
+        "n_params": evidence.n_params,
+        "noise_level": list(evidence.noise_level),
+        "test_inside_95": inside,
+    }
+
+
 class DataJob:
     """Fit measured data (``--data FILE.csv``), holding out ``--test-fraction`` of the rows to report on."""
 
@@ -113,6 +136,7 @@ class DataJob:
 
     def metrics(self, model) -> dict:
         m = evaluate_data(model, self.ds.X, self.ds.Y, self.train, self.test)
+        m.update(evidence_metrics(model, self.ds.X[self.test], self.ds.Y[self.test]))
         return dict(m, data=self.ds.path, inputs=list(self.ds.inputs), outputs=list(self.ds.outputs))
 
     def text(self, model, metrics: dict) -> str:
@@ -138,6 +162,8 @@ def run(args) -> int:
     if (args.inputs or args.outputs or args.test_fraction is not None) and args.data is None:
         raise InputError("--inputs, --outputs and --test-fraction apply to --data FILE.csv")
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
+    if args.data is not None and "regularization" not in given and given.get("optimizer", "lm") == "lm":
+        given["regularization"] = "bayes"  # measured data have noise: regularise, and train on every row
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
     sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
@@ -183,7 +209,7 @@ def run(args) -> int:
             text = job.text(model, metrics)  # everything the report evaluates, before anything is written
             model.save(folder.temp_path("model.npz"))
             folder.write("metrics.json", json_bytes(metrics, indent=2))
-            folder.write("history.csv", _history_csv(r.history))
+            folder.write("history.csv", _history_csv(r.history, r.evidence))
             plots, note = {}, None
             if commands.PLOTTING:
                 try:

@@ -1,0 +1,253 @@
+"""Bayesian regularisation: the evidence updates against closed forms, error bars against brute-force Laplace."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import hessian, jacobian
+from scipy.stats import multivariate_normal
+
+import xsq
+from xsq.core import net
+from xsq.core.params import _unflatten, flatten
+from xsq.errors import InputError
+from xsq.training import bayes
+
+
+def linear_problem(seed=0, n=40, p=6, noise=0.3):
+    rng = np.random.default_rng(seed)
+    Phi = rng.normal(size=(n, p))
+    y = Phi @ rng.normal(size=p) + noise * rng.normal(size=n)
+    return Phi, y
+
+
+def mackay_fixed_point(Phi, y, groups, steps=200):
+    """Iterate the evidence updates on a linear model, whose mode is m = beta A^-1 Phi^T y for given precisions."""
+    G = groups.max() + 1
+    alpha, beta = np.ones(G), 1.0
+    for _ in range(steps):
+        A = bayes.precision_matrix(Phi.T @ Phi, alpha, beta, groups)
+        m = beta * np.linalg.solve(A, Phi.T @ y)
+        r = Phi @ m - y
+        ev = bayes.evidence_update(Phi.T @ Phi, m, float(r @ r), len(y), alpha, beta, groups)
+        alpha, beta = ev.alpha, ev.beta
+    return ev, m
+
+
+def exact_log_evidence(Phi, y, alpha_p, beta):
+    """log p(y | alpha, beta) of the linear model: y ~ N(0, Phi diag(1 / alpha) Phi^T + I / beta)."""
+    cov = (Phi / alpha_p) @ Phi.T + np.eye(len(y)) / beta
+    return multivariate_normal(np.zeros(len(y)), cov).logpdf(y)
+
+
+@pytest.mark.parametrize("groups", [np.zeros(6, int), np.array([0, 0, 0, 1, 1, 1])])
+def test_the_fixed_point_maximises_the_closed_form_evidence_of_a_linear_model(groups):
+    Phi, y = linear_problem()
+    ev, m = mackay_fixed_point(Phi, y, groups)
+    G = groups.max() + 1
+
+    def log_ev(log_hyper):
+        return exact_log_evidence(Phi, y, np.exp(log_hyper[:G])[groups], np.exp(log_hyper[G]))
+
+    at = np.concatenate([np.log(ev.alpha), [np.log(ev.beta)]])
+    for i in range(G + 1):  # a stationary point of the exact evidence (central differences), and a maximum
+        e = np.eye(G + 1)[i]
+        assert abs(log_ev(at + 1e-4 * e) - log_ev(at - 1e-4 * e)) / 2e-4 < 1e-5
+        assert log_ev(at) > max(log_ev(at + 0.1 * e), log_ev(at - 0.1 * e))
+    # at the fixed point, gamma = sum of beta lambda / (beta lambda + alpha) over the eigenvalues (one group)
+    if G == 1:
+        lam = np.linalg.eigvalsh(Phi.T @ Phi)
+        assert ev.gamma.sum() == pytest.approx(np.sum(ev.beta * lam / (ev.beta * lam + ev.alpha[0])), rel=1e-6)
+    # and the Laplace log evidence is exact for a linear model
+    r = Phi @ m - y
+    again = bayes.evidence_update(Phi.T @ Phi, m, float(r @ r), len(y), ev.alpha, ev.beta, groups)
+    assert again.log_evidence == pytest.approx(exact_log_evidence(Phi, y, ev.alpha[groups], ev.beta), rel=1e-9)
+
+
+def test_the_groups_follow_flattens_order():
+    g = bayes.layer_groups((3, 2, 1))  # W1 (3, 2): rows per input; b1; W2; b2
+    assert g.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5]
+    assert bayes.layer_groups((3, 2, 1), ard=False).tolist() == [0] * 6 + [1, 1, 2, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-2, 2, 30)
+    y = np.sin(x) + 0.1 * rng.normal(size=30)
+    model = xsq.fit(x, y, hidden=3, regularization="bayes", restarts=0, epochs=300)
+    return model, x, y
+
+
+def test_return_std_is_the_brute_force_laplace_variance():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-2, 2, 30)
+    y = np.sin(x) + 0.01 * rng.normal(size=30)  # small residuals: the full Hessian is near Gauss-Newton's
+    model = xsq.fit(x, y, hidden=3, regularization="bayes", restarts=0, epochs=300)
+    ev = model.record.evidence
+    groups = bayes.layer_groups(model.sizes)
+    alpha_p, beta = np.array(ev.alpha)[groups], ev.beta
+    Xs, Ys = model.scaler.inputs(x[:, None]), model.scaler.targets(y[:, None])
+    theta = flatten(model.params)
+
+    def out(t, X):
+        return anp.reshape(net.forward(_unflatten(t, model.params), X, model.activation, model.output), (-1,))
+
+    def objective(t):  # beta E_D + sum alpha E_W
+        return 0.5 * beta * anp.sum((out(t, Xs) - Ys[:, 0]) ** 2) + 0.5 * anp.sum(alpha_p * t**2)
+
+    J = jacobian(out)(theta, Xs)
+    gauss_newton = beta * J.T @ J + np.diag(alpha_p)
+    x_new = np.linspace(-3, 3, 13)
+    G = jacobian(out)(theta, model.scaler.inputs(x_new[:, None]))
+    mean, std = model.predict(x_new, return_std=True)
+    # exactly the Gauss-Newton Laplace variance everywhere; the full Hessian's (which adds beta sum r d2f) near
+    # it where the data are, while beyond them its weakly determined directions differ
+    inside = np.abs(x_new) <= 1.5
+    for A, rtol, rows in ((gauss_newton, 1e-7, x_new == x_new), (hessian(objective)(theta), 0.02, inside)):
+        var = 1.0 / beta + np.einsum("ij,jk,ik->i", G, np.linalg.inv(A), G)
+        assert np.allclose(std[rows, 0], np.sqrt(var[rows]) * model.scaler.y_scale[0], rtol=rtol)
+    assert np.array_equal(mean, model.predict(x_new))
+    assert ev.noise_level[0] == pytest.approx(model.scaler.y_scale[0] / np.sqrt(beta))
+
+
+def test_the_record_holds_gamma_and_the_precisions_per_epoch(tiny):
+    model, _, _ = tiny
+    ev, h = model.record.evidence, model.record.history
+    assert 0 < ev.gamma < ev.n_params == 10 and 0.03 < ev.noise_level[0] < 0.3
+    assert ev.history_alpha.shape == (len(h.epoch), len(ev.alpha)) and len(ev.history_beta) == len(
+        ev.history_gamma
+    ) == len(h.epoch)
+    assert h.phase[-1] == "converged" and model.record.val_rows.size == 0  # every row trained on
+
+
+def test_a_model_without_a_noise_estimate_has_no_error_bars():
+    x = np.linspace(1, 10, 50)
+    model = xsq.fit(x, x**2, hidden=4, epochs=20, restarts=0)
+    with pytest.raises(InputError, match="no error bars"):
+        model.predict([1.0, 2.0], return_std=True)
+
+
+def test_error_bars_survive_saving_and_a_tampered_covariance_is_refused(tiny, tmp_path):
+    model, x, _ = tiny
+    path = tmp_path / "m.npz"
+    model.save(path)
+    back = xsq.load_model(path)
+    assert np.array_equal(back.predict(x, return_std=True)[1], model.predict(x, return_std=True)[1])
+    a, b = back.record.evidence, model.record.evidence
+    assert (a.gamma, a.noise_level, a.alpha, a.beta) == (b.gamma, b.noise_level, b.alpha, b.beta)
+    assert np.array_equal(a.history_alpha, b.history_alpha) and np.array_equal(a.history_gamma, b.history_gamma, True)
+    arrays = dict(np.load(path))
+    C = arrays["posterior_covariance"]
+    indefinite = C + 10 * np.abs(C).max() * (np.eye(10, k=1) + np.eye(10, k=-1))  # its diagonal still >= 0
+    for bad in (C[:-1], C - 2 * np.eye(10), C + np.eye(10, k=1) * 1e-3, indefinite):
+        np.savez(tmp_path / "bad.npz", **dict(arrays, posterior_covariance=bad))
+        with pytest.raises(InputError, match="posterior covariance"):
+            xsq.load_model(tmp_path / "bad.npz")
+
+
+def test_bayes_needs_lm_mse_and_one_stage():
+    for bad in (dict(loss="mae"), dict(stages=2), dict(optimizer="adam")):
+        with pytest.raises(InputError, match="regularization"):
+            xsq.fit([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], regularization="bayes", **bad)
+
+
+@pytest.fixture(scope="module")
+def two_input_run(tmp_path_factory):
+    """A --data run on a CSV of two inputs and one noisy output (bayes, the default with --data)."""
+    from xsq.cli.main import main
+
+    folder = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(80, 2))
+    y = X[:, 0] ** 2 + np.sin(2 * X[:, 1]) + 0.05 * rng.normal(size=80)
+    np.savetxt(folder / "d.csv", np.column_stack([X, y]), delimiter=",", header="a,b,y", comments="")
+    out = folder / "run"
+    code = main(
+        ["train", "--data", str(folder / "d.csv"), "--hidden", "4", "--restarts", "0", "--quiet"]
+        + ["--epochs", "200", "--out", str(out)]
+    )
+    assert code == 0
+    return folder, out / "model.npz", X
+
+
+def cli(capsys, *argv, stdin=None, monkeypatch=None):
+    from xsq.cli.main import main
+
+    if stdin is not None:
+        import io
+
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_predict_takes_rows_of_several_inputs_and_gives_error_bars(two_input_run, capsys, monkeypatch):
+    import json
+
+    folder, model_path, X = two_input_run
+    model = xsq.load_model(model_path)
+    mean, std = model.predict(X[:3], return_std=True)
+    rows = [f"{a:.17g},{b:.17g}" for a, b in X[:3]]
+    code, out, err = cli(capsys, "predict", "--model", str(model_path), "--std", *rows)
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "x1,x2,prediction,std" and len(lines) == 4, err
+    got = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    assert np.array_equal(got[:, 2], mean[:, 0]) and np.array_equal(got[:, 3], std[:, 0])
+    stdin = "\n".join(f"{a:.17g} {b:.17g}" for a, b in X[:3]) + "\n\n"  # spaces, and a blank line
+    code, out2, _ = cli(capsys, "predict", "--model", str(model_path), "--std", stdin=stdin, monkeypatch=monkeypatch)
+    assert code == 0 and out2 == out
+    code, out3, _ = cli(capsys, "predict", "--model", str(model_path), "--json", "--data", str(folder / "d.csv"))
+    got = json.loads(out3)
+    assert code == 0 and np.array_equal(np.array(got["prediction"])[:3, 0], mean[:, 0])
+    assert np.array(got["x"]).shape == (80, 2) and len(got["domain"]) == 2
+
+
+def test_predict_refuses_rows_of_the_wrong_width_and_error_bars_a_model_has_not(two_input_run, capsys, tmp_path):
+    _, model_path, _ = two_input_run
+    code, out, err = cli(capsys, "predict", "--model", str(model_path), "1,2,3")
+    assert code == 2 and out == "" and "3 numbers, but the model takes 2 inputs" in err and err.count("\n") == 1
+    xsq.fit([1.0, 2.0, 3.0, 4.0], [1.0, 4.0, 9.0, 16.0], hidden=2, epochs=20, restarts=0).save(tmp_path / "m.npz")
+    code, out, err = cli(capsys, "predict", "--model", str(tmp_path / "m.npz"), "--std", "2")
+    assert code == 2 and out == "" and "has no error bars" in err
+
+
+def test_the_data_run_reports_the_evidence(two_input_run):
+    import json
+
+    folder, model_path, _ = two_input_run
+    metrics = json.loads((model_path.parent / "metrics.json").read_text())
+    assert metrics["regularization"] == "bayes" and 0 < metrics["gamma"] < metrics["n_params"]
+    assert 0.02 < metrics["noise_level"][0] < 0.15 and 0 <= metrics["test_inside_95"] <= 1
+    head = (model_path.parent / "history.csv").read_text().splitlines()[0]
+    assert head.startswith("epoch,train_loss,val_loss,phase,beta,gamma,alpha_1")
+
+
+def test_the_target_default_stays_unregularised():
+    from xsq.training.settings import resolve
+
+    s = resolve()
+    assert (s.regularization, s.hidden, s.val_fraction, s.restarts) == ("none", (16,), 0.15, 4)
+
+
+def test_a_fixed_l2_fit_shrinks_the_weights_and_has_error_bars():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-2, 2, 40)
+    y = np.sin(x) + 0.1 * rng.normal(size=40)
+    l2 = xsq.fit(x, y, hidden=4, regularization="l2", epochs=100)
+    plain = xsq.fit(x, y, hidden=4, restarts=0, epochs=100, val_fraction=0)
+    assert l2.record.evidence.regularization == "l2" and l2.predict(x, return_std=True)[1].shape == (40, 1)
+    assert np.sum(flatten(l2.params) ** 2) < np.sum(flatten(plain.params) ** 2)
+
+
+def test_the_memory_guard_counts_the_regularised_jacobian_of_wide_inputs(monkeypatch):
+    from xsq.training import resources
+
+    n, sizes = 1000, (200, 16, 1)  # wide inputs: P = 200 * 16 + 16 + 16 + 1
+    P = 3233
+    extra = resources.training_bytes(n, sizes, "lm", None, "bayes") - resources.training_bytes(n, sizes, "lm")
+    assert extra == 8 * (n * P + 7 * P * P)  # the prior's rows beside J, and A, its factor, inverse
+    monkeypatch.setattr(resources, "available_bytes", lambda: resources.training_bytes(n, sizes, "lm") + extra // 2)
+    resources.check_memory(n, sizes, "lm")  # fits without regularisation ...
+    with pytest.raises(InputError, match="needs about"):
+        resources.check_memory(n, sizes, "lm", None, "bayes")  # ... but not with it

@@ -1,0 +1,137 @@
+"""Bayesian regularisation (MacKay 1992; Foresee and Hagan 1997): the evidence updates and the Laplace covariance.
+
+The network's weights theta (P,) get a Gaussian prior of precision alpha_g for
+each group g of parameters, and the N residuals r = f(X; theta) - Y a Gaussian
+noise model of precision beta. The posterior mode minimises
+
+    M(theta) = beta * E_D + sum_g alpha_g * E_W,g,   E_D = sum(r^2) / 2,   E_W,g = sum(theta_g^2) / 2,
+
+and near it the posterior is Gaussian with precision (the Gauss-Newton Hessian of M)
+
+    A = beta * J^T J + diag(alpha),   J = d f / d theta (N, P).
+
+Maximising the evidence p(Y | alpha, beta) gives MacKay's fixed point:
+
+    gamma_g = k_g - alpha_g * tr_g(A^-1)      (well-determined parameters of group g, k_g of them)
+    alpha_g = gamma_g / (2 E_W,g)
+    beta    = (N - gamma) / (2 E_D),          gamma = sum_g gamma_g
+
+With one group this is the issue's ``gamma = P - alpha tr(A^-1)``. The same A
+gives error bars (the Laplace approximation): the predictive variance of an
+output at x is ``1 / beta + g^T A^-1 g``, with g = d f(x) / d theta (P,).
+
+Everything here is a pure function of arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as onp
+
+Array = onp.ndarray
+
+ALPHA_RANGE = (1e-10, 1e8)  # the precisions are kept inside these bounds (an empty group would send alpha to inf)
+BETA_RANGE = (1e-12, 1e24)
+
+
+class Evidence(NamedTuple):
+    """One evidence update: the new precisions, the well-determined parameters, and the log evidence.
+
+    ``alpha`` (G,) per group, ``beta`` a float, ``gamma`` (G,) per group, ``log_evidence`` at the
+    precisions given (not the new ones), ``covariance`` A^-1 (P, P) at the precisions given.
+    """
+
+    alpha: Array
+    beta: float
+    gamma: Array
+    log_evidence: float
+    covariance: Array
+
+
+def layer_groups(sizes: tuple[int, ...], ard: bool = True) -> Array:
+    """The prior group of each parameter, (P,) ints in :func:`xsq.flatten`'s order (W1, b1, W2, b2, ...).
+
+    With ``ard``, the weights leaving each input are a group of their own (automatic relevance
+    determination: an input the data do not need gets a large alpha and weights near 0); every
+    other W and every b are one group each, layer by layer (MacKay's groups).
+    """
+    out, g = [], 0
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if i == 0 and ard:
+            out.append(onp.repeat(onp.arange(a), b))  # W1 is (n_in, n1) in C order: row i is input i
+            g += a
+        else:
+            out.append(onp.full(a * b, g))
+            g += 1
+        out.append(onp.full(b, g))
+        g += 1
+    return onp.concatenate(out)
+
+
+def precision_matrix(JtJ: Array, alpha: Array, beta: float, groups: Array) -> Array:
+    """A = beta J^T J + diag(alpha[groups]): (P, P) from J^T J (P, P), alpha (G,), groups (P,)."""
+    A = beta * JtJ
+    A[onp.diag_indices_from(A)] += alpha[groups]
+    return A
+
+
+def inverse_and_logdet(A: Array) -> tuple[Array, float]:
+    """A^-1 and log det A for a symmetric positive definite A (P, P), by Cholesky."""
+    L = onp.linalg.cholesky(A)
+    L_inv = onp.linalg.solve(L, onp.eye(len(A)))
+    return L_inv.T @ L_inv, 2.0 * float(onp.sum(onp.log(onp.diag(L))))
+
+
+def evidence_update(
+    JtJ: Array, theta: Array, sq_error: float, n: int, alpha: Array, beta: float, groups: Array
+) -> Evidence:
+    """One step of MacKay's fixed point (see the module docstring).
+
+    ``JtJ`` (P, P): J^T J of the unweighted residuals; ``theta`` (P,); ``sq_error``: sum(r^2) = 2 E_D over
+    ``n`` residuals; ``alpha`` (G,); ``beta``; ``groups`` (P,) ints in [0, G).
+    """
+    G = len(alpha)
+    A = precision_matrix(JtJ, alpha, beta, groups)
+    C, logdet = inverse_and_logdet(A)
+    k = onp.bincount(groups, minlength=G).astype(float)
+    trace = onp.bincount(groups, weights=onp.diag(C), minlength=G)
+    gamma = onp.clip(k - alpha * trace, 0.0, k)
+    weight_sq = onp.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group
+    lo, hi = ALPHA_RANGE
+    with onp.errstate(divide="ignore", invalid="ignore"):
+        new_alpha = onp.where(weight_sq > 0, gamma / weight_sq, hi)
+    new_alpha = onp.clip(onp.where(onp.isfinite(new_alpha), new_alpha, hi), lo, hi)
+    total = float(gamma.sum())
+    new_beta = (n - total) / sq_error if sq_error > 0 else BETA_RANGE[1]
+    new_beta = float(onp.clip(new_beta, *BETA_RANGE))
+    log_ev = log_evidence(sq_error, weight_sq, n, alpha, beta, k, logdet)
+    return Evidence(new_alpha, new_beta, gamma, log_ev, C)
+
+
+def log_evidence(
+    sq_error: float, weight_sq: Array, n: int, alpha: Array, beta: float, k: Array, logdet: float
+) -> float:
+    """log p(Y | alpha, beta) by the Laplace approximation (MacKay 1992, eq. 29, without the network's
+    symmetry factor): ``-beta E_D - sum alpha_g E_W,g - log det A / 2 + sum k_g log alpha_g / 2
+    + n log beta / 2 - n log(2 pi) / 2``."""
+    return float(
+        -0.5 * beta * sq_error
+        - 0.5 * onp.sum(alpha * weight_sq)
+        - 0.5 * logdet
+        + 0.5 * onp.sum(k * onp.log(alpha))
+        + 0.5 * n * math.log(beta)
+        - 0.5 * n * math.log(2 * math.pi)
+    )
+
+
+def symmetry(sizes: tuple[int, ...]) -> float:
+    """log of the number of equivalent modes of a network, sum over hidden layers of log(h! 2^h): the h
+    units can be permuted, and each flipped in sign (MacKay 1992). Added to the log evidence to compare widths."""
+    return float(sum(math.lgamma(h + 1) + h * math.log(2) for h in sizes[1:-1]))
+
+
+def predictive_variance(G: Array, covariance: Array, noise_variance: float) -> Array:
+    """``noise_variance + g^T C g`` for each row g of G (M, P), with C the posterior covariance (P, P): (M,)."""
+    return noise_variance + onp.einsum("ij,jk,ik->i", G, covariance, G)

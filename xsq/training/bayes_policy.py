@@ -1,0 +1,282 @@
+"""Bayesian-regularised Levenberg-Marquardt (MATLAB's ``trainbr``): the epoch iterator and what it leaves.
+
+It is longer than 250 lines because screening, the evidence iterations, the run to the mode and the
+posterior share one run's state (the precisions, the cached Jacobian, the trace for the record).
+
+:class:`BayesRun` trains on the objective of :mod:`xsq.bayes`,
+``beta * E_D + sum_g alpha_g * E_W,g``, as a least-squares problem LM already
+solves: the residuals ``sqrt(beta) r`` stacked on ``sqrt(alpha) theta``
+(:func:`regularised`). The precisions are re-estimated from the evidence
+before every step, from the same J^T J.
+
+1. **Screening.** The first initialisation and ``restarts`` others get
+   ``SCREEN_STEPS`` steps each (fewer on a small epoch budget). Every other
+   candidate first takes ``FREE_STEPS`` plain LM steps at the starting
+   precisions (the fit first: updating the precisions while the fit is still
+   poor can read the misfit as noise and over-regularise), the others update
+   them from the first step (a fit that starts by overfitting can stay in an
+   overfitted mode). The candidate with the highest log evidence goes on:
+   the evidence, not a validation split, judges which start was better
+   (:func:`xsq.bayes.symmetry` makes it comparable across widths, with
+   ``HALVES``).
+2. **Evidence iterations** (phase ``"warmup"`` in the history) until the
+   precisions and the objective settle (``SETTLED``) or the budget is spent.
+3. **The mode.** With the precisions frozen, LM runs to the minimum of that
+   objective (``MODE_STEPS`` at most), and its parameters are yielded once,
+   with phase ``"converged"``: the loop keeps them.
+
+``regularization="l2"`` is step 3 alone, with ``beta = 1`` and one alpha
+fixed at ``L2_DECAY``. Either way :meth:`BayesRun.posterior` then gives the
+evidence at the kept parameters: gamma, the noise precision and the Laplace
+covariance that :meth:`xsq.Model.predict` uses for error bars.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import numpy as onp
+
+from ..core import jacobian as jac
+from ..core import net
+from ..core.params import Params, _unflatten, flatten, init_params, layer_sizes
+from . import bayes
+from .epochs import Data, Epoch
+from .lm import LeastSquares, LMState, lm_init, lm_step
+from .model import Posterior
+from .record import CONVERGED, SCREEN, WARMUP, EvidenceRecord, TrainingRecord
+from .scaling import Scaler
+from .settings import TrainSettings
+
+SCREEN_STEPS = 20  # steps per screened initialisation ...
+FREE_STEPS = 10  # ... of which the first are plain LM at the starting precisions: the fit first, then the evidence
+MODE_STEPS = 100  # most LM steps to the mode once the precisions are frozen
+MODE_TOL = 1e-9  # ... which ends when a step lowers the objective by less than this, relative
+SETTLED = 1e-3  # the precisions (in log) and the objective (relative) change by less than this: settled
+SETTLED_TIMES = 3  # ... this many steps in a row
+ALPHA_START = 0.01  # the starting weight decay; beta starts at 1 / the untrained network's mean square error
+GEODESIC = False  # LM's geodesic acceleration (xsq.lm): here it costs more than it saves
+HALVES = False  # every other screened candidate has half the hidden units
+ALTERNATE = True  # every other screened candidate starts the evidence updates at once (no FREE_STEPS)
+ARD = True  # a prior group for the weights leaving each input (see xsq.bayes.layer_groups)
+GROUPED = True  # one alpha per group (else one alpha for every parameter)
+L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
+
+
+def regularised(X, Y, activation: str, output: str, like: Params, hyper: dict, cache: dict) -> LeastSquares:
+    """Residuals ``[sqrt(beta) (f(X; theta) - Y).ravel(), sqrt(alpha_p) theta]`` ((N n_out + P,)) and their
+    Jacobian. ``hyper["beta"]`` and ``hyper["alpha_p"]`` (P,) are read at each call; ``cache`` keeps the
+    last data Jacobian (``cache["theta"]``, ``cache["J"]``) so it is formed once per point."""
+
+    def residuals(theta):
+        params = _unflatten(theta, like)
+        passes = net.forward_pass(params, X, activation, output)
+        r = (passes.As[-1] - Y).ravel()
+        aug = onp.concatenate([onp.sqrt(hyper["beta"]) * r, onp.sqrt(hyper["alpha_p"]) * theta])
+        return aug, (params, passes, r)
+
+    def jacobian(theta, aux):
+        return onp.vstack([onp.sqrt(hyper["beta"]) * data_jacobian(theta, aux), onp.diag(onp.sqrt(hyper["alpha_p"]))])
+
+    def data_jacobian(theta, aux):
+        if cache.get("theta") is not theta:
+            cache["theta"], cache["J"] = theta, jac.jacobian(aux[0], X, activation, output, aux[1])
+        return cache["J"]
+
+    problem = LeastSquares(residuals, jacobian)
+    cache["data_jacobian"] = data_jacobian
+    return problem
+
+
+class BayesRun:
+    """The epochs of a Bayesian-regularised (or fixed-l2) LM fit, and the evidence they leave.
+
+    ``trace`` gets one (alpha (G,), beta, gamma) per yielded epoch, for the record's history.
+    """
+
+    def __init__(self, data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings):
+        self.data, self.rng, self.s = data, rng, s
+        self.X, self.Y = data.X, data.Y
+        self.n = self.Y.size
+        self.requested = sizes
+        self._use(sizes)
+        self.trace: list[tuple[onp.ndarray, float, float]] = []
+
+    def _use(self, sizes: tuple[int, ...]) -> None:
+        """Work on a network of ``sizes`` (screening tries two widths)."""
+        self.sizes = sizes
+        self.groups = bayes.layer_groups(sizes, ard=ARD)
+        if self.s.regularization == "l2" or not GROUPED:
+            self.groups = onp.zeros_like(self.groups)
+        self.G = int(self.groups.max()) + 1
+
+    def _candidate_sizes(self, i: int) -> tuple[int, ...]:
+        """The sizes of screened candidate i: every other one has half the hidden units (the evidence picks)."""
+        if i % 2 == 0 or not HALVES:
+            return self.requested
+        return (self.requested[0], *(max(1, w // 2) for w in self.requested[1:-1]), self.requested[-1])
+
+    # --- one evidence step -------------------------------------------------------------
+
+    def _hyper(self, alpha: onp.ndarray, beta: float) -> dict:
+        return {"alpha": alpha, "beta": beta, "alpha_p": alpha[self.groups]}
+
+    def _restate(self, state: LMState, hyper: dict) -> LMState:
+        """The state's residuals and cost under new precisions (no new forward pass)."""
+        r = state.aux[2]
+        aug = onp.concatenate([onp.sqrt(hyper["beta"]) * r, onp.sqrt(hyper["alpha_p"]) * state.theta])
+        return state._replace(r=aug, cost=float(aug @ aug))
+
+    def _evidence(self, state: LMState, hyper: dict, cache: dict) -> bayes.Evidence:
+        J = cache["data_jacobian"](state.theta, state.aux)
+        r = state.aux[2]
+        return bayes.evidence_update(
+            J.T @ J, state.theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups
+        )
+
+    def _start(self, params: Params, cache: dict) -> tuple[LMState, dict, LeastSquares]:
+        theta = flatten(params)
+        r = (net.forward(params, self.X, self.s.activation, self.s.output) - self.Y).ravel()
+        beta = self.n / max(float(r @ r), 1e-300)
+        hyper = self._hyper(onp.full(self.G, ALPHA_START), beta)
+        problem = regularised(self.X, self.Y, self.s.activation, self.s.output, params, hyper, cache)
+        return lm_init(problem, theta), hyper, problem
+
+    def _iterate(self, state: LMState, hyper: dict, problem: LeastSquares, cache: dict, gamma: float):
+        """One evidence update then one LM step; returns the new state, the evidence and how much changed
+        (gamma relative to itself, beta in log, the objective relative)."""
+        ev = self._evidence(state, hyper, cache)
+        old = (hyper["beta"], state.cost / hyper["beta"])
+        hyper.update(self._hyper(ev.alpha, ev.beta))
+        state = lm_step(problem, self._restate(state, hyper), GEODESIC)
+        total = float(ev.gamma.sum())
+        change = max(
+            abs(total - gamma) / max(total, 1.0) if onp.isfinite(gamma) else onp.inf,
+            abs(onp.log(ev.beta / old[0])),
+            abs(state.cost / ev.beta - old[1]) / max(old[1], 1e-300),
+        )
+        return state, ev, change
+
+    def _mse(self, state: LMState) -> float:
+        r = state.aux[2]
+        return float(r @ r) / self.n
+
+    def _log(self, hyper: dict, gamma: float) -> None:
+        self.trace.append((onp.array(hyper["alpha"]), float(hyper["beta"]), float(gamma)))
+
+    # --- the epochs -----------------------------------------------------------------------
+
+    def epochs(self) -> Iterator[Epoch]:
+        """Yield the untrained network, then one epoch per LM step (see the module doc)."""
+        s = self.s
+        like = init_params(self.requested, seed=self.rng, activation=s.activation)
+        if s.regularization == "l2":
+            yield from self._fixed(like)
+            return
+        screen = min(SCREEN_STEPS, (s.epochs // 2) // (s.restarts + 1)) if s.restarts else 0
+        candidates = [like] + [
+            init_params(self._candidate_sizes(i), seed=self.rng, activation=s.activation)
+            for i in range(1, s.restarts + 1 if screen else 1)
+        ]
+        cache: dict = {}
+        state, hyper, problem = self._start(like, cache)
+        self._log(hyper, float("nan"))
+        yield Epoch(like, None, SCREEN if screen else WARMUP)
+        used = 0
+        if screen:
+            best: tuple | None = None
+            for c, params in enumerate(candidates):
+                free = FREE_STEPS if c % 2 == 0 or not ALTERNATE else 0
+                cache = {}
+                self._use(layer_sizes(params))
+                state, hyper, problem = self._start(params, cache)
+                gamma = float("nan")
+                for i in range(screen):
+                    if i < free:
+                        state = lm_step(problem, state, GEODESIC)
+                    else:
+                        state, ev, _ = self._iterate(state, hyper, problem, cache, gamma)
+                        gamma = float(ev.gamma.sum())
+                    used += 1
+                    self._log(hyper, gamma)
+                    yield Epoch(state.aux[0], self._mse(state), SCREEN)
+                score = self._evidence(state, hyper, cache).log_evidence + bayes.symmetry(self.sizes)
+                if best is None or (onp.isfinite(score) and score > best[0]):
+                    best = (score, state, hyper, problem, cache, self.sizes)
+            assert best is not None
+            _, state, hyper, problem, cache, sizes = best
+            self._use(sizes)
+        settled, budget, gamma = 0, s.epochs - used - MODE_STEPS - 1, float("nan")
+        for i in range(max(budget, 0)):
+            if not screen and i < FREE_STEPS:
+                state, change = lm_step(problem, state, GEODESIC), onp.inf
+            else:
+                state, ev, change = self._iterate(state, hyper, problem, cache, gamma)
+                gamma = float(ev.gamma.sum())
+            self._log(hyper, gamma)
+            yield Epoch(state.aux[0], self._mse(state), WARMUP)
+            settled = settled + 1 if change < SETTLED else 0
+            if settled >= SETTLED_TIMES:
+                break
+        yield from self._to_mode(state, hyper, problem)
+
+    def _fixed(self, like: Params) -> Iterator[Epoch]:
+        cache: dict = {}
+        hyper = self._hyper(onp.full(self.G, L2_DECAY), 1.0)
+        problem = regularised(self.X, self.Y, self.s.activation, self.s.output, like, hyper, cache)
+        state = lm_init(problem, flatten(like))
+        self._log(hyper, float("nan"))
+        yield Epoch(like, None, WARMUP)
+        yield from self._to_mode(state, hyper, problem, steps=max(self.s.epochs - 2, 1))
+
+    def _to_mode(self, state: LMState, hyper: dict, problem: LeastSquares, steps: int = MODE_STEPS):
+        """LM with the precisions frozen until it converges; the minimum is yielded once, as converged."""
+        gamma = self.trace[-1][2]
+        for _ in range(steps):
+            before = state.cost
+            state = lm_step(problem, state, GEODESIC)
+            if state.converged or before - state.cost <= MODE_TOL * before:
+                break
+            self._log(hyper, gamma)
+            yield Epoch(state.aux[0], self._mse(state), WARMUP)
+        self.hyper = hyper
+        self._log(hyper, gamma)
+        yield Epoch(state.aux[0], self._mse(state), CONVERGED)
+
+    # --- what the kept parameters leave ---------------------------------------------------------
+
+    def posterior(self, params: Params) -> bayes.Evidence:
+        """The evidence at ``params`` (the kept ones) with the last precisions: gamma, the re-estimated
+        noise precision, and the covariance A^-1 (P, P) at those re-estimated precisions."""
+        hyper = getattr(self, "hyper", None) or self._hyper(onp.full(self.G, ALPHA_START), 1.0)
+        theta = flatten(params)
+        passes = net.forward_pass(params, self.X, self.s.activation, self.s.output)
+        r = (passes.As[-1] - self.Y).ravel()
+        J = jac.jacobian(params, self.X, self.s.activation, self.s.output, passes)
+        JtJ = J.T @ J
+        ev = bayes.evidence_update(JtJ, theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups)
+        alpha = L2_DECAY * onp.full(self.G, ev.beta) if self.s.regularization == "l2" else ev.alpha
+        again = bayes.evidence_update(JtJ, theta, float(r @ r), self.n, alpha, ev.beta, self.groups)
+        return again._replace(alpha=alpha, beta=ev.beta)
+
+    def finish(self, params: Params, record: TrainingRecord, scaler: Scaler) -> tuple[TrainingRecord, Posterior]:
+        """The record with its :class:`EvidenceRecord`, and the model's :class:`Posterior` (error bars)."""
+        ev = self.posterior(params)
+        E = len(record.history.epoch)
+        trace = self.trace[:E]
+        evidence = EvidenceRecord(
+            self.s.regularization,
+            float(ev.gamma.sum()),
+            int(len(self.groups)),
+            tuple(float(v) for v in onp.sqrt(1.0 / ev.beta) * scaler.y_scale),
+            tuple(float(a) for a in ev.alpha),
+            float(ev.beta),
+            float(ev.log_evidence),
+            onp.array([t[0] for t in trace]).reshape(len(trace), self.G),
+            onp.array([t[1] for t in trace]),
+            onp.array([t[2] for t in trace]),
+        )
+        settings = dict(record.settings, hidden=list(self.sizes[1:-1]), hidden_requested=list(self.requested[1:-1]))
+        record = dataclasses.replace(record, evidence=evidence, settings=settings)
+        return record, Posterior(1.0 / ev.beta, ev.covariance)
