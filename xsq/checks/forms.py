@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as onp
 
 from ..errors import InputError
-from .learner_file import LearnerFile, LearnerRaised, raised_by
+from .learner_file import LearnerFile, LearnerRaised, raised_by, silenced
 
 
 def function_form(file: LearnerFile, name: str) -> Callable:
@@ -106,8 +106,9 @@ class ObjectForm:
         rate = 1.0 if self.rate_attribute is not None else self.rate
         X, Y = (X.T, Y.T) if self.layout.columns else (X, Y)
         try:
-            self.forward(X)
-            self.update(X, Y)
+            with silenced():
+                self.forward(X)
+                self.update(X, Y)
         except Exception as exc:
             raised = raised_by(exc, self.file.path)
             raise LearnerRaised(raised, self._changes(before, rate), self._updating(raised.line)) from None
