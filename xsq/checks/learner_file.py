@@ -94,10 +94,8 @@ def _kept(body: list) -> list:
             out.append(node)
         elif isinstance(node, ast.Try) and any(_kept(b) for b in (node.body, *(h.body for h in node.handlers))):
             handlers = [ast.ExceptHandler(h.type, h.name, _kept(h.body) or [ast.Pass()]) for h in node.handlers]
-            parts = dict(
-                body=_kept(node.body) or [ast.Pass()], orelse=_kept(node.orelse), finalbody=_kept(node.finalbody)
-            )
-            out.append(ast.fix_missing_locations(ast.copy_location(ast.Try(**parts, handlers=handlers), node)))
+            body, orelse, final = _kept(node.body) or [ast.Pass()], _kept(node.orelse), _kept(node.finalbody)
+            out.append(ast.fix_missing_locations(ast.copy_location(ast.Try(body, handlers, orelse, final), node)))
     return out
 
 
