@@ -177,3 +177,37 @@ def test_check_backprop_names_the_line_of_their_own_file_not_of_xsq():
 
     line = broken.__code__.co_firstlineno + 1
     assert {c.raised.line for c in xsq.check_backprop(broken).checks} == {line}
+
+
+OBJECTS = """import numpy as np
+class Net:
+    learning_rate = 0.1
+    def forward_prop(self, X):
+        pass
+    def back_prop(self, X, Y):
+        pass
+class Every(Net):
+    def __getattr__(self, name):
+        return np.ones((3, 3))
+class Prop(Net):
+    @property
+    def W1(self):
+        raise RuntimeError("not yet")
+class BigRate(Net):
+    def __init__(self):
+        self.W1, self.b1 = np.ones((1, 4)), np.ones(4)
+        self.learning_rate = 10**400
+"""
+
+
+@pytest.mark.parametrize(
+    "expression,message",
+    [
+        ("Every()", "beyond W100"),  # W1, W2, ... without end
+        ("Prop()", "raised RuntimeError: not yet (line 14"),
+        ("BigRate()", "raised OverflowError"),
+    ],
+)
+def test_an_object_whose_attributes_misbehave_is_bad_input(capsys, tmp_path, expression, message):
+    status, _, err = check(capsys, write(tmp_path, OBJECTS), "--object", expression)
+    assert status == 2 and message in err and err.count("\n") == 1 and "internal error" not in err
