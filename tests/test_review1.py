@@ -4,6 +4,7 @@ InputError."""
 
 import json
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,12 @@ class BigRate(Net):
 def test_an_object_whose_attributes_misbehave_is_bad_input(capsys, tmp_path, expression, message):
     status, _, err = check(capsys, write(tmp_path, OBJECTS), "--object", expression)
     assert status == 2 and message in err and err.count("\n") == 1 and "internal error" not in err
+
+
+def test_their_code_cannot_keep_ctrl_c_from_stopping_xsq(tmp_path):
+    from xsq.checks.learner_file import load
+
+    before = signal.getsignal(signal.SIGINT)
+    path = write(tmp_path, GOOD + "import signal\nold = signal.signal(signal.SIGINT, signal.SIG_IGN)\n")
+    load(str(path))
+    assert signal.getsignal(signal.SIGINT) is before

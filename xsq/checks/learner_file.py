@@ -13,6 +13,8 @@ import ast
 import contextlib
 import io
 import os
+import signal
+import threading
 import tokenize
 import types
 import warnings
@@ -158,9 +160,15 @@ def silenced() -> Iterator[None]:
     out, err = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
     with out, err, warnings.catch_warnings(), onp.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             yield
         except (Exception, KeyboardInterrupt):  # a Ctrl-C is the user's, and stops xsq as it always does
             raise
         except BaseException as exc:
             raise Stopped(exc).with_traceback(exc.__traceback__) from None
+        finally:  # their code does not keep Ctrl-C (or SIGTERM) from stopping xsq afterwards
+            if threading.current_thread() is threading.main_thread():
+                for s, handler in handlers.items():
+                    if signal.getsignal(s) is not handler and handler is not None:
+                        signal.signal(s, handler)
