@@ -173,8 +173,7 @@ def object_form(
             attribute = None
             if rate is None:
                 value = getattr(instance, rate_attribute, None)
-                real = not isinstance(value, bool) and isinstance(value, numbers.Real)
-                if not real or not float(value) > 0:
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
                     raise InputError(
                         f"{expression} has no positive number {rate_attribute!r}; give --lr or --lr-attribute"
                     )
