@@ -28,6 +28,7 @@ from .learner_file import LearnerRaised, Raised, raised_by, silenced
 from .mistakes import describe, mistaken_grad, mistakes
 
 Gradient = Callable[[Params, onp.ndarray, onp.ndarray], Mapping]
+MAX_BATCH = 10_000  # samples in the second check (xsq check --batch has the same bound)
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,19 @@ def run_learner(
         return exc.partial, exc.raised, exc.failed
     except Exception as exc:
         return {}, raised_by(exc, source), None
-    if isinstance(got, (list, tuple)) and len(got) == len(params):  # in params order: W1, b1, W2, b2, ...
-        got = dict(zip(params, got))
-    if not isinstance(got, Mapping):
-        return {}, None, None
-    out = {}
-    for k in params:
-        found = [name for name in (k, f"d{k}", k.lower(), f"d{k.lower()}") if name in got]
-        if found:
-            out[k] = got[found[0]]
+    try:  # what they returned is theirs too: a dict of their own whose lookups raise, say
+        with silenced():
+            if isinstance(got, (list, tuple)) and len(got) == len(params):  # in params order: W1, b1, W2, b2, ...
+                got = dict(zip(params, got))
+            if not isinstance(got, Mapping):
+                return {}, None, None
+            out = {}
+            for k in params:
+                found = [name for name in (k, f"d{k}", k.lower(), f"d{k.lower()}") if name in got]
+                if found:
+                    out[k] = got[found[0]]
+    except Exception as exc:
+        return {}, raised_by(exc, source), None
     return out, None, None
 
 
@@ -94,7 +99,12 @@ def check_backprop(
     ``source`` is the learner's file, so that what their code raises carries their line;
     ``absent`` says how an array the code did not give is described.
     """
-    batch, seed = Whole(2).check(batch, "batch"), Whole(0).check(seed, "seed")
+    batch, seed = Whole(2, MAX_BATCH).check(batch, "batch"), Whole(0).check(seed, "seed")
+    for what, value in (("gradient", gradient), ("objective", objective), ("example", example)):
+        if (value is not None or what == "gradient") and not callable(value):
+            raise InputError(f"{what} must be a function, got {type(value).__name__}")
+    if source is None:  # their lines are those of the file their gradient is written in
+        source = getattr(getattr(gradient, "__code__", None), "co_filename", None)
     if objective is not None or example is not None:
         if objective is None or example is None:
             raise InputError("a model of your own needs both objective and example")
@@ -151,8 +161,11 @@ def _check_model(gradient: Gradient, objective: Callable, example: Callable, bat
         ) from None
     if not isinstance(params, Mapping) or not params:
         raise InputError("the example must return (params, X, Y) with params a dict of arrays")
-    params = {k: onp.array(v, dtype=float) for k, v in params.items()}
-    X, Y = onp.asarray(X, dtype=float), onp.asarray(Y, dtype=float)
+    try:
+        params = {k: onp.array(v, dtype=float) for k, v in params.items()}
+        X, Y = onp.asarray(X, dtype=float), onp.asarray(Y, dtype=float)
+    except Exception as exc:
+        raise InputError(f"the example must return (params, X, Y) as arrays of numbers: {exc}") from None
     if X.ndim == 0 or Y.ndim == 0 or len(X) != len(Y) or len(X) < 1:
         raise InputError(f"the example's X and Y must have one row per sample, got shapes {X.shape} and {Y.shape}")
     checks = []

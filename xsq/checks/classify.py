@@ -154,10 +154,11 @@ def _one(name, a, kind, common, best, c0, reference, options, describe, scale, n
         ):
             return _mistake(mistake, describe, conv, common)
     c, ok = _fit(a, best.grads[name], scale)
-    if ok and c is not None and c < 0:
+    lone = onp.count_nonzero(a) <= 1  # one number is some factor of any other: only a named one means something
+    if ok and c is not None and c < 0 and (not lone or is_named(-c / c0, named) or same(-c / c0, 1.0)):
         message = f"{name} has the opposite sign: step down the gradient, parameter -= learning rate × gradient"
         return ParamVerdict(verdict="sign", factor=_snap(-c / c0, named) * -1, message=message, **common)
-    if ok and c is not None and (onp.count_nonzero(a) > 1 or is_named(c / c0, named)):
+    if ok and c is not None and c > 0 and (not lone or is_named(c / c0, named)):
         f = _snap(c / c0, named)
         text = f"{name} is {factor_text(f)} × what the other arrays give ({_convention(f, named)}): remove that factor"
         return ParamVerdict(verdict="scaled", factor=f, message=text, **common)

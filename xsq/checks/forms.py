@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as onp
 
 from ..errors import InputError
-from .learner_file import LearnerFile, LearnerRaised, raised_by
+from .learner_file import LearnerFile, LearnerRaised, raised_by, silenced
 
 
 def function_form(file: LearnerFile, name: str) -> Callable:
@@ -54,14 +54,19 @@ class Layout:
         return value.T if self.columns and key.startswith("W") and value.ndim == 2 else value
 
 
+MAX_LAYERS = 100  # an object answering every name (a __getattr__ of its own) has no last layer
+
+
 def layout(instance, expression: str) -> Layout:
     """Read how ``instance`` holds its network; an :class:`InputError` when its arrays are not one."""
     Ws: list[tuple] = []
     bs: list[tuple] = []
-    while isinstance(getattr(instance, f"W{len(Ws) + 1}", None), onp.ndarray):
+    while len(Ws) < MAX_LAYERS and isinstance(getattr(instance, f"W{len(Ws) + 1}", None), onp.ndarray):
         Ws.append(onp.shape(getattr(instance, f"W{len(Ws) + 1}")))
         bias = getattr(instance, f"b{len(Ws)}", None)
         bs.append(onp.shape(bias) if bias is not None else ())
+    if len(Ws) == MAX_LAYERS:
+        raise InputError(f"{expression} answers W1, W2, ... beyond W{MAX_LAYERS}: xsq cannot tell its last layer")
     if not Ws or any(len(W) != 2 for W in Ws):
         raise InputError(f"{expression} holds no 2-D weight arrays W1, W2, ... as attributes")
     sized = [int(onp.prod(b)) if b else -1 for b in bs]  # the bias sizes tell 1-n-1 networks' layouts apart
@@ -106,8 +111,9 @@ class ObjectForm:
         rate = 1.0 if self.rate_attribute is not None else self.rate
         X, Y = (X.T, Y.T) if self.layout.columns else (X, Y)
         try:
-            self.forward(X)
-            self.update(X, Y)
+            with silenced():
+                self.forward(X)
+                self.update(X, Y)
         except Exception as exc:
             raised = raised_by(exc, self.file.path)
             raise LearnerRaised(raised, self._changes(before, rate), self._updating(raised.line)) from None
@@ -160,11 +166,22 @@ def object_form(
         if not callable(method):
             raise InputError(f"{expression} has no method {name!r} ({what})")
         methods.append(method)
-    shape = layout(instance, expression)
-    attribute = None
-    if rate is None:
-        value = getattr(instance, rate_attribute, None)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
-            raise InputError(f"{expression} has no positive number {rate_attribute!r}; give --lr or --lr-attribute")
-        rate, attribute = float(value), rate_attribute
-    return ObjectForm(file, instance, methods[0], methods[1], shape, rate, attribute), shape.sizes(instance)
+    try:  # reading its attributes runs their code too (a property, a __getattr__)
+        with silenced():
+            shape = layout(instance, expression)
+            sizes = shape.sizes(instance)
+            attribute = None
+            if rate is None:
+                value = getattr(instance, rate_attribute, None)
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
+                    raise InputError(
+                        f"{expression} has no positive number {rate_attribute!r}; give --lr or --lr-attribute"
+                    )
+                rate, attribute = float(value), rate_attribute
+    except InputError:
+        raise
+    except Exception as exc:
+        raised = raised_by(exc, file.path)
+        where = f" (line {raised.line} of {file.path})" if raised.line else ""
+        raise InputError(f"reading the arrays of {expression} raised {raised.type}: {raised.message}{where}") from None
+    return ObjectForm(file, instance, methods[0], methods[1], shape, rate, attribute), sizes

@@ -13,6 +13,9 @@ import ast
 import contextlib
 import io
 import os
+import signal
+import threading
+import tokenize
 import types
 import warnings
 from collections.abc import Iterator
@@ -81,21 +84,35 @@ class LearnerRaised(Exception):
 
 
 def kept(tree: ast.Module) -> ast.Module:
-    """The module with only its imports, definitions and assignments (see the module docstring)."""
-    return ast.Module(body=[node for node in tree.body if isinstance(node, KEPT)], type_ignores=[])
+    """The module with only its imports, definitions and assignments (see the module docstring), also those
+    inside a ``try`` (``try: import autograd.numpy as np`` / ``except ImportError: import numpy as np``)."""
+    return ast.Module(body=_kept(tree.body), type_ignores=[])
+
+
+def _kept(body: list) -> list:
+    out = []
+    for node in body:
+        if isinstance(node, KEPT):
+            out.append(node)
+        elif isinstance(node, ast.Try) and any(_kept(b) for b in (node.body, *(h.body for h in node.handlers))):
+            handlers = [ast.ExceptHandler(h.type, h.name, _kept(h.body) or [ast.Pass()]) for h in node.handlers]
+            body, orelse, final = _kept(node.body) or [ast.Pass()], _kept(node.orelse), _kept(node.finalbody)
+            out.append(ast.fix_missing_locations(ast.copy_location(ast.Try(body, handlers, orelse, final), node)))
+    return out
 
 
 def load(path: str) -> LearnerFile:
     """Load the learner's file at ``path`` (definitions only, silently). A file that cannot be read or
     parsed, or whose kept statements raise, is bad input: an :class:`InputError` naming their line."""
     if not os.path.isfile(path):
-        raise InputError(f"no such file: {path!r}")
+        raise InputError(f"not a file: {path!r}" if os.path.exists(path) else f"no such file: {path!r}")
     try:
-        with open(path, encoding="utf-8") as f:
+        with tokenize.open(path) as f:  # as Python reads it: UTF-8, a byte-order mark, or a coding comment
             text = f.read()
-        tree = ast.parse(text, filename=path)
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:  # SyntaxError: an encoding it cannot name
         raise InputError(f"cannot read {path!r}: {exc}") from None
+    try:
+        tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         raise InputError(f"{path} line {exc.lineno}: {exc.msg}") from None
     module = types.ModuleType("__learner__")
@@ -119,12 +136,39 @@ def raised_by(exc: BaseException, path: str | None) -> Raised:
         if path is None or os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(path):
             line = tb.tb_lineno
         tb = tb.tb_next
-    return Raised(type(exc).__name__, str(exc), line)
+    exc = exc.stopped if isinstance(exc, Stopped) else exc
+    try:
+        message = str(exc)
+    except Exception:  # their exception's own __str__ raised
+        message = "(its message could not be read)"
+    return Raised(type(exc).__name__, message, line)
+
+
+class Stopped(Exception):
+    """Their code stopped with a ``BaseException`` that is not an ``Exception`` (``sys.exit()``, ``GeneratorExit``):
+    theirs to be told, like any other exception, rather than ending xsq or passing for its success."""
+
+    def __init__(self, stopped: BaseException):
+        super().__init__(str(stopped))
+        self.stopped = stopped
 
 
 @contextlib.contextmanager
 def silenced() -> Iterator[None]:
-    """Run the learner's code without its prints, warnings or floating-point complaints."""
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), onp.errstate(all="ignore"):
+    """Run the learner's code without its prints (to stdout or stderr), warnings or floating-point complaints;
+    a ``sys.exit()`` in it becomes a :class:`Stopped`, an ``Exception`` like any other of theirs."""
+    out, err = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
+    with out, err, warnings.catch_warnings(), onp.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        yield
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        except (Exception, KeyboardInterrupt):  # a Ctrl-C is the user's, and stops xsq as it always does
+            raise
+        except BaseException as exc:
+            raise Stopped(exc).with_traceback(exc.__traceback__) from None
+        finally:  # their code does not keep Ctrl-C (or SIGTERM) from stopping xsq afterwards
+            if threading.current_thread() is threading.main_thread():
+                for s, handler in handlers.items():
+                    if signal.getsignal(s) is not handler and handler is not None:
+                        signal.signal(s, handler)

@@ -86,7 +86,7 @@ def conventions(N: int, m: int) -> Named:
 def factor_text(c: float) -> str:
     """A factor as a short fraction when it is one (1/2, 4, 3/8), else in 4 significant digits."""
     f = Fraction(c).limit_denominator(64)
-    if same(float(f), c):
+    if same(float(f), c) and abs(f.numerator) < 10**6:
         return str(f)
     return f"{c:.4g}"
 
@@ -120,8 +120,11 @@ def align(value, expected: tuple, N: int) -> tuple[onp.ndarray | None, str | Non
     if value is None:
         return None, "missing", None
     try:
-        a = onp.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+        a = onp.asarray(value)
+        if onp.iscomplexobj(a) and onp.any(a.imag != 0):
+            return None, "wrong", None
+        a = onp.asarray(a.real if onp.iscomplexobj(a) else a, dtype=float)
+    except Exception:  # not numbers (their object may raise anything while numpy reads it)
         return None, "wrong", None
     shape = a.shape
     if not onp.all(onp.isfinite(a)):
