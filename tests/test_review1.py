@@ -5,6 +5,8 @@ InputError."""
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -221,3 +223,12 @@ def test_their_code_cannot_keep_ctrl_c_from_stopping_xsq(tmp_path):
     path = write(tmp_path, GOOD + "import signal\nold = signal.signal(signal.SIGINT, signal.SIG_IGN)\n")
     load(str(path))
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_their_os_exit_is_their_exception_not_a_silent_success(tmp_path):
+    # os._exit would end xsq at once with their status (0: a success with nothing said); run apart from the suite
+    path = write(tmp_path, GOOD + "import os\ndef g(params, X, Y):\n    os._exit(0)\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "xsq", "check", str(path), "--function", "g", "--json"], capture_output=True, text=True
+    )
+    assert done.returncode == 1 and json.loads(done.stdout)["checks"][0]["raised"]["type"] == "SystemExit"

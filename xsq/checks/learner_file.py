@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Callable
+from unittest import mock
 
 import numpy as onp
 
@@ -153,12 +154,18 @@ class Stopped(Exception):
         self.stopped = stopped
 
 
+def _exit_as_exception(status: int) -> None:
+    raise SystemExit(status)
+
+
 @contextlib.contextmanager
 def silenced() -> Iterator[None]:
     """Run the learner's code without its prints (to stdout or stderr), warnings or floating-point complaints;
-    a ``sys.exit()`` in it becomes a :class:`Stopped`, an ``Exception`` like any other of theirs."""
+    a ``sys.exit()`` (or ``os._exit()``, which would end xsq with no word) in it becomes a :class:`Stopped`, an
+    ``Exception`` like any other of theirs."""
     out, err = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
-    with out, err, warnings.catch_warnings(), onp.errstate(all="ignore"):
+    exit_raises = mock.patch.object(os, "_exit", _exit_as_exception)
+    with out, err, exit_raises, warnings.catch_warnings(), onp.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
