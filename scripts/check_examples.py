@@ -64,7 +64,8 @@ def section() -> str:
         "## Check your own backprop\n",
         "`xsq check` runs the backprop you wrote on one sample and on a batch of 8, holds every array it gives "
         "against autograd's gradient, and names the mistake. Only your file's imports, definitions and "
-        "assignments run (its training loop and prints do not). Here is the question's file as posted (`tests/check_corpus/question.py`):\n",
+        "assignments run (its training loop and prints do not). Here is the question's file as posted "
+        "(`tests/check_corpus/question.py`):\n",
         "```text\n" + run(posted, COMMAND) + "```\n",
         "(This section is the output of `python scripts/check_examples.py`.) "
         "For one sample its update is exactly the gradient of ½·squared error (xsq's loss is the mean, with no "
