@@ -105,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None, help="output folder (default: a new runs/<UTC time>-seed<k>, linked from runs/latest)"
     )
     t.add_argument("--overwrite", action="store_true", help="replace --out if it already holds a run")
+    t.add_argument(
+        "--animate",
+        action="store_true",
+        help="also write training.gif: the fit, its slope and the loss, frame by frame over the epochs",
+    )
     t.set_defaults(run=train.run)
 
     p = sub.add_parser("predict", parents=[common["json"]], help="predict with a model written by xsq train")

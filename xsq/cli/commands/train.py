@@ -24,6 +24,7 @@ from ...training import settings
 from ...training.outputs import choose_output
 from ...training.resources import check_memory
 from ...training.settings import TrainSettings
+from ...training.snapshots import Snapshots
 from ...training.train import fit, split
 from .. import commands, interrupts
 from ..argparsing import flag
@@ -122,7 +123,7 @@ class DataJob:
         return plots.data_figures(model, self.ds, self.train, self.test)
 
 
-RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png"})
+RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png", "training.gif"})
 RUN_MARK = frozenset({"model.npz", "metrics.json"})  # what every run folder holds
 
 
@@ -132,6 +133,29 @@ def shown(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
+def check_animate(args, job) -> Snapshots | None:
+    """For ``--animate``: a callback keeping snapshots of the network, once the animation is known drawable."""
+    if not getattr(args, "animate", False):
+        return None
+    if not commands.PLOTTING:
+        raise InputError("--animate needs matplotlib: pip install 'xsq[plot]'")
+    if isinstance(job, DataJob) and (len(job.ds.inputs), len(job.ds.outputs)) != (1, 1):
+        raise InputError("--animate draws one input against one output; use --inputs and --outputs to pick them")
+    return Snapshots()
+
+
+def animate(job, snapshots: Snapshots, model, path: str) -> None:
+    """Write ``training.gif`` of a finished run to ``path`` (see :mod:`xsq.cli.animation`)."""
+    animation = commands.drawing("animation")
+    s = model.record.settings
+    title = f"xsq train: sizes {'-'.join(map(str, model.sizes))}, {s.get('optimizer', '')}, seed {s.get('seed', '')}"
+    if isinstance(job, DataJob):
+        scene = animation.data_scene(job.ds, job.train, f"{title}, {os.path.basename(job.ds.path)}")
+    else:
+        scene = animation.function_scene(job.problem, job.x, f"{title}, {job.problem.label}")
+    animation.training_gif(snapshots.all, model, scene, model.record.history, path)
+
+
 def run(args) -> int:
     """Run ``xsq train`` with parsed ``args``; return the exit status."""
     if (args.inputs or args.outputs or args.test_fraction is not None) and args.data is None:
@@ -139,6 +163,7 @@ def run(args) -> int:
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
+    snapshots = check_animate(args, job)
     folder = None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
@@ -149,6 +174,8 @@ def run(args) -> int:
                     interrupts.checkpoint()  # a signal held since it came stops training here
                     if progress is not None:
                         progress(info)
+                    if snapshots is not None:
+                        snapshots(info)
 
                 chosen = {"output": job.output[0]} if job.output else {}
                 model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch)
@@ -181,6 +208,12 @@ def run(args) -> int:
                         note = f"plots skipped: {exc}"
                 for name, png in plots.items():
                     folder.write(name, png)
+                if snapshots is not None:
+                    try:
+                        animate(job, snapshots, model, folder.temp_path("training.gif"))
+                        plots["training.gif"] = b""  # written by its own writer; listed with the plots
+                    except PlotError as exc:
+                        note = "; ".join(filter(None, [note, f"animation skipped: {exc}"]))
                 path = folder.publish()
             interrupts.checkpoint()  # one swallowed meanwhile: the run is saved, and the message says so
     except KeyboardInterrupt:
