@@ -1,27 +1,13 @@
-"""Animations of training, as GIF files (needs matplotlib and Pillow: ``pip install 'xsq[plot]'``).
+"""What xsq's animations share (needs matplotlib and Pillow: ``pip install 'xsq[plot]'``).
 
-* :func:`training_gif` (``xsq train --animate``, ``training.gif``): the fit
-  against the target over the epochs, the learned slope against the
-  target's below it, and the loss curve drawn up to the current epoch, with
-  the epoch, the phase and the error printed in each frame. It draws from
-  :class:`xsq.training.snapshots.Snapshots` kept during training; the frames
-  are spaced half by log epoch and half by how much the fit changed
-  (:func:`choose_frames`), so the first epochs, where Levenberg-Marquardt
-  moves most, are not lost, and neither is a late change.
-* :func:`diagnose_gif` (``xsq diagnose --animate``, ``diagnose.gif``): the
-  question's run beside the same run with xsq's stable formulas and with
-  scaled data (:func:`xsq.lab.diagnose.recorded_runs`), step by step up to
-  and through the step where the question's run goes non-finite.
-
-Frames are drawn on one figure whose artists are updated, and written by
-``matplotlib.animation.PillowWriter``.
+Frames are drawn by blitting: the figure is drawn once, and each frame redraws only the artists that
+move onto that background, so a frame costs a few milliseconds and the axes, ticks and legends are
+drawn once. ``matplotlib.animation.PillowWriter`` writes the GIF. The animations themselves:
+:mod:`xsq.cli.training_animation` (``xsq train --animate``) and :mod:`xsq.cli.diagnose_animation`
+(``xsq diagnose --animate``).
 """
 
 from __future__ import annotations
-
-import math
-import warnings
-from typing import NamedTuple
 
 import matplotlib
 
@@ -31,102 +17,15 @@ import numpy as onp  # noqa: E402
 from matplotlib.animation import PillowWriter  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ..data.metrics import rmse_over_range  # noqa: E402
 from ..errors import PlotError  # noqa: E402
-from ..training.model import Model  # noqa: E402
-from ..training.snapshots import Snapshot  # noqa: E402
-from .plots import finite, quiet  # noqa: E402
 
-FRAMES = 48  # frames of training drawn at most (fewer when fewer epochs were kept)
-MIN_FRAMES = 20  # a GIF has at least this many: the last one is held to make them up
-HOLD = 6  # frames the last one is shown for, at least (a pause before the GIF loops)
+HOLD = 6  # frames the last one is shown for (a pause before the GIF loops; Pillow merges them into one)
 FPS = 8
 DPI = 72
-GRID = 301  # inputs the curves are drawn on
 
 
-SCREENING_SHARE = 0.25  # of the frames, for LM's screening of other starts (the run proper gets the rest)
-
-
-def positions(epochs, errors, screening) -> onp.ndarray:
-    """Where each snapshot falls on the animation's timeline, from 0 to 1 (non-decreasing).
-
-    Half of it is log(1 + epoch) and half the cumulative change of log10 of the fit's error (floored at
-    1e-12), each scaled to [0, 1], so the frames follow both time and what the fit does. LM's screening
-    epochs (``screening`` True) get the first ``SCREENING_SHARE`` of the timeline, the rest of the run
-    the remainder: otherwise the restarts, short and jumpy, would take most of the frames.
-    ``epochs``, ``errors``, ``screening``: (k,), in epoch order.
-    """
-    epochs, screening = onp.asarray(epochs, dtype=float), onp.asarray(screening, dtype=bool)
-    logs = onp.log10(onp.maximum(onp.nan_to_num(onp.asarray(errors, dtype=float), nan=1.0, posinf=1.0), 1e-12))
-    out = onp.zeros(len(epochs))
-    parts = [p for p in (onp.flatnonzero(screening), onp.flatnonzero(~screening)) if len(p)]
-    shares = [SCREENING_SHARE, 1 - SCREENING_SHARE] if len(parts) == 2 else [1.0]
-    begin = 0.0
-    for part, share in zip(parts, shares):
-        e, d = epochs[part] - epochs[part[0]], onp.abs(onp.diff(logs[part], prepend=logs[part[0]]))
-        time_ = onp.log1p(e) / max(math.log1p(e[-1]), 1e-300)
-        moved = onp.cumsum(d)
-        if moved[-1] > 0:
-            time_ = 0.5 * time_ + 0.5 * moved / moved[-1]
-        out[part] = begin + share * time_
-        begin += share
-    return out
-
-
-def choose_frames(position, n: int = FRAMES) -> onp.ndarray:
-    """Indices of up to ``n`` snapshots to draw, nearest to ``n`` points spaced evenly over ``position``
-    (k,) non-decreasing, see :func:`positions`; the first and last always. Sorted and unique."""
-    position = onp.asarray(position, dtype=float)
-    k = len(position)
-    if k <= n:
-        return onp.arange(k)
-    chosen = {0, k - 1}
-    for t in onp.linspace(position[0], position[-1], n):
-        chosen.add(int(onp.argmin(onp.abs(position - t))))
-    return onp.array(sorted(chosen))
-
-
-class Scene(NamedTuple):
-    """What a training animation draws the network against: inputs (GRID,), the target there and its
-    slope (None for measured data), the training points, the error's name, and a title."""
-
-    x: onp.ndarray
-    target: onp.ndarray | None
-    slope: onp.ndarray | None
-    points: tuple[onp.ndarray, onp.ndarray]
-    domain: tuple[float, float]
-    error_name: str
-    title: str
-
-
-def function_scene(problem, x_train: onp.ndarray, title: str) -> Scene:
-    """A target function on its domain and its extrapolation ranges."""
-    (lo, _), (_, hi) = problem.extrapolation_ranges()
-    x = onp.linspace(lo, hi, GRID)
-    pick = onp.random.default_rng(0).permutation(len(x_train))[:200]  # enough dots to show where it trained
-    xs = onp.sort(x_train[pick])
-    return Scene(
-        x,
-        problem.values_where_defined(x),
-        problem.slopes(x),
-        (xs, problem.values(xs)),
-        (problem.low, problem.high),
-        "RMSE/range on the domain",
-        title,
-    )
-
-
-def data_scene(ds, train_rows: onp.ndarray, title: str) -> Scene:
-    """Measured data with one input and one output, over its range and a tenth beyond."""
-    lo, hi = float(ds.X[:, 0].min()), float(ds.X[:, 0].max())
-    x = onp.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), GRID)
-    return Scene(
-        x, None, None, (ds.X[train_rows, 0], ds.Y[train_rows, 0]), (lo, hi), "RMSE/range on the training rows", title
-    )
-
-
-def _limits(values: onp.ndarray, margin: float = 0.15) -> tuple[float, float]:
+def limits(values: onp.ndarray, margin: float = 0.15) -> tuple[float, float]:
+    """Axis limits around the finite ``values``, ``margin`` of their span beyond each end."""
     values = values[onp.isfinite(values)]
     if not len(values):
         return -1.0, 1.0
@@ -145,193 +44,34 @@ class _BlitWriter(PillowWriter):
         self._frames.append(Image.fromarray(rgba, "RGBA"))
 
 
-def _save(fig, moving: list, frames: list, path: str, draw) -> None:
+def save(fig, moving: list, frames: list, path: str, draw) -> None:
     """Draw each of ``frames`` with ``draw(frame)`` (which updates the ``moving`` artists only) and write
-    the GIF to ``path``."""
+    the GIF to ``path``. What matplotlib raises while drawing is :class:`PlotError`; a file that cannot be
+    written raises its OSError."""
     for artist in moving:
         artist.set_animated(True)
     writer = _BlitWriter(fps=FPS)
     canvas = fig.canvas
+    writer.setup(fig, path, fig.dpi)
     try:
-        with writer.saving(fig, path, fig.dpi):
-            canvas.draw()
-            background = canvas.copy_from_bbox(fig.bbox)
-            for frame in frames:
-                draw(frame)
-                canvas.restore_region(background)
-                for artist in moving:
-                    fig.draw_artist(artist)
-                writer.grab_frame()
+        canvas.draw()
+        background = canvas.copy_from_bbox(fig.bbox)
+        for frame in frames:
+            draw(frame)
+            canvas.restore_region(background)
+            for artist in moving:
+                fig.draw_artist(artist)
+            writer.grab_frame()
     except (OverflowError, ValueError) as exc:
         raise PlotError(f"matplotlib could not draw these values ({exc})") from None
-    except (RuntimeError, OSError) as exc:
-        if isinstance(exc, (FileNotFoundError, PermissionError)):
-            raise
+    except RuntimeError as exc:  # a configuration matplotlib cannot honour (TeX text without LaTeX, say)
         raise PlotError(f"matplotlib could not draw ({type(exc).__name__}: {exc})") from None
+    else:
+        writer.finish()  # written only when every frame was drawn
     finally:
         plt.close(fig)
 
 
-def _held(frames: list, at_least: int = MIN_FRAMES, hold: int = HOLD) -> list:
-    """``frames`` with the last repeated: at least ``hold`` times, and until there are ``at_least``."""
-    return frames + [frames[-1]] * max(hold - 1, at_least - len(frames))
-
-
-@quiet
-def training_gif(snapshots: list[Snapshot], model: Model, scene: Scene, history, path: str) -> int:
-    """Write the animation of a training run to ``path`` (see the module docstring); return its frame count.
-
-    ``snapshots``: in epoch order (scaled-data parameters of the first network); ``model``: the trained
-    model, whose scaler and activations turn a snapshot into predictions, and whose kept parameters are
-    the last frame; ``history``: the run's :class:`~xsq.training.record.History`.
-    """
-    if not snapshots:
-        raise PlotError("no epoch was recorded")
-
-    def net(params) -> Model:
-        return Model(params, model.scaler, model.activation, model.output)
-
-    X = scene.x
-    inside = (X >= scene.domain[0]) & (X <= scene.domain[1])
-    points_x, points_y = scene.points
-
-    def error(pred: onp.ndarray) -> float:
-        if scene.target is not None:
-            return rmse_over_range(pred[inside], scene.target[inside])
-        return rmse_over_range(onp.interp(points_x, X, pred), points_y)
-
-    errors = [error(finite(net(s.params).predict(X)[:, 0])) for s in snapshots]
-    where = positions([s.epoch for s in snapshots], errors, [s.phase == "screen" for s in snapshots])
-    order = choose_frames(where)
-
-    fig = plt.figure(figsize=(9.5, 5.2), dpi=DPI)
-    grid = fig.add_gridspec(2, 2, height_ratios=[3, 2], width_ratios=[1.15, 1])
-    top, bottom, right = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[:, 1])
-    top.sharex(bottom)
-    for ax in (top, bottom):
-        ax.axvspan(*scene.domain, color="0.93", zorder=0)
-    if scene.target is not None:
-        top.plot(X, scene.target, "k-", lw=3, alpha=0.3, label="target")
-        bottom.plot(X, scene.slope, "k-", lw=3, alpha=0.3, label="target's slope")
-    top.plot(points_x, points_y, "C1.", ms=2, label="training inputs")
-    (fit_line,) = top.plot(X, onp.full_like(X, onp.nan), "C0-", lw=1.5, label="network")
-    (slope_line,) = bottom.plot(X, onp.full_like(X, onp.nan), "C2-", lw=1.5, label="network's slope")
-    top.set_ylim(*_limits(onp.concatenate([scene.target if scene.target is not None else points_y, points_y])))
-    top.set(ylabel="y")
-    top.legend(loc="upper left", fontsize=8)
-    top.tick_params(labelbottom=False)
-    bottom.set(xlabel="x", ylabel="dy/dx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        final_slope = finite(model.derivative(X)[:, 0, 0])
-    bottom.set_ylim(*_limits(scene.slope if scene.slope is not None else final_slope))
-    bottom.legend(loc="upper left", fontsize=8)
-
-    epochs = onp.asarray(history.epoch)
-    train, val = onp.asarray(history.train_loss), onp.asarray(history.val_loss)
-    for phase, color, label in (("screen", "0.85", "screening restarts"), ("warmup", "0.93", "warm-up")):
-        kept = epochs[onp.asarray(history.phase) == phase]
-        if len(kept):
-            right.axvspan(kept[0], kept[-1] + 1, color=color, label=label, zorder=0)
-    positive = onp.concatenate([train, val])
-    positive = positive[onp.isfinite(positive) & (positive > 0)]
-    (train_line,) = right.plot([], [], "C0-", lw=1.2, label="train")
-    has_val = bool(onp.any(onp.isfinite(val)))
-    (val_line,) = right.plot([], [], "C1-", lw=1.0, label="validation") if has_val else (None,)
-    (now,) = right.plot([], [], "ko", ms=4)
-    right.set_xscale("symlog", linthresh=1.0)
-    right.set_xlim(0, max(int(epochs[-1]), 1) * 1.05)
-    if len(positive):
-        right.set_yscale("log")
-        right.set_ylim(positive.min() / 2, positive.max() * 2)
-    right.set(xlabel="epoch", ylabel="loss (scaled targets)", title="loss")
-    right.legend(loc="lower left", fontsize=8)
-    caption = fig.suptitle("", fontsize=11, family="monospace")
-    fig.text(0.01, 0.005, scene.title, fontsize=8, color="0.35")
-    fig.tight_layout(rect=(0, 0.02, 1, 0.95))
-
-    frames = [snapshots[i] for i in order]
-    final = Snapshot(int(history.epoch[-1]), "kept", math.nan, math.nan, dict(model.params))
-
-    def draw(snap: Snapshot) -> None:
-        pred = finite(net(snap.params).predict(X)[:, 0])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            slope = finite(net(snap.params).derivative(X)[:, 0, 0])
-        fit_line.set_ydata(pred)
-        slope_line.set_ydata(slope)
-        upto = epochs <= snap.epoch
-        train_line.set_data(epochs[upto], train[upto])
-        if val_line is not None:
-            val_line.set_data(epochs[upto], val[upto])
-        if snap.phase == "kept":
-            best = model.record.best_epoch if model.record is not None else snap.epoch
-            now.set_data([best], [train[epochs == best][0]] if onp.any(epochs == best) else [onp.nan])
-            text = f"the kept network (epoch {best})   {scene.error_name} {error(pred):.2e}"
-        else:
-            now.set_data([snap.epoch], [snap.train_loss])
-            text = f"epoch {snap.epoch:>5}  {snap.phase:<9}  {scene.error_name} {error(pred):.2e}"
-        caption.set_text(text)
-
-    frames = _held(frames + [final])
-    _save(fig, [fit_line, slope_line, train_line, now, caption] + ([val_line] if val_line else []), frames, path, draw)
-    return len(frames)
-
-
-class Panel(NamedTuple):
-    """One recorded run of the question's network for :func:`diagnose_gif`: a title, the step of each frame,
-    the network's raw-scale outputs on ``x`` at each (frames, len(x)), the loss there, and the step at
-    which it went non-finite (None if it never did) with the operation that did."""
-
-    title: str
-    steps: onp.ndarray
-    outputs: onp.ndarray
-    losses: onp.ndarray
-    nonfinite_step: int | None
-    nonfinite_op: str | None
-
-
-@quiet
-def diagnose_gif(panels: list[Panel], x: onp.ndarray, target: onp.ndarray, path: str) -> int:
-    """Write the runs of ``panels`` side by side, frame by frame, to ``path``; return the frame count.
-
-    Every panel has the same frames (the same steps). A run that went non-finite keeps its last finite
-    output, in red, with the step and operation that failed.
-    """
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 4.2), dpi=DPI, sharey=True, squeeze=False)
-    lines, notes = [], []
-    top = float(onp.max(target))
-    for ax, panel in zip(axes[0], panels):
-        ax.plot(x, target, "k-", lw=3, alpha=0.3, label="target x^2")
-        (line,) = ax.plot(x, panel.outputs[0], "C0-", lw=1.8, label="network")
-        ax.set(title=panel.title, xlabel="x")
-        ax.set_ylim(-0.1 * top, 1.25 * top)
-        ax.legend(loc="upper left", fontsize=8)
-        lines.append(line)
-        notes.append(ax.text(0.97, 0.04, "", transform=ax.transAxes, ha="right", fontsize=9, family="monospace"))
-    axes[0][0].set_ylabel("output")
-    caption = fig.suptitle("", fontsize=11, family="monospace")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    n = len(panels[0].steps)
-
-    def draw(k: int) -> None:
-        step = int(panels[0].steps[k])
-        caption.set_text(f"step {step}  (SGD, one random x in 1..100 per step, lr 1e-4)")
-        for panel, line, note in zip(panels, lines, notes):
-            failed = panel.nonfinite_step is not None and step >= panel.nonfinite_step
-            out = panel.outputs[k]
-            if failed:
-                last = [i for i in range(k + 1) if onp.all(onp.isfinite(panel.outputs[i]))]
-                out = panel.outputs[last[-1]] if last else onp.full_like(x, onp.nan)
-                line.set_color("C3")
-                note.set_text(f"non-finite at step {panel.nonfinite_step}\nin {panel.nonfinite_op}")
-                note.set_color("C3")
-            else:
-                line.set_color("C0")
-                note.set_text(f"loss {panel.losses[k]:.3g}")
-                note.set_color("k")
-            line.set_ydata(finite(out))
-
-    frames = _held(list(range(n)))
-    _save(fig, [caption, *lines, *notes], frames, path, draw)
-    return len(frames)
+def held(frames: list, hold: int = HOLD) -> list:
+    """``frames`` with the last shown ``hold`` times."""
+    return frames + [frames[-1]] * (hold - 1)

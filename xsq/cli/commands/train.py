@@ -24,14 +24,13 @@ from ...training import settings
 from ...training.outputs import choose_output
 from ...training.resources import check_memory
 from ...training.settings import TrainSettings
-from ...training.snapshots import Snapshots
 from ...training.train import fit, split
 from .. import commands, interrupts
 from ..argparsing import flag
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
 from ..runfolder import RunFolder
-from . import report_saved
+from . import animate, report_saved
 
 N, TEST_FRACTION = 1000, 0.2  # the defaults of --n (with a target) and --test-fraction (with --data)
 
@@ -133,29 +132,6 @@ def shown(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def check_animate(args, job) -> Snapshots | None:
-    """For ``--animate``: a callback keeping snapshots of the network, once the animation is known drawable."""
-    if not getattr(args, "animate", False):
-        return None
-    if not commands.PLOTTING:
-        raise InputError("--animate needs matplotlib: pip install 'xsq[plot]'")
-    if isinstance(job, DataJob) and (len(job.ds.inputs), len(job.ds.outputs)) != (1, 1):
-        raise InputError("--animate draws one input against one output; use --inputs and --outputs to pick them")
-    return Snapshots()
-
-
-def animate(job, snapshots: Snapshots, model, path: str) -> None:
-    """Write ``training.gif`` of a finished run to ``path`` (see :mod:`xsq.cli.animation`)."""
-    animation = commands.drawing("animation")
-    s = model.record.settings
-    title = f"xsq train: sizes {'-'.join(map(str, model.sizes))}, {s.get('optimizer', '')}, seed {s.get('seed', '')}"
-    if isinstance(job, DataJob):
-        scene = animation.data_scene(job.ds, job.train, f"{title}, {os.path.basename(job.ds.path)}")
-    else:
-        scene = animation.function_scene(job.problem, job.x, f"{title}, {job.problem.label}")
-    animation.training_gif(snapshots.all, model, scene, model.record.history, path)
-
-
 def run(args) -> int:
     """Run ``xsq train`` with parsed ``args``; return the exit status."""
     if (args.inputs or args.outputs or args.test_fraction is not None) and args.data is None:
@@ -163,7 +139,7 @@ def run(args) -> int:
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
-    snapshots = check_animate(args, job)
+    snapshots = animate.check(args, job)
     folder = None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
@@ -210,7 +186,7 @@ def run(args) -> int:
                     folder.write(name, png)
                 if snapshots is not None:
                     try:
-                        animate(job, snapshots, model, folder.temp_path("training.gif"))
+                        animate.write(job, snapshots, model, args.seed, folder.temp_path("training.gif"))
                         plots["training.gif"] = b""  # written by its own writer; listed with the plots
                     except PlotError as exc:
                         note = "; ".join(filter(None, [note, f"animation skipped: {exc}"]))
