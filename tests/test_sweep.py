@@ -155,15 +155,6 @@ def test_a_cell_cut_short_by_ctrl_c_is_not_kept(capsys, tmp_path, monkeypatch):
     assert rows(tmp_path / "cut") == rows(tmp_path / "whole")
 
 
-def test_the_dask_backend_gives_the_same_cells(capsys, tmp_path):
-    distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as c:
-        dask = ("--backend", "dask", "--scheduler", c.scheduler_address, "--steps", "300")
-        assert sweep(capsys, tmp_path, *dask, out="dask")[0] == 0
-    assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300", out="loky")[0] == 0
-    assert rows(tmp_path / "dask") == rows(tmp_path / "loky")
-
-
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -187,13 +178,6 @@ def test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args,
 
 
 UNREACHABLE = ["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "0.5"]
-
-
-@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "tls://127.0.0.1:9"])  # tls: no certificates given
-def test_an_unreachable_scheduler_is_refused_before_anything_is_written(capsys, tmp_path, address):
-    pytest.importorskip("dask.distributed")
-    args = [*UNREACHABLE[:3], address, *UNREACHABLE[4:]]
-    test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args, "cannot reach the Dask scheduler")
 
 
 def test_a_missing_dask_is_named_with_its_install_command(capsys, tmp_path, monkeypatch):
