@@ -135,13 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.set_defaults(run=gradcheck.run)
 
-    w = sub.add_parser("sweep", parents=[common["quiet"]], help="map where training learns, stalls or diverges")
+    w = sub.add_parser(
+        "sweep",
+        parents=[common["quiet"]],
+        help="map where training learns, stalls or diverges",
+        description=sweep_command.DESCRIPTION,
+    )
     axis = "(comma-separated)"
     w.add_argument(
         "--lr",
         type=typed(Axis(Real(0, low_open=True), log_range=True)),
-        default="1e-6:10:15",
-        help="learning rates: a list, or a:b:n for n values from a to b spaced evenly in log",
+        default="1e-4:10:11",
+        help=sweep_command.HELP["lr"],
     )
     w.add_argument(
         "--scaling", type=typed(Axis(Options(sweep.SCALINGS))), default="raw,scaled", help=f"raw, scaled {axis}"
@@ -150,14 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--batch",
         type=typed(Axis(Options(sweep.BATCHES))),
-        default="1,all",
-        help=f"1 (per-sample updates, as in the question) or all {axis}",
+        default="1",
+        help=f"1 (per-sample updates, as in the question) or all {axis}{sweep_command.HELP['batch']}",
     )
     w.add_argument(
         "--optimizer",
         type=typed(Axis(Options(sweep.OPTIMIZERS))),
         default="sgd,adam",
-        help=f"sgd, momentum, adam {axis}",
+        help=f"sgd, momentum, adam {axis}{sweep_command.HELP['optimizer']}",
     )
     w.add_argument("--seeds", type=typed(Axis(Whole(0))), default="0", help=f"seeds {axis}")
     w.add_argument(
@@ -170,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--learned-below",
         type=typed(Real(0, low_open=True)),
-        default=1e-2,
-        help="a cell learned if its final test RMSE/range is at most this",
+        default=5e-2,
+        help="a cell learned if its final test RMSE/range is at most this" + sweep_command.HELP["learned_below"],
     )
     w.add_argument("--jobs", type=typed(Whole(1, 1024)), default=os.cpu_count() or 1, help="parallel processes (loky)")
     w.add_argument("--backend", choices=("loky", "dask"), default="loky", help="joblib backend")
