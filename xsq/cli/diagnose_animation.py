@@ -2,12 +2,10 @@
 
 :func:`diagnose_gif` shows the question's run (its network's output against x^2, step by step) climbing
 towards targets it cannot reach until the step where it goes non-finite, beside the same run with xsq's
-stable formulas and with scaled data (:func:`xsq.lab.diagnose.recorded_runs` records all three).
+stable formulas and with scaled data (:func:`xsq.lab.recorded.recorded_runs` records all three).
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import matplotlib
 
@@ -15,64 +13,52 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as onp  # noqa: E402
 
+from ..lab.recorded import Recorded  # noqa: E402
 from .animation import DPI, held, save  # noqa: E402
 from .plots import finite, quiet  # noqa: E402
 
 
-class Panel(NamedTuple):
-    """One recorded run of the question's network for :func:`diagnose_gif`: a title, the step of each frame,
-    the network's raw-scale outputs on ``x`` at each (frames, len(x)), the loss there, and the step at
-    which it went non-finite (None if it never did) with the operation that did."""
-
-    title: str
-    steps: onp.ndarray
-    outputs: onp.ndarray
-    losses: onp.ndarray
-    nonfinite_step: int | None
-    nonfinite_op: str | None
-
-
 @quiet
-def diagnose_gif(panels: list[Panel], x: onp.ndarray, target: onp.ndarray, path: str) -> int:
-    """Write the runs of ``panels`` side by side, frame by frame, to ``path``; return the frame count.
+def diagnose_gif(runs: list[Recorded], ceiling: float, path: str) -> int:
+    """Write ``runs`` side by side, frame by frame, to ``path``; return the frame count.
 
-    Every panel has the same frames (the same steps). A run that went non-finite keeps its last finite
-    output, in red, with the step and operation that failed.
+    Each panel draws a run's output on x = 1..100 against x^2 on a log scale, with the largest output the
+    question's softplus can give (``ceiling``, where exp(z) overflows) as a dashed line. Every run has the
+    same frames (the same steps); one that went non-finite keeps its last finite output, in red, with the
+    step and operation that failed. Steps are counted from 0, as the report counts them.
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 4.2), dpi=DPI, sharey=True, squeeze=False)
+    x = onp.arange(1.0, 1.0 + runs[0].outputs.shape[1])
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.6 * len(runs), 3.9), dpi=DPI, sharey=True, squeeze=False)
     lines, notes = [], []
-    top = float(onp.max(target))
-    for ax, panel in zip(axes[0], panels):
-        ax.plot(x, target, "k-", lw=3, alpha=0.3, label="target x^2")
-        (line,) = ax.plot(x, panel.outputs[0], "C0-", lw=1.8, label="network")
-        ax.set(title=panel.title, xlabel="x")
-        ax.set_ylim(-0.1 * top, 1.25 * top)
-        ax.legend(loc="upper left", fontsize=8)
+    for ax, run in zip(axes[0], runs):
+        ax.plot(x, x**2, "k-", lw=3, alpha=0.3, label="target x^2")
+        ax.axhline(ceiling, color="C3", ls="--", lw=1, label=f"softplus as written: at most {ceiling:.0f}")
+        (line,) = ax.plot(x, finite(run.outputs[0]), "C0-", lw=1.8, label="network")
+        ax.set(title=run.title, xlabel="x", yscale="log", ylim=(0.3, 3e4))
+        ax.legend(loc="upper left", fontsize=7)
         lines.append(line)
-        notes.append(ax.text(0.97, 0.04, "", transform=ax.transAxes, ha="right", fontsize=9, family="monospace"))
+        notes.append(ax.text(0.97, 0.04, "", transform=ax.transAxes, ha="right", fontsize=8, family="monospace"))
     axes[0][0].set_ylabel("output")
-    caption = fig.suptitle("", fontsize=11, family="monospace")
+    caption = fig.suptitle("", fontsize=10, family="monospace")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
-    n = len(panels[0].steps)
 
     def draw(k: int) -> None:
-        step = int(panels[0].steps[k])
-        caption.set_text(f"step {step}  (SGD, one random x in 1..100 per step, lr 1e-4)")
-        for panel, line, note in zip(panels, lines, notes):
-            failed = panel.nonfinite_step is not None and step >= panel.nonfinite_step
-            out = panel.outputs[k]
-            if failed:
-                last = [i for i in range(k + 1) if onp.all(onp.isfinite(panel.outputs[i]))]
-                out = panel.outputs[last[-1]] if last else onp.full_like(x, onp.nan)
+        taken = int(runs[0].steps[k])
+        when = "the start" if taken == 0 else f"after step {taken - 1}"
+        caption.set_text(f"{when}: per-sample SGD, one random x in 1..100 a step, lr 1e-4")
+        for run, line, note in zip(runs, lines, notes):
+            if run.nonfinite_step is not None and taken > run.nonfinite_step:
+                finite_frames = [i for i in range(k + 1) if onp.all(onp.isfinite(run.outputs[i]))]
+                line.set_ydata(finite(run.outputs[finite_frames[-1]] if finite_frames else x * onp.nan))
                 line.set_color("C3")
-                note.set_text(f"non-finite at step {panel.nonfinite_step}\nin {panel.nonfinite_op}")
+                note.set_text(f"non-finite at step {run.nonfinite_step}\nin {run.nonfinite_op}")
                 note.set_color("C3")
             else:
+                line.set_ydata(finite(run.outputs[k]))
                 line.set_color("C0")
-                note.set_text(f"loss {panel.losses[k]:.3g}")
+                note.set_text(f"RMSE/range {run.errors[k]:.3g}")
                 note.set_color("k")
-            line.set_ydata(finite(out))
 
-    frames = held(list(range(n)))
+    frames = held(list(range(len(runs[0].steps))))
     save(fig, [caption, *lines, *notes], frames, path, draw)
     return len(frames)

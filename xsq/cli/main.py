@@ -106,9 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--overwrite", action="store_true", help="replace --out if it already holds a run")
     t.add_argument(
-        "--animate",
-        action="store_true",
-        help="also write training.gif: the fit, its slope and the loss, frame by frame over the epochs",
+        "--animate", action="store_true", help="also write training.gif: fit, slope and loss over the epochs"
     )
     t.set_defaults(run=train.run)
 
@@ -195,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rerun the question's 1-1-1 network and measure why it fails",
     )
     d.add_argument("--steps", type=typed(Whole(1, 10**7)), default=10_000, help="SGD steps of the question's run")
+    d.add_argument("--animate", action="store_true", help="write diagnose.gif: the run beside two fixes (with --out)")
+    d.add_argument("--out", default=None, help="the folder --animate writes diagnose.gif into")
+    d.add_argument("--overwrite", action="store_true", help="replace the diagnose.gif in --out")
     d.set_defaults(run=diagnose.run)
     return parser
 

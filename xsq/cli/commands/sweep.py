@@ -23,7 +23,7 @@ from joblib import Parallel, delayed, parallel_config
 from ...errors import InputError, PlotError
 from ...files import json_bytes, write_atomic
 from ...lab.journal import COLUMNS, Journal, cell_key, csv_bytes
-from ...lab.outcomes import DIVERGED, Evidence, settled
+from ...lab.outcomes import DIVERGED, LEARNED, STALLED, Evidence, settled
 from ...lab.sweep import Cell, Grid, lam_max, run_cell
 from .. import commands, interrupts
 from ..progress import Progress
@@ -211,9 +211,9 @@ def run(args) -> int:
 
     def report() -> None:
         print(summary(rows))
-        diverged = sum(r["outcome"] == DIVERGED for r in rows)
+        counts = ", ".join(f"{sum(r['outcome'] == o for r in rows)} {o}" for o in (LEARNED, STALLED, DIVERGED))
         print(
-            f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
+            f"{len(rows)} cells ({counts}) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
             f"wrote sweep.csv, sweep.json{', sweep.png' if drawn else ''} to {journal.folder}"
         )
         if note:
