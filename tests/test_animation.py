@@ -124,3 +124,70 @@ def test_an_animation_matplotlib_cannot_draw_is_skipped_and_the_run_saved(capsys
     out = capsys.readouterr().out
     assert code == 0 and "animation skipped: matplotlib could not draw (RuntimeError: Failed" in out
     assert "training.gif" not in os.listdir(tmp_path / "r") and "model.npz" in os.listdir(tmp_path / "r")
+
+
+def test_the_recorded_runs_are_the_questions_runs():
+    from xsq.lab import question as q
+    from xsq.lab.recorded import _outputs, frame_steps, recorded_runs
+
+    steps = 2400
+    runs = recorded_runs(steps, seed=0)
+    reference = q.run(steps, 0)
+    assert [r.title for r in runs] == ["the question's run", "stable formulas", "scaled data"]
+    question, stable, scaled = runs
+    assert (question.nonfinite_step, question.nonfinite_op) == (2299, reference.first_nonfinite_op)
+    assert stable.nonfinite_step is None and scaled.nonfinite_step is None
+    at = list(question.steps)
+    assert at[0] == 0 and at[-1] == steps and list(range(2294, 2302)) == at[at.index(2294) : at.index(2294) + 8]
+    finite = [bool(np.all(np.isfinite(o))) for o in question.outputs]
+    assert all(finite[: at.index(2294) + 1]) and not any(finite[at.index(2300) :])
+    grid = np.arange(1.0, 101.0)[:, None]  # the last frame is the network q.run ends with
+    assert np.allclose(stable.outputs[-1], _outputs(q.run(steps, 0, fns=q.STABLE).params, grid, q.STABLE, None))
+    assert (
+        list(frame_steps(50, None, n=10)) == sorted(set(frame_steps(50, None, n=10)))
+        and frame_steps(50, None)[-1] == 50
+    )
+
+
+def fake_diagnose(monkeypatch):
+    from xsq.cli.commands import diagnose
+
+    monkeypatch.setattr(diagnose, "diagnose", lambda **kw: {"output_range_softplus": 709.78})
+    monkeypatch.setattr(diagnose, "format_report", lambda result: "the report")
+
+
+@pytest.mark.plots
+def test_diagnose_animate_writes_the_runs_frame_by_frame(capsys, tmp_path, monkeypatch):
+    fake_diagnose(monkeypatch)  # the measurements have tests of their own; here, the animation
+    out = tmp_path / "d"
+    assert main(["diagnose", "--animate", "--out", str(out), "--steps", "300", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("the report\n") and "wrote diagnose.gif to" in printed
+    assert os.listdir(out) == ["diagnose.gif"] and os.path.getsize(out / "diagnose.gif") <= 5 * MB
+    frames = frames_of(out / "diagnose.gif")
+    assert len(frames) >= 20 and frames[0].shape[1] >= 600
+    assert main(["diagnose", "--animate", "--out", str(out), "--steps", "50", "--quiet"]) == 2
+    assert "already holds an earlier run" in capsys.readouterr().err
+    assert main(["diagnose", "--animate", "--out", str(out), "--steps", "50", "--quiet", "--overwrite"]) == 0
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--animate"], "--animate needs --out DIR"),
+        (["--out", "OUT"], "--out is where --animate writes diagnose.gif; add --animate"),
+        (["--animate", "--out", "MINE"], "holds files this command does not write (notes.txt)"),
+    ],
+)
+@pytest.mark.plots
+def test_diagnose_animate_refuses_before_measuring(capsys, tmp_path, monkeypatch, args, message):
+    from xsq.cli.commands import diagnose
+
+    monkeypatch.setattr(diagnose, "diagnose", lambda **kw: pytest.fail("measured before refusing"))
+    (tmp_path / "MINE").mkdir()
+    (tmp_path / "MINE" / "notes.txt").write_text("the user's")
+    monkeypatch.chdir(tmp_path)
+    assert main(["diagnose", "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert sorted(os.listdir(tmp_path)) == ["MINE"] and os.listdir(tmp_path / "MINE") == ["notes.txt"]

@@ -47,11 +47,13 @@ def diagnose_gif(runs: list[Recorded], ceiling: float, path: str) -> int:
         when = "the start" if taken == 0 else f"after step {taken - 1}"
         caption.set_text(f"{when}: per-sample SGD, one random x in 1..100 a step, lr 1e-4")
         for run, line, note in zip(runs, lines, notes):
-            if run.nonfinite_step is not None and taken > run.nonfinite_step:
+            past = run.nonfinite_step is not None and taken > run.nonfinite_step
+            if past or not onp.all(onp.isfinite(run.outputs[k])):  # the step that fails may still lie ahead
                 finite_frames = [i for i in range(k + 1) if onp.all(onp.isfinite(run.outputs[i]))]
                 line.set_ydata(finite(run.outputs[finite_frames[-1]] if finite_frames else x * onp.nan))
                 line.set_color("C3")
-                note.set_text(f"non-finite at step {run.nonfinite_step}\nin {run.nonfinite_op}")
+                where = f"at step {run.nonfinite_step}\nin {run.nonfinite_op}" if run.nonfinite_op else "on the grid"
+                note.set_text(f"non-finite {where}")
                 note.set_color("C3")
             else:
                 line.set_ydata(finite(run.outputs[k]))
