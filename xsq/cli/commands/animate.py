@@ -69,12 +69,10 @@ def write_diagnose(args, out: RunFolder, ceiling: float) -> str:
 
 def report_diagnose(args, out: RunFolder, ceiling: float) -> int:
     """Write diagnose.gif (:func:`write_diagnose`) and say where (on stderr under --json); the exit status."""
-    from .train import shown  # (train imports this module)
-
     try:
-        path = write_diagnose(args, out, ceiling)
+        write_diagnose(args, out, ceiling)
     except PlotError as exc:
         print(f"xsq diagnose: error: diagnose.gif not written: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote diagnose.gif to {shown(path)}", file=sys.stderr if args.json else sys.stdout)
+    print(f"wrote diagnose.gif to {args.out}", file=sys.stderr if args.json else sys.stdout)
     return 0
