@@ -40,8 +40,8 @@ class _BlitWriter(PillowWriter):
     and legends are drawn once, not once per frame."""
 
     def grab_frame(self, **savefig_kwargs) -> None:
-        rgba = onp.array(self.fig.canvas.buffer_rgba(), copy=True)
-        self._frames.append(Image.fromarray(rgba, "RGBA"))
+        rgba = onp.array(self.fig.canvas.buffer_rgba(), copy=True)  # type: ignore[attr-defined]  # Agg's canvas
+        self._frames.append(Image.fromarray(rgba, "RGBA"))  # type: ignore[attr-defined]  # PillowWriter's list
 
 
 def save(fig, moving: list, frames: list, path: str, draw) -> None:

@@ -28,13 +28,24 @@ STALLED_COLOUR, DIVERGED_COLOUR, EMPTY = (0.86, 0.86, 0.86, 1.0), (0.98, 0.78, 0
 LEARNED_DECADES = 100.0  # the darkest green: a test RMSE/range this many times below the threshold
 
 
+GREENS = ListedColormap(plt.get_cmap("Greens_r")(onp.linspace(0.05, 0.65, 256)))  # never white, never black
+
+
+def colour(outcome: str, error: float, learned_below: float) -> tuple[float, float, float, float]:
+    """A cell's RGBA: pale grey if it stalled, pale red if it diverged; if it learned, a green, darker the
+    lower its test RMSE/range ``error`` (palest at ``learned_below``, darkest 100 times below)."""
+    if outcome != LEARNED:
+        return DIVERGED_COLOUR if outcome == DIVERGED else STALLED_COLOUR
+    floor = learned_below / LEARNED_DECADES
+    r, g, b, a = GREENS(float(LogNorm(floor, learned_below, clip=True)(max(error, floor))))
+    return r, g, b, a
+
+
 def heatmap(rows: list[dict], learned_below: float | None = None) -> bytes:
     """The map of a sweep's rows (see the module docstring), as PNG bytes. ``learned_below``: the sweep's
     threshold, the palest green (default: the largest error of a learned cell)."""
     errors = [r["test_rmse_over_range"] for r in rows if r["outcome"] == LEARNED]
     top = learned_below or max(errors, default=1e-2)
-    norm = LogNorm(top / LEARNED_DECADES, top, clip=True)
-    greens = ListedColormap(plt.get_cmap("Greens_r")(onp.linspace(0.05, 0.65, 256)))  # never white, never black
     panels = sorted({(r["optimizer"], r["batch"]) for r in rows})
     lines = sorted({(r["formulas"], r["scaling"], r["hidden"], r["seed"]) for r in rows})
     lrs = sorted({r["lr"] for r in rows})
@@ -47,11 +58,7 @@ def heatmap(rows: list[dict], learned_below: float | None = None) -> bytes:
             if (r["optimizer"], r["batch"]) != (optimizer, batch):
                 continue
             i, j = lines.index((r["formulas"], r["scaling"], r["hidden"], r["seed"])), lrs.index(r["lr"])
-            error = r["test_rmse_over_range"]
-            if r["outcome"] == LEARNED:
-                grid[i, j] = greens(float(norm(max(error, norm.vmin))))
-            else:
-                grid[i, j] = DIVERGED_COLOUR if r["outcome"] == DIVERGED else STALLED_COLOUR
+            grid[i, j] = colour(r["outcome"], r["test_rmse_over_range"], top)
             if r["outcome"] == DIVERGED:
                 ax.plot(j, i, "kx", ms=7, mew=1.5)
             elif r["outcome"] == STALLED:
@@ -70,11 +77,11 @@ def heatmap(rows: list[dict], learned_below: float | None = None) -> bytes:
         range(len(lines)), [f"{f}, {s}, {h} hidden, seed {seed}" for f, s, h, seed in lines], fontsize=8
     )
     counts = {o: sum(r["outcome"] == o for r in rows) for o in (LEARNED, STALLED, DIVERGED)}
-    scale = plt.cm.ScalarMappable(norm=norm, cmap=greens)
+    scale = plt.cm.ScalarMappable(norm=LogNorm(top / LEARNED_DECADES, top), cmap=GREENS)
     fig.colorbar(scale, ax=axes[0].tolist(), label="learned: test RMSE / range", fraction=0.03)
     fig.legend(
         handles=[
-            Patch(color=greens(0.5), label=f"learned ({counts[LEARNED]})"),
+            Patch(color=GREENS(0.5), label=f"learned ({counts[LEARNED]})"),
             Patch(color=STALLED_COLOUR, label=f"stalled, o ({counts[STALLED]})"),
             Patch(color=DIVERGED_COLOUR, label=f"diverged, x ({counts[DIVERGED]})"),
         ],

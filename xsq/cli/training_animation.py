@@ -154,7 +154,7 @@ def training_gif(snapshots: list[Snapshot], model: Model, scene: Scene, history,
     top.sharex(bottom)
     for ax in (top, bottom):
         ax.axvspan(*scene.domain, color="0.93", zorder=0)
-    if scene.target is not None:
+    if scene.target is not None and scene.slope is not None:
         top.plot(X, scene.target, "k-", lw=3, alpha=0.3, label="target")
         bottom.plot(X, scene.slope, "k-", lw=3, alpha=0.3, label="target's slope")
     top.plot(points_x, points_y, "C1.", ms=2, label="training inputs")

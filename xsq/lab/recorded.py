@@ -55,8 +55,8 @@ def recorded_runs(steps: int = q.STEPS, seed: int = 0) -> list[Recorded]:
     same :func:`frame_steps` (those of the question's run, which the others go on past)."""
     grid = onp.arange(q.LOW, q.HIGH + 1, dtype=float)[:, None]
     scaler = Scaler.fit(grid, grid**2)
-    runs = [("the question's run", q.NAIVE, None), ("stable formulas", q.STABLE, None)]
-    runs.append(("scaled data", q.NAIVE, scaler))
+    runs: list[tuple[str, q.Formulas, Scaler | None]] = [("the question's run", q.NAIVE, None)]
+    runs += [("stable formulas", q.STABLE, None), ("scaled data", q.NAIVE, scaler)]
     question = q.run(steps, seed)
     at = frame_steps(steps, question.first_nonfinite_step)
     wanted, out = set(at.tolist()), []
