@@ -14,7 +14,7 @@ from xsq.cli.main import main
 from xsq.lab.journal import Journal
 
 GRID = ["--lr", "1e-3,1e-2,1e-1", "--scaling", "scaled", "--hidden", "4", "--batch", "all"]
-GRID += ["--optimizer", "sgd,adam", "--seeds", "0", "--formulas", "stable", "--steps", "150", "--quiet"]
+GRID += ["--optimizer", "sgd,adam", "--seeds", "0", "--formulas", "stable", "--steps", "60", "--quiet"]
 CELLS = 6
 
 
