@@ -138,19 +138,19 @@ def test_the_recorded_runs_are_the_questions_runs():
     from xsq.lab import question as q
     from xsq.lab.recorded import _outputs, frame_steps, recorded_runs
 
-    steps = 2400
-    runs = recorded_runs(steps, seed=0)
-    reference = q.run(steps, 0)
+    steps, seed = 1250, 6  # seed 6 goes non-finite soonest of the first few: at step 1167
+    runs = recorded_runs(steps, seed)
+    reference = q.run(steps, seed)
     assert [r.title for r in runs] == ["the question's run", "stable formulas", "scaled data"]
     question, stable, scaled = runs
-    assert (question.nonfinite_step, question.nonfinite_op) == (2299, reference.first_nonfinite_op)
+    assert (question.nonfinite_step, question.nonfinite_op) == (1167, reference.first_nonfinite_op)
     assert stable.nonfinite_step is None and scaled.nonfinite_step is None
     at = list(question.steps)
-    assert at[0] == 0 and at[-1] == steps and list(range(2294, 2302)) == at[at.index(2294) : at.index(2294) + 8]
+    assert at[0] == 0 and at[-1] == steps and list(range(1162, 1170)) == at[at.index(1162) : at.index(1162) + 8]
     finite = [bool(np.all(np.isfinite(o))) for o in question.outputs]
-    assert all(finite[: at.index(2294) + 1]) and not any(finite[at.index(2300) :])
+    assert all(finite[: at.index(1162) + 1]) and not any(finite[at.index(1168) :])
     grid = np.arange(1.0, 101.0)[:, None]  # the last frame is the network q.run ends with
-    end = q.run(steps, 0, fns=q.STABLE, check=False).params
+    end = q.run(steps, seed, fns=q.STABLE, check=False).params
     assert np.allclose(stable.outputs[-1], _outputs(end, grid, q.STABLE, None))
     assert (
         list(frame_steps(50, None, n=10)) == sorted(set(frame_steps(50, None, n=10)))
