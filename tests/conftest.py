@@ -1,12 +1,17 @@
 """Shared problems for the tests: random networks and data from one seed, and a trained default model."""
 
+import os
 import signal
 
-import numpy as np
-import pytest
+# scikit-learn's estimator checks include one that array-API dispatch leaves NumPy results alone; it runs only
+# with this set before scipy loads (otherwise it is skipped)
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import xsq
-import xsq.cli.commands
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import xsq  # noqa: E402
+import xsq.cli.commands  # noqa: E402
 
 # The signal tests need signals to arrive: a suite started in the background (``nohup``, ``&``) inherits
 # them ignored, which xsq rightly respects.

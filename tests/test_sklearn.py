@@ -2,14 +2,11 @@
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-pytest.importorskip("sklearn")
-
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
-
-import xsq  # noqa: E402
-from xsq.sklearn import XsqRegressor  # noqa: E402
+import xsq
+from xsq.sklearn import XsqRegressor
 
 
 @parametrize_with_checks([XsqRegressor(epochs=60, restarts=0)])

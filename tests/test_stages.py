@@ -91,7 +91,6 @@ def test_stages_are_for_lm(capsys):
 
 
 def test_the_error_plot_has_a_curve_per_stage(staged, small, monkeypatch):
-    pytest.importorskip("matplotlib")
     from xsq.cli import plots
     from xsq.data.problem import Problem
 

@@ -156,15 +156,6 @@ def test_a_cell_cut_short_by_ctrl_c_is_not_kept(capsys, tmp_path, monkeypatch):
     assert rows(tmp_path / "cut") == rows(tmp_path / "whole")
 
 
-def test_the_dask_backend_gives_the_same_cells(capsys, tmp_path):
-    distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as c:
-        dask = ("--backend", "dask", "--scheduler", c.scheduler_address, "--steps", "300")
-        assert sweep(capsys, tmp_path, *dask, out="dask")[0] == 0
-    assert sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300", out="loky")[0] == 0
-    assert rows(tmp_path / "dask") == rows(tmp_path / "loky")
-
-
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -188,13 +179,6 @@ def test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args,
 
 
 UNREACHABLE = ["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "0.5"]
-
-
-@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "tls://127.0.0.1:9"])  # tls: no certificates given
-def test_an_unreachable_scheduler_is_refused_before_anything_is_written(capsys, tmp_path, address):
-    pytest.importorskip("dask.distributed")
-    args = [*UNREACHABLE[:3], address, *UNREACHABLE[4:]]
-    test_bad_input_is_refused_before_anything_is_written(capsys, tmp_path, args, "cannot reach the Dask scheduler")
 
 
 def test_a_missing_dask_is_named_with_its_install_command(capsys, tmp_path, monkeypatch):
@@ -316,3 +300,34 @@ def test_a_sweep_writes_only_into_a_folder_of_its_own(capsys, tmp_path, monkeypa
     monkeypatch.chdir(mine)
     code = main(["sweep", "--lr", "1e-4", *SMALL, "--out", "."])
     assert code == 2 and "is the current folder or holds it" in capsys.readouterr().err
+
+
+def test_the_map_tells_the_outcomes_apart_at_a_glance():
+    from xsq.cli.sweep_plot import colour
+
+    dark, pale = colour(LEARNED, 1e-4, 5e-2), colour(LEARNED, 5e-2, 5e-2)
+    stalled, diverged = colour(STALLED, 1e-4, 5e-2), colour(DIVERGED, math.nan, 5e-2)
+    for learned in (dark, pale):
+        assert learned[1] > learned[0] + 0.1 and learned[1] > learned[2] + 0.1  # green
+    assert sum(dark[:3]) < sum(pale[:3]) - 0.3  # lower error: darker
+    assert max(stalled[:3]) - min(stalled[:3]) < 0.05 and diverged[0] > diverged[1] + 0.1  # grey; red
+    assert len({dark, pale, stalled, diverged}) == 4
+
+
+def test_the_default_grid_learns_where_it_should(capsys):
+    from xsq.cli.main import build_parser
+
+    args = build_parser().parse_args(["sweep"])
+    assert (args.batch, args.optimizer, args.learned_below, args.steps) == (("1",), ("sgd", "adam"), 0.05, 1000)
+    assert len(args.lr) == 11 and args.lr[0] == 1e-4 and args.lr[-1] == pytest.approx(10)
+    # one cell from each region of the default map, with the default threshold
+    learned = run_cell(Cell("stable", "scaled", 16, "1", "adam", 0, args.lr[4], 1000), args.learned_below)
+    assert learned["outcome"] == LEARNED and 1e-2 < learned["test_rmse_over_range"] <= 5e-2  # stalled at 1e-2
+    assert run_cell(Cell("question", "raw", 1, "1", "sgd", 0, 1e-4, 1000), 5e-2)["outcome"] == DIVERGED
+
+
+def test_the_report_counts_every_outcome(capsys, tmp_path):
+    code, out = sweep(capsys, tmp_path, "--jobs", "1", "--steps", "300")
+    found = rows(tmp_path / "sweep")
+    counts = ", ".join(f"{sum(r['outcome'] == o for r in found)} {o}" for o in (LEARNED, STALLED, DIVERGED))
+    assert code == 0 and f"4 cells ({counts}) in" in out.out

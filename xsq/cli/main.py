@@ -23,7 +23,7 @@ from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import MAX_CELLS, TEST_FRACTION, TIMEOUT, N
+from .commands import MAX_CELLS, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT, N
 
 MEMORY_TIP = "use fewer samples or hidden units"
 
@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None, help="output folder (default: a new runs/<UTC time>-seed<k>, linked from runs/latest)"
     )
     t.add_argument("--overwrite", action="store_true", help="replace --out if it already holds a run")
+    t.add_argument(
+        "--animate", action="store_true", help="also write training.gif: fit, slope and loss over the epochs"
+    )
 
     p = sub.add_parser("predict", parents=[common["json"]], help="predict with a model written by xsq train")
     p.add_argument("--model", default=os.path.join("runs", "latest", "model.npz"), help="a model file")
@@ -135,13 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="1: gradients; 2: Hessian-vector products and the Gauss-Newton matrix",
     )
 
-    w = sub.add_parser("sweep", parents=[common["quiet"]], help="map where training learns, stalls or diverges")
+    w = sub.add_parser(
+        "sweep",
+        parents=[common["quiet"]],
+        help="map where training learns, stalls or diverges",
+        description=SWEEP_DESCRIPTION,
+    )
     axis = "(comma-separated)"
     w.add_argument(
         "--lr",
         type=typed(Axis(Real(0, low_open=True), log_range=True)),
-        default="1e-6:10:15",
-        help="learning rates: a list, or a:b:n for n values from a to b spaced evenly in log",
+        default="1e-4:10:11",
+        help=SWEEP_HELP["lr"],
     )
     w.add_argument(
         "--scaling", type=typed(Axis(Options(sweep.SCALINGS))), default="raw,scaled", help=f"raw, scaled {axis}"
@@ -150,14 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--batch",
         type=typed(Axis(Options(sweep.BATCHES))),
-        default="1,all",
-        help=f"1 (per-sample updates, as in the question) or all {axis}",
+        default="1",
+        help=f"1 (per-sample updates, as in the question) or all {axis}{SWEEP_HELP['batch']}",
     )
     w.add_argument(
         "--optimizer",
         type=typed(Axis(Options(sweep.OPTIMIZERS))),
         default="sgd,adam",
-        help=f"sgd, momentum, adam {axis}",
+        help=f"sgd, momentum, adam {axis}{SWEEP_HELP['optimizer']}",
     )
     w.add_argument("--seeds", type=typed(Axis(Whole(0))), default="0", help=f"seeds {axis}")
     w.add_argument(
@@ -170,8 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--learned-below",
         type=typed(Real(0, low_open=True)),
-        default=1e-2,
-        help="a cell learned if its final test RMSE/range is at most this",
+        default=5e-2,
+        help="a cell learned if its final test RMSE/range is at most this" + SWEEP_HELP["learned_below"],
     )
     w.add_argument("--jobs", type=typed(Whole(1, 1024)), default=os.cpu_count() or 1, help="parallel processes (loky)")
     w.add_argument("--backend", choices=("loky", "dask"), default="loky", help="joblib backend")
@@ -194,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rerun the question's 1-1-1 network and measure why it fails",
     )
     d.add_argument("--steps", type=typed(Whole(1, 10**7)), default=10_000, help="SGD steps of the question's run")
+    d.add_argument("--animate", action="store_true", help="write diagnose.gif: the run beside two fixes (with --out)")
+    d.add_argument("--out", default=None, help="the folder --animate writes diagnose.gif into")
+    d.add_argument("--overwrite", action="store_true", help="replace the diagnose.gif in --out")
 
     c = sub.add_parser(
         "check", parents=[common["seed"], common["network"], common["json"]], help="name the mistakes in YOUR backprop"

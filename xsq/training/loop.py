@@ -126,6 +126,7 @@ def run(
                 best_loss=best,
                 phase=phase,
                 elapsed=time.perf_counter() - start,
+                params=params,
             )
             if callback is not None and callback(info):
                 stopped = True

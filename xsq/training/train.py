@@ -111,8 +111,9 @@ def fit(
     initialisation, shuffling, restarts) comes from it.
 
     ``callback(info)`` is called after every epoch with a dict of ``epoch``,
-    ``phase``, ``train_loss``, ``val_loss``, ``best_loss`` and ``elapsed``;
-    returning True stops training. Ctrl-C stops it too, returning the best
+    ``phase``, ``train_loss``, ``val_loss``, ``best_loss``, ``elapsed`` and
+    ``params`` (the epoch's parameters, on the scaled data: read them, copy to
+    keep); returning True stops training. Ctrl-C stops it too, returning the best
     model so far (``model.record.interrupted``) once an epoch has improved on
     the start; before that the KeyboardInterrupt goes on to the caller.
 

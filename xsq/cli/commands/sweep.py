@@ -27,7 +27,7 @@ from joblib import Parallel, delayed, parallel_config
 from ...errors import InputError, PlotError
 from ...files import json_bytes, write_atomic
 from ...lab.journal import KEY, Journal, cell_key, csv_bytes
-from ...lab.outcomes import DIVERGED, Evidence, settled
+from ...lab.outcomes import DIVERGED, LEARNED, STALLED, Evidence, settled
 from ...lab.sweep import Cell, Grid, lam_max, run_cell
 from .. import commands, interrupts
 from ..progress import Progress
@@ -186,7 +186,7 @@ def run(args) -> int:
         drawn, note = False, None
         if commands.PLOTTING:
             try:
-                png = commands.drawing("sweep_plot").heatmap(rows)
+                png = commands.drawing("sweep_plot").heatmap(rows, grid.learned_below)
             except PlotError as exc:
                 note = f"map skipped: {exc}"
             else:
@@ -219,9 +219,9 @@ def run(args) -> int:
 
     def report() -> None:
         print(summary(rows))
-        diverged = sum(r["outcome"] == DIVERGED for r in rows)
+        counts = ", ".join(f"{sum(r['outcome'] == o for r in rows)} {o}" for o in (LEARNED, STALLED, DIVERGED))
         print(
-            f"{len(rows)} cells ({diverged} diverged) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
+            f"{len(rows)} cells ({counts}) in {seconds:.1f} s; lambda_max took {lam_seconds:.2f} s; "
             f"wrote sweep.csv, sweep.json{', sweep.png' if drawn else ''} to {quoted(journal.folder)}"
         )
         if note:

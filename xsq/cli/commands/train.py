@@ -30,7 +30,7 @@ from ..argparsing import flag
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
 from ..runfolder import RunFolder
-from . import TEST_FRACTION, N, quoted, report_saved
+from . import TEST_FRACTION, N, animate, quoted, report_saved
 
 LONG_RUN = 120  # seconds: a run estimated to take longer is told so before it starts
 Z95 = 1.959963984540054  # the 97.5 % point of the standard normal: mean +- Z95 std holds 95 %
@@ -146,7 +146,7 @@ class DataJob:
         return plots.data_figures(model, self.ds, self.train, self.test)
 
 
-RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png"})
+RUN_FILES = frozenset({"model.npz", "metrics.json", "history.csv", "fit.png", "loss.png", "error.png", "training.gif"})
 RUN_MARK = frozenset({"model.npz", "metrics.json"})  # what every run folder holds
 
 
@@ -178,6 +178,7 @@ def run(args) -> int:
             "best so far",
             file=sys.stderr,
         )
+    snapshots = animate.check(args, job)
     folder = None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
@@ -188,6 +189,8 @@ def run(args) -> int:
                     interrupts.checkpoint()  # a signal held since it came stops training here
                     if progress is not None:
                         progress(info)
+                    if snapshots is not None:
+                        snapshots(info)
 
                 chosen = {"output": job.output[0]} if job.output else {}
                 model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch)
@@ -218,6 +221,12 @@ def run(args) -> int:
                     plots, note = exc.drawn, f"{', '.join(exc.skipped) if exc.drawn else 'plots'} skipped: {exc}"
             for name, png in plots.items():
                 folder.write(name, png)
+            if snapshots is not None:
+                try:
+                    animate.write(job, snapshots, model, args.seed, folder.temp_path("training.gif"))
+                    plots["training.gif"] = b""  # written by its own writer; listed with the plots
+                except PlotError as exc:
+                    note = "; ".join(filter(None, [note, f"animation skipped: {exc}"]))
             path = folder.publish()
     except KeyboardInterrupt:  # a second signal while the run was saved: it was, or nothing was
         if folder is None or not folder.published:
