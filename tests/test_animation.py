@@ -6,11 +6,11 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
-from xsq.core.network import _forward
 
 import xsq
 from xsq.cli.main import main
 from xsq.core.losses import LOSSES
+from xsq.core.net import forward
 from xsq.training.snapshots import Snapshots, log_schedule
 
 MB = 2**20
@@ -56,7 +56,7 @@ def test_snapshots_are_the_network_at_their_epoch(x2_data):
     Xs, Ys = model.scaler.inputs(x[:300, None]), model.scaler.targets(y[:300, None])
     train = np.setdiff1d(np.arange(300), model.record.val_rows)
     for s in kept[:: max(1, len(kept) // 12)] + kept[-1:]:
-        pred = _forward(s.params, Xs[train], model.activation, model.output)
+        pred = forward(s.params, Xs[train], model.activation, model.output)
         loss = float(LOSSES["mse"].fn(pred, Ys[train]))
         assert loss == pytest.approx(h.train_loss[s.epoch], rel=1e-9) == pytest.approx(s.train_loss, rel=1e-12)
     best = next(s for s in kept if s.epoch == model.record.best_epoch) if model.record.best_epoch in epochs else None
