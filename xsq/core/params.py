@@ -55,9 +55,11 @@ def init_params(
     sizes = check_sizes(sizes)
     shown = "-".join(map(str, sizes))
     check_fits(2 * count(sizes) * 8, f"the parameters of a {shown} network", "use fewer or smaller layers")
-    if init not in INITS:
+    if not isinstance(init, str) or init not in INITS:
         raise InputError(f"unknown init {init!r}; expected one of: {', '.join(INITS)}")
     if init == "auto":
+        if not isinstance(activation, str):
+            raise InputError(f"activation must be a name such as 'sigmoid', not {type(activation).__name__}")
         init = "he" if activation == "relu" else "glorot"
     rng = onp.random.default_rng(Seed().check(seed, "seed"))
     params = {}
