@@ -168,6 +168,17 @@ def test_8_library_functions_refuse_bad_input_with_input_error():
     for pred, target in ((np.array(["a"]), np.array(["b"])), (["a"], ["b"]), (np.array([1 + 2j]), np.array([1.0]))):
         with pytest.raises(InputError, match="real numbers"):
             xsq.losses.mse(pred, target)
+    x = np.linspace(1.0, 2.0, 5)
+    for call in (
+        lambda: xsq.param_keys(3),
+        lambda: xsq.init_params((1, 2, 1), init=np.zeros(2)),
+        lambda: xsq.fit([[1.0], [2.0, 3.0]], [1.0, 2.0], epochs=2),
+        lambda: xsq.fit(x, x**2, epochs=2, callback="print"),
+        lambda: xsq.Scaler.fit(np.array([["a"]]), np.array([[1.0]])),
+        lambda: xsq.Scaler.fit(np.zeros((0, 1)), np.zeros((0, 1))),
+    ):
+        with pytest.raises(InputError):
+            call()
 
 
 def test_9_a_users_path_or_text_never_breaks_a_message_line(capsys, tmp_path, monkeypatch):

@@ -81,6 +81,8 @@ def n_layers(params: Params) -> int:
 
 def param_keys(params: Params) -> list[str]:
     """The documented flattening order: W1, b1, W2, b2, ..., Wk, bk."""
+    if not isinstance(params, Mapping):
+        raise InputError(f"params must be a dict of arrays {{'W1', 'b1', ...}}, not {type(params).__name__}")
     return [f"{p}{i}" for i in range(1, n_layers(params) + 1) for p in "Wb"]
 
 
