@@ -116,6 +116,19 @@ def test_6_diagnose_honours_an_interrupt_inside_xsqs_fit(monkeypatch, capsys):
     assert one_line(err) and "interrupted" in err
 
 
+def test_6_fit_whole_raises_the_interrupt_that_fit_keeps_the_best_for():
+    """Class 6, the library's side: the helper every caller that needs a whole fit goes through."""
+    x = np.linspace(1, 100, 200)
+
+    def interrupt(info):
+        if info["epoch"] == 12:
+            raise KeyboardInterrupt
+
+    assert xsq.fit(x, x**2, epochs=40, callback=interrupt).record.interrupted
+    with pytest.raises(KeyboardInterrupt):
+        train_module.fit_whole(x, x**2, epochs=40, callback=interrupt)
+
+
 def test_7_resources_the_process_limit_bounds_the_estimate_and_running_out_is_named(capsys, tmp_path, monkeypatch):
     """Class 7: RLIMIT_AS (ulimit -v) counts as well as the machine's memory; a MemoryError and a killed worker
     are one line, exit 1, saying what was kept."""
@@ -155,6 +168,17 @@ def test_8_library_functions_refuse_bad_input_with_input_error():
     for pred, target in ((np.array(["a"]), np.array(["b"])), (["a"], ["b"]), (np.array([1 + 2j]), np.array([1.0]))):
         with pytest.raises(InputError, match="real numbers"):
             xsq.losses.mse(pred, target)
+    x = np.linspace(1.0, 2.0, 5)
+    for call in (
+        lambda: xsq.param_keys(3),
+        lambda: xsq.init_params((1, 2, 1), init=np.zeros(2)),
+        lambda: xsq.fit([[1.0], [2.0, 3.0]], [1.0, 2.0], epochs=2),
+        lambda: xsq.fit(x, x**2, epochs=2, callback="print"),
+        lambda: xsq.Scaler.fit(np.array([["a"]]), np.array([[1.0]])),
+        lambda: xsq.Scaler.fit(np.zeros((0, 1)), np.zeros((0, 1))),
+    ):
+        with pytest.raises(InputError):
+            call()
 
 
 def test_9_a_users_path_or_text_never_breaks_a_message_line(capsys, tmp_path, monkeypatch):

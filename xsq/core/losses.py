@@ -22,36 +22,21 @@ from typing import Callable, NamedTuple
 
 import autograd.numpy as np
 import numpy as onp
-from autograd.tracer import getval, isbox
+from autograd.tracer import getval
 
 from ..errors import InputError
 from ..validation import Real
-from .params import Params
+from .params import Params, as_real_array
 
 Array = onp.ndarray
 
 __all__ = ["LOSSES", "Loss", "check_targets", "get", "huber", "l2_penalty", "mae", "mse", "relative_mse"]
 
 
-def _numbers(value, name: str):
-    """``value`` checked to hold real numbers: lists and tuples become float arrays, text, complex numbers and
-    objects are refused (autograd's traced arrays pass through untouched)."""
-    if isbox(value):
-        return value
-    try:
-        array = onp.asarray(value, dtype=float) if isinstance(value, (list, tuple)) else onp.asarray(value)
-    except (TypeError, ValueError):
-        array = onp.asarray(value, dtype=object)
-    if array.dtype.kind not in "biuf":
-        what = {"U": "text", "S": "bytes", "c": "complex numbers", "O": "objects"}.get(array.dtype.kind, array.dtype)
-        raise InputError(f"{name} must hold real numbers, not {what}")
-    return array if isinstance(value, (list, tuple)) else value
-
-
 def _pair(pred, target) -> tuple:
     """``pred`` and ``target`` checked to hold real numbers, have the same shape and some elements; lists and
     tuples become float arrays (autograd's traced arrays pass through untouched)."""
-    pred, target = _numbers(pred, "pred"), _numbers(target, "target")
+    pred, target = as_real_array(pred, "pred"), as_real_array(target, "target")
     if onp.shape(pred) != onp.shape(target):
         raise InputError(
             f"pred has shape {onp.shape(pred)} but target has {onp.shape(target)}; they must match "

@@ -56,9 +56,11 @@ def init_params(
     sizes = check_sizes(sizes)
     shown = "-".join(map(str, sizes))
     check_fits(2 * count(sizes) * 8, f"the parameters of a {shown} network", "use fewer or smaller layers")
-    if init not in INITS:
+    if not isinstance(init, str) or init not in INITS:
         raise InputError(f"unknown init {init!r}; expected one of: {', '.join(INITS)}")
     if init == "auto":
+        if not isinstance(activation, str):
+            raise InputError(f"activation must be a name such as 'sigmoid', not {type(activation).__name__}")
         init = "he" if activation == "relu" else "glorot"
     rng = np.random.default_rng(Seed().check(seed, "seed"))
     params = {}
@@ -80,6 +82,8 @@ def n_layers(params: Params) -> int:
 
 def param_keys(params: Params) -> list[str]:
     """The documented flattening order: W1, b1, W2, b2, ..., Wk, bk."""
+    if not isinstance(params, Mapping):
+        raise InputError(f"params must be a dict of arrays {{'W1', 'b1', ...}}, not {type(params).__name__}")
     return [f"{p}{i}" for i in range(1, n_layers(params) + 1) for p in "Wb"]
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as onp
 
+from ..core.params import as_real_array
 from ..errors import InputError
 
 Array = onp.ndarray
@@ -89,6 +90,9 @@ class Scaler:
     def fit(cls, X: Array, Y: Array, centre_targets: bool = False, onto: tuple[float, float] | None = None) -> Scaler:
         """The scaling of raw X (N, n_in) and Y (N, n_out); ``onto=(low, high)`` maps each target column's
         [min, max] onto [low, high] instead (for an output unit with a bounded range)."""
+        X, Y = as_real_array(X, "X"), as_real_array(Y, "Y")
+        if onp.ndim(X) != 2 or onp.ndim(Y) != 2 or not (len(X) == len(Y) > 0):
+            raise InputError(f"X and Y must be (N, n) arrays with the same N >= 1, got {onp.shape(X)}, {onp.shape(Y)}")
         x_mean, x_std = _centre_and_spread(X, True, "inputs")
         if onto is not None:
             y_shift, y_scale = _onto(Y, *onto)

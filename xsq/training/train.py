@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from ..core import losses
 from ..core.api import check_inputs
+from ..core.params import as_real_array
 from ..errors import InputError, TrainingStalled
 from . import settings
 from .bayes_policy import BayesRun
@@ -35,6 +36,7 @@ from .stages import Base
 
 def _columns(A: ArrayLike, name: str) -> onp.ndarray:
     """Data as a 2-D float64 array: (N,) is N samples of one column; anything else must be (N, n)."""
+    A = as_real_array(A, name)  # a ragged list or text is refused here, not by numpy below
     ndim = onp.ndim(A)
     if ndim not in (1, 2):
         raise InputError(f"{name} must be 1-D (N,) or 2-D (N, n), got {ndim}-D data of shape {onp.shape(A)}")
@@ -143,6 +145,8 @@ def fit(
         stages=stages,
         scale=scale,
     )
+    if callback is not None and not callable(callback):
+        raise InputError(f"callback must be a function of one dict (or None), not {type(callback).__name__}")
     X, Y = check_data(X, Y, s.loss)
     reason = "chosen"
     if s.output == "auto":
