@@ -5,9 +5,10 @@ Jacobian J, one accepted step per :func:`lm_step` call:
 
 * the step solves ``(J^T J + lam * D) delta = -J^T r``, with D the running
   maximum of ``diag(J^T J)`` (Marquardt's scaling, as in MINPACK, so the
-  damping does not depend on how the parameters are scaled); a Cholesky
-  factorisation first confirms the damped matrix is positive definite,
-  and lam grows until it is;
+  damping does not depend on how the parameters are scaled); one Cholesky
+  factorisation of the damped matrix per trial serves both solves (the step
+  and its acceleration), and lam grows until the factorisation succeeds
+  (the matrix is positive definite);
 * geodesic acceleration (Transtrum and Sethna, 2012) adds the second-order
   correction ``a / 2`` from one extra residual evaluation at ``theta + h delta``,
   accepted while ``|a|_D <= 2 alpha |delta|_D``: this is what carries the
@@ -25,6 +26,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import numpy as onp
+from scipy.linalg import cho_factor, cho_solve
 
 Array = onp.ndarray
 
@@ -64,13 +66,14 @@ def lm_init(problem: LeastSquares, theta: Array, damping: float = 1e-3, scale: A
     return LMState(theta, r, aux, float(r @ r), damping, 2.0, scale, False, 1)
 
 
-def _damped(A: Array, D: Array, lam: float) -> tuple[Array | None, float]:
-    """A + lam D, raising lam until its Cholesky factorisation shows it positive definite."""
+def _damped(A: Array, D: Array, lam: float) -> tuple[tuple | None, float]:
+    """The Cholesky factor of A + lam D (for ``cho_solve``), raising lam until A + lam D is positive definite."""
+    diagonal = onp.diag_indices_from(A)
     while lam <= MAX_DAMPING:
-        M = A + onp.diag(lam * D)
+        M = A.copy()
+        M[diagonal] += lam * D
         try:
-            onp.linalg.cholesky(M)
-            return M, lam
+            return cho_factor(M, check_finite=False), lam
         except onp.linalg.LinAlgError:
             lam = max(lam * 10.0, 1e-12)
     return None, lam
@@ -87,22 +90,22 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
     J = problem.jacobian(theta, state.aux)
     A = J.T @ J
     g = J.T @ r
-    D = onp.maximum(state.scale, onp.diag(A))
+    D = onp.maximum(state.scale, onp.diagonal(A))
     # A parameter whose column of J has all but vanished (a saturated unit) must still be damped:
     # with D_i ~ 1e-80 its step would be noise over noise however large lam grew, and LM would stall.
     D_safe = onp.maximum(D, MIN_SCALE * D.max()) if D.max() > 0 else onp.ones_like(D)
     lam, nu, evaluations = state.damping, state.nu, state.evaluations
     while lam <= MAX_DAMPING:
-        M, lam = _damped(A, D_safe, lam)
-        if M is None:
+        factor, lam = _damped(A, D_safe, lam)
+        if factor is None:
             break
-        delta = -onp.linalg.solve(M, g)
+        delta = -cho_solve(factor, g, check_finite=False)
         step = delta
         if geodesic:
             r_h, _ = problem.residuals(theta + GEODESIC_H * delta)
             evaluations += 1
             r_second = (2.0 / GEODESIC_H) * ((r_h - r) / GEODESIC_H - J @ delta)
-            accel = -onp.linalg.solve(M, J.T @ r_second)
+            accel = -cho_solve(factor, J.T @ r_second, check_finite=False)
             if onp.sqrt(accel @ (D_safe * accel)) <= 2 * GEODESIC_ALPHA * onp.sqrt(delta @ (D_safe * delta)):
                 step = delta + 0.5 * accel
         r_new, aux_new = problem.residuals(theta + step)

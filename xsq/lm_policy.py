@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as onp
 
-from . import losses
+from . import fastpath, losses
 from .backprop import _jacobian
 from .epochs import Data, Epoch
 from .lm import LeastSquares, LMState, lm_init, lm_step
@@ -36,26 +36,44 @@ WARMUP_FRACTION = 0.4  # share of the steps after screening spent on relative er
 
 
 class Evaluation(NamedTuple):
-    """What one residual evaluation leaves for the Jacobian: the params and their forward pass."""
+    """What one residual evaluation leaves for the Jacobian: the network's output (N, n_out) and its pass."""
 
-    params: Params
-    passes: Passes
+    output: onp.ndarray
+    passes: Passes | fastpath.Pass
 
 
 def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -> LeastSquares:
-    """The network's weighted residuals ``w * (f(X; theta) - Y)`` (flattened) and their Jacobian."""
+    """The network's weighted residuals ``w * (f(X; theta) - Y)`` (flattened) and their Jacobian.
+
+    A network with one hidden layer runs :mod:`xsq.fastpath` (the same numbers, fewer allocations).
+    """
     weights = losses.LOSSES[loss].weight(Y).ravel()
     if onp.all(weights == 1.0):
         weights = None  # plain mse: skip the multiplications
+    sizes = (X.shape[1], *(like[f"b{i}"].size for i in range(1, len(like) // 2 + 1)))
+    y = Y.ravel()
+
+    if fastpath.supports(sizes, activation, output):
+        net = fastpath.OneHidden(X, sizes[1], activation, output)
+
+        def residuals(theta):
+            p = net.forward(theta)
+            r = p.o - y
+            return (r if weights is None else weights * r), Evaluation(p.o[:, None], p)
+
+        def jacobian(theta, aux: Evaluation):
+            J = net.jacobian(theta, aux.passes)
+            return J if weights is None else weights[:, None] * J
+
+        return LeastSquares(residuals, jacobian)
 
     def residuals(theta):
-        params = _unflatten(theta, like)
-        passes = _forward(params, X, activation, output, keep=True)
+        passes = _forward(_unflatten(theta, like), X, activation, output, keep=True)
         r = (passes.As[-1] - Y).ravel()
-        return (r if weights is None else weights * r), Evaluation(params, passes)
+        return (r if weights is None else weights * r), Evaluation(passes.As[-1], passes)
 
     def jacobian(theta, aux: Evaluation):
-        J = _jacobian(aux.params, X, activation, output, aux.passes)
+        J = _jacobian(_unflatten(theta, like), X, activation, output, aux.passes)
         return J if weights is None else weights[:, None] * J
 
     return LeastSquares(residuals, jacobian)
@@ -94,7 +112,7 @@ def lm_epochs(
             for _ in range(screen):
                 state = lm_step(begin, state)
                 used += 1
-                yield Epoch(state.aux.params, None, SCREEN)
+                yield Epoch(_unflatten(state.theta, like), None, SCREEN)
                 if state.converged:
                     break
             prediction = _forward(_unflatten(state.theta, like), X_score, s.activation, s.output)
@@ -105,7 +123,7 @@ def lm_epochs(
 
     for _ in range(int(round(WARMUP_FRACTION * (s.epochs - used))) if warm else 0):
         state = lm_step(begin, state)
-        yield Epoch(state.aux.params, float(losses.LOSSES[loss].fn(state.aux.passes.As[-1], Y)), WARMUP)
+        yield Epoch(_unflatten(state.theta, like), float(losses.LOSSES[loss].fn(state.aux.output, Y)), WARMUP)
         if state.converged:  # nothing more to gain from the warm-up loss
             break
     if warm:

@@ -1,0 +1,128 @@
+"""A faster forward pass and Jacobian for the network Levenberg-Marquardt trains most: one hidden layer.
+
+The reading path is :func:`xsq.network._forward` and :func:`xsq.backprop._jacobian`;
+this module computes the same numbers for a network with one hidden layer
+(sigmoid or tanh units, a softplus or identity output, one output column),
+with the inputs fixed for the whole run. What it saves, per LM epoch
+(``python scripts/bench.py`` measures the whole fit):
+
+* the bias column is appended to X once, so each pre-activation is one matmul
+  ``[X, 1] @ [W; b]`` without building ``[X, 1]`` again;
+* a sigmoid is one call of ``scipy.special.expit``, and its slope
+  (``sigmoid(z) sigmoid(-z)``) is computed only when the Jacobian asks for
+  it, not in every trial evaluation;
+* no ``autograd.numpy`` wrappers and no parameter dictionaries on the way;
+* the Jacobian is filled column block by column block into one array
+  allocated once per problem (it is overwritten by the next call).
+
+``tests/test_precision.py`` holds it equal to the plain passes.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as onp
+from scipy.special import expit
+
+Array = onp.ndarray
+
+HIDDEN = ("sigmoid", "tanh")
+OUTPUTS = ("softplus", "identity")
+
+
+def supports(sizes: tuple[int, ...], activation: str, output: str) -> bool:
+    """Whether a network of layer ``sizes`` with these units has a fast path here."""
+    return len(sizes) == 3 and sizes[-1] == 1 and activation in HIDDEN and output in OUTPUTS
+
+
+class Pass(NamedTuple):
+    """One evaluation: hidden pre-activations Z and outputs S (N, H), the output pre-activation z and the
+    output o (N,)."""
+
+    Z: Array
+    S: Array
+    z: Array
+    o: Array
+
+
+class OneHidden:
+    """Forward pass and Jacobian of a n_in-H-1 network on fixed inputs X (N, n_in); theta is flat
+    (W1, b1, W2, b2 as :func:`xsq.flatten` orders them)."""
+
+    def __init__(self, X: Array, hidden: int, activation: str, output: str):
+        self.N, self.n_in = X.shape
+        self.H = hidden
+        self.activation, self.output = activation, output
+        self.X = X
+        self.X1 = onp.hstack([X, onp.ones((self.N, 1))])
+        self.P = (self.n_in + 1) * hidden + hidden + 1
+        self._J: Array | None = None
+
+    def forward(self, theta: Array, X1: Array | None = None) -> Pass:
+        """The pass at theta (on the fixed inputs, or on other inputs given with their bias column X1)."""
+        X1 = self.X1 if X1 is None else X1
+        n, H = self.n_in, self.H
+        Wb1 = theta[: (n + 1) * H].reshape(n + 1, H)  # W1 rows, then b1: the layout of flatten
+        Z = X1 @ Wb1
+        S = expit(Z, out=Z.copy()) if self.activation == "sigmoid" else onp.tanh(Z)
+        w2, b2 = theta[(n + 1) * H : (n + 2) * H], theta[-1]
+        z = S @ w2
+        z += b2
+        if self.output == "softplus":
+            e = onp.abs(z)
+            onp.negative(e, out=e)
+            onp.exp(e, out=e)
+            o = onp.maximum(z, 0.0)
+            o += onp.log1p(e)
+        else:
+            o = z
+        return Pass(Z, S, z, o)
+
+    def jacobian(self, theta: Array, p: Pass) -> Array:
+        """d o / d theta (N, P) at the pass p of theta; the array is reused by the next call."""
+        if self._J is None:
+            self._J = onp.empty((self.N, self.P))
+        n, H, J = self.n_in, self.H, self._J
+        if self.output == "softplus":
+            e = onp.exp(-onp.abs(p.z))
+            do = onp.where(p.z >= 0, 1.0, e) / (1.0 + e)  # sigmoid(z)
+        else:
+            do = None
+        if self.activation == "sigmoid":  # sigmoid(z) sigmoid(-z): no cancellation where a unit saturates
+            slope = onp.negative(p.Z)
+            expit(slope, out=slope)
+            slope *= p.S
+        else:  # sech(z)^2 = 4e / (1 + e)^2 with e = exp(-2|z|), as xsq.activations computes it
+            e = onp.abs(p.Z)
+            e *= -2.0
+            onp.exp(e, out=e)
+            r = 1.0 + e
+            onp.reciprocal(r, out=r)
+            slope = e * r
+            slope *= r
+            slope *= 4.0
+        w2 = theta[(n + 1) * H : (n + 2) * H]
+        G = J[:, n * H : (n + 1) * H]  # the b1 block: do * w2 * slope
+        onp.multiply(slope, w2, out=G)
+        J[:, (n + 1) * H : (n + 2) * H] = p.S
+        J[:, -1] = 1.0
+        if do is not None:
+            G *= do[:, None]
+            J[:, (n + 1) * H : (n + 2) * H] *= do[:, None]
+            J[:, -1] = do
+        for i in range(n):
+            onp.multiply(self.X[:, i : i + 1], G, out=J[:, i * H : (i + 1) * H])
+        return J
+
+
+def theta_of(params: dict) -> Array:
+    """The flat parameters of a one-hidden-layer network (the layout of :func:`xsq.flatten`, unchecked)."""
+    return onp.concatenate([params["W1"].ravel(), params["b1"], params["W2"].ravel(), params["b2"]])
+
+
+def predict(params: dict, X: Array, activation: str, output: str) -> Array | None:
+    """The network's outputs (N, 1) at X by the fast path; None when there is none for this network."""
+    if len(params) != 4 or params["W2"].shape[1] != 1 or not supports((X.shape[1], 0, 1), activation, output):
+        return None
+    return OneHidden(X, params["b1"].size, activation, output).forward(theta_of(params)).o[:, None]
