@@ -65,7 +65,7 @@ class OneHidden:
         n, H = self.n_in, self.H
         Wb1 = theta[: (n + 1) * H].reshape(n + 1, H)  # W1 rows, then b1: the layout of flatten
         Z = X1 @ Wb1
-        S = expit(Z, out=Z.copy()) if self.activation == "sigmoid" else onp.tanh(Z)
+        S = expit(Z) if self.activation == "sigmoid" else onp.tanh(Z)
         w2, b2 = theta[(n + 1) * H : (n + 2) * H], theta[-1]
         z = S @ w2
         z += b2
@@ -121,8 +121,22 @@ def theta_of(params: dict) -> Array:
     return onp.concatenate([params["W1"].ravel(), params["b1"], params["W2"].ravel(), params["b2"]])
 
 
+def predictor(X: Array, activation: str, output: str):
+    """``params -> outputs (N, 1)`` at the fixed inputs X by the fast path, or None for a network it has none for
+    (built on the first call, reused while the hidden width stays the same)."""
+    nets: dict[int, OneHidden] = {}
+
+    def predict(params: dict) -> Array | None:
+        if len(params) != 4 or params["W2"].shape[1] != 1 or not supports((X.shape[1], 0, 1), activation, output):
+            return None
+        width = params["b1"].size
+        if width not in nets:
+            nets[width] = OneHidden(X, width, activation, output)
+        return nets[width].forward(theta_of(params)).o[:, None]
+
+    return predict
+
+
 def predict(params: dict, X: Array, activation: str, output: str) -> Array | None:
     """The network's outputs (N, 1) at X by the fast path; None when there is none for this network."""
-    if len(params) != 4 or params["W2"].shape[1] != 1 or not supports((X.shape[1], 0, 1), activation, output):
-        return None
-    return OneHidden(X, params["b1"].size, activation, output).forward(theta_of(params)).o[:, None]
+    return predictor(X, activation, output)(params)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import numpy as onp
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 Array = onp.ndarray
 
@@ -66,17 +66,25 @@ def lm_init(problem: LeastSquares, theta: Array, damping: float = 1e-3, scale: A
     return LMState(theta, r, aux, float(r @ r), damping, 2.0, scale, False, 1)
 
 
-def _damped(A: Array, D: Array, lam: float) -> tuple[tuple | None, float]:
-    """The Cholesky factor of A + lam D (for ``cho_solve``), raising lam until A + lam D is positive definite."""
-    diagonal = onp.diag_indices_from(A)
+def _damped(A: Array, D: Array, lam: float) -> tuple[Array | None, float]:
+    """The Cholesky factor of A + lam D (LAPACK's, for :func:`_solve`), raising lam until A + lam D is positive
+    definite. LAPACK directly: scipy.linalg's checking wrappers cost more than the factorisation at this size."""
     while lam <= MAX_DAMPING:
         M = A.copy()
-        M[diagonal] += lam * D
-        try:
-            return cho_factor(M, check_finite=False), lam
-        except onp.linalg.LinAlgError:
-            lam = max(lam * 10.0, 1e-12)
+        M.flat[:: len(D) + 1] += lam * D
+        factor, info = dpotrf(M, lower=0, clean=0, overwrite_a=1)
+        if info == 0:
+            return factor, lam
+        lam = max(lam * 10.0, 1e-12)
     return None, lam
+
+
+def _solve(factor: Array, b: Array) -> Array:
+    """x with (A + lam D) x = b, from the factor :func:`_damped` returned."""
+    x, info = dpotrs(factor, b, lower=0)
+    if info != 0:
+        raise onp.linalg.LinAlgError(f"dpotrs failed: info {info}")
+    return x
 
 
 def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMState:
@@ -99,13 +107,13 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
         factor, lam = _damped(A, D_safe, lam)
         if factor is None:
             break
-        delta = -cho_solve(factor, g, check_finite=False)
+        delta = -_solve(factor, g)
         step = delta
         if geodesic:
             r_h, _ = problem.residuals(theta + GEODESIC_H * delta)
             evaluations += 1
             r_second = (2.0 / GEODESIC_H) * ((r_h - r) / GEODESIC_H - J @ delta)
-            accel = -cho_solve(factor, J.T @ r_second, check_finite=False)
+            accel = -_solve(factor, J.T @ r_second)
             if onp.sqrt(accel @ (D_safe * accel)) <= 2 * GEODESIC_ALPHA * onp.sqrt(delta @ (D_safe * delta)):
                 step = delta + 0.5 * accel
         r_new, aux_new = problem.residuals(theta + step)

@@ -112,7 +112,7 @@ def lm_epochs(
             for _ in range(screen):
                 state = lm_step(begin, state)
                 used += 1
-                yield Epoch(_unflatten(state.theta, like), None, SCREEN)
+                yield Epoch(_unflatten(state.theta, like), float(losses.LOSSES[loss].fn(state.aux.output, Y)), SCREEN)
                 if state.converged:
                     break
             prediction = _forward(_unflatten(state.theta, like), X_score, s.activation, s.output)

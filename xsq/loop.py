@@ -60,9 +60,16 @@ def hint(s: TrainSettings) -> str:
     return "try " + "; ".join(tips)
 
 
-def _loss(params: Params, X, Y, s: TrainSettings) -> float:
-    out = fastpath.predict(params, X, s.activation, s.output)  # None: no fast path for this network
-    return float(losses.LOSSES[s.loss].fn(_forward(params, X, s.activation, s.output) if out is None else out, Y))
+def _loss_on(X, Y, s: TrainSettings) -> Callable[[Params], float]:
+    """``params -> loss`` on (X, Y), through :mod:`xsq.fastpath` for a network it has a fast path for."""
+    fast = fastpath.predictor(X, s.activation, s.output)
+    fn = losses.LOSSES[s.loss].fn
+
+    def loss(params: Params) -> float:
+        out = fast(params)
+        return float(fn(_forward(params, X, s.activation, s.output) if out is None else out, Y))
+
+    return loss
 
 
 def run(
@@ -82,6 +89,7 @@ def run(
     improved_at, previous = 0, None  # the last epoch that beat the best by more than tol; the phase before
     converged = interrupted = stopped = False
     baseline = baseline_loss(data.Y, s.loss)
+    train_loss_of, val_loss_of = _loss_on(data.X, data.Y, s), _loss_on(data.X_val, data.Y_val, s)
     start = time.perf_counter()
 
     def record() -> TrainingRecord:
@@ -103,8 +111,8 @@ def run(
     try:
         for epoch, (params, train_loss, phase) in enumerate(epochs):
             if train_loss is None:
-                train_loss = _loss(params, data.X, data.Y, s)
-            val_loss = _loss(params, data.X_val, data.Y_val, s) if has_val else float("nan")
+                train_loss = train_loss_of(params)
+            val_loss = val_loss_of(params) if has_val else float("nan")
             if not (onp.isfinite(train_loss) and all(onp.all(onp.isfinite(v)) for v in params.values())):
                 rows.append((epoch, train_loss, val_loss, phase))
                 r = record()
