@@ -11,6 +11,9 @@ with the inputs fixed for the whole run. What it saves, per LM epoch
 * a sigmoid is one call of ``scipy.special.expit``, and its slope
   (``sigmoid(z) sigmoid(-z)``) is computed only when the Jacobian asks for
   it, not in every trial evaluation;
+* the hidden arrays and the Jacobian are computed transposed, (H, N) and
+  (P, N), so that every block written is contiguous; the Jacobian returned is
+  the (N, P) transpose view, which BLAS takes as it is;
 * no ``autograd.numpy`` wrappers and no parameter dictionaries on the way;
 * the Jacobian is filled column block by column block into one array
   allocated once per problem (it is overwritten by the next call).
@@ -37,8 +40,8 @@ def supports(sizes: tuple[int, ...], activation: str, output: str) -> bool:
 
 
 class Pass(NamedTuple):
-    """One evaluation: hidden pre-activations Z and outputs S (N, H), the output pre-activation z and the
-    output o (N,)."""
+    """One evaluation, hidden arrays transposed (H, N) so that each unit's row is contiguous: pre-activations Z
+    and outputs S; then the output's pre-activation z and the output o (N,)."""
 
     Z: Array
     S: Array
@@ -54,20 +57,19 @@ class OneHidden:
         self.N, self.n_in = X.shape
         self.H = hidden
         self.activation, self.output = activation, output
-        self.X = X
-        self.X1 = onp.hstack([X, onp.ones((self.N, 1))])
+        self.XT = onp.ascontiguousarray(X.T)
+        self.X1T = onp.vstack([self.XT, onp.ones((1, self.N))])
         self.P = (self.n_in + 1) * hidden + hidden + 1
-        self._J: Array | None = None
+        self._JT: Array | None = None
 
-    def forward(self, theta: Array, X1: Array | None = None) -> Pass:
-        """The pass at theta (on the fixed inputs, or on other inputs given with their bias column X1)."""
-        X1 = self.X1 if X1 is None else X1
+    def forward(self, theta: Array) -> Pass:
+        """The pass at theta."""
         n, H = self.n_in, self.H
         Wb1 = theta[: (n + 1) * H].reshape(n + 1, H)  # W1 rows, then b1: the layout of flatten
-        Z = X1 @ Wb1
+        Z = Wb1.T @ self.X1T
         S = expit(Z) if self.activation == "sigmoid" else onp.tanh(Z)
         w2, b2 = theta[(n + 1) * H : (n + 2) * H], theta[-1]
-        z = S @ w2
+        z = w2 @ S
         z += b2
         if self.output == "softplus":
             e = onp.abs(z)
@@ -80,15 +82,11 @@ class OneHidden:
         return Pass(Z, S, z, o)
 
     def jacobian(self, theta: Array, p: Pass) -> Array:
-        """d o / d theta (N, P) at the pass p of theta; the array is reused by the next call."""
-        if self._J is None:
-            self._J = onp.empty((self.N, self.P))
-        n, H, J = self.n_in, self.H, self._J
-        if self.output == "softplus":
-            e = onp.exp(-onp.abs(p.z))
-            do = onp.where(p.z >= 0, 1.0, e) / (1.0 + e)  # sigmoid(z)
-        else:
-            do = None
+        """d o / d theta (N, P) at the pass p of theta: the transpose of a (P, N) array that the next call
+        overwrites."""
+        if self._JT is None:
+            self._JT = onp.empty((self.P, self.N))
+        n, H, JT = self.n_in, self.H, self._JT
         if self.activation == "sigmoid":  # sigmoid(z) sigmoid(-z): no cancellation where a unit saturates
             slope = onp.negative(p.Z)
             expit(slope, out=slope)
@@ -103,17 +101,21 @@ class OneHidden:
             slope *= r
             slope *= 4.0
         w2 = theta[(n + 1) * H : (n + 2) * H]
-        G = J[:, n * H : (n + 1) * H]  # the b1 block: do * w2 * slope
-        onp.multiply(slope, w2, out=G)
-        J[:, (n + 1) * H : (n + 2) * H] = p.S
-        J[:, -1] = 1.0
-        if do is not None:
-            G *= do[:, None]
-            J[:, (n + 1) * H : (n + 2) * H] *= do[:, None]
-            J[:, -1] = do
+        G = JT[n * H : (n + 1) * H]  # the b1 block: do * w2 * slope
+        onp.multiply(slope, w2[:, None], out=G)
+        W2 = JT[(n + 1) * H : (n + 2) * H]
+        if self.output == "softplus":
+            e = onp.exp(-onp.abs(p.z))
+            do = onp.where(p.z >= 0, 1.0, e) / (1.0 + e)  # sigmoid(z)
+            G *= do
+            onp.multiply(p.S, do, out=W2)
+            JT[-1] = do
+        else:
+            W2[...] = p.S
+            JT[-1] = 1.0
         for i in range(n):
-            onp.multiply(self.X[:, i : i + 1], G, out=J[:, i * H : (i + 1) * H])
-        return J
+            onp.multiply(self.XT[i], G, out=JT[i * H : (i + 1) * H])
+        return JT.T
 
 
 def theta_of(params: dict) -> Array:

@@ -25,13 +25,14 @@ import numpy as onp
 from . import fastpath, losses
 from .backprop import _jacobian
 from .epochs import Data, Epoch
-from .lm import LeastSquares, LMState, lm_init, lm_step
+from .lm import LeastSquares, lm_init, lm_step
 from .network import Passes, _forward
 from .params import Params, _unflatten, flatten, init_params
 from .record import CONVERGED, RUNNING, SCREEN, WARMUP
 from .settings import TrainSettings
 
-SCREEN_STEPS = 40  # LM steps given to each candidate initialisation before the best is kept
+SCREEN_STEPS = 40  # LM steps given to each candidate initialisation in the first screening round
+SCREEN_FINALISTS = 2  # the best candidates of the first round get SCREEN_STEPS more before the best is kept
 WARMUP_FRACTION = 0.4  # share of the steps after screening spent on relative error (positive targets, mse)
 
 
@@ -80,8 +81,10 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
 
 
 def screen_steps(s: TrainSettings) -> int:
-    """Steps per screened candidate: ``SCREEN_STEPS``, or fewer so that screening takes at most half of ``epochs``."""
-    return min(SCREEN_STEPS, (s.epochs // 2) // (s.restarts + 1)) if s.restarts else 0
+    """Steps per screened candidate and round: ``SCREEN_STEPS``, or fewer so that screening takes at most half of
+    ``epochs``."""
+    finalists = min(SCREEN_FINALISTS, s.restarts)
+    return min(SCREEN_STEPS, (s.epochs // 2) // (s.restarts + 1 + finalists)) if s.restarts else 0
 
 
 def lm_epochs(
@@ -106,20 +109,23 @@ def lm_epochs(
     used = 0
     if screen:
         X_score, Y_score = (data.X_val, data.Y_val) if len(data.X_val) else (X, Y)
-        best: tuple[float, LMState] | None = None
-        for params in candidates:
-            state = lm_init(begin, flatten(params))
-            for _ in range(screen):
-                state = lm_step(begin, state)
-                used += 1
-                yield Epoch(_unflatten(state.theta, like), float(losses.LOSSES[loss].fn(state.aux.output, Y)), SCREEN)
-                if state.converged:
-                    break
-            prediction = _forward(_unflatten(state.theta, like), X_score, s.activation, s.output)
-            score = float(losses.LOSSES[loss].fn(prediction, Y_score))
-            if best is None or score < best[0] or not onp.isfinite(best[0]):
-                best = (score, state)
-        state = best[1]
+        states = [lm_init(begin, flatten(params)) for params in candidates]
+        for keep in (len(states), min(SCREEN_FINALISTS, len(states) - 1)):
+            scored = []
+            for i, state in enumerate(states[:keep]):
+                for _ in range(screen):
+                    if state.converged:
+                        break
+                    state = lm_step(begin, state)
+                    used += 1
+                    output = state.aux.output
+                    yield Epoch(_unflatten(state.theta, like), float(losses.LOSSES[loss].fn(output, Y)), SCREEN)
+                prediction = _forward(_unflatten(state.theta, like), X_score, s.activation, s.output)
+                score = float(losses.LOSSES[loss].fn(prediction, Y_score))
+                scored.append((score if onp.isfinite(score) else onp.inf, i, state))
+            if scored:
+                states = [state for _, _, state in sorted(scored, key=lambda t: t[:2])]
+        state = states[0]
 
     for _ in range(int(round(WARMUP_FRACTION * (s.epochs - used))) if warm else 0):
         state = lm_step(begin, state)
