@@ -8,9 +8,10 @@ LM step per epoch; the step itself is :func:`xsq.lm.lm_step`):
    the lowest validation loss get as many steps again, and the lower of
    those goes on (fewer steps when the epoch budget is small: at most half
    of it goes to screening). These steps count against ``epochs``. One round
-   ranked too early: on sin(3x) cos(x) and sin(x) + 0.5 cos(2x) it kept
-   candidates that stalled at RMSE/range 1e-6 and 5e-6, where the second
-   round's choice reaches 6e-9 and 4e-9 (``scripts/precision_suite.py``).
+   of 40 steps ranked too early: on sin(3x) cos(x) and sin(x) + 0.5 cos(2x)
+   it kept candidates that stalled at RMSE/range 1e-6 and 5e-6, where two
+   rounds of 30 (210 steps in all, against 200) reach 6e-9 and 3e-9
+   (``scripts/precision_suite.py``).
 2. **Warm-up.** With mse on positive targets, the first ``WARMUP_FRACTION``
    of the remaining steps minimise the relative error instead (a
    continuation): weighting every target alike pins down the small-target
@@ -35,7 +36,7 @@ from .params import Params, _unflatten, flatten, init_params
 from .record import CONVERGED, RUNNING, SCREEN, WARMUP
 from .settings import TrainSettings
 
-SCREEN_STEPS = 40  # LM steps given to each candidate initialisation in the first screening round
+SCREEN_STEPS = 30  # LM steps given to each candidate initialisation in each screening round
 SCREEN_FINALISTS = 2  # the best candidates of the first round get SCREEN_STEPS more before the best is kept
 WARMUP_FRACTION = 0.4  # share of the steps after screening spent on relative error (positive targets, mse)
 
