@@ -117,15 +117,16 @@ def test_screening_gives_the_two_best_candidates_a_second_round():
     assert list(model.record.history.phase).count("screen") == 1 + steps * (5 + 2)
 
 
-def test_the_candidate_kept_is_the_best_finalist_after_its_second_round(monkeypatch):
-    """The screening's choice, against the validation losses the record holds for each candidate's last step."""
-    x, y = draw("sin(3*x)*cos(x)", 0, 3, seed=1, n=200)
+def test_the_candidate_kept_is_the_best_finalist_after_its_second_round():
+    """The screening's choice, against the validation losses the record holds for each candidate's last step.
+    With this data the second round reverses the finalists' order (6e-3 against 5e-6)."""
+    x, y = draw("sin(3*x)*cos(x)", 0, 3, seed=8, n=200)
     model = xsq.fit(x, y, epochs=120, restarts=3)
     h, steps = model.record.history, lm_policy.screen_steps(settings.resolve(epochs=120, restarts=3))
-    ends = [1 + steps * k - 1 for k in range(1, 4 + 2 + 1)]  # the last screening step of each block
+    ends = [steps * k for k in range(1, 4 + 2 + 1)]  # the last screening epoch of each block of steps
+    assert all(h.phase[e] == "screen" for e in ends) and h.phase[ends[-1] + 1] != "screen"
     first, second = [h.val_loss[e] for e in ends[:4]], [h.val_loss[e] for e in ends[4:]]
-    finalists = sorted(range(4), key=lambda i: first[i])[:2]
-    assert sorted(second) != sorted(first[i] for i in finalists)  # they did move on in the second round
-    chosen = int(np.argmin(second))
-    after = 1 + steps * 6  # the first epoch after screening continues from the chosen finalist
-    assert h.phase[after] != "screen" and h.val_loss[after] <= second[chosen] * 1.5
+    assert sorted(first)[0] < sorted(first)[1] < sorted(first)[2]  # two clear finalists
+    assert second[1] < second[0] / 100  # the runner-up of the first round wins the second
+    after = h.val_loss[ends[-1] + 1]  # one step on from the candidate kept
+    assert after < 10 * second[1] and after < second[0] / 10
