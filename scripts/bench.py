@@ -18,6 +18,14 @@ range, and the max relative error.
 * xsq's default is repeated for seeds 0 .. seeds-1 (data and initialisation
   from the seed): seeds 1-5 get a row each, all of them a median and a worst
   row; the 3-stage fit gets a row for each of seeds 0-5 and their worst.
+* A Chebyshev least-squares fit (``numpy.polynomial.Chebyshev.fit``, degree
+  40) of the same points, scored on the same grid: for a smooth target of one
+  input, the physical limit.
+* ``--versus COMMIT`` (default a223e2a): xsq's default fit as this tree
+  makes it and as COMMIT made it (``git archive`` into a temporary folder),
+  each in a fresh process, alternated ``--versus-rounds`` times: the median
+  wall and CPU seconds of the fit (xsq's first import timed apart) and their
+  ratio. ``--versus-only`` runs just that.
 """
 
 from __future__ import annotations
@@ -28,10 +36,12 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 from benchlib import emit
 
 import xsq
@@ -43,6 +53,7 @@ from xsq.data.problem import Problem
 from xsq.training.outputs import choose_output, scaler_for
 
 N, HIDDEN = 1000, 16
+CHEB_DEGREE = 40
 SHOWN_SEEDS = 6  # seeds 1-5 get a row each; more seeds show as a median and a worst row
 HERE = Path(__file__).resolve().parent
 
@@ -53,7 +64,7 @@ class Bench:
     def __init__(self, problem: Problem):
         self.problem, self.grid = problem, problem.grid()
         x, y = self.data(0)
-        self.output = choose_output(y, also=self.problem.values(self.grid), where=problem.name)[0]
+        self.output = choose_output(y, also=self.problem.values(self.grid), where=problem.name, X=x[:, None])[0]
 
     def data(self, seed: int = 0):
         x, _ = self.problem.draw(N, seed)
@@ -163,6 +174,85 @@ def torch_method(bench: Bench, kind: str, epochs: int, lr: float | None):
     return run
 
 
+def chebyshev(degree: int):
+    def run(x, y):
+        fitted = np.polynomial.Chebyshev.fit(x, y, degree)
+        return lambda g: fitted(g)
+
+    return run
+
+
+# one default fit in a fresh process, from the xsq tree given as argv[1] (this tree or an older commit's)
+ONE_FIT = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import xsq
+try:  # the layers' layout
+    from xsq.data.expr import compile_expression
+    from xsq.data.metrics import rmse_over_range
+    from xsq.data.problem import Problem
+except ImportError:  # an older commit's flat layout
+    from xsq.expr import compile_expression
+    from xsq.metrics import rmse_over_range
+    from xsq.problem import Problem
+p = Problem(compile_expression(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]))
+x, rng = p.draw(1000, int(sys.argv[5]))
+g = p.grid()
+loading = time.perf_counter()
+fit = xsq.fit  # xsq imports its modules when first asked: timed apart
+loading = time.perf_counter() - loading
+wall, cpu = time.perf_counter(), time.process_time()
+model = fit(x, p.values(x), seed=rng)
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+error = rmse_over_range(model.predict(g)[:, 0], p.values(g))
+print(json.dumps(dict(seconds=wall, cpu=cpu, rmse=error, epochs=model.record.n_epochs, loading=loading)))
+"""
+
+
+def versus(commit: str, rounds: int, problem: Problem, seed: int = 0) -> list[dict]:
+    """xsq's default fit by this tree and by ``commit``, alternated in fresh processes (see the module doc)."""
+    here = str(HERE.parent)
+    with tempfile.TemporaryDirectory() as old:
+        archive = subprocess.run(["git", "-C", here, "archive", commit], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+        runs: dict[str, list[dict]] = {commit: [], "this tree": []}
+        for _ in range(rounds):
+            for label, tree in ((commit, old), ("this tree", here)):
+                print(f"  running xsq default ({label}) ...", file=sys.stderr, flush=True)
+                argv = [tree, problem.name, str(problem.low), str(problem.high), str(seed)]
+                out = subprocess.run([sys.executable, "-c", ONE_FIT, *argv], capture_output=True, text=True, check=True)
+                runs[label].append(json.loads(out.stdout.splitlines()[-1]))
+    rows = []
+    for label, results in runs.items():
+        rows.append(
+            {
+                "name": f"xsq lm (default), {label}, seed {seed}",
+                "seconds": statistics.median(r["seconds"] for r in results),
+                "cpu_seconds": statistics.median(r["cpu"] for r in results),
+                "test_rmse_over_range": results[-1]["rmse"],
+                "epochs": results[-1]["epochs"],
+                "import_seconds": statistics.median(r["loading"] for r in results),
+            }
+        )
+    rows.append(
+        {
+            "name": f"ratio this tree / {commit}",
+            "seconds": rows[1]["seconds"] / rows[0]["seconds"],
+            "cpu_seconds": rows[1]["cpu_seconds"] / rows[0]["cpu_seconds"],
+            "test_rmse_over_range": rows[1]["test_rmse_over_range"] / rows[0]["test_rmse_over_range"],
+        }
+    )
+    return rows
+
+
+def print_versus(rows: list[dict]) -> None:
+    print(f"{'default fit, side by side':<58} {'seconds':>8} {'CPU s':>8} {'RMSE/range':>11} {'import s':>9}")
+    for r in rows:
+        imports = f"{r['import_seconds']:>9.3g}" if "import_seconds" in r else ""
+        error = r["test_rmse_over_range"]
+        print(f"{r['name']:<58} {r['seconds']:>8.3g} {r['cpu_seconds']:>8.3g} {error:>11.3g} {imports}")
+
+
 def available(module: str) -> bool:
     try:
         __import__(module)
@@ -229,9 +319,17 @@ def main(argv=None) -> int:
     parser.add_argument("--low", type=float, default=1.0)
     parser.add_argument("--high", type=float, default=100.0)
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--versus", default="a223e2a", help="the commit to time the default fit against")
+    parser.add_argument("--versus-rounds", type=int, default=3)
+    parser.add_argument("--versus-only", action="store_true", help="only the side-by-side timing against --versus")
     args = parser.parse_args(argv)
     bench = Bench(Problem(compile_expression(args.target), args.low, args.high))
     x, y = bench.data(0)
+    against = versus(args.versus, args.versus_rounds, bench.problem)
+    if args.versus_only:
+        print_versus(against)
+        emit(against, args.json)
+        return 0
 
     methods = {
         "xsq lm (default)": xsq_method(bench),
@@ -240,6 +338,7 @@ def main(argv=None) -> int:
     }
     if bench.output == "softplus":
         methods["xsq lm, relative_mse"] = xsq_method(bench, loss="relative_mse")
+    methods[f"Chebyshev fit, degree {CHEB_DEGREE} (numpy)"] = chebyshev(CHEB_DEGREE)
     methods["xsq adam (10000 epochs)"] = xsq_method(bench, optimizer="adam", lr=0.01, epochs=10000, grad="manual")
     if available("sklearn"):
         methods["sklearn lbfgs"] = sklearn_method(bench, "lbfgs", max_iter=100000, max_fun=100000, tol=1e-15)
@@ -292,7 +391,9 @@ def main(argv=None) -> int:
                 f"({r['name']}: its inputs run from {r['inputs_from']:.3f} to {r['inputs_to']:.3f}; "
                 "the grid beyond them is extrapolation)"
             )
-    emit(rows, args.json)
+    print()
+    print_versus(against)
+    emit(rows + against, args.json)
     return 0
 
 

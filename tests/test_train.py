@@ -20,7 +20,8 @@ def test_default_lm_learns_x_squared(default_model):
     assert r.best_loss < 1e-14 and r.n_epochs == 1300 and not r.interrupted
     assert len(r.history.epoch) == r.n_epochs + 1 and list(r.history.epoch) == list(range(r.n_epochs + 1))
     phases = list(r.history.phase)
-    assert phases[:201] == ["screen"] * 201 and phases[201:641] == ["warmup"] * 440 and phases[-1] == "running"
+    # screening: 5 candidates x 30 steps, then the best 2 x 30 more; warm-up: 40% of the 1090 steps left
+    assert phases[:211] == ["screen"] * 211 and phases[211:647] == ["warmup"] * 436 and phases[-1] == "running"
     assert r.start_loss == r.history.train_loss[0] and r.baseline_loss > 0.4
     assert r.settings["optimizer"] == "lm" and r.settings["epochs"] == 1300 and r.settings["restarts"] == 4
     assert len(r.val_rows) == 150 and r.domain == ((float(default_model_x_min()), float(default_model_x_max())),)

@@ -7,7 +7,10 @@ Jacobian J, one accepted step per :func:`lm_step` call:
   maximum of ``diag(J^T J)`` (Marquardt's scaling, as in MINPACK, so the
   damping does not depend on how the parameters are scaled); a Cholesky
   factorisation first confirms the damped matrix is positive definite,
-  and lam grows until it is;
+  and lam grows until it is. (Measured: LAPACK's ``dpotrf``/``dpotrs`` would
+  serve both solves from that one factorisation, 20 us a trial against 68,
+  about 0.08 s over a default fit; importing ``scipy.linalg`` for them
+  costs as much or more, and xsq imports no SciPy to train);
 * geodesic acceleration (Transtrum and Sethna, 2012) adds the second-order
   correction ``a / 2`` from one extra residual evaluation at ``theta + h delta``,
   accepted while ``|a|_D <= 2 alpha |delta|_D``: this is what carries the
@@ -67,7 +70,8 @@ def lm_init(problem: LeastSquares, theta: Array, damping: float = 1e-3, scale: A
 def _damped(A: Array, D: Array, lam: float) -> tuple[Array | None, float]:
     """A + lam D, raising lam until its Cholesky factorisation shows it positive definite."""
     while lam <= MAX_DAMPING:
-        M = A + onp.diag(lam * D)
+        M = A.copy()
+        M.flat[:: len(D) + 1] += lam * D
         try:
             onp.linalg.cholesky(M)
             return M, lam
@@ -87,7 +91,7 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
     J = problem.jacobian(theta, state.aux)
     A = J.T @ J
     g = J.T @ r
-    D = onp.maximum(state.scale, onp.diag(A))
+    D = onp.maximum(state.scale, onp.diagonal(A))
     # A parameter whose column of J has all but vanished (a saturated unit) must still be damped:
     # with D_i ~ 1e-80 its step would be noise over noise however large lam grew, and LM would stall.
     D_safe = onp.maximum(D, MIN_SCALE * D.max()) if D.max() > 0 else onp.ones_like(D)

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as onp
 
-from ..core import losses, net
+from ..core import fastpath, losses, net
 from ..core.params import Params
 from ..errors import TrainingDiverged, TrainingStalled
 from .epochs import Data, Epoch
@@ -59,8 +59,16 @@ def hint(s: TrainSettings) -> str:
     return "try " + "; ".join(tips)
 
 
-def _loss(params: Params, X, Y, s: TrainSettings) -> float:
-    return float(losses.LOSSES[s.loss].fn(net.forward(params, X, s.activation, s.output), Y))
+def _loss_on(X, Y, s: TrainSettings) -> Callable[[Params], float]:
+    """``params -> loss`` on (X, Y), through :mod:`xsq.fastpath` for a network it has a fast path for."""
+    fast = fastpath.predictor(X, s.activation, s.output)
+    fn = losses.LOSSES[s.loss].fn
+
+    def loss(params: Params) -> float:
+        out = fast(params)
+        return float(fn(net.forward(params, X, s.activation, s.output) if out is None else out, Y))
+
+    return loss
 
 
 def run(
@@ -80,6 +88,7 @@ def run(
     improved_at, previous = 0, None  # the last epoch that beat the best by more than tol; the phase before
     converged = interrupted = stopped = False
     baseline = baseline_loss(data.Y, s.loss)
+    train_loss_of, val_loss_of = _loss_on(data.X, data.Y, s), _loss_on(data.X_val, data.Y_val, s)
     start = time.perf_counter()
 
     def record() -> TrainingRecord:
@@ -101,8 +110,8 @@ def run(
     try:
         for epoch, (params, train_loss, phase) in enumerate(epochs):
             if train_loss is None:
-                train_loss = _loss(params, data.X, data.Y, s)
-            val_loss = _loss(params, data.X_val, data.Y_val, s) if has_val else float("nan")
+                train_loss = train_loss_of(params)
+            val_loss = val_loss_of(params) if has_val else float("nan")
             if not (onp.isfinite(train_loss) and all(onp.all(onp.isfinite(v)) for v in params.values())):
                 rows.append((epoch, train_loss, val_loss, phase))
                 r = record()

@@ -90,8 +90,9 @@ def fit(
 ) -> Model:
     """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
 
-    ``output="auto"`` picks softplus when every target is > 0 and identity
-    otherwise (``model.record.settings["output_reason"]`` says which and why);
+    ``output="auto"`` picks softplus when every target is > 0 (and, for one
+    input, does not fall steeply towards 0 at some x: :func:`xsq.outputs.choose_output`)
+    and identity otherwise (``model.record.settings["output_reason"]`` says which and why);
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
     ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``. Settings left as None take the
@@ -150,7 +151,7 @@ def fit(
     X, Y = check_data(X, Y, s.loss)
     reason = "chosen"
     if s.output == "auto":
-        output, reason = choose_output(Y)
+        output, reason = choose_output(Y, X=X)
         s = dataclasses.replace(s, output=output)
     sizes = (X.shape[1], *s.hidden, Y.shape[1])
     scaler = scaler_for(X, Y, s.output) if s.scale else Scaler.none(X.shape[1], Y.shape[1])

@@ -84,7 +84,8 @@ class FunctionJob:
         self.output = None  # auto decides from the training targets and the whole domain it is judged on
         if s.output == "auto":
             grid = self.problem.values(self.problem.grid())
-            self.output = choose_output(self.Y, also=grid, where=f"{target.text} on [{low:g}, {high:g}]")
+            where = f"{target.text} on [{low:g}, {high:g}]"
+            self.output = choose_output(self.Y, also=grid, where=where, X=self.X)
 
     def metrics(self, model) -> dict:
         m = evaluate(model, self.problem, self.x)

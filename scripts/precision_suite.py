@@ -1,0 +1,111 @@
+"""The precision suite: smooth targets from the classes of issue 18, fitted with 1 and 3 stages, seeds 0 and 1.
+
+Run: python scripts/precision_suite.py [--seeds 0 1] [--stages 1 3] [--only NAME ...] [--json out.json]
+
+Each target is fitted as ``xsq train --target EXPR --low A --high B --seed S`` fits it
+(1,000 inputs drawn uniformly from the domain, the fit continuing the
+generator, the output unit chosen from the targets and the whole grid),
+and scored on the 2,001-point grid of the domain: RMSE over the target range.
+Beside it, a Chebyshev least-squares fit (``numpy.polynomial.Chebyshev.fit``,
+degree ``CHEB_DEGREE``) of the same points, scored on the same grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+from benchlib import emit
+
+import xsq
+from xsq.data.expr import compile_expression
+from xsq.data.metrics import rmse_over_range
+from xsq.data.problem import Problem
+from xsq.training.outputs import choose_output
+
+N = 1000
+CHEB_DEGREE = 40
+
+# (class, expression, low, high)
+SUITE = [
+    ("polynomial", "x**3 - 2*x + 1", -2.0, 2.0),
+    ("polynomial", "x**6 - 3*x**4 + 2*x**2 - x + 1", -1.5, 1.5),
+    ("trigonometric", "sin(3*x)*cos(x)", 0.0, 3.0),
+    ("trigonometric", "sin(x) + 0.5*cos(2*x)", 0.0, 6.0),
+    ("zero at an edge", "log(x+1) + log(x**2+1)", 0.0, 2.0),
+    ("zero at an edge", "x*exp(-x)", 0.0, 3.0),
+    ("steep front", "tanh(20*x)", -1.0, 1.0),
+    ("Runge peak", "1/(1+25*x**2)", -1.0, 1.0),
+    ("damped oscillation", "exp(-x)*sin(5*x)", 0.0, 4.0),
+    ("x^2 with 0", "x**2", 0.0, 100.0),
+    ("x^2 with 0", "x**2", -1.0, 1.0),
+    ("x^2 (standard)", "x**2", 1.0, 100.0),
+]
+
+
+def problem_of(expression: str, low: float, high: float) -> Problem:
+    return Problem(compile_expression(expression), low, high)
+
+
+def fit_and_score(problem: Problem, seed: int, stages: int) -> tuple[float, float, int]:
+    """RMSE/range on the grid, seconds, and the best epoch, of xsq's fit as ``xsq train`` makes it."""
+    x, rng = problem.draw(N, seed)
+    y = problem.values(x)
+    grid = problem.grid()
+    output = choose_output(y, also=problem.values(grid), X=x[:, None])[0]
+    t = time.perf_counter()
+    model = xsq.fit(x, y, seed=rng, output=output, stages=stages)
+    seconds = time.perf_counter() - t
+    return rmse_over_range(model.predict(grid)[:, 0], problem.values(grid)), seconds, model.record.best_epoch
+
+
+def chebyshev(problem: Problem, seed: int) -> float:
+    x, _ = problem.draw(N, seed)
+    grid = problem.grid()
+    fitted = np.polynomial.Chebyshev.fit(x, problem.values(x), CHEB_DEGREE)
+    return rmse_over_range(fitted(grid), problem.values(grid))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--stages", type=int, nargs="+", default=[1, 3])
+    parser.add_argument("--only", nargs="+", help="only the targets whose expression is one of these")
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    rows = []
+    head = f"{'class':<20} {'target':<32} {'domain':<12}"
+    cols = [f"{k} stage{'s' if k > 1 else ''} s{s}" for k in args.stages for s in args.seeds]
+    print(head + "".join(f" {c:>13}" for c in cols) + f" {'Chebyshev ' + str(CHEB_DEGREE):>13}", flush=True)
+    for kind, expression, low, high in SUITE:
+        if args.only and expression not in args.only:
+            continue
+        problem = problem_of(expression, low, high)
+        row = {"class": kind, "target": expression, "low": low, "high": high}
+        cells = []
+        for k in args.stages:
+            for s in args.seeds:
+                error, seconds, best_epoch = fit_and_score(problem, s, k)
+                row[f"stages_{k}_seed_{s}"] = error
+                row[f"stages_{k}_seed_{s}_seconds"] = seconds
+                row[f"stages_{k}_seed_{s}_best_epoch"] = best_epoch
+                cells.append(f"{error:.2e}")
+        row["chebyshev"] = max(chebyshev(problem, s) for s in args.seeds)
+        rows.append(row)
+        domain = f"[{low:g}, {high:g}]"
+        print(
+            f"{kind:<20} {expression:<32} {domain:<12}"
+            + "".join(f" {c:>13}" for c in cells)
+            + f" {row['chebyshev']:>13.2e}",
+            flush=True,
+        )
+    worst = [max(r[f"stages_{k}_seed_{s}"] for r in rows for s in args.seeds) for k in args.stages]
+    print(f"{'worst':<66}" + "".join(f" {w:>13.2e}" + " " * 14 * (len(args.seeds) - 1) for w in worst))
+    emit(rows, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
