@@ -29,12 +29,12 @@ def network(n_in, hidden, seed, spread=1.0):
 @pytest.mark.parametrize("n_in", [1, 3])
 def test_fast_passes_equal_the_plain_ones(activation, output, n_in):
     params, X = network(n_in, 7, seed=n_in)
-    net = fastpath.OneHidden(X, 7, activation, output)
+    fast = fastpath.OneHidden(X, 7, activation, output)
     theta = flatten(params)
-    p = net.forward(theta)
+    p = fast.forward(theta)
     plain = net.forward(params, X, activation, output)
     np.testing.assert_allclose(p.o[:, None], plain, rtol=1e-14, atol=1e-15)
-    J, J_plain = net.jacobian(theta, p), jac.jacobian(params, X, activation, output)
+    J, J_plain = fast.jacobian(theta, p), jac.jacobian(params, X, activation, output)
     assert J.shape == J_plain.shape
     np.testing.assert_allclose(J, J_plain, rtol=1e-12, atol=0)  # relative, element by element
     np.testing.assert_allclose(fastpath.predict(params, X, activation, output), plain, rtol=1e-14, atol=1e-15)

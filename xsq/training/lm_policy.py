@@ -59,15 +59,15 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
     y = Y.ravel()
 
     if fastpath.supports(sizes, activation, output):
-        net = fastpath.OneHidden(X, sizes[1], activation, output)
+        fast = fastpath.OneHidden(X, sizes[1], activation, output)
 
         def residuals(theta):
-            p = net.forward(theta)
+            p = fast.forward(theta)
             r = p.o - y
             return (r if weights is None else weights * r), Evaluation(p.o[:, None], p)
 
         def jacobian(theta, aux: Evaluation):
-            J = net.jacobian(theta, aux.passes)
+            J = fast.jacobian(theta, aux.passes)
             return J if weights is None else weights[:, None] * J
 
         return LeastSquares(residuals, jacobian)
