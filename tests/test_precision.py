@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import xsq
-from xsq.core import fastpath
+from xsq.core import fastpath, net
 from xsq.core import jacobian as jac
 from xsq.core.params import flatten
 from xsq.data.expr import compile_expression
