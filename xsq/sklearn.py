@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as onp
+import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -86,9 +86,9 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs)."""
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=onp.float64)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         seed = self.random_state if self.random_state is not None else 0
-        if isinstance(seed, onp.random.RandomState):  # scikit-learn's legacy generator: draw a seed from it
+        if isinstance(seed, np.random.RandomState):  # scikit-learn's legacy generator: draw a seed from it
             seed = int(seed.randint(2**31))
         settings = self.get_params()
         del settings["random_state"]
@@ -107,8 +107,8 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
         self.best_loss_ = record.best_loss
         if record.evidence is not None:
             self.gamma_ = record.evidence.gamma
-            self.noise_level_ = onp.array(record.evidence.noise_level)
-        self._y_1d = onp.ndim(y) == 1
+            self.noise_level_ = np.array(record.evidence.noise_level)
+        self._y_1d = np.ndim(y) == 1
         return self
 
     def predict(self, X, return_std=False):
@@ -116,7 +116,7 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
         ``return_std``, (mean, std) of that shape (a model trained without regularization "bayes" or "l2"
         has no error bars and raises :class:`xsq.InputError`)."""
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=onp.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
         out = self.model_.predict(X, return_std=return_std)
         if not return_std:
             return out[:, 0] if self._y_1d else out

@@ -16,7 +16,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as onp
+import numpy as np
 
 from .errors import InputError
 
@@ -111,7 +111,7 @@ class Seed(Constraint):
         return "a whole number >= 0 or a numpy.random.Generator"
 
     def ok(self, value):
-        return value if isinstance(value, onp.random.Generator) else Whole(0).ok(value)
+        return value if isinstance(value, np.random.Generator) else Whole(0).ok(value)
 
     def read(self, text: str):
         return Whole(0).read(text)

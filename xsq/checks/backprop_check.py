@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as onp
+import numpy as np
 from autograd import grad
 
 from ..core import activations, losses, net
@@ -27,7 +27,7 @@ from .gradient_check import central_differences, random_problem
 from .learner_file import LearnerRaised, Raised, raised_by, silenced
 from .mistakes import describe, mistaken_grad, mistakes
 
-Gradient = Callable[[Params, onp.ndarray, onp.ndarray], Mapping]
+Gradient = Callable[[Params, np.ndarray, np.ndarray], Mapping]
 MAX_BATCH = 10_000  # samples in the second check (xsq check --batch has the same bound)
 
 
@@ -44,15 +44,15 @@ class Report:
 
 
 def run_learner(
-    gradient: Gradient, params: Params, X: onp.ndarray, Y: onp.ndarray, source: str | None
+    gradient: Gradient, params: Params, X: np.ndarray, Y: np.ndarray, source: str | None
 ) -> tuple[dict, Raised | None, tuple[str, str] | None]:
     """Call the learner's ``gradient`` on copies (silently): (its arrays by name, what it raised, the array whose
     update raised). Keys ``dW1``, ``db1`` (or ``w1``, ``dw1``) are read as ``W1``, ``b1``; a list or tuple as
     the arrays in params order."""
-    copies = {k: onp.array(v, dtype=float) for k, v in params.items()}
+    copies = {k: np.array(v, dtype=float) for k, v in params.items()}
     try:
         with silenced():
-            got = gradient(copies, onp.array(X), onp.array(Y))
+            got = gradient(copies, np.array(X), np.array(Y))
     except LearnerRaised as exc:
         return exc.partial, exc.raised, exc.failed
     except Exception as exc:
@@ -122,8 +122,8 @@ def check_backprop(
 def check_at(
     gradient: Gradient,
     params: Params,
-    X: onp.ndarray,
-    Y: onp.ndarray,
+    X: np.ndarray,
+    Y: np.ndarray,
     *,
     activation: net.Act,
     output: net.Act,
@@ -146,7 +146,7 @@ def check_at(
     def told(m):
         return describe(m, activation, output, k)
 
-    return classify(given, reference, options, told, len(X), onp.shape(Y)[1], raised, failed, absent)
+    return classify(given, reference, options, told, len(X), np.shape(Y)[1], raised, failed, absent)
 
 
 def _check_model(gradient: Gradient, objective: Callable, example: Callable, batch: int, source, absent) -> Report:
@@ -162,8 +162,8 @@ def _check_model(gradient: Gradient, objective: Callable, example: Callable, bat
     if not isinstance(params, Mapping) or not params:
         raise InputError("the example must return (params, X, Y) with params a dict of arrays")
     try:
-        params = {k: onp.array(v, dtype=float) for k, v in params.items()}
-        X, Y = onp.asarray(X, dtype=float), onp.asarray(Y, dtype=float)
+        params = {k: np.array(v, dtype=float) for k, v in params.items()}
+        X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     except Exception as exc:
         raise InputError(f"the example must return (params, X, Y) as arrays of numbers: {exc}") from None
     if X.ndim == 0 or Y.ndim == 0 or len(X) != len(Y) or len(X) < 1:
@@ -182,8 +182,8 @@ def _reference(objective: Callable, params: Params, X, Y, source) -> Params:
     try:
         with silenced():
             g = grad(objective)(params, X, Y)
-        g = {k: onp.asarray(g[k], dtype=float) for k in params}
-        if all(onp.all(onp.isfinite(v)) for v in g.values()):
+        g = {k: np.asarray(g[k], dtype=float) for k in params}
+        if all(np.all(np.isfinite(v)) for v in g.values()):
             return g
     except Exception:  # autograd cannot trace it: differences of the values instead
         pass

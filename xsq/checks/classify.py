@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-import numpy as onp
+import numpy as np
 
 from .learner_file import Raised
 from .mistakes import Mistakes, responsible
@@ -81,8 +81,8 @@ def classify(
     it raised on, as written) when their code raised while updating that array; ``absent`` says how an array
     they did not give is described."""
     named = conventions(batch, outputs)
-    scale = max((float(onp.max(onp.abs(r), initial=0.0)) for r in reference.values()), default=0.0) or 1.0
-    aligned = {k: align(given.get(k), onp.shape(r), batch) for k, r in reference.items()}
+    scale = max((float(np.max(np.abs(r), initial=0.0)) for r in reference.values()), default=0.0) or 1.0
+    aligned = {k: align(given.get(k), np.shape(r), batch) for k, r in reference.items()}
     values = {k: a for k, (a, kind, _) in aligned.items() if a is not None and kind is None}
     best = explain(values, [(None, reference), *options], scale, named)
     if not best.explained and values:  # every array against the gradient: the convention is what the signs hide
@@ -92,10 +92,10 @@ def classify(
     out: dict[str, ParamVerdict] = {}
     for name, ref in reference.items():
         a, kind, shape = aligned[name]
-        common = dict(name=name, shape=shape, expected=onp.shape(ref))
+        common = dict(name=name, shape=shape, expected=np.shape(ref))
         if a is not None:  # from the gradient under the convention the arrays share
-            top = max(float(onp.max(onp.abs(c0 * ref), initial=0.0)), 1e-300)
-            common["rel_diff"] = float(onp.max(onp.abs(a - c0 * ref), initial=0.0)) / top
+            top = max(float(np.max(np.abs(c0 * ref), initial=0.0)), 1e-300)
+            common["rel_diff"] = float(np.max(np.abs(a - c0 * ref), initial=0.0)) / top
         out[name] = _one(name, a, kind, common, best, c0, reference, options, describe, scale, named, values)
     if failed is not None and raised is not None:
         out[failed[0]] = _failed(failed, raised, out[failed[0]], batch)
@@ -154,7 +154,7 @@ def _one(name, a, kind, common, best, c0, reference, options, describe, scale, n
         ):
             return _mistake(mistake, describe, conv, common)
     c, ok = _fit(a, best.grads[name], scale)
-    lone = onp.count_nonzero(a) <= 1  # one number is some factor of any other: only a named one means something
+    lone = np.count_nonzero(a) <= 1  # one number is some factor of any other: only a named one means something
     if ok and c is not None and c < 0 and (not lone or is_named(-c / c0, named) or same(-c / c0, 1.0)):
         message = f"{name} has the opposite sign: step down the gradient, parameter -= learning rate × gradient"
         return ParamVerdict(verdict="sign", factor=_snap(-c / c0, named) * -1, message=message, **common)
@@ -165,11 +165,11 @@ def _one(name, a, kind, common, best, c0, reference, options, describe, scale, n
     if a.ndim == 2 and a.shape[0] == a.shape[1] and _close(a.T, c0 * best.grads[name], scale * c0):
         message = f"{name} is transposed: use {_inputs(name[1:])}.T @ dZ{name[1:]}"
         return ParamVerdict(verdict="transposed", message=message, **common)
-    gap = onp.abs(a - c0 * best.grads[name])
-    index = onp.unravel_index(int(onp.argmax(gap)), shape or a.shape)
+    gap = np.abs(a - c0 * best.grads[name])
+    index = np.unravel_index(int(np.argmax(gap)), shape or a.shape)
     at = tuple(int(i) for i in index)
-    flat = a.ravel()[int(onp.argmax(gap))]
-    want = (c0 * best.grads[name]).ravel()[int(onp.argmax(gap))]
+    flat = a.ravel()[int(np.argmax(gap))]
+    want = (c0 * best.grads[name]).ravel()[int(np.argmax(gap))]
     message = (
         f"{name} differs most at {list(at)}: {flat:.6g} where the gradient is {want:.6g}; no known mistake explains it"
     )

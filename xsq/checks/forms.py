@@ -14,7 +14,7 @@ import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as onp
+import numpy as np
 
 from ..errors import InputError
 from .learner_file import LearnerFile, LearnerRaised, raised_by, silenced
@@ -36,19 +36,19 @@ class Layout:
 
     def sizes(self, instance) -> tuple[int, ...]:
         """The layer sizes the object's own weights give."""
-        Ws = [onp.shape(getattr(instance, f"W{i}")) for i in range(1, self.layers + 1)]
+        Ws = [np.shape(getattr(instance, f"W{i}")) for i in range(1, self.layers + 1)]
         if self.columns:
             return (Ws[0][1], *[W[0] for W in Ws])
         return (Ws[0][0], *[W[1] for W in Ws])
 
-    def theirs(self, key: str, value: onp.ndarray) -> onp.ndarray:
+    def theirs(self, key: str, value: np.ndarray) -> np.ndarray:
         """xsq's array ``key`` in the object's shape."""
         if key.startswith("W"):
-            return onp.array(value.T if self.columns else value)
+            return np.array(value.T if self.columns else value)
         kind = self.biases[int(key[1:]) - 1]
-        return onp.array(value).reshape({"flat": (-1,), "row": (1, -1), "column": (-1, 1)}[kind])
+        return np.array(value).reshape({"flat": (-1,), "row": (1, -1), "column": (-1, 1)}[kind])
 
-    def ours(self, key: str, value: onp.ndarray) -> onp.ndarray:
+    def ours(self, key: str, value: np.ndarray) -> np.ndarray:
         """The object's change of ``key`` in xsq's orientation (a bias keeps its shape: length-one axes do not
         matter to the check)."""
         return value.T if self.columns and key.startswith("W") and value.ndim == 2 else value
@@ -61,15 +61,15 @@ def layout(instance, expression: str) -> Layout:
     """Read how ``instance`` holds its network; an :class:`InputError` when its arrays are not one."""
     Ws: list[tuple] = []
     bs: list[tuple] = []
-    while len(Ws) < MAX_LAYERS and isinstance(getattr(instance, f"W{len(Ws) + 1}", None), onp.ndarray):
-        Ws.append(onp.shape(getattr(instance, f"W{len(Ws) + 1}")))
+    while len(Ws) < MAX_LAYERS and isinstance(getattr(instance, f"W{len(Ws) + 1}", None), np.ndarray):
+        Ws.append(np.shape(getattr(instance, f"W{len(Ws) + 1}")))
         bias = getattr(instance, f"b{len(Ws)}", None)
-        bs.append(onp.shape(bias) if bias is not None else ())
+        bs.append(np.shape(bias) if bias is not None else ())
     if len(Ws) == MAX_LAYERS:
         raise InputError(f"{expression} answers W1, W2, ... beyond W{MAX_LAYERS}: xsq cannot tell its last layer")
     if not Ws or any(len(W) != 2 for W in Ws):
         raise InputError(f"{expression} holds no 2-D weight arrays W1, W2, ... as attributes")
-    sized = [int(onp.prod(b)) if b else -1 for b in bs]  # the bias sizes tell 1-n-1 networks' layouts apart
+    sized = [int(np.prod(b)) if b else -1 for b in bs]  # the bias sizes tell 1-n-1 networks' layouts apart
     rows = all(a[1] == b[0] for a, b in zip(Ws, Ws[1:])) and all(W[1] == n for W, n in zip(Ws, sized))
     columns = not rows and all(a[0] == b[1] for a, b in zip(Ws, Ws[1:])) and all(W[0] == n for W, n in zip(Ws, sized))
     if not rows and not columns and any(n == -1 for n in sized):
@@ -101,7 +101,7 @@ class ObjectForm:
     rate: float
     rate_attribute: str | None
 
-    def __call__(self, params: dict, X: onp.ndarray, Y: onp.ndarray) -> dict:
+    def __call__(self, params: dict, X: np.ndarray, Y: np.ndarray) -> dict:
         before = {}
         for key, value in params.items():
             before[key] = self.layout.theirs(key, value)
@@ -125,11 +125,11 @@ class ObjectForm:
         for key, old in before.items():
             new = getattr(self.instance, key, None)
             try:
-                new = onp.asarray(new, dtype=float)
+                new = np.asarray(new, dtype=float)
             except (TypeError, ValueError):
                 out[key] = new
                 continue
-            if new.shape == old.shape and onp.array_equal(new, old):
+            if new.shape == old.shape and np.array_equal(new, old):
                 continue
             out[key] = self.layout.ours(key, (old - new) / rate)
         return out

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Callable, NamedTuple
 
-import numpy as onp
+import numpy as np
 from numpy.typing import ArrayLike
 
 from ..core import net
@@ -63,10 +63,10 @@ class ParamCheck:
     passed: bool
 
 
-def differences(a: onp.ndarray, b: onp.ndarray) -> tuple[float, float]:
+def differences(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(max |a - b|, that divided by the larger of max|a| and max|b|; 0 when both are 0)."""
-    diff = float(onp.max(onp.abs(a - b)))
-    scale = max(float(onp.max(onp.abs(a))), float(onp.max(onp.abs(b))))
+    diff = float(np.max(np.abs(a - b)))
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
     return diff, (diff / scale if scale > 0 else 0.0)
 
 
@@ -78,20 +78,20 @@ def near_kink(
     passes = net.forward_pass(params, X, activation, output)
     n = len(passes.Zs) - 1
     for i in range(1, n + 1):
-        if (activation if i < n else output) == "relu" and onp.any(onp.abs(passes.Zs[i]) < band):
+        if (activation if i < n else output) == "relu" and np.any(np.abs(passes.Zs[i]) < band):
             return True
     r = passes.As[-1] - Y
-    if loss == "mae" and onp.any(onp.abs(r) < band):
+    if loss == "mae" and np.any(np.abs(r) < band):
         return True
-    return order == 2 and loss == "huber" and bool(onp.any(onp.abs(onp.abs(r) - 1.0) < band))
+    return order == 2 and loss == "huber" and bool(np.any(np.abs(np.abs(r) - 1.0) < band))
 
 
 def central_differences(f: Callable[[Params], float], params: Params, step: float = FD_STEP) -> Params:
     """(f(theta + h e_i) - f(theta - h e_i)) / 2h for every entry, h = step * max(1, |theta_i|)."""
     out = {}
     for key, value in params.items():
-        g = onp.zeros_like(value, dtype=float)
-        for idx in onp.ndindex(value.shape):
+        g = np.zeros_like(value, dtype=float)
+        for idx in np.ndindex(value.shape):
             h = step * max(1.0, abs(float(value[idx])))
             shifted = {k: v.copy() for k, v in params.items()}
             shifted[key][idx] = value[idx] + h
@@ -116,15 +116,15 @@ FIRST_ORDER = Tolerances()
 
 def compare(name: str, m, a, d, scale: float, f_scale: float, fd_decides: bool, tol: Tolerances = FIRST_ORDER):
     """One row: ``m`` (under test) against the reference ``a`` and the finite differences ``d``."""
-    m, a, d = (onp.asarray(v, dtype=float) for v in (m, a, d))
+    m, a, d = (np.asarray(v, dtype=float) for v in (m, a, d))
     if m.shape != a.shape:
         inf = float("inf")
         return ParamCheck(name, tuple(a.shape), float("nan"), inf, inf, inf, inf, fd_decides, False)
-    top = max(float(onp.max(onp.abs(m))), float(onp.max(onp.abs(a))))
+    top = max(float(np.max(np.abs(m))), float(np.max(np.abs(a))))
     a_abs, a_rel = differences(m, a)
     d_abs, d_rel = differences(m, d)
     ok = (
-        bool(onp.all(onp.isfinite(m)))
+        bool(np.all(np.isfinite(m)))
         and a_abs <= tol.rtol_ref * top + tol.atol_ref * scale
         and (d_abs <= tol.rtol_fd * top + tol.atol_fd * f_scale or not fd_decides)
     )
@@ -156,7 +156,7 @@ def gradcheck(
     g_auto = net.autograd_grad(params, *args)
     g_fd = central_differences(lambda p: net.objective(p, *args), params)
     f_scale = max(1.0, abs(float(net.objective(params, *args))))
-    scale = max(float(onp.max(onp.abs(g))) for g in g_auto.values())
+    scale = max(float(np.max(np.abs(g))) for g in g_auto.values())
     fd_decides = not near_kink(params, X, Y, activation, output, loss)
     return [compare(k, g_manual[k], g_auto[k], g_fd[k], scale, f_scale, fd_decides) for k in params]
 
@@ -187,14 +187,14 @@ def format_table(rows: list[ParamCheck], ref: str = "autograd", fd: str = "fin.d
     return "\n".join(lines)
 
 
-def random_problem(sizes, activation: str, n: int, seed: int) -> tuple[Params, onp.ndarray, onp.ndarray]:
+def random_problem(sizes, activation: str, n: int, seed: int) -> tuple[Params, np.ndarray, np.ndarray]:
     """A network and data to check at: random weights and biases (so no unit sits exactly at a kink),
     inputs uniform on [-2, 2], and positive targets (so every loss, relative_mse too, applies)."""
-    rng = onp.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     params = init_params(sizes, seed=rng, activation=activation)
     for key in params:
         if key.startswith("b"):
             params[key] = rng.normal(0.0, 0.5, size=params[key].shape)
     X = rng.uniform(-2.0, 2.0, size=(n, sizes[0]))
-    Y = X[:, :1] ** 2 + 0.5 + onp.arange(sizes[-1])
+    Y = X[:, :1] ** 2 + 0.5 + np.arange(sizes[-1])
     return params, X, Y

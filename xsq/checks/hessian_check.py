@@ -21,8 +21,8 @@ the difference column is reported but does not decide, as for the gradient.
 
 from __future__ import annotations
 
-import autograd.numpy as np
-import numpy as onp
+import autograd.numpy as anp
+import numpy as np
 from autograd import grad, make_jvp
 from numpy.typing import ArrayLike
 
@@ -59,8 +59,8 @@ def hvp_check(
     params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
     args = (X, Y, activation, output, loss, l2)
     theta = flatten(params)
-    v = onp.random.default_rng(seed).normal(size=theta.size)
-    v /= onp.linalg.norm(v)
+    v = np.random.default_rng(seed).normal(size=theta.size)
+    v /= np.linalg.norm(v)
 
     def gradient(t):  # autograd's, of the flat objective
         return grad(lambda u: net.objective(_unflatten(u, params), *args))(t)
@@ -69,9 +69,9 @@ def hvp_check(
         return flatten(net.manual_grad(_unflatten(t, params), *args))
 
     fwd = make_jvp(gradient)(theta)(v)[1]
-    rev = grad(lambda t: np.dot(gradient(t), v))(theta)
+    rev = grad(lambda t: anp.dot(gradient(t), v))(theta)
     fd = (hand_written(theta + FD_STEP * v) - hand_written(theta - FD_STEP * v)) / (2 * FD_STEP)
-    scale = float(onp.max(onp.abs(fwd)))
+    scale = float(np.max(np.abs(fwd)))
     fd_decides = not near_kink(params, X, Y, activation, output, loss, KINK_BAND, order=2)
     fwd, rev, fd = (_unflatten(a, params) for a in (fwd, rev, fd))
     return [compare(k, fwd[k], rev[k], fd[k], scale, scale, fd_decides, TOLERANCES) for k in params]
@@ -83,8 +83,8 @@ def gauss_newton_check(
     """J^T J from the hand-written Jacobian against J^T J from ``autograd.jacobian``: one row, named "J^T J"."""
     J_ref = autograd_jacobian(params, X, activation=activation, output=output)
     params, X = check_problem(params, X, None, activation, output)
-    J = jac.jacobian(params, onp.asarray(X), activation, output)
+    J = jac.jacobian(params, np.asarray(X), activation, output)
     A, B = J.T @ J, J_ref.T @ J_ref
     diff, rel = differences(A, B)
     nan = float("nan")
-    return ParamCheck("J^T J", A.shape, float(onp.max(onp.abs(A))), diff, rel, nan, nan, False, rel <= RTOL_GN)
+    return ParamCheck("J^T J", A.shape, float(np.max(np.abs(A))), diff, rel, nan, nan, False, rel <= RTOL_GN)

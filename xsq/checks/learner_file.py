@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from unittest import mock
 
-import numpy as onp
+import numpy as np
 
 from ..errors import InputError
 
@@ -165,7 +165,7 @@ def silenced() -> Iterator[None]:
     ``Exception`` like any other of theirs."""
     out, err = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
     exit_raises = mock.patch.object(os, "_exit", _exit_as_exception)
-    with out, err, exit_raises, warnings.catch_warnings(), onp.errstate(all="ignore"):
+    with out, err, exit_raises, warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         try:

@@ -16,14 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as onp
+import numpy as np
 
 from ..core.activations import ACTIVATIONS
 from ..core.net import Act, Passes, layer_activation
 from ..core.params import Params, n_layers
-
-Array = onp.ndarray
-
 
 Kind = Literal["missing_derivative", "derivative_of_output", "wrong_derivative", "wrong_input"]  # see above
 
@@ -75,22 +72,24 @@ def mistakes(params: Params, activation: Act, output: Act) -> list[Mistakes]:
     return singles + every + pairs
 
 
-def mistaken_grad(params: Params, passes: Passes, dA: Array, activation: Act, output: Act, made: Mistakes) -> Params:
+def mistaken_grad(
+    params: Params, passes: Passes, dA: np.ndarray, activation: Act, output: Act, made: Mistakes
+) -> Params:
     """The gradient hand-written backprop gives with the mistakes ``made``; ``dA`` is d loss / d output (N, nk)."""
     k = n_layers(params)
     Zs, As, Ds = passes
     grads = {}
-    with onp.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         for i in range(k, 0, -1):
             slope, inputs = Ds[i], As[i - 1]
             for mistake in (m for m in made if m.layer == i):
                 act = layer_activation(i, k, activation, output)
                 if mistake.kind == "missing_derivative":
-                    slope = onp.ones_like(Ds[i])
+                    slope = np.ones_like(Ds[i])
                 elif mistake.kind == "derivative_of_output":
-                    slope = onp.asarray(act.deriv(As[i]))
+                    slope = np.asarray(act.deriv(As[i]))
                 elif mistake.kind == "wrong_derivative":
-                    slope = onp.asarray(ACTIVATIONS[mistake.detail].deriv(Zs[i]))
+                    slope = np.asarray(ACTIVATIONS[mistake.detail].deriv(Zs[i]))
                 elif mistake.kind == "wrong_input":
                     inputs = Zs[i - 1] if mistake.detail == "Z" else As[0]
                 else:

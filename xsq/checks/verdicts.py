@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Literal, get_args
 
-import numpy as onp
+import numpy as np
 
 from .gradient_check import ATOL_FD as ATOL
 from .gradient_check import RTOL_FD as RTOL  # xsq gradcheck's tolerances against central differences
@@ -91,43 +91,43 @@ def factor_text(c: float) -> str:
     return f"{c:.4g}"
 
 
-def _fit(a: onp.ndarray, e: onp.ndarray, scale: float) -> tuple[float | None, bool]:
+def _fit(a: np.ndarray, e: np.ndarray, scale: float) -> tuple[float | None, bool]:
     """The factor c that best gives ``a`` ≈ c·``e``, and whether it does within tolerance (c is None when ``e`` is
     all zero: then ``a`` matches any factor if it is zero too)."""
-    ee = float(onp.sum(e * e))
+    ee = float(np.sum(e * e))
     if ee == 0.0:
-        return None, bool(onp.max(onp.abs(a), initial=0.0) <= ATOL * scale)
-    c = float(onp.sum(a * e)) / ee
+        return None, bool(np.max(np.abs(a), initial=0.0) <= ATOL * scale)
+    c = float(np.sum(a * e)) / ee
     return c, _close(a, c * e, scale * max(1.0, abs(c)))
 
 
-def _close(a: onp.ndarray, b: onp.ndarray, scale: float) -> bool:
+def _close(a: np.ndarray, b: np.ndarray, scale: float) -> bool:
     """max |a - b| within RTOL of the larger array and ATOL of the whole gradient's size ``scale``."""
     if a.size == 0:
         return True
-    top = max(float(onp.max(onp.abs(a))), float(onp.max(onp.abs(b))))
-    return float(onp.max(onp.abs(a - b))) <= RTOL * top + ATOL * scale
+    top = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    return float(np.max(np.abs(a - b))) <= RTOL * top + ATOL * scale
 
 
 def _squeezed(shape: tuple) -> tuple:
     return tuple(s for s in shape if s != 1)
 
 
-def align(value, expected: tuple, N: int) -> tuple[onp.ndarray | None, str | None, tuple | None]:
+def align(value, expected: tuple, N: int) -> tuple[np.ndarray | None, str | None, tuple | None]:
     """The learner's array brought to the gradient's shape, if its numbers allow: (values or None, a verdict the
     shape alone settles or None, the shape given). One row per sample is summed (``not_summed``); a 2-D
     transpose is undone (``transposed``); axes of length one do not matter."""
     if value is None:
         return None, "missing", None
     try:
-        a = onp.asarray(value)
-        if onp.iscomplexobj(a) and onp.any(a.imag != 0):
+        a = np.asarray(value)
+        if np.iscomplexobj(a) and np.any(a.imag != 0):
             return None, "wrong", None
-        a = onp.asarray(a.real if onp.iscomplexobj(a) else a, dtype=float)
+        a = np.asarray(a.real if np.iscomplexobj(a) else a, dtype=float)
     except Exception:  # not numbers (their object may raise anything while numpy reads it)
         return None, "wrong", None
     shape = a.shape
-    if not onp.all(onp.isfinite(a)):
+    if not np.all(np.isfinite(a)):
         return None, "nonfinite", shape
     if _squeezed(shape) == _squeezed(expected):
         return a.reshape(expected), None, shape

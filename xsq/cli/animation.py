@@ -13,7 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as onp  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib.animation import PillowWriter  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -24,9 +24,9 @@ FPS = 8
 DPI = 72
 
 
-def limits(values: onp.ndarray, margin: float = 0.15) -> tuple[float, float]:
+def limits(values: np.ndarray, margin: float = 0.15) -> tuple[float, float]:
     """Axis limits around the finite ``values``, ``margin`` of their span beyond each end."""
-    values = values[onp.isfinite(values)]
+    values = values[np.isfinite(values)]
     if not len(values):
         return -1.0, 1.0
     lo, hi = float(values.min()), float(values.max())
@@ -40,7 +40,7 @@ class _BlitWriter(PillowWriter):
     and legends are drawn once, not once per frame."""
 
     def grab_frame(self, **savefig_kwargs) -> None:
-        rgba = onp.array(self.fig.canvas.buffer_rgba(), copy=True)  # type: ignore[attr-defined]  # Agg's canvas
+        rgba = np.array(self.fig.canvas.buffer_rgba(), copy=True)  # type: ignore[attr-defined]  # Agg's canvas
         self._frames.append(Image.fromarray(rgba, "RGBA"))  # type: ignore[attr-defined]  # PillowWriter's list
 
 

@@ -11,7 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as onp  # noqa: E402
+import numpy as np  # noqa: E402
 
 from ..lab.recorded import Recorded  # noqa: E402
 from .animation import DPI, held, save  # noqa: E402
@@ -27,7 +27,7 @@ def diagnose_gif(runs: list[Recorded], ceiling: float, path: str) -> int:
     same frames (the same steps); one that went non-finite keeps its last finite output, in red, with the
     step and operation that failed. Steps are counted from 0, as the report counts them.
     """
-    x = onp.arange(1.0, 1.0 + runs[0].outputs.shape[1])
+    x = np.arange(1.0, 1.0 + runs[0].outputs.shape[1])
     fig, axes = plt.subplots(1, len(runs), figsize=(3.6 * len(runs), 3.9), dpi=DPI, sharey=True, squeeze=False)
     lines, notes = [], []
     for ax, run in zip(axes[0], runs):
@@ -48,9 +48,9 @@ def diagnose_gif(runs: list[Recorded], ceiling: float, path: str) -> int:
         caption.set_text(f"{when}: per-sample SGD, one random x in 1..100 a step, lr 1e-4")
         for run, line, note in zip(runs, lines, notes):
             past = run.nonfinite_step is not None and taken > run.nonfinite_step
-            if past or not onp.all(onp.isfinite(run.outputs[k])):  # the step that fails may still lie ahead
-                finite_frames = [i for i in range(k + 1) if onp.all(onp.isfinite(run.outputs[i]))]
-                line.set_ydata(finite(run.outputs[finite_frames[-1]] if finite_frames else x * onp.nan))
+            if past or not np.all(np.isfinite(run.outputs[k])):  # the step that fails may still lie ahead
+                finite_frames = [i for i in range(k + 1) if np.all(np.isfinite(run.outputs[i]))]
+                line.set_ydata(finite(run.outputs[finite_frames[-1]] if finite_frames else x * np.nan))
                 line.set_color("C3")
                 where = f"at step {run.nonfinite_step}\nin {run.nonfinite_op}" if run.nonfinite_op else "on the grid"
                 note.set_text(f"non-finite {where}")

@@ -19,7 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as onp  # noqa: E402
+import numpy as np  # noqa: E402
 
 from ..data.problem import Problem  # noqa: E402
 from ..errors import PlotError  # noqa: E402
@@ -42,7 +42,7 @@ def png(fig, **options) -> bytes:
     return buffer.getvalue()
 
 
-def _fit(model, problem: Problem, x_train: onp.ndarray, x: onp.ndarray, y: onp.ndarray, p: onp.ndarray) -> bytes:
+def _fit(model, problem: Problem, x_train: np.ndarray, x: np.ndarray, y: np.ndarray, p: np.ndarray) -> bytes:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     for ax in (top, bottom):
         ax.axvspan(problem.low, problem.high, color="0.92", label="training domain")
@@ -66,7 +66,7 @@ def _loss(model) -> bytes:
     r = model.record
     h = r.history
     ax.semilogy(h.epoch, h.train_loss, label="train")
-    if onp.any(onp.isfinite(h.val_loss)):
+    if np.any(np.isfinite(h.val_loss)):
         ax.semilogy(h.epoch, h.val_loss, label="validation")
     for phase, color, label in (
         ("screen", "0.85", "screening restarts"),
@@ -81,17 +81,17 @@ def _loss(model) -> bytes:
     return png(fig)
 
 
-def _error(model, problem: Problem, x: onp.ndarray, y: onp.ndarray) -> bytes:
+def _error(model, problem: Problem, x: np.ndarray, y: np.ndarray) -> bytes:
     """The relative error against x, one curve per stage of a staged model (the total last)."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ok = onp.isfinite(y) & (y != 0)
+    ok = np.isfinite(y) & (y != 0)
     ax.axvspan(problem.low, problem.high, color="0.92", label="training domain")
     n = len(model.stages) + 1
     for k in range(1, n + 1):
-        with onp.errstate(all="ignore"):
+        with np.errstate(all="ignore"):
             p = model.upto(k).predict(x[ok])[:, 0]
         label = "network" if n == 1 else f"after stage {k}" + (" (the model)" if k == n else "")
-        ax.semilogy(x[ok], onp.maximum(onp.abs(p - y[ok]) / onp.abs(y[ok]), 1e-17), lw=1, label=label)
+        ax.semilogy(x[ok], np.maximum(np.abs(p - y[ok]) / np.abs(y[ok]), 1e-17), lw=1, label=label)
     ax.set(
         xlabel="x",
         ylabel=f"|prediction - {problem.label}| / |{problem.label}|",
@@ -101,9 +101,9 @@ def _error(model, problem: Problem, x: onp.ndarray, y: onp.ndarray) -> bytes:
     return png(fig)
 
 
-def finite(values: onp.ndarray) -> onp.ndarray:
+def finite(values: np.ndarray) -> np.ndarray:
     """``values`` with every infinity made NaN: matplotlib leaves a gap at NaN, but cannot place infinity."""
-    return onp.where(onp.isfinite(values), values, onp.nan)
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def _why(exc: Exception) -> PlotError:
@@ -134,7 +134,7 @@ def quiet(draw):
 
     def wrapped(*args, **kwargs):
         try:
-            with onp.errstate(all="ignore"), warnings.catch_warnings():
+            with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # matplotlib's layout and glyph notes
                 return draw(*args, **kwargs)
         except Exception as exc:
@@ -163,10 +163,10 @@ def each(panels: dict) -> dict[str, bytes]:
 
 
 @quiet
-def figures(model, problem: Problem, x_train: onp.ndarray) -> dict[str, bytes]:
+def figures(model, problem: Problem, x_train: np.ndarray) -> dict[str, bytes]:
     """The three plots of a run, by file name."""
     (lo, _), (_, hi) = problem.extrapolation_ranges()
-    x = onp.linspace(lo, hi, 3001)
+    x = np.linspace(lo, hi, 3001)
     y = problem.values_where_defined(x)
     p = finite(model.predict(x)[:, 0])
     return each(
@@ -196,7 +196,7 @@ def _data_fit(model, ds, train_rows, test_rows) -> bytes:
     for j, ax in enumerate(axes[0]):
         if ds.X.shape[1] == 1:
             lo, hi = ds.X[:, 0].min(), ds.X[:, 0].max()
-            x = onp.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 1000)
+            x = np.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 1000)
             ax.axvspan(lo, hi, color="0.92", label="data range")
             if model.posterior is not None:  # the Laplace error bars: where 95 % of new measurements should fall
                 mean, std = model.predict(x, return_std=True)
@@ -219,11 +219,11 @@ def _data_fit(model, ds, train_rows, test_rows) -> bytes:
 def _data_error(model, ds, test_rows) -> bytes:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     y, p = ds.Y[test_rows], model.predict(ds.X[test_rows])
-    with onp.errstate(all="ignore"):
-        rel = onp.abs(p - y) / onp.abs(y)
+    with np.errstate(all="ignore"):
+        rel = np.abs(p - y) / np.abs(y)
     for j, name in enumerate(ds.outputs):
-        ok = onp.isfinite(rel[:, j])
-        ax.semilogy(ds.X[test_rows, 0][ok], onp.maximum(rel[ok, j], 1e-17), ".", label=name)
+        ok = np.isfinite(rel[:, j])
+        ax.semilogy(ds.X[test_rows, 0][ok], np.maximum(rel[ok, j], 1e-17), ".", label=name)
     ax.set(xlabel=ds.inputs[0], ylabel="|prediction - data| / |data|", title="relative error on the held-out rows")
     ax.legend()
     return png(fig)

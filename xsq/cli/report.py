@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as onp
+import numpy as np
 
 from ..data.metrics import max_rel_error
 from ..data.problem import GRID_POINTS, Problem
@@ -11,7 +11,7 @@ from ..data.problem import GRID_POINTS, Problem
 def sample_table(model, problem: Problem) -> str:
     """At a few telling inputs: the target, the prediction (17 significant digits), their relative error,
     and the true and learned slopes with theirs."""
-    x = onp.array(problem.sample_points())
+    x = np.array(problem.sample_points())
     y, p = problem.values(x), model.predict(x)[:, 0]
     dy, dp = problem.slopes(x), model.derivative(x)[:, 0, 0]
     name = problem.label
@@ -38,16 +38,16 @@ def _cell(value: float, spec: str) -> str:
     """A number in a table column, "n/a" where it is not a finite number (a relative error at a zero target,
     a target undefined there)."""
     width = spec.lstrip("<>^").split(".")[0]
-    return format(value, spec) if onp.isfinite(value) else format("n/a", f">{width}")
+    return format(value, spec) if np.isfinite(value) else format("n/a", f">{width}")
 
 
 def _shown(value, why: str) -> str:
     """A metric as text: NaN (or None, as read back from JSON) is "n/a" and why, never "nan"."""
-    return f"{value:.3e}" if value is not None and onp.isfinite(value) else f"n/a ({why})"
+    return f"{value:.3e}" if value is not None and np.isfinite(value) else f"n/a ({why})"
 
 
 def _percent(share) -> str:
-    return f"{100 * share:.1f} %" if share is not None and onp.isfinite(share) else "n/a (no test rows)"
+    return f"{100 * share:.1f} %" if share is not None and np.isfinite(share) else "n/a (no test rows)"
 
 
 def summary(m: dict, problem: Problem) -> str:
@@ -91,8 +91,8 @@ def summary(m: dict, problem: Problem) -> str:
 def data_table(model, ds, rows, shown: int = 8) -> str:
     """A few held-out rows (spread over the first input's range): inputs, and per output target, prediction and
     relative error."""
-    rows = onp.asarray(rows)[onp.argsort(ds.X[rows, 0])]
-    rows = rows[onp.unique(onp.linspace(0, len(rows) - 1, min(shown, len(rows))).round().astype(int))]
+    rows = np.asarray(rows)[np.argsort(ds.X[rows, 0])]
+    rows = rows[np.unique(np.linspace(0, len(rows) - 1, min(shown, len(rows))).round().astype(int))]
     p = model.predict(ds.X[rows])
     head = " ".join(f"{n[:12]:>12}" for n in ds.inputs)
     head += "".join(f" {n[:14]:>14} {'prediction':>24} {'rel. error':>10}" for n in ds.outputs)

@@ -17,7 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as onp  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap, LogNorm  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -28,7 +28,7 @@ STALLED_COLOUR, DIVERGED_COLOUR, EMPTY = (0.86, 0.86, 0.86, 1.0), (0.98, 0.78, 0
 LEARNED_DECADES = 100.0  # the darkest green: a test RMSE/range this many times below the threshold
 
 
-GREENS = ListedColormap(plt.get_cmap("Greens_r")(onp.linspace(0.05, 0.65, 256)))  # never white, never black
+GREENS = ListedColormap(plt.get_cmap("Greens_r")(np.linspace(0.05, 0.65, 256)))  # never white, never black
 
 
 def colour(outcome: str, error: float, learned_below: float) -> tuple[float, float, float, float]:
@@ -54,7 +54,7 @@ def heatmap(rows: list[dict], learned_below: float | None = None) -> bytes:
         1, len(panels), figsize=(4.2 * len(panels) + 1.5, 0.38 * len(lines) + 1.8), squeeze=False, sharey=True
     )
     for ax, (optimizer, batch) in zip(axes[0], panels):
-        grid = onp.tile(EMPTY, (len(lines), len(lrs), 1))
+        grid = np.tile(EMPTY, (len(lines), len(lrs), 1))
         for r in rows:
             if (r["optimizer"], r["batch"]) != (optimizer, batch):
                 continue
@@ -68,7 +68,7 @@ def heatmap(rows: list[dict], learned_below: float | None = None) -> bytes:
                 ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
             predicted = r["predicted_lr"]
             if predicted and math.isfinite(predicted) and lrs[0] <= predicted <= lrs[-1]:
-                x = onp.interp(math.log10(predicted), onp.log10(lrs), onp.arange(len(lrs)))
+                x = np.interp(math.log10(predicted), np.log10(lrs), np.arange(len(lrs)))
                 ax.plot([x, x], [i - 0.45, i + 0.45], "k-", lw=3)
         ax.imshow(grid, aspect="auto")
         ax.set_xticks(range(len(lrs)), [f"{lr:.0e}" for lr in lrs], rotation=90, fontsize=7)

@@ -18,7 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as onp  # noqa: E402
+import numpy as np  # noqa: E402
 
 from ..data.metrics import rmse_over_range  # noqa: E402
 from ..errors import PlotError  # noqa: E402
@@ -33,7 +33,7 @@ GRID = 301  # inputs the curves are drawn on
 SCREENING_SHARE = 0.25  # of the frames, for LM's screening of other starts (the run proper gets the rest)
 
 
-def positions(epochs, errors, screening, change: float = 0.5) -> onp.ndarray:
+def positions(epochs, errors, screening, change: float = 0.5) -> np.ndarray:
     """Where each snapshot falls on the animation's timeline, from 0 to 1 (non-decreasing).
 
     A share ``change`` of it is the cumulative change of log10 of the fit's error (floored at 1e-12), the
@@ -42,16 +42,16 @@ def positions(epochs, errors, screening, change: float = 0.5) -> onp.ndarray:
     the run the remainder: otherwise the restarts, short and jumpy, would take most of the frames.
     ``epochs``, ``errors``, ``screening``: (k,), in epoch order.
     """
-    epochs, screening = onp.asarray(epochs, dtype=float), onp.asarray(screening, dtype=bool)
-    logs = onp.log10(onp.maximum(onp.nan_to_num(onp.asarray(errors, dtype=float), nan=1.0, posinf=1.0), 1e-12))
-    out = onp.zeros(len(epochs))
-    parts = [p for p in (onp.flatnonzero(screening), onp.flatnonzero(~screening)) if len(p)]
+    epochs, screening = np.asarray(epochs, dtype=float), np.asarray(screening, dtype=bool)
+    logs = np.log10(np.maximum(np.nan_to_num(np.asarray(errors, dtype=float), nan=1.0, posinf=1.0), 1e-12))
+    out = np.zeros(len(epochs))
+    parts = [p for p in (np.flatnonzero(screening), np.flatnonzero(~screening)) if len(p)]
     shares = [SCREENING_SHARE, 1 - SCREENING_SHARE] if len(parts) == 2 else [1.0]
     begin = 0.0
     for part, share in zip(parts, shares):
-        e, d = epochs[part] - epochs[part[0]], onp.abs(onp.diff(logs[part], prepend=logs[part[0]]))
-        time_ = onp.log1p(e) / max(math.log1p(e[-1]), 1e-300)
-        moved = onp.cumsum(d)
+        e, d = epochs[part] - epochs[part[0]], np.abs(np.diff(logs[part], prepend=logs[part[0]]))
+        time_ = np.log1p(e) / max(math.log1p(e[-1]), 1e-300)
+        moved = np.cumsum(d)
         if moved[-1] > 0:
             time_ = (1 - change) * time_ + change * moved / moved[-1]
         out[part] = begin + share * time_
@@ -59,18 +59,18 @@ def positions(epochs, errors, screening, change: float = 0.5) -> onp.ndarray:
     return out
 
 
-def choose_frames(*timelines, n: int = FRAMES) -> onp.ndarray:
+def choose_frames(*timelines, n: int = FRAMES) -> np.ndarray:
     """Indices of up to ``n`` snapshots to draw: those nearest to ``n`` points spaced evenly over the first
     timeline (k,) (non-decreasing, see :func:`positions`), the first and last always; where several points
     fall on one snapshot (a sudden change), the frames lost are made up from the next timeline, and so on.
     Sorted and unique."""
     k = len(timelines[0])
     if k <= n:
-        return onp.arange(k)
+        return np.arange(k)
     chosen = {0, k - 1}
     for i, timeline in enumerate(timelines):
-        position = onp.asarray(timeline, dtype=float)
-        near = {int(onp.argmin(onp.abs(position - t))) for t in onp.linspace(position[0], position[-1], n)}
+        position = np.asarray(timeline, dtype=float)
+        near = {int(np.argmin(np.abs(position - t))) for t in np.linspace(position[0], position[-1], n)}
         if i == 0:
             chosen |= near
             continue
@@ -79,28 +79,28 @@ def choose_frames(*timelines, n: int = FRAMES) -> onp.ndarray:
             best = max(near, key=lambda c: min(abs(position[c] - position[j]) for j in chosen))
             chosen.add(best)
             near.discard(best)
-    return onp.array(sorted(chosen))
+    return np.array(sorted(chosen))
 
 
 class Scene(NamedTuple):
     """What a training animation draws the network against: inputs (GRID,), the target there and its
     slope (None for measured data), the training points, the error's name, and a title."""
 
-    x: onp.ndarray
-    target: onp.ndarray | None
-    slope: onp.ndarray | None
-    points: tuple[onp.ndarray, onp.ndarray]
+    x: np.ndarray
+    target: np.ndarray | None
+    slope: np.ndarray | None
+    points: tuple[np.ndarray, np.ndarray]
     domain: tuple[float, float]
     error_name: str
     title: str
 
 
-def function_scene(problem, x_train: onp.ndarray, title: str) -> Scene:
+def function_scene(problem, x_train: np.ndarray, title: str) -> Scene:
     """A target function on its domain and its extrapolation ranges."""
     (lo, _), (_, hi) = problem.extrapolation_ranges()
-    x = onp.linspace(lo, hi, GRID)
-    pick = onp.random.default_rng(0).permutation(len(x_train))[:200]  # enough dots to show where it trained
-    xs = onp.sort(x_train[pick])
+    x = np.linspace(lo, hi, GRID)
+    pick = np.random.default_rng(0).permutation(len(x_train))[:200]  # enough dots to show where it trained
+    xs = np.sort(x_train[pick])
     return Scene(
         x,
         problem.values_where_defined(x),
@@ -112,10 +112,10 @@ def function_scene(problem, x_train: onp.ndarray, title: str) -> Scene:
     )
 
 
-def data_scene(ds, train_rows: onp.ndarray, title: str) -> Scene:
+def data_scene(ds, train_rows: np.ndarray, title: str) -> Scene:
     """Measured data with one input and one output, over its range and a tenth beyond."""
     lo, hi = float(ds.X[:, 0].min()), float(ds.X[:, 0].max())
-    x = onp.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), GRID)
+    x = np.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), GRID)
     return Scene(
         x, None, None, (ds.X[train_rows, 0], ds.Y[train_rows, 0]), (lo, hi), "RMSE/range on the training rows", title
     )
@@ -139,10 +139,10 @@ def training_gif(snapshots: list[Snapshot], model: Model, scene: Scene, history,
     inside = (X >= scene.domain[0]) & (X <= scene.domain[1])
     points_x, points_y = scene.points
 
-    def error(pred: onp.ndarray) -> float:
+    def error(pred: np.ndarray) -> float:
         if scene.target is not None:
             return rmse_over_range(pred[inside], scene.target[inside])
-        return rmse_over_range(onp.interp(points_x, X, pred), points_y)
+        return rmse_over_range(np.interp(points_x, X, pred), points_y)
 
     errors = [error(finite(net(s.params).predict(X)[:, 0])) for s in snapshots]
     epochs_, screening = [s.epoch for s in snapshots], [s.phase == "screen" for s in snapshots]
@@ -158,9 +158,9 @@ def training_gif(snapshots: list[Snapshot], model: Model, scene: Scene, history,
         top.plot(X, scene.target, "k-", lw=3, alpha=0.3, label="target")
         bottom.plot(X, scene.slope, "k-", lw=3, alpha=0.3, label="target's slope")
     top.plot(points_x, points_y, "C1.", ms=2, label="training inputs")
-    (fit_line,) = top.plot(X, onp.full_like(X, onp.nan), "C0-", lw=1.5, label="network")
-    (slope_line,) = bottom.plot(X, onp.full_like(X, onp.nan), "C2-", lw=1.5, label="network's slope")
-    top.set_ylim(*limits(onp.concatenate([scene.target if scene.target is not None else points_y, points_y])))
+    (fit_line,) = top.plot(X, np.full_like(X, np.nan), "C0-", lw=1.5, label="network")
+    (slope_line,) = bottom.plot(X, np.full_like(X, np.nan), "C2-", lw=1.5, label="network's slope")
+    top.set_ylim(*limits(np.concatenate([scene.target if scene.target is not None else points_y, points_y])))
     top.set(ylabel="y")
     top.legend(loc="upper left", fontsize=8)
     top.tick_params(labelbottom=False)
@@ -171,16 +171,16 @@ def training_gif(snapshots: list[Snapshot], model: Model, scene: Scene, history,
     bottom.set_ylim(*limits(scene.slope if scene.slope is not None else final_slope))
     bottom.legend(loc="upper left", fontsize=8)
 
-    epochs = onp.asarray(history.epoch)
-    train, val = onp.asarray(history.train_loss), onp.asarray(history.val_loss)
+    epochs = np.asarray(history.epoch)
+    train, val = np.asarray(history.train_loss), np.asarray(history.val_loss)
     for phase, color, label in (("screen", "0.85", "screening restarts"), ("warmup", "0.93", "warm-up")):
-        kept = epochs[onp.asarray(history.phase) == phase]
+        kept = epochs[np.asarray(history.phase) == phase]
         if len(kept):
             right.axvspan(kept[0], kept[-1] + 1, color=color, label=label, zorder=0)
-    positive = onp.concatenate([train, val])
-    positive = positive[onp.isfinite(positive) & (positive > 0)]
+    positive = np.concatenate([train, val])
+    positive = positive[np.isfinite(positive) & (positive > 0)]
     (train_line,) = right.plot([], [], "C0-", lw=1.2, label="train")
-    has_val = bool(onp.any(onp.isfinite(val)))
+    has_val = bool(np.any(np.isfinite(val)))
     (val_line,) = right.plot([], [], "C1-", lw=1.0, label="validation") if has_val else (None,)
     (now,) = right.plot([], [], "ko", ms=4)
     right.set_xscale("symlog", linthresh=1.0)
@@ -212,7 +212,7 @@ def training_gif(snapshots: list[Snapshot], model: Model, scene: Scene, history,
             val_line.set_data(epochs[upto], val[upto])
         if snap.phase == "kept":
             best = model.record.best_epoch if model.record is not None else snap.epoch
-            now.set_data([best], [train[epochs == best][0]] if onp.any(epochs == best) else [onp.nan])
+            now.set_data([best], [train[epochs == best][0]] if np.any(epochs == best) else [np.nan])
             text = f"the kept network (epoch {best})   {scene.error_name} {error(pred):.2e}"
         else:
             now.set_data([snap.epoch], [snap.train_loss])

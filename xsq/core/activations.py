@@ -33,18 +33,16 @@ from __future__ import annotations
 from functools import cache
 from typing import Callable, NamedTuple
 
-import numpy as onp
+import numpy as np
 from autograd.extend import defjvp, defvjp, primitive
 from numpy.polynomial import polynomial as P
 
 from ..errors import InputError
 
-Array = onp.ndarray
 
-
-def _as_float(z) -> Array:
+def _as_float(z) -> np.ndarray:
     """z as a float64 array (integers and booleans are converted; complex is refused)."""
-    z = onp.asarray(z)
+    z = np.asarray(z)
     if z.dtype.kind == "f":
         return z
     if z.dtype.kind in "biu":
@@ -52,13 +50,13 @@ def _as_float(z) -> Array:
     raise InputError(f"activations take real numbers, got an array of dtype {z.dtype}")
 
 
-def _exp_neg_abs(z: Array) -> Array:
+def _exp_neg_abs(z: np.ndarray) -> np.ndarray:
     """exp(-|z|): in (0, 1], never overflows."""
-    e = onp.abs(z)
-    if not isinstance(e, onp.ndarray):  # a scalar: nothing to update in place
-        return onp.exp(-e)
-    onp.negative(e, out=e)
-    return onp.exp(e, out=e)
+    e = np.abs(z)
+    if not isinstance(e, np.ndarray):  # a scalar: nothing to update in place
+        return np.exp(-e)
+    np.negative(e, out=e)
+    return np.exp(e, out=e)
 
 
 def _defderiv(fun: Callable, slope: Callable) -> None:
@@ -71,43 +69,43 @@ def _defderiv(fun: Callable, slope: Callable) -> None:
 
 
 @cache
-def _q(k: int) -> Array:
+def _q(k: int) -> np.ndarray:
     """Coefficients (lowest first) of Q_k, with tanh^(k)(z) = sech(z)^2 Q_k(tanh z)."""
     if k == 1:
-        return onp.array([1.0])
+        return np.array([1.0])
     q = _q(k - 1)
     return P.polysub(P.polymul([1.0, 0.0, -1.0], P.polyder(q)), P.polymul([0.0, 2.0], q))
 
 
-def _sech2(z: Array) -> Array:
+def _sech2(z: np.ndarray) -> np.ndarray:
     """sech(z)^2 = 4e / (1 + e)^2 with e = exp(-2|z|)."""
-    e = onp.exp(-2.0 * onp.abs(z))
+    e = np.exp(-2.0 * np.abs(z))
     return 4.0 * e / (1.0 + e) ** 2
 
 
 @primitive
-def tanh(z: Array) -> Array:
+def tanh(z: np.ndarray) -> np.ndarray:
     """Hyperbolic tangent (numpy's value is already stable)."""
-    return onp.tanh(_as_float(z))
+    return np.tanh(_as_float(z))
 
 
 @primitive
-def _tanh_nth(z: Array, k: int) -> Array:
+def _tanh_nth(z: np.ndarray, k: int) -> np.ndarray:
     """The k-th derivative of tanh (k >= 1)."""
     z = _as_float(z)
     if k == 1:
         return _sech2(z)
-    return _sech2(z) * P.polyval(onp.tanh(z), _q(k))
+    return _sech2(z) * P.polyval(np.tanh(z), _q(k))
 
 
-def tanh_deriv(z: Array) -> Array:
+def tanh_deriv(z: np.ndarray) -> np.ndarray:
     """tanh'(z) = sech(z)^2."""
     return _tanh_nth(z, 1)
 
 
-def tanh_and_deriv(z: Array) -> tuple[Array, Array]:
+def tanh_and_deriv(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(tanh(z), tanh'(z))."""
-    return onp.tanh(z), _sech2(z)
+    return np.tanh(z), _sech2(z)
 
 
 _defderiv(tanh, lambda z: _tanh_nth(z, 1))
@@ -118,15 +116,15 @@ _defderiv(_tanh_nth, lambda z, k: _tanh_nth(z, k + 1))
 
 
 @primitive
-def sigmoid(z: Array) -> Array:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     """Logistic sigmoid 1 / (1 + exp(-z)), evaluated without overflow."""
     z = _as_float(z)
     e = _exp_neg_abs(z)
-    return onp.where(z >= 0, 1.0, e) / (1.0 + e)
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 @primitive
-def _sigmoid_nth(z: Array, k: int) -> Array:
+def _sigmoid_nth(z: np.ndarray, k: int) -> np.ndarray:
     """The k-th derivative of sigmoid (k >= 1): e / (1 + e)^2 with e = exp(-|z|) for k = 1."""
     z = _as_float(z)
     if k == 1:
@@ -135,12 +133,12 @@ def _sigmoid_nth(z: Array, k: int) -> Array:
     return _tanh_nth.fun(0.5 * z, k) * 0.5 ** (k + 1)
 
 
-def sigmoid_deriv(z: Array) -> Array:
+def sigmoid_deriv(z: np.ndarray) -> np.ndarray:
     """sigmoid'(z) = sigmoid(z) sigmoid(-z)."""
     return _sigmoid_nth(z, 1)
 
 
-def sigmoid_and_deriv(z: Array) -> tuple[Array, Array]:
+def sigmoid_and_deriv(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sigmoid(z), sigmoid'(z)) sharing one exp.
 
     Written with in-place updates: at these array sizes allocation, not
@@ -148,10 +146,10 @@ def sigmoid_and_deriv(z: Array) -> tuple[Array, Array]:
     """
     e = _exp_neg_abs(z)
     r = e + 1.0
-    onp.reciprocal(r, out=r)  # 1 / (1 + e)
+    np.reciprocal(r, out=r)  # 1 / (1 + e)
     er = e * r  # sigmoid(z) where z < 0
-    a = onp.where(z >= 0, r, er)
-    return a, onp.multiply(er, r, out=er)  # e / (1 + e)^2 everywhere
+    a = np.where(z >= 0, r, er)
+    return a, np.multiply(er, r, out=er)  # e / (1 + e)^2 everywhere
 
 
 _defderiv(sigmoid, lambda z: _sigmoid_nth(z, 1))
@@ -162,19 +160,19 @@ _defderiv(_sigmoid_nth, lambda z, k: _sigmoid_nth(z, k + 1))
 
 
 @primitive
-def softplus(z: Array) -> Array:
+def softplus(z: np.ndarray) -> np.ndarray:
     """softplus(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)).
 
     Equals z for large z and exp(z) for very negative z, to float64 precision.
     """
     z = _as_float(z)
-    return onp.maximum(z, 0.0) + onp.log1p(_exp_neg_abs(z))
+    return np.maximum(z, 0.0) + np.log1p(_exp_neg_abs(z))
 
 
-def softplus_and_deriv(z: Array) -> tuple[Array, Array]:
+def softplus_and_deriv(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(softplus(z), sigmoid(z)) sharing one exp."""
     e = _exp_neg_abs(z)
-    return onp.maximum(z, 0.0) + onp.log1p(e), onp.where(z >= 0, 1.0, e) / (1.0 + e)
+    return np.maximum(z, 0.0) + np.log1p(e), np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 _defderiv(softplus, lambda z: sigmoid(z))
@@ -184,20 +182,20 @@ _defderiv(softplus, lambda z: sigmoid(z))
 
 
 @primitive
-def relu(z: Array) -> Array:
+def relu(z: np.ndarray) -> np.ndarray:
     """max(z, 0)."""
-    return onp.maximum(_as_float(z), 0.0)
+    return np.maximum(_as_float(z), 0.0)
 
 
 @primitive
-def relu_deriv(z: Array) -> Array:
+def relu_deriv(z: np.ndarray) -> np.ndarray:
     """1 where z > 0, else 0 (the subgradient 0 is taken at z = 0); its own derivative is 0."""
     return (_as_float(z) > 0).astype(float)
 
 
-def relu_and_deriv(z: Array) -> tuple[Array, Array]:
+def relu_and_deriv(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(relu(z), relu'(z))."""
-    return onp.maximum(z, 0.0), (z > 0).astype(float)
+    return np.maximum(z, 0.0), (z > 0).astype(float)
 
 
 _defderiv(relu, lambda z: relu_deriv(z))
@@ -205,14 +203,14 @@ defvjp(relu_deriv, None)
 defjvp(relu_deriv, None)
 
 
-def identity(z: Array) -> Array:
+def identity(z: np.ndarray) -> np.ndarray:
     """z itself (a linear output), as floats."""
     return z * 1.0
 
 
-def identity_deriv(z: Array) -> Array:
+def identity_deriv(z: np.ndarray) -> np.ndarray:
     """1 everywhere."""
-    return onp.ones(onp.shape(z))
+    return np.ones(np.shape(z))
 
 
 # --- the registry ----------------------------------------------------------------
@@ -222,10 +220,10 @@ class Activation(NamedTuple):
     """One activation: its function, its slope, both at once, and its second derivative (see the module doc)."""
 
     name: str
-    fn: Callable[[Array], Array]
-    deriv: Callable[[Array], Array]
-    value_and_deriv: Callable[[Array], tuple[Array, Array]]
-    second: Callable[[Array], Array]
+    fn: Callable[[np.ndarray], np.ndarray]
+    deriv: Callable[[np.ndarray], np.ndarray]
+    value_and_deriv: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    second: Callable[[np.ndarray], np.ndarray]
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -234,8 +232,8 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("sigmoid", sigmoid, sigmoid_deriv, sigmoid_and_deriv, lambda z: _sigmoid_nth.fun(z, 2)),
         Activation("tanh", tanh, tanh_deriv, tanh_and_deriv, lambda z: _tanh_nth.fun(z, 2)),
         Activation("softplus", softplus, sigmoid, softplus_and_deriv, lambda z: _sigmoid_nth.fun(z, 1)),
-        Activation("relu", relu, relu_deriv, relu_and_deriv, lambda z: onp.zeros(onp.shape(z))),
-        Activation("identity", identity, identity_deriv, lambda z: (z, onp.ones_like(z)), lambda z: z * 0.0),
+        Activation("relu", relu, relu_deriv, relu_and_deriv, lambda z: np.zeros(np.shape(z))),
+        Activation("identity", identity, identity_deriv, lambda z: (z, np.ones_like(z)), lambda z: z * 0.0),
     )
 }
 

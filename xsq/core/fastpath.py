@@ -25,21 +25,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as onp
-
-Array = onp.ndarray
+import numpy as np
 
 HIDDEN = ("sigmoid", "tanh")
 OUTPUTS = ("softplus", "identity")
 
 
-def _sigmoid(Z: Array) -> Array:
+def _sigmoid(Z: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-Z)) in place of a new array: accurate to rounding for every z (exp(-z) overflowing to inf
     gives 0, the limit), and faster here than ``scipy.special.expit``, whose import alone outweighs it."""
-    with onp.errstate(over="ignore"):
-        e = onp.exp(onp.negative(Z))
+    with np.errstate(over="ignore"):
+        e = np.exp(np.negative(Z))
     e += 1.0
-    return onp.reciprocal(e, out=e)
+    return np.reciprocal(e, out=e)
 
 
 def supports(sizes: tuple[int, ...], activation: str, output: str) -> bool:
@@ -51,91 +49,91 @@ class Pass(NamedTuple):
     """One evaluation, hidden arrays transposed (H, N) so that each unit's row is contiguous: pre-activations Z
     and outputs S; then the output's pre-activation z and the output o (N,)."""
 
-    Z: Array
-    S: Array
-    z: Array
-    o: Array
+    Z: np.ndarray
+    S: np.ndarray
+    z: np.ndarray
+    o: np.ndarray
 
 
 class OneHidden:
     """Forward pass and Jacobian of a n_in-H-1 network on fixed inputs X (N, n_in); theta is flat
     (W1, b1, W2, b2 as :func:`xsq.flatten` orders them)."""
 
-    def __init__(self, X: Array, hidden: int, activation: str, output: str):
+    def __init__(self, X: np.ndarray, hidden: int, activation: str, output: str):
         self.N, self.n_in = X.shape
         self.H = hidden
         self.activation, self.output = activation, output
-        self.XT = onp.ascontiguousarray(X.T)
-        self.X1T = onp.vstack([self.XT, onp.ones((1, self.N))])
+        self.XT = np.ascontiguousarray(X.T)
+        self.X1T = np.vstack([self.XT, np.ones((1, self.N))])
         self.P = (self.n_in + 1) * hidden + hidden + 1
-        self._JT: Array | None = None
+        self._JT: np.ndarray | None = None
 
-    def forward(self, theta: Array) -> Pass:
+    def forward(self, theta: np.ndarray) -> Pass:
         """The pass at theta."""
         n, H = self.n_in, self.H
         Wb1 = theta[: (n + 1) * H].reshape(n + 1, H)  # W1 rows, then b1: the layout of flatten
         Z = Wb1.T @ self.X1T
-        S = _sigmoid(Z) if self.activation == "sigmoid" else onp.tanh(Z)
+        S = _sigmoid(Z) if self.activation == "sigmoid" else np.tanh(Z)
         w2, b2 = theta[(n + 1) * H : (n + 2) * H], theta[-1]
         z = w2 @ S
         z += b2
         if self.output == "softplus":
-            e = onp.abs(z)
-            onp.negative(e, out=e)
-            onp.exp(e, out=e)
-            o = onp.maximum(z, 0.0)
-            o += onp.log1p(e)
+            e = np.abs(z)
+            np.negative(e, out=e)
+            np.exp(e, out=e)
+            o = np.maximum(z, 0.0)
+            o += np.log1p(e)
         else:
             o = z
         return Pass(Z, S, z, o)
 
-    def jacobian(self, theta: Array, p: Pass) -> Array:
+    def jacobian(self, theta: np.ndarray, p: Pass) -> np.ndarray:
         """d o / d theta (N, P) at the pass p of theta: the transpose of a (P, N) array that the next call
         overwrites."""
         if self._JT is None:
-            self._JT = onp.empty((self.P, self.N))
+            self._JT = np.empty((self.P, self.N))
         n, H, JT = self.n_in, self.H, self._JT
         if self.activation == "sigmoid":  # sigmoid(z) sigmoid(-z): no cancellation where a unit saturates
             slope = _sigmoid(-p.Z)
             slope *= p.S
         else:  # sech(z)^2 = 4e / (1 + e)^2 with e = exp(-2|z|), as xsq.activations computes it
-            e = onp.abs(p.Z)
+            e = np.abs(p.Z)
             e *= -2.0
-            onp.exp(e, out=e)
+            np.exp(e, out=e)
             r = 1.0 + e
-            onp.reciprocal(r, out=r)
+            np.reciprocal(r, out=r)
             slope = e * r
             slope *= r
             slope *= 4.0
         w2 = theta[(n + 1) * H : (n + 2) * H]
         G = JT[n * H : (n + 1) * H]  # the b1 block: do * w2 * slope
-        onp.multiply(slope, w2[:, None], out=G)
+        np.multiply(slope, w2[:, None], out=G)
         W2 = JT[(n + 1) * H : (n + 2) * H]
         if self.output == "softplus":
-            e = onp.exp(-onp.abs(p.z))
-            do = onp.where(p.z >= 0, 1.0, e) / (1.0 + e)  # sigmoid(z)
+            e = np.exp(-np.abs(p.z))
+            do = np.where(p.z >= 0, 1.0, e) / (1.0 + e)  # sigmoid(z)
             G *= do
-            onp.multiply(p.S, do, out=W2)
+            np.multiply(p.S, do, out=W2)
             JT[-1] = do
         else:
             W2[...] = p.S
             JT[-1] = 1.0
         for i in range(n):
-            onp.multiply(self.XT[i], G, out=JT[i * H : (i + 1) * H])
+            np.multiply(self.XT[i], G, out=JT[i * H : (i + 1) * H])
         return JT.T
 
 
-def theta_of(params: dict) -> Array:
+def theta_of(params: dict) -> np.ndarray:
     """The flat parameters of a one-hidden-layer network (the layout of :func:`xsq.flatten`, unchecked)."""
-    return onp.concatenate([params["W1"].ravel(), params["b1"], params["W2"].ravel(), params["b2"]])
+    return np.concatenate([params["W1"].ravel(), params["b1"], params["W2"].ravel(), params["b2"]])
 
 
-def predictor(X: Array, activation: str, output: str):
+def predictor(X: np.ndarray, activation: str, output: str):
     """``params -> outputs (N, 1)`` at the fixed inputs X by the fast path, or None for a network it has none for
     (built on the first call, reused while the hidden width stays the same)."""
     nets: dict[int, OneHidden] = {}
 
-    def predict(params: dict) -> Array | None:
+    def predict(params: dict) -> np.ndarray | None:
         if len(params) != 4 or params["W2"].shape[1] != 1 or not supports((X.shape[1], 0, 1), activation, output):
             return None
         width = params["b1"].size
@@ -146,6 +144,6 @@ def predictor(X: Array, activation: str, output: str):
     return predict
 
 
-def predict(params: dict, X: Array, activation: str, output: str) -> Array | None:
+def predict(params: dict, X: np.ndarray, activation: str, output: str) -> np.ndarray | None:
     """The network's outputs (N, 1) at X by the fast path; None when there is none for this network."""
     return predictor(X, activation, output)(params)

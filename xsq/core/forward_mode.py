@@ -21,38 +21,36 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as onp
+import numpy as np
 
 from .net import Act, forward_pass, layer_activation
 from .params import Params, n_layers
 
-Array = onp.ndarray
 
-
-def _input_jacobian(params: Params, X: Array, activation: Act, output: Act) -> Array:
+def _input_jacobian(params: Params, X: np.ndarray, activation: Act, output: Act) -> np.ndarray:
     """d outputs / d inputs, shape (N, nk, n0), unchecked (:func:`xsq.input_jacobian` checks its arguments)."""
     passes = forward_pass(params, X, activation, output)
-    T = onp.broadcast_to(onp.eye(X.shape[1]), (X.shape[0], X.shape[1], X.shape[1]))  # T[n, j, u] = d A_u / d x_j
+    T = np.broadcast_to(np.eye(X.shape[1]), (X.shape[0], X.shape[1], X.shape[1]))  # T[n, j, u] = d A_u / d x_j
     for i in range(1, n_layers(params) + 1):
         T = (T @ params[f"W{i}"]) * passes.Ds[i][:, None, :]
-    return onp.swapaxes(T, 1, 2)
+    return np.swapaxes(T, 1, 2)
 
 
 class Tangent(NamedTuple):
     """The last pre-activation z (N, m), z_c (N, m), dz/dx (N, n0, m) and d z_c / dx (N, n0, m)."""
 
-    z: Array
-    z_c: Array
-    z_x: Array
-    z_cx: Array
+    z: np.ndarray
+    z_c: np.ndarray
+    z_x: np.ndarray
+    z_cx: np.ndarray
 
 
-def _parameter_tangent(params: Params, direction: Params, X: Array, activation: Act) -> Tangent:
+def _parameter_tangent(params: Params, direction: Params, X: np.ndarray, activation: Act) -> Tangent:
     """The hyper-dual pass of the module docstring, up to the last layer's pre-activation."""
     N, n0 = X.shape
-    A, A_c = X, onp.zeros_like(X)
-    A_x = onp.broadcast_to(onp.eye(n0), (N, n0, n0))  # A_x[n, j, u] = d A_u / d x_j
-    A_cx = onp.zeros((N, n0, n0))
+    A, A_c = X, np.zeros_like(X)
+    A_x = np.broadcast_to(np.eye(n0), (N, n0, n0))  # A_x[n, j, u] = d A_u / d x_j
+    A_cx = np.zeros((N, n0, n0))
     k = n_layers(params)
     act = layer_activation(1, k + 1, activation, activation)
     for i in range(1, k + 1):

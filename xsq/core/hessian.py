@@ -20,10 +20,8 @@ from __future__ import annotations
 import math
 from typing import Callable, NamedTuple
 
-import numpy as onp
+import numpy as np
 from autograd import grad, make_jvp
-
-Array = onp.ndarray
 
 
 class Eigen(NamedTuple):
@@ -34,29 +32,29 @@ class Eigen(NamedTuple):
     converged: bool
 
 
-def _lanczos(hvp: Callable[[Array], Array], size: int, seed: int, tol: float, max_iter: int) -> Eigen:
+def _lanczos(hvp: Callable[[np.ndarray], np.ndarray], size: int, seed: int, tol: float, max_iter: int) -> Eigen:
     """The largest eigenvalue of the symmetric H behind ``hvp``, from a random start.
 
     Each step extends an orthonormal basis Q of the Krylov space (reorthogonalised in full, which is cheap
     at these sizes) and the tridiagonal T = Q^T H Q. For T's largest eigenpair (theta, s), ``beta |s_last|``
     is the norm of H y - theta y with y = Q s, and some eigenvalue of H lies within it of theta.
     """
-    q = onp.random.default_rng(seed).normal(size=size)
-    basis = [q / onp.linalg.norm(q)]
+    q = np.random.default_rng(seed).normal(size=size)
+    basis = [q / np.linalg.norm(q)]
     alphas: list[float] = []
     betas: list[float] = []
     value = float("nan")
     for k in range(1, min(max_iter, size) + 1):
         w = hvp(basis[-1])
-        if not onp.all(onp.isfinite(w)):
+        if not np.all(np.isfinite(w)):
             return Eigen(float("nan"), k, False)
         alphas.append(float(basis[-1] @ w))
-        Q = onp.array(basis)
+        Q = np.array(basis)
         for _ in range(2):  # twice is enough (Kahan and Parlett)
             w = w - Q.T @ (Q @ w)
-        beta = float(onp.linalg.norm(w))
-        T = onp.diag(alphas) + onp.diag(betas, 1) + onp.diag(betas, -1)
-        values, vectors = onp.linalg.eigh(T)
+        beta = float(np.linalg.norm(w))
+        T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
+        values, vectors = np.linalg.eigh(T)
         value = float(values[-1])
         if beta * abs(vectors[-1, -1]) <= tol * abs(value) or k == size:
             return Eigen(value, k, True)
@@ -66,12 +64,12 @@ def _lanczos(hvp: Callable[[Array], Array], size: int, seed: int, tol: float, ma
 
 
 def largest_eigenvalue(
-    loss: Callable[[Array], float], theta: Array, seed: int = 0, tol: float = 1e-6, max_iter: int = 500
+    loss: Callable[[np.ndarray], float], theta: np.ndarray, seed: int = 0, tol: float = 1e-6, max_iter: int = 500
 ) -> Eigen:
     """lambda_max of the Hessian of ``loss`` (a function of a flat vector of P entries) at ``theta``."""
     gradient = grad(loss)
 
-    def hvp(v: Array) -> Array:
+    def hvp(v: np.ndarray) -> np.ndarray:
         return make_jvp(gradient)(theta)(v)[1]
 
     return _lanczos(hvp, theta.size, seed, tol, max_iter)

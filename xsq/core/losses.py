@@ -20,15 +20,13 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-import autograd.numpy as np
-import numpy as onp
+import autograd.numpy as anp
+import numpy as np
 from autograd.tracer import getval
 
 from ..errors import InputError
 from ..validation import Real
 from .params import Params, as_real_array
-
-Array = onp.ndarray
 
 __all__ = ["LOSSES", "Loss", "check_targets", "get", "huber", "l2_penalty", "mae", "mse", "relative_mse"]
 
@@ -37,82 +35,81 @@ def _pair(pred, target) -> tuple:
     """``pred`` and ``target`` checked to hold real numbers, have the same shape and some elements; lists and
     tuples become float arrays (autograd's traced arrays pass through untouched)."""
     pred, target = as_real_array(pred, "pred"), as_real_array(target, "target")
-    if onp.shape(pred) != onp.shape(target):
+    if np.shape(pred) != np.shape(target):
         raise InputError(
-            f"pred has shape {onp.shape(pred)} but target has {onp.shape(target)}; they must match "
-            "(nothing is broadcast)"
+            f"pred has shape {np.shape(pred)} but target has {np.shape(target)}; they must match (nothing is broadcast)"
         )
-    if onp.size(getval(pred)) == 0:
+    if np.size(getval(pred)) == 0:
         raise InputError("pred and target are empty; a loss is a mean over at least one element")
     return pred, target
 
 
 def _check_positive_targets(target) -> None:
-    t = onp.asarray(getval(target))
-    if not onp.all(t > 0):
+    t = np.asarray(getval(target))
+    if not np.all(t > 0):
         raise InputError(
             "relative_mse needs every target > 0 (it divides by the target); "
-            f"smallest target is {float(onp.min(t))!r}. Use mse, mae or huber instead."
+            f"smallest target is {float(np.min(t))!r}. Use mse, mae or huber instead."
         )
 
 
 def _mse(pred, target):
-    return np.mean((pred - target) ** 2)
+    return anp.mean((pred - target) ** 2)
 
 
 def _mae(pred, target):
-    return np.mean(np.abs(pred - target))
+    return anp.mean(anp.abs(pred - target))
 
 
 def _huber(pred, target, delta: float = 1.0):
     r = pred - target
-    a = np.abs(r)
+    a = anp.abs(r)
     # both branches are finite everywhere, so differentiating the untaken one is harmless
-    return np.mean(np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta)))
+    return anp.mean(anp.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta)))
 
 
 def _relative_mse(pred, target):
-    return np.mean(((pred - target) / target) ** 2)
+    return anp.mean(((pred - target) / target) ** 2)
 
 
-def mse(pred: Array, target: Array) -> float:
+def mse(pred: np.ndarray, target: np.ndarray) -> float:
     """Mean squared error: mean((pred - target)^2)."""
     pred, target = _pair(pred, target)
     return _mse(pred, target)
 
 
-def mae(pred: Array, target: Array) -> float:
+def mae(pred: np.ndarray, target: np.ndarray) -> float:
     """Mean absolute error: mean(|pred - target|) (subgradient 0 at a tie)."""
     pred, target = _pair(pred, target)
     return _mae(pred, target)
 
 
-def huber(pred: Array, target: Array, delta: float = 1.0) -> float:
+def huber(pred: np.ndarray, target: np.ndarray, delta: float = 1.0) -> float:
     """Huber loss: r^2 / 2 where |r| <= delta, delta (|r| - delta / 2) beyond; delta must be > 0."""
     pred, target = _pair(pred, target)
     return _huber(pred, target, Real(0, low_open=True).check(delta, "huber delta"))
 
 
-def relative_mse(pred: Array, target: Array) -> float:
+def relative_mse(pred: np.ndarray, target: np.ndarray) -> float:
     """Mean squared relative error: mean(((pred - target) / target)^2); targets must be > 0."""
     pred, target = _pair(pred, target)
     _check_positive_targets(target)
     return _relative_mse(pred, target)
 
 
-def _mse_grad(pred: Array, target: Array) -> Array:
+def _mse_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return (2.0 / pred.size) * (pred - target)
 
 
-def _mae_grad(pred: Array, target: Array) -> Array:
-    return onp.sign(pred - target) / pred.size
+def _mae_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return np.sign(pred - target) / pred.size
 
 
-def _huber_grad(pred: Array, target: Array) -> Array:
-    return onp.clip(pred - target, -1.0, 1.0) / pred.size
+def _huber_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return np.clip(pred - target, -1.0, 1.0) / pred.size
 
 
-def _relative_mse_grad(pred: Array, target: Array) -> Array:
+def _relative_mse_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return (2.0 / pred.size) * (pred - target) / target**2
 
 
@@ -120,16 +117,16 @@ class Loss(NamedTuple):
     """One loss: unchecked function, hand-written gradient, least-squares weight (or None)."""
 
     name: str
-    fn: Callable[[Array, Array], float]
-    grad: Callable[[Array, Array], Array]
-    weight: Callable[[Array], Array] | None
+    fn: Callable[[np.ndarray, np.ndarray], float]
+    grad: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    weight: Callable[[np.ndarray], np.ndarray] | None
     needs_positive_targets: bool = False
 
 
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("mse", _mse, _mse_grad, lambda target: onp.ones_like(target)),
+        Loss("mse", _mse, _mse_grad, lambda target: np.ones_like(target)),
         Loss("mae", _mae, _mae_grad, None),
         Loss("huber", _huber, _huber_grad, None),
         Loss("relative_mse", _relative_mse, _relative_mse_grad, lambda target: 1.0 / target, True),
@@ -153,4 +150,4 @@ def check_targets(name: str, target) -> None:
 
 def l2_penalty(params: Params) -> float:
     """Half the sum of squared weights (biases excluded): d/dW = W."""
-    return 0.5 * sum(np.sum(v**2) for k, v in params.items() if k.startswith("W"))
+    return 0.5 * sum(anp.sum(v**2) for k, v in params.items() if k.startswith("W"))

@@ -24,7 +24,6 @@ from ..errors import InputError
 from ..memory import check_fits
 from ..validation import Seed, Sizes
 
-Array = np.ndarray
 # the network's parameters: {"W1": (n0, n1), "b1": (n1,), ..., "Wk", "bk"}, defined here once
 Params = dict[str, np.ndarray]
 
@@ -148,13 +147,13 @@ def check_params(params: Mapping) -> Params:
     return {key: out[key] for key in keys}
 
 
-def flatten(params: Params) -> Array:
+def flatten(params: Params) -> np.ndarray:
     """All parameters as one vector, in :func:`param_keys` order, each array in C order."""
     params = check_params(params)
     return np.concatenate([np.ravel(params[key]) for key in param_keys(params)])
 
 
-def _unflatten(vector: Array, like: Params) -> Params:
+def _unflatten(vector: np.ndarray, like: Params) -> Params:
     """:func:`unflatten` without checks (the training loop's inner call)."""
     out, start = {}, 0
     for key in param_keys(like):
@@ -175,7 +174,7 @@ def n_params(like: Params) -> int:
     return sum(math.prod(np.shape(v)) for v in like.values())
 
 
-def unflatten(vector: Array, like: Params) -> Params:
+def unflatten(vector: np.ndarray, like: Params) -> Params:
     """The inverse of :func:`flatten`: a params dict shaped like ``like``."""
     like = check_params(like)
     vector = as_real_array(vector, "vector")

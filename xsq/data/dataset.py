@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as onp
+import numpy as np
 
 from ..errors import InputError
 from ..files import regular_file
@@ -27,15 +27,13 @@ from ..validation import read_number
 
 MAX_BYTES = 256 * 2**20
 
-Array = onp.ndarray
-
 
 @dataclass(frozen=True)
 class Dataset:
     """Inputs X (N, n_in) and outputs Y (N, n_out), with the columns' names (and the file they came from)."""
 
-    X: Array
-    Y: Array
+    X: np.ndarray
+    Y: np.ndarray
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     path: str = ""
@@ -87,31 +85,31 @@ def _value(cell: str, path: str, line: int, name: str) -> float:
     raise InputError(f"{where}: {cell} is not a finite number")
 
 
-def _fast(path: str, skip: int, width: int) -> Array | None:
+def _fast(path: str, skip: int, width: int) -> np.ndarray | None:
     """The values by numpy's reader (written in C): None unless every row reads as ``width`` finite numbers.
     Then the scan reads the file instead, and names the first bad cell if there is one."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. numpy's "input contained no data"
-            values = onp.loadtxt(
+            values = np.loadtxt(
                 path, delimiter=",", skiprows=skip, ndmin=2, encoding="utf-8-sig", comments=None, quotechar='"'
             )
     except (ValueError, UnicodeDecodeError):
         return None
-    return values if values.shape[1:] == (width,) and onp.all(onp.isfinite(values)) else None
+    return values if values.shape[1:] == (width,) and np.all(np.isfinite(values)) else None
 
 
-def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str]) -> Array:
+def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str]) -> np.ndarray:
     """The values, cell by cell, with an :class:`InputError` for the first bad one."""
     flat = array("d")  # 8 bytes a value while reading, not a Python object per cell
     for line, cells in records:
         if len(cells) != len(names):
             raise InputError(f"{path!r}, line {line}: {len(cells)} columns, but the first row has {len(names)}")
         flat.extend(_value(cell, path, line, names[c]) for c, cell in enumerate(cells))
-    return onp.frombuffer(flat, dtype=onp.float64).reshape(-1, len(names)).copy()
+    return np.frombuffer(flat, dtype=np.float64).reshape(-1, len(names)).copy()
 
 
-def _table(path: str) -> tuple[Array, list[str]]:
+def _table(path: str) -> tuple[np.ndarray, list[str]]:
     """Every value of the file (rows, columns) and the columns' names (from the header, or "column i")."""
     records = _records(path)
     first_line, first = next(records, (0, None))
@@ -150,7 +148,7 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     return Dataset(values[:, ins], values[:, outs], tuple(names[c] for c in ins), tuple(names[c] for c in outs), path)
 
 
-def read_inputs(path: str, inputs: str | None, n_inputs: int) -> tuple[Array, tuple[str, ...]]:
+def read_inputs(path: str, inputs: str | None, n_inputs: int) -> tuple[np.ndarray, tuple[str, ...]]:
     """Input rows for a model of ``n_inputs`` inputs: the columns ``inputs`` names, or else the file's first
     ``n_inputs`` columns (a training file's inputs come first); (rows (N, n_inputs), the columns' names)."""
     values, names = _table(path)

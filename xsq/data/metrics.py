@@ -8,30 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as onp
+import numpy as np
 from numpy.typing import ArrayLike
 
 from .problem import Problem
 
-Array = onp.ndarray
 
-
-def rmse(pred: Array, y: Array) -> float:
+def rmse(pred: np.ndarray, y: np.ndarray) -> float:
     """Root mean squared error (computed on the errors divided by the largest, so squares cannot overflow)."""
-    d = onp.abs(onp.asarray(pred, dtype=float) - onp.asarray(y, dtype=float))
-    top = float(onp.max(d)) if d.size else 0.0
-    if not (top > 0 and onp.isfinite(top)):
+    d = np.abs(np.asarray(pred, dtype=float) - np.asarray(y, dtype=float))
+    top = float(np.max(d)) if d.size else 0.0
+    if not (top > 0 and np.isfinite(top)):
         return top if d.size else float("nan")
-    return top * float(onp.sqrt(onp.mean((d / top) ** 2)))
+    return top * float(np.sqrt(np.mean((d / top) ** 2)))
 
 
-def rmse_over_range(pred: Array, y: Array, of: Array | None = None) -> float:
+def rmse_over_range(pred: np.ndarray, y: np.ndarray, of: np.ndarray | None = None) -> float:
     """RMSE divided by the range (max - min) of the targets ``of`` (default y: given when y is a sample of
     them, such as held-out rows); NaN when that range is 0 or y is empty."""
     of = y if of is None else of
-    if not onp.size(of):
+    if not np.size(of):
         return float("nan")
-    top, bottom = float(onp.max(of)), float(onp.min(of))
+    top, bottom = float(np.max(of)), float(np.min(of))
     if abs(top - bottom) == float("inf"):  # a range beyond float64 (-1e308 to 1e308): halve both sides
         return rmse(pred, y) / 2 / (top / 2 - bottom / 2)
     span = top - bottom
@@ -40,15 +38,15 @@ def rmse_over_range(pred: Array, y: Array, of: Array | None = None) -> float:
 
 def max_rel_error(pred: ArrayLike, y: ArrayLike) -> float:
     """max |pred - y| / |y| over the points where y is a non-zero number; NaN when there are none."""
-    pred, y = onp.asarray(pred, dtype=float), onp.asarray(y, dtype=float)
-    ok = onp.isfinite(y) & (y != 0)
-    if not onp.any(ok):
+    pred, y = np.asarray(pred, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(y) & (y != 0)
+    if not np.any(ok):
         return float("nan")
-    with onp.errstate(all="ignore"):
-        return float(onp.max(onp.abs(pred[ok] - y[ok]) / onp.abs(y[ok])))
+    with np.errstate(all="ignore"):
+        return float(np.max(np.abs(pred[ok] - y[ok]) / np.abs(y[ok])))
 
 
-def evaluate(model, problem: Problem, x_train: Array | None = None) -> dict:
+def evaluate(model, problem: Problem, x_train: np.ndarray | None = None) -> dict:
     """Errors of ``model`` (1 input, 1 output) against ``problem``'s target, and of its slope against the target's.
 
     On the grid of [low, high]: ``test_rmse``, ``test_rmse_over_range``,
@@ -68,7 +66,7 @@ def evaluate(model, problem: Problem, x_train: Array | None = None) -> dict:
     (b0, b1), (a0, a1) = problem.extrapolation_ranges()
     out["extrapolation_below"], out["extrapolation_above"] = [b0, b1], [a0, a1]
     for side, x in zip(("below", "above"), problem.extrapolation_grids()):
-        with onp.errstate(all="ignore"):
+        with np.errstate(all="ignore"):
             out[f"extrapolation_max_rel_error_{side}"] = max_rel_error(
                 model.predict(x)[:, 0], problem.values_where_defined(x)
             )
@@ -78,20 +76,20 @@ def evaluate(model, problem: Problem, x_train: Array | None = None) -> dict:
     sides = [out[f"extrapolation_max_rel_error_{side}"] for side in ("below", "above")]
     out["extrapolation_max_rel_error"] = max((v for v in sides if v == v), default=float("nan"))
     if x_train is not None:
-        held_out = onp.zeros(len(x_train), bool)
+        held_out = np.zeros(len(x_train), bool)
         held_out[model.record.val_rows] = True
         p, y = model.predict(x_train)[:, 0], problem.values(x_train)
         out["train_rmse"] = rmse(p[~held_out], y[~held_out])
-        out["val_rmse"] = rmse(p[held_out], y[held_out]) if onp.any(held_out) else float("nan")
+        out["val_rmse"] = rmse(p[held_out], y[held_out]) if np.any(held_out) else float("nan")
     return out
 
 
-def evaluate_data(model, X: Array, Y: Array, train_rows: Array, test_rows: Array) -> dict:
+def evaluate_data(model, X: np.ndarray, Y: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray) -> dict:
     """Errors of ``model`` on measured data: on the held-out ``test_rows`` (the RMSE also over the range of
     all targets), and on the training rows (split by the validation rows its record held out of them)."""
     p = model.predict(X)
     test, train = p[test_rows], p[train_rows]
-    held_out = onp.zeros(len(train_rows), bool)
+    held_out = np.zeros(len(train_rows), bool)
     held_out[model.record.val_rows] = True
     out = {
         "test_rows": int(len(test_rows)),

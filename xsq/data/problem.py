@@ -14,7 +14,7 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import numpy as onp
+import numpy as np
 from autograd import elementwise_grad
 
 from ..errors import InputError
@@ -55,16 +55,16 @@ class Problem:
                 f"the domain [{low:g}, {high:g}] is too wide for float64 (its extrapolation ranges overflow)"
             )
         width = high - low
-        floats = width / onp.spacing(max(abs(low), abs(high)))
+        floats = width / np.spacing(max(abs(low), abs(high)))
         if floats < MIN_FLOATS:
             raise InputError(
                 f"the domain [{low:g}, {high:g}] is too narrow for float64: it holds only about {floats:.3g} "
                 f"distinct numbers (at least {MIN_FLOATS:g} are needed)"
             )
         grid = self.grid()
-        self.values(onp.array(self.sample_points()))  # every point xsq evaluates the target at on the domain
+        self.values(np.array(self.sample_points()))  # every point xsq evaluates the target at on the domain
         y = self.values(grid)
-        if onp.all(y == y[0]):
+        if np.all(y == y[0]):
             raise InputError(f"{self.name} is constant ({y[0]:g}) on [{low:g}, {high:g}]: there is nothing to learn")
 
     @property
@@ -77,40 +77,40 @@ class Problem:
         """The name, cut to ``LABEL_LENGTH`` characters for table headings and plot legends."""
         return shorten(self.name, LABEL_LENGTH)
 
-    def values(self, x: onp.ndarray) -> onp.ndarray:
+    def values(self, x: np.ndarray) -> np.ndarray:
         """The target at x (any shape), refusing overflow, underflow and undefined values."""
         try:
-            with onp.errstate(all="raise"):
-                y = onp.asarray(self.target(x), dtype=float)
+            with np.errstate(all="raise"):
+                y = np.asarray(self.target(x), dtype=float)
         except FloatingPointError as exc:
             what = next((v for k, v in _FLOAT_ERRORS.items() if k in str(exc)), "fails in float64")
             raise InputError(f"{self.name} {what} on [{self.low:g}, {self.high:g}]") from None
-        if not onp.all(onp.isfinite(y)):
+        if not np.all(np.isfinite(y)):
             raise InputError(f"{self.name} is not finite everywhere on [{self.low:g}, {self.high:g}]")
         return y
 
-    def values_where_defined(self, x: onp.ndarray) -> onp.ndarray:
+    def values_where_defined(self, x: np.ndarray) -> np.ndarray:
         """The target at x, NaN wherever it is not a finite number (for scoring beyond the domain)."""
-        with onp.errstate(all="ignore"):
-            y = onp.asarray(self.target(x), dtype=float)
-        return onp.where(onp.isfinite(y), y, onp.nan)
+        with np.errstate(all="ignore"):
+            y = np.asarray(self.target(x), dtype=float)
+        return np.where(np.isfinite(y), y, np.nan)
 
-    def slopes(self, x: onp.ndarray) -> onp.ndarray:
+    def slopes(self, x: np.ndarray) -> np.ndarray:
         """The target's derivative at x, by autograd (NaN where it is not finite)."""
-        with onp.errstate(all="ignore"), warnings.catch_warnings():
+        with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Output seems independent of input")  # a constant part's slope is 0
-            d = onp.asarray(elementwise_grad(self.target)(onp.asarray(x, dtype=float)), dtype=float)
-        return onp.where(onp.isfinite(d), d, onp.nan)
+            d = np.asarray(elementwise_grad(self.target)(np.asarray(x, dtype=float)), dtype=float)
+        return np.where(np.isfinite(d), d, np.nan)
 
-    def draw(self, n: int, seed: int) -> tuple[onp.ndarray, onp.random.Generator]:
+    def draw(self, n: int, seed: int) -> tuple[np.ndarray, np.random.Generator]:
         """``n`` inputs drawn uniformly from [low, high], and the generator, to hand on to :func:`xsq.fit`
         (so that data and training take different random numbers)."""
-        rng = onp.random.default_rng(seed)
+        rng = np.random.default_rng(seed)
         return rng.uniform(self.low, self.high, n), rng
 
-    def grid(self, points: int = GRID_POINTS) -> onp.ndarray:
+    def grid(self, points: int = GRID_POINTS) -> np.ndarray:
         """``points`` evenly spaced inputs from low to high."""
-        return onp.linspace(self.low, self.high, points)
+        return np.linspace(self.low, self.high, points)
 
     def extrapolation_ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """[0.5 low, low) and (high, 1.5 high] for a positive domain; half its width either side otherwise."""
@@ -119,11 +119,11 @@ class Problem:
         half = 0.5 * (self.high - self.low)
         return (self.low - half, self.low), (self.high, self.high + half)
 
-    def extrapolation_grids(self) -> tuple[onp.ndarray, onp.ndarray]:
+    def extrapolation_grids(self) -> tuple[np.ndarray, np.ndarray]:
         """``EXTRAPOLATION_POINTS`` inputs in each extrapolation range (the domain's own ends excluded)."""
         (lo, _), (_, hi) = self.extrapolation_ranges()
-        below = onp.linspace(lo, self.low, EXTRAPOLATION_POINTS, endpoint=False)
-        above = onp.linspace(self.high, hi, EXTRAPOLATION_POINTS + 1)[1:]
+        below = np.linspace(lo, self.low, EXTRAPOLATION_POINTS, endpoint=False)
+        above = np.linspace(self.high, hi, EXTRAPOLATION_POINTS + 1)[1:]
         return below, above
 
     def sample_points(self) -> list[float]:

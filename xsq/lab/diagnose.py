@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import numpy as onp
+import numpy as np
 from autograd import grad
 
 from ..checks.backprop_check import check_at
@@ -44,7 +44,7 @@ def compare_update(params: Params, X, Y, lr: float = q.LR, rule=None) -> tuple[b
         p = {k: v.reshape(1, -1) if k.startswith("b") else v for k, v in p.items()}
         return rule(p, X, Y) if rule else q.step(p, X, Y, lr)[2]
 
-    flat = {k: onp.reshape(v, -1) if k.startswith("b") else v for k, v in params.items()}
+    flat = {k: np.reshape(v, -1) if k.startswith("b") else v for k, v in params.items()}
     check = check_at(terms, flat, X, Y, activation=QUESTION_SIGMOID, output=QUESTION_SOFTPLUS, loss="mse")
     shapes = [
         f"{k}: rule gives shape {v.shape}, the gradient has {v.expected}; {v.message}"
@@ -67,16 +67,16 @@ def stable_rmse_over_range(params: Params) -> float:
 
 def largest_finite(fn) -> float:
     """The largest finite value ``fn`` (as written) produces over z in [-1000, 1000]."""
-    z = onp.linspace(-1000, 1000, 400_001)
-    with onp.errstate(all="ignore"):
+    z = np.linspace(-1000, 1000, 400_001)
+    with np.errstate(all="ignore"):
         values = fn(z)
-    return float(onp.max(values[onp.isfinite(values)]))
+    return float(np.max(values[np.isfinite(values)]))
 
 
 def gradient_norm(params: Params, X, Y) -> float:
     """Norm of the gradient of mean (pred - y)^2 / 2 over all parameters."""
     g = grad(q.loss)(params, X, Y)
-    return float(onp.sqrt(sum(onp.sum((v / len(X)) ** 2) for v in g.values())))
+    return float(np.sqrt(sum(np.sum((v / len(X)) ** 2) for v in g.values())))
 
 
 def predicted_stable_lr(params: Params, X, Y) -> tuple[float, float]:
@@ -84,9 +84,9 @@ def predicted_stable_lr(params: Params, X, Y) -> tuple[float, float]:
     keys = list(params)
 
     def loss(theta):
-        return q.loss({k: theta[i : i + 1].reshape(onp.shape(params[k])) for i, k in enumerate(keys)}, X, Y) / len(X)
+        return q.loss({k: theta[i : i + 1].reshape(np.shape(params[k])) for i, k in enumerate(keys)}, X, Y) / len(X)
 
-    lam = largest_eigenvalue(loss, onp.array([float(onp.ravel(params[k])[0]) for k in keys])).value
+    lam = largest_eigenvalue(loss, np.array([float(np.ravel(params[k])[0]) for k in keys])).value
     return lam, (2.0 / lam if lam > 0 else float("inf"))
 
 
@@ -118,14 +118,14 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], Non
     part("the question's run")
     run = q.run(steps, seed)
     out["first_nonfinite_step"], out["first_nonfinite_op"] = run.first_nonfinite_step, run.first_nonfinite_op
-    finite = [v for v in run.losses if onp.isfinite(v)]
+    finite = [v for v in run.losses if np.isfinite(v)]
     out["last_finite_loss"] = finite[-1] if finite else None
 
     part("its update rule against autograd")
-    rng = onp.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     params = q.init(rng)
     x1 = float(rng.integers(q.LOW, q.HIGH + 1))
-    match, diff, _ = compare_update(params, onp.array([[x1]]), onp.array([[x1 * x1]]))
+    match, diff, _ = compare_update(params, np.array([[x1]]), np.array([[x1 * x1]]))
     out["update_matches_autograd_single"], out["update_rel_diff_single"] = match, diff
     xb = rng.integers(q.LOW, q.HIGH + 1, size=(8, 1)).astype(float)
     match, diff, shapes = compare_update(params, xb, xb**2)
@@ -136,7 +136,7 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], Non
     out["output_range_sigmoid"] = largest_finite(naive_sigmoid)
     out["output_range_softplus"] = largest_finite(naive_softplus)
 
-    grid = onp.arange(q.LOW, q.HIGH + 1, dtype=float)[:, None]
+    grid = np.arange(q.LOW, q.HIGH + 1, dtype=float)[:, None]
     scaler = Scaler.fit(grid, grid**2)
     out["grad_norm_raw"] = gradient_norm(params, grid, grid**2)
     out["grad_norm_scaled"] = gradient_norm(params, scaler.inputs(grid), scaler.targets(grid**2))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import autograd.numpy as anp
-import numpy as onp
+import numpy as np
 
 from ..core.activations import sigmoid, sigmoid_deriv, softplus
 from ..core.params import Params
@@ -36,32 +36,32 @@ class Formulas(NamedTuple):
     softplus_grad: Callable
 
 
-NAIVE = Formulas(lambda z: onp.exp(-z), naive_sigmoid, naive_sigmoid_grad, onp.exp, naive_softplus, naive_softplus_grad)
+NAIVE = Formulas(lambda z: np.exp(-z), naive_sigmoid, naive_sigmoid_grad, np.exp, naive_softplus, naive_softplus_grad)
 STABLE = Formulas(
-    lambda z: onp.exp(-onp.abs(z)),
+    lambda z: np.exp(-np.abs(z)),
     sigmoid.fun,
     sigmoid_deriv,
-    lambda z: onp.exp(-onp.abs(z)),
+    lambda z: np.exp(-np.abs(z)),
     softplus.fun,
     sigmoid.fun,
 )
 
 
-def fit_init(sizes: tuple[int, ...], rng: onp.random.Generator) -> Params:
+def fit_init(sizes: tuple[int, ...], rng: np.random.Generator) -> Params:
     """The question's initialisation for a network of any sizes: weights from a standard normal, biases 1."""
     params = {}
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"W{i}"], params[f"b{i}"] = rng.standard_normal((a, b)), onp.ones(b)
+        params[f"W{i}"], params[f"b{i}"] = rng.standard_normal((a, b)), np.ones(b)
     return params
 
 
-def init(rng: onp.random.Generator) -> Params:
+def init(rng: np.random.Generator) -> Params:
     """Weights from a standard normal, biases set to 1, with the question's 2-D bias shapes."""
     return {
         "W1": rng.standard_normal((1, 1)),
-        "b1": onp.ones((1, 1)),
+        "b1": np.ones((1, 1)),
         "W2": rng.standard_normal((1, 1)),
-        "b2": onp.ones((1, 1)),
+        "b2": np.ones((1, 1)),
     }
 
 
@@ -81,7 +81,7 @@ def step(params: Params, X, Y, lr: float = LR, fns: Formulas = NAIVE, watch: Cal
     Z2 = watch("Z2 = A1 W2 + b2", A1 @ W2 + b2)
     watch("exp(Z2) in the softplus", fns.softplus_exp(Z2))
     A2 = watch("A2 = softplus(Z2)", fns.softplus(Z2))
-    loss = watch("loss = (A2 - Y)^2 / 2", 0.5 * onp.sum((A2 - Y) ** 2))
+    loss = watch("loss = (A2 - Y)^2 / 2", 0.5 * np.sum((A2 - Y) ** 2))
     dA2 = watch("dA2 = (A2 - Y) softplus_grad(Z2)", (A2 - Y) * watch("softplus_grad(Z2)", fns.softplus_grad(Z2)))
     dA1 = watch("dA1 = dA2 W2^T sigmoid_grad(Z1)", (dA2 @ W2.T) * watch("sigmoid_grad(Z1)", fns.sigmoid_grad(Z1)))
     terms = {"W1": X.T @ dA1, "b1": dA1, "W2": A1.T @ dA2, "b2": dA2}  # the biases' terms are not summed
@@ -100,25 +100,25 @@ class Run(NamedTuple):
 
 def run(steps: int, seed: int, lr: float = LR, scale=None, check: bool = True, fns: Formulas = NAIVE) -> Run:
     """The question's SGD: one random integer x in [1, 100] per step. ``scale``: an :class:`xsq.Scaler` or None."""
-    rng = onp.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     params = init(rng)
     xs = rng.integers(LOW, HIGH + 1, size=steps).astype(float)
     losses = []
     first: list[str] = []
 
     def watch(name, value):
-        if not first and not onp.all(onp.isfinite(value)):
+        if not first and not np.all(np.isfinite(value)):
             first.append(name)
         return value
 
-    with onp.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         for i, x in enumerate(xs):
-            X, Y = onp.array([[x]]), onp.array([[x * x]])
+            X, Y = np.array([[x]]), np.array([[x * x]])
             if scale is not None:
                 X, Y = scale.inputs(X), scale.targets(Y)
             params, loss, _ = step(params, X, Y, lr, fns, watch if check else _ignore)
             losses.append(loss)
-            if first or not onp.isfinite(loss):
+            if first or not np.isfinite(loss):
                 return Run(i, first[0] if first else "loss = (A2 - Y)^2 / 2", losses, params)
     return Run(None, None, losses, params)
 

@@ -35,7 +35,7 @@ import math
 import time
 from itertools import product
 
-import numpy as onp
+import numpy as np
 
 from ..core import net
 from ..core.hessian import largest_eigenvalue, largest_stable_lr
@@ -58,7 +58,7 @@ FORMULAS: dict[str, tuple[net.Act, net.Act]] = {
 SCALINGS = ("raw", "scaled")
 BATCHES = ("1", "all")
 OPTIMIZERS = ("sgd", "momentum", "adam")
-X = onp.arange(1.0, 101.0)[:, None]  # the question's inputs: the integers 1..100
+X = np.arange(1.0, 101.0)[:, None]  # the question's inputs: the integers 1..100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,13 +120,13 @@ class Grid:
 def _data(scaling: str) -> tuple[Scaler, Data]:
     Y = X**2
     scaler = Scaler.fit(X, Y) if scaling == "scaled" else Scaler.none(1, 1)
-    empty = onp.zeros((0, 1))
+    empty = np.zeros((0, 1))
     return scaler, Data(scaler.inputs(X), scaler.targets(Y), empty, empty)
 
 
 def _start(cell_row: tuple) -> Params:
     formulas, _, hidden, _, seed = cell_row
-    rng = onp.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     sizes = (1, hidden, 1)
     return question.fit_init(sizes, rng) if formulas == "question" else init_params(sizes, seed=rng)
 
@@ -138,7 +138,7 @@ def lam_max(cell_row: tuple) -> dict:
     activation, output = FORMULAS[formulas]
     _, data = _data(scaling)
     like = _start(cell_row)
-    with onp.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         eig = largest_eigenvalue(
             lambda th: net.objective(_unflatten(th, like), data.X, data.Y, activation, output, "mse"),
             flatten(like),
@@ -171,13 +171,13 @@ class _Watch:
 
     def _first_nonfinite(self, params: Params) -> str:
         for key in param_keys(params):
-            if not onp.all(onp.isfinite(params[key])):
+            if not np.all(np.isfinite(params[key])):
                 return f"the update of {key}"
         passes = net.forward_pass(params, self.data.X, self.activation, self.output)
         for i in range(1, len(passes.Zs)):
-            if not onp.all(onp.isfinite(passes.Zs[i])):
+            if not np.all(np.isfinite(passes.Zs[i])):
                 return f"Z{i} = A{i - 1} W{i} + b{i}"
-            if not onp.all(onp.isfinite(passes.As[i])):
+            if not np.all(np.isfinite(passes.As[i])):
                 act = net.layer_activation(i, len(passes.Zs) - 1, self.activation, self.output)
                 return f"A{i} = {act.name}(Z{i})"
         return "the loss"
@@ -185,7 +185,7 @@ class _Watch:
     def __call__(self, step: int, params: Params) -> None:
         self.params = params
         loss = self._loss(params)
-        if not onp.isfinite(loss):
+        if not np.isfinite(loss):
             self.evidence = dict(nonfinite_step=step, nonfinite_op=self._first_nonfinite(params))
             raise _Stop
         self.best, self.last = min(self.best, loss), loss
@@ -223,8 +223,8 @@ def run_cell(cell: Cell, learned_below: float) -> dict:
     )
     start = _start(cell.row)
     watch = _Watch(data, activation, output, cell.steps, start)
-    rng = onp.random.default_rng([cell.seed, 1])  # the shuffling (the start took the seed's own stream)
-    with onp.errstate(all="ignore"):
+    rng = np.random.default_rng([cell.seed, 1])  # the shuffling (the start took the seed's own stream)
+    with np.errstate(all="ignore"):
         try:
             _, record = run(gradient_epochs(data, (1, cell.hidden, 1), rng, s, start, watch), data, s, val_rows=[])
         except (_Stop, TrainingFailed):
@@ -240,7 +240,7 @@ def run_cell(cell: Cell, learned_below: float) -> dict:
         start_loss=watch.start,
         best_loss=watch.best,
         final_loss=watch.last,
-        test_rmse_over_range=error if onp.isfinite(error) else math.nan,
+        test_rmse_over_range=error if np.isfinite(error) else math.nan,
     )
     outcome, reason = classify(evidence, learned_below)
     return {

@@ -28,9 +28,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-import numpy as onp
-
-Array = onp.ndarray
+import numpy as np
 
 ALPHA_RANGE = (1e-10, 1e8)  # the precisions are kept inside these bounds (an empty group would send alpha to inf)
 BETA_RANGE = (1e-12, 1e24)
@@ -43,14 +41,14 @@ class Evidence(NamedTuple):
     precisions given (not the new ones), ``covariance`` A^-1 (P, P) at the precisions given.
     """
 
-    alpha: Array
+    alpha: np.ndarray
     beta: float
-    gamma: Array
+    gamma: np.ndarray
     log_evidence: float
-    covariance: Array
+    covariance: np.ndarray
 
 
-def layer_groups(sizes: tuple[int, ...], ard: bool = True) -> Array:
+def layer_groups(sizes: tuple[int, ...], ard: bool = True) -> np.ndarray:
     """The prior group of each parameter, (P,) ints in :func:`xsq.flatten`'s order (W1, b1, W2, b2, ...).
 
     With ``ard``, the weights leaving each input are a group of their own (automatic relevance
@@ -60,32 +58,32 @@ def layer_groups(sizes: tuple[int, ...], ard: bool = True) -> Array:
     out, g = [], 0
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         if i == 0 and ard:
-            out.append(onp.repeat(onp.arange(a), b))  # W1 is (n_in, n1) in C order: row i is input i
+            out.append(np.repeat(np.arange(a), b))  # W1 is (n_in, n1) in C order: row i is input i
             g += a
         else:
-            out.append(onp.full(a * b, g))
+            out.append(np.full(a * b, g))
             g += 1
-        out.append(onp.full(b, g))
+        out.append(np.full(b, g))
         g += 1
-    return onp.concatenate(out)
+    return np.concatenate(out)
 
 
-def precision_matrix(JtJ: Array, alpha: Array, beta: float, groups: Array) -> Array:
+def precision_matrix(JtJ: np.ndarray, alpha: np.ndarray, beta: float, groups: np.ndarray) -> np.ndarray:
     """A = beta J^T J + diag(alpha[groups]): (P, P) from J^T J (P, P), alpha (G,), groups (P,)."""
     A = beta * JtJ
-    A[onp.diag_indices_from(A)] += alpha[groups]
+    A[np.diag_indices_from(A)] += alpha[groups]
     return A
 
 
-def inverse_and_logdet(A: Array) -> tuple[Array, float]:
+def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float]:
     """A^-1 and log det A for a symmetric positive definite A (P, P), by Cholesky."""
-    L = onp.linalg.cholesky(A)
-    L_inv = onp.linalg.solve(L, onp.eye(len(A)))
-    return L_inv.T @ L_inv, 2.0 * float(onp.sum(onp.log(onp.diag(L))))
+    L = np.linalg.cholesky(A)
+    L_inv = np.linalg.solve(L, np.eye(len(A)))
+    return L_inv.T @ L_inv, 2.0 * float(np.sum(np.log(np.diag(L))))
 
 
 def evidence_update(
-    JtJ: Array, theta: Array, sq_error: float, n: int, alpha: Array, beta: float, groups: Array
+    JtJ: np.ndarray, theta: np.ndarray, sq_error: float, n: int, alpha: np.ndarray, beta: float, groups: np.ndarray
 ) -> Evidence:
     """One step of MacKay's fixed point (see the module docstring).
 
@@ -95,32 +93,32 @@ def evidence_update(
     G = len(alpha)
     A = precision_matrix(JtJ, alpha, beta, groups)
     C, logdet = inverse_and_logdet(A)
-    k = onp.bincount(groups, minlength=G).astype(float)
-    trace = onp.bincount(groups, weights=onp.diag(C), minlength=G)
-    gamma = onp.clip(k - alpha * trace, 0.0, k)
-    weight_sq = onp.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group
+    k = np.bincount(groups, minlength=G).astype(float)
+    trace = np.bincount(groups, weights=np.diag(C), minlength=G)
+    gamma = np.clip(k - alpha * trace, 0.0, k)
+    weight_sq = np.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group
     lo, hi = ALPHA_RANGE
-    with onp.errstate(divide="ignore", invalid="ignore"):
-        new_alpha = onp.where(weight_sq > 0, gamma / weight_sq, hi)
-    new_alpha = onp.clip(onp.where(onp.isfinite(new_alpha), new_alpha, hi), lo, hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        new_alpha = np.where(weight_sq > 0, gamma / weight_sq, hi)
+    new_alpha = np.clip(np.where(np.isfinite(new_alpha), new_alpha, hi), lo, hi)
     total = float(gamma.sum())
     new_beta = (n - total) / sq_error if sq_error > 0 else BETA_RANGE[1]
-    new_beta = float(onp.clip(new_beta, *BETA_RANGE))
+    new_beta = float(np.clip(new_beta, *BETA_RANGE))
     log_ev = log_evidence(sq_error, weight_sq, n, alpha, beta, k, logdet)
     return Evidence(new_alpha, new_beta, gamma, log_ev, C)
 
 
 def log_evidence(
-    sq_error: float, weight_sq: Array, n: int, alpha: Array, beta: float, k: Array, logdet: float
+    sq_error: float, weight_sq: np.ndarray, n: int, alpha: np.ndarray, beta: float, k: np.ndarray, logdet: float
 ) -> float:
     """log p(Y | alpha, beta) by the Laplace approximation (MacKay 1992, eq. 29, without the network's
     symmetry factor): ``-beta E_D - sum alpha_g E_W,g - log det A / 2 + sum k_g log alpha_g / 2
     + n log beta / 2 - n log(2 pi) / 2``."""
     return float(
         -0.5 * beta * sq_error
-        - 0.5 * onp.sum(alpha * weight_sq)
+        - 0.5 * np.sum(alpha * weight_sq)
         - 0.5 * logdet
-        + 0.5 * onp.sum(k * onp.log(alpha))
+        + 0.5 * np.sum(k * np.log(alpha))
         + 0.5 * n * math.log(beta)
         - 0.5 * n * math.log(2 * math.pi)
     )
@@ -132,6 +130,6 @@ def symmetry(sizes: tuple[int, ...]) -> float:
     return float(sum(math.lgamma(h + 1) + h * math.log(2) for h in sizes[1:-1]))
 
 
-def predictive_variance(G: Array, covariance: Array, noise_variance: float) -> Array:
+def predictive_variance(G: np.ndarray, covariance: np.ndarray, noise_variance: float) -> np.ndarray:
     """``noise_variance + g^T C g`` for each row g of G (M, P), with C the posterior covariance (P, P): (M,)."""
-    return noise_variance + onp.einsum("ij,jk,ik->i", G, covariance, G)
+    return noise_variance + np.einsum("ij,jk,ik->i", G, covariance, G)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-import numpy as onp
+import numpy as np
 
 from ..core import jacobian as jac
 from ..core import net
@@ -73,11 +73,11 @@ def regularised(X, Y, activation: str, output: str, like: Params, hyper: dict, c
         params = _unflatten(theta, like)
         passes = net.forward_pass(params, X, activation, output)
         r = (passes.As[-1] - Y).ravel()
-        aug = onp.concatenate([onp.sqrt(hyper["beta"]) * r, onp.sqrt(hyper["alpha_p"]) * theta])
+        aug = np.concatenate([np.sqrt(hyper["beta"]) * r, np.sqrt(hyper["alpha_p"]) * theta])
         return aug, (params, passes, r)
 
     def jacobian(theta, aux):
-        return onp.vstack([onp.sqrt(hyper["beta"]) * data_jacobian(theta, aux), onp.diag(onp.sqrt(hyper["alpha_p"]))])
+        return np.vstack([np.sqrt(hyper["beta"]) * data_jacobian(theta, aux), np.diag(np.sqrt(hyper["alpha_p"]))])
 
     def data_jacobian(theta, aux):
         if cache.get("theta") is not theta:
@@ -95,20 +95,20 @@ class BayesRun:
     ``trace`` gets one (alpha (G,), beta, gamma) per yielded epoch, for the record's history.
     """
 
-    def __init__(self, data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings):
+    def __init__(self, data: Data, sizes: tuple[int, ...], rng: np.random.Generator, s: TrainSettings):
         self.data, self.rng, self.s = data, rng, s
         self.X, self.Y = data.X, data.Y
         self.n = self.Y.size
         self.requested = sizes
         self._use(sizes)
-        self.trace: list[tuple[onp.ndarray, float, float]] = []
+        self.trace: list[tuple[np.ndarray, float, float]] = []
 
     def _use(self, sizes: tuple[int, ...]) -> None:
         """Work on a network of ``sizes`` (screening tries two widths)."""
         self.sizes = sizes
         self.groups = bayes.layer_groups(sizes, ard=ARD)
         if self.s.regularization == "l2" or not GROUPED:
-            self.groups = onp.zeros_like(self.groups)
+            self.groups = np.zeros_like(self.groups)
         self.G = int(self.groups.max()) + 1
 
     def _candidate_sizes(self, i: int) -> tuple[int, ...]:
@@ -119,13 +119,13 @@ class BayesRun:
 
     # --- one evidence step -------------------------------------------------------------
 
-    def _hyper(self, alpha: onp.ndarray, beta: float) -> dict:
+    def _hyper(self, alpha: np.ndarray, beta: float) -> dict:
         return {"alpha": alpha, "beta": beta, "alpha_p": alpha[self.groups]}
 
     def _restate(self, state: LMState, hyper: dict) -> LMState:
         """The state's residuals and cost under new precisions (no new forward pass)."""
         r = state.aux[2]
-        aug = onp.concatenate([onp.sqrt(hyper["beta"]) * r, onp.sqrt(hyper["alpha_p"]) * state.theta])
+        aug = np.concatenate([np.sqrt(hyper["beta"]) * r, np.sqrt(hyper["alpha_p"]) * state.theta])
         return state._replace(r=aug, cost=float(aug @ aug))
 
     def _evidence(self, state: LMState, hyper: dict, cache: dict) -> bayes.Evidence:
@@ -139,7 +139,7 @@ class BayesRun:
         theta = flatten(params)
         r = (net.forward(params, self.X, self.s.activation, self.s.output) - self.Y).ravel()
         beta = self.n / max(float(r @ r), 1e-300)
-        hyper = self._hyper(onp.full(self.G, ALPHA_START), beta)
+        hyper = self._hyper(np.full(self.G, ALPHA_START), beta)
         problem = regularised(self.X, self.Y, self.s.activation, self.s.output, params, hyper, cache)
         return lm_init(problem, theta), hyper, problem
 
@@ -152,8 +152,8 @@ class BayesRun:
         state = lm_step(problem, self._restate(state, hyper), GEODESIC)
         total = float(ev.gamma.sum())
         change = max(
-            abs(total - gamma) / max(total, 1.0) if onp.isfinite(gamma) else onp.inf,
-            abs(onp.log(ev.beta / old[0])),
+            abs(total - gamma) / max(total, 1.0) if np.isfinite(gamma) else np.inf,
+            abs(np.log(ev.beta / old[0])),
             abs(state.cost / ev.beta - old[1]) / max(old[1], 1e-300),
         )
         return state, ev, change
@@ -163,7 +163,7 @@ class BayesRun:
         return float(r @ r) / self.n
 
     def _log(self, hyper: dict, gamma: float) -> None:
-        self.trace.append((onp.array(hyper["alpha"]), float(hyper["beta"]), float(gamma)))
+        self.trace.append((np.array(hyper["alpha"]), float(hyper["beta"]), float(gamma)))
 
     # --- the epochs -----------------------------------------------------------------------
 
@@ -202,7 +202,7 @@ class BayesRun:
                     self._log(hyper, gamma)
                     yield Epoch(state.aux[0], self._mse(state), SCREEN)
                 score = self._evidence(state, hyper, cache).log_evidence + bayes.symmetry(self.sizes)
-                if best is None or (onp.isfinite(score) and score > best[0]):
+                if best is None or (np.isfinite(score) and score > best[0]):
                     best = (score, state, hyper, problem, cache, self.sizes)
             assert best is not None
             _, state, hyper, problem, cache, sizes = best
@@ -210,7 +210,7 @@ class BayesRun:
         settled, budget, gamma = 0, s.epochs - used - MODE_STEPS - 1, float("nan")
         for i in range(max(budget, 0)):
             if not screen and i < FREE_STEPS:
-                state, change = lm_step(problem, state, GEODESIC), onp.inf
+                state, change = lm_step(problem, state, GEODESIC), np.inf
             else:
                 state, ev, change = self._iterate(state, hyper, problem, cache, gamma)
                 gamma = float(ev.gamma.sum())
@@ -223,7 +223,7 @@ class BayesRun:
 
     def _fixed(self, like: Params) -> Iterator[Epoch]:
         cache: dict = {}
-        hyper = self._hyper(onp.full(self.G, L2_DECAY), 1.0)
+        hyper = self._hyper(np.full(self.G, L2_DECAY), 1.0)
         problem = regularised(self.X, self.Y, self.s.activation, self.s.output, like, hyper, cache)
         state = lm_init(problem, flatten(like))
         self._log(hyper, float("nan"))
@@ -249,14 +249,14 @@ class BayesRun:
     def posterior(self, params: Params) -> bayes.Evidence:
         """The evidence at ``params`` (the kept ones) with the last precisions: gamma, the re-estimated
         noise precision, and the covariance A^-1 (P, P) at those re-estimated precisions."""
-        hyper = getattr(self, "hyper", None) or self._hyper(onp.full(self.G, ALPHA_START), 1.0)
+        hyper = getattr(self, "hyper", None) or self._hyper(np.full(self.G, ALPHA_START), 1.0)
         theta = flatten(params)
         passes = net.forward_pass(params, self.X, self.s.activation, self.s.output)
         r = (passes.As[-1] - self.Y).ravel()
         J = jac.jacobian(params, self.X, self.s.activation, self.s.output, passes)
         JtJ = J.T @ J
         ev = bayes.evidence_update(JtJ, theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups)
-        alpha = L2_DECAY * onp.full(self.G, ev.beta) if self.s.regularization == "l2" else ev.alpha
+        alpha = L2_DECAY * np.full(self.G, ev.beta) if self.s.regularization == "l2" else ev.alpha
         again = bayes.evidence_update(JtJ, theta, float(r @ r), self.n, alpha, ev.beta, self.groups)
         return again._replace(alpha=alpha, beta=ev.beta)
 
@@ -269,13 +269,13 @@ class BayesRun:
             self.s.regularization,
             float(ev.gamma.sum()),
             int(len(self.groups)),
-            tuple(float(v) for v in onp.sqrt(1.0 / ev.beta) * scaler.y_scale),
+            tuple(float(v) for v in np.sqrt(1.0 / ev.beta) * scaler.y_scale),
             tuple(float(a) for a in ev.alpha),
             float(ev.beta),
             float(ev.log_evidence),
-            onp.array([t[0] for t in trace]).reshape(len(trace), self.G),
-            onp.array([t[1] for t in trace]),
-            onp.array([t[2] for t in trace]),
+            np.array([t[0] for t in trace]).reshape(len(trace), self.G),
+            np.array([t[1] for t in trace]),
+            np.array([t[2] for t in trace]),
         )
         settings = dict(record.settings, hidden=list(self.sizes[1:-1]), hidden_requested=list(self.requested[1:-1]))
         record = dataclasses.replace(record, evidence=evidence, settings=settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-import numpy as onp
+import numpy as np
 
 from ..core import net
 from ..core.params import Params, init_params
@@ -23,10 +23,10 @@ from .settings import TrainSettings
 class Data(NamedTuple):
     """Scaled training and validation data: X (N, n_in), Y (N, n_out); validation may have 0 rows."""
 
-    X: onp.ndarray
-    Y: onp.ndarray
-    X_val: onp.ndarray
-    Y_val: onp.ndarray
+    X: np.ndarray
+    Y: np.ndarray
+    X_val: np.ndarray
+    Y_val: np.ndarray
 
 
 class Epoch(NamedTuple):
@@ -40,7 +40,7 @@ class Epoch(NamedTuple):
 def gradient_epochs(
     data: Data,
     sizes: tuple[int, ...],
-    rng: onp.random.Generator,
+    rng: np.random.Generator,
     s: TrainSettings,
     start: Params | None = None,
     on_step: Callable[[int, Params], None] | None = None,
@@ -60,7 +60,7 @@ def gradient_epochs(
     step = 0
     yield Epoch(params, None, RUNNING)
     while True:
-        order = rng.permutation(n) if batch < n else onp.arange(n)
+        order = rng.permutation(n) if batch < n else np.arange(n)
         for begin in range(0, n, batch):
             idx = order[begin : begin + batch]
             g = grad_fn(params, X[idx], Y[idx], s.activation, s.output, s.loss, 0.0)

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-import numpy as onp
-
-Array = onp.ndarray
+import numpy as np
 
 GEODESIC_H = 0.1  # finite-difference step along delta for the second directional derivative
 GEODESIC_ALPHA = 0.75  # the acceleration a is used while |a|_D <= 2 alpha |delta|_D (|a / 2| <= alpha |delta|)
@@ -44,38 +42,40 @@ class LeastSquares(NamedTuple):
     a network, its forward pass), so nothing is computed twice.
     """
 
-    residuals: Callable[[Array], tuple[Array, Any]]
-    jacobian: Callable[[Array, Any], Array]
+    residuals: Callable[[np.ndarray], tuple[np.ndarray, Any]]
+    jacobian: Callable[[np.ndarray, Any], np.ndarray]
 
 
 class LMState(NamedTuple):
-    theta: Array  # current parameters, flat
-    r: Array  # residuals at theta
+    theta: np.ndarray  # current parameters, flat
+    r: np.ndarray  # residuals at theta
     aux: Any  # the residual evaluation's by-products at theta
     cost: float  # sum(r^2)
     damping: float  # lam
     nu: float  # growth factor of lam after a rejection
-    scale: Array  # D: running max of diag(J^T J)
+    scale: np.ndarray  # D: running max of diag(J^T J)
     converged: bool  # no step could lower the cost any more
     evaluations: int  # residual evaluations so far
 
 
-def lm_init(problem: LeastSquares, theta: Array, damping: float = 1e-3, scale: Array | None = None) -> LMState:
+def lm_init(
+    problem: LeastSquares, theta: np.ndarray, damping: float = 1e-3, scale: np.ndarray | None = None
+) -> LMState:
     """The starting state at ``theta`` (``scale``: a D carried over from an earlier run)."""
     r, aux = problem.residuals(theta)
-    scale = onp.zeros(theta.size) if scale is None else scale
+    scale = np.zeros(theta.size) if scale is None else scale
     return LMState(theta, r, aux, float(r @ r), damping, 2.0, scale, False, 1)
 
 
-def _damped(A: Array, D: Array, lam: float) -> tuple[Array | None, float]:
+def _damped(A: np.ndarray, D: np.ndarray, lam: float) -> tuple[np.ndarray | None, float]:
     """A + lam D, raising lam until its Cholesky factorisation shows it positive definite."""
     while lam <= MAX_DAMPING:
         M = A.copy()
         M.flat[:: len(D) + 1] += lam * D
         try:
-            onp.linalg.cholesky(M)
+            np.linalg.cholesky(M)
             return M, lam
-        except onp.linalg.LinAlgError:
+        except np.linalg.LinAlgError:
             lam = max(lam * 10.0, 1e-12)
     return None, lam
 
@@ -91,28 +91,28 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
     J = problem.jacobian(theta, state.aux)
     A = J.T @ J
     g = J.T @ r
-    D = onp.maximum(state.scale, onp.diagonal(A))
+    D = np.maximum(state.scale, np.diagonal(A))
     # A parameter whose column of J has all but vanished (a saturated unit) must still be damped:
     # with D_i ~ 1e-80 its step would be noise over noise however large lam grew, and LM would stall.
-    D_safe = onp.maximum(D, MIN_SCALE * D.max()) if D.max() > 0 else onp.ones_like(D)
+    D_safe = np.maximum(D, MIN_SCALE * D.max()) if D.max() > 0 else np.ones_like(D)
     lam, nu, evaluations = state.damping, state.nu, state.evaluations
     while lam <= MAX_DAMPING:
         M, lam = _damped(A, D_safe, lam)
         if M is None:
             break
-        delta = -onp.linalg.solve(M, g)
+        delta = -np.linalg.solve(M, g)
         step = delta
         if geodesic:
             r_h, _ = problem.residuals(theta + GEODESIC_H * delta)
             evaluations += 1
             r_second = (2.0 / GEODESIC_H) * ((r_h - r) / GEODESIC_H - J @ delta)
-            accel = -onp.linalg.solve(M, J.T @ r_second)
-            if onp.sqrt(accel @ (D_safe * accel)) <= 2 * GEODESIC_ALPHA * onp.sqrt(delta @ (D_safe * delta)):
+            accel = -np.linalg.solve(M, J.T @ r_second)
+            if np.sqrt(accel @ (D_safe * accel)) <= 2 * GEODESIC_ALPHA * np.sqrt(delta @ (D_safe * delta)):
                 step = delta + 0.5 * accel
         r_new, aux_new = problem.residuals(theta + step)
         evaluations += 1
         cost_new = float(r_new @ r_new)
-        if onp.isfinite(cost_new) and cost_new < cost:
+        if np.isfinite(cost_new) and cost_new < cost:
             predicted = -(2.0 * g @ delta + delta @ A @ delta)
             rho = (cost - cost_new) / predicted if predicted > 0 else 1.0
             lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-import numpy as onp
+import numpy as np
 
 from ..core import fastpath, losses, net
 from ..core import jacobian as jac
@@ -43,7 +43,7 @@ WARMUP_FRACTION = 0.4  # share of the steps after screening spent on relative er
 class Evaluation(NamedTuple):
     """What one residual evaluation leaves for the Jacobian: the network's output (N, n_out) and its pass."""
 
-    output: onp.ndarray
+    output: np.ndarray
     passes: net.Passes | fastpath.Pass
 
 
@@ -53,7 +53,7 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
     A network with one hidden layer runs :mod:`xsq.fastpath` (the same numbers, fewer allocations).
     """
     weights = losses.LOSSES[loss].weight(Y).ravel()
-    if onp.all(weights == 1.0):
+    if np.all(weights == 1.0):
         weights = None  # plain mse: skip the multiplications
     sizes = (X.shape[1], *(like[f"b{i}"].size for i in range(1, len(like) // 2 + 1)))
     y = Y.ravel()
@@ -92,7 +92,7 @@ def screen_steps(s: TrainSettings) -> int:
 
 
 def lm_epochs(
-    data: Data, sizes: tuple[int, ...], rng: onp.random.Generator, s: TrainSettings, start: Params | None = None
+    data: Data, sizes: tuple[int, ...], rng: np.random.Generator, s: TrainSettings, start: Params | None = None
 ) -> Iterator[Epoch]:
     """Yield the untrained network, then the parameters after each accepted LM step (see the module doc).
 
@@ -101,7 +101,7 @@ def lm_epochs(
     X, Y, loss = data.X, data.Y, s.loss
     like = init_params(sizes, seed=rng, activation=s.activation) if start is None else start
     main = least_squares(X, Y, s.activation, s.output, loss, like)
-    warm = loss == "mse" and bool(onp.all(Y > 0))
+    warm = loss == "mse" and bool(np.all(Y > 0))
     begin = least_squares(X, Y, s.activation, s.output, "relative_mse", like) if warm else main
     screen = screen_steps(s) if start is None else 0
     candidates = [like] + [
@@ -126,7 +126,7 @@ def lm_epochs(
                     yield Epoch(_unflatten(state.theta, like), float(losses.LOSSES[loss].fn(output, Y)), SCREEN)
                 prediction = net.forward(_unflatten(state.theta, like), X_score, s.activation, s.output)
                 score = float(losses.LOSSES[loss].fn(prediction, Y_score))
-                scored.append((score if onp.isfinite(score) else onp.inf, i, state))
+                scored.append((score if np.isfinite(score) else np.inf, i, state))
             if scored:
                 states = [state for _, _, state in sorted(scored, key=lambda t: t[:2])]
         state = states[0]

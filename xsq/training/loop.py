@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from typing import Callable
 
-import numpy as onp
+import numpy as np
 
 from ..core import fastpath, losses, net
 from ..core.params import Params
@@ -40,10 +40,10 @@ DIVERGED_FACTOR = 100.0  # a fit diverged at 100x its start (a sweep's cell at 1
 LEARNED = 0.5
 
 
-def baseline_loss(Y: onp.ndarray, loss: str) -> float:
+def baseline_loss(Y: np.ndarray, loss: str) -> float:
     """The loss of predicting a constant (the column means or medians, whichever is lower)."""
     fn = losses.LOSSES[loss].fn
-    return min(float(fn(onp.broadcast_to(c, Y.shape), Y)) for c in (Y.mean(axis=0), onp.median(Y, axis=0)))
+    return min(float(fn(np.broadcast_to(c, Y.shape), Y)) for c in (Y.mean(axis=0), np.median(Y, axis=0)))
 
 
 def hint(s: TrainSettings) -> str:
@@ -84,7 +84,7 @@ def run(
     """
     has_val = len(data.X_val) > 0
     rows: list[tuple[int, float, float, str]] = []
-    best_params, best, best_epoch = None, onp.inf, 0
+    best_params, best, best_epoch = None, np.inf, 0
     improved_at, previous = 0, None  # the last epoch that beat the best by more than tol; the phase before
     converged = interrupted = stopped = False
     baseline = baseline_loss(data.Y, s.loss)
@@ -102,7 +102,7 @@ def run(
             interrupted,
             stopped,
             time.perf_counter() - start,
-            rows[0][1] if rows else onp.nan,
+            rows[0][1] if rows else np.nan,
             baseline,
             **record_fields,
         )
@@ -112,7 +112,7 @@ def run(
             if train_loss is None:
                 train_loss = train_loss_of(params)
             val_loss = val_loss_of(params) if has_val else float("nan")
-            if not (onp.isfinite(train_loss) and all(onp.all(onp.isfinite(v)) for v in params.values())):
+            if not (np.isfinite(train_loss) and all(np.all(np.isfinite(v)) for v in params.values())):
                 rows.append((epoch, train_loss, val_loss, phase))
                 r = record()
                 raise TrainingDiverged(
@@ -121,7 +121,7 @@ def run(
             rows.append((epoch, train_loss, val_loss, phase))
             score = val_loss if has_val else train_loss
             if previous in (SCREEN, WARMUP) and phase not in (SCREEN, WARMUP):
-                best = onp.inf  # screening and warm-up bests are only fallbacks: the run proper is judged alone
+                best = np.inf  # screening and warm-up bests are only fallbacks: the run proper is judged alone
             if not score >= best * (1.0 - s.tol) or phase in (SCREEN, WARMUP):  # patience counts from here
                 improved_at = epoch
             if best_params is None or score < best:
@@ -147,7 +147,7 @@ def run(
         interrupted = True
         if len(rows) < 2 or best_epoch == 0:  # nothing learnt yet: there is no model worth returning
             raise
-    r, kept = record(), {k: onp.array(v) for k, v in best_params.items()}
+    r, kept = record(), {k: np.array(v) for k, v in best_params.items()}
     if not (interrupted or stopped):
         _judge(r, s, kept)
     return kept, r
@@ -155,9 +155,9 @@ def run(
 
 def _path(r: TrainingRecord) -> str:
     h = r.history
-    worst = int(onp.argmax(h.train_loss)) if len(h.train_loss) else 0
-    finite = onp.isfinite(h.train_loss)
-    best = int(onp.argmin(onp.where(finite, h.train_loss, onp.inf))) if onp.any(finite) else 0
+    worst = int(np.argmax(h.train_loss)) if len(h.train_loss) else 0
+    finite = np.isfinite(h.train_loss)
+    best = int(np.argmin(np.where(finite, h.train_loss, np.inf))) if np.any(finite) else 0
     return (
         f"loss path: start {r.start_loss:.3g}, worst {h.train_loss[worst]:.3g} at epoch {worst}, "
         f"best {h.train_loss[best]:.3g} at epoch {best}"
@@ -168,7 +168,7 @@ def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
     """Raise if the finished run ``r`` diverged or did not learn (the rules in the module docstring)."""
     h = r.history
     start, kept = r.start_loss, float(h.train_loss[r.best_epoch])
-    worst = int(onp.argmax(h.train_loss))
+    worst = int(np.argmax(h.train_loss))
     if start > 0 and h.train_loss[worst] >= DIVERGED_FACTOR * start and h.train_loss[-1] >= start:
         raise TrainingDiverged(
             f"training diverged: the loss rose to {h.train_loss[worst] / start:.3g} times its start at epoch {worst} "
@@ -178,7 +178,7 @@ def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
     reference = min((v for v in (start, r.baseline_loss) if v > 0), default=0.0)  # constant targets: the start
     if reference > 0 and not kept < LEARNED * reference:
         what = "its untrained start" if reference == start else "predicting a constant"
-        chosen = ", best on validation" if onp.isfinite(h.val_loss[r.best_epoch]) else ""
+        chosen = ", best on validation" if np.isfinite(h.val_loss[r.best_epoch]) else ""
         raise TrainingStalled(
             f"training did not learn: the loss it kept ({kept:.3g}, epoch {r.best_epoch}{chosen}) is not below half of "
             f"{reference:.3g}, the loss of {what} ({_path(r)}); {hint(s)}",

@@ -13,8 +13,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-import autograd.numpy as np
-import numpy as onp
+import autograd.numpy as anp
+import numpy as np
 from autograd import grad
 from numpy.typing import ArrayLike
 
@@ -31,7 +31,6 @@ from .record import TrainingRecord, frozen
 from .scaling import Scaler
 from .stages import STAGE_KINDS, Base, staged_output
 
-Array = onp.ndarray
 STD_BLOCK = 1 << 20  # error bars are computed for about this many Jacobian entries at a time
 SYMMETRY_TOL = 1e-8  # a covariance read back may differ from its transpose by this, relative to its largest entry
 
@@ -42,17 +41,17 @@ class Posterior:
     the Laplace covariance A^-1 (P, P) of the first network's flat parameters. Checked and read-only."""
 
     noise_variance: float
-    covariance: Array
+    covariance: np.ndarray
 
     def __post_init__(self):
         v = Real(0, low_open=True).check(self.noise_variance, "the noise variance")
-        C = onp.array(self.covariance, dtype=float)
-        if C.ndim != 2 or C.shape[0] != C.shape[1] or not onp.all(onp.isfinite(C)):
+        C = np.array(self.covariance, dtype=float)
+        if C.ndim != 2 or C.shape[0] != C.shape[1] or not np.all(np.isfinite(C)):
             raise InputError("the posterior covariance must be a square matrix of finite numbers")
-        top = float(onp.max(onp.abs(C))) if C.size else 0.0
-        if not onp.allclose(C, C.T, rtol=0, atol=SYMMETRY_TOL * top) or onp.any(onp.diag(C) < 0):
+        top = float(np.max(np.abs(C))) if C.size else 0.0
+        if not np.allclose(C, C.T, rtol=0, atol=SYMMETRY_TOL * top) or np.any(np.diag(C) < 0):
             raise InputError("the posterior covariance must be symmetric with a non-negative diagonal")
-        if C.size and onp.linalg.eigvalsh(C)[0] < -SYMMETRY_TOL * top:
+        if C.size and np.linalg.eigvalsh(C)[0] < -SYMMETRY_TOL * top:
             raise InputError("the posterior covariance must be positive semi-definite")
         object.__setattr__(self, "noise_variance", v)
         object.__setattr__(self, "covariance", frozen(C))
@@ -126,7 +125,7 @@ class Model:
             return mean
         return mean, self.std(X)
 
-    def std(self, X: ArrayLike) -> Array:
+    def std(self, X: ArrayLike) -> np.ndarray:
         """The error bars of :meth:`predict` alone: (N, n_out) on the raw scale."""
         if self.posterior is None:
             raise InputError(
@@ -136,16 +135,16 @@ class Model:
         X = check_inputs(X, self.sizes[0])
         Xs, C, v = self.scaler.inputs(X), self.posterior.covariance, self.posterior.noise_variance
         rows = max(1, STD_BLOCK // len(C))  # a block of rows at a time: G is (rows n_out, P)
-        var = onp.concatenate(
+        var = np.concatenate(
             [
                 predictive_variance(jac.jacobian(self.params, Xs[i : i + rows], self.activation, self.output), C, v)
                 for i in range(0, len(Xs), rows)
             ]
-            or [onp.zeros(0)]
+            or [np.zeros(0)]
         )
-        return onp.sqrt(var).reshape(len(X), self.sizes[-1]) * self.scaler.y_scale
+        return np.sqrt(var).reshape(len(X), self.sizes[-1]) * self.scaler.y_scale
 
-    def derivative(self, X: ArrayLike) -> Array:
+    def derivative(self, X: ArrayLike) -> np.ndarray:
         """d prediction / d input on the raw scale, (N, n_out, n_in), by autograd.
 
         Samples are independent, so the gradient of each output's sum over
@@ -153,10 +152,10 @@ class Model:
         """
         X = check_inputs(X, self.sizes[0])
         Xs = self.scaler.inputs(X)
-        per_output = [grad(lambda Z, j=j: np.sum(self._scaled(Z)[:, j]))(Xs) for j in range(self.sizes[-1])]
-        return self.scaler.slopes(np.stack(per_output, axis=1))
+        per_output = [grad(lambda Z, j=j: anp.sum(self._scaled(Z)[:, j]))(Xs) for j in range(self.sizes[-1])]
+        return self.scaler.slopes(anp.stack(per_output, axis=1))
 
-    def manual_derivative(self, X: ArrayLike) -> Array:
+    def manual_derivative(self, X: ArrayLike) -> np.ndarray:
         """:meth:`derivative` by hand-written forward-mode passes (no autograd), its independent twin."""
         X = check_inputs(X, self.sizes[0])
         Xs = self.scaler.inputs(X)

@@ -33,7 +33,7 @@ import zipfile
 import zlib
 from typing import Any, NamedTuple
 
-import numpy as onp
+import numpy as np
 from numpy.lib import format as npy
 
 from ..core import activations
@@ -63,7 +63,7 @@ class Parts(NamedTuple):
     output: str
     record: TrainingRecord | None
     stages: tuple
-    posterior: tuple[float, onp.ndarray] | None = None  # (noise variance, covariance (P, P)), scaled targets
+    posterior: tuple[float, np.ndarray] | None = None  # (noise variance, covariance (P, P)), scaled targets
 
 
 def stage_parts(stage) -> tuple[str, dict]:
@@ -93,8 +93,8 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
     if parts.record is not None:
         record_arrays, meta["record"] = parts.record.to_plain()
         arrays.update(record_arrays)
-    arrays["meta"] = onp.array(json_bytes(meta, indent=None).decode())
-    write_atomic(path, lambda handle: onp.savez(handle, **arrays))
+    arrays["meta"] = np.array(json_bytes(meta, indent=None).decode())
+    write_atomic(path, lambda handle: np.savez(handle, **arrays))
 
 
 # --- reading ----------------------------------------------------------------------
@@ -103,7 +103,7 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
 _KINDS = {"meta": "U", "history_phase": "U", "history_epoch": "i", "val_rows": "i"}  # every other member: "f"
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> onp.ndarray:
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
     """One member's array, after its header has been checked against what may be there."""
     name = info.filename[:-4]
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -134,7 +134,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> onp.ndarray
         data = bytearray(count * dtype.itemsize)  # read in place: no second copy of a large member
         if handle.readinto(data) != len(data):
             raise InputError(f"member {info.filename} ends before its data does")
-        return onp.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+        return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def _check_members(names: list[str], total: int) -> None:
@@ -153,7 +153,7 @@ def _check_members(names: list[str], total: int) -> None:
         raise InputError(f"its members declare {total} bytes in all, more than any xsq model")
 
 
-def _open(path: str) -> dict[str, onp.ndarray]:
+def _open(path: str) -> dict[str, np.ndarray]:
     regular_file(path, "model file", MAX_FILE_BYTES)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -228,7 +228,7 @@ def read(path: str | os.PathLike) -> Parts:
     return Parts(params, scaler, activation, output, record, stages, posterior)
 
 
-def _posterior(meta: Any, arrays: dict) -> tuple[float, onp.ndarray] | None:
+def _posterior(meta: Any, arrays: dict) -> tuple[float, np.ndarray] | None:
     """The error bars' (noise variance, covariance), or None; the model checks the covariance's shape."""
     if meta is None:
         if "posterior_covariance" in arrays:

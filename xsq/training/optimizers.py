@@ -19,9 +19,9 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, NamedTuple
 
-import numpy as onp
+import numpy as np
 
-Params = dict
+from ..core.params import Params
 
 
 class Optimizer(NamedTuple):
@@ -62,7 +62,7 @@ def momentum(lr: float, mass: float = 0.9):
         v = mass * v + g
         return p - lr * v, v
 
-    return onp.zeros_like, update_one
+    return np.zeros_like, update_one
 
 
 @optimizer
@@ -70,14 +70,14 @@ def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
     """Adam (Kingma and Ba, 2015, Algorithm 1): bias-corrected first and second moments."""
 
     def init_one(p):
-        return onp.zeros_like(p), onp.zeros_like(p)
+        return np.zeros_like(p), np.zeros_like(p)
 
     def update_one(step, p, g, s):
         m, v = s
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g**2
         c1, c2 = 1 - b1 ** (step + 1), 1 - b2 ** (step + 1)
-        return p - lr * (m / c1) / (onp.sqrt(v / c2) + eps), (m, v)
+        return p - lr * (m / c1) / (np.sqrt(v / c2) + eps), (m, v)
 
     return init_one, update_one
 

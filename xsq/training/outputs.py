@@ -18,29 +18,27 @@ any training, naming identity instead.
 
 from __future__ import annotations
 
-import numpy as onp
+import numpy as np
 
 from ..errors import InputError
 from .scaling import Scaler
-
-Array = onp.ndarray
 
 # what each output unit produces: (low, high, low reached, high reached)
 RANGES = {
     "sigmoid": (0.0, 1.0, False, False),
     "tanh": (-1.0, 1.0, False, False),
-    "softplus": (0.0, onp.inf, False, False),
-    "relu": (0.0, onp.inf, True, False),
-    "identity": (-onp.inf, onp.inf, False, False),
+    "softplus": (0.0, np.inf, False, False),
+    "relu": (0.0, np.inf, True, False),
+    "identity": (-np.inf, np.inf, False, False),
 }
 MARGIN = 0.1  # a bounded unit's scaled targets keep this share of its range clear at each end
 ZERO_SLOPE = 300.0  # |d log(target) / dx| times the span above which targets fall towards 0 (choose_output)
 
 
-def scaler_for(X: Array, Y: Array, output: str) -> Scaler:
+def scaler_for(X: np.ndarray, Y: np.ndarray, output: str) -> Scaler:
     """The scaling of X (N, n_in) and Y (N, n_out) that suits ``output`` (see the module docstring)."""
     low, high = RANGES[output][:2]
-    if onp.isfinite(high - low):
+    if np.isfinite(high - low):
         margin = MARGIN * (high - low)
         return Scaler.fit(X, Y, onto=(low + margin, high - margin))
     return Scaler.fit(X, Y, centre_targets=output == "identity")
@@ -48,19 +46,19 @@ def scaler_for(X: Array, Y: Array, output: str) -> Scaler:
 
 def _describe(output: str) -> str:
     low, high, low_in, high_in = RANGES[output]
-    if onp.isfinite(high):
+    if np.isfinite(high):
         return f"values in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
     return f"values {'>=' if low_in else '>'} {low:g}"
 
 
-def check_reachable(Y: Array, Ys: Array, output: str) -> None:
+def check_reachable(Y: np.ndarray, Ys: np.ndarray, output: str) -> None:
     """Refuse targets the output unit cannot produce: Ys (N, n_out) as the network sees them, the raw Y named
     in the message (scaling never changes whether a target is reachable, only how far it is)."""
     low, high, low_in, high_in = RANGES[output]
-    if onp.any(Ys < low if low_in else Ys <= low):
-        worst = f"the smallest target is {onp.min(Y):.6g}"
-    elif onp.any(Ys > high if high_in else Ys >= high):
-        worst = f"the largest target is {onp.max(Y):.6g} (unscaled)"
+    if np.any(Ys < low if low_in else Ys <= low):
+        worst = f"the smallest target is {np.min(Y):.6g}"
+    elif np.any(Ys > high if high_in else Ys >= high):
+        worst = f"the largest target is {np.max(Y):.6g} (unscaled)"
     else:
         return
     raise InputError(
@@ -69,19 +67,21 @@ def check_reachable(Y: Array, Ys: Array, output: str) -> None:
     )
 
 
-def log_slope_at_smallest(X: Array, Y: Array) -> tuple[float, float]:
+def log_slope_at_smallest(X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
     """Where the smallest target is, and how steeply log(target) falls towards it: |d log y / dx| between it
     and its nearest inputs either side, times the inputs' span (one input and one output column; else 0)."""
     if X.ndim != 2 or X.shape[1] != 1 or Y.ndim != 2 or Y.shape[1] != 1 or len(X) < 2:
         return float("nan"), 0.0
-    order = onp.argsort(X[:, 0], kind="stable")
+    order = np.argsort(X[:, 0], kind="stable")
     x, y = X[order, 0], Y[order, 0]
-    i = int(onp.argmin(y))
-    slopes = [abs(onp.log(y[j] / y[i])) / abs(x[j] - x[i]) for j in (i - 1, i + 1) if 0 <= j < len(x) and x[j] != x[i]]
+    i = int(np.argmin(y))
+    slopes = [abs(np.log(y[j] / y[i])) / abs(x[j] - x[i]) for j in (i - 1, i + 1) if 0 <= j < len(x) and x[j] != x[i]]
     return float(x[i]), max(slopes, default=0.0) * float(x[-1] - x[0])
 
 
-def choose_output(Y: Array, also: Array | None = None, where: str = "", X: Array | None = None) -> tuple[str, str]:
+def choose_output(
+    Y: np.ndarray, also: np.ndarray | None = None, where: str = "", X: np.ndarray | None = None
+) -> tuple[str, str]:
     """The output ``"auto"`` picks for targets Y, and why: softplus when every target is > 0, else identity.
     ``also``: other values the model will be judged on (``where`` names them), held to the same rule.
 
@@ -90,12 +90,12 @@ def choose_output(Y: Array, also: Array | None = None, where: str = "", X: Array
     softplus would have to produce log(target), which the hidden units cannot follow into its singularity
     (measured: RMSE/range 1e-5 against 1e-10). x^2 on [1, 100], where the slope is 160-194, keeps softplus.
     """
-    if not onp.all(Y > 0):
-        return "identity", f"some targets are <= 0 (the smallest is {onp.min(Y):.6g}), which softplus cannot produce"
-    if also is not None and not onp.all(also > 0):
-        return "identity", f"{where} reaches {onp.min(also):g}, which softplus cannot produce"
+    if not np.all(Y > 0):
+        return "identity", f"some targets are <= 0 (the smallest is {np.min(Y):.6g}), which softplus cannot produce"
+    if also is not None and not np.all(also > 0):
+        return "identity", f"{where} reaches {np.min(also):g}, which softplus cannot produce"
     if X is not None:
-        X, Y = (onp.asarray(A, dtype=float) for A in (X, Y))
+        X, Y = (np.asarray(A, dtype=float) for A in (X, Y))
         at, slope = log_slope_at_smallest(X.reshape(len(X), -1), Y.reshape(len(Y), -1))
         if slope > ZERO_SLOPE:
             return "identity", (

@@ -33,13 +33,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import numpy as onp
+import numpy as np
 
 from ..core.activations import ACTIVATIONS
 from ..errors import InputError
 from ..validation import Flag, Maybe, Options, Real, Sizes, Text, Whole
-
-Array = onp.ndarray
 
 SCREEN, WARMUP, RUNNING, CONVERGED = PHASES = ("screen", "warmup", "running", "converged")
 
@@ -56,9 +54,9 @@ class ReadOnlyDict(dict):
         return ReadOnlyDict, (dict(self),)
 
 
-def frozen(array) -> Array:
+def frozen(array) -> np.ndarray:
     """A read-only copy of ``array``."""
-    out = onp.array(array)
+    out = np.array(array)
     out.setflags(write=False)
     return out
 
@@ -66,20 +64,20 @@ def frozen(array) -> Array:
 class History(NamedTuple):
     """One entry per epoch, as read-only arrays."""
 
-    epoch: Array
-    train_loss: Array
-    val_loss: Array
-    phase: Array
+    epoch: np.ndarray
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    phase: np.ndarray
 
     @classmethod
     def of(cls, rows: list[tuple[int, float, float, str]]) -> History:
         """From (epoch, train loss, validation loss, phase) rows."""
         cols: list = list(zip(*rows)) if rows else [[], [], [], []]
         return cls(
-            frozen(onp.asarray(cols[0], dtype=int)),
-            frozen(onp.asarray(cols[1], dtype=float)),
-            frozen(onp.asarray(cols[2], dtype=float)),
-            frozen(onp.asarray(cols[3], dtype="<U9")),
+            frozen(np.asarray(cols[0], dtype=int)),
+            frozen(np.asarray(cols[1], dtype=float)),
+            frozen(np.asarray(cols[2], dtype=float)),
+            frozen(np.asarray(cols[3], dtype="<U9")),
         )
 
 
@@ -129,13 +127,13 @@ class EvidenceRecord:
     alpha: tuple[float, ...]
     beta: float
     log_evidence: float
-    history_alpha: Array
-    history_beta: Array
-    history_gamma: Array
+    history_alpha: np.ndarray
+    history_beta: np.ndarray
+    history_gamma: np.ndarray
 
     def __post_init__(self):
         for name, ndim in (("history_alpha", 2), ("history_beta", 1), ("history_gamma", 1)):
-            value = onp.asarray(getattr(self, name), dtype=float)
+            value = np.asarray(getattr(self, name), dtype=float)
             if value.ndim != ndim:
                 raise InputError(f"its evidence {name} must be {ndim}-D")
             object.__setattr__(self, name, frozen(value))
@@ -145,14 +143,14 @@ class EvidenceRecord:
 
     ARRAYS = ("history_alpha", "history_beta", "history_gamma")
 
-    def to_plain(self) -> tuple[dict[str, Array], dict[str, Any]]:
+    def to_plain(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays (``evidence_history_*``) and a JSON-ready dict of the rest."""
         arrays = {f"evidence_{k}": getattr(self, k) for k in self.ARRAYS}
         fields = {k: getattr(self, k) for k in EVIDENCE_FIELDS}
         return arrays, dict(fields, noise_level=list(self.noise_level), alpha=list(self.alpha))
 
     @classmethod
-    def from_plain(cls, fields: Any, arrays: dict[str, Array]) -> EvidenceRecord:
+    def from_plain(cls, fields: Any, arrays: dict[str, np.ndarray]) -> EvidenceRecord:
         """Read back as untrusted input: every field checked, an :class:`InputError` names what is wrong."""
         if not isinstance(fields, dict) or set(fields) != {*EVIDENCE_FIELDS, "noise_level", "alpha"}:
             raise InputError("its evidence record must have exactly: " + ", ".join(sorted(EVIDENCE_FIELDS)))
@@ -184,20 +182,20 @@ class TrainingRecord:
     seconds: float
     start_loss: float
     baseline_loss: float
-    val_rows: Array
+    val_rows: np.ndarray
     domain: tuple[tuple[float, float], ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
     stages: tuple[StageRecord, ...] = ()
     evidence: EvidenceRecord | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "val_rows", frozen(onp.asarray(self.val_rows, dtype=int)))
+        object.__setattr__(self, "val_rows", frozen(np.asarray(self.val_rows, dtype=int)))
         settings = {k: tuple(v) if isinstance(v, list) else v for k, v in self.settings.items()}  # read-only too
         object.__setattr__(self, "settings", ReadOnlyDict(settings))
 
     # --- as plain data, for the model file (read back as untrusted input) ---------------
 
-    def to_plain(self) -> tuple[dict[str, Array], dict[str, Any]]:
+    def to_plain(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The record as arrays (history, validation rows) and a JSON-ready dict (the rest)."""
         h = self.history
         arrays = {
@@ -205,7 +203,7 @@ class TrainingRecord:
             "history_train_loss": h.train_loss,
             "history_val_loss": h.val_loss,
             "history_phase": h.phase,
-            "val_rows": onp.asarray(self.val_rows, dtype=onp.int64),
+            "val_rows": np.asarray(self.val_rows, dtype=np.int64),
         }
         fields = {k: getattr(self, k) for k in SCALARS}  # NaN (no validation set) is written as null
         stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
@@ -216,7 +214,7 @@ class TrainingRecord:
         return arrays, plain
 
     @classmethod
-    def from_plain(cls, fields: Any, arrays: dict[str, Array]) -> TrainingRecord:
+    def from_plain(cls, fields: Any, arrays: dict[str, np.ndarray]) -> TrainingRecord:
         """The record from :meth:`to_plain`'s parts, checked; an :class:`InputError` says what is wrong."""
         if not isinstance(fields, dict) or not {*SCALARS, "domain", "settings"} <= set(fields):
             raise InputError("its training record is not a mapping of the expected fields")

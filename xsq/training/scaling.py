@@ -19,49 +19,47 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as onp
+import numpy as np
 
 from ..core.params import as_real_array
 from ..errors import InputError
 
-Array = onp.ndarray
 
-
-def _stats(A: Array, centre: bool) -> tuple[Array, Array]:
+def _stats(A: np.ndarray, centre: bool) -> tuple[np.ndarray, np.ndarray]:
     if centre:
         return A.mean(axis=0), A.std(axis=0)
-    return onp.zeros(A.shape[1]), onp.sqrt(onp.mean(A**2, axis=0))
+    return np.zeros(A.shape[1]), np.sqrt(np.mean(A**2, axis=0))
 
 
-def _centre_and_spread(A: Array, centre: bool, name: str) -> tuple[Array, Array]:
+def _centre_and_spread(A: np.ndarray, centre: bool, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Per column: (mean or 0, std or rms). A column whose largest magnitude is so large or so small that its
     squares would overflow or underflow is measured divided by that magnitude; a constant column's spread is
     its magnitude (1 if it is all zero)."""
-    if not onp.all(onp.isfinite(A)):
+    if not np.all(np.isfinite(A)):
         raise InputError(f"{name} cannot be scaled in float64: they are not all finite numbers")
-    top = onp.max(onp.abs(A), axis=0)
-    top = onp.where(top > 0, top, 1.0)
-    with onp.errstate(all="ignore"):
-        if onp.all((top > 1e-150) & (top < 1e150)):
+    top = np.max(np.abs(A), axis=0)
+    top = np.where(top > 0, top, 1.0)
+    with np.errstate(all="ignore"):
+        if np.all((top > 1e-150) & (top < 1e150)):
             mid, spread = _stats(A, centre)
         else:
             mid, spread = (v * top for v in _stats(A / top, centre))
-    return mid, onp.where(spread > 0, spread, top)
+    return mid, np.where(spread > 0, spread, top)
 
 
-def _onto(A: Array, low: float, high: float) -> tuple[Array, Array]:
+def _onto(A: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
     """Per column: (shift, scale) that map the column's [min, max] onto [low, high] (a constant column onto
     the middle), measured divided by the largest magnitude so that nothing overflows on the way."""
-    if not onp.all(onp.isfinite(A)):
+    if not np.all(np.isfinite(A)):
         raise InputError("targets cannot be scaled in float64: they are not all finite numbers")
-    top = onp.max(onp.abs(A), axis=0)
-    top = onp.where(top > 0, top, 1.0)
-    least, most = onp.min(A / top, axis=0), onp.max(A / top, axis=0)
-    with onp.errstate(over="ignore"):
-        scale = onp.where(most > least, (most - least) / (high - low), 1.0) * top
-    if not onp.all(onp.isfinite(scale)):
+    top = np.max(np.abs(A), axis=0)
+    top = np.where(top > 0, top, 1.0)
+    least, most = np.min(A / top, axis=0), np.max(A / top, axis=0)
+    with np.errstate(over="ignore"):
+        scale = np.where(most > least, (most - least) / (high - low), 1.0) * top
+    if not np.all(np.isfinite(scale)):
         raise InputError("targets cannot be scaled in float64: their span overflows")
-    at = onp.where(most > least, low, (low + high) / 2)
+    at = np.where(most > least, low, (low + high) / 2)
     return least * top - at * scale, scale
 
 
@@ -69,30 +67,32 @@ def _onto(A: Array, low: float, high: float) -> tuple[Array, Array]:
 class Scaler:
     """Per-column input and target scaling; shapes (n_in,) for x_*, (n_out,) for y_*. Checked and read-only."""
 
-    x_mean: Array
-    x_std: Array
-    y_shift: Array
-    y_scale: Array
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    y_shift: np.ndarray
+    y_scale: np.ndarray
 
     def __post_init__(self):
         for name in ("x_mean", "x_std", "y_shift", "y_scale"):
-            value = onp.array(getattr(self, name), dtype=float)
-            if value.ndim != 1 or not onp.all(onp.isfinite(value)):
+            value = np.array(getattr(self, name), dtype=float)
+            if value.ndim != 1 or not np.all(np.isfinite(value)):
                 raise InputError(f"the scaling's {name} must be a 1-D array of finite numbers")
             value.setflags(write=False)
             object.__setattr__(self, name, value)
         if self.x_mean.shape != self.x_std.shape or self.y_shift.shape != self.y_scale.shape:
             raise InputError("the scaling's means and spreads differ in length")
-        if not (onp.all(self.x_std > 0) and onp.all(self.y_scale > 0)):
+        if not (np.all(self.x_std > 0) and np.all(self.y_scale > 0)):
             raise InputError("the scaling's x_std and y_scale must be > 0")
 
     @classmethod
-    def fit(cls, X: Array, Y: Array, centre_targets: bool = False, onto: tuple[float, float] | None = None) -> Scaler:
+    def fit(
+        cls, X: np.ndarray, Y: np.ndarray, centre_targets: bool = False, onto: tuple[float, float] | None = None
+    ) -> Scaler:
         """The scaling of raw X (N, n_in) and Y (N, n_out); ``onto=(low, high)`` maps each target column's
         [min, max] onto [low, high] instead (for an output unit with a bounded range)."""
         X, Y = as_real_array(X, "X"), as_real_array(Y, "Y")
-        if onp.ndim(X) != 2 or onp.ndim(Y) != 2 or not (len(X) == len(Y) > 0):
-            raise InputError(f"X and Y must be (N, n) arrays with the same N >= 1, got {onp.shape(X)}, {onp.shape(Y)}")
+        if np.ndim(X) != 2 or np.ndim(Y) != 2 or not (len(X) == len(Y) > 0):
+            raise InputError(f"X and Y must be (N, n) arrays with the same N >= 1, got {np.shape(X)}, {np.shape(Y)}")
         x_mean, x_std = _centre_and_spread(X, True, "inputs")
         if onto is not None:
             y_shift, y_scale = _onto(Y, *onto)
@@ -103,7 +103,7 @@ class Scaler:
     @classmethod
     def none(cls, n_in: int, n_out: int) -> Scaler:
         """No scaling at all (train on the raw numbers)."""
-        return cls(onp.zeros(n_in), onp.ones(n_in), onp.zeros(n_out), onp.ones(n_out))
+        return cls(np.zeros(n_in), np.ones(n_in), np.zeros(n_out), np.ones(n_out))
 
     def inputs(self, X):
         """Raw inputs (N, n_in) to scaled ones."""
@@ -117,10 +117,10 @@ class Scaler:
         """Scaled outputs (N, n_out) back to the raw scale."""
         return Ys * self.y_scale + self.y_shift
 
-    def slopes(self, dYs_dXs: Array) -> Array:
+    def slopes(self, dYs_dXs: np.ndarray) -> np.ndarray:
         """d scaled output / d scaled input (N, n_out, n_in) to d raw output / d raw input."""
         return dYs_dXs * (self.y_scale[:, None] / self.x_std[None, :])
 
-    def arrays(self) -> dict[str, Array]:
+    def arrays(self) -> dict[str, np.ndarray]:
         """The four arrays by name (for saving)."""
         return {"x_mean": self.x_mean, "x_std": self.x_std, "y_shift": self.y_shift, "y_scale": self.y_scale}

@@ -14,7 +14,7 @@ import numbers
 from dataclasses import dataclass, fields
 from typing import Any, Callable
 
-import numpy as onp
+import numpy as np
 
 from ..core import activations, losses, net
 from ..errors import InputError
@@ -110,7 +110,7 @@ class TrainSettings:
     tol: float
     stages: int
     scale: bool
-    seed: int | onp.random.Generator
+    seed: int | np.random.Generator
     regularization: str = "none"  # last, with a default: settings built without resolve (xsq.sweep) need none
 
     def as_dict(self) -> dict[str, Any]:

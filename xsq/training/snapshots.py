@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as onp
+import numpy as np
 
 from ..core.params import Params
 
@@ -21,14 +21,14 @@ DENSE = 20  # every epoch up to here is kept
 RATIO = 1.03  # after it, each kept epoch is at least 3 % beyond the one before
 
 
-def log_schedule(last: int, dense: int = DENSE, ratio: float = RATIO) -> onp.ndarray:
+def log_schedule(last: int, dense: int = DENSE, ratio: float = RATIO) -> np.ndarray:
     """The epochs 0..``last`` a :class:`Snapshots` keeps: all up to ``dense``, then spaced by ``ratio``, and
     ``last`` itself. Sorted, unique, as ints."""
     kept, e = list(range(min(dense, last) + 1)), dense
     while e < last:
-        e = max(e + 1, int(onp.ceil(e * ratio)))
+        e = max(e + 1, int(np.ceil(e * ratio)))
         kept.append(min(e, last))
-    return onp.unique(onp.asarray(kept + [last], dtype=int))
+    return np.unique(np.asarray(kept + [last], dtype=int))
 
 
 class Snapshot(NamedTuple):
@@ -58,12 +58,12 @@ class Snapshots:
             str(info["phase"]),
             float(info["train_loss"]),
             float(info["val_loss"]),
-            {k: onp.array(v, copy=True) for k, v in info["params"].items()},
+            {k: np.array(v, copy=True) for k, v in info["params"].items()},
         )
         if snap.epoch >= self._next:
             self.kept.append(snap)
             e = snap.epoch
-            self._next = e + 1 if e < self.dense else max(e + 1, int(onp.ceil(e * self.ratio)))
+            self._next = e + 1 if e < self.dense else max(e + 1, int(np.ceil(e * self.ratio)))
             self.latest = None
         else:
             self.latest = snap

@@ -38,7 +38,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import numpy as onp
+import numpy as np
 
 from ..core import jacobian as jac
 from ..core import net
@@ -59,62 +59,60 @@ STAGE_EPOCHS = 300
 STAGE_PATIENCE = 60
 
 
-def weights(Y: onp.ndarray) -> onp.ndarray:
+def weights(Y: np.ndarray) -> np.ndarray:
     """1 / |target| (positive targets) or 1, normalised to a root mean square of 1, per element of Y."""
-    w = 1.0 / onp.abs(Y) if onp.all(Y > 0) else onp.ones_like(Y)
-    return w / onp.sqrt(onp.mean(w**2))
+    w = 1.0 / np.abs(Y) if np.all(Y > 0) else np.ones_like(Y)
+    return w / np.sqrt(np.mean(w**2))
 
 
-def fit_tangent(base: Base, X: onp.ndarray, T: onp.ndarray, w: onp.ndarray) -> tuple[Params, Params, int]:
+def fit_tangent(base: Base, X: np.ndarray, T: np.ndarray, w: np.ndarray) -> tuple[Params, Params, int]:
     """Directions (out, pre) in the base network's parameter space whose tangent stage fits T (weights w);
     and the rank the SVD found."""
-    F = onp.hstack(
+    F = np.hstack(
         [
             jac.jacobian(base.params, X, base.activation, base.output),
             jac.jacobian(base.params, X, base.activation, "identity"),
         ]
     )
     A = F * w.reshape(-1, 1)
-    norms = onp.linalg.norm(A, axis=0)
+    norms = np.linalg.norm(A, axis=0)
     norms[norms == 0] = 1.0
-    c, _, rank, _ = onp.linalg.lstsq(A / norms, (w * T).ravel(), rcond=TANGENT_RCOND)
+    c, _, rank, _ = np.linalg.lstsq(A / norms, (w * T).ravel(), rcond=TANGENT_RCOND)
     c = c / norms
     P = F.shape[1] // 2
     return _unflatten(c[:P], base.params), _unflatten(c[P:], base.params), int(rank)
 
 
-def crossing_init(x: onp.ndarray, r: onp.ndarray, width: int, rng: onp.random.Generator) -> Params:
+def crossing_init(x: np.ndarray, r: np.ndarray, width: int, rng: np.random.Generator) -> Params:
     """A 1-width-1 tanh network with a unit at each zero crossing of r(x) (see the module docstring)."""
-    order = onp.argsort(x)
+    order = np.argsort(x)
     x, r = x[order], r[order]
     lo, hi = x[0], x[-1]
-    i = onp.nonzero(onp.sign(r[1:]) * onp.sign(r[:-1]) < 0)[0]
+    i = np.nonzero(np.sign(r[1:]) * np.sign(r[:-1]) < 0)[0]
     z = x[i] - r[i] * (x[i + 1] - x[i]) / (r[i + 1] - r[i])  # the crossings, by linear interpolation
-    direction = onp.sign(r[i + 1] - r[i])
-    ends = onp.concatenate([[lo], z, [hi]])
+    direction = np.sign(r[i + 1] - r[i])
+    ends = np.concatenate([[lo], z, [hi]])
     half = (ends[2:] - ends[:-2]) / 2  # the local half-period at each crossing
     if len(z) > width:  # keep the crossings next to the largest residual
-        size = [onp.max(onp.abs(r[(x >= ends[j]) & (x <= ends[j + 2])])) for j in range(len(z))]
-        keep = onp.sort(onp.argsort(size)[::-1][:width])
+        size = [np.max(np.abs(r[(x >= ends[j]) & (x <= ends[j + 2])])) for j in range(len(z))]
+        keep = np.sort(np.argsort(size)[::-1][:width])
         z, direction, half = z[keep], direction[keep], half[keep]
     W, centre = direction / half, z
     extra = width - len(z)
     if extra > 0:  # steep units near either end, where the residual turns fastest
-        left = onp.arange(extra) % 2 == 0
-        h = onp.where(left, half[0], half[-1]) if len(half) else onp.full(extra, hi - lo)
-        centre = onp.concatenate(
-            [centre, onp.where(left, lo, hi) + onp.where(left, 1, -1) * rng.uniform(0, 1, extra) * h]
-        )
-        W = onp.concatenate([W, rng.choice([-1.0, 1.0], extra) / h])
-    return {"W1": W[None, :], "b1": -W * centre, "W2": onp.zeros((width, 1)), "b2": onp.zeros(1)}
+        left = np.arange(extra) % 2 == 0
+        h = np.where(left, half[0], half[-1]) if len(half) else np.full(extra, hi - lo)
+        centre = np.concatenate([centre, np.where(left, lo, hi) + np.where(left, 1, -1) * rng.uniform(0, 1, extra) * h])
+        W = np.concatenate([W, rng.choice([-1.0, 1.0], extra) / h])
+    return {"W1": W[None, :], "b1": -W * centre, "W2": np.zeros((width, 1)), "b2": np.zeros(1)}
 
 
-def output_by_least_squares(params: Params, X: onp.ndarray, T: onp.ndarray, activation: str) -> Params:
+def output_by_least_squares(params: Params, X: np.ndarray, T: np.ndarray, activation: str) -> Params:
     """The same network with its last layer (W, b) solved by linear least squares on its hidden outputs."""
     k = len(params) // 2
     hidden = {key: v for key, v in params.items() if int(key[1:]) < k}
     H = net.forward(hidden, X, activation, activation) if hidden else X
-    coef = onp.linalg.lstsq(onp.hstack([H, onp.ones((len(H), 1))]), T, rcond=None)[0]
+    coef = np.linalg.lstsq(np.hstack([H, np.ones((len(H), 1))]), T, rcond=None)[0]
     return dict(params, **{f"W{k}": coef[:-1], f"b{k}": coef[-1]})
 
 
@@ -140,7 +138,7 @@ def _network_stage(X, T, Xv, Tv, s: TrainSettings, rng, callback) -> tuple[Param
         seed=s.seed,
     )
     data = Data(X, T, Xv, Tv)
-    return run(lm_epochs(data, sizes, rng, stage, start=start), data, stage, callback, val_rows=onp.zeros(0, int))
+    return run(lm_epochs(data, sizes, rng, stage, start=start), data, stage, callback, val_rows=np.zeros(0, int))
 
 
 def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: Callable | None):
@@ -150,7 +148,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
     rows = val if len(val) else train  # judged on the validation rows (the training rows without them)
 
     def error(stages) -> float:
-        return float(onp.sqrt(onp.mean((w[rows] * (staged_output(base, stages, Xs[rows]) - Ys[rows])) ** 2)))
+        return float(np.sqrt(np.mean((w[rows] * (staged_output(base, stages, Xs[rows]) - Ys[rows])) ** 2)))
 
     kept, records = [], []
     for k in range(2, s.stages + 1):
@@ -158,7 +156,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
         R = Ys - staged_output(base, kept, Xs)
         try:
             if k == 2:
-                S = float(onp.sqrt(onp.mean((w[train] * R[train]) ** 2)))
+                S = float(np.sqrt(np.mean((w[train] * R[train]) ** 2)))
                 out, pre, rank = fit_tangent(base, Xs[train], R[train] / S, w[train])
                 stage, epochs, note = TangentStage(out, pre, S), 0, f"SVD rank {rank}"
                 if callback:
@@ -175,7 +173,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
                         )
                     )
             else:
-                S = float(onp.sqrt(onp.mean(R[train] ** 2)))
+                S = float(np.sqrt(np.mean(R[train] ** 2)))
                 staged = (lambda info, k=k: callback(dict(info, stage=k))) if callback else None
                 params, rec = _network_stage(Xs[train], R[train] / S, Xs[val], R[val] / S, s, rng, staged)
                 stage, epochs = NetworkStage(params, STAGE_ACTIVATION, "identity", S), rec.n_epochs

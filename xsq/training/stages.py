@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as onp
+import numpy as np
 from autograd import make_jvp
 
 from ..core import activations, net
@@ -32,8 +32,6 @@ from ..core.forward_mode import _input_jacobian, _parameter_tangent
 from ..core.params import Params, check_params, layer_sizes
 from ..validation import Real
 from .record import frozen
-
-Array = onp.ndarray
 
 
 class Base(NamedTuple):
@@ -74,7 +72,7 @@ class NetworkStage:
     def value(self, base: Base, Xs):
         return net.forward(self.params, Xs, self.activation, self.output)
 
-    def manual_slope(self, base: Base, Xs: Array) -> Array:
+    def manual_slope(self, base: Base, Xs: np.ndarray) -> np.ndarray:
         return _input_jacobian(self.params, Xs, self.activation, self.output)
 
 
@@ -91,8 +89,8 @@ class TangentStage:
         _settle(self, "out", "pre")
 
     def fits(self, base: Base) -> bool:
-        shapes = {k: onp.shape(v) for k, v in base.params.items()}
-        return all({k: onp.shape(v) for k, v in d.items()} == shapes for d in (self.out, self.pre))
+        shapes = {k: np.shape(v) for k, v in base.params.items()}
+        return all({k: np.shape(v) for k, v in d.items()} == shapes for d in (self.out, self.pre))
 
     def value(self, base: Base, Xs):
         def z_of(params):
@@ -102,13 +100,13 @@ class TangentStage:
         slope = ACTIVATIONS[base.output].deriv(z_of(base.params))
         return jvp(self.pre)[1] + slope * jvp(self.out)[1]
 
-    def manual_slope(self, base: Base, Xs: Array) -> Array:
+    def manual_slope(self, base: Base, Xs: np.ndarray) -> np.ndarray:
         out = _parameter_tangent(base.params, self.out, Xs, base.activation)
         pre = _parameter_tangent(base.params, self.pre, Xs, base.activation)
         g = ACTIVATIONS[base.output]
         d1, d2 = g.deriv(out.z)[:, None, :], g.second(out.z)[:, None, :]
         slope = pre.z_cx + d2 * out.z_x * out.z_c[:, None, :] + d1 * out.z_cx  # (N, n0, m)
-        return onp.swapaxes(slope, 1, 2)
+        return np.swapaxes(slope, 1, 2)
 
 
 STAGE_KINDS = {"network": NetworkStage, "tangent": TangentStage}

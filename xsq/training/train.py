@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Callable
 
-import numpy as onp
+import numpy as np
 from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
@@ -34,16 +34,16 @@ from .staged_fit import add_stages
 from .stages import Base
 
 
-def _columns(A: ArrayLike, name: str) -> onp.ndarray:
+def _columns(A: ArrayLike, name: str) -> np.ndarray:
     """Data as a 2-D float64 array: (N,) is N samples of one column; anything else must be (N, n)."""
     A = as_real_array(A, name)  # a ragged list or text is refused here, not by numpy below
-    ndim = onp.ndim(A)
+    ndim = np.ndim(A)
     if ndim not in (1, 2):
-        raise InputError(f"{name} must be 1-D (N,) or 2-D (N, n), got {ndim}-D data of shape {onp.shape(A)}")
-    return check_inputs(A, 1 if ndim == 1 else max(onp.shape(A)[1], 1), name)
+        raise InputError(f"{name} must be 1-D (N,) or 2-D (N, n), got {ndim}-D data of shape {np.shape(A)}")
+    return check_inputs(A, 1 if ndim == 1 else max(np.shape(A)[1], 1), name)
 
 
-def check_data(X: ArrayLike, Y: ArrayLike, loss: str = "mse") -> tuple[onp.ndarray, onp.ndarray]:
+def check_data(X: ArrayLike, Y: ArrayLike, loss: str = "mse") -> tuple[np.ndarray, np.ndarray]:
     """X (N, n_in) and Y (N, n_out) as float64, finite, N >= 2, and targets the loss can take."""
     Xc, Yc = _columns(X, "X"), _columns(Y, "Y")
     if len(Xc) != len(Yc):
@@ -55,14 +55,14 @@ def check_data(X: ArrayLike, Y: ArrayLike, loss: str = "mse") -> tuple[onp.ndarr
 
 
 def split(
-    n: int, fraction: float, rng: onp.random.Generator, name: str = "val_fraction", min_held: int = 0
-) -> tuple[onp.ndarray, onp.ndarray]:
+    n: int, fraction: float, rng: np.random.Generator, name: str = "val_fraction", min_held: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Random (kept, held-out) rows; ``round(n * fraction)`` of them, and at least ``min_held``, are held out."""
     order = rng.permutation(n)
     n_val = max(min_held, int(round(n * fraction)))
     if n - n_val < 1:
         raise InputError(f"{name} {fraction} leaves no training data out of {n} samples")
-    return onp.sort(order[n_val:]), onp.sort(order[:n_val])
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
 def fit(
@@ -80,7 +80,7 @@ def fit(
     val_fraction: float | None = None,
     patience: int | None = None,
     tol: float | None = None,
-    seed: int | onp.random.Generator = 0,
+    seed: int | np.random.Generator = 0,
     grad: str | None = None,
     restarts: int | None = None,
     regularization: str = "none",
@@ -155,12 +155,12 @@ def fit(
         s = dataclasses.replace(s, output=output)
     sizes = (X.shape[1], *s.hidden, Y.shape[1])
     scaler = scaler_for(X, Y, s.output) if s.scale else Scaler.none(X.shape[1], Y.shape[1])
-    with onp.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         Xs, Ys = scaler.inputs(X), scaler.targets(Y)
-    if not (onp.all(onp.isfinite(Xs)) and onp.all(onp.isfinite(Ys))):
+    if not (np.all(np.isfinite(Xs)) and np.all(np.isfinite(Ys))):
         raise InputError("the data do not scale to finite numbers in float64")
     check_reachable(Y, Ys, s.output)
-    rng = onp.random.default_rng(s.seed)
+    rng = np.random.default_rng(s.seed)
     train, val = split(len(X), s.val_fraction, rng)
     check_memory(len(train), sizes, s.optimizer, s.batch_size, s.regularization)
     data = Data(Xs[train], Ys[train], Xs[val], Ys[val])
@@ -172,7 +172,7 @@ def fit(
     domain = tuple(zip(X.min(axis=0).tolist(), X.max(axis=0).tolist()))
     # the matrices here are small: one BLAS thread is faster than several taking turns.
     # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
-    with threadpool_limits(limits=1, user_api="blas"), onp.errstate(over="ignore", invalid="ignore"):
+    with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
         settings_ = dict(s.as_dict(), output_reason=reason)
         try:
             params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)

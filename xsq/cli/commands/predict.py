@@ -16,7 +16,7 @@ import io
 import re
 import sys
 
-import numpy as onp
+import numpy as np
 
 from ...data.dataset import read_inputs
 from ...errors import InputError
@@ -38,7 +38,7 @@ def _row(text: str, where: str, n: int) -> list[float]:
     return values  # type: ignore[return-value]
 
 
-def read_rows(args, n: int) -> tuple[onp.ndarray, tuple[str, ...]]:
+def read_rows(args, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
     """The input rows (N, n) and their names, from the arguments, ``--data`` or stdin."""
     names = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
     if args.data is not None:
@@ -55,7 +55,7 @@ def read_rows(args, n: int) -> tuple[onp.ndarray, tuple[str, ...]]:
         ]
         if not rows:
             raise InputError("no inputs: give them as arguments, one row per line on stdin, or with --data")
-    return onp.array(rows, dtype=float).reshape(-1, n), names
+    return np.array(rows, dtype=float).reshape(-1, n), names
 
 
 def run(args) -> int:
@@ -68,26 +68,24 @@ def run(args) -> int:
             f"model {args.model!r} has no error bars: it was trained without a noise estimate "
             "(train it with --regularization bayes, the default with --data)"
         )
-    with onp.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         pred = model.predict(X)
         slope = model.derivative(X) if args.derivative else None  # (N, n_out, n_in)
         std = model.std(X) if args.std else None
-    bad = ~onp.all(onp.isfinite(pred), axis=1)
+    bad = ~np.all(np.isfinite(pred), axis=1)
     for extra in (slope, std):
         if extra is not None:
-            bad |= ~onp.all(onp.isfinite(extra.reshape(len(X), -1)), axis=1)
-    if onp.any(bad):
-        what = "slope or error bar" if onp.all(onp.isfinite(pred[bad][0])) else "prediction"
+            bad |= ~np.all(np.isfinite(extra.reshape(len(X), -1)), axis=1)
+    if np.any(bad):
+        what = "slope or error bar" if np.all(np.isfinite(pred[bad][0])) else "prediction"
         shown = ", ".join(f"{v:g}" for v in X[bad][0])
         raise InputError(
             f"the model cannot evaluate x = {shown} in float64 (its {what} there is not a finite number); "
             "give inputs nearer the domain it was trained on"
         )
-    domain = onp.array(model.record.domain) if model.record is not None and model.record.domain else None
-    outside = (
-        onp.any((X < domain[:, 0]) | (X > domain[:, 1]), axis=1) if domain is not None else onp.zeros(len(X), bool)
-    )
-    if domain is not None and onp.any(outside):
+    domain = np.array(model.record.domain) if model.record is not None and model.record.domain else None
+    outside = np.any((X < domain[:, 0]) | (X > domain[:, 1]), axis=1) if domain is not None else np.zeros(len(X), bool)
+    if domain is not None and np.any(outside):
         rows = X[outside]
         shown = ", ".join(",".join(f"{v:g}" for v in r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
         box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in domain)
@@ -132,6 +130,6 @@ def run(args) -> int:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(head)
-        writer.writerows([repr(float(v)) for v in row] for row in onp.hstack(cols))  # shortest exact text
+        writer.writerows([repr(float(v)) for v in row] for row in np.hstack(cols))  # shortest exact text
         print(buffer.getvalue(), end="")
     return 0

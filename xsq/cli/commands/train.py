@@ -11,7 +11,7 @@ import os
 import sys
 from types import ModuleType
 
-import numpy as onp
+import numpy as np
 
 from ...core.params import count
 from ...data.dataset import read_csv
@@ -107,7 +107,7 @@ def evidence_metrics(model, X_test, Y_test) -> dict:
     inside = float("nan")
     if len(X_test):
         mean, std = model.predict(X_test, return_std=True)
-        inside = float(onp.mean(onp.abs(Y_test - mean) <= Z95 * std))
+        inside = float(np.mean(np.abs(Y_test - mean) <= Z95 * std))
     return {
         "gamma": evidence.gamma,
         "n_params": evidence.n_params,
@@ -125,7 +125,7 @@ class DataJob:
             if getattr(args, name) is not None:
                 raise InputError(f"--{name} describes a target function; it does not apply with --data")
         self.ds = read_csv(args.data, args.inputs, args.outputs)
-        self.rng = onp.random.default_rng(args.seed)
+        self.rng = np.random.default_rng(args.seed)
         n = len(self.ds.X)
         if n < 3:
             raise InputError(
