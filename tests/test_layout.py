@@ -1,6 +1,8 @@
 """The package's shape: every public name resolves, no import cycles, small modules."""
 
 import ast
+import importlib
+import re
 from pathlib import Path
 
 import xsq
@@ -100,3 +102,19 @@ def test_the_core_is_one_screen_that_the_library_runs():
     from xsq.training import epochs, loop
 
     assert epochs.net.GRADIENTS["manual"] is net.manual_grad and loop.net is net
+
+
+def test_every_dotted_name_in_the_docs_resolves():
+    # a module path written in a docstring or the README (xsq.training.lm_policy, ...) names something that exists
+    texts = [p.read_text() for p in PACKAGE.rglob("*.py")] + [(PACKAGE.parent / "README.md").read_text()]
+    for name in {m for text in texts for m in re.findall(r"(?<![\w/.])xsq(?:\.[A-Za-z_]\w*)+", text)}:
+        parts, obj = name.split("."), None
+        for i in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            for attribute in parts[i:]:
+                assert hasattr(obj, attribute), name
+                obj = getattr(obj, attribute)
+            break

@@ -116,7 +116,7 @@ def data_summary(m: dict) -> str:
         ("max relative error on the test rows", _shown(m["test_max_rel_error"], "every test target is 0")),
         ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
     ]
-    if "gamma" in m:  # a regularised fit (see xsq.bayes)
+    if "gamma" in m:  # a regularised fit (see xsq.training.bayes)
         rows[4:4] = [
             ("effective parameters (gamma)", f"{m['gamma']:.1f} of {m['n_params']}"),
             ("noise level (std, from beta)", ", ".join(f"{v:.3e}" for v in m["noise_level"])),

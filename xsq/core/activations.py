@@ -6,9 +6,9 @@
   ``autograd`` in reverse and forward mode, to any order;
 * ``deriv(z)``: its slope ``fn'(z)``;
 * ``value_and_deriv(z)``: both at once from a single ``exp``, for the
-  hand-written passes in :mod:`xsq.backprop` (plain numpy, no autograd);
+  hand-written passes in :mod:`xsq.core.net` (plain numpy, no autograd);
 * ``second(z)``: ``fn''(z)`` in plain numpy, for the hand-written
-  second-order forward pass in :mod:`xsq.forward_mode`.
+  second-order forward pass in :mod:`xsq.core.forward_mode`.
 
 Why primitives: autograd differentiates ``np.where`` through both branches
 and its own rule for ``np.tanh`` is ``1 / cosh(z)**2``, which overflows with a

@@ -1,6 +1,6 @@
 """A faster forward pass and Jacobian for the network Levenberg-Marquardt trains most: one hidden layer.
 
-The reading path is :func:`xsq.network._forward` and :func:`xsq.backprop._jacobian`;
+The reading path is :func:`xsq.core.net.forward` and :func:`xsq.core.jacobian.jacobian`;
 this module computes the same numbers for a network with one hidden layer
 (sigmoid or tanh units, a softplus or identity output, one output column),
 with the inputs fixed for the whole run. What it saves, per LM epoch
@@ -96,7 +96,7 @@ class OneHidden:
         if self.activation == "sigmoid":  # sigmoid(z) sigmoid(-z): no cancellation where a unit saturates
             slope = _sigmoid(-p.Z)
             slope *= p.S
-        else:  # sech(z)^2 = 4e / (1 + e)^2 with e = exp(-2|z|), as xsq.activations computes it
+        else:  # sech(z)^2 = 4e / (1 + e)^2 with e = exp(-2|z|), as xsq.core.activations computes it
             e = np.abs(p.Z)
             e *= -2.0
             np.exp(e, out=e)

@@ -3,7 +3,7 @@
 It is longer than 250 lines because screening, the evidence iterations, the run to the mode and the
 posterior share one run's state (the precisions, the cached Jacobian, the trace for the record).
 
-:class:`BayesRun` trains on the objective of :mod:`xsq.bayes`,
+:class:`BayesRun` trains on the objective of :mod:`xsq.training.bayes`,
 ``beta * E_D + sum_g alpha_g * E_W,g``, as a least-squares problem LM already
 solves: the residuals ``sqrt(beta) r`` stacked on ``sqrt(alpha) theta``
 (:func:`regularised`). The precisions are re-estimated from the evidence
@@ -17,7 +17,7 @@ before every step, from the same J^T J.
    them from the first step (a fit that starts by overfitting can stay in an
    overfitted mode). The candidate with the highest log evidence goes on:
    the evidence, not a validation split, judges which start was better
-   (:func:`xsq.bayes.symmetry` makes it comparable across widths, with
+   (:func:`xsq.training.bayes.symmetry` makes it comparable across widths, with
    ``HALVES``).
 2. **Evidence iterations** (phase ``"warmup"`` in the history) until the
    precisions and the objective settle (``SETTLED``) or the budget is spent.
@@ -56,10 +56,10 @@ MODE_TOL = 1e-9  # ... which ends when a step lowers the objective by less than 
 SETTLED = 1e-3  # the precisions (in log) and the objective (relative) change by less than this: settled
 SETTLED_TIMES = 3  # ... this many steps in a row
 ALPHA_START = 0.01  # the starting weight decay; beta starts at 1 / the untrained network's mean square error
-GEODESIC = False  # LM's geodesic acceleration (xsq.lm): here it costs more than it saves
+GEODESIC = False  # LM's geodesic acceleration (xsq.training.lm): here it costs more than it saves
 HALVES = False  # every other screened candidate has half the hidden units
 ALTERNATE = True  # every other screened candidate starts the evidence updates at once (no FREE_STEPS)
-ARD = True  # a prior group for the weights leaving each input (see xsq.bayes.layer_groups)
+ARD = True  # a prior group for the weights leaving each input (see xsq.training.bayes.layer_groups)
 GROUPED = True  # one alpha per group (else one alpha for every parameter)
 L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
 

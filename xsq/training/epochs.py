@@ -1,9 +1,9 @@
 """Epoch iterators: what an optimizer hands the training loop, and the one for gradient optimizers.
 
 An epoch iterator yields one :class:`Epoch` per epoch, starting with the
-untrained network (epoch 0). The loop in :mod:`xsq.loop` drives it, judges
+untrained network (epoch 0). The loop in :mod:`xsq.training.loop` drives it, judges
 it and keeps the best; the iterator only optimizes. Levenberg-Marquardt's
-iterator, with its restart and warm-up policy, is in :mod:`xsq.lm_policy`.
+iterator, with its restart and warm-up policy, is in :mod:`xsq.training.lm_policy`.
 """
 
 from __future__ import annotations

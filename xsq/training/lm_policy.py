@@ -1,7 +1,7 @@
 """How xsq trains a network with Levenberg-Marquardt: the least-squares problem, restarts, and a warm-up.
 
 :func:`lm_epochs` is the epoch iterator for ``optimizer="lm"`` (one accepted
-LM step per epoch; the step itself is :func:`xsq.lm.lm_step`):
+LM step per epoch; the step itself is :func:`xsq.training.lm.lm_step`):
 
 1. **Screening.** With ``restarts`` = r, the first initialisation and r
    others get ``SCREEN_STEPS`` steps each; the ``SCREEN_FINALISTS`` (2) with
@@ -50,7 +50,7 @@ class Evaluation(NamedTuple):
 def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -> LeastSquares:
     """The network's weighted residuals ``w * (f(X; theta) - Y)`` (flattened) and their Jacobian.
 
-    A network with one hidden layer runs :mod:`xsq.fastpath` (the same numbers, fewer allocations).
+    A network with one hidden layer runs :mod:`xsq.core.fastpath` (the same numbers, fewer allocations).
     """
     weights = losses.LOSSES[loss].weight(Y).ravel()
     if np.all(weights == 1.0):

@@ -36,7 +36,7 @@ from .epochs import Data, Epoch
 from .record import CONVERGED, SCREEN, WARMUP, History, TrainingRecord
 from .settings import TrainSettings
 
-DIVERGED_FACTOR = 100.0  # a fit diverged at 100x its start (a sweep's cell at 10x: xsq.outcomes)
+DIVERGED_FACTOR = 100.0  # a fit diverged at 100x its start (a sweep's cell at 10x: xsq.lab.outcomes)
 LEARNED = 0.5
 
 
@@ -60,7 +60,7 @@ def hint(s: TrainSettings) -> str:
 
 
 def _loss_on(X, Y, s: TrainSettings) -> Callable[[Params], float]:
-    """``params -> loss`` on (X, Y), through :mod:`xsq.fastpath` for a network it has a fast path for."""
+    """``params -> loss`` on (X, Y), through :mod:`xsq.core.fastpath` for a network it has a fast path for."""
     fast = fastpath.predictor(X, s.activation, s.output)
     fn = losses.LOSSES[s.loss].fn
 

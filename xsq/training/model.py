@@ -1,9 +1,9 @@
 """A trained model: what prediction needs, frozen once built.
 
-A :class:`Model` holds the parameters, the :class:`~xsq.scaling.Scaler` they
+A :class:`Model` holds the parameters, the :class:`~xsq.training.scaling.Scaler` they
 were trained with, the activation and output names and, for a staged fit,
-the later stages that correct it (:mod:`xsq.stages`). What happened during
-training is a separate :class:`~xsq.record.TrainingRecord` (``model.record``).
+the later stages that correct it (:mod:`xsq.training.stages`). What happened during
+training is a separate :class:`~xsq.training.record.TrainingRecord` (``model.record``).
 Nothing here changes after construction: the arrays (the scaler's too) are read-only copies.
 """
 
@@ -37,7 +37,7 @@ SYMMETRY_TOL = 1e-8  # a covariance read back may differ from its transpose by t
 
 @dataclass(frozen=True)
 class Posterior:
-    """What error bars need (see :mod:`xsq.bayes`), on the scaled targets: the noise variance 1 / beta and
+    """What error bars need (see :mod:`xsq.training.bayes`), on the scaled targets: the noise variance 1 / beta and
     the Laplace covariance A^-1 (P, P) of the first network's flat parameters. Checked and read-only."""
 
     noise_variance: float
@@ -116,7 +116,7 @@ class Model:
 
         ``return_std=True`` returns (mean, std), both (N, n_out): the standard deviation of a new
         measurement at X by the Laplace approximation, ``sqrt(noise variance + g^T A^-1 g)`` with g the
-        output's gradient with respect to the parameters (see :mod:`xsq.bayes`). Only a model trained
+        output's gradient with respect to the parameters (see :mod:`xsq.training.bayes`). Only a model trained
         with ``regularization="bayes"`` or ``"l2"`` has error bars; others raise :class:`InputError`.
         """
         X = check_inputs(X, self.sizes[0])
@@ -165,7 +165,7 @@ class Model:
         return self.scaler.slopes(slope)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model and its training record to ``path`` (.npz) atomically; see :mod:`xsq.modelfile`."""
+        """Write the model and its training record to ``path`` (.npz) atomically; see :mod:`xsq.training.modelfile`."""
         modelfile.write(
             path,
             modelfile.Parts(
@@ -181,7 +181,7 @@ class Model:
 
 
 def load_model(path: str | os.PathLike) -> Model:
-    """Read a model written by :meth:`Model.save`, validated as untrusted input (:mod:`xsq.modelfile`)."""
+    """Read a model written by :meth:`Model.save`, validated as untrusted input (:mod:`xsq.training.modelfile`)."""
     parts = modelfile.read(path)
     try:
         stages = tuple(STAGE_KINDS[kind](**fields) for kind, fields in parts.stages)

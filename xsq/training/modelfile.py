@@ -55,7 +55,7 @@ STAGE_META = {"network": {"kind", "activation", "output", "scale"}, "tangent": {
 
 
 class Parts(NamedTuple):
-    """Everything a model file holds; ``stages`` are (kind, constructor fields) pairs (see :mod:`xsq.stages`)."""
+    """Everything a model file holds; ``stages`` are (kind, constructor fields) pairs (:mod:`xsq.training.stages`)."""
 
     params: dict
     scaler: Scaler

@@ -11,7 +11,7 @@ A rule is written for a single array, ``init_one(p) -> s`` and
 of arrays once. ``update`` returns new dicts and never changes its
 arguments, so a training loop is a plain loop over pure calls.
 Levenberg-Marquardt, which needs residuals and a Jacobian rather than a
-gradient, lives in :mod:`xsq.lm`.
+gradient, lives in :mod:`xsq.training.lm`.
 """
 
 from __future__ import annotations

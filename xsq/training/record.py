@@ -86,7 +86,7 @@ class StageRecord:
     """One later stage of a staged fit: what it was, and what it did to the validation error.
 
     ``kind`` is "tangent" or "network"; the validation error is the (weighted,
-    see :mod:`xsq.staged_fit`) root mean square error on the scaled targets
+    see :mod:`xsq.training.staged_fit`) root mean square error on the scaled targets
     before and after the stage; ``kept`` is whether it lowered it.
     """
 
@@ -111,7 +111,7 @@ class StageRecord:
 
 @dataclass(frozen=True)
 class EvidenceRecord:
-    """What the evidence said about a regularised fit (see :mod:`xsq.bayes`).
+    """What the evidence said about a regularised fit (see :mod:`xsq.training.bayes`).
 
     ``gamma``: the effective number of parameters, of ``n_params``; ``noise_level``: the noise's standard
     deviation estimated from beta, per output, in the targets' units; ``alpha`` (G,) and ``beta``: the
@@ -256,7 +256,7 @@ class TrainingRecord:
             raise InputError(f"its training record is malformed ({exc})") from None
 
 
-STAGE_KIND_NAMES = ("network", "tangent")  # what a later stage can be (xsq.stages.STAGE_KINDS holds each)
+STAGE_KIND_NAMES = ("network", "tangent")  # what a later stage can be (xsq.training.stages.STAGE_KINDS holds each)
 STAGE_FIELDS = {  # a stage record's fields, and what each must be when read back
     "stage": Whole(1),
     "kind": Options(STAGE_KIND_NAMES),

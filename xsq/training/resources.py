@@ -35,7 +35,7 @@ def training_bytes(
 ) -> int:
     """Estimated peak bytes of training a network of ``sizes`` on ``n`` samples.
 
-    With regularization (:mod:`xsq.bayes_policy`) the Jacobian gains P rows (the prior's), kept beside the
+    With regularization (:mod:`xsq.training.bayes_policy`) the Jacobian gains P rows (the prior's), kept beside the
     data's N x P one, and each evidence update holds a few more P x P matrices (A, its factor and inverse).
     """
     P = count(sizes)

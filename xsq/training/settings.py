@@ -84,9 +84,9 @@ SETTINGS: dict[str, Setting] = {
     "patience": Setting(Maybe(Whole(1)), None, "epochs without improvement before stopping"),
     "tol": Setting(Maybe(Real(0)), None, "relative improvement that counts for patience"),
     "stages": Setting(
-        Whole(1, 20), 1, "stages: each later one fits what the ones before left (see xsq.staged_fit)", ("lm",)
+        Whole(1, 20), 1, "stages: each later one fits what the ones before left (see xsq.training.staged_fit)", ("lm",)
     ),
-    "scale": Setting(Flag(), True, "standardise inputs and scale targets for the output unit (xsq.outputs)"),
+    "scale": Setting(Flag(), True, "standardise inputs and scale targets for the output unit (xsq.training.outputs)"),
     "seed": Setting(Seed(), 0, "every random choice comes from it"),
 }
 
@@ -111,7 +111,7 @@ class TrainSettings:
     stages: int
     scale: bool
     seed: int | np.random.Generator
-    regularization: str = "none"  # last, with a default: settings built without resolve (xsq.sweep) need none
+    regularization: str = "none"  # last, with a default: settings built without resolve (xsq.lab.sweep) need none
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as plain JSON-ready values (a generator seed is recorded as None)."""

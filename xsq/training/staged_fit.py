@@ -8,7 +8,7 @@ divided by its own scale; a stage that does not lower the validation error is
 dropped, and the record says so. The choices, each measured on x^2 over
 [1, 100] (seeds 0-5; ``python scripts/bench.py`` reruns the result):
 
-* **Stage 2 is a tangent stage** (:class:`~xsq.stages.TangentStage`): linear
+* **Stage 2 is a tangent stage** (:class:`~xsq.training.stages.TangentStage`): linear
   least squares on the first network's own parameter Jacobian (both the
   output's and the last pre-activation's), solved by SVD (``lstsq``,
   ``rcond`` 1e-14) on the column-normalised matrix, never by the normal

@@ -1,7 +1,7 @@
 """The later stages of a staged model: what each adds to the first network's scaled output, and its slope.
 
 A staged model predicts ``first(x) + sum_k scale_k * stage_k(x)`` on the scaled
-scale (see :mod:`xsq.staged_fit` for how the stages are fitted). Two kinds:
+scale (see :mod:`xsq.training.staged_fit` for how the stages are fitted). Two kinds:
 
 * :class:`NetworkStage`: a small network of its own (``params``,
   ``activation``, ``output``), fitted to the residual left before it.

@@ -1,10 +1,10 @@
-"""``fit``: from raw data to a trained, frozen :class:`~xsq.model.Model`.
+"""``fit``: from raw data to a trained, frozen :class:`~xsq.training.model.Model`.
 
-:func:`fit` checks the settings (:mod:`xsq.settings`) and the data, scales
-the data for its output unit (:mod:`xsq.outputs`), holds out a validation split, checks the run
-fits in memory (:mod:`xsq.resources`), and hands an epoch iterator
-(:mod:`xsq.lm_policy` for Levenberg-Marquardt, :mod:`xsq.epochs` for the
-gradient optimizers) to the training loop (:mod:`xsq.loop`).
+:func:`fit` checks the settings (:mod:`xsq.training.settings`) and the data, scales
+the data for its output unit (:mod:`xsq.training.outputs`), holds out a validation split, checks the run
+fits in memory (:mod:`xsq.training.resources`), and hands an epoch iterator
+(:mod:`xsq.training.lm_policy` for Levenberg-Marquardt, :mod:`xsq.training.epochs` for the
+gradient optimizers) to the training loop (:mod:`xsq.training.loop`).
 """
 
 from __future__ import annotations
@@ -91,23 +91,23 @@ def fit(
     """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
 
     ``output="auto"`` picks softplus when every target is > 0 (and, for one
-    input, does not fall steeply towards 0 at some x: :func:`xsq.outputs.choose_output`)
+    input, does not fall steeply towards 0 at some x: :func:`xsq.training.outputs.choose_output`)
     and identity otherwise (``model.record.settings["output_reason"]`` says which and why);
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
     ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``. Settings left as None take the
-    optimizer's defaults (``xsq.settings.PER_OPTIMIZER``;
+    optimizer's defaults (``xsq.training.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
     ``regularization`` (lm only): ``"none"``; ``"bayes"``, weight decay and noise precision re-estimated
     from the evidence, restarts scored by it, every row trained on (``val_fraction`` 0), and error bars
-    (``model.predict(X, return_std=True)``; see :mod:`xsq.bayes_policy`); ``"l2"``, a fixed weight decay.
+    (``model.predict(X, return_std=True)``; see :mod:`xsq.training.bayes_policy`); ``"l2"``, a fixed weight decay.
     ``epochs`` bounds the passes over the training set (for ``"lm"``, the
     accepted steps, restart screening included). Training stops early when
     the validation loss (the training loss if ``val_fraction`` is 0) has not
     improved by a relative ``tol`` for ``patience`` epochs, and the best
     parameters seen are restored. ``stages`` (lm only) fits that many stages,
-    each later one to what the ones before left (see :mod:`xsq.staged_fit`);
+    each later one to what the ones before left (see :mod:`xsq.training.staged_fit`);
     the record lists each, kept or dropped. ``scale=False`` trains on the raw numbers
     (to measure what scaling is worth). ``seed`` is a whole number or a
     ``numpy.random.Generator`` to continue; every random choice (split,

@@ -1,7 +1,7 @@
 """``xsq gradcheck``: hand-written derivatives against autograd and central differences, per parameter array.
 
-``--order 1`` checks the gradient (:mod:`xsq.gradient_check`); ``--order 2`` checks
-Hessian-vector products and the Gauss-Newton matrix (:mod:`xsq.hessian_check`).
+``--order 1`` checks the gradient (:mod:`xsq.checks.gradient_check`); ``--order 2`` checks
+Hessian-vector products and the Gauss-Newton matrix (:mod:`xsq.checks.hessian_check`).
 """
 
 from __future__ import annotations
