@@ -52,7 +52,9 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
 
     A network with one hidden layer runs :mod:`xsq.core.fastpath` (the same numbers, fewer allocations).
     """
-    weights = losses.LOSSES[loss].weight(Y).ravel()
+    weigh = losses.LOSSES[loss].weight
+    assert weigh is not None  # LM takes least-squares losses only (settings refuse the others)
+    weights: np.ndarray | None = weigh(Y).ravel()
     if np.all(weights == 1.0):
         weights = None  # plain mse: skip the multiplications
     sizes = (X.shape[1], *(like[f"b{i}"].size for i in range(1, len(like) // 2 + 1)))
@@ -61,16 +63,16 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
     if fastpath.supports(sizes, activation, output):
         fast = fastpath.OneHidden(X, sizes[1], activation, output)
 
-        def residuals(theta):
+        def fast_residuals(theta):
             p = fast.forward(theta)
             r = p.o - y
             return (r if weights is None else weights * r), Evaluation(p.o[:, None], p)
 
-        def jacobian(theta, aux: Evaluation):
-            J = fast.jacobian(theta, aux.passes)
+        def fast_jacobian(theta, aux: Evaluation):
+            J = fast.jacobian(theta, aux.passes)  # type: ignore[arg-type]  # a fast residual's pass
             return J if weights is None else weights[:, None] * J
 
-        return LeastSquares(residuals, jacobian)
+        return LeastSquares(fast_residuals, fast_jacobian)
 
     def residuals(theta):
         passes = net.forward_pass(_unflatten(theta, like), X, activation, output)
@@ -78,7 +80,7 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
         return (r if weights is None else weights * r), Evaluation(passes.As[-1], passes)
 
     def jacobian(theta, aux: Evaluation):
-        J = jac.jacobian(_unflatten(theta, like), X, activation, output, aux.passes)
+        J = jac.jacobian(_unflatten(theta, like), X, activation, output, aux.passes)  # type: ignore[arg-type]
         return J if weights is None else weights[:, None] * J
 
     return LeastSquares(residuals, jacobian)

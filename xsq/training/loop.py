@@ -147,6 +147,7 @@ def run(
         interrupted = True
         if len(rows) < 2 or best_epoch == 0:  # nothing learnt yet: there is no model worth returning
             raise
+    assert best_params is not None  # set at the first epoch, and an interrupt before any re-raises
     r, kept = record(), {k: np.array(v) for k, v in best_params.items()}
     if not (interrupted or stopped):
         _judge(r, s, kept)

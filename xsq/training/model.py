@@ -142,7 +142,7 @@ class Model:
             ]
             or [np.zeros(0)]
         )
-        return np.sqrt(var).reshape(len(X), self.sizes[-1]) * self.scaler.y_scale
+        return np.sqrt(var).reshape(len(Xs), self.sizes[-1]) * self.scaler.y_scale
 
     def derivative(self, X: ArrayLike) -> np.ndarray:
         """d prediction / d input on the raw scale, (N, n_out, n_in), by autograd.

@@ -116,7 +116,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
             f"{MAX_EXPANSION} times (no model's numbers compress that well)"
         )
     with archive.open(info) as raw:
-        handle = io.BufferedReader(raw)
+        handle = io.BufferedReader(raw)  # type: ignore[type-var]  # a zip member reads as a raw stream
         version = npy.read_magic(handle)
         if version not in ((1, 0), (2, 0)):
             raise InputError(f"member {info.filename} has an unknown .npy version {version}")
@@ -213,8 +213,8 @@ def read(path: str | os.PathLike) -> Parts:
             raise InputError("its meta member is not a mapping")
         if meta.get("format") != FORMAT:
             raise InputError(f"format {meta.get('format')!r} is not {FORMAT!r}")
-        activation = activations.get(meta.get("activation")).name
-        output = activations.get(meta.get("output"), "output").name
+        activation = activations.get(meta.get("activation")).name  # type: ignore[arg-type]  # any value: checked
+        output = activations.get(meta.get("output"), "output").name  # type: ignore[arg-type]
         params = _network(arrays, "")
         record, stage_meta = _settings_and_record(meta, arrays)
         stages = tuple(_stage(arrays, i, s) for i, s in enumerate(stage_meta, start=2))

@@ -165,7 +165,7 @@ class EvidenceRecord:
             lists[k] = tuple(float(x) for x in v)
         if nums["gamma"] > nums["n_params"]:
             raise InputError("its evidence record's gamma exceeds its number of parameters")
-        return cls(**nums, **lists, **{k: arrays[f"evidence_{k}"] for k in cls.ARRAYS})
+        return cls(**nums, **lists, **{k: arrays[f"evidence_{k}"] for k in cls.ARRAYS})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from . import settings
 from .epochs import Data
 from .lm_policy import lm_epochs
 from .loop import run
-from .record import StageRecord
+from .record import StageRecord, TrainingRecord
 from .settings import TrainSettings
 from .stages import Base, NetworkStage, TangentStage, staged_output
 
@@ -116,7 +116,7 @@ def output_by_least_squares(params: Params, X: np.ndarray, T: np.ndarray, activa
     return dict(params, **{f"W{k}": coef[:-1], f"b{k}": coef[-1]})
 
 
-def _network_stage(X, T, Xv, Tv, s: TrainSettings, rng, callback) -> tuple[Params, object]:
+def _network_stage(X, T, Xv, Tv, s: TrainSettings, rng, callback) -> tuple[Params, TrainingRecord]:
     """A new network fitted to T (scaled residuals) by LM from the crossing initialisation."""
     sizes = (X.shape[1], STAGE_WIDTH, T.shape[1])
     start = (
@@ -150,7 +150,8 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
     def error(stages) -> float:
         return float(np.sqrt(np.mean((w[rows] * (staged_output(base, stages, Xs[rows]) - Ys[rows])) ** 2)))
 
-    kept, records = [], []
+    kept: list[TangentStage | NetworkStage] = []
+    records: list = []
     for k in range(2, s.stages + 1):
         start, before = time.perf_counter(), error(kept)
         R = Ys - staged_output(base, kept, Xs)
@@ -158,7 +159,8 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
             if k == 2:
                 S = float(np.sqrt(np.mean((w[train] * R[train]) ** 2)))
                 out, pre, rank = fit_tangent(base, Xs[train], R[train] / S, w[train])
-                stage, epochs, note = TangentStage(out, pre, S), 0, f"SVD rank {rank}"
+                stage: TangentStage | NetworkStage = TangentStage(out, pre, S)
+                epochs, note = 0, f"SVD rank {rank}"
                 if callback:
                     callback(
                         dict(

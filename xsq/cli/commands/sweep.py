@@ -175,14 +175,14 @@ def run(args) -> int:
         seconds = time.perf_counter() - start
         rows = sorted(map(with_lam, journal.rows), key=lambda r: tuple(r[c] for c in KEY[:7]))
         write_atomic(journal.csv, csv_bytes(rows))
-        report = {
+        summary_json = {
             "grid": grid.__dict__,
             "cells": rows,
             "boundaries": boundaries(rows),
             "seconds": seconds,
             "lam_seconds": lam_seconds,
         }
-        write_atomic(os.path.join(journal.folder, "sweep.json"), json_bytes(report))
+        write_atomic(os.path.join(journal.folder, "sweep.json"), json_bytes(summary_json))
         drawn, note = False, None
         if commands.PLOTTING:
             try:
@@ -193,9 +193,9 @@ def run(args) -> int:
                 write_atomic(os.path.join(journal.folder, "sweep.png"), png)
                 drawn = True
     except KeyboardInterrupt:
-        done, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
+        kept, rest = len(journal.rows), "finish the rest" if len(journal.rows) < len(cells) else "write its summary"
         print(
-            f"xsq sweep: interrupted: kept the {done} finished cells in {quoted(journal.folder)}; run the same "
+            f"xsq sweep: interrupted: kept the {kept} finished cells in {quoted(journal.folder)}; run the same "
             f"command again to {rest}",
             file=sys.stderr,
         )

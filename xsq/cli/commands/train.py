@@ -180,7 +180,7 @@ def run(args) -> int:
             file=sys.stderr,
         )
     snapshots = animate.check(args, job)
-    folder = None
+    folder, r = None, None
     try:
         out = RunFolder(args.out, seed=args.seed, overwrite=args.overwrite, replaceable=RUN_FILES, mark=RUN_MARK)
         with out as folder, interrupts.held():  # a signal waits for the next epoch, or for the run to be saved
@@ -197,6 +197,7 @@ def run(args) -> int:
                 model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch)
             metrics = job.metrics(model)
             r = model.record
+            assert r is not None  # fit returns its models with their record
             reason = job.output[1] if job.output else r.settings["output_reason"]
             metrics.update(
                 r.settings,
@@ -233,6 +234,7 @@ def run(args) -> int:
         if folder is None or not folder.published:
             raise
         path = folder.published
+    assert r is not None  # published: trained, with its record
     saved = f"{'saved the best model so far' if r.interrupted else 'the run was saved'} to {shown(path)}"
 
     def report() -> None:
