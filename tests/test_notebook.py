@@ -15,7 +15,7 @@ def test_the_walkthrough_is_stored_without_outputs():
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.outputs == [] and c.execution_count is None for c in code)
-    assert any("XSQ CHECK" in c.source for c in nb.cells)  # the place kept for `xsq check`
+    assert any('main(["check"' in c.source for c in nb.cells)  # the learner's view: xsq check on the question
 
 
 def test_the_walkthrough_runs_and_draws(tmp_path):
@@ -29,4 +29,5 @@ def test_the_walkthrough_runs_and_draws(tmp_path):
     assert len(images) >= 3
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "first non-finite value at step" in text and "update == lr x gradient, two samples: False" in text
+    assert "With one sample: consistent" in text and "not_summed" in text and "exit status 1" in text
     assert f"xsq from {ROOT / 'xsq' / '__init__.py'}" in text
