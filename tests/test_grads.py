@@ -244,3 +244,12 @@ def test_every_public_gradient_refuses_a_bad_l2(problem, l2):
     for fn in (xsq.objective, xsq.autograd_grad, xsq.manual_grad):
         with pytest.raises(xsq.InputError, match="l2"):
             fn(params, X, Y, l2=l2)
+
+
+def test_missing_targets_and_ragged_inputs_are_input_errors(problem):
+    params, X, _ = problem
+    for fn in (xsq.objective, xsq.autograd_grad, xsq.manual_grad):
+        with pytest.raises(xsq.InputError, match="Y is missing"):
+            fn(params, X, None)
+    with pytest.raises(xsq.InputError, match="ragged"):
+        xsq.sigmoid([[1.0], [1.0, 2.0]])

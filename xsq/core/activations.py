@@ -41,8 +41,11 @@ from ..errors import InputError
 
 
 def _as_float(z) -> np.ndarray:
-    """z as a float64 array (integers and booleans are converted; complex is refused)."""
-    z = np.asarray(z)
+    """z as a float64 array (integers and booleans are converted; complex and ragged input are refused)."""
+    try:
+        z = np.asarray(z)
+    except ValueError:  # a ragged list: no array at all
+        raise InputError("activations take an array of real numbers, got a ragged sequence") from None
     if z.dtype.kind == "f":
         return z
     if z.dtype.kind in "biu":

@@ -58,6 +58,8 @@ def check_problem(params, X, Y=None, activation: str = "sigmoid", output: str = 
 def check_objective(params, X, Y, activation: str, output: str, loss: str, l2: float):
     """Validate every argument of the objective; return params, X and Y as float64 arrays."""
     losses.get(loss)
+    if Y is None:
+        raise InputError("Y is missing: the objective and its gradients compare predictions with targets Y (N, nk)")
     params, X, Y = check_problem(params, X, Y, activation, output)
     losses.check_targets(loss, Y)
     Real(0).check(l2, "l2")
