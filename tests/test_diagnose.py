@@ -39,6 +39,7 @@ def short():
 
 
 def test_every_field_with_its_type(short):
+    assert set(short) == set(d.Diagnosis.__annotations__)
     for key, kind in FIELDS.items():
         assert isinstance(short[key], kind), (key, short[key])
     assert all(isinstance(v, str) and v for v in short["verdict"])

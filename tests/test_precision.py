@@ -37,12 +37,12 @@ def test_fast_passes_equal_the_plain_ones(activation, output, n_in):
     J, J_plain = fast.jacobian(theta, p), jac.jacobian(params, X, activation, output)
     assert J.shape == J_plain.shape
     np.testing.assert_allclose(J, J_plain, rtol=1e-12, atol=0)  # relative, element by element
-    np.testing.assert_allclose(fastpath.predict(params, X, activation, output), plain, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(fastpath.predictor(X, activation, output)(params), plain, rtol=1e-14, atol=1e-15)
 
 
 def test_predict_has_no_fast_path_for_two_hidden_layers():
     params = xsq.init_params((1, 4, 4, 1), seed=0)
-    assert fastpath.predict(params, np.zeros((3, 1)), "sigmoid", "identity") is None
+    assert fastpath.predictor(np.zeros((3, 1)), "sigmoid", "identity")(params) is None
 
 
 def test_lm_step_is_the_damped_least_squares_solution():

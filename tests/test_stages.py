@@ -15,7 +15,7 @@ from .conftest import max_rel
 def small():
     # Stage 3 fits what is left at ~3e-16, the float64 floor of the targets: whether it finds anything there
     # turns on the last bits of stage 1 (over data seeds 5-16 it was dropped for 4 or 5 of the 12). Data seed 13
-    # leaves it something to find both with xsq.fastpath's rounding and with the plain passes'; seed 5 only
+    # leaves it something to find both with xsq.core.fastpath's rounding and with the plain passes'; seed 5 only
     # with the latter.
     x = np.random.default_rng(13).uniform(1, 10, 300)
     return x, x**2

@@ -12,7 +12,8 @@ stage's first epoch) suit logs and pipes, where a redrawn bar would not.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
@@ -27,10 +28,12 @@ class Progress:
         self.bar: tqdm | None = None
         self.stage = None
 
-    def _name(self, info: dict) -> str:
+    def _name(self, info: Mapping[str, Any]) -> str:
         return f"{self.label} stage {info['stage']}" if "stage" in info else self.label
 
-    def __call__(self, info: dict) -> None:
+    def __call__(self, info: Mapping[str, Any]) -> None:
+        """Show ``info``: a training run's :class:`~xsq.training.loop.EpochInfo`, a diagnosis's
+        :class:`~xsq.lab.diagnose.PartInfo`, or a sweep's cell (the keys in the module docstring)."""
         text = info.get("text") or f"{info.get('phase', '')} train {info['train_loss']:.3e} val {info['val_loss']:.3e}"
         new_stage = info.get("stage") != self.stage
         self.stage = info.get("stage")

@@ -23,9 +23,11 @@ with the inputs fixed for the whole run. What it saves, per LM epoch
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
+
+from .params import Params
 
 HIDDEN = ("sigmoid", "tanh")
 OUTPUTS = ("softplus", "identity")
@@ -123,17 +125,17 @@ class OneHidden:
         return JT.T
 
 
-def theta_of(params: dict) -> np.ndarray:
+def theta_of(params: Params) -> np.ndarray:
     """The flat parameters of a one-hidden-layer network (the layout of :func:`xsq.flatten`, unchecked)."""
     return np.concatenate([params["W1"].ravel(), params["b1"], params["W2"].ravel(), params["b2"]])
 
 
-def predictor(X: np.ndarray, activation: str, output: str):
+def predictor(X: np.ndarray, activation: str, output: str) -> Callable[[Params], np.ndarray | None]:
     """``params -> outputs (N, 1)`` at the fixed inputs X by the fast path, or None for a network it has none for
     (built on the first call, reused while the hidden width stays the same)."""
     nets: dict[int, OneHidden] = {}
 
-    def predict(params: dict) -> np.ndarray | None:
+    def predict(params: Params) -> np.ndarray | None:
         if len(params) != 4 or params["W2"].shape[1] != 1 or not supports((X.shape[1], 0, 1), activation, output):
             return None
         width = params["b1"].size
@@ -142,8 +144,3 @@ def predictor(X: np.ndarray, activation: str, output: str):
         return nets[width].forward(theta_of(params)).o[:, None]
 
     return predict
-
-
-def predict(params: dict, X: np.ndarray, activation: str, output: str) -> np.ndarray | None:
-    """The network's outputs (N, 1) at X by the fast path; None when there is none for this network."""
-    return predictor(X, activation, output)(params)

@@ -11,7 +11,7 @@ prose that turns these numbers into a report is in :mod:`xsq.lab.diagnose_text`.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, TypedDict
 
 import numpy as np
 from autograd import grad
@@ -25,7 +25,7 @@ from ..training.scaling import Scaler
 from ..training.train import fit_whole
 from ..validation import Whole
 from . import question as q
-from .diagnose_text import changes, findings
+from .diagnose_text import Diagnosis, changes, findings
 from .formulas import QUESTION_SIGMOID, QUESTION_SOFTPLUS, naive_sigmoid, naive_softplus
 
 LR_GRID = [10.0**k for k in range(-10, 1)]
@@ -60,8 +60,7 @@ def stable_rmse_over_range(params: Params) -> float:
     """RMSE / range on the problem's grid of the question's network with xsq's stable activations."""
     problem = Problem()
     x = problem.grid()[:, None]
-    f = q.STABLE
-    pred = f.softplus(f.sigmoid(x @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"])
+    pred = q.predict(params, x, q.STABLE)
     return rmse_over_range(pred[:, 0], problem.values(x[:, 0]))
 
 
@@ -99,7 +98,16 @@ def max_stable_lr(steps: int, seed: int, scale=None) -> float | None:
 PARTS = 10  # the measurements diagnose reports progress on
 
 
-def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], None] | None = None) -> dict:
+class PartInfo(TypedDict):
+    """What :func:`diagnose`'s ``progress`` hears as each measurement starts."""
+
+    epoch: int  # measurements done so far
+    total: int  # PARTS
+    text: str  # the one starting
+    elapsed: float  # seconds since the diagnosis began
+
+
+def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[PartInfo], None] | None = None) -> Diagnosis:
     """Every measurement of the report, as a JSON-ready dict (the README lists the fields).
 
     ``progress(info)``, if given, hears of each of its ``PARTS`` measurements as it starts
@@ -109,12 +117,12 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[dict], Non
 
     def part(text: str) -> None:
         if progress is not None:
-            progress(dict(epoch=done[0], total=PARTS, text=text, elapsed=time.perf_counter() - began))
+            progress({"epoch": done[0], "total": PARTS, "text": text, "elapsed": time.perf_counter() - began})
         done[0] += 1
 
     steps, seed = Whole(1).check(steps, "steps"), Whole(0).check(seed, "seed")
     problem = Problem()
-    out: dict = {"steps": steps, "seed": seed, "lr": q.LR}
+    out: Diagnosis = {"steps": steps, "seed": seed, "lr": q.LR}
     part("the question's run")
     run = q.run(steps, seed)
     out["first_nonfinite_step"], out["first_nonfinite_op"] = run.first_nonfinite_step, run.first_nonfinite_op

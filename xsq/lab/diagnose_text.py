@@ -6,8 +6,52 @@ nothing else, so the text cannot claim what was not measured.
 
 from __future__ import annotations
 
+from typing import TypedDict
 
-def findings(m: dict) -> list[tuple[str, str]]:
+
+class Diagnosis(TypedDict, total=False):
+    """Every measurement of ``xsq diagnose``: :func:`xsq.lab.diagnose.diagnose` fills every key (the README lists
+    them), and every function here reads them."""
+
+    steps: int
+    seed: int
+    lr: float
+    first_nonfinite_step: int | None
+    first_nonfinite_op: str | None
+    last_finite_loss: float | None
+    update_matches_autograd_single: bool
+    update_rel_diff_single: float | None
+    update_matches_autograd_batch: bool
+    update_rel_diff_batch: float | None
+    update_shape_mismatch_batch: list[str]
+    max_target: float
+    output_range_sigmoid: float
+    output_range_softplus: float
+    grad_norm_raw: float
+    grad_norm_scaled: float
+    max_stable_lr_raw: float | None
+    max_stable_lr_scaled: float | None
+    lam_max_raw: float
+    predicted_stable_lr_raw: float
+    lam_max_scaled: float
+    predicted_stable_lr_scaled: float
+    best_rmse_over_range_h1: float
+    fixed_rmse_over_range: float
+    fixed_seconds: float
+    best_rmse_over_range_h16: float
+    stable_first_nonfinite_step: int | None
+    stable_rmse_over_range: float | None
+    rmse_over_range_without_scaling: float
+    sgd_lr: float
+    sgd_steps: int
+    rmse_over_range_sgd: float
+    verdict: list[str]
+    what_to_change: list[str]
+    change_effects: list[float | None]  # inf: removes the NaN; None: only for batches
+    change_notes: list[str]
+
+
+def findings(m: Diagnosis) -> list[tuple[str, str]]:
     """Short findings, each computed from the measurements in ``m``."""
     out = []
     if m["first_nonfinite_step"] is not None:
@@ -116,7 +160,7 @@ def findings(m: dict) -> list[tuple[str, str]]:
     return out
 
 
-def changes(m: dict) -> list[tuple[float | None, str]]:
+def changes(m: Diagnosis) -> list[tuple[float | None, str]]:
     """What to change, each with its measured factor of effect (error without it / with it), largest first.
 
     A factor of inf means the change removes the NaN; None, that it matters only for batches.
@@ -164,7 +208,7 @@ def changes(m: dict) -> list[tuple[float | None, str]]:
     return options
 
 
-def format_report(m: dict) -> str:
+def format_report(m: Diagnosis) -> str:
     """The human report: one finding per paragraph, then what to change in order of effect."""
     lines = [
         f"Diagnosis of the question's network (1-1-1, sigmoid then softplus, SGD lr {m['lr']:g}, "

@@ -46,7 +46,7 @@ def frame_steps(steps: int, failed: int | None, n: int = 40, close: int = 6) -> 
 
 def _outputs(params: dict, X, fns: q.Formulas, scale) -> np.ndarray:
     """The network's output (raw scale) at inputs X (n, 1) given on the scale it trains on."""
-    y = fns.softplus(fns.sigmoid(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"])
+    y = q.predict(params, X, fns)
     return (y if scale is None else scale.outputs(y))[:, 0]
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core import fastpath, losses, net
 from ..core import jacobian as jac
-from ..core.params import Params, _unflatten, flatten, init_params
+from ..core.params import Params, _unflatten, flatten, init_params, layer_sizes
 from .epochs import Data, Epoch
 from .lm import LeastSquares, lm_init, lm_step
 from .record import CONVERGED, RUNNING, SCREEN, WARMUP
@@ -57,7 +57,7 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
     weights: np.ndarray | None = weigh(Y).ravel()
     if np.all(weights == 1.0):
         weights = None  # plain mse: skip the multiplications
-    sizes = (X.shape[1], *(like[f"b{i}"].size for i in range(1, len(like) // 2 + 1)))
+    sizes = layer_sizes(like)
     y = Y.ravel()
 
     if fastpath.supports(sizes, activation, output):

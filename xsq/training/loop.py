@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Callable
+from typing import Callable, NotRequired, TypedDict
 
 import numpy as np
 
@@ -38,6 +38,27 @@ from .settings import TrainSettings
 
 DIVERGED_FACTOR = 100.0  # a fit diverged at 100x its start (a sweep's cell at 10x: xsq.lab.outcomes)
 LEARNED = 0.5
+
+
+class EpochInfo(TypedDict):
+    """What the training callback hears after each epoch (:func:`run`; a staged fit adds ``stage``).
+
+    ``params`` (arrays as in :mod:`xsq.core.params`, on the scaled data) are the epoch's own, not a copy;
+    a staged fit's tangent stage, which has no epochs, reports without them.
+    """
+
+    epoch: int
+    total: int  # the epochs allowed
+    train_loss: float
+    val_loss: float  # nan without a validation set
+    best_loss: float
+    phase: str  # a phase of xsq.training.record
+    elapsed: float  # seconds since the run began
+    params: NotRequired[Params]
+    stage: NotRequired[int]  # 2, 3, ... in a staged fit's later stages
+
+
+Callback = Callable[[EpochInfo], "bool | None"]  # a true return stops the run
 
 
 def baseline_loss(Y: np.ndarray, loss: str) -> float:
@@ -75,7 +96,7 @@ def run(
     epochs: Iterator[Epoch],
     data: Data,
     s: TrainSettings,
-    callback: Callable[[dict], bool | None] | None = None,
+    callback: Callback | None = None,
     **record_fields,
 ) -> tuple[Params, TrainingRecord]:
     """Drive ``epochs`` to the end (see the module docstring); return the best params and the record.
@@ -127,16 +148,16 @@ def run(
             if best_params is None or score < best:
                 best_params, best, best_epoch = params, score, epoch
             previous = phase
-            info = dict(
-                epoch=epoch,
-                total=s.epochs,
-                train_loss=train_loss,
-                val_loss=val_loss,
-                best_loss=best,
-                phase=phase,
-                elapsed=time.perf_counter() - start,
-                params=params,
-            )
+            info: EpochInfo = {
+                "epoch": epoch,
+                "total": s.epochs,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "best_loss": best,
+                "phase": phase,
+                "elapsed": time.perf_counter() - start,
+                "params": params,
+            }
             if callback is not None and callback(info):
                 stopped = True
                 break

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.params import Params
+from .loop import EpochInfo
 
 DENSE = 20  # every epoch up to here is kept
 RATIO = 1.03  # after it, each kept epoch is at least 3 % beyond the one before
@@ -24,11 +25,16 @@ RATIO = 1.03  # after it, each kept epoch is at least 3 % beyond the one before
 def log_schedule(last: int, dense: int = DENSE, ratio: float = RATIO) -> np.ndarray:
     """The epochs 0..``last`` a :class:`Snapshots` keeps: all up to ``dense``, then spaced by ``ratio``, and
     ``last`` itself. Sorted, unique, as ints."""
-    kept, e = list(range(min(dense, last) + 1)), dense
+    kept, e = [0], 0
     while e < last:
-        e = max(e + 1, int(np.ceil(e * ratio)))
+        e = _next_kept(e, dense, ratio)
         kept.append(min(e, last))
     return np.unique(np.asarray(kept + [last], dtype=int))
+
+
+def _next_kept(epoch: int, dense: int, ratio: float) -> int:
+    """The first epoch after ``epoch`` that the schedule keeps."""
+    return epoch + 1 if epoch < dense else max(epoch + 1, int(np.ceil(epoch * ratio)))
 
 
 class Snapshot(NamedTuple):
@@ -50,7 +56,7 @@ class Snapshots:
         self.latest: Snapshot | None = None
         self._next = 0
 
-    def __call__(self, info: dict) -> None:
+    def __call__(self, info: EpochInfo) -> None:
         if "stage" in info or "params" not in info:
             return
         snap = Snapshot(
@@ -62,8 +68,7 @@ class Snapshots:
         )
         if snap.epoch >= self._next:
             self.kept.append(snap)
-            e = snap.epoch
-            self._next = e + 1 if e < self.dense else max(e + 1, int(np.ceil(e * self.ratio)))
+            self._next = _next_kept(snap.epoch, self.dense, self.ratio)
             self.latest = None
         else:
             self.latest = snap

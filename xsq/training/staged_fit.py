@@ -36,7 +36,6 @@ dropped, and the record says so. The choices, each measured on x^2 over
 from __future__ import annotations
 
 import time
-from typing import Callable
 
 import numpy as np
 
@@ -47,7 +46,7 @@ from ..errors import TrainingFailed
 from . import settings
 from .epochs import Data
 from .lm_policy import lm_epochs
-from .loop import run
+from .loop import Callback, EpochInfo, run
 from .record import StageRecord, TrainingRecord
 from .settings import TrainSettings
 from .stages import Base, NetworkStage, TangentStage, staged_output
@@ -116,7 +115,7 @@ def output_by_least_squares(params: Params, X: np.ndarray, T: np.ndarray, activa
     return dict(params, **{f"W{k}": coef[:-1], f"b{k}": coef[-1]})
 
 
-def _network_stage(X, T, Xv, Tv, s: TrainSettings, rng, callback) -> tuple[Params, TrainingRecord]:
+def _network_stage(X, T, Xv, Tv, s: TrainSettings, rng, callback: Callback | None) -> tuple[Params, TrainingRecord]:
     """A new network fitted to T (scaled residuals) by LM from the crossing initialisation."""
     sizes = (X.shape[1], STAGE_WIDTH, T.shape[1])
     start = (
@@ -141,7 +140,16 @@ def _network_stage(X, T, Xv, Tv, s: TrainSettings, rng, callback) -> tuple[Param
     return run(lm_epochs(data, sizes, rng, stage, start=start), data, stage, callback, val_rows=np.zeros(0, int))
 
 
-def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: Callable | None):
+def _with_stage(callback: Callback, k: int) -> Callback:
+    """``callback`` hearing of stage ``k``'s epochs with ``stage`` added to their info."""
+
+    def staged(info: EpochInfo) -> bool | None:
+        return callback({**info, "stage": k})
+
+    return staged
+
+
+def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: Callback | None):
     """Stages 2 .. s.stages on the scaled data; returns (kept stages, one StageRecord per stage tried,
     whether Ctrl-C stopped it)."""
     w = weights(Ys)
@@ -163,20 +171,20 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
                 epochs, note = 0, f"SVD rank {rank}"
                 if callback:
                     callback(
-                        dict(
-                            stage=k,
-                            epoch=0,
-                            total=0,
-                            phase="tangent",
-                            train_loss=before,
-                            val_loss=before,
-                            best_loss=before,
-                            elapsed=time.perf_counter() - start,
-                        )
+                        {
+                            "stage": k,
+                            "epoch": 0,
+                            "total": 0,
+                            "phase": "tangent",
+                            "train_loss": before,
+                            "val_loss": before,
+                            "best_loss": before,
+                            "elapsed": time.perf_counter() - start,
+                        }
                     )
             else:
                 S = float(np.sqrt(np.mean(R[train] ** 2)))
-                staged = (lambda info, k=k: callback(dict(info, stage=k))) if callback else None
+                staged = _with_stage(callback, k) if callback else None
                 params, rec = _network_stage(Xs[train], R[train] / S, Xs[val], R[val] / S, s, rng, staged)
                 stage, epochs = NetworkStage(params, STAGE_ACTIVATION, "identity", S), rec.n_epochs
                 note = "interrupted" if rec.interrupted else ""

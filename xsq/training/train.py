@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -25,7 +25,7 @@ from . import settings
 from .bayes_policy import BayesRun
 from .epochs import Data, gradient_epochs
 from .lm_policy import lm_epochs
-from .loop import run
+from .loop import Callback, run
 from .model import Model
 from .outputs import check_reachable, choose_output, scaler_for
 from .resources import check_memory
@@ -86,7 +86,7 @@ def fit(
     regularization: str = "none",
     stages: int = 1,
     scale: bool = True,
-    callback: Callable[[dict], bool | None] | None = None,
+    callback: Callback | None = None,
 ) -> Model:
     """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
 
@@ -113,7 +113,8 @@ def fit(
     ``numpy.random.Generator`` to continue; every random choice (split,
     initialisation, shuffling, restarts) comes from it.
 
-    ``callback(info)`` is called after every epoch with a dict of ``epoch``,
+    ``callback(info)`` is called after every epoch with an
+    :class:`~xsq.training.loop.EpochInfo` dict of ``epoch``, ``total``,
     ``phase``, ``train_loss``, ``val_loss``, ``best_loss``, ``elapsed`` and
     ``params`` (the epoch's parameters, on the scaled data: read them, copy to
     keep); returning True stops training. Ctrl-C stops it too, returning the best

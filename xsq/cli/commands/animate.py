@@ -20,13 +20,17 @@ from ..runfolder import RunFolder
 DIAGNOSE_FILES = frozenset({"diagnose.gif"})
 
 
+def _need_matplotlib() -> None:
+    if not commands.PLOTTING:
+        raise InputError("--animate needs matplotlib: pip install 'xsq[plot]'")
+
+
 def check(args, job) -> Snapshots | None:
     """For ``--animate``: a training callback that keeps snapshots of the network, once the animation is
     known to be drawable (matplotlib is there; measured data has one input and one output). None without it."""
     if not getattr(args, "animate", False):
         return None
-    if not commands.PLOTTING:
-        raise InputError("--animate needs matplotlib: pip install 'xsq[plot]'")
+    _need_matplotlib()
     ds = getattr(job, "ds", None)
     if ds is not None and (len(ds.inputs), len(ds.outputs)) != (1, 1):
         raise InputError("--animate draws one input against one output; pick them with --inputs and --outputs")
@@ -53,8 +57,7 @@ def diagnose_folder(args) -> RunFolder | None:
         return None
     if args.out is None:
         raise InputError("--animate needs --out DIR: the folder to write diagnose.gif into")
-    if not commands.PLOTTING:
-        raise InputError("--animate needs matplotlib: pip install 'xsq[plot]'")
+    _need_matplotlib()
     return RunFolder(args.out, overwrite=args.overwrite, replaceable=DIAGNOSE_FILES, mark=DIAGNOSE_FILES)
 
 

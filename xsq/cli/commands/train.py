@@ -21,6 +21,7 @@ from ...data.problem import Problem
 from ...errors import InputError, PlotError
 from ...files import json_bytes
 from ...training import settings
+from ...training.loop import EpochInfo
 from ...training.outputs import choose_output
 from ...training.resources import check_memory, epoch_seconds
 from ...training.settings import TrainSettings
@@ -186,7 +187,7 @@ def run(args) -> int:
         with out as folder, interrupts.held():  # a signal waits for the next epoch, or for the run to be saved
             with Progress() if not args.quiet else contextlib.nullcontext() as progress:
 
-                def each_epoch(info: dict) -> None:
+                def each_epoch(info: EpochInfo) -> None:
                     interrupts.checkpoint()  # a signal held since it came stops training here
                     if progress is not None:
                         progress(info)
