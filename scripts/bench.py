@@ -46,7 +46,7 @@ from benchlib import emit
 
 import xsq
 from xsq.core import net
-from xsq.core.params import _unflatten, flatten
+from xsq.core.params import flatten, unflatten_unchecked
 from xsq.data.expr import compile_expression
 from xsq.data.metrics import max_rel_error, rmse_over_range
 from xsq.data.problem import Problem
@@ -111,15 +111,15 @@ def scipy_lm(bench: Bench, max_nfev: int):
         like = xsq.init_params((1, HIDDEN, 1), seed=0)
 
         def residuals(theta):
-            return (net.forward(_unflatten(theta, like), X, "sigmoid", bench.output) - Y).ravel()
+            return (net.forward(unflatten_unchecked(theta, like), X, "sigmoid", bench.output) - Y).ravel()
 
         def jac(theta):
-            return jac.jacobian(_unflatten(theta, like), X, "sigmoid", bench.output)
+            return jac.jacobian(unflatten_unchecked(theta, like), X, "sigmoid", bench.output)
 
         res = least_squares(
             residuals, flatten(like), jac=jac, method="lm", max_nfev=max_nfev, xtol=1e-15, ftol=1e-15, gtol=1e-15
         )
-        params = _unflatten(res.x, like)
+        params = unflatten_unchecked(res.x, like)
         return lambda g: scaler.outputs(net.forward(params, scaler.inputs(g[:, None]), "sigmoid", bench.output))[:, 0]
 
     return run

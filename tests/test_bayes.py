@@ -8,7 +8,7 @@ from scipy.stats import multivariate_normal
 
 import xsq
 from xsq.core import net
-from xsq.core.params import _unflatten, flatten
+from xsq.core.params import flatten, unflatten_unchecked
 from xsq.errors import InputError
 from xsq.training import bayes
 
@@ -90,7 +90,7 @@ def test_return_std_is_the_brute_force_laplace_variance():
     theta = flatten(model.params)
 
     def out(t, X):
-        return anp.reshape(net.forward(_unflatten(t, model.params), X, model.activation, model.output), (-1,))
+        return anp.reshape(net.forward(unflatten_unchecked(t, model.params), X, model.activation, model.output), (-1,))
 
     def objective(t):  # beta E_D + sum alpha E_W
         return 0.5 * beta * anp.sum((out(t, Xs) - Ys[:, 0]) ** 2) + 0.5 * anp.sum(alpha_p * t**2)

@@ -83,11 +83,13 @@ def test_lam_max_is_the_largest_eigenvalue_of_the_full_hessian(row):
 
     from xsq.core.losses import LOSSES
     from xsq.core.params import flatten
-    from xsq.lab.sweep import FORMULAS, _data, _start, _unflatten, net
+    from xsq.lab.sweep import FORMULAS, _data, _start, net, unflatten_unchecked
 
     activation, output = FORMULAS[row[0]]
     data, like = _data(row[1])[1], _start(row)
-    H = hessian(lambda th: LOSSES["mse"].fn(net.forward(_unflatten(th, like), data.X, activation, output), data.Y))
+    H = hessian(
+        lambda th: LOSSES["mse"].fn(net.forward(unflatten_unchecked(th, like), data.X, activation, output), data.Y)
+    )
     eigenvalues = np.linalg.eigvalsh(H(flatten(like)))
     lam = lam_max(row)
     assert lam["lam_converged"] and lam["lam_products"] <= flatten(like).size

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 from ..core import jacobian as jac
 from ..core import net
 from ..core.api import autograd_jacobian, check_objective, check_problem
-from ..core.params import Params, _unflatten, flatten
+from ..core.params import Params, flatten, unflatten_unchecked
 from .gradient_check import ParamCheck, Tolerances, compare, differences, near_kink
 
 RTOL_MODES = 1e-10
@@ -63,17 +63,17 @@ def hvp_check(
     v /= np.linalg.norm(v)
 
     def gradient(t):  # autograd's, of the flat objective
-        return grad(lambda u: net.objective(_unflatten(u, params), *args))(t)
+        return grad(lambda u: net.objective(unflatten_unchecked(u, params), *args))(t)
 
     def hand_written(t):
-        return flatten(net.manual_grad(_unflatten(t, params), *args))
+        return flatten(net.manual_grad(unflatten_unchecked(t, params), *args))
 
     fwd = make_jvp(gradient)(theta)(v)[1]
     rev = grad(lambda t: anp.dot(gradient(t), v))(theta)
     fd = (hand_written(theta + FD_STEP * v) - hand_written(theta - FD_STEP * v)) / (2 * FD_STEP)
     scale = float(np.max(np.abs(fwd)))
     fd_decides = not near_kink(params, X, Y, activation, output, loss, KINK_BAND, order=2)
-    fwd, rev, fd = (_unflatten(a, params) for a in (fwd, rev, fd))
+    fwd, rev, fd = (unflatten_unchecked(a, params) for a in (fwd, rev, fd))
     return [compare(k, fwd[k], rev[k], fd[k], scale, scale, fd_decides, TOLERANCES) for k in params]
 
 

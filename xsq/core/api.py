@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..validation import Real
 from . import activations, losses, net
 from . import jacobian as jac
-from .forward_mode import _input_jacobian
+from .forward_mode import input_jacobian_unchecked
 from .params import Params, as_real_array, check_params, layer_sizes
 
 
@@ -111,4 +111,4 @@ def autograd_jacobian(params: Params, X, *, activation: str = "sigmoid", output:
 def input_jacobian(params: Params, X, *, activation: str = "sigmoid", output: str = "softplus") -> np.ndarray:
     """d outputs / d inputs, shape (N, nk, n0), by a hand-written forward-mode pass (no autograd)."""
     params, X = check_problem(params, X, None, activation, output)
-    return _input_jacobian(params, X, activation, output)
+    return input_jacobian_unchecked(params, X, activation, output)

@@ -2,7 +2,7 @@
 
 * :func:`input_jacobian`: d outputs / d inputs, the learned function's
   slope. Tangents ``T_i = (T_{i-1} @ W_i) * act'(Z_i)`` from ``T_0 = I``.
-* :func:`_parameter_tangent`: for the last layer's pre-activation z, its
+* :func:`parameter_tangent`: for the last layer's pre-activation z, its
   directional derivative along a direction c in parameter space,
   ``z_c = D_theta z [c]``, together with d z / dx and d z_c / dx: a pass of
   hyper-dual numbers (value, c-tangent, x-tangent, mixed), layer by layer
@@ -27,7 +27,7 @@ from .net import Act, forward_pass, layer_activation
 from .params import Params, n_layers
 
 
-def _input_jacobian(params: Params, X: np.ndarray, activation: Act, output: Act) -> np.ndarray:
+def input_jacobian_unchecked(params: Params, X: np.ndarray, activation: Act, output: Act) -> np.ndarray:
     """d outputs / d inputs, shape (N, nk, n0), unchecked (:func:`xsq.input_jacobian` checks its arguments)."""
     passes = forward_pass(params, X, activation, output)
     T = np.broadcast_to(np.eye(X.shape[1]), (X.shape[0], X.shape[1], X.shape[1]))  # T[n, j, u] = d A_u / d x_j
@@ -45,7 +45,7 @@ class Tangent(NamedTuple):
     z_cx: np.ndarray
 
 
-def _parameter_tangent(params: Params, direction: Params, X: np.ndarray, activation: Act) -> Tangent:
+def parameter_tangent(params: Params, direction: Params, X: np.ndarray, activation: Act) -> Tangent:
     """The hyper-dual pass of the module docstring, up to the last layer's pre-activation."""
     N, n0 = X.shape
     A, A_c = X, np.zeros_like(X)

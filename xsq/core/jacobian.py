@@ -12,7 +12,7 @@ import numpy as np
 from autograd import jacobian as autograd_jacobian_of
 
 from .net import Act, Passes, forward, forward_pass
-from .params import Params, _unflatten, flatten
+from .params import Params, flatten, unflatten_unchecked
 
 
 def jacobian(params: Params, X: np.ndarray, activation: Act, output: Act, passes: Passes | None = None) -> np.ndarray:
@@ -40,6 +40,6 @@ def autograd_jacobian(params: Params, X: np.ndarray, activation: Act, output: Ac
     """The same Jacobian from ``autograd.jacobian`` of the flat map theta -> outputs."""
 
     def outputs(theta):
-        return anp.reshape(forward(_unflatten(theta, params), X, activation, output), (-1,))
+        return anp.reshape(forward(unflatten_unchecked(theta, params), X, activation, output), (-1,))
 
     return autograd_jacobian_of(outputs)(flatten(params))

@@ -153,7 +153,7 @@ def flatten(params: Params) -> np.ndarray:
     return np.concatenate([np.ravel(params[key]) for key in param_keys(params)])
 
 
-def _unflatten(vector: np.ndarray, like: Params) -> Params:
+def unflatten_unchecked(vector: np.ndarray, like: Params) -> Params:
     """:func:`unflatten` without checks (the training loop's inner call)."""
     out, start = {}, 0
     for key in param_keys(like):
@@ -181,4 +181,4 @@ def unflatten(vector: np.ndarray, like: Params) -> Params:
     want = n_params(like)
     if np.ndim(vector) != 1 or np.shape(vector)[0] != want:
         raise InputError(f"vector must be 1-D with {want} entries for these params, got shape {np.shape(vector)}")
-    return _unflatten(vector, like)
+    return unflatten_unchecked(vector, like)

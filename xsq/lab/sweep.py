@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core import net
 from ..core.hessian import largest_eigenvalue, largest_stable_lr
-from ..core.params import Params, _unflatten, flatten, init_params, param_keys
+from ..core.params import Params, flatten, init_params, param_keys, unflatten_unchecked
 from ..data.metrics import rmse_over_range
 from ..data.problem import Problem
 from ..errors import TrainingFailed
@@ -140,7 +140,7 @@ def lam_max(cell_row: tuple) -> dict:
     like = _start(cell_row)
     with np.errstate(all="ignore"):
         eig = largest_eigenvalue(
-            lambda th: net.objective(_unflatten(th, like), data.X, data.Y, activation, output, "mse"),
+            lambda th: net.objective(unflatten_unchecked(th, like), data.X, data.Y, activation, output, "mse"),
             flatten(like),
             seed=0,
         )

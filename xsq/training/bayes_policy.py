@@ -40,7 +40,7 @@ import numpy as np
 
 from ..core import jacobian as jac
 from ..core import net
-from ..core.params import Params, _unflatten, flatten, init_params, layer_sizes
+from ..core.params import Params, flatten, init_params, layer_sizes, unflatten_unchecked
 from . import bayes
 from .epochs import Data, Epoch
 from .lm import LeastSquares, LMState, lm_init, lm_step
@@ -70,7 +70,7 @@ def regularised(X, Y, activation: str, output: str, like: Params, hyper: dict, c
     last data Jacobian (``cache["theta"]``, ``cache["J"]``) so it is formed once per point."""
 
     def residuals(theta):
-        params = _unflatten(theta, like)
+        params = unflatten_unchecked(theta, like)
         passes = net.forward_pass(params, X, activation, output)
         r = (passes.As[-1] - Y).ravel()
         aug = np.concatenate([np.sqrt(hyper["beta"]) * r, np.sqrt(hyper["alpha_p"]) * theta])

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core import fastpath, losses, net
 from ..core import jacobian as jac
-from ..core.params import Params, _unflatten, flatten, init_params, layer_sizes
+from ..core.params import Params, flatten, init_params, layer_sizes, unflatten_unchecked
 from .epochs import Data, Epoch
 from .lm import LeastSquares, lm_init, lm_step
 from .record import CONVERGED, RUNNING, SCREEN, WARMUP
@@ -75,12 +75,12 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
         return LeastSquares(fast_residuals, fast_jacobian)
 
     def residuals(theta):
-        passes = net.forward_pass(_unflatten(theta, like), X, activation, output)
+        passes = net.forward_pass(unflatten_unchecked(theta, like), X, activation, output)
         r = (passes.As[-1] - Y).ravel()
         return (r if weights is None else weights * r), Evaluation(passes.As[-1], passes)
 
     def jacobian(theta, aux: Evaluation):
-        J = jac.jacobian(_unflatten(theta, like), X, activation, output, aux.passes)  # type: ignore[arg-type]
+        J = jac.jacobian(unflatten_unchecked(theta, like), X, activation, output, aux.passes)  # type: ignore[arg-type]
         return J if weights is None else weights[:, None] * J
 
     return LeastSquares(residuals, jacobian)
@@ -125,8 +125,10 @@ def lm_epochs(
                     state = lm_step(begin, state)
                     used += 1
                     output = state.aux.output
-                    yield Epoch(_unflatten(state.theta, like), float(losses.LOSSES[loss].fn(output, Y)), SCREEN)
-                prediction = net.forward(_unflatten(state.theta, like), X_score, s.activation, s.output)
+                    yield Epoch(
+                        unflatten_unchecked(state.theta, like), float(losses.LOSSES[loss].fn(output, Y)), SCREEN
+                    )
+                prediction = net.forward(unflatten_unchecked(state.theta, like), X_score, s.activation, s.output)
                 score = float(losses.LOSSES[loss].fn(prediction, Y_score))
                 scored.append((score if np.isfinite(score) else np.inf, i, state))
             if scored:
@@ -135,7 +137,7 @@ def lm_epochs(
 
     for _ in range(int(round(WARMUP_FRACTION * (s.epochs - used))) if warm else 0):
         state = lm_step(begin, state)
-        yield Epoch(_unflatten(state.theta, like), float(losses.LOSSES[loss].fn(state.aux.output, Y)), WARMUP)
+        yield Epoch(unflatten_unchecked(state.theta, like), float(losses.LOSSES[loss].fn(state.aux.output, Y)), WARMUP)
         if state.converged:  # nothing more to gain from the warm-up loss
             break
     if warm:
@@ -143,4 +145,4 @@ def lm_epochs(
     n = Y.size
     while True:
         state = lm_step(main, state)
-        yield Epoch(_unflatten(state.theta, like), state.cost / n, CONVERGED if state.converged else RUNNING)
+        yield Epoch(unflatten_unchecked(state.theta, like), state.cost / n, CONVERGED if state.converged else RUNNING)

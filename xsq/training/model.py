@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from ..core import activations
 from ..core import jacobian as jac
 from ..core.api import check_inputs
-from ..core.forward_mode import _input_jacobian
+from ..core.forward_mode import input_jacobian_unchecked
 from ..core.params import Params, check_params, count, layer_sizes
 from ..errors import InputError
 from ..validation import Real
@@ -159,7 +159,7 @@ class Model:
         """:meth:`derivative` by hand-written forward-mode passes (no autograd), its independent twin."""
         X = check_inputs(X, self.sizes[0])
         Xs = self.scaler.inputs(X)
-        slope = _input_jacobian(self.params, Xs, self.activation, self.output)
+        slope = input_jacobian_unchecked(self.params, Xs, self.activation, self.output)
         for stage in self.stages:
             slope = slope + stage.scale * stage.manual_slope(self.base, Xs)
         return self.scaler.slopes(slope)

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..core import jacobian as jac
 from ..core import net
-from ..core.params import Params, _unflatten, init_params
+from ..core.params import Params, init_params, unflatten_unchecked
 from ..errors import TrainingFailed
 from . import settings
 from .epochs import Data
@@ -79,7 +79,7 @@ def fit_tangent(base: Base, X: np.ndarray, T: np.ndarray, w: np.ndarray) -> tupl
     c, _, rank, _ = np.linalg.lstsq(A / norms, (w * T).ravel(), rcond=TANGENT_RCOND)
     c = c / norms
     P = F.shape[1] // 2
-    return _unflatten(c[:P], base.params), _unflatten(c[P:], base.params), int(rank)
+    return unflatten_unchecked(c[:P], base.params), unflatten_unchecked(c[P:], base.params), int(rank)
 
 
 def crossing_init(x: np.ndarray, r: np.ndarray, width: int, rng: np.random.Generator) -> Params:

@@ -28,7 +28,7 @@ from autograd import make_jvp
 
 from ..core import activations, net
 from ..core.activations import ACTIVATIONS
-from ..core.forward_mode import _input_jacobian, _parameter_tangent
+from ..core.forward_mode import input_jacobian_unchecked, parameter_tangent
 from ..core.params import Params, check_params, layer_sizes
 from ..validation import Real
 from .record import frozen
@@ -73,7 +73,7 @@ class NetworkStage:
         return net.forward(self.params, Xs, self.activation, self.output)
 
     def manual_slope(self, base: Base, Xs: np.ndarray) -> np.ndarray:
-        return _input_jacobian(self.params, Xs, self.activation, self.output)
+        return input_jacobian_unchecked(self.params, Xs, self.activation, self.output)
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ class TangentStage:
         return jvp(self.pre)[1] + slope * jvp(self.out)[1]
 
     def manual_slope(self, base: Base, Xs: np.ndarray) -> np.ndarray:
-        out = _parameter_tangent(base.params, self.out, Xs, base.activation)
-        pre = _parameter_tangent(base.params, self.pre, Xs, base.activation)
+        out = parameter_tangent(base.params, self.out, Xs, base.activation)
+        pre = parameter_tangent(base.params, self.pre, Xs, base.activation)
         g = ACTIVATIONS[base.output]
         d1, d2 = g.deriv(out.z)[:, None, :], g.second(out.z)[:, None, :]
         slope = pre.z_cx + d2 * out.z_x * out.z_c[:, None, :] + d1 * out.z_cx  # (N, n0, m)
