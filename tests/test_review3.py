@@ -36,3 +36,21 @@ def test_out_under_a_file_is_refused_before_anything_runs(tmp_path):
     assert (tmp_path / "afile").read_text() == "keep"
     target, held = check_out_folder(str(tmp_path / "new" / "x"), frozenset())  # missing parents are fine
     assert held == set()
+
+
+def test_endless_stdin_is_refused_not_read_into_memory(monkeypatch, tmp_path, capsys):
+    """Rows on stdin are read up to a bound: a stream that does not end is bad input, not an out-of-memory kill."""
+    import io
+    import sys
+
+    from xsq.cli import main as cli
+    from xsq.cli.commands import predict
+
+    X = np.linspace(1.0, 2.0, 20)[:, None]
+    path = str(tmp_path / "m.npz")
+    fit(X, X**2, epochs=5, restarts=0, seed=0).save(path)
+    monkeypatch.setattr(predict, "STDIN_MAX_CHARS", 1000, raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("1.5\n" * 1000))
+    assert cli.main(["predict", "--model", path]) == 2
+    err = capsys.readouterr().err
+    assert "stdin holds more than" in err and len(err.strip().splitlines()) == 1
