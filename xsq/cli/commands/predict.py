@@ -56,7 +56,7 @@ def read_rows(args, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
         text = sys.stdin.read(STDIN_MAX_CHARS + 1)  # bounded: an endless stdin must not fill the memory
         if len(text) > STDIN_MAX_CHARS:
             raise InputError(
-                f"stdin holds more than {STDIN_MAX_CHARS // 2**20} MiB of inputs; give larger inputs with --data FILE.csv"
+                f"stdin holds more than {STDIN_MAX_CHARS // 2**20} MiB; give larger inputs with --data FILE.csv"
             )
         rows = [_row(line, f"stdin, line {k}", n) for k, line in enumerate(text.splitlines(), 1) if line.strip()]
         if not rows:
