@@ -67,6 +67,11 @@ def check_out_folder(out: str, owned: frozenset[str]) -> tuple[str, set[str]]:
         raise InputError(f"--out {out!r} is the current folder or holds it; give the results a folder of their own")
     if os.path.lexists(target) and not os.path.isdir(target):
         raise InputError(f"--out {out!r} exists and is not a folder")
+    above = os.path.dirname(target)
+    while not os.path.lexists(above):
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise InputError(f"--out {out!r} cannot be made: {above!r} is not a folder")
     try:
         held = held_names(target) if os.path.isdir(target) else set()
     except OSError as exc:

@@ -76,8 +76,15 @@ def precision_matrix(JtJ: np.ndarray, alpha: np.ndarray, beta: float, groups: np
 
 
 def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float]:
-    """A^-1 and log det A for a symmetric positive definite A (P, P), by Cholesky."""
-    L = np.linalg.cholesky(A)
+    """A^-1 and log det A for a symmetric positive definite A (P, P), by Cholesky. When A is positive definite
+    only in exact arithmetic (noise-free targets send beta to its bound, and beta J^T J swamps alpha), its
+    eigenvalues are floored at the rounding level of the largest, so A^-1 stays finite and symmetric."""
+    try:
+        L = np.linalg.cholesky(A)
+    except np.linalg.LinAlgError:
+        w, V = np.linalg.eigh(A)
+        w = np.maximum(w, max(float(w[-1]), 1e-300) * len(A) * np.finfo(float).eps)
+        return (V / w) @ V.T, float(np.sum(np.log(w)))
     L_inv = np.linalg.solve(L, np.eye(len(A)))
     return L_inv.T @ L_inv, 2.0 * float(np.sum(np.log(np.diag(L))))
 

@@ -38,6 +38,9 @@ def _row(text: str, where: str, n: int) -> list[float]:
     return values  # type: ignore[return-value]
 
 
+STDIN_MAX_CHARS = 64 * 2**20  # rows on stdin are parsed one by one in Python: larger inputs go through --data
+
+
 def read_rows(args, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
     """The input rows (N, n) and their names, from the arguments, ``--data`` or stdin."""
     names = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
@@ -50,9 +53,12 @@ def read_rows(args, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
     if args.x:
         rows = [_row(text, f"input {i + 1} ({text!r})", n) for i, text in enumerate(args.x)]
     else:
-        rows = [
-            _row(line, f"stdin, line {k}", n) for k, line in enumerate(sys.stdin.read().splitlines(), 1) if line.strip()
-        ]
+        text = sys.stdin.read(STDIN_MAX_CHARS + 1)  # bounded: an endless stdin must not fill the memory
+        if len(text) > STDIN_MAX_CHARS:
+            raise InputError(
+                f"stdin holds more than {STDIN_MAX_CHARS // 2**20} MiB; give larger inputs with --data FILE.csv"
+            )
+        rows = [_row(line, f"stdin, line {k}", n) for k, line in enumerate(text.splitlines(), 1) if line.strip()]
         if not rows:
             raise InputError("no inputs: give them as arguments, one row per line on stdin, or with --data")
     return np.array(rows, dtype=float).reshape(-1, n), names

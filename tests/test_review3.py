@@ -1,0 +1,56 @@
+"""Held cases from a hostile pass over measured data, error bars and animations."""
+
+import numpy as np
+import pytest
+
+from xsq.errors import InputError
+from xsq.files import check_out_folder
+from xsq.training import bayes
+from xsq.training.train import fit
+
+
+def test_noise_free_targets_train_with_bayes():
+    """Targets with no noise (a line, a constant) send beta to its bound; the evidence step must not fail."""
+    X = np.linspace(0.0, 1.0, 60)[:, None]
+    for Y in (np.full_like(X, 3.0),):
+        model = fit(X, Y, regularization="bayes", epochs=300, restarts=0, seed=0)
+        mean, std = model.predict(X[:5], return_std=True)
+        assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std >= 0)
+
+
+def test_inverse_of_a_matrix_positive_definite_only_in_exact_arithmetic():
+    v = np.arange(1.0, 6.0)
+    A = 1e24 * np.outer(v, v) + 1e-10 * np.eye(5)
+    C, logdet = bayes.inverse_and_logdet(A)
+    assert np.all(np.isfinite(C)) and np.isfinite(logdet)
+    assert np.allclose(C, C.T) and np.linalg.eigvalsh(C)[0] > 0
+    B = np.array([[4.0, 1.0], [1.0, 3.0]])  # an ordinary one keeps the exact answer
+    C, logdet = bayes.inverse_and_logdet(B)
+    assert np.allclose(C, np.linalg.inv(B)) and np.isclose(logdet, np.log(11.0))
+
+
+def test_out_under_a_file_is_refused_before_anything_runs(tmp_path):
+    (tmp_path / "afile").write_text("keep")
+    with pytest.raises(InputError, match="is not a folder"):
+        check_out_folder(str(tmp_path / "afile" / "x" / "y"), frozenset())
+    assert (tmp_path / "afile").read_text() == "keep"
+    target, held = check_out_folder(str(tmp_path / "new" / "x"), frozenset())  # missing parents are fine
+    assert held == set()
+
+
+def test_endless_stdin_is_refused_not_read_into_memory(monkeypatch, tmp_path, capsys):
+    """Rows on stdin are read up to a bound: a stream that does not end is bad input, not an out-of-memory kill."""
+    import io
+    import sys
+
+    from xsq.cli import main as cli
+    from xsq.cli.commands import predict
+
+    X = np.linspace(1.0, 2.0, 20)[:, None]
+    path = str(tmp_path / "m.npz")
+    fit(X, X**2, epochs=5, restarts=0, seed=0).save(path)
+    monkeypatch.setattr(predict, "STDIN_MAX_CHARS", 1000, raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("1.5\n" * 1000))
+    assert cli.main(["predict", "--model", path]) == 2
+    err = capsys.readouterr().err
+    assert "stdin holds more than" in err and len(err.strip().splitlines()) == 1
