@@ -1,5 +1,5 @@
-"""What issue 18 fixed, each held against an independent reference: the fast passes against the plain ones,
-the damped LM step against a least-squares solve."""
+"""What makes any smooth target precise, each held against an independent reference: the fast passes
+against the plain ones, the damped LM step against a least-squares solve."""
 
 import numpy as np
 import pytest
