@@ -113,11 +113,11 @@ def scipy_lm(bench: Bench, max_nfev: int):
         def residuals(theta):
             return (net.forward(unflatten_unchecked(theta, like), X, "sigmoid", bench.output) - Y).ravel()
 
-        def jac(theta):
+        def jacobian(theta):
             return jac.jacobian(unflatten_unchecked(theta, like), X, "sigmoid", bench.output)
 
         res = least_squares(
-            residuals, flatten(like), jac=jac, method="lm", max_nfev=max_nfev, xtol=1e-15, ftol=1e-15, gtol=1e-15
+            residuals, flatten(like), jac=jacobian, method="lm", max_nfev=max_nfev, xtol=1e-15, ftol=1e-15, gtol=1e-15
         )
         params = unflatten_unchecked(res.x, like)
         return lambda g: scaler.outputs(net.forward(params, scaler.inputs(g[:, None]), "sigmoid", bench.output))[:, 0]
