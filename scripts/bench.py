@@ -45,6 +45,7 @@ import numpy as np
 from benchlib import emit
 
 import xsq
+from xsq.core import jacobian as jac
 from xsq.core import net
 from xsq.core.params import flatten, unflatten_unchecked
 from xsq.data.expr import compile_expression
