@@ -16,9 +16,7 @@ before every step, from the same J^T J.
    poor can read the misfit as noise and over-regularise), the others update
    them from the first step (a fit that starts by overfitting can stay in an
    overfitted mode). The candidate with the highest log evidence goes on:
-   the evidence, not a validation split, judges which start was better
-   (:func:`xsq.training.bayes.symmetry` makes it comparable across widths, with
-   ``HALVES``).
+   the evidence, not a validation split, judges which start was better.
 2. **Evidence iterations** (phase ``"warmup"`` in the history) until the
    precisions and the objective settle (``SETTLED``) or the budget is spent.
 3. **The mode.** With the precisions frozen, LM runs to the minimum of that
@@ -57,10 +55,8 @@ SETTLED = 1e-3  # the precisions (in log) and the objective (relative) change by
 SETTLED_TIMES = 3  # ... this many steps in a row
 ALPHA_START = 0.01  # the starting weight decay; beta starts at 1 / the untrained network's mean square error
 GEODESIC = False  # LM's geodesic acceleration (xsq.training.lm): here it costs more than it saves
-HALVES = False  # every other screened candidate has half the hidden units
 ALTERNATE = True  # every other screened candidate starts the evidence updates at once (no FREE_STEPS)
 ARD = True  # a prior group for the weights leaving each input (see xsq.training.bayes.layer_groups)
-GROUPED = True  # one alpha per group (else one alpha for every parameter)
 L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
 
 
@@ -104,18 +100,12 @@ class BayesRun:
         self.trace: list[tuple[np.ndarray, float, float]] = []
 
     def _use(self, sizes: tuple[int, ...]) -> None:
-        """Work on a network of ``sizes`` (screening tries two widths)."""
+        """Work on a network of ``sizes``: its prior groups."""
         self.sizes = sizes
         self.groups = bayes.layer_groups(sizes, ard=ARD)
-        if self.s.regularization == "l2" or not GROUPED:
+        if self.s.regularization == "l2":
             self.groups = np.zeros_like(self.groups)
         self.G = int(self.groups.max()) + 1
-
-    def _candidate_sizes(self, i: int) -> tuple[int, ...]:
-        """The sizes of screened candidate i: every other one has half the hidden units (the evidence picks)."""
-        if i % 2 == 0 or not HALVES:
-            return self.requested
-        return (self.requested[0], *(max(1, w // 2) for w in self.requested[1:-1]), self.requested[-1])
 
     # --- one evidence step -------------------------------------------------------------
 
@@ -176,8 +166,8 @@ class BayesRun:
             return
         screen = min(SCREEN_STEPS, (s.epochs // 2) // (s.restarts + 1)) if s.restarts else 0
         candidates = [like] + [
-            init_params(self._candidate_sizes(i), seed=self.rng, activation=s.activation)
-            for i in range(1, s.restarts + 1 if screen else 1)
+            init_params(self.requested, seed=self.rng, activation=s.activation)
+            for _ in range(1, s.restarts + 1 if screen else 1)
         ]
         cache: dict = {}
         state, hyper, problem = self._start(like, cache)
