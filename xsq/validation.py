@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,14 +37,21 @@ def shorten(text: str, most: int = 60) -> str:
     return text if len(text) <= most else text[: most - 3] + "..."
 
 
-def read_number(text: str) -> float | None:
-    """``text`` as a float (the notations Python reads, inf and nan included, but not ``1_000``), or None."""
-    if "_" in text:
-        return None
+def _read_with(reader: Callable[[str], Any], text: str) -> Any:
+    """``reader(text)``, or None when the text cannot be read (``reader`` raises ValueError)."""
     try:
-        return float(text)
+        return reader(text)
     except ValueError:
         return None
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(int(s) for s in text.split(",")) if text.strip() else ()
+
+
+def read_number(text: str) -> float | None:
+    """``text`` as a float (the notations Python reads, inf and nan included, but not ``1_000``), or None."""
+    return None if "_" in text else _read_with(float, text)
 
 
 class Constraint:
@@ -77,6 +85,17 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class Flag(Constraint):
+    """True or False."""
+
+    def describe(self) -> str:
+        return "True or False"
+
+    def ok(self, value):
+        return value if isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
 class Whole(Constraint):
     """A whole number in [low, high] (``16.0`` counts; ``16.5``, ``True`` and ``"16"`` do not)."""
 
@@ -97,10 +116,7 @@ class Whole(Constraint):
         return v
 
     def read(self, text: str):
-        try:
-            return int(text)
-        except ValueError:
-            return None
+        return _read_with(int, text)
 
 
 @dataclass(frozen=True)
@@ -198,21 +214,7 @@ class Sizes(Constraint):
         return None if any(s is None for s in sizes) else sizes
 
     def read(self, text: str):
-        try:
-            return tuple(int(s) for s in text.split(",")) if text.strip() else ()
-        except ValueError:
-            return None
-
-
-@dataclass(frozen=True)
-class Flag(Constraint):
-    """True or False."""
-
-    def describe(self) -> str:
-        return "True or False"
-
-    def ok(self, value):
-        return value if isinstance(value, bool) else None
+        return _read_with(_sizes, text)
 
 
 @dataclass(frozen=True)
@@ -221,11 +223,11 @@ class Maybe(Constraint):
 
     inner: Constraint
 
-    def describe(self) -> str:
-        return f"None or {self.inner.describe()}"
-
     def ok(self, value):
         return self.inner.ok(value)  # None itself is let through by check, not here
+
+    def describe(self) -> str:
+        return f"None or {self.inner.describe()}"
 
     def check(self, value, name: str = ""):
         return None if value is None else self.inner.check(value, name)
