@@ -54,3 +54,43 @@ def test_endless_stdin_is_refused_not_read_into_memory(monkeypatch, tmp_path, ca
     assert cli.main(["predict", "--model", path]) == 2
     err = capsys.readouterr().err
     assert "stdin holds more than" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def bayes_model():
+    x = np.linspace(-1.0, 1.0, 40)[:, None]
+    y = np.sin(2 * x) + 0.05 * np.random.default_rng(0).normal(size=x.shape)
+    return fit(x, y, regularization="bayes", hidden=3, epochs=60, restarts=0, seed=0)
+
+
+@pytest.mark.parametrize("flag", ["yes", 1, None, np.array([True])])
+def test_return_std_must_be_true_or_false(bayes_model, flag):
+    from xsq.sklearn import XsqRegressor
+
+    with pytest.raises(InputError, match="return_std must be True or False"):
+        bayes_model.predict([0.1], return_std=flag)
+    est = XsqRegressor(hidden=3, epochs=30, restarts=0).fit(np.linspace(0, 1, 20)[:, None], np.linspace(0, 1, 20))
+    with pytest.raises(InputError, match="return_std must be True or False"):
+        est.predict([[0.1]], return_std=flag)
+
+
+@pytest.mark.parametrize(
+    "member,change,message",
+    [
+        ("evidence_history_beta", lambda v: np.where(np.arange(v.size) == 1, np.nan, v), "precisions .alpha, beta."),
+        ("evidence_history_alpha", lambda v: -v, "precisions .alpha, beta."),
+        ("evidence_history_gamma", lambda v: v + 1e3, "gamma is not between 0"),
+        ("evidence_history_gamma", lambda v: np.where(np.isnan(v), -1.0, v), "gamma is not between 0"),
+    ],
+)
+def test_a_crafted_evidence_history_is_refused(bayes_model, tmp_path, member, change, message):
+    from xsq import load_model
+
+    bayes_model.save(tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz").record.evidence is not None  # the untouched file loads
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays[member] = change(arrays[member])
+    np.savez(tmp_path / "crafted.npz", **arrays)
+    with pytest.raises(InputError, match=message):
+        load_model(tmp_path / "crafted.npz")

@@ -32,7 +32,8 @@ covariance that :meth:`xsq.Model.predict` uses for error bars.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -60,7 +61,24 @@ ARD = True  # a prior group for the weights leaving each input (see xsq.training
 L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
 
 
-def regularised(X, Y, activation: str, output: str, like: Params, hyper: dict, cache: dict) -> LeastSquares:
+class Hyper(TypedDict):
+    """The precisions a step uses: ``alpha`` (G,) per prior group, ``beta``, and ``alpha_p`` (P,) per parameter."""
+
+    alpha: np.ndarray
+    beta: float
+    alpha_p: np.ndarray
+
+
+class Cache(TypedDict, total=False):
+    """The last data Jacobian (N n_out, P) and the point ``theta`` (P,) it was formed at, and the function
+    that forms it (:func:`regularised`), so that one point's Jacobian is formed once."""
+
+    theta: np.ndarray
+    J: np.ndarray
+    data_jacobian: Callable[[np.ndarray, Any], np.ndarray]
+
+
+def regularised(X, Y, activation: str, output: str, like: Params, hyper: Hyper, cache: Cache) -> LeastSquares:
     """Residuals ``[sqrt(beta) (f(X; theta) - Y).ravel(), sqrt(alpha_p) theta]`` ((N n_out + P,)) and their
     Jacobian. ``hyper["beta"]`` and ``hyper["alpha_p"]`` (P,) are read at each call; ``cache`` keeps the
     last data Jacobian (``cache["theta"]``, ``cache["J"]``) so it is formed once per point."""
@@ -109,23 +127,23 @@ class BayesRun:
 
     # --- one evidence step -------------------------------------------------------------
 
-    def _hyper(self, alpha: np.ndarray, beta: float) -> dict:
+    def _hyper(self, alpha: np.ndarray, beta: float) -> Hyper:
         return {"alpha": alpha, "beta": beta, "alpha_p": alpha[self.groups]}
 
-    def _restate(self, state: LMState, hyper: dict) -> LMState:
+    def _restate(self, state: LMState, hyper: Hyper) -> LMState:
         """The state's residuals and cost under new precisions (no new forward pass)."""
         r = state.aux[2]
         aug = np.concatenate([np.sqrt(hyper["beta"]) * r, np.sqrt(hyper["alpha_p"]) * state.theta])
         return state._replace(r=aug, cost=float(aug @ aug))
 
-    def _evidence(self, state: LMState, hyper: dict, cache: dict) -> bayes.Evidence:
+    def _evidence(self, state: LMState, hyper: Hyper, cache: Cache) -> bayes.Evidence:
         J = cache["data_jacobian"](state.theta, state.aux)
         r = state.aux[2]
         return bayes.evidence_update(
             J.T @ J, state.theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups
         )
 
-    def _start(self, params: Params, cache: dict) -> tuple[LMState, dict, LeastSquares]:
+    def _start(self, params: Params, cache: Cache) -> tuple[LMState, Hyper, LeastSquares]:
         theta = flatten(params)
         r = (net.forward(params, self.X, self.s.activation, self.s.output) - self.Y).ravel()
         beta = self.n / max(float(r @ r), 1e-300)
@@ -133,7 +151,7 @@ class BayesRun:
         problem = regularised(self.X, self.Y, self.s.activation, self.s.output, params, hyper, cache)
         return lm_init(problem, theta), hyper, problem
 
-    def _iterate(self, state: LMState, hyper: dict, problem: LeastSquares, cache: dict, gamma: float):
+    def _iterate(self, state: LMState, hyper: Hyper, problem: LeastSquares, cache: Cache, gamma: float):
         """One evidence update then one LM step; returns the new state, the evidence and how much changed
         (gamma relative to itself, beta in log, the objective relative)."""
         ev = self._evidence(state, hyper, cache)
@@ -152,7 +170,7 @@ class BayesRun:
         r = state.aux[2]
         return float(r @ r) / self.n
 
-    def _log(self, hyper: dict, gamma: float) -> None:
+    def _log(self, hyper: Hyper, gamma: float) -> None:
         self.trace.append((np.array(hyper["alpha"]), float(hyper["beta"]), float(gamma)))
 
     # --- the epochs -----------------------------------------------------------------------
@@ -169,7 +187,7 @@ class BayesRun:
             init_params(self.requested, seed=self.rng, activation=s.activation)
             for _ in range(1, s.restarts + 1 if screen else 1)
         ]
-        cache: dict = {}
+        cache: Cache = {}
         state, hyper, problem = self._start(like, cache)
         self._log(hyper, float("nan"))
         yield Epoch(like, None, SCREEN if screen else WARMUP)
@@ -197,7 +215,9 @@ class BayesRun:
             assert best is not None
             _, state, hyper, problem, cache, sizes = best
             self._use(sizes)
-        settled, budget, gamma = 0, s.epochs - used - MODE_STEPS - 1, float("nan")
+        left = max(s.epochs - used - 1, 0)
+        mode_steps = min(MODE_STEPS, left // 2)  # a small budget is shared: half still updates the precisions
+        settled, budget, gamma = 0, left - mode_steps, float("nan")
         for i in range(max(budget, 0)):
             if not screen and i < FREE_STEPS:
                 state, change = lm_step(problem, state, GEODESIC), np.inf
@@ -209,10 +229,10 @@ class BayesRun:
             settled = settled + 1 if change < SETTLED else 0
             if settled >= SETTLED_TIMES:
                 break
-        yield from self._to_mode(state, hyper, problem)
+        yield from self._to_mode(state, hyper, problem, max(mode_steps, 1))
 
     def _fixed(self, like: Params) -> Iterator[Epoch]:
-        cache: dict = {}
+        cache: Cache = {}
         hyper = self._hyper(np.full(self.G, L2_DECAY), 1.0)
         problem = regularised(self.X, self.Y, self.s.activation, self.s.output, like, hyper, cache)
         state = lm_init(problem, flatten(like))
@@ -220,7 +240,7 @@ class BayesRun:
         yield Epoch(like, None, WARMUP)
         yield from self._to_mode(state, hyper, problem, steps=max(self.s.epochs - 2, 1))
 
-    def _to_mode(self, state: LMState, hyper: dict, problem: LeastSquares, steps: int = MODE_STEPS):
+    def _to_mode(self, state: LMState, hyper: Hyper, problem: LeastSquares, steps: int = MODE_STEPS):
         """LM with the precisions frozen until it converges; the minimum is yielded once, as converged."""
         gamma = self.trace[-1][2]
         for _ in range(steps):

@@ -24,7 +24,7 @@ from ..core.api import check_inputs
 from ..core.forward_mode import input_jacobian_unchecked
 from ..core.params import Params, check_params, count, layer_sizes
 from ..errors import InputError
-from ..validation import Real
+from ..validation import Flag, Real
 from . import modelfile
 from .bayes import predictive_variance
 from .record import TrainingRecord, frozen
@@ -119,6 +119,7 @@ class Model:
         output's gradient with respect to the parameters (see :mod:`xsq.training.bayes`). Only a model trained
         with ``regularization="bayes"`` or ``"l2"`` has error bars; others raise :class:`InputError`.
         """
+        return_std = Flag().check(return_std, "return_std")
         X = check_inputs(X, self.sizes[0])
         mean = self.scaler.outputs(self._scaled(self.scaler.inputs(X)))
         if not return_std:

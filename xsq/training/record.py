@@ -140,6 +140,11 @@ class EvidenceRecord:
         E = {len(self.history_alpha), len(self.history_beta), len(self.history_gamma)}
         if len(E) != 1 or self.history_alpha.shape[1] != len(self.alpha):
             raise InputError("its evidence history columns differ in length")
+        if not all(np.all(np.isfinite(h) & (h > 0)) for h in (self.history_alpha, self.history_beta)):
+            raise InputError("its evidence history's precisions (alpha, beta) are not all positive numbers")
+        gamma = self.history_gamma[~np.isnan(self.history_gamma)]  # NaN: an epoch before the first update
+        if np.any(~np.isfinite(gamma) | (gamma < 0) | (gamma > self.n_params)):
+            raise InputError("its evidence history's gamma is not between 0 and its number of parameters")
 
     ARRAYS = ("history_alpha", "history_beta", "history_gamma")
 
