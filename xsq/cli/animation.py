@@ -9,15 +9,12 @@ drawn once. ``matplotlib.animation.PillowWriter`` writes the GIF. The animations
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+from matplotlib.animation import PillowWriter
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.animation import PillowWriter  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from ..errors import PlotError  # noqa: E402
+from ..errors import PlotError
+from .plots import plt
 
 HOLD = 6  # frames the last one is shown for (a pause before the GIF loops; Pillow merges them into one)
 FPS = 8

@@ -7,15 +7,11 @@ stable formulas and with scaled data (:func:`xsq.lab.recorded.recorded_runs` rec
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..lab.recorded import Recorded  # noqa: E402
-from .animation import DPI, held, save  # noqa: E402
-from .plots import finite, quiet  # noqa: E402
+from ..lab.recorded import Recorded
+from .animation import DPI, held, save
+from .plots import finite, plt, quiet
 
 
 @quiet

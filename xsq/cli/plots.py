@@ -17,7 +17,7 @@ import warnings
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # files, never a window: every drawing module takes pyplot from here
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 

@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import numpy as np
+from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap, LogNorm  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from ..lab.outcomes import DIVERGED, LEARNED, STALLED  # noqa: E402
-from .plots import png, quiet  # noqa: E402
+from ..lab.outcomes import DIVERGED, LEARNED, STALLED
+from .plots import plt, png, quiet
 
 STALLED_COLOUR, DIVERGED_COLOUR, EMPTY = (0.86, 0.86, 0.86, 1.0), (0.98, 0.78, 0.76, 1.0), (1.0, 1.0, 1.0, 1.0)
 LEARNED_DECADES = 100.0  # the darkest green: a test RMSE/range this many times below the threshold

@@ -14,18 +14,14 @@ import math
 import warnings
 from typing import NamedTuple
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..data.metrics import rmse_over_range  # noqa: E402
-from ..errors import PlotError  # noqa: E402
-from ..training.model import Model  # noqa: E402
-from ..training.snapshots import Snapshot  # noqa: E402
-from .animation import DPI, held, limits, save  # noqa: E402
-from .plots import finite, quiet  # noqa: E402
+from ..data.metrics import rmse_over_range
+from ..errors import PlotError
+from ..training.model import Model
+from ..training.snapshots import Snapshot
+from .animation import DPI, held, limits, save
+from .plots import finite, plt, quiet
 
 FRAMES = 48  # frames of training drawn at most (fewer when fewer epochs were kept)
 GRID = 301  # inputs the curves are drawn on
