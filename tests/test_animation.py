@@ -104,7 +104,7 @@ def test_train_animate_on_measured_data_and_refusals(capsys, tmp_path, drawing):
     data = tmp_path / "d.csv"
     x = np.linspace(0.0, 3.0, 60)
     np.savetxt(data, np.column_stack([x, np.sin(x) + 2, x**2]), delimiter=",", header="x,s,q", comments="")
-    args = ["train", "--data", str(data), "--inputs", "x", "--epochs", "20", "--quiet", "--animate"]
+    args = ["train", "--data", str(data), "--inputs", "x", "--epochs", "30", "--quiet", "--animate"]
     assert main([*args, "--outputs", "s", "--out", str(tmp_path / "one")]) == 0
     assert len(frames_of(tmp_path / "one" / "training.gif")) >= 20
     capsys.readouterr()
