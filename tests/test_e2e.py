@@ -41,7 +41,9 @@ def clean(folder):
 
 
 def test_train_then_predict(tmp_path):
-    res = xsq_cli("train", "--epochs", "150", "--restarts", "0", "--out", str(tmp_path / "run"), "--quiet")
+    # the run's drawing has in-process tests of its own (test_cli.py): this process trains and saves only
+    argv = xsq_without_plots("train", "--epochs", "150", "--restarts", "0", "--out", str(tmp_path / "run"), "--quiet")
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and res.stderr == "", res.stderr
     res = xsq_cli("predict", "--model", str(tmp_path / "run" / "model.npz"), "--json", "3", "12")
     assert res.returncode == 0 and np.allclose(json.loads(res.stdout)["prediction"], [9, 144], rtol=1e-3)
