@@ -123,10 +123,12 @@ def test_two_writers_into_one_folder(tmp_path, capsys):
         stderr=subprocess.PIPE,
         text=True,
     )
-    first.stderr.readline()  # its first progress line: it holds the folder, and will until it is stopped
+    progress = (line for line in first.stderr if line.startswith("train epoch"))  # not its note of the run's length
+    next(progress)  # its first progress line: it holds the folder, and will until it is stopped
     # the second writer is this process (the lock is the folder's, whoever holds it)
     assert main(["train", "--epochs", "150", "--seed", "2", "--out", out, "--quiet"]) == 2
     assert "another xsq run is writing to" in capsys.readouterr().err
+    next(progress)  # a later one: it has trained, so it has a best model so far to save
     first.send_signal(signal.SIGINT)
     first.communicate(timeout=120)
     assert first.returncode == 130
