@@ -168,7 +168,7 @@ def fake_diagnose(monkeypatch):
 def test_diagnose_animate_writes_the_runs_frame_by_frame(capsys, tmp_path, monkeypatch, drawing):
     fake_diagnose(monkeypatch)  # the measurements have tests of their own; here, the animation
     out = tmp_path / "d"
-    assert main(["diagnose", "--animate", "--out", str(out), "--steps", "100", "--quiet"]) == 0
+    assert main(["diagnose", "--animate", "--out", str(out), "--steps", "30", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("the report\n") and "wrote diagnose.gif to" in printed
     assert os.listdir(out) == ["diagnose.gif"] and os.path.getsize(out / "diagnose.gif") <= 5 * MB

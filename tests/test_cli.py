@@ -169,6 +169,7 @@ def test_train_writes_a_complete_run_and_latest_follows(capsys, tmp_path, monkey
     assert "x**2" in out and "learned slope" in out and f"to runs/{folder.name}" in out
     for x in ("1", "2", "10", "50", "99", "100"):
         assert any(line.split()[0] == x for line in out.splitlines() if line.strip())
+    monkeypatch.setattr(xsq.cli.commands, "PLOTTING", False)  # the second run is for latest only: no drawing
     assert run(capsys, "train", "--epochs", "40", "--restarts", "0", "--quiet", "--seed", "1")[0] == 0
     assert len([n for n in os.listdir(runs) if not n.startswith(".")]) == 3  # two runs and latest
     assert os.readlink(runs / "latest").endswith("seed1")
@@ -223,7 +224,8 @@ def test_a_figure_matplotlib_cannot_draw_is_skipped_and_a_bug_is_not(capsys, tmp
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "t"))
     assert code == 0 and "plots skipped: matplotlib could not draw (RuntimeError: Failed to process" in out
     monkeypatch.undo()
-    monkeypatch.setattr(plots, "_loss", lambda model: int("not a number"))  # a bug in xsq's own drawing code
+    monkeypatch.setattr(plots, "_fit", lambda *args: b"png")  # drawn (not looked at), before...
+    monkeypatch.setattr(plots, "_loss", lambda model: int("not a number"))  # ...a bug in xsq's own drawing code
     code, out, err = run(capsys, "train", "--epochs", "30", "--restarts", "0", "--quiet", "--out", str(tmp_path / "s"))
     assert code == 1 and "internal error: ValueError" in err and not (tmp_path / "s").exists()
 

@@ -8,7 +8,9 @@ import os
 import signal
 
 import pytest
+from dask import config as dask_config
 from distributed import Client, LocalCluster
+from distributed.utils import get_mp_context
 
 from xsq.cli.main import main
 from xsq.lab.journal import Journal
@@ -25,9 +27,12 @@ def rows(folder):
 
 @pytest.fixture(scope="module")
 def cluster():
-    """Two single-threaded worker processes, each under a nanny that restarts it when it dies."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
-        yield c
+    """Two single-threaded worker processes, each under a nanny that restarts it when it dies. They are forked
+    from a server process that has imported distributed and xsq's sweep once, not spawned to import them anew."""
+    with dask_config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        get_mp_context().set_forkserver_preload(["distributed", "xsq.lab.sweep"])  # after distributed's own choice
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+            yield c
 
 
 @pytest.fixture(scope="module")

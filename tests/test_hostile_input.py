@@ -66,6 +66,9 @@ def test_2_any_step_of_drawing_that_fails_leaves_the_run_saved(capsys, tmp_path,
         monkeypatch.setattr(TightLayoutEngine, "execute", fail)  # inside Figure.tight_layout
     else:
         monkeypatch.setitem(matplotlib.rcParams, "figure.dpi", -5)
+    from xsq.cli import plots
+
+    monkeypatch.setattr(plots, "_error", lambda *args: b"png")  # loss.png shows that the others are kept
     out_dir = tmp_path / "run"
     code, out, err = run(capsys, "train", "--quiet", "--epochs", "30", "--out", str(out_dir))
     assert code == 0, err

@@ -28,6 +28,6 @@ def test_the_walkthrough_runs_and_draws(tmp_path):
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 3
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "first non-finite value at step" in text and "update == lr x gradient, two samples: False" in text
+    assert "first non-finite value at step 1167" in text and "update == lr x gradient, two samples: False" in text
     assert "With one sample: consistent" in text and "not_summed" in text and "exit status 1" in text
     assert f"xsq from {ROOT / 'xsq' / '__init__.py'}" in text
