@@ -57,7 +57,7 @@ def param_strategy(sizes):
     return st.fixed_dictionaries({k: arrays(np.float64, s, elements=elements) for k, s in shapes.items()})
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
     data=st.data(),
     sizes=st.sampled_from(SIZES),
