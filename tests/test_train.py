@@ -93,8 +93,8 @@ def test_adam_learns(x2_data):
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_gradient_optimizers_give_the_same_run_with_either_gradient(x2_data, optimizer):
-    x, y = x2_data
-    runs = [xsq.fit(x[:200], y[:200], optimizer=optimizer, epochs=20, batch_size=50, grad=g) for g in ("autograd", "manual")]
+    x, y = x2_data[0][:200], x2_data[1][:200]
+    runs = [xsq.fit(x, y, optimizer=optimizer, epochs=20, batch_size=50, grad=g) for g in ("autograd", "manual")]
     for model in runs:
         assert model.record.history.train_loss[-1] < 0.5 * model.record.history.train_loss[0]
     assert all(np.allclose(runs[0].params[k], runs[1].params[k], rtol=1e-6, atol=1e-9) for k in runs[0].params)
