@@ -61,7 +61,7 @@ def test_a_stage_that_makes_things_worse_is_dropped(small, monkeypatch):
         return {k: -3 * v for k, v in out.items()}, {k: -3 * v for k, v in pre.items()}, rank
 
     monkeypatch.setattr(staged_fit, "fit_tangent", harmful)
-    model = xsq.fit(x, y, hidden=8, epochs=200, restarts=0, stages=2)
+    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=2)
     (tried,) = model.record.stages
     assert not tried.kept and "dropped: validation error" in tried.note and model.stages == ()
 
@@ -73,7 +73,7 @@ def test_ctrl_c_keeps_the_stages_finished_so_far(small):
         if info.get("stage") == 3 and info["epoch"] == 0:
             raise KeyboardInterrupt
 
-    model = xsq.fit(x, y, hidden=8, epochs=200, restarts=0, stages=3, callback=interrupt)
+    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=3, callback=interrupt)
     assert model.record.interrupted and [s.kind for s in model.stages] == ["tangent"]
 
 

@@ -70,10 +70,10 @@ def check_frozen(default_model):
 
 def test_same_seed_same_bits(x2_data):
     x, y = x2_data
-    a, b, c = (xsq.fit(x[:300], y[:300], epochs=40, restarts=1, seed=s) for s in (3, 3, 4))
+    a, b, c = (xsq.fit(x[:100], y[:100], epochs=20, restarts=1, seed=s) for s in (3, 3, 4))
     assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
     assert not all(np.array_equal(a.params[k], c.params[k]) for k in a.params)
-    a, b = (xsq.fit(x, y, optimizer="adam", epochs=5, batch_size=100, seed=3) for _ in range(2))
+    a, b = (xsq.fit(x[:300], y[:300], optimizer="adam", epochs=5, batch_size=50, seed=3) for _ in range(2))
     assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
 
 
@@ -176,7 +176,7 @@ def test_the_questions_own_configuration_is_a_failure(x2_data):
     x, y = x2_data
     with pytest.raises(xsq.TrainingFailed, match="did not learn|diverged"):
         xsq.fit(
-            x[:100], y[:100], hidden=1, scale=False, optimizer="sgd", lr=1e-4, batch_size=1, epochs=20, grad="manual"
+            x[:100], y[:100], hidden=1, scale=False, optimizer="sgd", lr=1e-4, batch_size=1, epochs=5, grad="manual"
         )
 
 
