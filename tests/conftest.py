@@ -84,3 +84,28 @@ def pairwise(*factors):
         chosen.append(best)
         todo -= pairs(best)
     return chosen
+
+
+def _fit_default(x, y):
+    """xsq.fit's defaults on x2_data, the generator continuing as xsq train's does."""
+    rng = np.random.default_rng(0)
+    rng.uniform(1, 100, 1000)
+    return xsq.fit(x, y, seed=rng)
+
+
+@pytest.fixture(scope="session")
+def shared_default_model(x2_data, tmp_path_factory):
+    """The default fit of x^2 on [1, 100], trained once for the whole run: under pytest-xdist the first worker
+    to ask trains it and saves it (an exact round trip, held by tests/test_modelfile.py), the others load it."""
+    import fcntl
+
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # one process: nothing to share
+        return _fit_default(*x2_data)
+    path = tmp_path_factory.getbasetemp().parent / "default_model.npz"
+    with open(str(path) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.is_file():
+            return xsq.load_model(path)
+        model = _fit_default(*x2_data)
+        model.save(path)
+        return model

@@ -7,6 +7,7 @@ from autograd import hessian, jacobian
 from scipy.stats import multivariate_normal
 
 import xsq
+import xsq.cli.commands
 from xsq.core import net
 from xsq.core.params import flatten, unflatten_unchecked
 from xsq.errors import InputError
@@ -162,10 +163,12 @@ def two_input_run(tmp_path_factory):
     y = X[:, 0] ** 2 + np.sin(2 * X[:, 1]) + 0.05 * rng.normal(size=80)
     np.savetxt(folder / "d.csv", np.column_stack([X, y]), delimiter=",", header="a,b,y", comments="")
     out = folder / "run"
-    code = main(
-        ["train", "--data", str(folder / "d.csv"), "--hidden", "4", "--restarts", "0", "--quiet"]
-        + ["--epochs", "200", "--out", str(out)]
-    )
+    with pytest.MonkeyPatch.context() as mp:  # no plots: this fixture is set up before the autouse one that says so
+        mp.setattr(xsq.cli.commands, "PLOTTING", False)
+        code = main(
+            ["train", "--data", str(folder / "d.csv"), "--hidden", "4", "--restarts", "0", "--quiet"]
+            + ["--epochs", "200", "--out", str(out)]
+        )
     assert code == 0
     return folder, out / "model.npz", X
 

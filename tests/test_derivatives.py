@@ -1,8 +1,6 @@
 """Every derivative autograd offers: both modes, second order on the objective, Hessian-vector products,
 the Gauss-Newton matrix, and derivatives with respect to the inputs."""
 
-import itertools
-
 import numpy as np
 import pytest
 from autograd import grad
@@ -14,17 +12,17 @@ from xsq.checks.gradient_check import random_problem
 from xsq.cli.main import main
 from xsq.core import losses
 
-from .conftest import make_problem, max_rel
+from .conftest import make_problem, max_rel, pairwise
 
 
-@pytest.mark.parametrize("activation,output", list(itertools.product(xsq.ACTIVATIONS, xsq.ACTIVATIONS)))
-def test_objective_second_order_in_both_modes(activation, output):
+@pytest.mark.parametrize("activation,output,loss", pairwise(xsq.ACTIVATIONS, xsq.ACTIVATIONS, losses.LOSSES))
+def test_objective_second_order_in_both_modes(activation, output, loss):
+    # every pair of hidden unit, output unit and loss meets (every hidden and output pair, each with one loss);
     # RuntimeWarnings are errors in this suite, so this is also a check that every mode is silent
     params, X, Y = make_problem((1, 4, 1), 5, 3)
-    for loss in losses.LOSSES:
-        np.random.seed(0)
-        f = lambda p, loss=loss: xsq.objective(p, X, Y, activation=activation, output=output, loss=loss)  # noqa: E731
-        check_grads(f, modes=["fwd", "rev"], order=2)(params)
+    np.random.seed(0)
+    f = lambda p: xsq.objective(p, X, Y, activation=activation, output=output, loss=loss)  # noqa: E731
+    check_grads(f, modes=["fwd", "rev"], order=2)(params)
 
 
 def test_hvp_and_gauss_newton_pass_and_catch_errors(monkeypatch):
@@ -50,7 +48,8 @@ def test_gradcheck_order_2_on_the_command_line(capsys):
     assert "rel vs rev-over-rev" in out and "J^T J" in out and "1 of 1 combinations passed" in out
 
 
-def test_the_model_is_differentiable_in_its_inputs(default_model):
+def test_the_model_is_differentiable_in_its_inputs(shared_default_model):
+    default_model = shared_default_model
     x = np.linspace(1, 100, 50)
     g = grad(lambda x: np.sum(default_model.predict(x)))(x)
     assert max_rel(g, default_model.derivative(x)[:, 0, 0]) <= 1e-13

@@ -34,8 +34,8 @@ FIELDS = {
 def short():
     # the structure and consistency of the report, with xsq's fits cut short (their accuracy is tested elsewhere)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(d, "fit_whole", functools.partial(train.fit_whole, epochs=150))
-        return d.diagnose(steps=300)
+        mp.setattr(d, "fit_whole", functools.partial(train.fit_whole, epochs=60))
+        return d.diagnose(steps=100)
 
 
 def test_every_field_with_its_type(short):

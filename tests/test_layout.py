@@ -1,6 +1,7 @@
 """The package's shape: every public name resolves, no import cycles, small modules."""
 
 import ast
+import functools
 import importlib
 import re
 from pathlib import Path
@@ -26,11 +27,20 @@ def is_module(dotted: str) -> bool:
     return where.with_suffix(".py").exists() or (where / "__init__.py").exists()
 
 
+def statements(node: ast.AST):
+    """Every statement under ``node``, at any depth (imports are statements: the expressions need no visit)."""
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(node, field, None) or ():
+            yield child
+            yield from statements(child)
+
+
+@functools.cache
 def imports_of(name: str, path: Path) -> set[str]:
     """The xsq modules ``name`` imports, anywhere in its code."""
     package = name.rsplit(".", 1)[0] if path.name != "__init__.py" else name
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in statements(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level:
             base = package.split(".")[: len(package.split(".")) - node.level + 1]
             target = ".".join(base + ([node.module] if node.module else []))

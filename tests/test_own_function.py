@@ -29,7 +29,7 @@ def test_a_target_expression(capsys, tmp_path):
         "--high",
         "3",
         "--epochs",
-        "300",
+        "150",
         "--restarts",
         "0",
         "--quiet",

@@ -9,7 +9,7 @@ import xsq
 from xsq.sklearn import XsqRegressor
 
 
-@parametrize_with_checks([XsqRegressor(epochs=60, restarts=0)])
+@parametrize_with_checks([XsqRegressor(epochs=15, restarts=0)])
 def test_scikit_learns_estimator_checks(estimator, check):
     check(estimator)
 

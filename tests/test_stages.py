@@ -61,7 +61,7 @@ def test_a_stage_that_makes_things_worse_is_dropped(small, monkeypatch):
         return {k: -3 * v for k, v in out.items()}, {k: -3 * v for k, v in pre.items()}, rank
 
     monkeypatch.setattr(staged_fit, "fit_tangent", harmful)
-    model = xsq.fit(x, y, hidden=8, epochs=200, restarts=0, stages=2)
+    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=2)
     (tried,) = model.record.stages
     assert not tried.kept and "dropped: validation error" in tried.note and model.stages == ()
 
@@ -73,17 +73,17 @@ def test_ctrl_c_keeps_the_stages_finished_so_far(small):
         if info.get("stage") == 3 and info["epoch"] == 0:
             raise KeyboardInterrupt
 
-    model = xsq.fit(x, y, hidden=8, epochs=200, restarts=0, stages=3, callback=interrupt)
+    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=3, callback=interrupt)
     assert model.record.interrupted and [s.kind for s in model.stages] == ["tangent"]
 
 
 def test_several_inputs_and_outputs():
     rng = np.random.default_rng(3)
-    X = rng.uniform(-1, 1, size=(300, 2))
+    X = rng.uniform(-1, 1, size=(100, 2))
     Y = np.stack([2 + np.sin(X[:, 0]) * X[:, 1], 3 + X[:, 0] ** 2], axis=1)
-    model = xsq.fit(X, Y, hidden=10, epochs=150, restarts=0, stages=3)
+    model = xsq.fit(X, Y, hidden=6, epochs=60, restarts=0, stages=3)
     assert (
-        model.predict(X).shape == (300, 2) and max_rel(model.derivative(X[:5]), model.manual_derivative(X[:5])) < 1e-12
+        model.predict(X).shape == (100, 2) and max_rel(model.derivative(X[:5]), model.manual_derivative(X[:5])) < 1e-12
     )
 
 

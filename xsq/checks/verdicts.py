@@ -94,10 +94,12 @@ def factor_text(c: float) -> str:
 def _fit(a: np.ndarray, e: np.ndarray, scale: float) -> tuple[float | None, bool]:
     """The factor c that best gives ``a`` ≈ c·``e``, and whether it does within tolerance (c is None when ``e`` is
     all zero: then ``a`` matches any factor if it is zero too)."""
-    ee = float(np.sum(e * e))
+    # (the ndarray methods compute what np.sum and np.max do, without their dispatch: the check calls these
+    # for every array of every mistake it tries)
+    ee = float((e * e).sum())
     if ee == 0.0:
-        return None, bool(np.max(np.abs(a), initial=0.0) <= ATOL * scale)
-    c = float(np.sum(a * e)) / ee
+        return None, bool(np.abs(a).max(initial=0.0) <= ATOL * scale)
+    c = float((a * e).sum()) / ee
     return c, _close(a, c * e, scale * max(1.0, abs(c)))
 
 
@@ -105,8 +107,8 @@ def _close(a: np.ndarray, b: np.ndarray, scale: float) -> bool:
     """max |a - b| within RTOL of the larger array and ATOL of the whole gradient's size ``scale``."""
     if a.size == 0:
         return True
-    top = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
-    return float(np.max(np.abs(a - b))) <= RTOL * top + ATOL * scale
+    top = max(float(np.abs(a).max()), float(np.abs(b).max()))
+    return float(np.abs(a - b).max()) <= RTOL * top + ATOL * scale
 
 
 def _squeezed(shape: tuple) -> tuple:

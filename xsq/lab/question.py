@@ -106,8 +106,8 @@ def run(steps: int, seed: int, lr: float = LR, scale=None, check: bool = True, f
     losses = []
     first: list[str] = []
 
-    def watch(name, value):
-        if not first and not np.all(np.isfinite(value)):
+    def watch(name, value):  # (the array's own .all(): np.all's dispatch costs more than these 1x1 arrays' test)
+        if not first and not np.isfinite(value).all():
             first.append(name)
         return value
 
