@@ -59,15 +59,6 @@ def x2_data():
     return x, x**2
 
 
-@pytest.fixture(scope="session")
-def default_model(x2_data):
-    """The default fit of x^2 on [1, 100] (trained once per test session)."""
-    x, y = x2_data
-    rng = np.random.default_rng(0)
-    rng.uniform(1, 100, 1000)
-    return xsq.fit(x, y, seed=rng)
-
-
 def pairwise(*factors):
     """A small set of combinations in which every pair of values of any two factors appears at least once
     (greedy: repeatedly take the combination that covers the most pairs not yet covered)."""
