@@ -1,6 +1,6 @@
 """Why a third stage stops short of 1e-13: what is left after two stages, and what the third one made of it.
 
-Run: python scripts/stage_residuals.py [--only EXPR ...] [--json out.json]
+Run: python scripts/stage_residuals.py [--only EXPR ...] [--width UNITS] [--json out.json]
 
 For the precision suite's targets whose 3-stage fit misses 1e-13 (``scripts/precision_suite.py``),
 fitted as that script fits them, the residual of the 2-stage model (the first network plus its
@@ -15,7 +15,8 @@ target's range:
   by one unit in the last place (the rounding in evaluating the network itself, a floor no stage
   can go below).
 
-Then the third stage as :func:`xsq.fit` tries it: kept or dropped, and the error after it.
+Then the third stage as :func:`xsq.fit` tries it: kept or dropped, and the error after it
+(``--width`` tries it with another number of hidden units than ``STAGE_WIDTH``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from precision_suite import N, problem_of
 
 import xsq
 from xsq.data.metrics import rmse_over_range
+from xsq.training import staged_fit
 from xsq.training.outputs import choose_output
 
 # (expression, low, high, seed): the precision suite's 3-stage cells above 1e-13
@@ -70,8 +72,11 @@ def measure(expression: str, low: float, high: float, seed: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", help="only the targets whose expression is one of these")
+    parser.add_argument("--width", type=int, help=f"hidden units of the third stage (default {staged_fit.STAGE_WIDTH})")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
+    if args.width:
+        staged_fit.STAGE_WIDTH = args.width
     cols = ["after 2"] + [f"unexpl. deg {d}" for d in DEGREES] + ["roughness", "eval. noise", "3rd stage"]
     print(f"{'target':<32} {'seed':>4}" + "".join(f" {c:>14}" for c in cols), flush=True)
     rows = []
