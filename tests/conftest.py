@@ -77,26 +77,22 @@ def pairwise(*factors):
     return chosen
 
 
-def _fit_default(x, y):
-    """xsq.fit's defaults on x2_data, the generator continuing as xsq train's does."""
-    rng = np.random.default_rng(0)
-    rng.uniform(1, 100, 1000)
-    return xsq.fit(x, y, seed=rng)
-
-
 @pytest.fixture(scope="session")
-def shared_default_model(x2_data, tmp_path_factory):
-    """The default fit of x^2 on [1, 100], trained once for the whole run: under pytest-xdist the first worker
-    to ask trains it and saves it (an exact round trip, held by tests/test_modelfile.py), the others load it."""
+def default_model(x2_data, tmp_path_factory):
+    """The default fit of x^2 on [1, 100] (the generator continuing as xsq train's does), trained once for
+    the whole run and read back from its model file, so every test sees the same loaded model: under
+    pytest-xdist the first worker to ask trains and saves it, under a lock, and the others load it."""
     import fcntl
 
-    if "PYTEST_XDIST_WORKER" not in os.environ:  # one process: nothing to share
-        return _fit_default(*x2_data)
-    path = tmp_path_factory.getbasetemp().parent / "default_model.npz"
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        folder = tmp_path_factory.getbasetemp().parent  # the run's folder, shared by its workers
+    else:
+        folder = tmp_path_factory.mktemp("default_model")
+    path = folder / "default_model.npz"
     with open(str(path) + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.is_file():
-            return xsq.load_model(path)
-        model = _fit_default(*x2_data)
-        model.save(path)
-        return model
+        if not path.is_file():
+            rng = np.random.default_rng(0)
+            rng.uniform(1, 100, 1000)
+            xsq.fit(*x2_data, seed=rng).save(path)
+    return xsq.load_model(path)

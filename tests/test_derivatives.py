@@ -48,8 +48,7 @@ def test_gradcheck_order_2_on_the_command_line(capsys):
     assert "rel vs rev-over-rev" in out and "J^T J" in out and "1 of 1 combinations passed" in out
 
 
-def test_the_model_is_differentiable_in_its_inputs(shared_default_model):
-    default_model = shared_default_model
+def test_the_model_is_differentiable_in_its_inputs(default_model):
     x = np.linspace(1, 100, 50)
     g = grad(lambda x: np.sum(default_model.predict(x)))(x)
     assert max_rel(g, default_model.derivative(x)[:, 0, 0]) <= 1e-13

@@ -63,15 +63,36 @@ def bayes_model():
     return fit(x, y, regularization="bayes", hidden=3, epochs=60, restarts=0, seed=0)
 
 
-@pytest.mark.parametrize("flag", ["yes", 1, None, np.array([True])])
-def test_return_std_must_be_true_or_false(bayes_model, flag):
+@pytest.fixture(scope="module")
+def estimator():
     from xsq.sklearn import XsqRegressor
 
+    return XsqRegressor(hidden=3, epochs=30, restarts=0).fit(np.linspace(0, 1, 20)[:, None], np.linspace(0, 1, 20))
+
+
+@pytest.mark.parametrize("flag", ["yes", 1, None, np.array([True])])
+def test_return_std_must_be_true_or_false(bayes_model, estimator, flag):
     with pytest.raises(InputError, match="return_std must be True or False"):
         bayes_model.predict([0.1], return_std=flag)
-    est = XsqRegressor(hidden=3, epochs=30, restarts=0).fit(np.linspace(0, 1, 20)[:, None], np.linspace(0, 1, 20))
     with pytest.raises(InputError, match="return_std must be True or False"):
-        est.predict([[0.1]], return_std=flag)
+        estimator.predict([[0.1]], return_std=flag)
+
+
+def test_numpy_booleans_are_true_and_false(bayes_model, estimator):
+    mean, std = bayes_model.predict([0.1], return_std=np.True_)
+    assert np.array_equal(bayes_model.predict([0.1], return_std=np.False_), mean) and np.all(std > 0)
+    assert len(estimator.predict([[0.1]], return_std=np.True_)) == 2
+
+
+@pytest.mark.parametrize("epochs", [12, 60])
+def test_a_small_budget_still_updates_the_precisions(epochs):
+    """The epochs left after screening are shared: part re-estimates alpha and beta, the rest runs to the mode."""
+    x = np.linspace(-1.0, 1.0, 40)[:, None]
+    y = np.sin(2 * x) + 0.05 * np.random.default_rng(0).normal(size=x.shape)
+    for restarts in (0, 1):
+        model = fit(x, y, regularization="bayes", hidden=3, epochs=epochs, restarts=restarts, seed=0)
+        assert model.record.n_epochs <= epochs
+        assert np.isfinite(model.record.evidence.history_gamma).any()
 
 
 @pytest.mark.parametrize(
@@ -79,6 +100,12 @@ def test_return_std_must_be_true_or_false(bayes_model, flag):
     [
         ("evidence_history_beta", lambda v: np.where(np.arange(v.size) == 1, np.nan, v), "precisions .alpha, beta."),
         ("evidence_history_alpha", lambda v: -v, "precisions .alpha, beta."),
+        (
+            "evidence_history_alpha",
+            lambda v: np.where(np.arange(v.size).reshape(v.shape) == 2, np.inf, v),
+            "alpha, beta",
+        ),
+        ("evidence_history_beta", lambda v: np.where(np.arange(v.size) == 3, 0.0, v), "precisions .alpha, beta."),
         ("evidence_history_gamma", lambda v: v + 1e3, "gamma is not between 0"),
         ("evidence_history_gamma", lambda v: np.where(np.isnan(v), -1.0, v), "gamma is not between 0"),
     ],

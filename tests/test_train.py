@@ -14,8 +14,7 @@ from xsq.training.loop import EpochInfo
 from .conftest import max_rel
 
 
-def test_default_lm_learns_x_squared(shared_default_model):
-    default_model = shared_default_model
+def test_default_lm_learns_x_squared(default_model):
     m = evaluate(default_model, Problem())
     assert m["test_rmse_over_range"] <= 1e-8 and m["test_max_rel_error"] <= 1e-3
     r = default_model.record
@@ -37,8 +36,7 @@ def default_model_x_max():
     return np.random.default_rng(0).uniform(1, 100, 1000).max()
 
 
-def test_slope_agrees_with_its_hand_written_twin(shared_default_model):
-    default_model = shared_default_model
+def test_slope_agrees_with_its_hand_written_twin(default_model):
     x = np.linspace(0.5, 150, 301)
     d = default_model.derivative(x)
     assert d.shape == (301, 1, 1)
@@ -47,25 +45,25 @@ def test_slope_agrees_with_its_hand_written_twin(shared_default_model):
     assert np.allclose(d[inside, 0, 0], 2 * x[inside], rtol=1e-4)
 
 
-def test_the_model_is_frozen(shared_default_model):
+def test_the_model_is_frozen(default_model):
     x = np.linspace(1, 10, 20)
-    for model in (shared_default_model, xsq.fit(x, x**2, hidden=2, epochs=10, restarts=0)):  # loaded or trained
+    for model in (default_model, xsq.fit(x, x**2, hidden=2, epochs=10, restarts=0)):  # loaded, and trained
         check_frozen(model)
 
 
-def check_frozen(default_model):
+def check_frozen(model):
     """A fitted model (trained here or loaded from a file) cannot be changed, not even through its arrays."""
     with pytest.raises(dataclasses.FrozenInstanceError):
-        default_model.params = {}
+        model.params = {}
     with pytest.raises(ValueError, match="read-only"):
-        default_model.params["W1"][0, 0] = 1.0
+        model.params["W1"][0, 0] = 1.0
     with pytest.raises(ValueError, match="read-only"):
-        default_model.scaler.y_scale[0] = 1.0
+        model.scaler.y_scale[0] = 1.0
     with pytest.raises(ValueError, match="read-only"):
-        default_model.record.val_rows[0] = 1
+        model.record.val_rows[0] = 1
     with pytest.raises(TypeError, match="cannot be changed"):
-        default_model.record.settings["epochs"] = 1
-    assert np.array_equal(default_model.predict(np.array([2.0, 3.0])), default_model.predict([[2.0], [3.0]]))
+        model.record.settings["epochs"] = 1
+    assert np.array_equal(model.predict(np.array([2.0, 3.0])), model.predict([[2.0], [3.0]]))
 
 
 def test_same_seed_same_bits(x2_data):

@@ -86,13 +86,13 @@ class Constraint:
 
 @dataclass(frozen=True)
 class Flag(Constraint):
-    """True or False."""
+    """True or False (numpy's booleans too, as Python's)."""
 
     def describe(self) -> str:
         return "True or False"
 
     def ok(self, value):
-        return value if isinstance(value, bool) else None
+        return bool(value) if isinstance(value, (bool, np.bool_)) else None
 
 
 @dataclass(frozen=True)

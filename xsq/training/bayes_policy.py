@@ -62,7 +62,8 @@ L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
 
 
 class Hyper(TypedDict):
-    """The precisions a step uses: ``alpha`` (G,) per prior group, ``beta``, and ``alpha_p`` (P,) per parameter."""
+    """The precisions a step uses: ``alpha`` (G,) per prior group, ``beta``, and ``alpha_p`` (P,) per parameter.
+    Updated in place after each evidence step: the residuals of :func:`regularised` read it at every call."""
 
     alpha: np.ndarray
     beta: float
@@ -218,8 +219,9 @@ class BayesRun:
         left = max(s.epochs - used - 1, 0)
         mode_steps = min(MODE_STEPS, left // 2)  # a small budget is shared: half still updates the precisions
         settled, budget, gamma = 0, left - mode_steps, float("nan")
+        free = 0 if screen else min(FREE_STEPS, budget // 2)
         for i in range(max(budget, 0)):
-            if not screen and i < FREE_STEPS:
+            if i < free:
                 state, change = lm_step(problem, state, GEODESIC), np.inf
             else:
                 state, ev, change = self._iterate(state, hyper, problem, cache, gamma)
