@@ -95,6 +95,23 @@ def test_a_small_budget_still_updates_the_precisions(epochs):
         assert np.isfinite(model.record.evidence.history_gamma).any()
 
 
+@pytest.mark.parametrize("field,value", [("n_params", 1_000_000), ("n_params", 9), ("noise_level", [0.1, 0.1])])
+def test_an_evidence_record_of_another_network_is_refused(bayes_model, tmp_path, field, value):
+    import json
+
+    from xsq import load_model
+
+    bayes_model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["record"]["evidence"][field] = value
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "crafted.npz", **arrays)
+    with pytest.raises(InputError, match="evidence record is of .* for a network of 10 and 1"):
+        load_model(tmp_path / "crafted.npz")
+
+
 @pytest.mark.parametrize(
     "member,change,message",
     [
@@ -121,3 +138,30 @@ def test_a_crafted_evidence_history_is_refused(bayes_model, tmp_path, member, ch
     np.savez(tmp_path / "crafted.npz", **arrays)
     with pytest.raises(InputError, match=message):
         load_model(tmp_path / "crafted.npz")
+
+
+def test_a_regularised_fit_worse_than_a_constant_is_a_failure():
+    """A Bayesian run may rightly end near the targets' mean, but one that kept a loss above the mean's did not
+    learn: it is TrainingStalled (CLI: exit 1), not a success. One epoch leaves some seeds there."""
+    from xsq.errors import TrainingStalled
+
+    x = np.linspace(0.0, 6.0, 150)
+    y = np.sin(x) + 0.1 * np.random.default_rng(0).normal(size=x.size)
+    stalled = 0
+    for seed in range(6):
+        try:
+            model = fit(x, y, regularization="bayes", epochs=1, restarts=0, output="identity", seed=seed)
+        except TrainingStalled as exc:
+            stalled += 1
+            kept = exc.record.history.train_loss[exc.record.best_epoch]
+            assert kept > exc.record.baseline_loss and exc.model is not None
+        else:
+            r = model.record
+            assert r.history.train_loss[r.best_epoch] <= 1.01 * r.baseline_loss
+    assert stalled  # the case arises at all
+
+
+def test_a_refused_value_is_shown_on_one_line(bayes_model):
+    with pytest.raises(InputError) as caught:
+        bayes_model.predict([0.1], return_std=np.array([[True], [False]]))
+    assert "\n" not in str(caught.value) and "got array([[ True], [False]])" in str(caught.value)

@@ -316,6 +316,20 @@ def test_the_map_tells_the_outcomes_apart_at_a_glance():
     assert len({dark, pale, stalled, diverged}) == 4
 
 
+@pytest.mark.parametrize("question", [True, False])
+def test_the_maps_caption_names_the_red_frame_only_where_there_is_one(monkeypatch, question):
+    from matplotlib.figure import Figure
+
+    from xsq.cli.sweep_plot import heatmap
+
+    captions = []
+    monkeypatch.setattr(Figure, "suptitle", lambda self, text, **kw: captions.append(text))
+    row = dict(optimizer="sgd", batch=1, formulas="naive", scaling="raw", hidden=1, seed=0, lr=0.1)
+    rows = [dict(row, outcome=STALLED, test_rmse_over_range=0.5, question=question, predicted_lr=1.0)]
+    assert heatmap(rows)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert ("red frame" in captions[0]) == question and "2 / lambda_max" in captions[0]
+
+
 def test_the_default_grid_learns_where_it_should(capsys):
     from xsq.cli.main import build_parser
 

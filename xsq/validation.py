@@ -72,7 +72,8 @@ class Constraint:
         """``value`` normalised, or an :class:`InputError` naming ``name`` and the requirement."""
         out = self.ok(value)
         if out is None:
-            raise InputError(f"{name} must be {self.describe()}, got {shorten(repr(value))}".lstrip())
+            shown = shorten(" ".join(repr(value).split()))  # one line, whatever the value's repr spans
+            raise InputError(f"{name} must be {self.describe()}, got {shown}".lstrip())
         return out
 
     def parse(self, text: str, name: str = ""):

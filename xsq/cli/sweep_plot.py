@@ -87,5 +87,6 @@ def heatmap(rows: list[dict], learned_below: float | None = None) -> bytes:
         ncol=3,
         fontsize=9,
     )
-    fig.suptitle("bar: 2 / lambda_max; red frame: the question's configuration", fontsize=9)
+    framed = "; red frame: the question's configuration" if any(r["question"] for r in rows) else ""
+    fig.suptitle(f"bar: 2 / lambda_max{framed}", fontsize=9)
     return png(fig, dpi=100, bbox_inches="tight")

@@ -84,6 +84,12 @@ class Model:
             raise InputError(f"the scaling does not match a network of sizes {sizes}")
         if self.record is not None and self.record.domain and len(self.record.domain) != sizes[0]:
             raise InputError(f"its training domain has {len(self.record.domain)} ranges for {sizes[0]} input(s)")
+        evidence = self.record.evidence if self.record is not None else None
+        if evidence is not None and (evidence.n_params, len(evidence.noise_level)) != (count(sizes), sizes[-1]):
+            raise InputError(
+                f"its evidence record is of {evidence.n_params} parameters and {len(evidence.noise_level)} outputs, "
+                f"for a network of {count(sizes)} and {sizes[-1]}"
+            )
         if not all(isinstance(st, tuple(STAGE_KINDS.values())) and st.fits(self.base) for st in self.stages):
             raise InputError("every later stage must take the first network's inputs and give its outputs")
         if self.posterior is not None:
@@ -131,7 +137,7 @@ class Model:
         if self.posterior is None:
             raise InputError(
                 "this model has no error bars: it was trained without a noise estimate "
-                "(train with regularization 'bayes' for them)"
+                "(train with regularization 'bayes' or 'l2' for them)"
             )
         X = check_inputs(X, self.sizes[0])
         Xs, C, v = self.scaler.inputs(X), self.posterior.covariance, self.posterior.noise_variance

@@ -28,10 +28,13 @@ from .lm_policy import lm_epochs
 from .loop import Callback, run
 from .model import Model
 from .outputs import check_reachable, choose_output, scaler_for
+from .record import TrainingRecord
 from .resources import check_memory
 from .scaling import Scaler
 from .staged_fit import add_stages
 from .stages import Base
+
+BASELINE_MARGIN = 1.01  # a regularised run that kept more than this times the loss of predicting the mean failed
 
 
 def _columns(A: ArrayLike, name: str) -> np.ndarray:
@@ -63,6 +66,13 @@ def split(
     if n - n_val < 1:
         raise InputError(f"{name} {fraction} leaves no training data out of {n} samples")
     return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def _worse_than_constant(record: TrainingRecord) -> bool:
+    """Whether the loss a run kept is above that of predicting the targets' mean (by more than 1 %): a
+    regularised fit may rightly end near a constant, never worse than one."""
+    kept = float(record.history.train_loss[record.best_epoch])
+    return record.baseline_loss > 0 and not kept <= BASELINE_MARGIN * record.baseline_loss
 
 
 def fit(
@@ -178,7 +188,7 @@ def fit(
         try:
             params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)
         except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
-            if bayes is None:
+            if bayes is None or _worse_than_constant(exc.record):
                 model = Model(exc.params, scaler, s.activation, s.output, exc.record)
                 raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
             params, record = exc.params, exc.record  # the evidence found little to fit: a near-constant is the answer
