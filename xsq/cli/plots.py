@@ -134,7 +134,8 @@ def quiet(draw):
 
     def wrapped(*args, **kwargs):
         try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
+            # titles at the top of their axes: xsq puts no ticks there, and placing them around ticks is slow
+            with np.errstate(all="ignore"), warnings.catch_warnings(), plt.rc_context({"axes.titley": 1.0}):
                 warnings.simplefilter("ignore", UserWarning)  # matplotlib's layout and glyph notes
                 return draw(*args, **kwargs)
         except Exception as exc:
