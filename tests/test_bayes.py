@@ -4,7 +4,6 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import hessian, jacobian
-from scipy.stats import multivariate_normal
 
 import xsq
 import xsq.cli.commands
@@ -36,6 +35,8 @@ def mackay_fixed_point(Phi, y, groups, steps=200):
 
 def exact_log_evidence(Phi, y, alpha_p, beta):
     """log p(y | alpha, beta) of the linear model: y ~ N(0, Phi diag(1 / alpha) Phi^T + I / beta)."""
+    from scipy.stats import multivariate_normal  # an independent reference (imported here: it is slow to import)
+
     cov = (Phi / alpha_p) @ Phi.T + np.eye(len(y)) / beta
     return multivariate_normal(np.zeros(len(y)), cov).logpdf(y)
 

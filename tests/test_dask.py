@@ -8,9 +8,6 @@ import os
 import signal
 
 import pytest
-from dask import config as dask_config
-from distributed import Client, LocalCluster
-from distributed.utils import get_mp_context
 
 from xsq.cli.main import main
 from xsq.lab.journal import Journal
@@ -28,7 +25,12 @@ def rows(folder):
 @pytest.fixture(scope="module")
 def cluster():
     """Two single-threaded worker processes, each under a nanny that restarts it when it dies. They are forked
-    from a server process that has imported distributed and xsq's sweep once, not spawned to import them anew."""
+    from a server process that has imported distributed and xsq's sweep once, not spawned to import them anew.
+    distributed is imported here: a test process that runs none of these tests does not pay for it."""
+    from dask import config as dask_config
+    from distributed import LocalCluster
+    from distributed.utils import get_mp_context
+
     with dask_config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
         get_mp_context().set_forkserver_preload(["distributed", "xsq.lab.sweep"])  # after distributed's own choice
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
@@ -54,6 +56,8 @@ def test_the_cluster_gives_the_cells_loky_gives(cluster, loky, tmp_path):
 def test_a_worker_killed_mid_sweep_loses_no_finished_cell_and_the_sweep_resumes(
     cluster, loky, tmp_path, capsys, monkeypatch
 ):
+    from distributed import Client
+
     with Client(cluster.scheduler_address) as client:
         pids = client.run(os.getpid)  # the worker processes, by address
     add, seen = Journal.add, []
