@@ -3,14 +3,13 @@
 import os
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "scripts" / "walkthrough.ipynb"
 
 
 def test_the_walkthrough_is_stored_without_outputs():
+    import nbformat  # imported in the tests: a test process that runs neither does not pay for it
+
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -19,6 +18,9 @@ def test_the_walkthrough_is_stored_without_outputs():
 
 
 def test_the_walkthrough_runs_and_draws(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import xsq\nprint('xsq from', xsq.__file__)"))
     # the kernel runs in tmp_path (where the notebook's files go) and imports this xsq, whatever PYTHONPATH says
