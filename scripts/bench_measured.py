@@ -1,6 +1,7 @@
 """Measured, noisy data: XsqRegressor's defaults against scikit-learn's regressors, 5-fold cross-validated.
 
-Run: python scripts/bench_measured.py [--sets diabetes,friedman1,...] [--held-back] [--json out.json]
+Run: python scripts/bench_measured.py [--sets diabetes,friedman1,...] [--held-back] [--xsq hidden=6,restarts=7]
+     [--estimators "XsqRegressor()"] [--json out.json]
 
 For each data set (scikit-learn's ``load_diabetes``; ``make_friedman1`` with
 noise 1, ``make_friedman2`` with noise 125 and ``make_friedman3`` with noise
@@ -12,7 +13,9 @@ targets inside mean +- 1.96 std. Every estimator runs with one BLAS thread
 (as xsq does), so the times compare the methods, not the thread pools.
 MLPRegressor and the Gaussian process get standardised inputs (a pipeline)
 and the GP normalised targets: their best usual setup. ``--held-back`` runs
-data sets used nowhere in choosing xsq's defaults instead.
+data sets used nowhere in choosing xsq's defaults instead. ``--xsq`` gives
+XsqRegressor other settings (numbers, or text such as ``activation=tanh``), to
+measure what a change to its defaults would do.
 """
 
 from __future__ import annotations
@@ -78,6 +81,21 @@ ESTIMATORS = {
 }
 
 
+def xsq_settings(text: str) -> dict:
+    """``hidden=6,restarts=7,activation=tanh`` as keyword arguments of XsqRegressor."""
+    out: dict = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        try:
+            out[key] = int(value)
+        except ValueError:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                out[key] = value
+    return out
+
+
 def with_std(est, X):
     """(mean, std) from an estimator with error bars, else None."""
     final = est[-1] if hasattr(est, "steps") else est
@@ -103,8 +121,12 @@ def main(argv=None) -> int:
     parser.add_argument("--sets", default=None, help="comma-separated data sets (default: all)")
     parser.add_argument("--estimators", default=None, help="comma-separated estimator names (default: all)")
     parser.add_argument("--held-back", action="store_true", help="the held-back data sets instead")
+    parser.add_argument("--xsq", default="", help="XsqRegressor settings, e.g. hidden=6,random_state=1")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
+    if args.xsq:
+        settings = xsq_settings(args.xsq)
+        ESTIMATORS["XsqRegressor()"] = lambda X: XsqRegressor(**settings)
     sets = HELD_BACK if args.held_back else SETS
     names = args.sets.split(",") if args.sets else list(sets)
     chosen = args.estimators.split(",") if args.estimators else list(ESTIMATORS)
