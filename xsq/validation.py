@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,22 @@ def _sizes(text: str) -> tuple[int, ...]:
     return tuple(int(s) for s in text.split(",")) if text.strip() else ()
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 100  # a long list or text is cut before it is rendered whole
+_REPR.maxlong = 5000  # numbers whole (then cut at the end, as every value is)
+
+
+def shown(value: Any) -> str:
+    """``value`` as a message quotes it: one line of printable characters, at most 60 of them, and never an
+    error of its own (a value whose repr fails is named by its type)."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    text = "".join(c if c.isprintable() else " " for c in str(text))
+    return shorten(" ".join(text.split()))
+
+
 def read_number(text: str) -> float | None:
     """``text`` as a float (the notations Python reads, inf and nan included, but not ``1_000``), or None."""
     return None if "_" in text else _read_with(float, text)
@@ -72,8 +89,7 @@ class Constraint:
         """``value`` normalised, or an :class:`InputError` naming ``name`` and the requirement."""
         out = self.ok(value)
         if out is None:
-            shown = shorten(" ".join(repr(value).split()))  # one line, whatever the value's repr spans
-            raise InputError(f"{name} must be {self.describe()}, got {shown}".lstrip())
+            raise InputError(f"{name} must be {self.describe()}, got {shown(value)}".lstrip())
         return out
 
     def parse(self, text: str, name: str = ""):

@@ -52,9 +52,7 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
-    "hidden": Setting(
-        Maybe(Sizes(0, 10**6)), None, "hidden layer sizes (default: 16; 8 with bayes, whose screening also tries 4)"
-    ),
+    "hidden": Setting(Maybe(Sizes(0, 10**6)), None, "hidden layer sizes (default: 16; 8 with bayes)"),
     "activation": Setting(Options(tuple(activations.ACTIVATIONS)), "sigmoid", "hidden units"),
     "output": Setting(
         Options(("auto", *activations.ACTIVATIONS)),

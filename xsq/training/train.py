@@ -17,9 +17,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
-from ..core import losses
+from ..core import losses, net
 from ..core.api import check_inputs
-from ..core.params import as_real_array
+from ..core.params import Params, as_real_array
 from ..errors import InputError, TrainingStalled
 from . import settings
 from .bayes_policy import BayesRun
@@ -28,13 +28,13 @@ from .lm_policy import lm_epochs
 from .loop import Callback, run
 from .model import Model
 from .outputs import check_reachable, choose_output, scaler_for
-from .record import TrainingRecord
 from .resources import check_memory
 from .scaling import Scaler
+from .settings import TrainSettings
 from .staged_fit import add_stages
 from .stages import Base
 
-BASELINE_MARGIN = 1.01  # a regularised run that kept more than this times the loss of predicting the mean failed
+PRIOR_PULL = 2.0  # worse_than_constant: a prior may pull a constant fit off the mean by about spread / N, not more
 
 
 def _columns(A: ArrayLike, name: str) -> np.ndarray:
@@ -68,11 +68,21 @@ def split(
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def _worse_than_constant(record: TrainingRecord) -> bool:
-    """Whether the loss a run kept is above that of predicting the targets' mean (by more than 1 %): a
-    regularised fit may rightly end near a constant, never worse than one."""
-    kept = float(record.history.train_loss[record.best_epoch])
-    return record.baseline_loss > 0 and not kept <= BASELINE_MARGIN * record.baseline_loss
+def worse_than_constant(params: Params, data: Data, s: TrainSettings) -> str:
+    """For a regularised run the loop found stalled: which output column, if any, kept a mean squared error
+    above that of predicting the column's mean, beyond what a prior's pull on the constant explains (a factor
+    ``1 + PRIOR_PULL / N`` for N training rows); "" when none did, and a near-constant is the answer."""
+    Y = data.Y
+    mse = np.mean((net.forward(params, data.X, s.activation, s.output) - Y) ** 2, axis=0)
+    spread = np.var(Y, axis=0)
+    limit = 1.0 + PRIOR_PULL / len(Y)
+    for j in range(Y.shape[1]):
+        if spread[j] > 0 and not mse[j] <= limit * spread[j]:
+            return (
+                f"output {j + 1} kept a mean squared error {mse[j] / spread[j]:.3g} times that of predicting its "
+                f"mean (on the scaled targets; at most {limit:.3g} is a near-constant fit)"
+            )
+    return ""
 
 
 def fit(
@@ -188,10 +198,15 @@ def fit(
         try:
             params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)
         except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
-            if bayes is None or _worse_than_constant(exc.record):
+            if bayes is None:
                 model = Model(exc.params, scaler, s.activation, s.output, exc.record)
                 raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
             params, record = exc.params, exc.record  # the evidence found little to fit: a near-constant is the answer
+            worse = worse_than_constant(params, data, s)
+            if worse:
+                record, posterior = bayes.finish(params, record, scaler)
+                model = Model(params, scaler, s.activation, s.output, record, posterior=posterior)
+                raise TrainingStalled(f"training did not learn: {worse}", record, params, model) from None
         if bayes is not None:
             record, posterior = bayes.finish(params, record, scaler)
             return Model(params, scaler, s.activation, s.output, record, posterior=posterior)
