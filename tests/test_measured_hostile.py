@@ -188,7 +188,7 @@ def test_any_refused_value_is_quoted_in_one_short_line():
         def __repr__(self):
             raise RuntimeError("a repr that fails")
 
-    assert shown(Unprintable()) == "<Unprintable object>"
+    assert shown(Unprintable()).startswith("<Unprintable instance at ")
     assert len(shown(list(range(10**5)))) <= 60 and shown("a\x1b[31m\x00") == repr("a\x1b[31m\x00")
     with pytest.raises(InputError, match="return_std must be True or False, got <Unprintable"):
         Flag().check(Unprintable(), "return_std")
