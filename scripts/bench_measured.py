@@ -1,6 +1,6 @@
 """Measured, noisy data: XsqRegressor's defaults against scikit-learn's regressors, 5-fold cross-validated.
 
-Run: python scripts/bench_measured.py [--sets diabetes,friedman1,...] [--held-back] [--xsq hidden=6,restarts=7]
+Run: python scripts/bench_measured.py [--sets diabetes,friedman1,...] [--held-back] [--xsq hidden=6 ...]
      [--estimators "XsqRegressor()"] [--json out.json]
 
 For each data set (scikit-learn's ``load_diabetes``; ``make_friedman1`` with
@@ -13,9 +13,9 @@ targets inside mean +- 1.96 std. Every estimator runs with one BLAS thread
 (as xsq does), so the times compare the methods, not the thread pools.
 MLPRegressor and the Gaussian process get standardised inputs (a pipeline)
 and the GP normalised targets: their best usual setup. ``--held-back`` runs
-data sets used nowhere in choosing xsq's defaults instead. ``--xsq`` gives
-XsqRegressor other settings (numbers, or text such as ``activation=tanh``), to
-measure what a change to its defaults would do.
+data sets used nowhere in choosing xsq's defaults instead. ``--xsq KEY=VALUE``
+(repeatable: ``--xsq hidden=6 --xsq activation=tanh``) gives XsqRegressor other
+settings, read as ``xsq train`` reads them, to measure a change to its defaults.
 """
 
 from __future__ import annotations
@@ -39,7 +39,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from xsq.errors import InputError
 from xsq.sklearn import XsqRegressor
+from xsq.training.settings import SETTINGS, Setting
+from xsq.validation import Seed
 
 Z95 = 1.959963984540054
 
@@ -81,19 +84,16 @@ ESTIMATORS = {
 }
 
 
-def xsq_settings(text: str) -> dict:
-    """``hidden=6,restarts=7,activation=tanh`` as keyword arguments of XsqRegressor."""
-    out: dict = {}
-    for item in filter(None, text.split(",")):
-        key, _, value = item.partition("=")
-        try:
-            out[key] = int(value)
-        except ValueError:
-            try:
-                out[key] = float(value)
-            except ValueError:
-                out[key] = value
-    return out
+def xsq_setting(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` as one XsqRegressor setting, read and checked by xsq's settings table (argparse's type)."""
+    key, equals, value = text.partition("=")
+    rules = {**SETTINGS, "random_state": Setting(Seed(), 0, "")}
+    if not equals or key not in rules or key not in XsqRegressor().get_params():
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE with KEY a setting of XsqRegressor")
+    try:
+        return key, rules[key].constraint.parse(value, key)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def with_std(est, X):
@@ -121,15 +121,21 @@ def main(argv=None) -> int:
     parser.add_argument("--sets", default=None, help="comma-separated data sets (default: all)")
     parser.add_argument("--estimators", default=None, help="comma-separated estimator names (default: all)")
     parser.add_argument("--held-back", action="store_true", help="the held-back data sets instead")
-    parser.add_argument("--xsq", default="", help="XsqRegressor settings, e.g. hidden=6,random_state=1")
+    parser.add_argument(
+        "--xsq", type=xsq_setting, action="append", default=[], help="an XsqRegressor setting KEY=VALUE (repeatable)"
+    )
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
-    if args.xsq:
-        settings = xsq_settings(args.xsq)
-        ESTIMATORS["XsqRegressor()"] = lambda X: XsqRegressor(**settings)
+    settings = dict(args.xsq)
+    estimators = dict(ESTIMATORS, **{"XsqRegressor()": lambda X: XsqRegressor(**settings)})
+    label = {"XsqRegressor()": "XsqRegressor(" + ", ".join(f"{k}={v!r}" for k, v in settings.items()) + ")"}
     sets = HELD_BACK if args.held_back else SETS
     names = args.sets.split(",") if args.sets else list(sets)
+    if unknown := [n for n in names if n not in sets]:
+        parser.error(f"unknown data sets {unknown}: choose from {list(sets)}")
     chosen = args.estimators.split(",") if args.estimators else list(ESTIMATORS)
+    if unknown := [e for e in chosen if e not in ESTIMATORS]:
+        parser.error(f"unknown estimators {unknown}: choose from {list(ESTIMATORS)}")
     rows = []
     print("| data set | estimator | mean CV R² | seconds (5 folds) | inside 95 % |")
     print("|---|---|---|---|---|")
@@ -138,7 +144,8 @@ def main(argv=None) -> int:
         for name in names:
             X, y = sets[name]()
             for est in chosen:
-                r2, seconds, inside = cross_validate(ESTIMATORS[est], X, y)
+                r2, seconds, inside = cross_validate(estimators[est], X, y)
+                est = label.get(est, est)
                 rows.append(dict(data=name, estimator=est, r2=r2, seconds=seconds, inside_95=inside))
                 shown = f"{100 * inside:.1f} %" if inside is not None else ""
                 print(f"| {name} | {est} | {r2:.4f} | {seconds:.1f} | {shown} |", flush=True)

@@ -45,6 +45,13 @@ DEGREES = (20, 60, 150)
 GRID = 20001
 
 
+def positive(text: str) -> int:
+    """A whole number >= 1 (argparse's type)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return int(text)
+
+
 def measure(expression: str, low: float, high: float, seed: int) -> dict:
     problem = problem_of(expression, low, high)
     x, rng = problem.draw(N, seed)
@@ -73,9 +80,13 @@ def measure(expression: str, low: float, high: float, seed: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", help="only the targets whose expression is one of these")
-    parser.add_argument("--width", type=int, help=f"hidden units of the third stage (default {staged_fit.STAGE_WIDTH})")
+    parser.add_argument(
+        "--width", type=positive, help=f"hidden units of the third stage (default {staged_fit.STAGE_WIDTH})"
+    )
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
+    if unknown := set(args.only or ()) - {m[0] for m in MISSES}:
+        parser.error(f"no such target here: {sorted(unknown)}; the targets are {sorted({m[0] for m in MISSES})}")
     if args.width:
         staged_fit.STAGE_WIDTH = args.width
     cols = ["after 2"] + [f"unexpl. deg {d}" for d in DEGREES] + ["roughness", "eval. noise", "3rd stage"]

@@ -95,7 +95,9 @@ def test_a_small_budget_still_updates_the_precisions(epochs):
         assert np.isfinite(model.record.evidence.history_gamma).any()
 
 
-@pytest.mark.parametrize("field,value", [("n_params", 1_000_000), ("n_params", 9), ("noise_level", [0.1, 0.1])])
+@pytest.mark.parametrize(
+    "field,value", [("n_params", 1_000_000), ("n_params", 9), ("noise_level", [0.1, 0.1]), ("alpha", [0.5] * 9)]
+)
 def test_an_evidence_record_of_another_network_is_refused(bayes_model, tmp_path, field, value):
     import json
 
@@ -107,8 +109,10 @@ def test_an_evidence_record_of_another_network_is_refused(bayes_model, tmp_path,
     meta = json.loads(str(arrays["meta"]))
     meta["record"]["evidence"][field] = value
     arrays["meta"] = np.array(json.dumps(meta))
+    if field == "alpha":  # its history keeps a column per prior group
+        arrays["evidence_history_alpha"] = np.full((len(arrays["evidence_history_beta"]), len(value)), 0.5)
     np.savez(tmp_path / "crafted.npz", **arrays)
-    with pytest.raises(InputError, match="evidence record is of .* for a network of 10 and 1"):
+    with pytest.raises(InputError, match="evidence record is of .* for a network of 10, 1 and 4"):
         load_model(tmp_path / "crafted.npz")
 
 

@@ -41,3 +41,16 @@ def test_the_python_signatures_show_the_tables_defaults():
             assert shown.pop("regularization") == "auto"
             shown["regularization"] = SETTINGS["regularization"].default
         assert {name: shown[name] for name in SETTINGS} == {name: s.default for name, s in SETTINGS.items()}
+
+
+def test_true_or_false_is_read_from_text_and_numpy():
+    import numpy as np
+
+    from xsq.errors import InputError
+    from xsq.validation import Flag
+
+    assert Flag().parse("False", "scale") is False and Flag().parse(" true ", "scale") is True
+    assert Flag().check(np.True_, "scale") is True and Flag().check(np.False_, "scale") is False
+    for text in ("yes", "1", "", "Falsey"):
+        with pytest.raises(InputError, match="scale must be True or False"):
+            Flag().parse(text, "scale")

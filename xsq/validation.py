@@ -111,6 +111,9 @@ class Flag(Constraint):
     def ok(self, value):
         return bool(value) if isinstance(value, (bool, np.bool_)) else None
 
+    def read(self, text: str):
+        return {"true": True, "false": False}.get(text.strip().lower())
+
 
 @dataclass(frozen=True)
 class Whole(Constraint):

@@ -26,7 +26,7 @@ from ..core.params import Params, check_params, count, layer_sizes
 from ..errors import InputError
 from ..validation import Flag, Real
 from . import modelfile
-from .bayes import predictive_variance
+from .bayes import layer_groups, predictive_variance
 from .record import TrainingRecord, frozen
 from .scaling import Scaler
 from .stages import STAGE_KINDS, Base, staged_output
@@ -85,11 +85,14 @@ class Model:
         if self.record is not None and self.record.domain and len(self.record.domain) != sizes[0]:
             raise InputError(f"its training domain has {len(self.record.domain)} ranges for {sizes[0]} input(s)")
         evidence = self.record.evidence if self.record is not None else None
-        if evidence is not None and (evidence.n_params, len(evidence.noise_level)) != (count(sizes), sizes[-1]):
-            raise InputError(
-                f"its evidence record is of {evidence.n_params} parameters and {len(evidence.noise_level)} outputs, "
-                f"for a network of {count(sizes)} and {sizes[-1]}"
-            )
+        if evidence is not None:
+            groups = 1 if evidence.regularization == "l2" else int(layer_groups(sizes).max()) + 1  # its priors
+            found = (evidence.n_params, len(evidence.noise_level), len(evidence.alpha))
+            if found != (count(sizes), sizes[-1], groups):
+                raise InputError(
+                    "its evidence record is of {} parameters, {} outputs and {} prior groups, for a network of "
+                    "{}, {} and {}".format(*found, count(sizes), sizes[-1], groups)
+                )
         if not all(isinstance(st, tuple(STAGE_KINDS.values())) and st.fits(self.base) for st in self.stages):
             raise InputError("every later stage must take the first network's inputs and give its outputs")
         if self.posterior is not None:
