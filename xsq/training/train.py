@@ -195,21 +195,21 @@ def fit(
     # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
         settings_ = dict(s.as_dict(), output_reason=reason)
+        stalled = False
         try:
             params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)
         except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
             if bayes is None:
                 model = Model(exc.params, scaler, s.activation, s.output, exc.record)
                 raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
-            params, record = exc.params, exc.record  # the evidence found little to fit: a near-constant is the answer
-            worse = worse_than_constant(params, data, s)
-            if worse:
-                record, posterior = bayes.finish(params, record, scaler)
-                model = Model(params, scaler, s.activation, s.output, record, posterior=posterior)
-                raise TrainingStalled(f"training did not learn: {worse}", record, params, model) from None
+            params, record, stalled = exc.params, exc.record, True  # little to fit: a near-constant is the answer
         if bayes is not None:
             record, posterior = bayes.finish(params, record, scaler)
-            return Model(params, scaler, s.activation, s.output, record, posterior=posterior)
+            model = Model(params, scaler, s.activation, s.output, record, posterior=posterior)
+            worse = worse_than_constant(params, data, s) if stalled else ""
+            if worse:  # a near-constant, yes; worse than the mean, no
+                raise TrainingStalled(f"training did not learn: {worse}", record, params, model)
+            return model
         if s.stages == 1 or record.interrupted:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)
