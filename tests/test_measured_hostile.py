@@ -101,19 +101,13 @@ def test_a_small_budget_still_updates_the_precisions(epochs):
 def test_an_evidence_record_of_another_network_is_refused(bayes_model, tmp_path, field, value):
     import json
 
-    from xsq import load_model
-
-    bayes_model.save(tmp_path / "m.npz")
-    with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
+    arrays = saved_arrays(bayes_model, tmp_path)
     meta = json.loads(str(arrays["meta"]))
     meta["record"]["evidence"][field] = value
     arrays["meta"] = np.array(json.dumps(meta))
     if field == "alpha":  # its history keeps a column per prior group
         arrays["evidence_history_alpha"] = np.full((len(arrays["evidence_history_beta"]), len(value)), 0.5)
-    np.savez(tmp_path / "crafted.npz", **arrays)
-    with pytest.raises(InputError, match="evidence record is of .* for a network of 10, 1 and 4"):
-        load_model(tmp_path / "crafted.npz")
+    refused(arrays, tmp_path, "evidence record is of .* for a network of 10, 1 and 4")
 
 
 @pytest.mark.parametrize(
@@ -132,13 +126,25 @@ def test_an_evidence_record_of_another_network_is_refused(bayes_model, tmp_path,
     ],
 )
 def test_a_crafted_evidence_history_is_refused(bayes_model, tmp_path, member, change, message):
+    arrays = saved_arrays(bayes_model, tmp_path)
+    arrays[member] = change(arrays[member])
+    refused(arrays, tmp_path, message)
+
+
+def saved_arrays(model, tmp_path) -> dict:
+    """The members of ``model``'s file, after checking that the untouched file loads."""
     from xsq import load_model
 
-    bayes_model.save(tmp_path / "m.npz")
-    assert load_model(tmp_path / "m.npz").record.evidence is not None  # the untouched file loads
+    model.save(tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz").record.evidence is not None
     with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    arrays[member] = change(arrays[member])
+        return {k: data[k] for k in data.files}
+
+
+def refused(arrays: dict, tmp_path, message: str) -> None:
+    """A model file of these members is refused with an InputError matching ``message``."""
+    from xsq import load_model
+
     np.savez(tmp_path / "crafted.npz", **arrays)
     with pytest.raises(InputError, match=message):
         load_model(tmp_path / "crafted.npz")
