@@ -55,13 +55,15 @@ def _connect(args):
 def _cells_in_parallel(cells, grid: Grid, jobs: int, client):
     """Each cell's row as it finishes, through joblib (loky processes, or the Dask cluster of ``client``)."""
     tasks = (delayed(run_cell)(cell, grid.learned_below) for cell in cells)
-    if client is not None:
-        with parallel_config(backend="dask"):
-            yield from Parallel(return_as="generator_unordered")(tasks)
-        return
-    with interrupts.held(), interrupts.unheeded_by_children():  # the workers start, ignoring Ctrl-C
-        results = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
-    with warnings.catch_warnings(), contextlib.closing(results):  # closed early: joblib stops the workers
+    with contextlib.ExitStack() as stack:
+        if client is not None:
+            stack.enter_context(parallel_config(backend="dask"))
+            results = Parallel(return_as="generator_unordered")(tasks)
+        else:
+            with interrupts.held(), interrupts.unheeded_by_children():  # the workers start, ignoring Ctrl-C
+                results = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
+        stack.enter_context(warnings.catch_warnings())
+        stack.enter_context(contextlib.closing(results))  # closed early: joblib stops the workers
         warnings.filterwarnings("ignore", "\\d+ tasks which were still being processed", UserWarning)  # on purpose
         interrupts.checkpoint()  # one that came while they started
         yield from results
