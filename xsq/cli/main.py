@@ -23,7 +23,7 @@ from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import MAX_CELLS, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT, N
+from .commands import MAX_CELLS, NETWORK, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT, N
 
 MEMORY_TIP = "use fewer samples or hidden units"
 
@@ -36,9 +36,11 @@ def _common() -> dict[str, Parser]:
     json_.add_argument("--json", action="store_true", help="print JSON instead of text")
     network = Parser(add_help=False)
     names = list(activations.ACTIVATIONS)
-    network.add_argument("--activation", choices=names, default=None, help="hidden units (default: sigmoid)")
-    network.add_argument("--output", choices=names, default=None, help="output unit (default: softplus)")
-    network.add_argument("--loss", choices=list(losses.LOSSES), default=None, help="loss (default: mse)")
+    network.add_argument(
+        "--activation", choices=names, default=None, help=f"hidden units (default: {NETWORK['activation']})"
+    )
+    network.add_argument("--output", choices=names, default=None, help=f"output unit (default: {NETWORK['output']})")
+    network.add_argument("--loss", choices=list(losses.LOSSES), default=None, help=f"loss (default: {NETWORK['loss']})")
     quiet = Parser(add_help=False)
     quiet.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return {"seed": seed, "json": json_, "network": network, "quiet": quiet}

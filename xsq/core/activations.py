@@ -5,8 +5,8 @@
 * ``fn(z)``: the activation, elementwise, any shape; differentiable by
   ``autograd`` in reverse and forward mode, to any order;
 * ``deriv(z)``: its slope ``fn'(z)``;
-* ``value_and_deriv(z)``: both at once from a single ``exp``, for the
-  hand-written passes in :mod:`xsq.core.net` (plain numpy, no autograd);
+* ``value_and_deriv(z)``: both at once (sigmoid and softplus share one
+  ``exp``), for the hand-written passes in :mod:`xsq.core.net` (plain numpy, no autograd);
 * ``second(z)``: ``fn''(z)`` in plain numpy, for the hand-written
   second-order forward pass in :mod:`xsq.core.forward_mode`.
 

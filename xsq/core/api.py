@@ -72,7 +72,16 @@ def predict(params: Params, X: ArrayLike, *, activation: str = "sigmoid", output
     return net.forward(params, X, activation, output)
 
 
-def objective(params: Params, X, Y, *, activation="sigmoid", output="softplus", loss="mse", l2=0.0) -> float:
+def objective(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    activation: str = "sigmoid",
+    output: str = "softplus",
+    loss: str = "mse",
+    l2: float = 0.0,
+) -> float:
     """What training minimises: ``loss(predict(params, X), Y) + l2 * sum(W^2) / 2``; X (N, n0), Y (N, nk).
 
     Pure, and differentiable (any order, both modes) with respect to params, X and Y.
@@ -81,13 +90,31 @@ def objective(params: Params, X, Y, *, activation="sigmoid", output="softplus", 
     return net.objective(params, X, Y, activation, output, loss, l2)
 
 
-def autograd_grad(params: Params, X, Y, *, activation="sigmoid", output="softplus", loss="mse", l2=0.0) -> Params:
+def autograd_grad(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    activation: str = "sigmoid",
+    output: str = "softplus",
+    loss: str = "mse",
+    l2: float = 0.0,
+) -> Params:
     """``autograd.grad`` of :func:`objective` with respect to ``params``: a dict shaped like it."""
     params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
     return net.autograd_grad(params, X, Y, activation, output, loss, l2)
 
 
-def manual_grad(params: Params, X, Y, *, activation="sigmoid", output="softplus", loss="mse", l2=0.0) -> Params:
+def manual_grad(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    activation: str = "sigmoid",
+    output: str = "softplus",
+    loss: str = "mse",
+    l2: float = 0.0,
+) -> Params:
     """Hand-written backprop of :func:`objective` (no autograd): a dict shaped like ``params``."""
     params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
     return net.manual_grad(params, X, Y, activation, output, loss, l2)

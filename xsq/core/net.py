@@ -37,7 +37,7 @@ def layer_activation(i: int, k: int, activation: Act, output: Act) -> Activation
     return ACTIVATIONS[a] if isinstance(a, str) else a
 
 
-def forward(params: Params, X, activation: Act = "sigmoid", output: Act = "softplus"):
+def forward(params: Params, X, activation: Act = "sigmoid", output: Act = "softplus") -> np.ndarray:
     """The network's output (N, nk) for inputs X (N, n0). autograd differentiates it in any mode and order."""
     k = len(params) // 2
     A = X
@@ -47,7 +47,9 @@ def forward(params: Params, X, activation: Act = "sigmoid", output: Act = "softp
     return A
 
 
-def objective(params: Params, X, Y, activation: Act = "sigmoid", output: Act = "softplus", loss="mse", l2=0.0):
+def objective(
+    params: Params, X, Y, activation: Act = "sigmoid", output: Act = "softplus", loss: str = "mse", l2: float = 0.0
+) -> float:
     """What training minimises: the loss (a mean over every element) plus l2 * sum(W^2) / 2."""
     value = LOSSES[loss].fn(forward(params, X, activation, output), Y)
     if l2:
@@ -74,7 +76,7 @@ class Passes(NamedTuple):
 
 
 def forward_pass(params: Params, X: np.ndarray, activation: Act = "sigmoid", output: Act = "softplus") -> Passes:
-    """:func:`forward`, keeping each layer's Z, its output A and its slope act'(Z) (both from one exp)."""
+    """:func:`forward`, keeping each layer's Z, its output A and its slope act'(Z) (by ``value_and_deriv``)."""
     k = len(params) // 2
     Zs: list = [None]
     As: list = [X]
@@ -103,7 +105,7 @@ def backprop(params: Params, passes: Passes, dA: np.ndarray) -> Params:
 
 
 def manual_grad(
-    params: Params, X, Y, activation: Act = "sigmoid", output: Act = "softplus", loss="mse", l2=0.0
+    params: Params, X, Y, activation: Act = "sigmoid", output: Act = "softplus", loss: str = "mse", l2: float = 0.0
 ) -> Params:
     """Hand-written backprop of :func:`objective`: equal to :data:`autograd_grad` (the tests hold it there)."""
     passes = forward_pass(params, X, activation, output)

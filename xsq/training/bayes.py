@@ -16,7 +16,7 @@ Maximising the evidence p(Y | alpha, beta) gives MacKay's fixed point:
     alpha_g = gamma_g / (2 E_W,g)
     beta    = (N - gamma) / (2 E_D),          gamma = sum_g gamma_g
 
-With one group this is the issue's ``gamma = P - alpha tr(A^-1)``. The same A
+With one group this is the familiar ``gamma = P - alpha tr(A^-1)``. The same A
 gives error bars (the Laplace approximation): the predictive variance of an
 output at x is ``1 / beta + g^T A^-1 g``, with g = d f(x) / d theta (P,).
 
@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+ARD = True  # a prior group for the weights leaving each input (see layer_groups)
 ALPHA_RANGE = (1e-10, 1e8)  # the precisions are kept inside these bounds (an empty group would send alpha to inf)
 BETA_RANGE = (1e-12, 1e24)
 
@@ -66,6 +67,13 @@ def layer_groups(sizes: tuple[int, ...], ard: bool = True) -> np.ndarray:
         out.append(np.full(b, g))
         g += 1
     return np.concatenate(out)
+
+
+def prior_groups(sizes: tuple[int, ...], regularization: str) -> np.ndarray:
+    """The prior group of each parameter (P,) in a fit with ``regularization``: one group for all with "l2",
+    else :func:`layer_groups` (with ``ARD``)."""
+    groups = layer_groups(sizes, ard=ARD)
+    return np.zeros_like(groups) if regularization == "l2" else groups
 
 
 def precision_matrix(JtJ: np.ndarray, alpha: np.ndarray, beta: float, groups: np.ndarray) -> np.ndarray:

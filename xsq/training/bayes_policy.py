@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core import jacobian as jac
 from ..core import net
-from ..core.params import Params, flatten, init_params, layer_sizes, unflatten_unchecked
+from ..core.params import Params, flatten, init_params, unflatten_unchecked
 from . import bayes
 from .epochs import Data, Epoch
 from .lm import LeastSquares, LMState, lm_init, lm_step
@@ -57,8 +57,9 @@ SETTLED_TIMES = 3  # ... this many steps in a row
 ALPHA_START = 0.01  # the starting weight decay; beta starts at 1 / the untrained network's mean square error
 GEODESIC = False  # LM's geodesic acceleration (xsq.training.lm): here it costs more than it saves
 ALTERNATE = True  # every other screened candidate starts the evidence updates at once (no FREE_STEPS)
-ARD = True  # a prior group for the weights leaving each input (see xsq.training.bayes.layer_groups)
-L2_DECAY = 1e-2  # regularization="l2": sum(r^2) + L2_DECAY * sum(theta^2)
+# regularization="l2": minimise sum(r^2) + L2_DECAY * sum(theta^2) over every parameter, biases too
+# (not the l2 of xsq.objective, which adds l2 * sum(W^2) / 2 to the mean loss)
+L2_DECAY = 1e-2
 
 
 class Hyper(TypedDict):
@@ -114,17 +115,11 @@ class BayesRun:
         self.data, self.rng, self.s = data, rng, s
         self.X, self.Y = data.X, data.Y
         self.n = self.Y.size
-        self.requested = sizes
-        self._use(sizes)
-        self.trace: list[tuple[np.ndarray, float, float]] = []
-
-    def _use(self, sizes: tuple[int, ...]) -> None:
-        """Work on a network of ``sizes``: its prior groups."""
         self.sizes = sizes
-        self.groups = bayes.layer_groups(sizes, ard=ARD)
-        if self.s.regularization == "l2":
-            self.groups = np.zeros_like(self.groups)
+        self.groups = bayes.prior_groups(sizes, s.regularization)
         self.G = int(self.groups.max()) + 1
+        self.trace: list[tuple[np.ndarray, float, float]] = []
+        self.hyper: Hyper | None = None  # the precisions the mode was found at (set by _to_mode)
 
     # --- one evidence step -------------------------------------------------------------
 
@@ -179,13 +174,13 @@ class BayesRun:
     def epochs(self) -> Iterator[Epoch]:
         """Yield the untrained network, then one epoch per LM step (see the module doc)."""
         s = self.s
-        like = init_params(self.requested, seed=self.rng, activation=s.activation)
+        like = init_params(self.sizes, seed=self.rng, activation=s.activation)
         if s.regularization == "l2":
             yield from self._fixed(like)
             return
         screen = min(SCREEN_STEPS, (s.epochs // 2) // (s.restarts + 1)) if s.restarts else 0
         candidates = [like] + [
-            init_params(self.requested, seed=self.rng, activation=s.activation)
+            init_params(self.sizes, seed=self.rng, activation=s.activation)
             for _ in range(1, s.restarts + 1 if screen else 1)
         ]
         cache: Cache = {}
@@ -198,7 +193,6 @@ class BayesRun:
             for c, params in enumerate(candidates):
                 free = FREE_STEPS if c % 2 == 0 or not ALTERNATE else 0
                 cache = {}
-                self._use(layer_sizes(params))
                 state, hyper, problem = self._start(params, cache)
                 gamma = float("nan")
                 for i in range(screen):
@@ -212,10 +206,9 @@ class BayesRun:
                     yield Epoch(state.aux[0], self._mse(state), SCREEN)
                 score = self._evidence(state, hyper, cache).log_evidence + bayes.symmetry(self.sizes)
                 if best is None or (np.isfinite(score) and score > best[0]):
-                    best = (score, state, hyper, problem, cache, self.sizes)
+                    best = (score, state, hyper, problem, cache)
             assert best is not None
-            _, state, hyper, problem, cache, sizes = best
-            self._use(sizes)
+            _, state, hyper, problem, cache = best
         left = max(s.epochs - used - 1, 0)
         mode_steps = min(MODE_STEPS, left // 2)  # a small budget is shared: half still updates the precisions
         settled, budget, gamma = 0, left - mode_steps, float("nan")
@@ -261,7 +254,7 @@ class BayesRun:
     def posterior(self, params: Params) -> bayes.Evidence:
         """The evidence at ``params`` (the kept ones) with the last precisions: gamma, the re-estimated
         noise precision, and the covariance A^-1 (P, P) at those re-estimated precisions."""
-        hyper = getattr(self, "hyper", None) or self._hyper(np.full(self.G, ALPHA_START), 1.0)
+        hyper = self.hyper or self._hyper(np.full(self.G, ALPHA_START), 1.0)
         theta = flatten(params)
         passes = net.forward_pass(params, self.X, self.s.activation, self.s.output)
         r = (passes.As[-1] - self.Y).ravel()
@@ -289,6 +282,5 @@ class BayesRun:
             np.array([t[1] for t in trace]),
             np.array([t[2] for t in trace]),
         )
-        settings = dict(record.settings, hidden=list(self.sizes[1:-1]), hidden_requested=list(self.requested[1:-1]))
-        record = dataclasses.replace(record, evidence=evidence, settings=settings)
+        record = dataclasses.replace(record, evidence=evidence)
         return record, Posterior(1.0 / ev.beta, ev.covariance)

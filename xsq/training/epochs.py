@@ -53,7 +53,8 @@ def gradient_epochs(
     X, Y = data.X, data.Y
     params = init_params(sizes, seed=rng, activation=s.activation) if start is None else start
     opt = GRADIENT_OPTIMIZERS[s.optimizer](s.lr)
-    grad_fn = net.GRADIENTS[s.grad or "manual"]
+    assert s.grad is not None  # resolve fills it ("autograd" by default); the sweep sets "manual"
+    grad_fn = net.GRADIENTS[s.grad]
     state = opt.init(params)
     n = len(X)
     batch = n if s.batch_size is None else min(s.batch_size, n)

@@ -26,7 +26,7 @@ from ..core.params import Params, check_params, count, layer_sizes
 from ..errors import InputError
 from ..validation import Flag, Real
 from . import modelfile
-from .bayes import layer_groups, predictive_variance
+from .bayes import predictive_variance, prior_groups
 from .record import TrainingRecord, frozen
 from .scaling import Scaler
 from .stages import STAGE_KINDS, Base, staged_output
@@ -86,7 +86,7 @@ class Model:
             raise InputError(f"its training domain has {len(self.record.domain)} ranges for {sizes[0]} input(s)")
         evidence = self.record.evidence if self.record is not None else None
         if evidence is not None:
-            groups = 1 if evidence.regularization == "l2" else int(layer_groups(sizes).max()) + 1  # its priors
+            groups = int(prior_groups(sizes, evidence.regularization).max()) + 1  # its priors
             found = (evidence.n_params, len(evidence.noise_level), len(evidence.alpha))
             if found != (count(sizes), sizes[-1], groups):
                 raise InputError(
@@ -144,7 +144,7 @@ class Model:
             )
         X = check_inputs(X, self.sizes[0])
         Xs, C, v = self.scaler.inputs(X), self.posterior.covariance, self.posterior.noise_variance
-        rows = max(1, STD_BLOCK // len(C))  # a block of rows at a time: G is (rows n_out, P)
+        rows = max(1, STD_BLOCK // (len(C) * self.sizes[-1]))  # a block of rows at a time: G is (rows n_out, P)
         var = np.concatenate(
             [
                 predictive_variance(jac.jacobian(self.params, Xs[i : i + rows], self.activation, self.output), C, v)

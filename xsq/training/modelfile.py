@@ -10,8 +10,9 @@ Members (each a ``.npy``):
 * ``evidence_history_alpha``, ``evidence_history_beta``, ``evidence_history_gamma``:
   a regularised fit's evidence per epoch; ``posterior_covariance`` (P, P): what
   its error bars need (with ``meta["posterior"]["noise_variance"]``);
-* ``meta``: a JSON string with the format, activations, layer sizes, stage
-  scales and the training record's other fields.
+* ``meta``: a JSON string with the format, the activation and output names,
+  each stage's kind and settings, the posterior's noise variance and the
+  training record's other fields (layer sizes come from the arrays' shapes).
 
 :func:`read` trusts nothing in the file. Before any array is read it checks
 the file is a regular file of sane size, a zip of the expected members only,
@@ -168,7 +169,8 @@ def _open(path: str) -> dict[str, np.ndarray]:
         raise InputError(f"cannot read model file {path!r}: it is not a valid .npz archive") from None
 
 
-def _settings_and_record(meta: dict, arrays: dict) -> tuple[TrainingRecord | None, list]:
+def _record_and_stages(meta: dict, arrays: dict) -> tuple[TrainingRecord | None, list]:
+    """The training record (None if not saved) and the stages' metadata, each checked."""
     stages = meta.get("stages")
     if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
         raise InputError("its stages are not a list of mappings")
@@ -216,7 +218,7 @@ def read(path: str | os.PathLike) -> Parts:
         activation = activations.get(meta.get("activation")).name  # type: ignore[arg-type]  # any value: checked
         output = activations.get(meta.get("output"), "output").name  # type: ignore[arg-type]
         params = _network(arrays, "")
-        record, stage_meta = _settings_and_record(meta, arrays)
+        record, stage_meta = _record_and_stages(meta, arrays)
         stages = tuple(_stage(arrays, i, s) for i, s in enumerate(stage_meta, start=2))
         listed = {(str(i), name) for i, (kind, _) in enumerate(stages, start=2) for name in STAGE_ARRAYS[kind]}
         if any((m := _MEMBER.match(k)) and m.group(1) and (m.group(1), m.group(2)) not in listed for k in arrays):
