@@ -52,6 +52,8 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
         help_ = s.help
         if any(name in d for d in PER_OPTIMIZER.values()):
             help_ += f" (default: {defaults_text(name)})"
+        elif name == "regularization":  # xsq train --data picks bayes where it applies (commands/train.py)
+            help_ += " (default: bayes for --data with lm, mse and 1 stage; none otherwise)"
         elif s.default is not None:
             help_ += f" (default: {','.join(map(str, s.default)) if isinstance(s.default, tuple) else s.default})"
         if s.optimizers != getattr(SETTINGS["optimizer"].constraint, "names", ()):

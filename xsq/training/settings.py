@@ -144,7 +144,7 @@ def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
         if values["loss"] != "mse" or values["stages"] != 1:
             raise InputError(
                 f"{spell('regularization')} {values['regularization']!r} needs loss 'mse' (Gaussian noise) and "
-                f"1 stage, not loss {values['loss']!r} and {values['stages']} stages"
+                f"1 stage, not loss {values['loss']!r} and {values['stages']} stage{'s' * (values['stages'] != 1)}"
             )
     if optimizer == "lm":
         least_squares = [name for name, loss in losses.LOSSES.items() if loss.weight is not None]
