@@ -23,7 +23,7 @@ from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import MAX_CELLS, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT, N
+from .commands import MAX_CELLS, MODEL, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT, N
 
 MEMORY_TIP = "use fewer samples or hidden units"
 
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("predict", parents=[common["json"]], help="predict with a model written by xsq train")
-    p.add_argument("--model", default=os.path.join("runs", "latest", "model.npz"), help="a model file")
+    p.add_argument("--model", default=MODEL, help="a model file")
     p.add_argument("--derivative", action="store_true", help="also print the learned slope d prediction / dx")
     p.add_argument("--std", action="store_true", help="also print the error bar (a model trained with bayes)")
     p.add_argument("--data", default=None, help="read the input rows from a CSV file")
