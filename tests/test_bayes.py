@@ -272,14 +272,15 @@ def test_data_runs_pick_bayes_only_where_it_applies(two_input_run, capsys, chose
     assert json.loads((out / "metrics.json").read_text())["regularization"] == "none"
 
 
-def test_train_help_says_when_bayes_is_the_default(capsys):
+def test_train_help_says_when_bayes_is_the_default_and_what_it_changes(capsys):
     from xsq.cli.main import main
 
     with pytest.raises(SystemExit):
         main(["train", "--help"])
-    assert "(default: bayes for --data with lm, mse and 1 stage; none otherwise)" in " ".join(
-        capsys.readouterr().out.split()
-    )
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: bayes for --data with lm, mse and 1 stage; none otherwise)" in text
+    assert "(default: 4; 3 with bayes); for lm only" in text  # the restarts a --data run gets
+    assert "(default: autograd); for sgd" in text and "patience (default: 1e-10)" in text  # one shared value once
 
 
 def test_the_bayes_refusal_counts_its_stages():

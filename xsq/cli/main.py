@@ -19,7 +19,7 @@ from ..core import activations, losses
 from ..data.problem import Problem
 from ..errors import InputError, TrainingFailed
 from ..lab import sweep
-from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
+from ..training.settings import PER_OPTIMIZER, PER_REGULARIZATION, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
@@ -51,7 +51,8 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
             continue
         help_ = s.help
         if any(name in d for d in PER_OPTIMIZER.values()):
-            help_ += f" (default: {defaults_text(name)})"
+            bayes = PER_REGULARIZATION["bayes"].get(name)  # e.g. fewer restarts
+            help_ += f" (default: {defaults_text(name)}{'' if bayes is None else f'; {bayes} with bayes'})"
         elif name == "regularization":  # xsq train --data picks bayes where it applies (commands/train.py)
             help_ += " (default: bayes for --data with lm, mse and 1 stage; none otherwise)"
         elif s.default is not None:
