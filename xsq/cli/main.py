@@ -71,14 +71,17 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``xsq`` parser: one subparser per command, sharing options through ``parents``."""
-    parser = Parser(prog="xsq", description="Small neural networks that learn f(x) = x^2, with checked gradients.")
+    parser = Parser(
+        prog="xsq",
+        description="Small neural networks that learn f(x) = x^2 (or your own target or data), with checked gradients.",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     common = _common()
 
     t = sub.add_parser(
         "train",
         parents=[common["seed"], common["quiet"]],
-        help="train a network on f(x) = x^2 and report how well it learnt",
+        help="train a network on f(x) = x^2 (or --target EXPR, or --data FILE.csv) and report how well it learnt",
     )
     t.add_argument(
         "--target",
