@@ -9,6 +9,7 @@ question.py, so the output shown is exactly what a learner running it there woul
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
@@ -86,9 +87,18 @@ def section() -> str:
     return "\n".join(parts)
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    """Print the section, or write it to OUT.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", metavar="OUT.md", help="write the section here instead of printing it")
+    args = parser.parse_args(argv)
     text = section()
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text)
-    else:
+    if args.out is None:
         print(text, end="")
+    else:
+        Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -255,3 +255,34 @@ def test_the_memory_guard_counts_the_regularised_jacobian_of_wide_inputs(monkeyp
     resources.check_memory(n, sizes, "lm")  # fits without regularisation ...
     with pytest.raises(InputError, match="needs about"):
         resources.check_memory(n, sizes, "lm", None, "bayes")  # ... but not with it
+
+
+@pytest.mark.parametrize("chosen", [["--stages", "2"], ["--loss", "relative_mse"]])
+def test_data_runs_pick_bayes_only_where_it_applies(two_input_run, capsys, chosen):
+    # --data once forced bayes on every lm run, so --stages 2 was refused for a --regularization never given
+    import json
+
+    folder, _, X = two_input_run
+    data = folder / "positive.csv"  # relative_mse needs targets above zero
+    np.savetxt(data, np.column_stack([X, 3 + X[:, 0] ** 2 + X[:, 1]]), delimiter=",", header="a,b,y", comments="")
+    out = folder / ("run-" + chosen[1])
+    argv = ["train", "--data", str(data), "--hidden", "4", "--restarts", "0", "--epochs", "60"]
+    code, _, err = cli(capsys, *argv, "--quiet", "--out", str(out), *chosen)
+    assert code == 0, err
+    assert json.loads((out / "metrics.json").read_text())["regularization"] == "none"
+
+
+def test_train_help_says_when_bayes_is_the_default_and_what_it_changes(capsys):
+    from xsq.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: bayes for --data with lm, mse and 1 stage; none otherwise)" in text
+    assert "(default: 4; 3 with bayes); for lm only" in text  # the restarts a --data run gets
+    assert "(default: autograd); for sgd" in text and "patience (default: 1e-10)" in text  # one shared value once
+
+
+def test_the_bayes_refusal_counts_its_stages():
+    with pytest.raises(InputError, match="not loss 'mae' and 1 stage$"):
+        xsq.fit([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], regularization="bayes", loss="mae")

@@ -89,6 +89,8 @@ def test_bare_xsq_lists_its_commands(capsys):
         ),
         (["predict", "--model", "/nonexistent/model.npz", "3"], "xsq predict: error: model file .* does not exist"),
         (["predict", "--model", "/", "3"], "is a directory"),
+        (["train", "--target", "-x**2"], "--target: expected one argument \\(.* is written --target=VALUE\\)$"),
+        (["predict", "3"], "no model at 'runs/latest/model.npz': train one first with xsq train, or give --model FILE"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, message):

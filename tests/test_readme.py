@@ -1,5 +1,6 @@
 """The README: its two opening commands, CI running the very same test command, and its Python examples."""
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -33,3 +34,17 @@ EXAMPLES = re.findall(r"```python\n(.*?)```", README, re.S)
 def test_the_python_examples_run(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+
+
+def test_check_examples_help_prints_usage_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    # `python scripts/check_examples.py --help` once wrote the README section to a file named --help
+    spec = importlib.util.spec_from_file_location("check_examples", ROOT / "scripts" / "check_examples.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        script.main(["--help"])
+    assert stopped.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []

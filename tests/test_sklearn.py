@@ -57,3 +57,5 @@ def test_bayes_is_the_default_and_gives_error_bars():
     assert mean.shape == std.shape == (5,) and np.array_equal(mean, reg.predict(X[:5]))
     assert 0.05 < reg.noise_level_[0] < 0.2 and 0 < reg.gamma_ < 17 and np.all(std >= reg.noise_level_[0])
     assert reg.model_.record.val_rows.size == 0  # every row trained on
+    named = set(__import__("re").findall(r"``(\w+_)``", XsqRegressor.__doc__))  # what the docstring says fit sets
+    assert len(named) == 8 and all(hasattr(reg, name) for name in named), named

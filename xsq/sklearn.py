@@ -39,7 +39,13 @@ from .training.train import fit
 
 
 class XsqRegressor(RegressorMixin, BaseEstimator):
-    """A small network trained by xsq (Levenberg-Marquardt by default); see :func:`xsq.fit` for each setting."""
+    """A small network trained by xsq (Levenberg-Marquardt by default); see :func:`xsq.fit` for each setting.
+
+    Two differ from ``fit``: ``random_state`` stands for ``seed``, and ``regularization="auto"`` (the
+    default) is ``"bayes"`` for lm on mse with one stage and ``"none"`` otherwise. Fitting sets ``model_``
+    (the :class:`xsq.Model`), ``n_iter_``, ``loss_curve_``, ``validation_scores_``, ``best_loss_``,
+    ``n_features_in_`` and, with bayes, ``gamma_`` and ``noise_level_`` (see ``help(xsq.sklearn)``).
+    """
 
     def __init__(
         self,

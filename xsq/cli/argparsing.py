@@ -36,6 +36,9 @@ class Parser(argparse.ArgumentParser):
         self._negative_number_matcher = _NUMBER
 
     def error(self, message: str):  # one line, no usage block
+        missing = re.fullmatch(r"argument (--[\w-]+): expected one argument", message)
+        if missing:  # argparse takes a value such as -x**2 for an option
+            message += f" (a value that starts with - is written {missing.group(1)}=VALUE)"
         raise UsageError(message, self.prog)
 
 

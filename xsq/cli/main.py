@@ -19,11 +19,11 @@ from ..core import activations, losses
 from ..data.problem import Problem
 from ..errors import InputError, TrainingFailed
 from ..lab import sweep
-from ..training.settings import PER_OPTIMIZER, SETTINGS, defaults_text
+from ..training.settings import PER_OPTIMIZER, PER_REGULARIZATION, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import MAX_CELLS, NETWORK, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT, N
+from .commands import MAX_CELLS, MODEL, NETWORK, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT, N
 
 MEMORY_TIP = "use fewer samples or hidden units"
 
@@ -53,7 +53,10 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
             continue
         help_ = s.help
         if any(name in d for d in PER_OPTIMIZER.values()):
-            help_ += f" (default: {defaults_text(name)})"
+            bayes = PER_REGULARIZATION["bayes"].get(name)  # e.g. fewer restarts
+            help_ += f" (default: {defaults_text(name)}{'' if bayes is None else f'; {bayes} with bayes'})"
+        elif name == "regularization":  # xsq train --data picks bayes where it applies (commands/train.py)
+            help_ += " (default: bayes for --data with lm, mse and 1 stage; none otherwise)"
         elif s.default is not None:
             help_ += f" (default: {','.join(map(str, s.default)) if isinstance(s.default, tuple) else s.default})"
         if s.optimizers != getattr(SETTINGS["optimizer"].constraint, "names", ()):
@@ -70,14 +73,17 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``xsq`` parser: one subparser per command, sharing options through ``parents``."""
-    parser = Parser(prog="xsq", description="Small neural networks that learn f(x) = x^2, with checked gradients.")
+    parser = Parser(
+        prog="xsq",
+        description="Small neural networks that learn f(x) = x^2 (or your own target or data), with checked gradients.",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     common = _common()
 
     t = sub.add_parser(
         "train",
         parents=[common["seed"], common["quiet"]],
-        help="train a network on f(x) = x^2 and report how well it learnt",
+        help="train a network on f(x) = x^2 (or --target EXPR, or --data FILE.csv) and report how well it learnt",
     )
     t.add_argument(
         "--target",
@@ -112,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("predict", parents=[common["json"]], help="predict with a model written by xsq train")
-    p.add_argument("--model", default=os.path.join("runs", "latest", "model.npz"), help="a model file")
+    p.add_argument("--model", default=MODEL, help="a model file")
     p.add_argument("--derivative", action="store_true", help="also print the learned slope d prediction / dx")
     p.add_argument("--std", action="store_true", help="also print the error bar (a model trained with bayes)")
     p.add_argument("--data", default=None, help="read the input rows from a CSV file")

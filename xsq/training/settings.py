@@ -120,8 +120,12 @@ class TrainSettings:
 
 
 def defaults_text(name: str) -> str:
-    """The per-optimizer defaults of a setting, e.g. 'lm 1300, adam 10000, ...' (for help texts)."""
-    return ", ".join(f"{opt} {d[name]}" for opt, d in PER_OPTIMIZER.items() if name in d)
+    """The per-optimizer defaults of a setting, e.g. 'lm 1300, adam 10000, ...', or the one value they share
+    (for help texts)."""
+    values = {opt: d[name] for opt, d in PER_OPTIMIZER.items() if name in d}
+    if len(set(values.values())) == 1:
+        return str(next(iter(values.values())))
+    return ", ".join(f"{opt} {value}" for opt, value in values.items())
 
 
 def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
@@ -144,7 +148,7 @@ def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
         if values["loss"] != "mse" or values["stages"] != 1:
             raise InputError(
                 f"{spell('regularization')} {values['regularization']!r} needs loss 'mse' (Gaussian noise) and "
-                f"1 stage, not loss {values['loss']!r} and {values['stages']} stages"
+                f"1 stage, not loss {values['loss']!r} and {values['stages']} stage{'s' * (values['stages'] != 1)}"
             )
     if optimizer == "lm":
         least_squares = [name for name, loss in losses.LOSSES.items() if loss.weight is not None]

@@ -15,6 +15,7 @@ from .. import interrupts
 
 N, TEST_FRACTION = 1000, 0.2  # xsq train: the defaults of --n (with a target) and --test-fraction (with --data)
 NETWORK = {"activation": "sigmoid", "output": "softplus", "loss": "mse"}  # the network options' defaults
+MODEL = "runs/latest/model.npz"  # xsq predict: the model of the latest xsq train, unless --model
 MAX_CELLS = 100_000  # xsq sweep: a larger grid needs --yes
 TIMEOUT = 10.0  # xsq sweep: seconds to reach a Dask scheduler, unless --timeout
 SWEEP_DESCRIPTION = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import sys
 
@@ -23,6 +24,7 @@ from ...errors import InputError
 from ...files import json_bytes
 from ...training.model import load_model
 from ...validation import read_number
+from . import MODEL
 
 SEPARATORS = re.compile(r"[,\s]+")
 
@@ -66,6 +68,8 @@ def read_rows(args, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
 
 def run(args) -> int:
     """Run ``xsq predict`` with parsed ``args``; return the exit status."""
+    if args.model == MODEL and not os.path.exists(MODEL):  # a first predict, before any xsq train here
+        raise InputError(f"no model at {MODEL!r}: train one first with xsq train, or give --model FILE")
     model = load_model(args.model)
     n_in, n_out = model.sizes[0], model.sizes[-1]
     X, names = read_rows(args, n_in)

@@ -164,7 +164,8 @@ def run(args) -> int:
     if (args.inputs or args.outputs or args.test_fraction is not None) and args.data is None:
         raise InputError("--inputs, --outputs and --test-fraction apply to --data FILE.csv")
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
-    if args.data is not None and "regularization" not in given and given.get("optimizer", "lm") == "lm":
+    applies = given.get("optimizer", "lm") == "lm" and given.get("loss", "mse") == "mse" and given.get("stages", 1) == 1
+    if args.data is not None and "regularization" not in given and applies:  # wherever bayes applies, as XsqRegressor
         given["regularization"] = "bayes"  # measured data have noise: regularise, and train on every row
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
