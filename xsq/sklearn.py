@@ -35,6 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import TrainingStalled
+from .training.settings import measured_regularization
 from .training.train import fit
 
 
@@ -99,8 +100,7 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
         settings = self.get_params()
         del settings["random_state"]
         if settings["regularization"] == "auto":  # bayes wherever it applies: lm on mse, one stage
-            bayes = settings["optimizer"] == "lm" and settings["loss"] == "mse" and settings["stages"] == 1
-            settings["regularization"] = "bayes" if bayes else "none"
+            settings["regularization"] = measured_regularization(**settings)
         try:
             self.model_ = fit(X, y, seed=seed, **settings)
         except TrainingStalled as exc:  # scikit-learn's way: keep what was learnt, and warn

@@ -128,6 +128,14 @@ def defaults_text(name: str) -> str:
     return ", ".join(f"{opt} {value}" for opt, value in values.items())
 
 
+def measured_regularization(**given: Any) -> str:
+    """The regularization measured data get when none is given (``xsq train --data``, ``XsqRegressor``):
+    "bayes" wherever it applies (lm on mse, one stage: measured data have noise), else "none". ``given``:
+    settings by name (optimizer, loss, stages); a missing one takes its default."""
+    values = {name: given.get(name, SETTINGS[name].default) for name in ("optimizer", "loss", "stages")}
+    return "bayes" if (values["optimizer"], values["loss"], values["stages"]) == ("lm", "mse", 1) else "none"
+
+
 def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
     """Check ``given`` against ``SETTINGS`` and fill in the defaults; an :class:`InputError` names what is wrong.
 

@@ -164,9 +164,8 @@ def run(args) -> int:
     if (args.inputs or args.outputs or args.test_fraction is not None) and args.data is None:
         raise InputError("--inputs, --outputs and --test-fraction apply to --data FILE.csv")
     given = {name: getattr(args, name) for name in settings.SETTINGS if getattr(args, name, None) is not None}
-    applies = given.get("optimizer", "lm") == "lm" and given.get("loss", "mse") == "mse" and given.get("stages", 1) == 1
-    if args.data is not None and "regularization" not in given and applies:  # wherever bayes applies, as XsqRegressor
-        given["regularization"] = "bayes"  # measured data have noise: regularise, and train on every row
+    if args.data is not None and "regularization" not in given:  # measured data have noise: regularise
+        given["regularization"] = settings.measured_regularization(**given)
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
     sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
