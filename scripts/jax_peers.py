@@ -33,14 +33,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from benchlib import best_time
 
-jax.config.update("jax_enable_x64", True)
+try:
+    import jax
+    import jax.numpy as jnp
 
-import optimistix as optx  # noqa: E402  (after x64 is on, so nothing is built in float32)
+    jax.config.update("jax_enable_x64", True)
+    import optimistix as optx  # after x64 is on, so nothing is built in float32
+except ImportError as exc:
+    if __name__ != "__main__":
+        raise
+    print(f"jax_peers.py needs JAX and optimistix: pip install -e '.[bench-jax]' ({exc})", file=sys.stderr)
+    sys.exit(2)
 
 Params = dict[str, Any]
 SOLVERS = ("lm", "jaxopt")
