@@ -7,10 +7,13 @@ through the same table (:mod:`xsq.training.settings`). What fitting produces is 
 in attributes with a trailing underscore:
 
 * ``model_``: the trained, frozen :class:`xsq.Model`;
-* ``n_iter_``: epochs run; ``loss_curve_``: training loss per epoch;
+* ``n_iter_``: epochs run; ``loss_curve_``: training loss per epoch, the
+  untrained network's first (``n_iter_ + 1`` entries);
   ``validation_scores_``: validation loss per epoch (on the scaled targets;
-  lower is better, unlike scikit-learn's MLP, whose scores are R^2);
-  ``best_loss_``: the validation loss of the kept epoch;
+  NaN throughout when nothing is held out, as with bayes; lower is better,
+  unlike scikit-learn's MLP, whose scores are R^2);
+  ``best_loss_``: the loss the kept epoch was chosen by: its validation loss,
+  or its training loss when nothing is held out;
 * ``n_features_in_`` (and ``feature_names_in_`` for named columns);
 * with ``regularization="bayes"`` (what the default ``"auto"`` picks for
   Levenberg-Marquardt on mse with one stage: measured data have noise),

@@ -52,7 +52,13 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
-    "hidden": Setting(Maybe(Sizes(0, 10**6)), None, "hidden layer sizes (default: 16; 8 with bayes)"),
+    "hidden": Setting(
+        Maybe(Sizes(0, 10**6)),
+        None,
+        "hidden layer sizes (default: {}; {} with bayes)".format(
+            *(",".join(map(str, PER_REGULARIZATION[r]["hidden"])) for r in ("none", "bayes"))
+        ),
+    ),
     "activation": Setting(Options(tuple(activations.ACTIVATIONS)), "sigmoid", "hidden units"),
     "output": Setting(
         Options(("auto", *activations.ACTIVATIONS)),
