@@ -257,6 +257,25 @@ def test_the_memory_guard_counts_the_regularised_jacobian_of_wide_inputs(monkeyp
         resources.check_memory(n, sizes, "lm", None, "bayes")  # ... but not with it
 
 
+@pytest.mark.parametrize("how", [["--data", "d.csv"], ["--regularization", "bayes", "--n", "80"]])
+def test_the_command_line_counts_the_regularised_jacobian_before_anything_is_written(
+    two_input_run, capsys, monkeypatch, tmp_path, how
+):
+    import xsq.cli.commands.train as command
+    from xsq import memory
+    from xsq.training import resources
+
+    monkeypatch.setattr(command, "epoch_seconds", lambda *args: 3600.0)  # a long run: warned of, unless refused first
+    folder, _, _ = two_input_run
+    n, sizes = (64, (2, 4, 1)) if how[0] == "--data" else (80, (1, 4, 1))  # --data trains on 80 rows less 16 test rows
+    bare, regularised = (resources.training_bytes(n, sizes, "lm", None, r) for r in ("none", "bayes"))
+    monkeypatch.setattr(resources, "available_bytes", lambda: (bare + regularised) // 2 / memory.SHARE)
+    args = [how[0], str(folder / how[1]), *how[2:]] if how[0] == "--data" else how
+    code, _, err = cli(capsys, "train", *args, "--hidden", "4", "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 2 and "needs about" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize("chosen", [["--stages", "2"], ["--loss", "relative_mse"]])
 def test_data_runs_pick_bayes_only_where_it_applies(two_input_run, capsys, chosen):
     # --data once forced bayes on every lm run, so --stages 2 was refused for a --regularization never given

@@ -255,7 +255,8 @@ def test_integer_data_is_converted():
 def test_runs_that_will_not_fit_in_memory_are_refused(monkeypatch):
     monkeypatch.setattr(resources, "available_bytes", lambda: 2**30)
     x = np.linspace(1, 100, 1000)
-    with pytest.raises(xsq.InputError, match=r"needs about .* GiB of memory .* more than the 1 GiB available.*adam"):
+    shown = r"this run \(850 samples, sizes 1-3000-1, lm\) needs about .* GiB of memory, more than 80% of the 1 GiB"
+    with pytest.raises(xsq.InputError, match=shown + " available.*adam"):  # 850: the training rows
         xsq.fit(x, x**2, hidden=3000)
 
 

@@ -55,13 +55,14 @@ def _machine_bytes() -> int | None:
         return None
 
 
-def check_fits(need: int, what: str, advice: str) -> None:
+def check_fits(need: int, what: str, advice: str, have: int | None = None) -> None:
     """Refuse (:class:`InputError`) ``what``, estimated at ``need`` bytes, when that is above ``SHARE`` of the
-    memory available now; ``advice`` says what to do instead."""
-    have = available_bytes()
+    memory available now (``have``, or :func:`available_bytes` when not given); ``advice`` says what to do
+    instead."""
+    have = available_bytes() if have is None else have
     if have is not None and need > SHARE * have:
         limited = have == address_space_left()
         raise InputError(
-            f"{what} needs about {need / 2**30:.3g} GiB of memory, more than the {have / 2**30:.3g} GiB available"
-            f"{' under this process limit (ulimit -v)' if limited else ''}; {advice}"
+            f"{what} needs about {need / 2**30:.3g} GiB of memory, more than {SHARE:.0%} of the "
+            f"{have / 2**30:.3g} GiB available{' under this process limit (ulimit -v)' if limited else ''}; {advice}"
         )

@@ -5,7 +5,7 @@ training set (a few N x width arrays per layer), and for Levenberg-Marquardt
 the Jacobian (N * n_out x P, plus a weighted copy and the per-layer
 products that build it) and the P x P normal equations. Wide inputs make
 P large (n_in x width weights in the first layer alone), so both grow with them. A run estimated
-above ``SHARE`` of the memory available now (to the machine, and under the
+above ``xsq.memory.SHARE`` of the memory available now (to the machine, and under the
 process's own limit) is refused with the estimate.
 """
 
@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from .. import memory
 from ..core.params import count
-from ..errors import InputError
 
-SHARE = 0.8
 FLOAT = 8
 # seconds per unit of work, measured on a laptop-class CPU (1-16-1 up to 1-2000-1, 1e3 to 1e5 samples):
 # a pass over a sample costs about PER_WEIGHT per parameter (LM's Jacobian row included); LM's normal
@@ -54,15 +52,9 @@ def check_memory(
 ) -> int:
     """Refuse (:class:`InputError`) a run estimated not to fit in memory; return the estimate in bytes."""
     need = training_bytes(n, sizes, optimizer, batch_size, regularization)
-    have = available_bytes()
-    if have is not None and need > SHARE * have:
-        tip = " or optimizer adam (LM holds an N x P Jacobian and a P x P matrix)" if optimizer == "lm" else ""
-        limited = have == memory.address_space_left()
-        raise InputError(
-            f"this run needs about {need / 2**30:.3g} GiB of memory ({n} samples, sizes "
-            f"{'-'.join(map(str, sizes))}, {optimizer}), more than the {have / 2**30:.3g} GiB available"
-            f"{' under this process limit (ulimit -v)' if limited else ''}; use fewer samples or hidden units{tip}"
-        )
+    tip = " or optimizer adam (LM holds an N x P Jacobian and a P x P matrix)" if optimizer == "lm" else ""
+    what = f"this run ({n} samples, sizes {'-'.join(map(str, sizes))}, {optimizer})"
+    memory.check_fits(need, what, f"use fewer samples or hidden units{tip}", available_bytes())
     return need
 
 

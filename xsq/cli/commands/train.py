@@ -79,7 +79,7 @@ class FunctionJob:
             given["target"] = compile_expression(args.target)
         self.problem, self.n = Problem(**given), args.n or N
         target, low, high = self.problem.target, self.problem.low, self.problem.high
-        check_memory(self.n, (1, *s.hidden, 1), s.optimizer, s.batch_size)  # before drawing n inputs
+        check_memory(self.n, (1, *s.hidden, 1), s.optimizer, s.batch_size, s.regularization)  # before drawing n inputs
         self.x, self.rng = self.problem.draw(self.n, args.seed)
         self.X, self.Y = self.x, self.problem.values(self.x)
         self.output = None  # auto decides from the training targets and the whole domain it is judged on
@@ -169,7 +169,7 @@ def run(args) -> int:
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
     sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
-    check_memory(len(job.X), sizes, s.optimizer, s.batch_size)  # refused runs are not warned about
+    check_memory(len(job.X), sizes, s.optimizer, s.batch_size, s.regularization)  # refused runs are not warned about
     minutes = epoch_seconds(len(job.X), sizes, s.optimizer, s.batch_size) * s.epochs / 60
     if minutes > LONG_RUN / 60:
         hours = minutes / 60
