@@ -73,14 +73,7 @@ def predict(params: Params, X: ArrayLike, *, activation: str = "sigmoid", output
 
 
 def objective(
-    params: Params,
-    X: ArrayLike,
-    Y: ArrayLike,
-    *,
-    activation: str = "sigmoid",
-    output: str = "softplus",
-    loss: str = "mse",
-    l2: float = 0.0,
+    params: Params, X, Y, *, activation: str = "sigmoid", output: str = "softplus", loss: str = "mse", l2: float = 0.0
 ) -> float:
     """What training minimises: ``loss(predict(params, X), Y) + l2 * sum(W^2) / 2``; X (N, n0), Y (N, nk).
 
@@ -91,14 +84,7 @@ def objective(
 
 
 def autograd_grad(
-    params: Params,
-    X: ArrayLike,
-    Y: ArrayLike,
-    *,
-    activation: str = "sigmoid",
-    output: str = "softplus",
-    loss: str = "mse",
-    l2: float = 0.0,
+    params: Params, X, Y, *, activation: str = "sigmoid", output: str = "softplus", loss: str = "mse", l2: float = 0.0
 ) -> Params:
     """``autograd.grad`` of :func:`objective` with respect to ``params``: a dict shaped like it."""
     params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
@@ -106,14 +92,7 @@ def autograd_grad(
 
 
 def manual_grad(
-    params: Params,
-    X: ArrayLike,
-    Y: ArrayLike,
-    *,
-    activation: str = "sigmoid",
-    output: str = "softplus",
-    loss: str = "mse",
-    l2: float = 0.0,
+    params: Params, X, Y, *, activation: str = "sigmoid", output: str = "softplus", loss: str = "mse", l2: float = 0.0
 ) -> Params:
     """Hand-written backprop of :func:`objective` (no autograd): a dict shaped like ``params``."""
     params, X, Y = check_objective(params, X, Y, activation, output, loss, l2)
