@@ -57,3 +57,16 @@ def test_bayes_is_the_default_and_gives_error_bars():
     assert mean.shape == std.shape == (5,) and np.array_equal(mean, reg.predict(X[:5]))
     assert 0.05 < reg.noise_level_[0] < 0.2 and 0 < reg.gamma_ < 17 and np.all(std >= reg.noise_level_[0])
     assert reg.model_.record.val_rows.size == 0  # every row trained on
+
+
+def test_a_refit_without_the_evidence_drops_the_earlier_fits_gamma_and_noise_level():
+    from xsq.sklearn import XsqRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(60, 1))
+    y = np.sin(X[:, 0]) + 0.05 * rng.normal(size=60)
+    reg = XsqRegressor(hidden=4, epochs=40, restarts=0).fit(X, y)
+    assert reg.gamma_ > 0 and reg.noise_level_.shape == (1,)
+    reg.set_params(regularization="none").fit(X, y)
+    assert reg.model_.record.evidence is None
+    assert not hasattr(reg, "gamma_") and not hasattr(reg, "noise_level_")
