@@ -255,3 +255,12 @@ def test_the_memory_guard_counts_the_regularised_jacobian_of_wide_inputs(monkeyp
     resources.check_memory(n, sizes, "lm")  # fits without regularisation ...
     with pytest.raises(InputError, match="needs about"):
         resources.check_memory(n, sizes, "lm", None, "bayes")  # ... but not with it
+
+
+def test_a_constant_target_fitted_to_its_noise_free_limit_trains():
+    """beta reaches its bound on a constant target, and beta J^T J swamps the damping: the step solve must not
+    crash there (it raised numpy's LinAlgError)."""
+    x = np.linspace(0, 1, 100)
+    model = xsq.fit(x, np.full(100, -3.0), regularization="bayes")
+    mean, std = model.predict(x[:3], return_std=True)
+    assert np.allclose(mean, -3.0, rtol=0, atol=1e-9) and np.all(std < 1e-9)
