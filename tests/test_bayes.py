@@ -264,3 +264,27 @@ def test_a_constant_target_fitted_to_its_noise_free_limit_trains():
     model = xsq.fit(x, np.full(100, -3.0), regularization="bayes")
     mean, std = model.predict(x[:3], return_std=True)
     assert np.allclose(mean, -3.0, rtol=0, atol=1e-9) and np.all(std < 1e-9)
+
+
+def test_gamma_stays_within_the_number_of_residuals_when_the_inverse_is_floored():
+    """Noise-free targets send beta to its bound, A = beta J^T J + alpha is then not positive definite in
+    float64 and its inverse is floored; gamma = tr(beta J^T J A^-1) is still at most rank(J^T J) = n (here
+    3 rows, 6 parameters), and not the 6 of k - alpha tr(A^-1) over the floored directions."""
+    rng = np.random.default_rng(0)
+    Phi, theta, groups = rng.normal(size=(3, 6)), rng.normal(size=6), np.zeros(6, dtype=int)
+    ev = bayes.evidence_update(Phi.T @ Phi, theta, 1e-30, 3, np.array([1e-10]), bayes.BETA_RANGE[1], groups)
+    exact = np.linalg.eigvalsh(
+        Phi @ Phi.T
+    )  # J^T J's non-zero eigenvalues; gamma = sum lambda beta / (lambda beta + alpha)
+    assert np.isclose(np.sum(exact * 1e24 / (exact * 1e24 + 1e-10)), 3.0)
+    assert 2.5 < ev.gamma.sum() <= 3.0 and ev.beta == bayes.BETA_RANGE[1]
+
+
+@pytest.mark.parametrize("x", [np.ones(5), np.linspace(0, 1, 5)], ids=["one input value", "five"])
+def test_five_rows_of_a_constant_target_are_fitted_with_a_noise_level_near_zero(x):
+    """Five noise-free rows: a noise level of 3e6 (beta at its lower bound), or a fit of 0.69 of the constant
+    accepted as a success, came from a gamma above the five rows."""
+    model = xsq.fit(x, np.full(5, -3.0 if x.std() else 2.0), regularization="bayes")
+    mean, std = model.predict(x[:2], return_std=True)
+    assert np.allclose(mean, -3.0 if x.std() else 2.0, rtol=1e-12) and np.all(std < 1e-9)
+    assert model.record.evidence.gamma <= 5

@@ -103,6 +103,10 @@ def evidence_update(
     k = np.bincount(groups, minlength=G).astype(float)
     trace = np.bincount(groups, weights=np.diag(C), minlength=G)
     gamma = np.clip(k - alpha * trace, 0.0, k)
+    # gamma = tr(beta J^T J A^-1) <= rank(J^T J) <= n; beyond n, A^-1 was floored (see inverse_and_logdet)
+    # and k - alpha tr(A^-1) counts the floored directions as determined: read it in that form instead
+    if gamma.sum() > n:
+        gamma = np.clip(np.bincount(groups, weights=beta * np.einsum("ij,ji->i", JtJ, C), minlength=G), 0.0, k)
     weight_sq = np.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group
     lo, hi = ALPHA_RANGE
     with np.errstate(divide="ignore", invalid="ignore"):
