@@ -288,3 +288,18 @@ def test_five_rows_of_a_constant_target_are_fitted_with_a_noise_level_near_zero(
     mean, std = model.predict(x[:2], return_std=True)
     assert np.allclose(mean, -3.0 if x.std() else 2.0, rtol=1e-12) and np.all(std < 1e-9)
     assert model.record.evidence.gamma <= 5
+
+
+def test_a_data_run_too_large_for_the_regularised_memory_is_refused_in_one_line(two_input_run, capsys, monkeypatch):
+    """The command's own memory check counts the regularised matrices too, so a refused --data run is not
+    first announced as a long run (the note, then the refusal from inside fit: two lines)."""
+    from xsq.cli.commands import train as train_command
+    from xsq.training import resources
+
+    folder, _, _ = two_input_run
+    plain = resources.training_bytes(80, (2, 8, 1), "lm")
+    monkeypatch.setattr(resources, "available_bytes", lambda: int(plain / resources.SHARE) + 1)
+    monkeypatch.setattr(train_command, "LONG_RUN", 0)  # every run would be told it is long
+    code, out, err = cli(capsys, "train", "--data", str(folder / "d.csv"), "--out", str(folder / "refused"))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "needs about" in err
+    assert not (folder / "refused").exists()

@@ -169,7 +169,7 @@ def run(args) -> int:
     s = settings.resolve(flag, **given)  # refuse bad settings before anything is drawn or written
     job = DataJob(args, s) if args.data is not None else FunctionJob(args, s)
     sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
-    check_memory(len(job.X), sizes, s.optimizer, s.batch_size)  # refused runs are not warned about
+    check_memory(len(job.X), sizes, s.optimizer, s.batch_size, s.regularization)  # refused runs are not warned about
     minutes = epoch_seconds(len(job.X), sizes, s.optimizer, s.batch_size) * s.epochs / 60
     if minutes > LONG_RUN / 60:
         hours = minutes / 60
