@@ -303,3 +303,21 @@ def test_a_data_run_too_large_for_the_regularised_memory_is_refused_in_one_line(
     code, out, err = cli(capsys, "train", "--data", str(folder / "d.csv"), "--out", str(folder / "refused"))
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and "needs about" in err
     assert not (folder / "refused").exists()
+
+
+def test_the_predictive_variance_is_never_below_the_noise_variance():
+    """A covariance positive semi-definite only to rounding can give g^T C g < 0; with a tiny noise variance
+    (noise-free targets) the variance went negative, and its square root NaN."""
+    C = np.array([[1.0, 1.0], [1.0, 1.0 - 1e-12]])  # eigenvalues 2 and -5e-13
+    G = np.array([[1.0, -1.0], [1.0, 1.0]])
+    var = bayes.predictive_variance(G, C, 1e-24)
+    assert var[0] == 1e-24 and np.isclose(var[1], G[1] @ C @ G[1] + 1e-24)
+
+
+def test_two_rows_of_a_constant_target_keep_a_noise_level_near_zero():
+    """gamma reached the number of rows by rounding, so (N - gamma) / E_D went below 0 and beta to its lower
+    bound: a noise level of 1e6 times the targets. With no residual left to measure the noise, beta stays."""
+    x = np.linspace(0, 1, 2)
+    model = xsq.fit(x, np.full(2, -3.0), regularization="bayes", hidden=(2,), seed=4, epochs=60)
+    mean, std = model.predict(x, return_std=True)
+    assert np.allclose(mean, -3.0, rtol=1e-12) and np.all(std < 1e-9)
