@@ -321,3 +321,13 @@ def test_two_rows_of_a_constant_target_keep_a_noise_level_near_zero():
     model = xsq.fit(x, np.full(2, -3.0), regularization="bayes", hidden=(2,), seed=4, epochs=60)
     mean, std = model.predict(x, return_std=True)
     assert np.allclose(mean, -3.0, rtol=1e-12) and np.all(std < 1e-9)
+
+
+def test_predict_reads_rows_on_stdin_after_a_byte_order_mark(two_input_run, capsys, monkeypatch):
+    """A --data file may start with a byte-order mark (a spreadsheet's UTF-8 export); so may rows piped in."""
+    _, model_path, _ = two_input_run
+    code, out, err = cli(
+        capsys, "predict", "--model", str(model_path), stdin="\ufeff0.5,0.5\n", monkeypatch=monkeypatch
+    )
+    _, plain, _ = cli(capsys, "predict", "--model", str(model_path), "0.5,0.5")
+    assert code == 0 and err == "" and out == plain
