@@ -305,3 +305,64 @@ def test_train_help_says_when_bayes_is_the_default_and_what_it_changes(capsys):
 def test_the_bayes_refusal_counts_its_stages():
     with pytest.raises(InputError, match="not loss 'mae' and 1 stage$"):
         xsq.fit([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], regularization="bayes", loss="mae")
+
+
+def test_a_constant_target_fitted_to_its_noise_free_limit_trains():
+    """beta reaches its bound on a constant target, and beta J^T J swamps the damping: the step solve must not
+    crash there (it raised numpy's LinAlgError)."""
+    x = np.linspace(0, 1, 100)
+    model = xsq.fit(x, np.full(100, -3.0), regularization="bayes")
+    mean, std = model.predict(x[:3], return_std=True)
+    assert np.allclose(mean, -3.0, rtol=0, atol=1e-9) and np.all(std < 1e-9)
+
+
+def test_gamma_stays_within_the_number_of_residuals_when_the_inverse_is_floored():
+    """Noise-free targets send beta to its bound, A = beta J^T J + alpha is then not positive definite in
+    float64 and its inverse is floored; gamma = tr(beta J^T J A^-1) is still at most rank(J^T J) = n (here
+    3 rows, 6 parameters), and not the 6 of k - alpha tr(A^-1) over the floored directions."""
+    rng = np.random.default_rng(0)
+    Phi, theta, groups = rng.normal(size=(3, 6)), rng.normal(size=6), np.zeros(6, dtype=int)
+    ev = bayes.evidence_update(Phi.T @ Phi, theta, 1e-30, 3, np.array([1e-10]), bayes.BETA_RANGE[1], groups)
+    exact = np.linalg.eigvalsh(
+        Phi @ Phi.T
+    )  # J^T J's non-zero eigenvalues; gamma = sum lambda beta / (lambda beta + alpha)
+    assert np.isclose(np.sum(exact * 1e24 / (exact * 1e24 + 1e-10)), 3.0)
+    assert 2.5 < ev.gamma.sum() <= 3.0 and ev.beta == bayes.BETA_RANGE[1]
+
+
+@pytest.mark.parametrize("x", [np.ones(5), np.linspace(0, 1, 5)], ids=["one input value", "five"])
+def test_five_rows_of_a_constant_target_are_fitted_with_a_noise_level_near_zero(x):
+    """Five noise-free rows: a noise level of 3e6 (beta at its lower bound), or a fit of 0.69 of the constant
+    accepted as a success, came from a gamma above the five rows."""
+    model = xsq.fit(x, np.full(5, -3.0 if x.std() else 2.0), regularization="bayes")
+    mean, std = model.predict(x[:2], return_std=True)
+    assert np.allclose(mean, -3.0 if x.std() else 2.0, rtol=1e-12) and np.all(std < 1e-9)
+    assert model.record.evidence.gamma <= 5
+
+
+def test_the_predictive_variance_is_never_below_the_noise_variance():
+    """A covariance positive semi-definite only to rounding can give g^T C g < 0; with a tiny noise variance
+    (noise-free targets) the variance went negative, and its square root NaN."""
+    C = np.array([[1.0, 1.0], [1.0, 1.0 - 1e-12]])  # eigenvalues 2 and -5e-13
+    G = np.array([[1.0, -1.0], [1.0, 1.0]])
+    var = bayes.predictive_variance(G, C, 1e-24)
+    assert var[0] == 1e-24 and np.isclose(var[1], G[1] @ C @ G[1] + 1e-24)
+
+
+def test_two_rows_of_a_constant_target_keep_a_noise_level_near_zero():
+    """gamma reached the number of rows by rounding, so (N - gamma) / E_D went below 0 and beta to its lower
+    bound: a noise level of 1e6 times the targets. With no residual left to measure the noise, beta stays."""
+    x = np.linspace(0, 1, 2)
+    model = xsq.fit(x, np.full(2, -3.0), regularization="bayes", hidden=(2,), seed=4, epochs=60)
+    mean, std = model.predict(x, return_std=True)
+    assert np.allclose(mean, -3.0, rtol=1e-12) and np.all(std < 1e-9)
+
+
+def test_predict_reads_rows_on_stdin_after_a_byte_order_mark(two_input_run, capsys, monkeypatch):
+    """A --data file may start with a byte-order mark (a spreadsheet's UTF-8 export); so may rows piped in."""
+    _, model_path, _ = two_input_run
+    code, out, err = cli(
+        capsys, "predict", "--model", str(model_path), stdin="\ufeff0.5,0.5\n", monkeypatch=monkeypatch
+    )
+    _, plain, _ = cli(capsys, "predict", "--model", str(model_path), "0.5,0.5")
+    assert code == 0 and err == "" and out == plain

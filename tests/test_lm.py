@@ -86,3 +86,22 @@ def test_the_converged_return_leaves_theta_unchanged():
     assert state.converged
     assert np.array_equal(state.theta, start.theta) and np.array_equal(state.r, start.r)
     assert state.cost == start.cost == 0.0
+
+
+def test_a_damped_matrix_that_lu_finds_singular_is_a_rejected_trial(monkeypatch):
+    """Near float64's limit Cholesky can accept A + lam D where LU's pivots find it singular: that trial is
+    damped more, like a rejected one, not a crash."""
+    real, calls = np.linalg.solve, []
+
+    def solve(M, g):
+        calls.append(M.copy())
+        if len(calls) == 1:
+            raise np.linalg.LinAlgError("Singular matrix")
+        return real(M, g)
+
+    monkeypatch.setattr(np.linalg, "solve", solve)
+    problem = rosenbrock()
+    start = lm_init(problem, np.array([-1.2, 1.0]))
+    state = lm_step(problem, start, geodesic=False)
+    assert len(calls) >= 2 and state.cost < start.cost and not state.converged
+    assert np.all(np.diag(calls[1]) > np.diag(calls[0]))  # the second trial was damped more than the first

@@ -59,3 +59,16 @@ def test_bayes_is_the_default_and_gives_error_bars():
     assert reg.model_.record.val_rows.size == 0  # every row trained on
     named = set(__import__("re").findall(r"``(\w+_)``", XsqRegressor.__doc__))  # what the docstring says fit sets
     assert len(named) == 8 and all(hasattr(reg, name) for name in named), named
+
+
+def test_a_refit_without_the_evidence_drops_the_earlier_fits_gamma_and_noise_level():
+    from xsq.sklearn import XsqRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(60, 1))
+    y = np.sin(X[:, 0]) + 0.05 * rng.normal(size=60)
+    reg = XsqRegressor(hidden=4, epochs=40, restarts=0).fit(X, y)
+    assert reg.gamma_ > 0 and reg.noise_level_.shape == (1,)
+    reg.set_params(regularization="none").fit(X, y)
+    assert reg.model_.record.evidence is None
+    assert not hasattr(reg, "gamma_") and not hasattr(reg, "noise_level_")

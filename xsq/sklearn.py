@@ -117,6 +117,9 @@ class XsqRegressor(RegressorMixin, BaseEstimator):
         if record.evidence is not None:
             self.gamma_ = record.evidence.gamma
             self.noise_level_ = np.array(record.evidence.noise_level)
+        else:  # a refit without the evidence keeps none of an earlier fit's
+            for name in ("gamma_", "noise_level_"):
+                self.__dict__.pop(name, None)
         self._y_1d = np.ndim(y) == 1
         return self
 

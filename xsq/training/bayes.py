@@ -111,13 +111,20 @@ def evidence_update(
     k = np.bincount(groups, minlength=G).astype(float)
     trace = np.bincount(groups, weights=np.diag(C), minlength=G)
     gamma = np.clip(k - alpha * trace, 0.0, k)
+    # gamma = tr(beta J^T J A^-1) <= rank(J^T J) <= n; beyond n, A^-1 was floored (see inverse_and_logdet)
+    # and k - alpha tr(A^-1) counts the floored directions as determined: read it in that form instead
+    if gamma.sum() > n:
+        gamma = np.clip(np.bincount(groups, weights=beta * np.einsum("ij,ji->i", JtJ, C), minlength=G), 0.0, k)
     weight_sq = np.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group
     lo, hi = ALPHA_RANGE
     with np.errstate(divide="ignore", invalid="ignore"):
         new_alpha = np.where(weight_sq > 0, gamma / weight_sq, hi)
     new_alpha = np.clip(np.where(np.isfinite(new_alpha), new_alpha, hi), lo, hi)
     total = float(gamma.sum())
-    new_beta = (n - total) / sq_error if sq_error > 0 else BETA_RANGE[1]
+    if sq_error > 0:  # n <= gamma: the fit spends every residual, and the data say nothing new of the noise
+        new_beta = (n - total) / sq_error if n > total else beta
+    else:
+        new_beta = BETA_RANGE[1]
     new_beta = float(np.clip(new_beta, *BETA_RANGE))
     log_ev = log_evidence(sq_error, weight_sq, n, alpha, beta, k, logdet)
     return Evidence(new_alpha, new_beta, gamma, log_ev, C)
@@ -146,5 +153,6 @@ def symmetry(sizes: tuple[int, ...]) -> float:
 
 
 def predictive_variance(G: np.ndarray, covariance: np.ndarray, noise_variance: float) -> np.ndarray:
-    """``noise_variance + g^T C g`` for each row g of G (M, P), with C the posterior covariance (P, P): (M,)."""
-    return noise_variance + np.einsum("ij,jk,ik->i", G, covariance, G)
+    """``noise_variance + g^T C g`` for each row g of G (M, P), with C the posterior covariance (P, P): (M,).
+    C is positive semi-definite only to rounding, so g^T C g may come out below 0: it is taken as 0 there."""
+    return noise_variance + np.maximum(np.einsum("ij,jk,ik->i", G, covariance, G), 0.0)

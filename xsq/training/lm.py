@@ -100,7 +100,11 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
         M, lam = _damped(A, D_safe, lam)
         if M is None:
             break
-        delta = -np.linalg.solve(M, g)
+        try:
+            delta = -np.linalg.solve(M, g)
+        except np.linalg.LinAlgError:  # positive definite to Cholesky, yet singular to LU's pivots: damp more
+            lam, nu = max(lam * nu, 1e-15), nu * 2.0
+            continue
         step = delta
         if geodesic:
             r_h, _ = problem.residuals(theta + GEODESIC_H * delta)

@@ -60,6 +60,7 @@ def read_rows(args, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
             raise InputError(
                 f"stdin holds more than {STDIN_MAX_CHARS // 2**20} MiB; give larger inputs with --data FILE.csv"
             )
+        text = text.removeprefix("\ufeff")  # a byte-order mark is not data, as in a --data file
         rows = [_row(line, f"stdin, line {k}", n) for k, line in enumerate(text.splitlines(), 1) if line.strip()]
         if not rows:
             raise InputError("no inputs: give them as arguments, one row per line on stdin, or with --data")
