@@ -19,14 +19,19 @@ def test_noise_free_targets_train_with_bayes():
 
 
 def test_inverse_of_a_matrix_positive_definite_only_in_exact_arithmetic():
-    v = np.arange(1.0, 6.0)
-    A = 1e24 * np.outer(v, v) + 1e-10 * np.eye(5)
+    J = np.arange(1.0, 6.0)[None, :]  # one row: beta J^T J + 1e-10 I is rank one plus rounding
+    d = np.full(5, 1e-10)
+    assert bayes.inverse_and_logdet(1e24 * J.T @ J + np.diag(d)) is None
+    C, logdet, shares = bayes.by_singular_values(J, d, 1e24)
+    along = J.T @ J / (J @ J.T)  # the one direction the row determines: its variance is 1 / (1e-10 (1 + s^2))
+    assert np.allclose(C, 1e10 * (np.eye(5) - along), rtol=0, atol=1e-5) and np.all(np.diag(C) > 0)
+    assert np.isclose(shares.sum(), 1.0) and np.isclose(logdet, 5 * np.log(1e-10) + np.log1p(1e34 * 55))
+    B = np.array([[2.0, 0.5], [0.0, 1.5]])  # an ordinary one: both ways give the exact answer
+    A = B.T @ B + np.diag([0.5, 2.0])
     C, logdet = bayes.inverse_and_logdet(A)
-    assert np.all(np.isfinite(C)) and np.isfinite(logdet)
-    assert np.allclose(C, C.T) and np.linalg.eigvalsh(C)[0] > 0
-    B = np.array([[4.0, 1.0], [1.0, 3.0]])  # an ordinary one keeps the exact answer
-    C, logdet = bayes.inverse_and_logdet(B)
-    assert np.allclose(C, np.linalg.inv(B)) and np.isclose(logdet, np.log(11.0))
+    assert np.allclose(C, np.linalg.inv(A)) and np.isclose(logdet, np.log(np.linalg.det(A)))
+    C2, logdet2, _ = bayes.by_singular_values(B, np.array([0.5, 2.0]), 1.0)
+    assert np.allclose(C2, C) and np.isclose(logdet2, logdet)
 
 
 def test_out_under_a_file_is_refused_before_anything_runs(tmp_path):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import xsq
+from xsq import memory
 from xsq.data.metrics import evaluate
 from xsq.data.problem import Problem
-from xsq.training import resources
 from xsq.training.loop import EpochInfo
 
 from .conftest import max_rel
@@ -253,7 +253,7 @@ def test_integer_data_is_converted():
 
 
 def test_runs_that_will_not_fit_in_memory_are_refused(monkeypatch):
-    monkeypatch.setattr(resources, "available_bytes", lambda: 2**30)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
     x = np.linspace(1, 100, 1000)
     shown = r"this run \(850 samples, sizes 1-3000-1, lm\) needs about .* GiB of memory, more than 80% of the 1 GiB"
     with pytest.raises(xsq.InputError, match=shown + " available.*adam"):  # 850: the training rows

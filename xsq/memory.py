@@ -55,11 +55,10 @@ def _machine_bytes() -> int | None:
         return None
 
 
-def check_fits(need: int, what: str, advice: str, have: int | None = None) -> None:
+def check_fits(need: int, what: str, advice: str) -> None:
     """Refuse (:class:`InputError`) ``what``, estimated at ``need`` bytes, when that is above ``SHARE`` of the
-    memory available now (``have``, or :func:`available_bytes` when not given); ``advice`` says what to do
-    instead."""
-    have = available_bytes() if have is None else have
+    memory available now; ``advice`` says what to do instead."""
+    have = available_bytes()
     if have is not None and need > SHARE * have:
         limited = have == address_space_left()
         raise InputError(

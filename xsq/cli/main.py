@@ -19,7 +19,7 @@ from ..core import activations, losses
 from ..data.problem import Problem
 from ..errors import InputError, TrainingFailed
 from ..lab import sweep
-from ..training.settings import PER_OPTIMIZER, PER_REGULARIZATION, SETTINGS, defaults_text
+from ..training.settings import PER_OPTIMIZER, PER_REGULARIZATION, REGULARIZED, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
@@ -56,7 +56,8 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
             bayes = PER_REGULARIZATION["bayes"].get(name)  # e.g. fewer restarts
             help_ += f" (default: {defaults_text(name)}{'' if bayes is None else f'; {bayes} with bayes'})"
         elif name == "regularization":  # xsq train --data picks bayes where it applies (commands/train.py)
-            help_ += " (default: bayes for --data with lm, mse and 1 stage; none otherwise)"
+            needs = "{optimizer}, {loss} and {stages} stage".format(**REGULARIZED)
+            help_ += f" (default: bayes for --data with {needs}; none otherwise)"
         elif s.default is not None:
             help_ += f" (default: {','.join(map(str, s.default)) if isinstance(s.default, tuple) else s.default})"
         if s.optimizers != getattr(SETTINGS["optimizer"].constraint, "names", ()):

@@ -20,6 +20,11 @@ With one group this is the familiar ``gamma = P - alpha tr(A^-1)``. The same A
 gives error bars (the Laplace approximation): the predictive variance of an
 output at x is ``1 / beta + g^T A^-1 g``, with g = d f(x) / d theta (P,).
 
+In float64 two cases need care, both from noise-free targets, which send beta to its bound. A can be
+positive definite only in exact arithmetic, and rounding can make gamma reach the number of residuals,
+which it cannot exactly (gamma < rank(J) <= N). A^-1 then comes from the SVD of the whitened Jacobian,
+and where gamma still reaches N the noise precision keeps its value.
+
 Everything here is a pure function of arrays.
 """
 
@@ -33,6 +38,7 @@ import numpy as np
 ARD = True  # a prior group for the weights leaving each input (see layer_groups)
 ALPHA_RANGE = (1e-10, 1e8)  # the precisions are kept inside these bounds (an empty group would send alpha to inf)
 BETA_RANGE = (1e-12, 1e24)
+SPENT = 1e-9  # gamma this close to the number of residuals (relative) has spent them all, to rounding
 
 
 class Evidence(NamedTuple):
@@ -83,48 +89,66 @@ def precision_matrix(JtJ: np.ndarray, alpha: np.ndarray, beta: float, groups: np
     return A
 
 
-def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float]:
-    """A^-1 and log det A for a symmetric positive definite A (P, P), by Cholesky. When A is positive definite
-    only in exact arithmetic (noise-free targets send beta to its bound, and beta J^T J swamps alpha), its
-    eigenvalues are floored at the rounding level of the largest, so A^-1 stays finite and symmetric."""
+def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """A^-1 and log det A for a symmetric positive definite A (P, P), by Cholesky; None when A is not positive
+    definite in float64 (noise-free targets send beta to its bound, and beta J^T J swamps alpha)."""
     try:
         L = np.linalg.cholesky(A)
     except np.linalg.LinAlgError:
-        w, V = np.linalg.eigh(A)
-        w = np.maximum(w, max(float(w[-1]), 1e-300) * len(A) * np.finfo(float).eps)
-        return (V / w) @ V.T, float(np.sum(np.log(w)))
+        return None
     L_inv = np.linalg.solve(L, np.eye(len(A)))
     return L_inv.T @ L_inv, 2.0 * float(np.sum(np.log(np.diag(L))))
 
 
+def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.ndarray, float, np.ndarray]:
+    """A^-1, log det A and each parameter's share of gamma (P,), from the thin SVD of B = sqrt(beta) J D^-1/2
+    (J (N, P), d = diag(D) (P,) > 0), never forming J^T J.
+
+    A = D^1/2 (I + B^T B) D^1/2, so with B = U S V^T (V (P, P), s padded with zeros to P values):
+    A^-1 = D^-1/2 V diag(1 / (1 + s^2)) V^T D^-1/2, log det A = sum log d + sum log(1 + s^2), and
+    gamma = sum s^2 / (1 + s^2) over at most min(N, P) non-zero s: never more than the residuals, however
+    badly J^T J would be conditioned.
+    """
+    root = np.sqrt(d)
+    _, s, Vt = np.linalg.svd(np.sqrt(beta) * J / root, full_matrices=J.shape[0] < J.shape[1])  # Vt: (P, P)
+    s = np.concatenate([s, np.zeros(len(d) - len(s))])
+    C = (Vt.T / (1.0 + s**2)) @ Vt / np.outer(root, root)
+    return C, float(np.sum(np.log(d)) + np.sum(np.log1p(s**2))), (Vt**2).T @ (s**2 / (1.0 + s**2))
+
+
 def evidence_update(
-    JtJ: np.ndarray, theta: np.ndarray, sq_error: float, n: int, alpha: np.ndarray, beta: float, groups: np.ndarray
+    J: np.ndarray, theta: np.ndarray, sq_error: float, n: int, alpha: np.ndarray, beta: float, groups: np.ndarray
 ) -> Evidence:
     """One step of MacKay's fixed point (see the module docstring).
 
-    ``JtJ`` (P, P): J^T J of the unweighted residuals; ``theta`` (P,); ``sq_error``: sum(r^2) = 2 E_D over
+    ``J`` (n, P): the Jacobian of the unweighted residuals; ``theta`` (P,); ``sq_error``: sum(r^2) = 2 E_D over
     ``n`` residuals; ``alpha`` (G,); ``beta``; ``groups`` (P,) ints in [0, G).
+
+    A^-1 comes from the Cholesky factor of A. Where A is positive definite only in exact arithmetic, or
+    rounding makes gamma exceed what n residuals can determine, it comes from the SVD of the whitened
+    Jacobian instead (:func:`by_singular_values`).
     """
     G = len(alpha)
-    A = precision_matrix(JtJ, alpha, beta, groups)
-    C, logdet = inverse_and_logdet(A)
     k = np.bincount(groups, minlength=G).astype(float)
-    trace = np.bincount(groups, weights=np.diag(C), minlength=G)
-    gamma = np.clip(k - alpha * trace, 0.0, k)
-    # gamma = tr(beta J^T J A^-1) <= rank(J^T J) <= n; beyond n, A^-1 was floored (see inverse_and_logdet)
-    # and k - alpha tr(A^-1) counts the floored directions as determined: read it in that form instead
-    if gamma.sum() > n:
-        gamma = np.clip(np.bincount(groups, weights=beta * np.einsum("ij,ji->i", JtJ, C), minlength=G), 0.0, k)
+    factored = inverse_and_logdet(precision_matrix(J.T @ J, alpha, beta, groups))
+    if factored is not None:
+        C, logdet = factored
+        gamma = np.clip(k - alpha * np.bincount(groups, weights=np.diag(C), minlength=G), 0.0, k)
+    if factored is None or gamma.sum() > min(n, len(theta)):
+        C, logdet, shares = by_singular_values(J, alpha[groups], beta)
+        gamma = np.clip(np.bincount(groups, weights=shares, minlength=G), 0.0, k)
     weight_sq = np.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group
     lo, hi = ALPHA_RANGE
     with np.errstate(divide="ignore", invalid="ignore"):
         new_alpha = np.where(weight_sq > 0, gamma / weight_sq, hi)
     new_alpha = np.clip(np.where(np.isfinite(new_alpha), new_alpha, hi), lo, hi)
     total = float(gamma.sum())
-    if sq_error > 0:  # n <= gamma: the fit spends every residual, and the data say nothing new of the noise
-        new_beta = (n - total) / sq_error if n > total else beta
-    else:
+    if sq_error == 0:
         new_beta = BETA_RANGE[1]
+    elif n - total > SPENT * n:
+        new_beta = (n - total) / sq_error
+    else:  # gamma < rank(J) <= n exactly; within rounding of n the fixed point is undefined: beta is kept
+        new_beta = beta
     new_beta = float(np.clip(new_beta, *BETA_RANGE))
     log_ev = log_evidence(sq_error, weight_sq, n, alpha, beta, k, logdet)
     return Evidence(new_alpha, new_beta, gamma, log_ev, C)

@@ -135,9 +135,7 @@ class BayesRun:
     def _evidence(self, state: LMState, hyper: Hyper, cache: Cache) -> bayes.Evidence:
         J = cache["data_jacobian"](state.theta, state.aux)
         r = state.aux[2]
-        return bayes.evidence_update(
-            J.T @ J, state.theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups
-        )
+        return bayes.evidence_update(J, state.theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups)
 
     def _start(self, params: Params, cache: Cache) -> tuple[LMState, Hyper, LeastSquares]:
         theta = flatten(params)
@@ -259,10 +257,9 @@ class BayesRun:
         passes = net.forward_pass(params, self.X, self.s.activation, self.s.output)
         r = (passes.As[-1] - self.Y).ravel()
         J = jac.jacobian(params, self.X, self.s.activation, self.s.output, passes)
-        JtJ = J.T @ J
-        ev = bayes.evidence_update(JtJ, theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups)
+        ev = bayes.evidence_update(J, theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups)
         alpha = L2_DECAY * np.full(self.G, ev.beta) if self.s.regularization == "l2" else ev.alpha
-        again = bayes.evidence_update(JtJ, theta, float(r @ r), self.n, alpha, ev.beta, self.groups)
+        again = bayes.evidence_update(J, theta, float(r @ r), self.n, alpha, ev.beta, self.groups)
         return again._replace(alpha=alpha, beta=ev.beta)
 
     def finish(self, params: Params, record: TrainingRecord, scaler: Scaler) -> tuple[TrainingRecord, Posterior]:

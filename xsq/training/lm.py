@@ -7,7 +7,8 @@ Jacobian J, one accepted step per :func:`lm_step` call:
   maximum of ``diag(J^T J)`` (Marquardt's scaling, as in MINPACK, so the
   damping does not depend on how the parameters are scaled); a Cholesky
   factorisation first confirms the damped matrix is positive definite,
-  and lam grows until it is. (Measured: LAPACK's ``dpotrf``/``dpotrs`` would
+  and lam grows until it is and LU solves it (near float64's limit
+  Cholesky can accept a matrix whose LU pivots are singular). (Measured: LAPACK's ``dpotrf``/``dpotrs`` would
   serve both solves from that one factorisation, 20 us a trial against 68,
   about 0.08 s over a default fit; importing ``scipy.linalg`` for them
   costs as much or more, and xsq imports no SciPy to train);
@@ -67,17 +68,18 @@ def lm_init(
     return LMState(theta, r, aux, float(r @ r), damping, 2.0, scale, False, 1)
 
 
-def _damped(A: np.ndarray, D: np.ndarray, lam: float) -> tuple[np.ndarray | None, float]:
-    """A + lam D, raising lam until its Cholesky factorisation shows it positive definite."""
+def _damped(A: np.ndarray, D: np.ndarray, lam: float, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, float]:
+    """M = A + lam D and the step delta solving M delta = -g, raising lam until Cholesky shows M positive definite
+    and LU solves it; (None, g, lam) when no lam up to ``MAX_DAMPING`` does."""
     while lam <= MAX_DAMPING:
         M = A.copy()
         M.flat[:: len(D) + 1] += lam * D
         try:
             np.linalg.cholesky(M)
-            return M, lam
+            return M, -np.linalg.solve(M, g), lam
         except np.linalg.LinAlgError:
             lam = max(lam * 10.0, 1e-12)
-    return None, lam
+    return None, g, lam
 
 
 def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMState:
@@ -97,14 +99,9 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
     D_safe = np.maximum(D, MIN_SCALE * D.max()) if D.max() > 0 else np.ones_like(D)
     lam, nu, evaluations = state.damping, state.nu, state.evaluations
     while lam <= MAX_DAMPING:
-        M, lam = _damped(A, D_safe, lam)
+        M, delta, lam = _damped(A, D_safe, lam, g)
         if M is None:
             break
-        try:
-            delta = -np.linalg.solve(M, g)
-        except np.linalg.LinAlgError:  # positive definite to Cholesky, yet singular to LU's pivots: damp more
-            lam, nu = max(lam * nu, 1e-15), nu * 2.0
-            continue
         step = delta
         if geodesic:
             r_h, _ = problem.residuals(theta + GEODESIC_H * delta)

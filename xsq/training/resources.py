@@ -23,11 +23,6 @@ FLOPS = 4e9
 PER_STEP = 2e-3
 
 
-def available_bytes() -> int | None:
-    """Memory available to a new allocation now (see :func:`xsq.memory.available_bytes`)."""
-    return memory.available_bytes()
-
-
 def training_bytes(
     n: int, sizes: tuple[int, ...], optimizer: str, batch_size: int | None = None, regularization: str = "none"
 ) -> int:
@@ -54,7 +49,7 @@ def check_memory(
     need = training_bytes(n, sizes, optimizer, batch_size, regularization)
     tip = " or optimizer adam (LM holds an N x P Jacobian and a P x P matrix)" if optimizer == "lm" else ""
     what = f"this run ({n} samples, sizes {'-'.join(map(str, sizes))}, {optimizer})"
-    memory.check_fits(need, what, f"use fewer samples or hidden units{tip}", available_bytes())
+    memory.check_fits(need, what, f"use fewer samples or hidden units{tip}")
     return need
 
 

@@ -77,7 +77,8 @@ SETTINGS: dict[str, Setting] = {
     "regularization": Setting(
         Options(REGULARIZATIONS),
         "none",
-        "bayes: weight decay and noise level re-estimated from the evidence (error bars too); l2: fixed weight decay",
+        "bayes: weight decay and noise level re-estimated from the evidence (error bars too); l2: fixed weight decay "
+        "on every parameter, biases too (not the l2 of xsq.objective)",
         ("lm",),
     ),
     "val_fraction": Setting(
@@ -134,12 +135,15 @@ def defaults_text(name: str) -> str:
     return ", ".join(f"{opt} {value}" for opt, value in values.items())
 
 
+REGULARIZED = {"optimizer": "lm", "loss": "mse", "stages": 1}  # what a regularised (l2, bayes) fit needs
+
+
 def measured_regularization(**given: Any) -> str:
     """The regularization measured data get when none is given (``xsq train --data``, ``XsqRegressor``):
     "bayes" wherever it applies (lm on mse, one stage: measured data have noise), else "none". ``given``:
     settings by name (optimizer, loss, stages); a missing one takes its default."""
-    values = {name: given.get(name, SETTINGS[name].default) for name in ("optimizer", "loss", "stages")}
-    return "bayes" if (values["optimizer"], values["loss"], values["stages"]) == ("lm", "mse", 1) else "none"
+    applies = all(given.get(name, SETTINGS[name].default) == value for name, value in REGULARIZED.items())
+    return "bayes" if applies else "none"
 
 
 def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
@@ -159,10 +163,11 @@ def resolve(spell: Callable[[str], str] = str, **given: Any) -> TrainSettings:
         if values[name] is None:
             values[name] = default
     if values["regularization"] != "none":
-        if values["loss"] != "mse" or values["stages"] != 1:
+        if values["loss"] != REGULARIZED["loss"] or values["stages"] != REGULARIZED["stages"]:
             raise InputError(
-                f"{spell('regularization')} {values['regularization']!r} needs loss 'mse' (Gaussian noise) and "
-                f"1 stage, not loss {values['loss']!r} and {values['stages']} stage{'s' * (values['stages'] != 1)}"
+                f"{spell('regularization')} {values['regularization']!r} needs loss {REGULARIZED['loss']!r} "
+                f"(Gaussian noise) and {REGULARIZED['stages']} stage, not loss {values['loss']!r} and "
+                f"{values['stages']} stage{'s' * (values['stages'] != 1)}"
             )
     if optimizer == "lm":
         least_squares = [name for name, loss in losses.LOSSES.items() if loss.weight is not None]
