@@ -251,7 +251,7 @@ def test_the_memory_guard_counts_the_regularised_jacobian_of_wide_inputs(monkeyp
     n, sizes = 1000, (200, 16, 1)  # wide inputs: P = 200 * 16 + 16 + 16 + 1
     P = 3233
     extra = resources.training_bytes(n, sizes, "lm", None, "bayes") - resources.training_bytes(n, sizes, "lm")
-    assert extra == 8 * (n * P + 7 * P * P)  # the prior's rows beside J, and A, its factor, inverse
+    assert extra == 8 * (3 * n * P + 7 * P * P)  # the prior's rows beside J, an SVD's copies of J, and A, its inverse
     monkeypatch.setattr(memory, "available_bytes", lambda: resources.training_bytes(n, sizes, "lm") + extra // 2)
     resources.check_memory(n, sizes, "lm")  # fits without regularisation ...
     with pytest.raises(InputError, match="needs about"):
@@ -336,7 +336,7 @@ def exact_gamma(Phi, alpha, beta, groups):
     return np.bincount(groups, weights=[float(M[i][P + i]) for i in range(P)], minlength=len(alpha))
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(40))  # 13 and 34: Cholesky succeeds, and its gamma was far off
 def test_gamma_of_noise_free_targets_is_the_exact_one_and_never_above_the_residuals(seed):
     """Noise-free targets send beta to its bound: A = beta J^T J + diag(alpha) is then positive definite only
     in exact arithmetic, or barely, and gamma from its Cholesky factor or eigenvalues counted rounding as

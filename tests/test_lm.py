@@ -88,9 +88,9 @@ def test_the_converged_return_leaves_theta_unchanged():
     assert state.cost == start.cost == 0.0
 
 
-def test_a_damped_matrix_that_lu_finds_singular_is_a_rejected_trial(monkeypatch):
-    """Near float64's limit Cholesky can accept A + lam D where LU's pivots find it singular: that trial is
-    damped more, like a rejected one, not a crash."""
+def test_a_damped_matrix_that_lu_finds_singular_is_damped_more(monkeypatch):
+    """Near float64's limit Cholesky can accept A + lam D where LU's pivots find it singular: lam grows (x10),
+    as when Cholesky fails, and the step is taken, not a crash."""
     real, calls = np.linalg.solve, []
 
     def solve(M, g):

@@ -21,9 +21,10 @@ gives error bars (the Laplace approximation): the predictive variance of an
 output at x is ``1 / beta + g^T A^-1 g``, with g = d f(x) / d theta (P,).
 
 In float64 two cases need care, both from noise-free targets, which send beta to its bound. A can be
-positive definite only in exact arithmetic, and rounding can make gamma reach the number of residuals,
-which it cannot exactly (gamma < rank(J) <= N). A^-1 then comes from the SVD of the whitened Jacobian,
-and where gamma still reaches N the noise precision keeps its value.
+positive definite only in exact arithmetic, or so badly conditioned that its Cholesky factor gives a wrong
+A^-1 and a gamma above the number of residuals, which it cannot exactly reach (gamma < rank(J) <= N).
+A^-1 then comes from the SVD of the whitened Jacobian, and where gamma reaches N to rounding the noise
+precision keeps its value.
 
 Everything here is a pure function of arrays.
 """
@@ -38,6 +39,7 @@ import numpy as np
 ARD = True  # a prior group for the weights leaving each input (see layer_groups)
 ALPHA_RANGE = (1e-10, 1e8)  # the precisions are kept inside these bounds (an empty group would send alpha to inf)
 BETA_RANGE = (1e-12, 1e24)
+CONDITION = 1e5  # a Cholesky factor whose diagonal spans more (A's condition ~1e10 or more) gives way to the SVD
 SPENT = 1e-9  # gamma this close to the number of residuals (relative) has spent them all, to rounding
 
 
@@ -91,17 +93,21 @@ def precision_matrix(JtJ: np.ndarray, alpha: np.ndarray, beta: float, groups: np
 
 def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float] | None:
     """A^-1 and log det A for a symmetric positive definite A (P, P), by Cholesky; None when A is not positive
-    definite in float64 (noise-free targets send beta to its bound, and beta J^T J swamps alpha)."""
+    definite in float64 or too badly conditioned for its factor to give A^-1 (its diagonal spans more than
+    ``CONDITION``, A's condition about its square: noise-free targets send beta to its bound, and beta J^T J
+    swamps alpha)."""
     try:
         L = np.linalg.cholesky(A)
     except np.linalg.LinAlgError:
+        return None
+    if np.diag(L).max() > CONDITION * np.diag(L).min():
         return None
     L_inv = np.linalg.solve(L, np.eye(len(A)))
     return L_inv.T @ L_inv, 2.0 * float(np.sum(np.log(np.diag(L))))
 
 
 def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.ndarray, float, np.ndarray]:
-    """A^-1, log det A and each parameter's share of gamma (P,), from the thin SVD of B = sqrt(beta) J D^-1/2
+    """A^-1, log det A and each parameter's share of gamma (P,), from the SVD of B = sqrt(beta) J D^-1/2
     (J (N, P), d = diag(D) (P,) > 0), never forming J^T J.
 
     A = D^1/2 (I + B^T B) D^1/2, so with B = U S V^T (V (P, P), s padded with zeros to P values):
@@ -124,9 +130,9 @@ def evidence_update(
     ``J`` (n, P): the Jacobian of the unweighted residuals; ``theta`` (P,); ``sq_error``: sum(r^2) = 2 E_D over
     ``n`` residuals; ``alpha`` (G,); ``beta``; ``groups`` (P,) ints in [0, G).
 
-    A^-1 comes from the Cholesky factor of A. Where A is positive definite only in exact arithmetic, or
-    rounding makes gamma exceed what n residuals can determine, it comes from the SVD of the whitened
-    Jacobian instead (:func:`by_singular_values`).
+    A^-1 comes from the Cholesky factor of A; where A is positive definite only in exact arithmetic, or too
+    badly conditioned for that factor (:func:`inverse_and_logdet`), from the SVD of the whitened Jacobian
+    (:func:`by_singular_values`), whose gamma never exceeds what n residuals can determine.
     """
     G = len(alpha)
     k = np.bincount(groups, minlength=G).astype(float)
@@ -134,7 +140,7 @@ def evidence_update(
     if factored is not None:
         C, logdet = factored
         gamma = np.clip(k - alpha * np.bincount(groups, weights=np.diag(C), minlength=G), 0.0, k)
-    if factored is None or gamma.sum() > min(n, len(theta)):
+    else:
         C, logdet, shares = by_singular_values(J, alpha[groups], beta)
         gamma = np.clip(np.bincount(groups, weights=shares, minlength=G), 0.0, k)
     weight_sq = np.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group

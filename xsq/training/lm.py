@@ -8,8 +8,8 @@ Jacobian J, one accepted step per :func:`lm_step` call:
   damping does not depend on how the parameters are scaled); a Cholesky
   factorisation first confirms the damped matrix is positive definite,
   and lam grows until it is and LU solves it (near float64's limit
-  Cholesky can accept a matrix whose LU pivots are singular). (Measured: LAPACK's ``dpotrf``/``dpotrs`` would
-  serve both solves from that one factorisation, 20 us a trial against 68,
+  Cholesky can accept a matrix whose LU pivots are singular). (Measured:
+  LAPACK's ``dpotrf``/``dpotrs`` would serve both solves from that one factorisation, 20 us a trial against 68,
   about 0.08 s over a default fit; importing ``scipy.linalg`` for them
   costs as much or more, and xsq imports no SciPy to train);
 * geodesic acceleration (Transtrum and Sethna, 2012) adds the second-order
@@ -68,9 +68,11 @@ def lm_init(
     return LMState(theta, r, aux, float(r @ r), damping, 2.0, scale, False, 1)
 
 
-def _damped(A: np.ndarray, D: np.ndarray, lam: float, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, float]:
+def _damped(
+    A: np.ndarray, D: np.ndarray, lam: float, g: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None, float]:
     """M = A + lam D and the step delta solving M delta = -g, raising lam until Cholesky shows M positive definite
-    and LU solves it; (None, g, lam) when no lam up to ``MAX_DAMPING`` does."""
+    and LU solves it; (None, None, lam) when no lam up to ``MAX_DAMPING`` does."""
     while lam <= MAX_DAMPING:
         M = A.copy()
         M.flat[:: len(D) + 1] += lam * D
@@ -79,7 +81,7 @@ def _damped(A: np.ndarray, D: np.ndarray, lam: float, g: np.ndarray) -> tuple[np
             return M, -np.linalg.solve(M, g), lam
         except np.linalg.LinAlgError:
             lam = max(lam * 10.0, 1e-12)
-    return None, g, lam
+    return None, None, lam
 
 
 def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMState:
@@ -100,7 +102,7 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
     lam, nu, evaluations = state.damping, state.nu, state.evaluations
     while lam <= MAX_DAMPING:
         M, delta, lam = _damped(A, D_safe, lam, g)
-        if M is None:
+        if M is None or delta is None:
             break
         step = delta
         if geodesic:

@@ -29,7 +29,8 @@ def training_bytes(
     """Estimated peak bytes of training a network of ``sizes`` on ``n`` samples.
 
     With regularization (:mod:`xsq.training.bayes_policy`) the Jacobian gains P rows (the prior's), kept beside the
-    data's N x P one, and each evidence update holds a few more P x P matrices (A, its factor and inverse).
+    data's N x P one, and each evidence update holds a few more P x P matrices (A, its factor and inverse), or,
+    where A is too badly conditioned for its factor, an SVD of the N x P Jacobian (about two more of its size).
     """
     P = count(sizes)
     rows = n if batch_size is None else min(n, batch_size)
@@ -38,7 +39,7 @@ def training_bytes(
         return forward + 6 * P * FLOAT
     widest = max(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     jacobian = 3 * n * sizes[-1] * P * FLOAT + n * sizes[-1] * widest * FLOAT
-    regularized = (n * sizes[-1] * P + 3 * P * P + 4 * P * P) * FLOAT if regularization != "none" else 0
+    regularized = (3 * n * sizes[-1] * P + 3 * P * P + 4 * P * P) * FLOAT if regularization != "none" else 0
     return forward + jacobian + 4 * P * P * FLOAT + regularized
 
 

@@ -31,6 +31,7 @@ PER_REGULARIZATION: dict[str, dict[str, Any]] = {
     "bayes": dict(val_fraction=0.0, hidden=(8,), restarts=3),
 }
 GRADIENT = tuple(GRADIENT_OPTIMIZERS)
+REGULARIZED: dict[str, Any] = {"optimizer": "lm", "loss": "mse", "stages": 1}  # what a regularised fit needs
 
 # defaults of the settings left as None, per optimizer (LM counts its restart screening in its epochs)
 PER_OPTIMIZER: dict[str, dict[str, Any]] = {
@@ -79,7 +80,7 @@ SETTINGS: dict[str, Setting] = {
         "none",
         "bayes: weight decay and noise level re-estimated from the evidence (error bars too); l2: fixed weight decay "
         "on every parameter, biases too (not the l2 of xsq.objective)",
-        ("lm",),
+        (REGULARIZED["optimizer"],),
     ),
     "val_fraction": Setting(
         Maybe(Real(0, 1, high_open=True)),
@@ -133,9 +134,6 @@ def defaults_text(name: str) -> str:
     if len(set(values.values())) == 1:
         return str(next(iter(values.values())))
     return ", ".join(f"{opt} {value}" for opt, value in values.items())
-
-
-REGULARIZED = {"optimizer": "lm", "loss": "mse", "stages": 1}  # what a regularised (l2, bayes) fit needs
 
 
 def measured_regularization(**given: Any) -> str:
