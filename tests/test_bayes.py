@@ -336,7 +336,7 @@ def exact_gamma(Phi, alpha, beta, groups):
     return np.bincount(groups, weights=[float(M[i][P + i]) for i in range(P)], minlength=len(alpha))
 
 
-@pytest.mark.parametrize("seed", range(40))  # 13 and 34: Cholesky succeeds, and its gamma was far off
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5, 13, 34])  # 13 and 34: Cholesky succeeds, its gamma far off
 def test_gamma_of_noise_free_targets_is_the_exact_one_and_never_above_the_residuals(seed):
     """Noise-free targets send beta to its bound: A = beta J^T J + diag(alpha) is then positive definite only
     in exact arithmetic, or barely, and gamma from its Cholesky factor or eigenvalues counted rounding as
