@@ -258,6 +258,34 @@ def test_the_memory_guard_counts_the_regularised_jacobian_of_wide_inputs(monkeyp
         resources.check_memory(n, sizes, "lm", None, "bayes")  # ... but not with it
 
 
+def test_predict_reads_the_columns_the_model_was_trained_on_by_name(two_input_run, capsys, tmp_path):
+    # a model trained on columns b (input) and a (output) once read the first column of a file, whatever its name
+    import json
+
+    folder, _, X = two_input_run
+    train = tmp_path / "t.csv"
+    np.savetxt(
+        train, np.column_stack([X[:, 1], np.sin(2 * X[:, 0]), X[:, 0]]), delimiter=",", header="a,y,b", comments=""
+    )
+    run = tmp_path / "run"
+    argv = ["train", "--data", str(train), "--inputs", "b", "--outputs", "y", "--hidden", "4", "--restarts", "0"]
+    assert cli(capsys, *argv, "--epochs", "60", "--quiet", "--out", str(run))[0] == 0
+    model = xsq.load_model(run / "model.npz")
+    assert (model.record.inputs, model.record.outputs) == (("b",), ("y",))
+    mixed = tmp_path / "m.csv"  # the input column last, among others
+    np.savetxt(mixed, np.column_stack([X[:5, 1], X[:5, 0], X[:5, 0]]), delimiter=",", header="a,z,b", comments="")
+    code, out, err = cli(capsys, "predict", "--model", str(run / "model.npz"), "--json", "--data", str(mixed))
+    assert code == 0, err
+    assert np.allclose(json.loads(out)["prediction"], model.predict(X[:5, :1]), rtol=1e-12, atol=0)
+    for header, message in (("a,z", "has no column 'b'"), (None, "has no header")):
+        bad = tmp_path / "bad.csv"
+        np.savetxt(bad, X[:5], delimiter=",", header=header or "", comments="")
+        code, _, err = cli(capsys, "predict", "--model", str(run / "model.npz"), "--data", str(bad))
+        assert code == 2 and message in err and "trained on input columns b" in err and err.count("\n") == 1, err
+    code, _, err = cli(capsys, "predict", "--model", str(run / "model.npz"), "--data", str(bad), "--inputs", "1")
+    assert code == 0, err  # --inputs chooses
+
+
 @pytest.mark.parametrize("how", [["--data", "d.csv"], ["--regularization", "bayes", "--n", "80"]])
 def test_the_command_line_counts_the_regularised_jacobian_before_anything_is_written(
     two_input_run, capsys, monkeypatch, tmp_path, how

@@ -224,6 +224,8 @@ def test_an_unreadable_header_or_number_is_refused(good, tmp_path):
         ("n_epochs", 2.5, "training record's n_epochs must be a whole number >= 0"),
         ("domain", [[100.0, 1.0]], "training domain is not a list of \\[low, high\\] pairs"),
         ("domain", [[1.0, 100.0], [1.0, 2.0]], r"training domain has 2 ranges for 1 input\(s\)"),
+        ("inputs", ["a", "b"], r"it names 2 input columns for 1 input\(s\)"),
+        ("outputs", [7], "training record's outputs are not a list of column names"),
         ("stages", [{"stage": 2}], "stage record must have exactly: stage, kind, activation"),
         ("stages", [dict(STAGE, activation="swish")], "stage record's activation must be one of: sigmoid"),
         ("stages", [dict(STAGE, hidden=[0])], "stage record's hidden must be a list of whole numbers >= 1"),

@@ -123,7 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--derivative", action="store_true", help="also print the learned slope d prediction / dx")
     p.add_argument("--std", action="store_true", help="also print the error bar (a model trained with bayes)")
     p.add_argument("--data", default=None, help="read the input rows from a CSV file")
-    p.add_argument("--inputs", default=None, help="--data: the input columns, by name or 0-based index")
+    p.add_argument(
+        "--inputs",
+        default=None,
+        help="--data: the input columns, by name or 0-based index (default: those the model was trained on, by name)",
+    )
     p.add_argument(
         "x",
         nargs="*",

@@ -30,13 +30,15 @@ MAX_BYTES = 256 * 2**20
 
 @dataclass(frozen=True)
 class Dataset:
-    """Inputs X (N, n_in) and outputs Y (N, n_out), with the columns' names (and the file they came from)."""
+    """Inputs X (N, n_in) and outputs Y (N, n_out), with the columns' names (and the file they came from, and
+    whether its header named them: else they are "column i")."""
 
     X: np.ndarray
     Y: np.ndarray
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     path: str = ""
+    named: bool = False
 
 
 def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
@@ -109,8 +111,9 @@ def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str])
     return np.frombuffer(flat, dtype=np.float64).reshape(-1, len(names)).copy()
 
 
-def _table(path: str) -> tuple[np.ndarray, list[str]]:
-    """Every value of the file (rows, columns) and the columns' names (from the header, or "column i")."""
+def _table(path: str) -> tuple[np.ndarray, list[str], bool]:
+    """Every value of the file (rows, columns), the columns' names (from the header, or "column i") and whether
+    the file has a header."""
     records = _records(path)
     first_line, first = next(records, (0, None))
     if first is None:
@@ -131,12 +134,12 @@ def _table(path: str) -> tuple[np.ndarray, list[str]]:
         values = _scan(records if header else itertools.chain([(first_line, first)], records), path, names)
     if not len(values):
         raise InputError(f"data file {path!r} holds no data rows, only a header")
-    return values, names
+    return values, names, header
 
 
 def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -> Dataset:
     """The data in ``path`` (see the module docstring)."""
-    values, names = _table(path)
+    values, names, header = _table(path)
     width = len(names)
     if width < 2 and (inputs is None or outputs is None):
         raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
@@ -145,14 +148,27 @@ def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -
     ins = ins if ins is not None else [c for c in range(width) if c not in outs]
     if not ins or set(ins) & set(outs):
         raise InputError("--inputs and --outputs must be different columns, and each at least one")
-    return Dataset(values[:, ins], values[:, outs], tuple(names[c] for c in ins), tuple(names[c] for c in outs), path)
+    X, Y = values[:, ins], values[:, outs]
+    return Dataset(X, Y, tuple(names[c] for c in ins), tuple(names[c] for c in outs), path, header)
 
 
-def read_inputs(path: str, inputs: str | None, n_inputs: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Input rows for a model of ``n_inputs`` inputs: the columns ``inputs`` names, or else the file's first
-    ``n_inputs`` columns (a training file's inputs come first); (rows (N, n_inputs), the columns' names)."""
-    values, names = _table(path)
+def read_inputs(
+    path: str, inputs: str | None, n_inputs: int, trained: tuple[str, ...] = ()
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Input rows for a model of ``n_inputs`` inputs: the columns ``inputs`` names, or else those the model was
+    trained on (``trained``, the names of its input columns), or else (a model without names) the file's first
+    ``n_inputs`` columns; (rows (N, n_inputs), the columns' names)."""
+    values, names, header = _table(path)
     chosen = _columns(inputs, names, "inputs")
+    if chosen is None and trained:
+        missing = [name for name in trained if name not in names]
+        if missing:
+            where = f"has no column {missing[0]!r}" if header else "has no header"
+            raise InputError(
+                f"data file {path!r} {where}; the model was trained on input columns {', '.join(trained)} "
+                "(--inputs chooses others)"
+            )
+        chosen = [names.index(name) for name in trained]
     if chosen is None:
         if len(names) < n_inputs:
             raise InputError(f"data file {path!r} has {len(names)} columns; the model takes {n_inputs} inputs")

@@ -23,7 +23,10 @@ only what prediction needs) and is saved and loaded with it. Its fields:
 * ``settings``: the training settings, as plain values;
 * ``stages``: for a staged fit, one :class:`StageRecord` per stage tried;
 * ``evidence``: for a regularised fit, an :class:`EvidenceRecord` (gamma, the
-  noise level, and alpha, beta and gamma per epoch).
+  noise level, and alpha, beta and gamma per epoch);
+* ``inputs``, ``outputs``: the names of the data file's columns it was trained
+  on (``xsq train --data``), so that ``xsq predict --data`` reads the same
+  columns; empty when the data had no names.
 """
 
 from __future__ import annotations
@@ -192,6 +195,8 @@ class TrainingRecord:
     settings: Mapping[str, Any] = field(default_factory=dict)
     stages: tuple[StageRecord, ...] = ()
     evidence: EvidenceRecord | None = None
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "val_rows", frozen(np.asarray(self.val_rows, dtype=int)))
@@ -213,6 +218,7 @@ class TrainingRecord:
         fields = {k: getattr(self, k) for k in SCALARS}  # NaN (no validation set) is written as null
         stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
         plain = dict(fields, domain=[list(p) for p in self.domain], settings=dict(self.settings), stages=stages)
+        plain.update(inputs=list(self.inputs), outputs=list(self.outputs))
         if self.evidence is not None:
             evidence_arrays, plain["evidence"] = self.evidence.to_plain()
             arrays.update(evidence_arrays)
@@ -246,6 +252,10 @@ class TrainingRecord:
             evidence = None if evidence is None else EvidenceRecord.from_plain(evidence, arrays)
             if evidence is not None and len(evidence.history_beta) != len(h.epoch):
                 raise InputError("its evidence history and its history differ in length")
+            names = {k: fields.get(k, []) for k in ("inputs", "outputs")}  # files written before names: none
+            for k, v in names.items():
+                if not isinstance(v, list) or not all(isinstance(c, str) and 0 < len(c) <= 1000 for c in v):
+                    raise InputError(f"its training record's {k} are not a list of column names")
             return cls(  # type: ignore[call-arg]  # the scalars in field order, from the table
                 History.of(list(zip(*h))),
                 *(math.nan if v is None else v for v in nums.values()),  # type: ignore[arg-type]
@@ -254,6 +264,8 @@ class TrainingRecord:
                 fields["settings"],
                 stages,
                 evidence,
+                tuple(names["inputs"]),
+                tuple(names["outputs"]),
             )
         except InputError:
             raise

@@ -3,8 +3,9 @@
 Each command-line argument is one row of inputs: a number for a one-input
 model, comma-separated numbers for several (``0.5,1,2``). With no arguments
 the rows come from stdin, one a line (numbers separated by commas or spaces);
-``--data FILE.csv`` reads them from a CSV (``--inputs`` picks the columns,
-else the first ones). A one-input, one-output model given numbers prints
+``--data FILE.csv`` reads them from a CSV (``--inputs`` picks the columns;
+else those of the names the model was trained on, when its training file
+had a header; else the first ones). A one-input, one-output model given numbers prints
 ``x prediction [slope] [std]`` a line, as it always has; every other case
 writes CSV with a header (``--json``: one JSON object either way).
 """
@@ -43,13 +44,14 @@ def _row(text: str, where: str, n: int) -> list[float]:
 STDIN_MAX_CHARS = 64 * 2**20  # rows on stdin are parsed one by one in Python: larger inputs go through --data
 
 
-def read_rows(args, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The input rows (N, n) and their names, from the arguments, ``--data`` or stdin."""
+def read_rows(args, n: int, trained: tuple[str, ...] = ()) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The input rows (N, n) and their names, from the arguments, ``--data`` (the ``trained`` columns, the names
+    of the model's input columns, unless ``--inputs`` chooses) or stdin."""
     names = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
     if args.data is not None:
         if args.x:
             raise InputError("give inputs either as arguments or with --data, not both")
-        return read_inputs(args.data, args.inputs, n)
+        return read_inputs(args.data, args.inputs, n, trained)
     if args.inputs is not None:
         raise InputError("--inputs applies to --data FILE.csv")
     if args.x:
@@ -73,7 +75,7 @@ def run(args) -> int:
         raise InputError(f"no model at {MODEL!r}: train one first with xsq train, or give --model FILE")
     model = load_model(args.model)
     n_in, n_out = model.sizes[0], model.sizes[-1]
-    X, names = read_rows(args, n_in)
+    X, names = read_rows(args, n_in, model.record.inputs if model.record is not None else ())
     if args.std and model.posterior is None:
         raise InputError(
             f"model {args.model!r} has no error bars: it was trained without a noise estimate "

@@ -88,6 +88,10 @@ class FunctionJob:
             where = f"{target.text} on [{low:g}, {high:g}]"
             self.output = choose_output(self.Y, also=grid, where=where, X=self.X)
 
+    def named(self, model):
+        """The model as it is: a target function's input has no column name."""
+        return model
+
     def metrics(self, model) -> dict:
         m = evaluate(model, self.problem, self.x)
         m.update(stage_metrics(model, self.problem))
@@ -135,6 +139,14 @@ class DataJob:
         fraction = TEST_FRACTION if args.test_fraction is None else args.test_fraction
         self.train, self.test = split(n, fraction, self.rng, "--test-fraction", min_held=1)
         self.X, self.Y = self.ds.X[self.train], self.ds.Y[self.train]
+
+    def named(self, model):
+        """The model with the data file's column names in its record (when its header named them): ``xsq predict
+        --data`` then reads the same columns."""
+        if not self.ds.named:
+            return model
+        record = dataclasses.replace(model.record, inputs=self.ds.inputs, outputs=self.ds.outputs)
+        return dataclasses.replace(model, record=record)
 
     def metrics(self, model) -> dict:
         m = evaluate_data(model, self.ds.X, self.ds.Y, self.train, self.test)
@@ -195,7 +207,7 @@ def run(args) -> int:
                         snapshots(info)
 
                 chosen = {"output": job.output[0]} if job.output else {}
-                model = fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch)
+                model = job.named(fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch))
             metrics = job.metrics(model)
             r = model.record
             assert r is not None  # fit returns its models with their record
