@@ -1,5 +1,7 @@
 """Bayesian regularisation: the evidence updates against closed forms, error bars against brute-force Laplace."""
 
+import dataclasses
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from xsq.core import net
 from xsq.core.params import flatten, unflatten_unchecked
 from xsq.errors import InputError
 from xsq.training import bayes
+from xsq.validation import names_problem
 
 
 def linear_problem(seed=0, n=40, p=6, noise=0.3):
@@ -284,6 +287,30 @@ def test_predict_reads_the_columns_the_model_was_trained_on_by_name(two_input_ru
         assert code == 2 and message in err and "trained on input columns b" in err and err.count("\n") == 1, err
     code, _, err = cli(capsys, "predict", "--model", str(run / "model.npz"), "--data", str(bad), "--inputs", "1")
     assert code == 0, err  # --inputs chooses
+
+
+def test_column_names_are_kept_only_as_a_model_file_can_hold_them(two_input_run, capsys, tmp_path):
+    # a 1001-character name was trained on and saved, and the model then never loaded
+    folder, _, X = two_input_run
+    rows = "\n".join(f"{a},{b},{a + b}" for a, b in X[:20]) + "\n"
+    (tmp_path / "long.csv").write_text("a" * 1001 + ",b,y\n" + rows)
+    code, _, err = cli(capsys, "train", "--data", str(tmp_path / "long.csv"), "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 2 and "a name must be 1 to 1000 printable characters" in err and not (tmp_path / "r").exists()
+    # the names in a model file are untrusted: printable, distinct, one per input
+    (tmp_path / "ok.csv").write_text("column 0,column 1,y\n" + rows)  # names that look like a headerless file's
+    argv = ["train", "--data", str(tmp_path / "ok.csv"), "--hidden", "2", "--restarts", "0", "--epochs", "20"]
+    assert cli(capsys, *argv, "--quiet", "--out", str(tmp_path / "ok"))[0] == 0
+    (tmp_path / "plain.csv").write_text(rows)
+    code, _, err = cli(
+        capsys, "predict", "--model", str(tmp_path / "ok" / "model.npz"), "--data", str(tmp_path / "plain.csv")
+    )
+    assert code == 2 and "has no header" in err, err  # a headerless file is never read as named
+    many = [f"{i:04d}" + "n" * 996 for i in range(101)]  # 1000 characters each: too many together for a model file
+    assert names_problem(many) == "hold more than 100000 characters in all" and names_problem(many[:100]) is None
+    model = xsq.load_model(tmp_path / "ok" / "model.npz")
+    for names, message in ((("a\nTraceback", "b"), "a name must be 1 to 1000 printable"), (("a", "a"), "'a' twice")):
+        with pytest.raises(InputError, match=message):
+            dataclasses.replace(model.record, inputs=names)
 
 
 @pytest.mark.parametrize("how", [["--data", "d.csv"], ["--regularization", "bayes", "--n", "80"]])

@@ -115,8 +115,8 @@ def test_measured_data(capsys, tmp_path):
         ("x,y\n1,2\n", [], "has 1 data row; at least 3 are needed"),
         ("1,\n2,4\n3,9\n4,16\n", [], "line 1, column 'column 1': missing value"),  # not a header
         ("x,\n2,4\n3,9\n4,16\n", [], "line 1: the header names no column 1"),
-        ("x,\x1b[2Jy\n2,4\n3,9\n4,16\n", [], "line 1: the name of column 1 holds control characters"),
-        ("x,x\n2,4\n3,9\n4,16\n", [], "line 1: the header names two columns 'x'"),
+        ("x,\x1b[2Jy\n2,4\n3,9\n4,16\n", [], r"line 1: the header's column names hold '\\x1b\[2Jy': a name must be"),
+        ("x,x\n2,4\n3,9\n4,16\n", [], "line 1: the header's column names name the column 'x' twice"),
         ("x,y\n1,2\n3," + "0" * 200_000 + "4\n5,nan\n", [], "line 3: not valid CSV \\(field larger than"),
         ("x,y\n", [], "holds no data rows, only a header"),
         ("1,2\n3,4\n", ["--inputs", "z"], "--inputs: no column 'z'; the columns are column 0, column 1"),

@@ -66,6 +66,25 @@ def shown(value: Any) -> str:
     return shorten(" ".join(text.split()))
 
 
+NAME_CHARS = 1000  # the longest column name a data file or a model may hold ...
+NAMES_CHARS = 100_000  # ... and all of them together (a model file's metadata keeps them: it is bounded)
+
+
+def names_problem(names: Any) -> str | None:
+    """What is wrong with ``names`` as a list of column names (non-empty, printable, distinct, bounded strings), or
+    None when nothing is."""
+    if not isinstance(names, (list, tuple)) or not all(isinstance(name, str) for name in names):
+        return "are not a list of column names"
+    bad = [name for name in names if not name or len(name) > NAME_CHARS or not name.isprintable()]
+    if bad:
+        return f"hold {shown(bad[0])}: a name must be 1 to {NAME_CHARS} printable characters"
+    if len(set(names)) < len(names):
+        return f"name the column {shown(next(name for name in names if names.count(name) > 1))} twice"
+    if sum(map(len, names)) > NAMES_CHARS:
+        return f"hold more than {NAMES_CHARS} characters in all"
+    return None
+
+
 def read_number(text: str) -> float | None:
     """``text`` as a float (the notations Python reads, inf and nan included, but not ``1_000``), or None."""
     return None if "_" in text else _read_with(float, text)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..files import regular_file
-from ..validation import read_number
+from ..validation import names_problem, read_number
 
 MAX_BYTES = 256 * 2**20
 
@@ -122,12 +122,8 @@ def _table(path: str) -> tuple[np.ndarray, list[str], bool]:
     names = first if header else [f"column {i}" for i in range(len(first))]
     if header and not all(first):
         raise InputError(f"{path!r}, line {first_line}: the header names no column {first.index('')}")
-    if header and not all(name.isprintable() for name in first):
-        bad = next(i for i, name in enumerate(first) if not name.isprintable())
-        raise InputError(f"{path!r}, line {first_line}: the name of column {bad} holds control characters")
-    if header and len(set(first)) < len(first):
-        twice = next(name for name in first if first.count(name) > 1)
-        raise InputError(f"{path!r}, line {first_line}: the header names two columns {twice!r}")
+    if header and (problem := names_problem(first)):
+        raise InputError(f"{path!r}, line {first_line}: the header's column names {problem}")
     width = len(first)
     values = _fast(path, first_line if header else first_line - 1, width)
     if values is None:
@@ -161,7 +157,7 @@ def read_inputs(
     values, names, header = _table(path)
     chosen = _columns(inputs, names, "inputs")
     if chosen is None and trained:
-        missing = [name for name in trained if name not in names]
+        missing = [name for name in trained if name not in names] if header else list(trained)
         if missing:
             where = f"has no column {missing[0]!r}" if header else "has no header"
             raise InputError(

@@ -40,7 +40,7 @@ import numpy as np
 
 from ..core.activations import ACTIVATIONS
 from ..errors import InputError
-from ..validation import Flag, Maybe, Options, Real, Sizes, Text, Whole
+from ..validation import Flag, Maybe, Options, Real, Sizes, Text, Whole, names_problem
 
 SCREEN, WARMUP, RUNNING, CONVERGED = PHASES = ("screen", "warmup", "running", "converged")
 
@@ -199,6 +199,10 @@ class TrainingRecord:
     outputs: tuple[str, ...] = ()
 
     def __post_init__(self):
+        for kind in ("inputs", "outputs"):
+            if problem := names_problem(getattr(self, kind)):
+                raise InputError(f"its training record's {kind} {problem}")
+            object.__setattr__(self, kind, tuple(getattr(self, kind)))
         object.__setattr__(self, "val_rows", frozen(np.asarray(self.val_rows, dtype=int)))
         settings = {k: tuple(v) if isinstance(v, list) else v for k, v in self.settings.items()}  # read-only too
         object.__setattr__(self, "settings", ReadOnlyDict(settings))
@@ -253,9 +257,8 @@ class TrainingRecord:
             if evidence is not None and len(evidence.history_beta) != len(h.epoch):
                 raise InputError("its evidence history and its history differ in length")
             names = {k: fields.get(k, []) for k in ("inputs", "outputs")}  # files written before names: none
-            for k, v in names.items():
-                if not isinstance(v, list) or not all(isinstance(c, str) and 0 < len(c) <= 1000 for c in v):
-                    raise InputError(f"its training record's {k} are not a list of column names")
+            if not all(isinstance(v, list) for v in names.values()):
+                raise InputError("its training record's inputs or outputs are not a list of column names")
             return cls(  # type: ignore[call-arg]  # the scalars in field order, from the table
                 History.of(list(zip(*h))),
                 *(math.nan if v is None else v for v in nums.values()),  # type: ignore[arg-type]
