@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..files import regular_file
-from ..validation import names_problem, read_number
+from ..validation import names_problem, read_number, shorten
 
 MAX_BYTES = 256 * 2**20
 
@@ -160,9 +160,9 @@ def read_inputs(
         missing = [name for name in trained if name not in names] if header else list(trained)
         if missing:
             where = f"has no column {missing[0]!r}" if header else "has no header"
+            columns = shorten(", ".join(trained), 200)
             raise InputError(
-                f"data file {path!r} {where}; the model was trained on input columns {', '.join(trained)} "
-                "(--inputs chooses others)"
+                f"data file {path!r} {where}; the model was trained on input columns {columns} (--inputs chooses)"
             )
         chosen = [names.index(name) for name in trained]
     if chosen is None:
