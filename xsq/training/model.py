@@ -84,12 +84,13 @@ class Model:
             raise InputError(f"the scaling does not match a network of sizes {sizes}")
         if self.record is not None and self.record.domain and len(self.record.domain) != sizes[0]:
             raise InputError(f"its training domain has {len(self.record.domain)} ranges for {sizes[0]} input(s)")
-        named = (
-            ((self.record.inputs, sizes[0], "input"), (self.record.outputs, sizes[-1], "output")) if self.record else ()
-        )
-        for names, width, kind in named:
-            if names and len(names) != width:
-                raise InputError(f"it names {len(names)} {kind} columns for {width} {kind}(s)")
+        if self.record is not None:
+            for names, width, kind in (
+                (self.record.inputs, sizes[0], "input"),
+                (self.record.outputs, sizes[-1], "output"),
+            ):
+                if names and len(names) != width:
+                    raise InputError(f"it names {len(names)} {kind} columns for {width} {kind}(s)")
         evidence = self.record.evidence if self.record is not None else None
         if evidence is not None:
             groups = int(prior_groups(sizes, evidence.regularization).max()) + 1  # its priors

@@ -256,9 +256,6 @@ class TrainingRecord:
             evidence = None if evidence is None else EvidenceRecord.from_plain(evidence, arrays)
             if evidence is not None and len(evidence.history_beta) != len(h.epoch):
                 raise InputError("its evidence history and its history differ in length")
-            names = {k: fields.get(k, []) for k in ("inputs", "outputs")}  # files written before names: none
-            if not all(isinstance(v, list) for v in names.values()):
-                raise InputError("its training record's inputs or outputs are not a list of column names")
             return cls(  # type: ignore[call-arg]  # the scalars in field order, from the table
                 History.of(list(zip(*h))),
                 *(math.nan if v is None else v for v in nums.values()),  # type: ignore[arg-type]
@@ -267,8 +264,8 @@ class TrainingRecord:
                 fields["settings"],
                 stages,
                 evidence,
-                tuple(names["inputs"]),
-                tuple(names["outputs"]),
+                fields.get("inputs", []),  # files written before names hold none; checked as the record is made
+                fields.get("outputs", []),
             )
         except InputError:
             raise
