@@ -278,8 +278,11 @@ class Parallel(real):
     def __call__(self, tasks):
         out = real.__call__(self, tasks)
         def results():
-            open(os.environ["XSQ_TEST_GO"], "w").close()  # every worker started, and may send its Ctrl-C
-            yield from out
+            try:
+                open(os.environ["XSQ_TEST_GO"], "w").close()  # every worker started, and may send its Ctrl-C
+                yield from out
+            finally:  # a Ctrl-C in this frame, not joblib's, leaves joblib's generator for xsq's filter to close
+                out.close()
         return results()
 command.Parallel = Parallel
 from xsq.__main__ import main

@@ -21,6 +21,7 @@ from ..core.hessian import largest_eigenvalue
 from ..core.params import Params
 from ..data.metrics import evaluate, rmse_over_range
 from ..data.problem import Problem
+from ..errors import TrainingStalled
 from ..training.scaling import Scaler
 from ..training.train import fit_whole
 from ..validation import Whole
@@ -160,7 +161,10 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[PartInfo],
 
     def error(**settings) -> tuple[float, float]:  # xsq train's inputs and default fit, with some settings changed
         x, rng = problem.draw(1000, seed)
-        model = fit_whole(x, problem.values(x), seed=rng, **settings)  # an interrupt stops the diagnosis
+        try:
+            model = fit_whole(x, problem.values(x), seed=rng, **settings)  # an interrupt stops the diagnosis
+        except TrainingStalled as exc:  # a fit that did not learn is a measurement too: its error is what it kept
+            model = exc.model
         assert model.record is not None  # fit returns models with their record
         return evaluate(model, problem)["test_rmse_over_range"], model.record.seconds
 
