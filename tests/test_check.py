@@ -448,16 +448,20 @@ def test_diagnose_asks_the_check_and_hears_one_row_per_sample():
 def test_every_mistake_kind_is_one_the_backward_pass_makes():
     from typing import get_args
 
+    import autograd
     import numpy as np
 
     from xsq.checks.mistakes import Kind, Mistake, mistaken_grad
-    from xsq.core.net import forward_pass
+    from xsq.core.net import forward, forward_pass
 
     params = xsq.init_params((1, 3, 1), seed=0)
     X = np.linspace(0.5, 1.5, 4)[:, None]
     passes = forward_pass(params, X, "sigmoid", "softplus")
     dA = np.ones((4, 1))
     right = mistaken_grad(params, passes, dA, "sigmoid", "softplus", ())
+    exact = autograd.grad(lambda p: forward(p, X, "sigmoid", "softplus").sum())(params)  # dA = 1: of the sum
+    assert right.keys() == exact.keys()  # no mistake: the gradient
+    assert all(np.allclose(right[key], exact[key], rtol=1e-13, atol=0) for key in exact)
     for kind in get_args(Kind):  # each kind changes the gradient
         made = (Mistake(kind, 2, "tanh" if kind == "wrong_derivative" else "Z"),)
         grads = mistaken_grad(params, passes, dA, "sigmoid", "softplus", made)

@@ -9,7 +9,6 @@ from pathlib import Path
 import xsq
 
 PACKAGE = Path(xsq.__file__).parent
-MAX_LINES = 250
 
 
 def modules():

@@ -14,7 +14,7 @@ The layers, each importing only those below it::
     training   fit: settings, scaling, optimizers, Levenberg-Marquardt, the loop, stages, the Model
     data       targets and domains, CSV data, error metrics
     core       the network math: activations, losses, params, forward, objective, gradients
-    (base)     errors, validation, files
+    (base)     errors, validation, files, memory
 
 The names are loaded on first use (``lazy_loader``, from the stub ``__init__.pyi``
 beside this file, which editors and type checkers read): the ``xsq`` command

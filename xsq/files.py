@@ -22,7 +22,8 @@ import math
 import os
 import stat
 import tempfile
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from .errors import InputError
 

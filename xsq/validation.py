@@ -4,9 +4,8 @@ Each constraint checks a Python value (``check(value, name)``, returning it
 normalised: ``16.0`` becomes ``16`` for a whole number) and reads one from
 command-line text (``parse(text, name)``). Both raise :class:`InputError` with
 a message that names the setting and what it must be. In the spirit of
-scikit-learn's ``_parameter_constraints``. It is longer than 250 lines because
-every kind of constraint lives here, one small class each, so that there is
-one place to look.
+scikit-learn's ``_parameter_constraints``. Every kind of constraint lives here,
+one small class each, so that there is one place to look.
 """
 
 from __future__ import annotations

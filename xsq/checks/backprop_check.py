@@ -11,9 +11,8 @@ differences when autograd cannot trace it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from autograd import grad

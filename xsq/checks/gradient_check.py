@@ -25,8 +25,9 @@ also treat huber's |r| = 1, where its second derivative jumps, as a kink.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from ..core.activations import ACTIVATIONS
-from ..core.net import Act, Passes, layer_activation
+from ..core.net import Act, Passes, backprop, layer_activation
 from ..core.params import Params, n_layers
 
 Kind = Literal["missing_derivative", "derivative_of_output", "wrong_derivative", "wrong_input"]  # see above
@@ -75,30 +75,29 @@ def mistakes(params: Params, activation: Act, output: Act) -> list[Mistakes]:
 def mistaken_grad(
     params: Params, passes: Passes, dA: np.ndarray, activation: Act, output: Act, made: Mistakes
 ) -> Params:
-    """The gradient hand-written backprop gives with the mistakes ``made``; ``dA`` is d loss / d output (N, nk)."""
+    """The gradient hand-written backprop gives with the mistakes ``made``; ``dA`` is d loss / d output (N, nk).
+
+    :func:`xsq.core.net.backprop` itself, given the slope or the layer input each mistake puts in place of the
+    right one: with no mistake it is the right gradient.
+    """
     k = n_layers(params)
     Zs, As, Ds = passes
-    grads = {}
+    slopes, inputs = list(Ds), list(As)  # backprop reads Ds[i] as layer i's slope and As[i - 1] as its input
     with np.errstate(all="ignore"):
-        for i in range(k, 0, -1):
-            slope, inputs = Ds[i], As[i - 1]
-            for mistake in (m for m in made if m.layer == i):
-                act = layer_activation(i, k, activation, output)
-                if mistake.kind == "missing_derivative":
-                    slope = np.ones_like(Ds[i])
-                elif mistake.kind == "derivative_of_output":
-                    slope = np.asarray(act.deriv(As[i]))
-                elif mistake.kind == "wrong_derivative":
-                    slope = np.asarray(ACTIVATIONS[mistake.detail].deriv(Zs[i]))
-                elif mistake.kind == "wrong_input":
-                    inputs = Zs[i - 1] if mistake.detail == "Z" else As[0]
-                else:
-                    raise ValueError(f"unknown mistake {mistake.kind!r}")
-            dZ = dA * slope
-            grads[f"W{i}"] = inputs.T @ dZ
-            grads[f"b{i}"] = dZ.sum(axis=0)
-            dA = dZ @ params[f"W{i}"].T
-    return {key: grads[key] for key in params}
+        for mistake in made:
+            i = mistake.layer
+            act = layer_activation(i, k, activation, output)
+            if mistake.kind == "missing_derivative":
+                slopes[i] = np.ones_like(Ds[i])
+            elif mistake.kind == "derivative_of_output":
+                slopes[i] = np.asarray(act.deriv(As[i]))
+            elif mistake.kind == "wrong_derivative":
+                slopes[i] = np.asarray(ACTIVATIONS[mistake.detail].deriv(Zs[i]))
+            elif mistake.kind == "wrong_input":
+                inputs[i - 1] = Zs[i - 1] if mistake.detail == "Z" else As[0]
+            else:
+                raise ValueError(f"unknown mistake {mistake.kind!r}")
+        return backprop(params, Passes(list(Zs), inputs, slopes), dA)
 
 
 def describe(mistake: Mistake, activation: Act, output: Act, k: int) -> str:

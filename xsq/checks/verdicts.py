@@ -9,10 +9,10 @@ accounts for the most arrays with one common positive factor: that factor is the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Literal, get_args
+from typing import Literal, get_args
 
 import numpy as np
 

@@ -30,7 +30,8 @@ import os
 import shutil
 import tempfile
 import time
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 from ..errors import InputError
 from ..files import (

@@ -30,8 +30,9 @@ of every order are finite and silent for |z| up to 1e4 and beyond.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from autograd.extend import defjvp, defvjp, primitive

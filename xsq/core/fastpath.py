@@ -23,7 +23,8 @@ with the inputs fixed for the whole run. What it saves, per LM epoch
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

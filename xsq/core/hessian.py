@@ -18,7 +18,8 @@ reports that it is not, after ``max_iter`` products.
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from autograd import grad, make_jvp

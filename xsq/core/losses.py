@@ -18,7 +18,8 @@ them in any mode and order.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import autograd.numpy as anp
 import numpy as np

@@ -19,7 +19,7 @@ public faces (``xsq.predict``, ``xsq.objective``, ...) are in ``api.py``.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import numpy as np
 from autograd import grad
@@ -28,7 +28,7 @@ from .activations import ACTIVATIONS, Activation
 from .losses import LOSSES, l2_penalty
 from .params import Params
 
-Act = Union[str, Activation]
+Act = str | Activation
 
 
 def layer_activation(i: int, k: int, activation: Act, output: Act) -> Activation:

@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..validation import Real, shorten
 from .expr import Expression, compile_expression
 
+DRAWN = 1000  # inputs drawn from a target's domain to train on, unless told (xsq train --n, xsq diagnose)
 GRID_POINTS = 2001
 EXTRAPOLATION_POINTS = 500
 SAMPLE_POINTS = (1.0, 2.0, 10.0, 50.0, 99.0, 100.0)

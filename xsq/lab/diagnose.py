@@ -11,18 +11,20 @@ prose that turns these numbers into a report is in :mod:`xsq.lab.diagnose_text`.
 from __future__ import annotations
 
 import time
-from typing import Callable, TypedDict
+from collections.abc import Callable
+from typing import TypedDict
 
 import numpy as np
 from autograd import grad
 
 from ..checks.backprop_check import check_at
-from ..core.hessian import largest_eigenvalue
+from ..core.hessian import largest_eigenvalue, largest_stable_lr
 from ..core.params import Params
 from ..data.metrics import evaluate, rmse_over_range
-from ..data.problem import Problem
+from ..data.problem import DRAWN, Problem
 from ..errors import TrainingStalled
 from ..training.scaling import Scaler
+from ..training.settings import VAL_FRACTION
 from ..training.train import fit_whole
 from ..validation import Whole
 from . import question as q
@@ -87,7 +89,7 @@ def predicted_stable_lr(params: Params, X, Y) -> tuple[float, float]:
         return q.loss({k: theta[i : i + 1].reshape(np.shape(params[k])) for i, k in enumerate(keys)}, X, Y) / len(X)
 
     lam = largest_eigenvalue(loss, np.array([float(np.ravel(params[k])[0]) for k in keys])).value
-    return lam, (2.0 / lam if lam > 0 else float("inf"))
+    return lam, largest_stable_lr(lam)
 
 
 def max_stable_lr(steps: int, seed: int, scale=None) -> float | None:
@@ -160,7 +162,7 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[PartInfo],
     )
 
     def error(**settings) -> tuple[float, float]:  # xsq train's inputs and default fit, with some settings changed
-        x, rng = problem.draw(1000, seed)
+        x, rng = problem.draw(DRAWN, seed)
         try:
             model = fit_whole(x, problem.values(x), seed=rng, **settings)  # an interrupt stops the diagnosis
         except TrainingStalled as exc:  # a fit that did not learn is a measurement too: its error is what it kept
@@ -184,7 +186,7 @@ def diagnose(steps: int = q.STEPS, seed: int = 0, progress: Callable[[PartInfo],
     part("xsq's fit on raw data")
     out["rmse_over_range_without_scaling"] = error(scale=False)[0]
     out["sgd_lr"] = out["max_stable_lr_scaled"] / 10 if out["max_stable_lr_scaled"] else q.LR
-    n_train = 1000 - int(round(1000 * 0.15))  # fit's default validation split
+    n_train = DRAWN - int(round(DRAWN * VAL_FRACTION))  # the rows fit trains on, after its validation split
     sgd_epochs = max(1, round(steps / n_train))  # about as many one-sample steps as the question's run
     out["sgd_steps"] = sgd_epochs * n_train
     part("per-sample SGD on scaled data")

@@ -11,7 +11,8 @@ operation that stops being finite. ``fns`` swaps the formulas as written
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import autograd.numpy as anp
 import numpy as np

@@ -1,7 +1,7 @@
 """Bayesian-regularised Levenberg-Marquardt (MATLAB's ``trainbr``): the epoch iterator and what it leaves.
 
-It is longer than 250 lines because screening, the evidence iterations, the run to the mode and the
-posterior share one run's state (the precisions, the cached Jacobian, the trace for the record).
+Screening, the evidence iterations, the run to the mode and the posterior share one run's state (the
+precisions, the cached Jacobian, the trace for the record), so they live in one module.
 
 :class:`BayesRun` trains on the objective of :mod:`xsq.training.bayes`,
 ``beta * E_D + sum_g alpha_g * E_W,g``, as a least-squares problem LM already

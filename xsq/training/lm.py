@@ -26,7 +26,8 @@ The state is an immutable :class:`LMState`; the loop that calls
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 

@@ -24,8 +24,8 @@ record says so) without being judged.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Callable, NotRequired, TypedDict
+from collections.abc import Callable, Iterator
+from typing import NotRequired, TypedDict
 
 import numpy as np
 

@@ -17,7 +17,8 @@ gradient, lives in :mod:`xsq.training.lm`.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from types import ModuleType
-from typing import Callable
 
+from ...data.problem import DRAWN
 from ...errors import PlotError
 from ...validation import shorten
 from .. import interrupts
 
-N, TEST_FRACTION = 1000, 0.2  # xsq train: the defaults of --n (with a target) and --test-fraction (with --data)
+TEST_FRACTION = 0.2  # xsq train: the default of --test-fraction (with --data)
+N = DRAWN  # ... and of --n (with a target)
 NETWORK = {"activation": "sigmoid", "output": "softplus", "loss": "mse"}  # the network options' defaults
 MODEL = "runs/latest/model.npz"  # xsq predict: the model of the latest xsq train, unless --model
 MAX_CELLS = 100_000  # xsq sweep: a larger grid needs --yes
