@@ -77,6 +77,20 @@ def test_ctrl_c_keeps_the_stages_finished_so_far(small):
     assert model.record.interrupted and [s.kind for s in model.stages] == ["tangent"]
 
 
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_a_callback_that_returns_true_starts_no_later_stage(small, stage):
+    x, y = small
+    heard = []
+
+    def stop_in(info):
+        heard.append(info.get("stage", 1))
+        return heard[-1] == stage
+
+    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=3, callback=stop_in)
+    assert model.record.stopped and not model.record.interrupted
+    assert max(heard) == stage and len(model.record.stages) == stage - 1  # stage 1 is the first network's
+
+
 def test_several_inputs_and_outputs():
     rng = np.random.default_rng(3)
     X = rng.uniform(-1, 1, size=(100, 2))

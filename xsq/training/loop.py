@@ -52,7 +52,7 @@ class EpochInfo(TypedDict):
     train_loss: float
     val_loss: float  # nan without a validation set
     best_loss: float
-    phase: str  # a phase of xsq.training.record
+    phase: str  # a phase of xsq.training.record, or "tangent" (a staged fit's tangent stage)
     elapsed: float  # seconds since the run began
     params: NotRequired[Params]
     stage: NotRequired[int]  # 2, 3, ... in a staged fit's later stages

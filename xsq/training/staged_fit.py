@@ -151,7 +151,7 @@ def _with_stage(callback: Callback, k: int) -> Callback:
 
 def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: Callback | None):
     """Stages 2 .. s.stages on the scaled data; returns (kept stages, one StageRecord per stage tried,
-    whether Ctrl-C stopped it)."""
+    whether Ctrl-C stopped it, whether the callback did: no stage starts after it returns true)."""
     w = weights(Ys)
     rows = val if len(val) else train  # judged on the validation rows (the training rows without them)
 
@@ -161,7 +161,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
     kept: list[TangentStage | NetworkStage] = []
     records: list = []
     for k in range(2, s.stages + 1):
-        start, before = time.perf_counter(), error(kept)
+        start, before, stop = time.perf_counter(), error(kept), None
         R = Ys - staged_output(base, kept, Xs)
         try:
             if k == 2:
@@ -170,7 +170,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
                 stage: TangentStage | NetworkStage = TangentStage(out, pre, S)
                 epochs, note = 0, f"SVD rank {rank}"
                 if callback:
-                    callback(
+                    stop = callback(
                         {
                             "stage": k,
                             "epoch": 0,
@@ -187,6 +187,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
                 staged = _with_stage(callback, k) if callback else None
                 params, rec = _network_stage(Xs[train], R[train] / S, Xs[val], R[val] / S, s, rng, staged)
                 stage, epochs = NetworkStage(params, STAGE_ACTIVATION, "identity", S), rec.n_epochs
+                stop = rec.stopped
                 note = "interrupted" if rec.interrupted else ""
         except TrainingFailed as exc:
             records.append(
@@ -205,7 +206,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
             )
             continue
         except KeyboardInterrupt:
-            return tuple(kept), tuple(records), True
+            return tuple(kept), tuple(records), True, False
         after = error([*kept, stage])
         keep = after < before
         if keep:
@@ -224,6 +225,6 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
                 note if keep else f"dropped: validation error {after:.3g} >= {before:.3g}",
             )
         )
-        if note == "interrupted":
-            return tuple(kept), tuple(records), True
-    return tuple(kept), tuple(records), False
+        if note == "interrupted" or stop:
+            return tuple(kept), tuple(records), note == "interrupted", bool(stop)
+    return tuple(kept), tuple(records), False, False

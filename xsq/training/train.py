@@ -210,14 +210,15 @@ def fit(
             if worse:  # a near-constant, yes; worse than the mean, no
                 raise TrainingStalled(f"training did not learn: {worse}", record, params, model)
             return model
-        if s.stages == 1 or record.interrupted:
+        if s.stages == 1 or record.interrupted or record.stopped:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)
-        later, stage_records, interrupted = add_stages(base, Xs, Ys, train, val, s, rng, callback)
+        later, stage_records, interrupted, stopped = add_stages(base, Xs, Ys, train, val, s, rng, callback)
     record = dataclasses.replace(
         record,
         stages=stage_records,
         interrupted=interrupted,
+        stopped=stopped,
         seconds=record.seconds + sum(r.seconds for r in stage_records),
     )
     return Model(params, scaler, s.activation, s.output, record, later)
