@@ -210,6 +210,11 @@ CASES = {
             for c in (0.5, 4.0)
         ],
     ),
+    "object, tanh hidden units, told": (
+        ["classes.py", "--object", "TanhHidden((1, 16, 1))", "--activation", "tanh"],
+        0,
+        [("consistent", every(NET, ("scaled", 0.5, None))), ("consistent", every(NET, ("scaled", 4.0, None)))],
+    ),
     "object, the two slopes swapped": (
         ["classes.py", "--object", "Swapped((1, 16, 1))"],
         1,
@@ -306,6 +311,17 @@ def test_the_question_is_consistent_for_one_sample_and_wrong_for_a_batch(capsys)
     text = capsys.readouterr().out
     assert "With one sample: consistent" in text and "With a batch of 8: wrong" in text
     assert "your code raised ValueError at line 55" in text
+
+
+def test_an_object_checked_against_another_network_is_told_which_its_forward_pass_computes(capsys):
+    """Right code for a tanh network, checked as the default sigmoid one, was called wrong, slope by slope."""
+    assert main(["check", str(CORPUS / "classes.py"), "--object", "TanhHidden((1, 16, 1))"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and (
+        "TanhHidden((1, 16, 1)).forward_prop computes tanh hidden units and a softplus output, not sigmoid and "
+        "softplus: give --activation tanh --output softplus"
+    ) in err
+    assert main(["check", str(CORPUS / "classes.py"), "--object", "Swapped((1, 16, 1))"]) == 1  # a real mistake
 
 
 def test_json_has_exactly_the_documented_structure(capsys):

@@ -175,6 +175,8 @@ def test_train_writes_a_complete_run_and_latest_follows(capsys, tmp_path, monkey
     assert run(capsys, "train", "--epochs", "40", "--restarts", "0", "--quiet", "--seed", "1")[0] == 0
     assert len([n for n in os.listdir(runs) if not n.startswith(".")]) == 3  # two runs and latest
     assert os.readlink(runs / "latest").endswith("seed1")
+    kept = xsq.load_model(runs / "latest" / "model.npz").record.settings  # the model file knows its run's seed
+    assert (kept["seed"], kept["output_reason"]) == (1, "every target is > 0")
 
 
 def test_a_failed_run_writes_nothing(capsys, tmp_path, monkeypatch):

@@ -24,6 +24,12 @@ def test_every_setting_is_an_option_of_xsq_train():
     assert "(default: 4; 3 with bayes)" in helps["restarts"] and "for lm only" in helps["restarts"]
 
 
+@pytest.mark.parametrize("hidden", [(), [], 0, (16, 0)])
+def test_a_network_has_a_hidden_layer(hidden):
+    with pytest.raises(xsq.InputError, match="hidden must be one or more whole numbers >= 1"):
+        resolve(hidden=hidden)
+
+
 def test_unknown_setting():
     with pytest.raises(xsq.InputError, match="unknown setting 'hiden'"):
         resolve(hiden=3)

@@ -191,7 +191,7 @@ def test_no_improvement_on_the_start_is_a_failure(x2_data):
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        (dict(hidden=(0,)), "hidden must be a list of whole numbers >= 1"),
+        (dict(hidden=(0,)), "hidden must be one or more whole numbers >= 1"),
         (dict(hidden=(16.5,)), "hidden must be"),
         (dict(lr=0.0, optimizer="adam"), "lr must be a finite number > 0"),
         (dict(epochs=0), "epochs must be a whole number >= 1"),

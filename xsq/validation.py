@@ -240,7 +240,8 @@ class Sizes(Constraint):
 
     def describe(self) -> str:
         most = f" and <= {self.max_size}" if self.max_size is not None else ""
-        return f"{'a list of' if self.min_len == 0 else f'at least {self.min_len}'} whole numbers >= 1{most}"
+        count = {0: "a list of", 1: "one or more"}.get(self.min_len, f"at least {self.min_len}")
+        return f"{count} whole numbers >= 1{most}"
 
     def ok(self, value):
         if isinstance(value, numbers.Real) and not isinstance(value, bool):

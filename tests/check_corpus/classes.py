@@ -115,6 +115,25 @@ class Swapped(Summed):
         self.b2 -= self.learning_rate * dZ2.sum(axis=0, keepdims=True)
 
 
+class TanhHidden(Summed):
+    """Right for its own network, whose hidden units are tanh."""
+
+    def forward_prop(self, X):
+        self.Z1 = np.dot(X, self.W1) + self.b1
+        self.A1 = np.tanh(self.Z1)
+        self.Z2 = np.dot(self.A1, self.W2) + self.b2
+        self.A2 = softplus(self.Z2)
+        return self.A2
+
+    def back_prop(self, X, Y):
+        dZ2 = (self.A2 - Y) * softplus_grad(self.Z2)
+        dZ1 = np.dot(dZ2, self.W2.T) * (1 - self.A1**2)
+        self.W1 -= self.learning_rate * X.T.dot(dZ1)
+        self.b1 -= self.learning_rate * dZ1.sum(axis=0, keepdims=True)
+        self.W2 -= self.learning_rate * np.dot(self.A1.T, dZ2)
+        self.b2 -= self.learning_rate * dZ2.sum(axis=0, keepdims=True)
+
+
 class Broken(Summed):
     def back_prop(self, X, Y):
         raise RuntimeError("not written yet")

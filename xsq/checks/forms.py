@@ -10,13 +10,17 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import net
+from ..core.activations import ACTIVATIONS
 from ..errors import InputError
+from .gradient_check import random_problem
 from .learner_file import LearnerFile, LearnerRaised, raised_by, silenced
 
 
@@ -119,6 +123,20 @@ class ObjectForm:
             raise LearnerRaised(raised, self._changes(before, rate), self._updating(raised.line)) from None
         return self._changes(before, rate)
 
+    def outputs(self, params: dict, X: np.ndarray) -> np.ndarray | None:
+        """What their forward pass returns for ``params`` (xsq's layout) and X (N, n0), as (N, nk); None when it
+        returns no array of that shape (it may keep its output in an attribute instead) or raises."""
+        for key, value in params.items():
+            setattr(self.instance, key, self.layout.theirs(key, value).copy())
+        n_out = np.shape(params[f"W{self.layout.layers}"])[1]
+        try:
+            with silenced():
+                out = np.asarray(self.forward(X.T if self.layout.columns else X), dtype=float)
+        except Exception:
+            return None
+        out = out.T if self.layout.columns and out.ndim == 2 else out
+        return out if out.shape == (len(X), n_out) else None
+
     def _changes(self, before: dict, rate: float) -> dict:
         """(before - after) / rate for every array the object changed."""
         out = {}
@@ -147,6 +165,20 @@ class ObjectForm:
             if name[:1] in ("W", "b") and name[1:].isdigit() and int(name[1:]) <= self.layout.layers:
                 return name, text
         return None
+
+
+def network_of(form: ObjectForm, sizes: tuple[int, ...], seed: int, given: tuple[str, str]) -> tuple[str, str] | None:
+    """The (hidden activation, output) whose network gives what their forward pass returns, at random params
+    and inputs, ``given`` first; None when it returns nothing to compare or no such pair does."""
+    params, X, _ = random_problem(sizes, "sigmoid", 8, seed)
+    got = form.outputs(params, X)
+    if got is None:
+        return None
+    with np.errstate(all="ignore"):
+        for hidden, output in (given, *itertools.product(ACTIVATIONS, repeat=2)):
+            if np.allclose(net.forward(params, X, hidden, output), got, rtol=1e-9, atol=1e-12):
+                return hidden, output
+    return None
 
 
 def object_form(

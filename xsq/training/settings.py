@@ -55,7 +55,7 @@ class Setting:
 
 SETTINGS: dict[str, Setting] = {
     "hidden": Setting(
-        Maybe(Sizes(0, 10**6)),
+        Maybe(Sizes(1, 10**6)),  # at least one hidden layer: the network is input -> hidden -> output
         None,
         "hidden layer sizes (default: {}; {} with bayes)".format(
             *(",".join(map(str, PER_REGULARIZATION[r]["hidden"])) for r in ("none", "bayes"))

@@ -53,6 +53,10 @@ def check_data(X: ArrayLike, Y: ArrayLike, loss: str = "mse") -> tuple[np.ndarra
         raise InputError(f"X has {len(Xc)} rows but Y has {len(Yc)}; give one target row per input")
     if len(Xc) < 2:
         raise InputError(f"need at least 2 samples to train, got {len(Xc)} sample{'s' if len(Xc) != 1 else ''}")
+    if np.all(Xc == Xc[0]):
+        raise InputError(
+            f"all {len(Xc)} input rows to train on are the same: a network cannot learn from inputs that do not vary"
+        )
     losses.check_targets(loss, Yc)
     return Xc, Yc
 

@@ -18,7 +18,7 @@ from . import NETWORK
 def run(args) -> int:
     """Run ``xsq check`` with parsed ``args``; return the exit status."""
     from ...checks.backprop_check import check_backprop
-    from ...checks.forms import function_form, object_form
+    from ...checks.forms import function_form, network_of, object_form
     from ...checks.learner_file import load
 
     if (args.function is None) == (args.object is None):
@@ -33,6 +33,13 @@ def run(args) -> int:
         gradient, sizes = object_form(file, args.object, args.forward, args.update, args.lr_attribute, args.lr)
         if args.sizes is not None and len(args.sizes) != len(sizes):
             raise InputError(f"--sizes gives {len(args.sizes) - 1} layers but {args.object} has {len(sizes) - 1}")
+        given = (network["activation"], network["output"])
+        found = network_of(gradient, args.sizes or sizes, args.seed, given)
+        if found is not None and found != given:  # checked against another network, right code would be "wrong"
+            raise InputError(
+                f"{args.object}.{args.forward} computes {found[0]} hidden units and a {found[1]} output, not "
+                f"{given[0]} and {given[1]}: give --activation {found[0]} --output {found[1]}"
+            )
         absent = f"was not changed by {args.update}"
         report = check_backprop(gradient, sizes=args.sizes or sizes, source=file.path, absent=absent, **settings)
     else:

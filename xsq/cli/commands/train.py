@@ -208,10 +208,13 @@ def run(args) -> int:
 
                 chosen = {"output": job.output[0]} if job.output else {}
                 model = job.named(fit(job.X, job.Y, **dict(given, seed=job.rng, **chosen), callback=each_epoch))
+            assert model.record is not None  # fit returns its models with their record
+            reason = job.output[1] if job.output else model.record.settings["output_reason"]
+            # the run's seed (fit was given the generator that drew the data) and why its output unit was chosen
+            recorded = {**model.record.settings, "seed": args.seed, "output_reason": reason}
+            model = dataclasses.replace(model, record=dataclasses.replace(model.record, settings=recorded))
             metrics = job.metrics(model)
             r = model.record
-            assert r is not None  # fit returns its models with their record
-            reason = job.output[1] if job.output else r.settings["output_reason"]
             metrics.update(
                 r.settings,
                 output_reason=reason,
