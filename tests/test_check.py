@@ -317,11 +317,29 @@ def test_an_object_checked_against_another_network_is_told_which_its_forward_pas
     """Right code for a tanh network, checked as the default sigmoid one, was called wrong, slope by slope."""
     assert main(["check", str(CORPUS / "classes.py"), "--object", "TanhHidden((1, 16, 1))"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and (
-        "TanhHidden((1, 16, 1)).forward_prop computes tanh hidden units and a softplus output, not sigmoid and "
-        "softplus: give --activation tanh --output softplus"
-    ) in err
+    assert (
+        err.count("\n") == 1
+        and (
+            "TanhHidden((1, 16, 1)).forward_prop computes tanh hidden units and a softplus output, not sigmoid and "
+            "softplus: give --activation tanh --output softplus"
+        )
+        in err
+    )
     assert main(["check", str(CORPUS / "classes.py"), "--object", "Swapped((1, 16, 1))"]) == 1  # a real mistake
+
+
+@pytest.mark.parametrize(
+    "objective, example, message",
+    [
+        ("nan_loss", "example", "the objective's gradient at the example is not finite (NaN or inf)"),
+        ("loss", "nan_example", "the example's b holds NaN or inf"),
+    ],
+)
+def test_a_reference_that_is_not_finite_is_the_inputs_fault_not_the_learners(capsys, objective, example, message):
+    args = ["--function", "right", "--objective", objective, "--example", example]
+    assert main(["check", str(CORPUS / "own_model.py"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
 
 
 def test_json_has_exactly_the_documented_structure(capsys):

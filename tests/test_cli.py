@@ -43,7 +43,7 @@ def test_bare_xsq_lists_its_commands(capsys):
         (["train", "--n", "1"], "xsq train: error: argument --n: must be a whole number >= 2, got '1'"),
         (
             ["train", "--hidden", "16,0"],
-            "argument --hidden: must be a list of whole numbers >= 1 and <= 1000000, got '16,0'",
+            "argument --hidden: must be one or more whole numbers >= 1 and <= 1000000, got '16,0'",
         ),
         (["train", "--optimizer", "adam", "--lr", "0"], "argument --lr: must be a finite number > 0, got '0'"),
         (["train", "--optimizer", "adam", "--lr", "-1e-3"], "must be a finite number > 0, got '-1e-3'"),
@@ -282,6 +282,24 @@ def test_predict_refuses_inputs_the_model_cannot_evaluate(capsys, tmp_path):
     code, out, err = run(capsys, "predict", "--model", str(tmp_path / "m.npz"), "3", "1e308")
     assert code == 2 and out == "" and one_line(err)
     assert "cannot evaluate x = 1e+308 in float64 (its prediction there is not a finite number)" in err
+    for line in ("1e400", "nan"):  # inputs that are not finite are the input's fault, and named
+        assert run(capsys, "predict", "--model", str(tmp_path / "m.npz"), line)[2] == (
+            f"xsq predict: error: input 1 ({line!r}): {line!r} is not a finite float64 number\n"
+        )
+
+
+def test_predict_blames_a_model_that_is_not_finite_where_it_was_trained(capsys, tmp_path):
+    import dataclasses
+
+    x = np.linspace(1.0, 4.0, 20)
+    model = xsq.fit(x, x, hidden=2, output="identity", epochs=20, restarts=0)
+    huge = dict(model.params, b1=np.full(2, 50.0), W2=np.full((2, 1), 1e308))  # a crafted file: it overflows
+    dataclasses.replace(model, params=huge).save(tmp_path / "m.npz")
+    code, out, err = run(capsys, "predict", "--model", str(tmp_path / "m.npz"), "3")
+    assert (
+        code == 2 and one_line(err) and "gives no finite prediction at x = 3, inside the domain it was trained" in err
+    )
+    assert "the file is damaged or was not written by xsq" in err
 
 
 def test_test_fraction_and_a_report_that_cannot_be_printed(capsys, tmp_path, monkeypatch):

@@ -41,3 +41,12 @@ def untraceable_loss(params, X, Y):
 
 def untraceable_right(params, X, Y):
     return {k: 2 * (v - 1.0) for k, v in params.items()}
+
+
+def nan_loss(params, X, Y):
+    return loss(params, X, Y) * np.nan
+
+
+def nan_example():
+    params, X, Y = example()
+    return dict(params, b=np.array([np.nan])), X, Y

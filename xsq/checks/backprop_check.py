@@ -20,7 +20,7 @@ from autograd import grad
 from ..core import activations, losses, net
 from ..core.params import Params, check_sizes, n_layers
 from ..errors import InputError
-from ..validation import Whole
+from ..validation import Whole, shorten
 from .classify import Check, Overall, classify
 from .gradient_check import central_differences, random_problem
 from .learner_file import LearnerRaised, Raised, raised_by, silenced
@@ -167,6 +167,11 @@ def _check_model(gradient: Gradient, objective: Callable, example: Callable, bat
         raise InputError(f"the example must return (params, X, Y) as arrays of numbers: {exc}") from None
     if X.ndim == 0 or Y.ndim == 0 or len(X) != len(Y) or len(X) < 1:
         raise InputError(f"the example's X and Y must have one row per sample, got shapes {X.shape} and {Y.shape}")
+    for name, value in (*params.items(), ("X", X), ("Y", Y)):
+        if not np.all(np.isfinite(value)):
+            raise InputError(
+                f"the example's {shorten(str(name))} holds NaN or inf: a gradient is checked at finite numbers"
+            )
     checks = []
     for n in sorted({1, min(batch, len(X))}):
         reference = _reference(objective, params, X[:n], Y[:n], source)
@@ -188,9 +193,15 @@ def _reference(objective: Callable, params: Params, X, Y, source) -> Params:
         pass
     try:
         with silenced():
-            return central_differences(lambda p: float(objective(p, X, Y)), params)
+            g = central_differences(lambda p: float(objective(p, X, Y)), params)
     except Exception as exc:
         r = raised_by(exc, source)
         raise InputError(
             f"the objective raised {r.type}: {r.message}" + (f" (line {r.line})" if r.line else "")
         ) from None
+    if not all(np.all(np.isfinite(v)) for v in g.values()):  # nothing to hold their gradient against
+        raise InputError(
+            "the objective's gradient at the example is not finite (NaN or inf): give an objective and an "
+            "example where the objective is finite and smooth"
+        )
+    return g

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 import sys
@@ -24,7 +25,7 @@ from ...data.dataset import read_inputs
 from ...errors import InputError
 from ...files import json_bytes
 from ...training.model import load_model
-from ...validation import read_number
+from ...validation import read_number, shorten
 from . import MODEL
 
 SEPARATORS = re.compile(r"[,\s]+")
@@ -32,13 +33,17 @@ SEPARATORS = re.compile(r"[,\s]+")
 
 def _row(text: str, where: str, n: int) -> list[float]:
     cells = [c for c in SEPARATORS.split(text.strip()) if c]
-    values = [read_number(c) for c in cells]
-    if any(v is None for v in values):
-        bad = cells[[v is None for v in values].index(True)]
-        raise InputError(f"{where}: {bad!r} is not a number")
+    values = []
+    for cell in cells:
+        value = read_number(cell)
+        if value is None:
+            raise InputError(f"{where}: {cell!r} is not a number")
+        if not math.isfinite(value):
+            raise InputError(f"{where}: {shorten(cell)!r} is not a finite float64 number")
+        values.append(value)
     if len(values) != n:
         raise InputError(f"{where}: {len(values)} numbers, but the model takes {n} input{'s' if n != 1 else ''}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 STDIN_MAX_CHARS = 64 * 2**20  # rows on stdin are parsed one by one in Python: larger inputs go through --data
@@ -89,15 +94,20 @@ def run(args) -> int:
     for extra in (slope, std):
         if extra is not None:
             bad |= ~np.all(np.isfinite(extra.reshape(len(X), -1)), axis=1)
+    domain = np.array(model.record.domain) if model.record is not None and model.record.domain else None
+    outside = np.any((X < domain[:, 0]) | (X > domain[:, 1]), axis=1) if domain is not None else np.zeros(len(X), bool)
     if np.any(bad):
         what = "slope or error bar" if np.all(np.isfinite(pred[bad][0])) else "prediction"
         shown = ", ".join(f"{v:g}" for v in X[bad][0])
+        if domain is not None and not np.any(outside[bad]):  # xsq's own models are finite where they were trained
+            raise InputError(
+                f"model {args.model!r} gives no finite {what} at x = {shown}, inside the domain it was trained on: "
+                "the file is damaged or was not written by xsq"
+            )
         raise InputError(
             f"the model cannot evaluate x = {shown} in float64 (its {what} there is not a finite number); "
             "give inputs nearer the domain it was trained on"
         )
-    domain = np.array(model.record.domain) if model.record is not None and model.record.domain else None
-    outside = np.any((X < domain[:, 0]) | (X > domain[:, 1]), axis=1) if domain is not None else np.zeros(len(X), bool)
     if domain is not None and np.any(outside):
         rows = X[outside]
         shown = ", ".join(",".join(f"{v:g}" for v in r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
