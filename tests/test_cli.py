@@ -185,6 +185,7 @@ def test_a_failed_run_writes_nothing(capsys, tmp_path, monkeypatch):
         capsys, "train", "--quiet", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "50", "--out", "run"
     )
     assert code == 1 and one_line(err) and "xsq train: error: training diverged" in err
+    assert "try a lower learning rate than 1e+06 (--lr)" in err  # not "lower or higher": it diverged
     assert not os.path.exists(tmp_path / "run") and [n for n in os.listdir(tmp_path) if "partial" in n] == []
 
 
@@ -264,6 +265,14 @@ def test_json_outputs_are_strict(capsys, model_file):
     ):
         assert main(argv) in (0, 1)
         strict(capsys.readouterr().out)
+
+
+def test_version(capsys):
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out == f"xsq {metadata.version('xsq')}\n"
 
 
 def test_gradcheck_json(capsys):

@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+from importlib import metadata
 
 from ..core import activations, losses
 from ..data.problem import Problem
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="xsq",
         description="Small neural networks that learn f(x) = x^2 (or your own target or data), with checked gradients.",
     )
+    parser.add_argument("--version", action="version", version=f"xsq {metadata.version('xsq')}")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     common = _common()
 

@@ -67,13 +67,14 @@ def baseline_loss(Y: np.ndarray, loss: str) -> float:
     return min(float(fn(np.broadcast_to(c, Y.shape), Y)) for c in (Y.mean(axis=0), np.median(Y, axis=0)))
 
 
-def hint(s: TrainSettings) -> str:
-    """What to try when a run with these settings fails."""
+def hint(s: TrainSettings, diverged: bool) -> str:
+    """What to try when a run with these settings fails: it ``diverged``, or it did not learn."""
     tips = []
     if not s.scale:
         tips.append("keep the input/target scaling on")
     if s.optimizer != "lm":
-        tips.append(f"a lower or higher learning rate than {s.lr:g} (--lr), or the default optimizer lm")
+        rate = "lower" if diverged else "lower or higher"  # a stall may be either's doing
+        tips.append(f"a {rate} learning rate than {s.lr:g} (--lr), or the default optimizer lm")
     if s.batch_size == 1:
         tips.append("larger batches (--batch-size)")
     tips.append("more hidden units or epochs" if s.optimizer == "lm" else "more epochs")
@@ -137,7 +138,7 @@ def run(
                 rows.append((epoch, train_loss, val_loss, phase))
                 r = record()
                 raise TrainingDiverged(
-                    f"training diverged at epoch {epoch}: the loss became {train_loss} ({_path(r)}); {hint(s)}", r
+                    f"training diverged at epoch {epoch}: the loss became {train_loss} ({_path(r)}); {hint(s, True)}", r
                 )
             rows.append((epoch, train_loss, val_loss, phase))
             score = val_loss if has_val else train_loss
@@ -194,7 +195,7 @@ def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
     if start > 0 and h.train_loss[worst] >= DIVERGED_FACTOR * start and h.train_loss[-1] >= start:
         raise TrainingDiverged(
             f"training diverged: the loss rose to {h.train_loss[worst] / start:.3g} times its start at epoch {worst} "
-            f"and never came back below its start ({_path(r)}); {hint(s)}",
+            f"and never came back below its start ({_path(r)}); {hint(s, True)}",
             r,
         )
     reference = min((v for v in (start, r.baseline_loss) if v > 0), default=0.0)  # constant targets: the start
@@ -203,7 +204,7 @@ def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
         chosen = ", best on validation" if np.isfinite(h.val_loss[r.best_epoch]) else ""
         raise TrainingStalled(
             f"training did not learn: the loss it kept ({kept:.3g}, epoch {r.best_epoch}{chosen}) is not below half of "
-            f"{reference:.3g}, the loss of {what} ({_path(r)}); {hint(s)}",
+            f"{reference:.3g}, the loss of {what} ({_path(r)}); {hint(s, False)}",
             r,
             kept_params,
         )
