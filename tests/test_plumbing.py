@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -254,6 +255,39 @@ def test_sweep_workers_are_capped_at_the_cells(capsys, tmp_path, monkeypatch):
     assert main([*SWEEP, "--steps", "5", "--jobs", "1000", "--out", str(tmp_path / "b")]) == 0
     assert asked == [2, 2]
     assert capsys.readouterr().err == "note: --jobs 1000 is more than the 4 CPUs; capped at the 2 cells to run\n"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "2 tasks which were still being processed by the workers have been cancelled.",
+        "1 tasks have been successfully executed  but not used. Additionally, 1 tasks which were still being "
+        "processed by the workers have been cancelled.",
+    ],
+)
+def test_joblibs_note_on_the_cells_a_stopped_sweep_cancels_is_not_shown(monkeypatch, recwarn, note):
+    import xsq.cli.commands.sweep as command
+
+    class Stopped:  # joblib's Parallel, whose results warn as they are closed early (joblib's two forms)
+        def __init__(self, **kwargs):
+            pass
+
+        def __call__(self, tasks):
+            def results():
+                try:
+                    yield {"row": 1}
+                    yield {"row": 2}
+                except GeneratorExit:
+                    warnings.warn(note, UserWarning, stacklevel=1)
+                    raise
+
+            return results()
+
+    monkeypatch.setattr(command, "Parallel", Stopped)
+    cells = command._cells_in_parallel([], None, 2, None)
+    assert next(cells) == {"row": 1}
+    cells.close()  # Ctrl-C, or a cell that failed: the sweep stops here
+    assert [str(w.message) for w in recwarn] == []
 
 
 WORKER_START = """

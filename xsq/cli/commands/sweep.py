@@ -64,7 +64,10 @@ def _cells_in_parallel(cells, grid: Grid, jobs: int, client):
                 results = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
         stack.enter_context(warnings.catch_warnings())
         stack.enter_context(contextlib.closing(results))  # closed early: joblib stops the workers
-        warnings.filterwarnings("ignore", "\\d+ tasks which were still being processed", UserWarning)  # on purpose
+        # joblib's note on the tasks closing cancels (on purpose), which may start with the ones done but not used
+        warnings.filterwarnings(
+            "ignore", "\\d+ tasks (which were still being processed|have been successfully)", UserWarning
+        )
         interrupts.checkpoint()  # one that came while they started
         yield from results
 
