@@ -313,14 +313,15 @@ def test_the_question_is_consistent_for_one_sample_and_wrong_for_a_batch(capsys)
     assert "your code raised ValueError at line 55" in text
 
 
-def test_an_object_checked_against_another_network_is_told_which_its_forward_pass_computes(capsys):
+@pytest.mark.parametrize("name", ["TanhHidden", "TanhFlat"])
+def test_an_object_checked_against_another_network_is_told_which_its_forward_pass_computes(capsys, name):
     """Right code for a tanh network, checked as the default sigmoid one, was called wrong, slope by slope."""
-    assert main(["check", str(CORPUS / "classes.py"), "--object", "TanhHidden((1, 16, 1))"]) == 2
+    assert main(["check", str(CORPUS / "classes.py"), "--object", f"{name}((1, 16, 1))"]) == 2
     err = capsys.readouterr().err
     assert (
         err.count("\n") == 1
         and (
-            "TanhHidden((1, 16, 1)).forward_prop computes tanh hidden units and a softplus output, not sigmoid and "
+            f"{name}((1, 16, 1)).forward_prop computes tanh hidden units and a softplus output, not sigmoid and "
             "softplus: give --activation tanh --output softplus"
         )
         in err

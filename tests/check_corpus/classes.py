@@ -134,6 +134,13 @@ class TanhHidden(Summed):
         self.b2 -= self.learning_rate * dZ2.sum(axis=0, keepdims=True)
 
 
+class TanhFlat(TanhHidden):
+    """The same, its forward pass returning one flat vector of outputs."""
+
+    def forward_prop(self, X):
+        return super().forward_prop(X).ravel()
+
+
 class Broken(Summed):
     def back_prop(self, X, Y):
         raise RuntimeError("not written yet")

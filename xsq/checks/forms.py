@@ -135,6 +135,7 @@ class ObjectForm:
         except Exception:
             return None
         out = out.T if self.layout.columns and out.ndim == 2 else out
+        out = out[:, None] if out.shape == (len(X),) and n_out == 1 else out  # one output, as a flat vector
         return out if out.shape == (len(X), n_out) else None
 
     def _changes(self, before: dict, rate: float) -> dict:
