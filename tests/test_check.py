@@ -313,27 +313,61 @@ def test_the_question_is_consistent_for_one_sample_and_wrong_for_a_batch(capsys)
     assert "your code raised ValueError at line 55" in text
 
 
-@pytest.mark.parametrize("name", ["TanhHidden", "TanhFlat"])
-def test_an_object_checked_against_another_network_is_told_which_its_forward_pass_computes(capsys, name):
+@pytest.mark.parametrize(
+    "obj, found",
+    [
+        ("TanhHidden((1, 16, 1))", "tanh hidden units and output softplus"),
+        ("TanhFlat((1, 16, 1))", "tanh hidden units and output softplus"),  # its output a flat vector
+        ("Columns(1, 16, 1) --forward forward --update backward --lr 0.1", "tanh hidden units and output sigmoid"),
+    ],
+)
+def test_an_object_checked_against_another_network_is_told_which_its_forward_pass_computes(capsys, obj, found):
     """Right code for a tanh network, checked as the default sigmoid one, was called wrong, slope by slope."""
-    assert main(["check", str(CORPUS / "classes.py"), "--object", f"{name}((1, 16, 1))"]) == 2
+    expression, *options = obj.split(" --")
+    options = [word for o in options for word in f"--{o}".split()]
+    assert main(["check", str(CORPUS / "classes.py"), "--object", expression, *options]) == 2
     err = capsys.readouterr().err
+    hidden, output = found.split()[0], found.split()[-1]
     assert (
         err.count("\n") == 1
-        and (
-            f"{name}((1, 16, 1)).forward_prop computes tanh hidden units and a softplus output, not sigmoid and "
-            "softplus: give --activation tanh --output softplus"
-        )
-        in err
+        and (f"computes {found}, not sigmoid and softplus: give --activation {hidden} --output {output}") in err
     )
     assert main(["check", str(CORPUS / "classes.py"), "--object", "Swapped((1, 16, 1))"]) == 1  # a real mistake
+
+
+def test_a_forward_pass_several_networks_give_is_not_named(monkeypatch):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from xsq.checks import forms
+    from xsq.core.net import forward
+
+    positive = {"W1": np.array([[1.0, 2.0]]), "b1": np.full(2, 0.5), "W2": np.ones((2, 1)), "b2": np.full(1, 0.1)}
+    monkeypatch.setattr(forms, "random_problem", lambda *a: (positive, np.array([[1.0], [2.0]]), None))
+    theirs = SimpleNamespace(outputs=lambda p, X: forward(p, X, "relu", "identity"))
+    # every input and unit is > 0 there: relu and identity agree, in either layer
+    assert forms.network_of(theirs, (1, 2, 1), 0, 8, ("sigmoid", "softplus")) is None
+    assert forms.network_of(theirs, (1, 2, 1), 0, 8, ("identity", "relu")) == ("identity", "relu")
+    theirs = SimpleNamespace(outputs=lambda p, X: forward(p, X, "tanh", "softplus"))
+    assert forms.network_of(theirs, (1, 2, 1), 0, 8, ("sigmoid", "softplus")) == ("tanh", "softplus")
+    assert forms.network_of(SimpleNamespace(outputs=lambda p, X: None), (1, 2, 1), 0, 8, ("sigmoid", "relu")) is None
+
+
+def test_an_object_that_will_not_take_other_weights_is_its_codes_doing(capsys):
+    assert main(["check", str(CORPUS / "classes.py"), "--object", "ReadOnly((1, 4, 1))"]) == 1
+    out, err = capsys.readouterr()
+    assert err == "" and "your code raised AttributeError" in out
 
 
 @pytest.mark.parametrize(
     "objective, example, message",
     [
-        ("nan_loss", "example", "the objective's gradient at the example is not finite (NaN or inf)"),
+        ("nan_loss", "example", "the objective is nan at the example"),
+        ("nan_valued_loss", "example", "the objective is nan at the example"),  # its gradient is finite
+        ("inf_beside", "example", "the objective's gradient at the example is not finite (NaN or inf)"),
         ("loss", "nan_example", "the example's b holds NaN or inf"),
+        ("loss", "nan_x_example", "the example's X holds NaN or inf"),
     ],
 )
 def test_a_reference_that_is_not_finite_is_the_inputs_fault_not_the_learners(capsys, objective, example, message):

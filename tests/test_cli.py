@@ -186,6 +186,7 @@ def test_a_failed_run_writes_nothing(capsys, tmp_path, monkeypatch):
     )
     assert code == 1 and one_line(err) and "xsq train: error: training diverged" in err
     assert "try a lower learning rate than 1e+06 (--lr)" in err  # not "lower or higher": it diverged
+    assert "epochs" not in err.split("; try ")[-1]  # nor more of it
     assert not os.path.exists(tmp_path / "run") and [n for n in os.listdir(tmp_path) if "partial" in n] == []
 
 
@@ -267,12 +268,22 @@ def test_json_outputs_are_strict(capsys, model_file):
         strict(capsys.readouterr().out)
 
 
-def test_version(capsys):
+def test_version(capsys, monkeypatch):
     from importlib import metadata
 
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out == f"xsq {metadata.version('xsq')}\n"
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)  # a checkout on the path, never installed
+    assert main(["gradcheck", "--n", "4"]) == 0  # every command still runs
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out == "xsq (not installed)\n"
 
 
 def test_gradcheck_json(capsys):
@@ -293,7 +304,7 @@ def test_predict_refuses_inputs_the_model_cannot_evaluate(capsys, tmp_path):
     assert "cannot evaluate x = 1e+308 in float64 (its prediction there is not a finite number)" in err
     for line in ("1e400", "nan"):  # inputs that are not finite are the input's fault, and named
         assert run(capsys, "predict", "--model", str(tmp_path / "m.npz"), line)[2] == (
-            f"xsq predict: error: input 1 ({line!r}): {line!r} is not a finite float64 number\n"
+            f"xsq predict: error: input 1: {line!r} is not a finite float64 number\n"
         )
 
 
@@ -304,7 +315,7 @@ def test_predict_blames_a_model_that_is_not_finite_where_it_was_trained(capsys, 
     model = xsq.fit(x, x, hidden=2, output="identity", epochs=20, restarts=0)
     huge = dict(model.params, b1=np.full(2, 50.0), W2=np.full((2, 1), 1e308))  # a crafted file: it overflows
     dataclasses.replace(model, params=huge).save(tmp_path / "m.npz")
-    code, out, err = run(capsys, "predict", "--model", str(tmp_path / "m.npz"), "3")
+    code, out, err = run(capsys, "predict", "--model", str(tmp_path / "m.npz"), "0.5", "3")  # 0.5: outside too
     assert (
         code == 2 and one_line(err) and "gives no finite prediction at x = 3, inside the domain it was trained" in err
     )

@@ -114,7 +114,7 @@ def test_measured_data(capsys, tmp_path):
         ("x,y\n1,2\n3,4,5\n", [], "line 3: 3 columns, but the first row has 2"),
         ("x,y\n1,2\n", [], "has 1 data row; at least 3 are needed"),
         ("1,\n2,4\n3,9\n4,16\n", [], "line 1, column 'column 1': missing value"),  # not a header
-        ("x,\n2,4\n3,9\n4,16\n", [], "line 1: the header leaves column 2 unnamed"),
+        ("x,\n2,4\n3,9\n4,16\n", [], "line 1: the header has no name for column 1, counting from 0"),
         ("x,\x1b[2Jy\n2,4\n3,9\n4,16\n", [], r"line 1: the header's column names hold '\\x1b\[2Jy': a name must be"),
         ("x,x\n2,4\n3,9\n4,16\n", [], "line 1: the header's column names name the column 'x' twice"),
         ("x,y\n1,2\n3," + "0" * 200_000 + "4\n5,nan\n", [], "line 3: not valid CSV \\(field larger than"),

@@ -25,7 +25,9 @@ in attributes with a trailing underscore:
 A run that diverges raises :class:`xsq.TrainingDiverged`, as :func:`xsq.fit`
 does. A run that did not learn (:class:`xsq.TrainingStalled` in :func:`xsq.fit`)
 keeps what it learnt and warns with scikit-learn's ``ConvergenceWarning``,
-as scikit-learn's own estimators do when they stop short.
+as scikit-learn's own estimators do when they stop short. Data a network
+cannot learn from (rows to train on whose inputs are all the same, say)
+raise :class:`xsq.InputError`, a ``ValueError``.
 """
 
 from __future__ import annotations

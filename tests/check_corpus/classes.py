@@ -141,6 +141,19 @@ class TanhFlat(TanhHidden):
         return super().forward_prop(X).ravel()
 
 
+class ReadOnly(Summed):
+    """Its arrays are properties without a setter: nothing can put other weights into it."""
+
+    W1 = property(lambda self: self._W1)
+
+    def __init__(self, sizes):
+        self.learning_rate = 0.01
+        self._W1 = np.random.randn(sizes[0], sizes[1])
+        self.b1 = np.ones((1, sizes[1]))
+        self.W2 = np.random.randn(sizes[1], sizes[2])
+        self.b2 = np.ones((1, sizes[2]))
+
+
 class Broken(Summed):
     def back_prop(self, X, Y):
         raise RuntimeError("not written yet")

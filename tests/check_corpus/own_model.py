@@ -50,3 +50,16 @@ def nan_loss(params, X, Y):
 def nan_example():
     params, X, Y = example()
     return dict(params, b=np.array([np.nan])), X, Y
+
+
+def nan_valued_loss(params, X, Y):
+    return loss(params, X, Y) + np.nan
+
+
+def inf_beside(params, X, Y):  # finite at the example (a = 1) only
+    return float(loss(params, X, Y)) + (0.0 if float(params["a"]) == 1.0 else math.inf)
+
+
+def nan_x_example():
+    params, X, Y = example()
+    return params, np.where(X > 1.5, np.inf, X), Y

@@ -11,6 +11,7 @@ differences when autograd cannot trace it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -182,7 +183,15 @@ def _check_model(gradient: Gradient, objective: Callable, example: Callable, bat
 
 
 def _reference(objective: Callable, params: Params, X, Y, source) -> Params:
-    """autograd's gradient of the learner's objective, or central differences when autograd cannot trace it."""
+    """autograd's gradient of the learner's objective, or central differences when autograd cannot trace it
+    (or gives NaN, as it can through the untaken branch of a ``where``)."""
+    try:
+        with silenced():
+            value = float(objective(params, X, Y))
+    except Exception:
+        value = 0.0  # raised: the gradient's own attempt below says so
+    if not math.isfinite(value):
+        raise InputError(f"the objective is {value} at the example: a gradient is checked where it is finite")
     try:
         with silenced():
             g = grad(objective)(params, X, Y)

@@ -105,11 +105,15 @@ class ObjectForm:
     rate: float
     rate_attribute: str | None
 
+    def _write(self, params: dict) -> dict:
+        """Put ``params`` (xsq's layout) into their object, in its own shapes; returns what was put."""
+        put = {key: self.layout.theirs(key, value) for key, value in params.items()}
+        for key, value in put.items():
+            setattr(self.instance, key, value.copy())
+        return put
+
     def __call__(self, params: dict, X: np.ndarray, Y: np.ndarray) -> dict:
-        before = {}
-        for key, value in params.items():
-            before[key] = self.layout.theirs(key, value)
-            setattr(self.instance, key, before[key].copy())
+        before = self._write(params)
         if self.rate_attribute is not None:  # a rate of 1 keeps every digit of the change
             setattr(self.instance, self.rate_attribute, 1.0)
         rate = 1.0 if self.rate_attribute is not None else self.rate
@@ -125,12 +129,12 @@ class ObjectForm:
 
     def outputs(self, params: dict, X: np.ndarray) -> np.ndarray | None:
         """What their forward pass returns for ``params`` (xsq's layout) and X (N, n0), as (N, nk); None when it
-        returns no array of that shape (it may keep its output in an attribute instead) or raises."""
-        for key, value in params.items():
-            setattr(self.instance, key, self.layout.theirs(key, value).copy())
+        returns no array of that shape (it may keep its output in an attribute instead) or raises (their code's
+        doing, which the check itself reports)."""
         n_out = np.shape(params[f"W{self.layout.layers}"])[1]
         try:
             with silenced():
+                self._write(params)
                 out = np.asarray(self.forward(X.T if self.layout.columns else X), dtype=float)
         except Exception:
             return None
@@ -168,18 +172,23 @@ class ObjectForm:
         return None
 
 
-def network_of(form: ObjectForm, sizes: tuple[int, ...], seed: int, given: tuple[str, str]) -> tuple[str, str] | None:
-    """The (hidden activation, output) whose network gives what their forward pass returns, at random params
-    and inputs, ``given`` first; None when it returns nothing to compare or no such pair does."""
-    params, X, _ = random_problem(sizes, "sigmoid", 8, seed)
+def network_of(
+    form: ObjectForm, sizes: tuple[int, ...], seed: int, batch: int, given: tuple[str, str]
+) -> tuple[str, str] | None:
+    """The (hidden activation, output) whose network gives what their forward pass returns, at the params and
+    inputs the check uses (``random_problem``); ``given`` when it does, and None when their forward pass returns
+    nothing to compare or several pairs or none give it (relu and identity agree where every input is > 0)."""
+    params, X, _ = random_problem(sizes, given[0], batch, seed)
     got = form.outputs(params, X)
     if got is None:
         return None
     with np.errstate(all="ignore"):
-        for hidden, output in (given, *itertools.product(ACTIVATIONS, repeat=2)):
-            if np.allclose(net.forward(params, X, hidden, output), got, rtol=1e-9, atol=1e-12):
-                return hidden, output
-    return None
+        found = [
+            (hidden, output)
+            for hidden, output in itertools.product(ACTIVATIONS, repeat=2)
+            if np.allclose(net.forward(params, X, hidden, output), got, rtol=1e-9, atol=1e-12)
+        ]
+    return given if given in found else found[0] if len(found) == 1 else None
 
 
 def object_form(

@@ -73,13 +73,21 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def _version() -> str:
+    """xsq's version, as installed (a checkout on the path that was never installed has none)."""
+    try:
+        return metadata.version("xsq")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``xsq`` parser: one subparser per command, sharing options through ``parents``."""
     parser = Parser(
         prog="xsq",
         description="Small neural networks that learn f(x) = x^2 (or your own target or data), with checked gradients.",
     )
-    parser.add_argument("--version", action="version", version=f"xsq {metadata.version('xsq')}")
+    parser.add_argument("--version", action="version", version=f"xsq {_version()}")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     common = _common()
 

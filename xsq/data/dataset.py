@@ -121,7 +121,9 @@ def _table(path: str) -> tuple[np.ndarray, list[str], bool]:
     header = any(cell and read_number(cell) is None for cell in first)  # an empty cell is a missing value
     names = first if header else [f"column {i}" for i in range(len(first))]
     if header and not all(first):
-        raise InputError(f"{path!r}, line {first_line}: the header leaves column {first.index('') + 1} unnamed")
+        raise InputError(
+            f"{path!r}, line {first_line}: the header has no name for column {first.index('')}, counting from 0"
+        )
     if header and (problem := names_problem(first)):
         raise InputError(f"{path!r}, line {first_line}: the header's column names {problem}")
     width = len(first)

@@ -77,8 +77,9 @@ def hint(s: TrainSettings, diverged: bool) -> str:
         tips.append(f"a {rate} learning rate than {s.lr:g} (--lr), or the default optimizer lm")
     if s.batch_size == 1:
         tips.append("larger batches (--batch-size)")
-    tips.append("more hidden units or epochs" if s.optimizer == "lm" else "more epochs")
-    return "try " + "; ".join(tips)
+    if not diverged:  # more of a run that blew up would not help
+        tips.append("more hidden units or epochs" if s.optimizer == "lm" else "more epochs")
+    return "try " + "; ".join(tips) if tips else "try other settings"
 
 
 def _loss_on(X, Y, s: TrainSettings) -> Callable[[Params], float]:

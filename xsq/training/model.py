@@ -64,8 +64,8 @@ class Model:
     ``predict`` takes raw inputs (N, n_in), or (N,) for one input, and returns
     raw-scale outputs (N, n_out); ``derivative`` returns d output / d input
     on the raw scale, (N, n_out, n_in). Both are differentiable by autograd
-    with respect to X. ``params`` is a plain dict, so that autograd can
-    differentiate with respect to it too, of read-only copies of the arrays.
+    with respect to X. ``params`` holds read-only copies of the arrays in a
+    plain dict, which autograd can differentiate with respect to.
     """
 
     params: Params

@@ -53,10 +53,6 @@ def check_data(X: ArrayLike, Y: ArrayLike, loss: str = "mse") -> tuple[np.ndarra
         raise InputError(f"X has {len(Xc)} rows but Y has {len(Yc)}; give one target row per input")
     if len(Xc) < 2:
         raise InputError(f"need at least 2 samples to train, got {len(Xc)} sample{'s' if len(Xc) != 1 else ''}")
-    if np.all(Xc == Xc[0]):
-        raise InputError(
-            f"all {len(Xc)} input rows to train on are the same: a network cannot learn from inputs that do not vary"
-        )
     losses.check_targets(loss, Yc)
     return Xc, Yc
 
@@ -187,6 +183,10 @@ def fit(
     check_reachable(Y, Ys, s.output)
     rng = np.random.default_rng(s.seed)
     train, val = split(len(X), s.val_fraction, rng)
+    if np.all(X[train] == X[train][0]):
+        raise InputError(
+            f"all {len(train)} input rows to train on are the same: a network cannot learn from inputs that do not vary"
+        )
     check_memory(len(train), sizes, s.optimizer, s.batch_size, s.regularization)
     data = Data(Xs[train], Ys[train], Xs[val], Ys[val])
     bayes = BayesRun(data, sizes, rng, s) if s.regularization != "none" else None

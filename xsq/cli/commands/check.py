@@ -34,10 +34,10 @@ def run(args) -> int:
         if args.sizes is not None and len(args.sizes) != len(sizes):
             raise InputError(f"--sizes gives {len(args.sizes) - 1} layers but {args.object} has {len(sizes) - 1}")
         given = (network["activation"], network["output"])
-        found = network_of(gradient, args.sizes or sizes, args.seed, given)
+        found = network_of(gradient, args.sizes or sizes, args.seed, args.batch, given)
         if found is not None and found != given:  # checked against another network, right code would be "wrong"
             raise InputError(
-                f"{args.object}.{args.forward} computes {found[0]} hidden units and a {found[1]} output, not "
+                f"{args.object}.{args.forward} computes {found[0]} hidden units and output {found[1]}, not "
                 f"{given[0]} and {given[1]}: give --activation {found[0]} --output {found[1]}"
             )
         absent = f"was not changed by {args.update}"

@@ -37,7 +37,7 @@ def _row(text: str, where: str, n: int) -> list[float]:
     for cell in cells:
         value = read_number(cell)
         if value is None:
-            raise InputError(f"{where}: {cell!r} is not a number")
+            raise InputError(f"{where}: {shorten(cell)!r} is not a number")
         if not math.isfinite(value):
             raise InputError(f"{where}: {shorten(cell)!r} is not a finite float64 number")
         values.append(value)
@@ -60,7 +60,7 @@ def read_rows(args, n: int, trained: tuple[str, ...] = ()) -> tuple[np.ndarray, 
     if args.inputs is not None:
         raise InputError("--inputs applies to --data FILE.csv")
     if args.x:
-        rows = [_row(text, f"input {i + 1} ({text!r})", n) for i, text in enumerate(args.x)]
+        rows = [_row(text, f"input {i + 1}", n) for i, text in enumerate(args.x)]
     else:
         text = sys.stdin.read(STDIN_MAX_CHARS + 1)  # bounded: an endless stdin must not fill the memory
         if len(text) > STDIN_MAX_CHARS:
@@ -97,9 +97,11 @@ def run(args) -> int:
     domain = np.array(model.record.domain) if model.record is not None and model.record.domain else None
     outside = np.any((X < domain[:, 0]) | (X > domain[:, 1]), axis=1) if domain is not None else np.zeros(len(X), bool)
     if np.any(bad):
-        what = "slope or error bar" if np.all(np.isfinite(pred[bad][0])) else "prediction"
-        shown = ", ".join(f"{v:g}" for v in X[bad][0])
-        if domain is not None and not np.any(outside[bad]):  # xsq's own models are finite where they were trained
+        inside = bad & ~outside if domain is not None else np.zeros(len(X), bool)
+        row = int(np.argmax(inside)) if np.any(inside) else int(np.argmax(bad))  # inside the domain first
+        what = "slope or error bar" if np.all(np.isfinite(pred[row])) else "prediction"
+        shown = ", ".join(f"{v:g}" for v in X[row])
+        if inside[row]:  # xsq's own models are finite where they were trained
             raise InputError(
                 f"model {args.model!r} gives no finite {what} at x = {shown}, inside the domain it was trained on: "
                 "the file is damaged or was not written by xsq"

@@ -216,10 +216,8 @@ def run(args) -> int:
             metrics = job.metrics(model)
             r = model.record
             metrics.update(
-                r.settings,
-                output_reason=reason,
+                r.settings,  # the run's seed and output reason among them
                 max_epochs=r.settings["epochs"],
-                seed=args.seed,
                 train_seconds=r.seconds,
                 epochs=r.n_epochs,
                 best_epoch=r.best_epoch,
