@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..core import net
+from ..core.activations import ACTIVATIONS
 from ..core.api import check_objective
 from ..core.params import Params, init_params
 
@@ -79,7 +80,7 @@ def near_kink(
     passes = net.forward_pass(params, X, activation, output)
     n = len(passes.Zs) - 1
     for i in range(1, n + 1):
-        if (activation if i < n else output) == "relu" and np.any(np.abs(passes.Zs[i]) < band):
+        if ACTIVATIONS[activation if i < n else output].kink and np.any(np.abs(passes.Zs[i]) < band):
             return True
     r = passes.As[-1] - Y
     if loss == "mae" and np.any(np.abs(r) < band):

@@ -8,7 +8,10 @@
 * ``value_and_deriv(z)``: both at once (sigmoid and softplus share one
   ``exp``), for the hand-written passes in :mod:`xsq.core.net` (plain numpy, no autograd);
 * ``second(z)``: ``fn''(z)`` in plain numpy, for the hand-written
-  second-order forward pass in :mod:`xsq.core.forward_mode`.
+  second-order forward pass in :mod:`xsq.core.forward_mode`;
+* ``produces`` (the values it can give, which the output unit's scaling and
+  checks read), ``init`` (the initialisation that suits it) and ``kink``
+  (a slope that jumps, which gradient checks step around).
 
 Why primitives: autograd differentiates ``np.where`` through both branches
 and its own rule for ``np.tanh`` is ``1 / cosh(z)**2``, which overflows with a
@@ -221,22 +224,51 @@ def identity_deriv(z: np.ndarray) -> np.ndarray:
 
 
 class Activation(NamedTuple):
-    """One activation: its function, its slope, both at once, and its second derivative (see the module doc)."""
+    """One activation: its function, its slope, both at once and its second derivative (see the module doc);
+    then what the rest of xsq asks of it, so that a new activation is one entry here."""
 
     name: str
     fn: Callable[[np.ndarray], np.ndarray]
     deriv: Callable[[np.ndarray], np.ndarray]
     value_and_deriv: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
     second: Callable[[np.ndarray], np.ndarray]
+    produces: tuple[float, float, bool, bool] = (-np.inf, np.inf, False, False)  # low, high, each reached or not
+    init: str = "glorot"  # the initialisation that suits it (xsq.core.params.init_params's "auto")
+    kink: bool = False  # its slope jumps somewhere (relu at 0): a difference quotient may straddle it
 
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, sigmoid_deriv, sigmoid_and_deriv, lambda z: _sigmoid_nth.fun(z, 2)),
-        Activation("tanh", tanh, tanh_deriv, tanh_and_deriv, lambda z: _tanh_nth.fun(z, 2)),
-        Activation("softplus", softplus, sigmoid, softplus_and_deriv, lambda z: _sigmoid_nth.fun(z, 1)),
-        Activation("relu", relu, relu_deriv, relu_and_deriv, lambda z: np.zeros(np.shape(z))),
+        Activation(
+            "sigmoid",
+            sigmoid,
+            sigmoid_deriv,
+            sigmoid_and_deriv,
+            lambda z: _sigmoid_nth.fun(z, 2),
+            produces=(0.0, 1.0, False, False),
+        ),
+        Activation(
+            "tanh", tanh, tanh_deriv, tanh_and_deriv, lambda z: _tanh_nth.fun(z, 2), produces=(-1.0, 1.0, False, False)
+        ),
+        Activation(
+            "softplus",
+            softplus,
+            sigmoid,
+            softplus_and_deriv,
+            lambda z: _sigmoid_nth.fun(z, 1),
+            produces=(0.0, np.inf, False, False),
+        ),
+        Activation(
+            "relu",
+            relu,
+            relu_deriv,
+            relu_and_deriv,
+            lambda z: np.zeros(np.shape(z)),
+            produces=(0.0, np.inf, True, False),
+            init="he",
+            kink=True,
+        ),
         Activation("identity", identity, identity_deriv, lambda z: (z, np.ones_like(z)), lambda z: z * 0.0),
     )
 }

@@ -23,6 +23,7 @@ from autograd.tracer import getval
 from ..errors import InputError
 from ..memory import check_fits
 from ..validation import Seed, Sizes
+from . import activations
 
 # the network's parameters: {"W1": (n0, n1), "b1": (n1,), ..., "Wk", "bk"}, defined here once
 Params = dict[str, np.ndarray]
@@ -60,7 +61,7 @@ def init_params(
     if init == "auto":
         if not isinstance(activation, str):
             raise InputError(f"activation must be a name such as 'sigmoid', not {type(activation).__name__}")
-        init = "he" if activation == "relu" else "glorot"
+        init = activations.get(activation).init
     rng = np.random.default_rng(Seed().check(seed, "seed"))
     params = {}
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):

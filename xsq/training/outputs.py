@@ -20,24 +20,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.activations import ACTIVATIONS
 from ..errors import InputError
 from .scaling import Scaler
 
-# what each output unit produces: (low, high, low reached, high reached)
-RANGES = {
-    "sigmoid": (0.0, 1.0, False, False),
-    "tanh": (-1.0, 1.0, False, False),
-    "softplus": (0.0, np.inf, False, False),
-    "relu": (0.0, np.inf, True, False),
-    "identity": (-np.inf, np.inf, False, False),
-}
 MARGIN = 0.1  # a bounded unit's scaled targets keep this share of its range clear at each end
 ZERO_SLOPE = 300.0  # |d log(target) / dx| times the span above which targets fall towards 0 (choose_output)
 
 
 def scaler_for(X: np.ndarray, Y: np.ndarray, output: str) -> Scaler:
     """The scaling of X (N, n_in) and Y (N, n_out) that suits ``output`` (see the module docstring)."""
-    low, high = RANGES[output][:2]
+    low, high = ACTIVATIONS[output].produces[:2]
     if np.isfinite(high - low):
         margin = MARGIN * (high - low)
         return Scaler.fit(X, Y, onto=(low + margin, high - margin))
@@ -45,7 +38,7 @@ def scaler_for(X: np.ndarray, Y: np.ndarray, output: str) -> Scaler:
 
 
 def _describe(output: str) -> str:
-    low, high, low_in, high_in = RANGES[output]
+    low, high, low_in, high_in = ACTIVATIONS[output].produces
     if np.isfinite(high):
         return f"values in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
     return f"values {'>=' if low_in else '>'} {low:g}"
@@ -54,7 +47,7 @@ def _describe(output: str) -> str:
 def check_reachable(Y: np.ndarray, Ys: np.ndarray, output: str) -> None:
     """Refuse targets the output unit cannot produce: Ys (N, n_out) as the network sees them, the raw Y named
     in the message (scaling never changes whether a target is reachable, only how far it is)."""
-    low, high, low_in, high_in = RANGES[output]
+    low, high, low_in, high_in = ACTIVATIONS[output].produces
     if np.any(Ys < low if low_in else Ys <= low):
         worst = f"the smallest target is {np.min(Y):.6g}"
     elif np.any(Ys > high if high_in else Ys >= high):
