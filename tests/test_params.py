@@ -94,3 +94,14 @@ def test_a_huge_seed_is_kept_exactly():
     a, b = xsq.init_params((1, 3, 1), seed=big), xsq.init_params((1, 3, 1), seed=2**70)
     assert np.array_equal(a["W1"], xsq.init_params((1, 3, 1), seed=np.random.default_rng(big))["W1"])
     assert not np.array_equal(a["W1"], b["W1"])
+
+
+def test_each_activation_gets_the_initialisation_that_suits_it():
+    sizes = (400, 300, 1)
+    glorot, he = (xsq.init_params(sizes, seed=0, init=i) for i in ("glorot", "he"))
+    assert np.max(np.abs(glorot["W1"])) <= np.sqrt(6 / 700) and np.isclose(
+        np.std(he["W1"]), np.sqrt(2 / 400), rtol=0.01
+    )
+    for activation, kind in [("relu", he), ("sigmoid", glorot), ("tanh", glorot), ("softplus", glorot)]:
+        auto = xsq.init_params(sizes, seed=0, activation=activation)
+        assert all(np.array_equal(auto[k], kind[k]) for k in auto), activation
