@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import numpy as np
 
@@ -62,9 +62,9 @@ ALTERNATE = True  # every other screened candidate starts the evidence updates a
 L2_DECAY = 1e-2
 
 
-class Hyper(TypedDict):
+class Hyper(NamedTuple):
     """The precisions a step uses: ``alpha`` (G,) per prior group, ``beta``, and ``alpha_p`` (P,) per parameter.
-    Updated in place after each evidence step: the residuals of :func:`regularised` read it at every call."""
+    Each evidence step makes new ones, and with them a new least-squares problem (:func:`regularised`)."""
 
     alpha: np.ndarray
     beta: float
@@ -82,18 +82,19 @@ class Cache(TypedDict, total=False):
 
 def regularised(X, Y, activation: str, output: str, like: Params, hyper: Hyper, cache: Cache) -> LeastSquares:
     """Residuals ``[sqrt(beta) (f(X; theta) - Y).ravel(), sqrt(alpha_p) theta]`` ((N n_out + P,)) and their
-    Jacobian. ``hyper["beta"]`` and ``hyper["alpha_p"]`` (P,) are read at each call; ``cache`` keeps the
-    last data Jacobian (``cache["theta"]``, ``cache["J"]``) so it is formed once per point."""
+    Jacobian, at the precisions ``hyper``. ``cache`` keeps the last data Jacobian (``cache["theta"]``,
+    ``cache["J"]``), which no precision enters, so that one point's is formed once across problems."""
+    root_beta, root_alpha = np.sqrt(hyper.beta), np.sqrt(hyper.alpha_p)
 
     def residuals(theta):
         params = unflatten_unchecked(theta, like)
         passes = net.forward_pass(params, X, activation, output)
         r = (passes.As[-1] - Y).ravel()
-        aug = np.concatenate([np.sqrt(hyper["beta"]) * r, np.sqrt(hyper["alpha_p"]) * theta])
+        aug = np.concatenate([root_beta * r, root_alpha * theta])
         return aug, (params, passes, r)
 
     def jacobian(theta, aux):
-        return np.vstack([np.sqrt(hyper["beta"]) * data_jacobian(theta, aux), np.diag(np.sqrt(hyper["alpha_p"]))])
+        return np.vstack([root_beta * data_jacobian(theta, aux), np.diag(root_alpha)])
 
     def data_jacobian(theta, aux):
         if cache.get("theta") is not theta:
@@ -124,33 +125,38 @@ class BayesRun:
     # --- one evidence step -------------------------------------------------------------
 
     def _hyper(self, alpha: np.ndarray, beta: float) -> Hyper:
-        return {"alpha": alpha, "beta": beta, "alpha_p": alpha[self.groups]}
+        return Hyper(alpha, beta, alpha[self.groups])
+
+    def _problem(self, like: Params, hyper: Hyper, cache: Cache) -> LeastSquares:
+        return regularised(self.X, self.Y, self.s.activation, self.s.output, like, hyper, cache)
 
     def _restate(self, state: LMState, hyper: Hyper) -> LMState:
         """The state's residuals and cost under new precisions (no new forward pass)."""
         r = state.aux[2]
-        aug = np.concatenate([np.sqrt(hyper["beta"]) * r, np.sqrt(hyper["alpha_p"]) * state.theta])
+        aug = np.concatenate([np.sqrt(hyper.beta) * r, np.sqrt(hyper.alpha_p) * state.theta])
         return state._replace(r=aug, cost=float(aug @ aug))
 
     def _evidence(self, state: LMState, hyper: Hyper, cache: Cache) -> bayes.Evidence:
         J = cache["data_jacobian"](state.theta, state.aux)
         r = state.aux[2]
-        return bayes.evidence_update(J, state.theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups)
+        return bayes.evidence_update(J, state.theta, float(r @ r), self.n, hyper.alpha, hyper.beta, self.groups)
 
     def _start(self, params: Params, cache: Cache) -> tuple[LMState, Hyper, LeastSquares]:
         theta = flatten(params)
         r = (net.forward(params, self.X, self.s.activation, self.s.output) - self.Y).ravel()
         beta = self.n / max(float(r @ r), 1e-300)
         hyper = self._hyper(np.full(self.G, ALPHA_START), beta)
-        problem = regularised(self.X, self.Y, self.s.activation, self.s.output, params, hyper, cache)
+        problem = self._problem(params, hyper, cache)
         return lm_init(problem, theta), hyper, problem
 
     def _iterate(self, state: LMState, hyper: Hyper, problem: LeastSquares, cache: Cache, gamma: float):
-        """One evidence update then one LM step; returns the new state, the evidence and how much changed
-        (gamma relative to itself, beta in log, the objective relative)."""
+        """One evidence update then one LM step at the new precisions; returns the new state, precisions and
+        problem, the evidence, and how much changed (gamma relative to itself, beta in log, the objective
+        relative)."""
         ev = self._evidence(state, hyper, cache)
-        old = (hyper["beta"], state.cost / hyper["beta"])
-        hyper.update(self._hyper(ev.alpha, ev.beta))
+        old = (hyper.beta, state.cost / hyper.beta)
+        hyper = self._hyper(ev.alpha, ev.beta)
+        problem = self._problem(state.aux[0], hyper, cache)
         state = lm_step(problem, self._restate(state, hyper), GEODESIC)
         total = float(ev.gamma.sum())
         change = max(
@@ -158,14 +164,14 @@ class BayesRun:
             abs(np.log(ev.beta / old[0])),
             abs(state.cost / ev.beta - old[1]) / max(old[1], 1e-300),
         )
-        return state, ev, change
+        return state, hyper, problem, ev, change
 
     def _mse(self, state: LMState) -> float:
         r = state.aux[2]
         return float(r @ r) / self.n
 
     def _log(self, hyper: Hyper, gamma: float) -> None:
-        self.trace.append((np.array(hyper["alpha"]), float(hyper["beta"]), float(gamma)))
+        self.trace.append((np.array(hyper.alpha), float(hyper.beta), float(gamma)))
 
     # --- the epochs -----------------------------------------------------------------------
 
@@ -197,7 +203,7 @@ class BayesRun:
                     if i < free:
                         state = lm_step(problem, state, GEODESIC)
                     else:
-                        state, ev, _ = self._iterate(state, hyper, problem, cache, gamma)
+                        state, hyper, problem, ev, _ = self._iterate(state, hyper, problem, cache, gamma)
                         gamma = float(ev.gamma.sum())
                     used += 1
                     self._log(hyper, gamma)
@@ -215,7 +221,7 @@ class BayesRun:
             if i < free:
                 state, change = lm_step(problem, state, GEODESIC), np.inf
             else:
-                state, ev, change = self._iterate(state, hyper, problem, cache, gamma)
+                state, hyper, problem, ev, change = self._iterate(state, hyper, problem, cache, gamma)
                 gamma = float(ev.gamma.sum())
             self._log(hyper, gamma)
             yield Epoch(state.aux[0], self._mse(state), WARMUP)
@@ -227,7 +233,7 @@ class BayesRun:
     def _fixed(self, like: Params) -> Iterator[Epoch]:
         cache: Cache = {}
         hyper = self._hyper(np.full(self.G, L2_DECAY), 1.0)
-        problem = regularised(self.X, self.Y, self.s.activation, self.s.output, like, hyper, cache)
+        problem = self._problem(like, hyper, cache)
         state = lm_init(problem, flatten(like))
         self._log(hyper, float("nan"))
         yield Epoch(like, None, WARMUP)
@@ -257,7 +263,7 @@ class BayesRun:
         passes = net.forward_pass(params, self.X, self.s.activation, self.s.output)
         r = (passes.As[-1] - self.Y).ravel()
         J = jac.jacobian(params, self.X, self.s.activation, self.s.output, passes)
-        ev = bayes.evidence_update(J, theta, float(r @ r), self.n, hyper["alpha"], hyper["beta"], self.groups)
+        ev = bayes.evidence_update(J, theta, float(r @ r), self.n, hyper.alpha, hyper.beta, self.groups)
         alpha = L2_DECAY * np.full(self.G, ev.beta) if self.s.regularization == "l2" else ev.alpha
         again = bayes.evidence_update(J, theta, float(r @ r), self.n, alpha, ev.beta, self.groups)
         return again._replace(alpha=alpha, beta=ev.beta)
