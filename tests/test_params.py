@@ -99,9 +99,10 @@ def test_a_huge_seed_is_kept_exactly():
 def test_each_activation_gets_the_initialisation_that_suits_it():
     sizes = (400, 300, 1)
     glorot, he = (xsq.init_params(sizes, seed=0, init=i) for i in ("glorot", "he"))
-    assert np.max(np.abs(glorot["W1"])) <= np.sqrt(6 / 700) and np.isclose(
-        np.std(he["W1"]), np.sqrt(2 / 400), rtol=0.01
-    )
-    for activation, kind in [("relu", he), ("sigmoid", glorot), ("tanh", glorot), ("softplus", glorot)]:
-        auto = xsq.init_params(sizes, seed=0, activation=activation)
+    assert np.isclose(np.max(np.abs(glorot["W1"])), np.sqrt(6 / 700), rtol=1e-3)  # uniform on +-sqrt(6 / fans)
+    assert np.isclose(np.std(he["W1"]), np.sqrt(2 / 400), rtol=0.01)  # normal, variance 2 / fan_in
+    chosen = {"relu": he, "sigmoid": glorot, "tanh": glorot, "softplus": glorot, "identity": glorot}
+    assert set(chosen) == set(xsq.ACTIVATIONS)
+    for activation, kind in chosen.items():
+        auto = xsq.init_params(sizes, seed=0, init="auto", activation=activation)
         assert all(np.array_equal(auto[k], kind[k]) for k in auto), activation

@@ -33,7 +33,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..core import net
-from ..core.activations import ACTIVATIONS
 from ..core.api import check_objective
 from ..core.params import Params, init_params
 
@@ -80,7 +79,7 @@ def near_kink(
     passes = net.forward_pass(params, X, activation, output)
     n = len(passes.Zs) - 1
     for i in range(1, n + 1):
-        if ACTIVATIONS[activation if i < n else output].kink and np.any(np.abs(passes.Zs[i]) < band):
+        if net.layer_activation(i, n, activation, output).kink and np.any(np.abs(passes.Zs[i]) < band):
             return True
     r = passes.As[-1] - Y
     if loss == "mae" and np.any(np.abs(r) < band):

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 from autograd.extend import defjvp, defvjp, primitive
@@ -223,18 +223,28 @@ def identity_deriv(z: np.ndarray) -> np.ndarray:
 # --- the registry ----------------------------------------------------------------
 
 
+class Range(NamedTuple):
+    """The values an activation produces: between ``low`` and ``high``, each end reached or not."""
+
+    low: float
+    high: float
+    low_reached: bool
+    high_reached: bool
+
+
 class Activation(NamedTuple):
     """One activation: its function, its slope, both at once and its second derivative (see the module doc);
-    then what the rest of xsq asks of it, so that a new activation is one entry here."""
+    then what the rest of xsq asks of it, so that a new activation is one entry here. Left out, those say: a
+    smooth unit of any value, for which glorot's initialisation suits."""
 
     name: str
     fn: Callable[[np.ndarray], np.ndarray]
     deriv: Callable[[np.ndarray], np.ndarray]
     value_and_deriv: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
     second: Callable[[np.ndarray], np.ndarray]
-    produces: tuple[float, float, bool, bool] = (-np.inf, np.inf, False, False)  # low, high, each reached or not
-    init: str = "glorot"  # the initialisation that suits it (xsq.core.params.init_params's "auto")
-    kink: bool = False  # its slope jumps somewhere (relu at 0): a difference quotient may straddle it
+    produces: Range = Range(-np.inf, np.inf, False, False)
+    init: Literal["glorot", "he"] = "glorot"  # what xsq.core.params.init_params's "auto" draws
+    kink: bool = False  # its slope jumps at z = 0 (relu): a difference quotient there may straddle it
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -246,10 +256,15 @@ ACTIVATIONS: dict[str, Activation] = {
             sigmoid_deriv,
             sigmoid_and_deriv,
             lambda z: _sigmoid_nth.fun(z, 2),
-            produces=(0.0, 1.0, False, False),
+            produces=Range(0.0, 1.0, False, False),
         ),
         Activation(
-            "tanh", tanh, tanh_deriv, tanh_and_deriv, lambda z: _tanh_nth.fun(z, 2), produces=(-1.0, 1.0, False, False)
+            "tanh",
+            tanh,
+            tanh_deriv,
+            tanh_and_deriv,
+            lambda z: _tanh_nth.fun(z, 2),
+            produces=Range(-1.0, 1.0, False, False),
         ),
         Activation(
             "softplus",
@@ -257,7 +272,7 @@ ACTIVATIONS: dict[str, Activation] = {
             sigmoid,
             softplus_and_deriv,
             lambda z: _sigmoid_nth.fun(z, 1),
-            produces=(0.0, np.inf, False, False),
+            produces=Range(0.0, np.inf, False, False),
         ),
         Activation(
             "relu",
@@ -265,7 +280,7 @@ ACTIVATIONS: dict[str, Activation] = {
             relu_deriv,
             relu_and_deriv,
             lambda z: np.zeros(np.shape(z)),
-            produces=(0.0, np.inf, True, False),
+            produces=Range(0.0, np.inf, True, False),
             init="he",
             kink=True,
         ),

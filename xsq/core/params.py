@@ -50,7 +50,8 @@ def init_params(
 
     ``init="glorot"`` draws W uniformly from +-sqrt(6 / (fan_in + fan_out))
     (right for sigmoid, tanh, softplus); ``"he"`` draws W from a normal of
-    variance 2 / fan_in (right for relu); ``"auto"`` picks by ``activation``.
+    variance 2 / fan_in (right for relu); ``"auto"`` draws what the activation's
+    entry in ``ACTIVATIONS`` names (its ``init``).
     All randomness comes from ``numpy.random.default_rng(seed)``.
     """
     sizes = check_sizes(sizes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import autograd.numpy as anp
 
-from ..core.activations import Activation
+from ..core.activations import ACTIVATIONS, Activation
 
 
 def naive_sigmoid(z):
@@ -43,6 +43,7 @@ QUESTION_SIGMOID = Activation(
     naive_sigmoid_grad,
     lambda z: (naive_sigmoid(z), naive_sigmoid_grad(z)),
     lambda z: naive_sigmoid_grad(z) * (1 - 2 * naive_sigmoid(z)),
+    produces=ACTIVATIONS["sigmoid"].produces,
 )
 QUESTION_SOFTPLUS = Activation(
     "question's softplus",
@@ -50,4 +51,5 @@ QUESTION_SOFTPLUS = Activation(
     naive_softplus_grad,
     lambda z: (naive_softplus(z), naive_softplus_grad(z)),
     naive_sigmoid_grad,
+    produces=ACTIVATIONS["softplus"].produces,
 )

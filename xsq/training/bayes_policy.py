@@ -1,7 +1,7 @@
 """Bayesian-regularised Levenberg-Marquardt (MATLAB's ``trainbr``): the epoch iterator and what it leaves.
 
-Screening, the evidence iterations, the run to the mode and the posterior share one run's state (the
-precisions, the cached Jacobian, the trace for the record), so they live in one module.
+Screening, the evidence iterations, the run to the mode and the posterior are one run's (its data, prior
+groups and the trace for the record), so they live in one module; the precisions pass from step to step.
 
 :class:`BayesRun` trains on the objective of :mod:`xsq.training.bayes`,
 ``beta * E_D + sum_g alpha_g * E_W,g``, as a least-squares problem LM already
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -71,39 +71,41 @@ class Hyper(NamedTuple):
     alpha_p: np.ndarray
 
 
-class Cache(TypedDict, total=False):
-    """The last data Jacobian (N n_out, P) and the point ``theta`` (P,) it was formed at, and the function
-    that forms it (:func:`regularised`), so that one point's Jacobian is formed once."""
-
-    theta: np.ndarray
-    J: np.ndarray
-    data_jacobian: Callable[[np.ndarray, Any], np.ndarray]
+DataJacobian = Callable[[np.ndarray, Any], np.ndarray]  # (theta, its residual evaluation) -> J (N n_out, P)
 
 
-def regularised(X, Y, activation: str, output: str, like: Params, hyper: Hyper, cache: Cache) -> LeastSquares:
-    """Residuals ``[sqrt(beta) (f(X; theta) - Y).ravel(), sqrt(alpha_p) theta]`` ((N n_out + P,)) and their
-    Jacobian, at the precisions ``hyper``. ``cache`` keeps the last data Jacobian (``cache["theta"]``,
-    ``cache["J"]``), which no precision enters, so that one point's is formed once across problems."""
-    root_beta, root_alpha = np.sqrt(hyper.beta), np.sqrt(hyper.alpha_p)
+def data_jacobian_of(X: np.ndarray, activation: str, output: str) -> DataJacobian:
+    """d f(X; theta) / d theta (N n_out, P) from a residual evaluation's forward pass, kept for the last point
+    asked: LM and the evidence ask at the same point, and no precision enters it."""
+    last: dict[str, Any] = {}
+
+    def data_jacobian(theta: np.ndarray, aux: Any) -> np.ndarray:
+        if last.get("theta") is not theta:
+            last["theta"], last["J"] = theta, jac.jacobian(aux[0], X, activation, output, aux[1])
+        return last["J"]
+
+    return data_jacobian
+
+
+def augmented(r: np.ndarray, theta: np.ndarray, hyper: Hyper) -> np.ndarray:
+    """The residuals LM minimises: ``[sqrt(beta) r, sqrt(alpha_p) theta]`` ((N n_out + P,)) for the data's r."""
+    return np.concatenate([np.sqrt(hyper.beta) * r, np.sqrt(hyper.alpha_p) * theta])
+
+
+def regularised(X, Y, activation: str, output: str, like: Params, hyper: Hyper, data_jacobian: DataJacobian):
+    """The least-squares problem at the precisions ``hyper``: the residuals of :func:`augmented` and their
+    Jacobian, the data's (``data_jacobian``) stacked on ``diag(sqrt(alpha_p))``."""
 
     def residuals(theta):
         params = unflatten_unchecked(theta, like)
         passes = net.forward_pass(params, X, activation, output)
         r = (passes.As[-1] - Y).ravel()
-        aug = np.concatenate([root_beta * r, root_alpha * theta])
-        return aug, (params, passes, r)
+        return augmented(r, theta, hyper), (params, passes, r)
 
     def jacobian(theta, aux):
-        return np.vstack([root_beta * data_jacobian(theta, aux), np.diag(root_alpha)])
+        return np.vstack([np.sqrt(hyper.beta) * data_jacobian(theta, aux), np.diag(np.sqrt(hyper.alpha_p))])
 
-    def data_jacobian(theta, aux):
-        if cache.get("theta") is not theta:
-            cache["theta"], cache["J"] = theta, jac.jacobian(aux[0], X, activation, output, aux[1])
-        return cache["J"]
-
-    problem = LeastSquares(residuals, jacobian)
-    cache["data_jacobian"] = data_jacobian
-    return problem
+    return LeastSquares(residuals, jacobian)
 
 
 class BayesRun:
@@ -127,36 +129,40 @@ class BayesRun:
     def _hyper(self, alpha: np.ndarray, beta: float) -> Hyper:
         return Hyper(alpha, beta, alpha[self.groups])
 
-    def _problem(self, like: Params, hyper: Hyper, cache: Cache) -> LeastSquares:
-        return regularised(self.X, self.Y, self.s.activation, self.s.output, like, hyper, cache)
+    def _problem(self, like: Params, hyper: Hyper, dj: DataJacobian) -> LeastSquares:
+        return regularised(self.X, self.Y, self.s.activation, self.s.output, like, hyper, dj)
+
+    def _data_jacobian(self) -> DataJacobian:
+        return data_jacobian_of(self.X, self.s.activation, self.s.output)
 
     def _restate(self, state: LMState, hyper: Hyper) -> LMState:
         """The state's residuals and cost under new precisions (no new forward pass)."""
-        r = state.aux[2]
-        aug = np.concatenate([np.sqrt(hyper.beta) * r, np.sqrt(hyper.alpha_p) * state.theta])
+        aug = augmented(state.aux[2], state.theta, hyper)
         return state._replace(r=aug, cost=float(aug @ aug))
 
-    def _evidence(self, state: LMState, hyper: Hyper, cache: Cache) -> bayes.Evidence:
-        J = cache["data_jacobian"](state.theta, state.aux)
+    def _evidence(self, state: LMState, hyper: Hyper, dj: DataJacobian) -> bayes.Evidence:
+        J = dj(state.theta, state.aux)
         r = state.aux[2]
         return bayes.evidence_update(J, state.theta, float(r @ r), self.n, hyper.alpha, hyper.beta, self.groups)
 
-    def _start(self, params: Params, cache: Cache) -> tuple[LMState, Hyper, LeastSquares]:
+    def _start(self, params: Params, dj: DataJacobian) -> tuple[LMState, Hyper, LeastSquares]:
         theta = flatten(params)
         r = (net.forward(params, self.X, self.s.activation, self.s.output) - self.Y).ravel()
         beta = self.n / max(float(r @ r), 1e-300)
         hyper = self._hyper(np.full(self.G, ALPHA_START), beta)
-        problem = self._problem(params, hyper, cache)
+        problem = self._problem(params, hyper, dj)
         return lm_init(problem, theta), hyper, problem
 
-    def _iterate(self, state: LMState, hyper: Hyper, problem: LeastSquares, cache: Cache, gamma: float):
+    def _iterate(
+        self, state: LMState, hyper: Hyper, dj: DataJacobian, gamma: float
+    ) -> tuple[LMState, Hyper, LeastSquares, bayes.Evidence, float]:
         """One evidence update then one LM step at the new precisions; returns the new state, precisions and
         problem, the evidence, and how much changed (gamma relative to itself, beta in log, the objective
         relative)."""
-        ev = self._evidence(state, hyper, cache)
+        ev = self._evidence(state, hyper, dj)
         old = (hyper.beta, state.cost / hyper.beta)
         hyper = self._hyper(ev.alpha, ev.beta)
-        problem = self._problem(state.aux[0], hyper, cache)
+        problem = self._problem(state.aux[0], hyper, dj)
         state = lm_step(problem, self._restate(state, hyper), GEODESIC)
         total = float(ev.gamma.sum())
         change = max(
@@ -187,8 +193,8 @@ class BayesRun:
             init_params(self.sizes, seed=self.rng, activation=s.activation)
             for _ in range(1, s.restarts + 1 if screen else 1)
         ]
-        cache: Cache = {}
-        state, hyper, problem = self._start(like, cache)
+        dj = self._data_jacobian()
+        state, hyper, problem = self._start(like, dj)
         self._log(hyper, float("nan"))
         yield Epoch(like, None, SCREEN if screen else WARMUP)
         used = 0
@@ -196,23 +202,23 @@ class BayesRun:
             best: tuple | None = None
             for c, params in enumerate(candidates):
                 free = FREE_STEPS if c % 2 == 0 or not ALTERNATE else 0
-                cache = {}
-                state, hyper, problem = self._start(params, cache)
+                dj = self._data_jacobian()
+                state, hyper, problem = self._start(params, dj)
                 gamma = float("nan")
                 for i in range(screen):
                     if i < free:
                         state = lm_step(problem, state, GEODESIC)
                     else:
-                        state, hyper, problem, ev, _ = self._iterate(state, hyper, problem, cache, gamma)
+                        state, hyper, problem, ev, _ = self._iterate(state, hyper, dj, gamma)
                         gamma = float(ev.gamma.sum())
                     used += 1
                     self._log(hyper, gamma)
                     yield Epoch(state.aux[0], self._mse(state), SCREEN)
-                score = self._evidence(state, hyper, cache).log_evidence + bayes.symmetry(self.sizes)
+                score = self._evidence(state, hyper, dj).log_evidence + bayes.symmetry(self.sizes)
                 if best is None or (np.isfinite(score) and score > best[0]):
-                    best = (score, state, hyper, problem, cache)
+                    best = (score, state, hyper, problem, dj)
             assert best is not None
-            _, state, hyper, problem, cache = best
+            _, state, hyper, problem, dj = best
         left = max(s.epochs - used - 1, 0)
         mode_steps = min(MODE_STEPS, left // 2)  # a small budget is shared: half still updates the precisions
         settled, budget, gamma = 0, left - mode_steps, float("nan")
@@ -221,7 +227,7 @@ class BayesRun:
             if i < free:
                 state, change = lm_step(problem, state, GEODESIC), np.inf
             else:
-                state, hyper, problem, ev, change = self._iterate(state, hyper, problem, cache, gamma)
+                state, hyper, problem, ev, change = self._iterate(state, hyper, dj, gamma)
                 gamma = float(ev.gamma.sum())
             self._log(hyper, gamma)
             yield Epoch(state.aux[0], self._mse(state), WARMUP)
@@ -231,9 +237,8 @@ class BayesRun:
         yield from self._to_mode(state, hyper, problem, max(mode_steps, 1))
 
     def _fixed(self, like: Params) -> Iterator[Epoch]:
-        cache: Cache = {}
         hyper = self._hyper(np.full(self.G, L2_DECAY), 1.0)
-        problem = self._problem(like, hyper, cache)
+        problem = self._problem(like, hyper, self._data_jacobian())
         state = lm_init(problem, flatten(like))
         self._log(hyper, float("nan"))
         yield Epoch(like, None, WARMUP)

@@ -34,7 +34,7 @@ def scaler_for(X: np.ndarray, Y: np.ndarray, output: str) -> Scaler:
     if np.isfinite(high - low):
         margin = MARGIN * (high - low)
         return Scaler.fit(X, Y, onto=(low + margin, high - margin))
-    return Scaler.fit(X, Y, centre_targets=output == "identity")
+    return Scaler.fit(X, Y, centre_targets=bool(np.isinf(low)))  # a unit of any sign: centred targets
 
 
 def _describe(output: str) -> str:
