@@ -233,6 +233,8 @@ def test_a_kink_inside_the_difference_step_is_no_false_alarm(activation, loss):
     else:
         Y[0, 0] = float(net.forward(params, X, activation, "softplus")[0, 0]) + 1e-8  # a residual of 1e-8
     assert near_kink(params, X, Y, activation, "softplus", loss)
+    own = net.layer_activation(1, 2, activation, activation)  # an Activation of one's own, not a name
+    assert near_kink(params, X, Y, own, "softplus", loss)
     rows = gradcheck(params, X, Y, activation=activation, loss=loss)
     assert passed(rows) and not any(r.fd_decides for r in rows)
     assert max(r.fd_rel_diff for r in rows) > 1e-5  # the differences were indeed off: the exemption mattered

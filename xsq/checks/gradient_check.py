@@ -72,7 +72,7 @@ def differences(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def near_kink(
-    params: Params, X, Y, activation: str, output: str, loss: str, band: float = KINK_BAND, order: int = 1
+    params: Params, X, Y, activation: net.Act, output: net.Act, loss: str, band: float = KINK_BAND, order: int = 1
 ) -> bool:
     """True when a relu pre-activation, an mae residual or (for second derivatives, ``order=2``) a huber
     residual's |r| = 1 boundary lies within ``band`` of it: a difference quotient there may straddle a kink."""
