@@ -301,3 +301,11 @@ def test_every_output_unit_reaches_what_it_should():
     x = np.linspace(-2, 2, 120)
     y = np.maximum(5 * x**3 - 3, 0)  # 0 reachable
     assert xsq.fit(x, y, output="relu", hidden=8, epochs=50, restarts=0).output == "relu"
+
+
+def test_a_model_shows_what_it_is_not_every_weight():
+    x = np.linspace(1, 3, 30)
+    shown = "Model(sizes=(1, 3, 1), activation='sigmoid', output='softplus'"
+    assert repr(xsq.fit(x, x**2, hidden=3, epochs=20, restarts=0)) == shown + ")"
+    assert repr(xsq.fit(x, x**2, hidden=3, epochs=60, restarts=0, stages=2)) == shown + ", 1 later stage)"
+    assert repr(xsq.fit(x, x**2, hidden=3, epochs=30, regularization="bayes")) == shown + ", error bars)"

@@ -110,6 +110,14 @@ class Model:
             if self.stages:
                 raise InputError("a staged model has no error bars")
 
+    def __repr__(self) -> str:  # what the model is, not every weight (its arrays are in params)
+        extras = [f"{len(self.stages)} later stage{'s' * (len(self.stages) != 1)}"] if self.stages else []
+        extras += ["error bars"] if self.posterior is not None else []
+        shown = ", ".join(
+            [f"sizes={self.sizes}", f"activation={self.activation!r}", f"output={self.output!r}", *extras]
+        )
+        return f"Model({shown})"
+
     @property
     def sizes(self) -> tuple[int, ...]:
         """Layer sizes (n_in, ..., n_out) of the first network."""
