@@ -117,6 +117,7 @@ def test_measured_data(capsys, tmp_path):
         ("x,\n2,4\n3,9\n4,16\n", [], "line 1: the header has no name for column 1, counting from 0"),
         ("x,\x1b[2Jy\n2,4\n3,9\n4,16\n", [], r"line 1: the header's column names hold '\\x1b\[2Jy': a name must be"),
         ("x,x\n2,4\n3,9\n4,16\n", [], "line 1: the header's column names name the column 'x' twice"),
+        ("x\ty\n2\t4\n3\t9\n", [], "looks tab-separated: xsq reads comma-separated values"),
         ("x,y\n1,2\n3," + "0" * 200_000 + "4\n5,nan\n", [], "line 3: not valid CSV \\(field larger than"),
         ("x,y\n", [], "holds no data rows, only a header"),
         ("1,2\n3,4\n", ["--inputs", "z"], "--inputs: no column 'z'; the columns are column 0, column 1"),

@@ -125,7 +125,8 @@ def _table(path: str) -> tuple[np.ndarray, list[str], bool]:
             f"{path!r}, line {first_line}: the header has no name for column {first.index('')}, counting from 0"
         )
     if header and (problem := names_problem(first)):
-        raise InputError(f"{path!r}, line {first_line}: the header's column names {problem}")
+        tabs = " (the file looks tab-separated: xsq reads comma-separated values)" if "\t" in "".join(first) else ""
+        raise InputError(f"{path!r}, line {first_line}: the header's column names {problem}{tabs}")
     width = len(first)
     values = _fast(path, first_line if header else first_line - 1, width)
     if values is None:
