@@ -17,14 +17,14 @@ import sys
 from importlib import metadata
 
 from ..core import activations, losses
-from ..data.problem import Problem
+from ..data.problem import DRAWN, Problem
 from ..errors import InputError, TrainingFailed
 from ..lab import sweep
 from ..training.settings import PER_OPTIMIZER, PER_REGULARIZATION, REGULARIZED, SETTINGS, defaults_text
 from ..validation import Axis, Options, Real, Sizes, Whole
 from . import interrupts, output
 from .argparsing import Parser, UsageError, flag, typed
-from .commands import MAX_CELLS, MODEL, NETWORK, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT, N
+from .commands import MAX_CELLS, MODEL, NETWORK, SWEEP_DESCRIPTION, SWEEP_HELP, TEST_FRACTION, TIMEOUT
 
 MEMORY_TIP = "use fewer samples or hidden units"
 
@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--high", type=typed(Real()), default=None, help=f"upper end of the training domain (default: {Problem.high:g})"
     )
-    t.add_argument("--n", type=typed(Whole(2)), default=None, help=f"number of training inputs, uniform (default: {N})")
+    t.add_argument(
+        "--n", type=typed(Whole(2)), default=None, help=f"number of training inputs, uniform (default: {DRAWN})"
+    )
     t.add_argument("--data", default=None, help="fit measured data from a CSV file instead (inputs, then outputs)")
     t.add_argument("--inputs", default=None, help="--data: the input columns, by name or 0-based index")
     t.add_argument("--outputs", default=None, help="--data: the output columns (default: the last)")

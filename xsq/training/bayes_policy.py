@@ -41,7 +41,7 @@ from ..core import jacobian as jac
 from ..core import net
 from ..core.params import Params, flatten, init_params, unflatten_unchecked
 from . import bayes
-from .epochs import Data, Epoch, screen_steps
+from .epochs import Data, Epoch, screening_budget
 from .lm import LeastSquares, LMState, lm_init, lm_step
 from .model import Posterior
 from .record import CONVERGED, SCREEN, WARMUP, EvidenceRecord, TrainingRecord
@@ -188,7 +188,7 @@ class BayesRun:
         if s.regularization == "l2":
             yield from self._fixed(like)
             return
-        screen = screen_steps(SCREEN_STEPS, s.epochs, s.restarts + 1) if s.restarts else 0
+        screen = screening_budget(SCREEN_STEPS, s.epochs, s.restarts + 1) if s.restarts else 0
         candidates = [like] + [
             init_params(self.sizes, seed=self.rng, activation=s.activation)
             for _ in range(1, s.restarts + 1 if screen else 1)

@@ -37,7 +37,7 @@ class Epoch(NamedTuple):
     phase: str
 
 
-def screen_steps(most: int, epochs: int, runs: int) -> int:
+def screening_budget(most: int, epochs: int, runs: int) -> int:
     """Steps for each of ``runs`` screening runs of candidate initialisations: ``most``, or fewer so that
     screening takes at most half of ``epochs``."""
     return min(most, (epochs // 2) // runs)

@@ -30,8 +30,7 @@ import numpy as np
 from ..core import fastpath, losses, net
 from ..core import jacobian as jac
 from ..core.params import Params, flatten, init_params, layer_sizes, unflatten_unchecked
-from . import epochs
-from .epochs import Data, Epoch
+from .epochs import Data, Epoch, screening_budget
 from .lm import LeastSquares, lm_init, lm_step
 from .record import CONVERGED, RUNNING, SCREEN, WARMUP
 from .settings import TrainSettings
@@ -90,7 +89,7 @@ def least_squares(X, Y, activation: str, output: str, loss: str, like: Params) -
 def screen_steps(s: TrainSettings) -> int:
     """Steps per screened candidate and round (every candidate, then the finalists again); 0 without restarts."""
     finalists = min(SCREEN_FINALISTS, s.restarts)
-    return epochs.screen_steps(SCREEN_STEPS, s.epochs, s.restarts + 1 + finalists) if s.restarts else 0
+    return screening_budget(SCREEN_STEPS, s.epochs, s.restarts + 1 + finalists) if s.restarts else 0
 
 
 def lm_epochs(

@@ -9,13 +9,11 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 
-from ...data.problem import DRAWN
 from ...errors import PlotError
 from ...validation import shorten
 from .. import interrupts
 
-TEST_FRACTION = 0.2  # xsq train: the default of --test-fraction (with --data)
-N = DRAWN  # ... and of --n (with a target)
+TEST_FRACTION = 0.2  # xsq train: the default of --test-fraction (with --data); --n's is data.problem.DRAWN
 NETWORK = {"activation": "sigmoid", "output": "softplus", "loss": "mse"}  # the network options' defaults
 MODEL = "runs/latest/model.npz"  # xsq predict: the model of the latest xsq train, unless --model
 MAX_CELLS = 100_000  # xsq sweep: a larger grid needs --yes

@@ -17,7 +17,7 @@ from ...core.params import count
 from ...data.dataset import read_csv
 from ...data.expr import compile_expression
 from ...data.metrics import evaluate, evaluate_data
-from ...data.problem import Problem
+from ...data.problem import DRAWN, Problem
 from ...errors import InputError, PlotError
 from ...files import json_bytes
 from ...training import settings
@@ -31,7 +31,7 @@ from ..argparsing import flag
 from ..progress import Progress
 from ..report import data_summary, data_table, sample_table, summary
 from ..runfolder import RunFolder
-from . import TEST_FRACTION, N, animate, quoted, report_saved
+from . import TEST_FRACTION, animate, quoted, report_saved
 
 LONG_RUN = 120  # seconds: a run estimated to take longer is told so before it starts
 Z95 = 1.959963984540054  # the 97.5 % point of the standard normal: mean +- Z95 std holds 95 %
@@ -77,7 +77,7 @@ class FunctionJob:
         given = {k: getattr(args, k) for k in ("low", "high") if getattr(args, k) is not None}
         if args.target is not None:
             given["target"] = compile_expression(args.target)
-        self.problem, self.n = Problem(**given), args.n or N
+        self.problem, self.n = Problem(**given), args.n or DRAWN
         target, low, high = self.problem.target, self.problem.low, self.problem.high
         check_memory(self.n, (1, *s.hidden, 1), s.optimizer, s.batch_size, s.regularization)  # before drawing n inputs
         self.x, self.rng = self.problem.draw(self.n, args.seed)
