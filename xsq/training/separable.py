@@ -1,0 +1,115 @@
+"""Variable projection: LM on the hidden layer alone, with the linear output layer solved exactly at each step.
+
+A network with one hidden layer and an identity output is linear in its output
+weights: ``f(X) = Phi(X; W1, b1) c`` with ``Phi = [S, 1]`` (N, H + 1), S the
+hidden units' outputs and ``c = [W2; b2]``. For any hidden weights the best c
+is a linear least-squares solution, so the fit can be posed over the hidden
+weights alone (Golub and Pereyra, 1973):
+
+    minimise over theta_h = (W1, b1):  |P(theta_h) y|^2 ,  P = I - Phi Phi^+ ,
+
+the part of the targets that no output layer on these hidden units can reach.
+Its Jacobian is taken as Kaufman's (1975): ``-P dPhi/dtheta_h c``, the
+network's own Jacobian for W1 and b1 with the solved c in place of W2,
+projected. Each LM step then moves the hidden units knowing that the output
+layer will follow at once, instead of dragging 2H + 1 more parameters along:
+on the smooth targets of ``scripts/precision_suite.py`` this reaches in a few
+hundred steps what LM over every parameter reaches in thousands, if at all.
+
+Two choices make it work (measured there, as ``python scripts/precision_suite.py``):
+
+* **spread units** (:func:`spread_init`): each unit starts with a slope of
+  ``SLOPES`` and its transition at a training input drawn at random, so the
+  columns of Phi differ from the start. From the usual small random weights
+  every unit is near its linear part, Phi has rank about 2 in float64, and the
+  projected problem stalls at once;
+* **a ridge on c** (``RIDGE`` * |W2|^2): without it the exact solve builds the
+  target from hidden units with output weights of 1e6 and more that cancel,
+  and float64 rounding of that sum is the floor of the fit (1e-9 of the range).
+
+The ridge enters as rows of the least-squares problem, so one QR factorisation
+of the stacked ``[Phi; sqrt(RIDGE) E]`` gives c, the residuals and the
+projection.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..core import fastpath
+from .lm import LeastSquares
+
+RIDGE = 1e-11  # weight of |W2|^2 beside the data's squared error (scaled targets): keeps W2 from cancelling
+SLOPES = (1.0, 4.0)  # a spread sigmoid unit's slope along its direction, in scaled input units
+TANH_SLOPE = 0.5  # tanh(z) = 2 sigmoid(2z) - 1: a tanh unit with half the slope has the same transition width
+
+
+def applies(sizes: tuple[int, ...], activation: str, output: str, loss: str) -> bool:
+    """Whether the output layer is linear in its weights and the loss a plain sum of squares: a fast-path
+    network (one hidden layer, one output) with an identity output, trained on mse."""
+    return fastpath.supports(sizes, activation, output) and output == "identity" and loss == "mse"
+
+
+def spread_init(X: np.ndarray, hidden: int, activation: str, rng: np.random.Generator) -> np.ndarray:
+    """Hidden weights theta_h = (W1, b1) flat ((n_in + 1) H,), for H units spread over the inputs X (N, n_in).
+
+    Unit j gets a random direction with a slope drawn uniformly from ``SLOPES`` (halved for tanh) and its
+    transition (z = 0) at a training row drawn at random: b1_j = -W1_j . x.
+    """
+    n_in = X.shape[1]
+    direction = rng.normal(size=(n_in, hidden))
+    direction /= np.linalg.norm(direction, axis=0)
+    slope = rng.uniform(*SLOPES, size=hidden) * (TANH_SLOPE if activation == "tanh" else 1.0)
+    W1 = direction * slope
+    b1 = -np.einsum("ij,ij->j", X[rng.integers(0, len(X), size=hidden)].T, W1)
+    return np.concatenate([W1.ravel(), b1])
+
+
+class Projection(NamedTuple):
+    """One evaluation at theta_h: the network's pass with the solved output layer, the full parameters theta
+    (P,) in :func:`xsq.flatten`'s order, and Q ((N + H + 1), H + 1) of the stacked problem's QR."""
+
+    passes: fastpath.Pass
+    theta: np.ndarray
+    Q: np.ndarray
+
+
+class Separable:
+    """The projected problem of a n_in-H-1 network with identity output on fixed X (N, n_in), y (N,)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, hidden: int, activation: str):
+        self.net = fastpath.OneHidden(X, hidden, activation, "identity")
+        self.H, self.N = hidden, len(y)
+        self.m = (X.shape[1] + 1) * hidden  # hidden parameters
+        self.y_stacked = np.concatenate([y, np.zeros(hidden + 1)])
+        self.ridge = np.zeros((hidden + 1, hidden + 1))
+        self.ridge[np.arange(hidden), np.arange(hidden)] = np.sqrt(RIDGE)  # b2 is not penalised
+
+    def full(self, theta_h: np.ndarray) -> Projection:
+        """The full parameters at theta_h, with the output layer solved (see the module docstring)."""
+        H = self.H
+        hidden = self.net.forward(np.concatenate([theta_h, np.zeros(H + 1)]))  # S does not depend on W2, b2
+        Phi = np.vstack([np.vstack([hidden.S, np.ones((1, self.N))]).T, self.ridge])
+        Q, R = np.linalg.qr(Phi)
+        c = np.linalg.solve(R, Q.T @ self.y_stacked)
+        z = c[:H] @ hidden.S
+        z += c[H]
+        return Projection(hidden._replace(z=z, o=z), np.concatenate([theta_h, c]), Q)
+
+    def problem(self) -> LeastSquares:
+        """Residuals ``f - y`` stacked on ``sqrt(RIDGE) W2`` at the solved output layer, and Kaufman's
+        Jacobian (N + H + 1, m); the evaluation is a :class:`Projection`."""
+
+        def residuals(theta_h: np.ndarray):
+            p = self.full(theta_h)
+            r = p.Q @ (p.Q.T @ self.y_stacked) - self.y_stacked  # -(I - Q Q^T) y: the fit minus the targets
+            return r, p
+
+        def jacobian(theta_h: np.ndarray, p: Projection) -> np.ndarray:
+            V = np.zeros((self.N + self.H + 1, self.m))
+            V[: self.N] = self.net.jacobian(p.theta, p.passes)[:, : self.m]  # d(Phi c)/d theta_h at fixed c
+            return V - p.Q @ (p.Q.T @ V)
+
+        return LeastSquares(residuals, jacobian)
