@@ -70,7 +70,7 @@ def _loss(model) -> bytes:
         ax.semilogy(h.epoch, h.val_loss, label="validation")
     for phase, color, label in (
         ("screen", "0.85", "screening restarts"),
-        ("warmup", "0.93", "warm-up on relative error"),
+        ("warmup", "0.93", "warm-up (relative error, variable projection or evidence)"),
     ):
         epochs = h.epoch[h.phase == phase]
         if len(epochs):

@@ -9,7 +9,8 @@ only what prediction needs) and is saved and loaded with it. Its fields:
 * ``history``: per epoch (epoch 0 is the untrained network), the training
   and validation losses on the scaled targets and the phase: ``"screen"``
   (Levenberg-Marquardt screening other initialisations), ``"warmup"`` (LM on
-  the relative error first), ``"running"`` or ``"converged"``;
+  the relative error first, variable projection with a linear output layer, or the evidence
+  iterations of ``regularization="bayes"``), ``"running"`` or ``"converged"``;
 * ``best_epoch``, ``best_loss``: the epoch whose parameters were kept, and
   its validation loss (training loss without a validation set);
 * ``n_epochs``: epochs run; ``seconds``: training wall time;
