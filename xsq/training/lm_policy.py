@@ -22,9 +22,10 @@ LM step per epoch; the step itself is :func:`xsq.training.lm.lm_step`):
 A network whose output layer is linear in its weights (one hidden layer, identity output, mse:
 :func:`xsq.training.separable.applies`) runs :func:`separable_epochs` instead: its candidates start
 from spread hidden units and are screened by variable projection, the best goes on by variable
-projection, and LM over every parameter finishes. On the polynomials, trigonometric sums and damped
-oscillations of ``scripts/precision_suite.py``, LM over every parameter from small random weights
-stopped at RMSE/range 1e-9 to 1.4e-7; this path reaches 2e-11 to 3.7e-9 in the same budget.
+projection, and LM over every parameter finishes (there is no relative-error warm-up on this path).
+On the polynomials, trigonometric sums and damped oscillations of ``scripts/precision_suite.py``, LM over
+every parameter from small random weights stops at RMSE/range 3e-10 to 1.4e-7; this path reaches 9e-11 to
+3.7e-9 in the same budget.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from .settings import TrainSettings
 SCREEN_STEPS = 30  # LM steps given to each candidate initialisation in each screening round
 SCREEN_FINALISTS = 2  # the best candidates of the first round get SCREEN_STEPS more before the best is kept
 WARMUP_FRACTION = 0.4  # share of the steps after screening spent on relative error (positive targets, mse)
-SEPARABLE_FRACTION = 0.4  # most of the steps after screening spent on variable projection (a linear output layer)
+SEPARABLE_FRACTION = 0.4  # at most this share of the steps after screening runs variable projection (linear output)
+SEPARABLE_GEODESIC = False  # the variable projection steps after screening skip geodesic acceleration (as measured)
 
 
 class Evaluation(NamedTuple):
@@ -140,7 +142,7 @@ def lm_epochs(
 
     ``start``: the parameters to begin from, instead of a random initialisation (no screening then).
     """
-    if start is None and separable.applies(sizes, s.activation, s.output, s.loss):
+    if start is None and separable.applies(sizes, s.activation, s.output, s.loss, len(data.X)):
         yield from separable_epochs(data, sizes, rng, s)
         return
     X, Y, loss = data.X, data.Y, s.loss
@@ -181,8 +183,11 @@ def separable_epochs(data: Data, sizes: tuple[int, ...], rng: np.random.Generato
     """The epochs of a network whose output layer is linear (:func:`xsq.training.separable.applies`).
 
     The candidates start from spread hidden units and are screened, and the best is trained on, by variable
-    projection (phase ``"warmup"`` after screening) for up to ``SEPARABLE_FRACTION`` of the steps left or
-    until it converges; LM over every parameter then runs from there.
+    projection for up to ``SEPARABLE_FRACTION`` of the steps left or until it converges; LM over every
+    parameter then runs from there. The variable projection steps after screening are a warm-up (phase
+    ``"warmup"``: no patience, their best only a fallback), as a plateau there must not end the run before
+    LM over every parameter has had its steps; ``applies`` asks for enough rows per parameter that the
+    least-squares minimum they head for is not the data's noise.
     """
     X, Y = data.X, data.Y
     n_in, hidden = sizes[0], sizes[1]
@@ -199,12 +204,12 @@ def separable_epochs(data: Data, sizes: tuple[int, ...], rng: np.random.Generato
         return state.aux.theta, state.aux.passes.o[:, None]
 
     untrained = np.concatenate([states[0].theta, np.zeros(hidden + 1)])  # spread units, no output layer yet
-    yield Epoch(unflatten_unchecked(untrained, like), None, SCREEN if screen else WARMUP)
+    yield Epoch(unflatten_unchecked(untrained, like), None, SCREEN if screen else RUNNING)
     state, used = states[0], 0
     if screen:
         state, used = yield from _screened(problem, states, screen, view, like, data, s)
     for _ in range(int(round(SEPARABLE_FRACTION * (s.epochs - used)))):
-        state = lm_step(problem, state, geodesic=False)
+        state = lm_step(problem, state, SEPARABLE_GEODESIC)
         if state.converged:  # no step of the hidden layer lowers the error any more
             break
         theta, output = view(state)
