@@ -34,6 +34,17 @@ def test_inverse_of_a_matrix_positive_definite_only_in_exact_arithmetic():
     assert np.allclose(C2, C) and np.isclose(logdet2, logdet)
 
 
+@pytest.mark.parametrize("n", [9, 10, 40])  # more rows than parameters: the SVD is taken of B's R factor
+def test_the_singular_value_path_with_more_rows_than_parameters_is_the_inverse(n):
+    rng = np.random.default_rng(n)
+    J, d, beta = rng.normal(size=(n, 9)), 10.0 ** rng.uniform(-2, 1, 9), 3.0
+    A = beta * J.T @ J + np.diag(d)
+    C, logdet, shares = bayes.by_singular_values(J, d, beta)
+    np.testing.assert_allclose(C, np.linalg.inv(A), rtol=1e-10, atol=1e-12)
+    assert np.isclose(logdet, np.linalg.slogdet(A)[1], rtol=1e-12)
+    np.testing.assert_allclose(shares, np.diag(beta * J.T @ J @ np.linalg.inv(A)), rtol=1e-9)
+
+
 def test_out_under_a_file_is_refused_before_anything_runs(tmp_path):
     (tmp_path / "afile").write_text("keep")
     with pytest.raises(InputError, match="is not a folder"):
