@@ -214,7 +214,9 @@ def test_predict_refuses_rows_of_the_wrong_width_and_error_bars_a_model_has_not(
     _, model_path, _ = two_input_run
     code, out, err = cli(capsys, "predict", "--model", str(model_path), "1,2,3")
     assert code == 2 and out == "" and "3 numbers, but the model takes 2 inputs" in err and err.count("\n") == 1
-    xsq.fit([1.0, 2.0, 3.0, 4.0], [1.0, 4.0, 9.0, 16.0], hidden=2, epochs=20, restarts=0).save(tmp_path / "m.npz")
+    xsq.fit([1.0, 2.0, 3.0, 4.0], [1.0, 4.0, 9.0, 16.0], hidden=2, epochs=20, restarts=0, output="softplus").save(
+        tmp_path / "m.npz"
+    )
     code, out, err = cli(capsys, "predict", "--model", str(tmp_path / "m.npz"), "--std", "2")
     assert code == 2 and out == "" and "has no error bars" in err
 

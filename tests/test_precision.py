@@ -82,11 +82,19 @@ def test_targets_falling_to_zero_get_identity(expression, low, high, seed):
     assert output == "identity" and "fall towards 0" in reason
 
 
-@pytest.mark.parametrize("expression,low,high", [("x**2", 1, 100), ("1/(1+25*x**2)", -1, 1), ("exp(-x)", 0, 20)])
+@pytest.mark.parametrize("expression,low,high", [("x**2", 1, 100), ("exp(-x)", 0, 20), ("x**2", 10.5, 110)])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_targets_clear_of_zero_keep_softplus(expression, low, high, seed):
+def test_targets_clear_of_zero_spanning_orders_of_magnitude_keep_softplus(expression, low, high, seed):
     x, y = draw(expression, low, high, seed)
     assert choose_output(y, X=x) == ("softplus", "every target is > 0")
+
+
+@pytest.mark.parametrize("expression,low,high", [("1/(1+25*x**2)", -1, 1), ("exp(-x**2)", -2, 2), ("2+sin(x)", 0, 6)])
+def test_positive_targets_within_a_factor_of_100_get_identity(expression, low, high):
+    x, y = draw(expression, low, high, 0)
+    output, reason = choose_output(y, X=x)
+    assert output == "identity" and "times the smallest (below 100)" in reason
+    assert choose_output(y, X=np.column_stack([x, x])) == ("softplus", "every target is > 0")  # one input only
 
 
 def test_log_slope_is_the_derivative_of_log_target():

@@ -145,6 +145,6 @@ def test_stages_weigh_each_target_by_its_inverse_size(small, monkeypatch):
         return fit_tangent(base, X, T, w)
 
     monkeypatch.setattr(staged_fit, "fit_tangent", spy)
-    xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=2)
+    xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=2, output="softplus")
     ((T, w),) = seen  # targets from 1 to 100 (x in [1, 10]): the weights span about that range too
     assert w.max() / w.min() > 30

@@ -241,9 +241,11 @@ def test_the_output_follows_the_targets():
     assert model.output == "identity" and "some targets are <= 0" in model.record.settings["output_reason"]
     assert model.scaler.y_shift[0] == pytest.approx(np.mean(np.sin(x)), abs=1e-15)
     assert np.allclose(model.predict(x)[:, 0], np.sin(x), atol=1e-3)
-    model = xsq.fit(x, 2 + np.sin(x), epochs=20, restarts=0)
+    model = xsq.fit(x, np.exp(x), epochs=20, restarts=0)  # a span of 400: softplus
     assert model.output == "softplus" and model.record.settings["output_reason"] == "every target is > 0"
     assert model.scaler.y_shift[0] == 0.0
+    model = xsq.fit(x, 2 + np.sin(x), epochs=20, restarts=0)  # positive, but within a factor of 3
+    assert model.output == "identity" and "only 3 times the smallest" in model.record.settings["output_reason"]
 
 
 def test_integer_data_is_converted():
@@ -263,7 +265,7 @@ def test_runs_that_will_not_fit_in_memory_are_refused(monkeypatch):
 def test_a_warm_up_that_has_converged_ends_early():
     from xsq.training.record import WARMUP
 
-    model = xsq.fit([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], restarts=0, val_fraction=0)  # 3 points: fitted exactly
+    model = xsq.fit([1.0, 2.0, 3.0], [1.0, 4.0, 9.0], restarts=0, val_fraction=0, output="softplus")  # fitted exactly
     warm = int(np.sum(model.record.history.phase == WARMUP))
     assert 0 < warm < 50 and model.record.converged  # not 40% of the 1300-step budget
 
@@ -304,7 +306,7 @@ def test_every_output_unit_reaches_what_it_should():
 
 
 def test_a_model_shows_what_it_is_not_every_weight():
-    x = np.linspace(1, 3, 30)
+    x = np.linspace(1, 12, 30)  # a span of 144: softplus
     shown = "Model(sizes=(1, 3, 1), activation='sigmoid', output='softplus'"
     assert repr(xsq.fit(x, x**2, hidden=3, epochs=20, restarts=0)) == shown + ")"
     assert repr(xsq.fit(x, x**2, hidden=3, epochs=60, restarts=0, stages=2)) == shown + ", 1 later stage)"

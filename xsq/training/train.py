@@ -111,8 +111,9 @@ def fit(
     """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
 
     ``output="auto"`` picks softplus when every target is > 0 (and, for one
-    input, does not fall steeply towards 0 at some x: :func:`xsq.training.outputs.choose_output`)
-    and identity otherwise (``model.record.settings["output_reason"]`` says which and why);
+    input, the targets span a factor of 100 or more and do not fall steeply towards 0 at some x:
+    :func:`xsq.training.outputs.choose_output`) and identity otherwise
+    (``model.record.settings["output_reason"]`` says which and why);
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
     ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``. Settings left as None take the
