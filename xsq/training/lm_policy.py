@@ -195,9 +195,10 @@ def separable_epochs(data: Data, sizes: tuple[int, ...], rng: np.random.Generato
     projected = separable.Separable(X, Y.ravel(), hidden, s.activation)
     problem = projected.problem()
     screen = screen_steps(s)
+    sharpness = separable.SHARPNESS
     states = [
-        lm_init(problem, separable.spread_init(X, hidden, s.activation, rng))
-        for _ in range(s.restarts + 1 if screen else 1)
+        lm_init(problem, separable.spread_init(X, hidden, s.activation, rng, sharpness[i % len(sharpness)]))
+        for i in range(s.restarts + 1 if screen else 1)
     ]
 
     def view(state: LMState) -> tuple[np.ndarray, np.ndarray]:

@@ -45,6 +45,9 @@ from .lm import LeastSquares
 RIDGE = 1e-11  # weight of |W2|^2 beside the data's squared error (scaled targets): keeps W2 from cancelling
 SLOPES = (1.0, 4.0)  # a spread sigmoid unit's slope along its direction, in scaled input units
 ROWS_PER_PARAMETER = 10  # fewer training rows per parameter: LM over every parameter (see applies)
+# the screened candidates' sharpness, in turn: a target with a narrow feature (the Runge peak 1 / (1 + 50 x^2) on
+# [-1, 1]) needs units that start sharp enough to resolve it (9e-7 with seed 0 from slopes of 1-4 alone, 5e-9)
+SHARPNESS = (1.0, 1.0, 1.0, 2.0, 4.0)
 TANH_SLOPE = 0.5  # tanh(z) = 2 sigmoid(2z) - 1: a tanh unit with half the slope has the same transition width
 
 
@@ -67,16 +70,18 @@ def applies(sizes: tuple[int, ...], activation: str, output: str, loss: str, row
     )
 
 
-def spread_init(X: np.ndarray, hidden: int, activation: str, rng: np.random.Generator) -> np.ndarray:
+def spread_init(
+    X: np.ndarray, hidden: int, activation: str, rng: np.random.Generator, sharpness: float = 1.0
+) -> np.ndarray:
     """Hidden weights theta_h = (W1, b1) flat ((n_in + 1) H,), for H units spread over the inputs X (N, n_in).
 
-    Unit j gets a random direction with a slope drawn uniformly from ``SLOPES`` (halved for tanh) and its
-    transition (z = 0) at a training row drawn at random: b1_j = -W1_j . x.
+    Unit j gets a random direction with a slope drawn uniformly from ``SLOPES`` times ``sharpness`` (halved
+    for tanh) and its transition (z = 0) at a training row drawn at random: b1_j = -W1_j . x.
     """
     n_in = X.shape[1]
     direction = rng.normal(size=(n_in, hidden))
     direction /= np.linalg.norm(direction, axis=0)
-    slope = rng.uniform(*SLOPES, size=hidden) * (TANH_SLOPE if activation == "tanh" else 1.0)
+    slope = rng.uniform(*SLOPES, size=hidden) * sharpness * (TANH_SLOPE if activation == "tanh" else 1.0)
     W1 = direction * slope
     b1 = -np.einsum("ij,ij->j", X[rng.integers(0, len(X), size=hidden)].T, W1)
     return np.concatenate([W1.ravel(), b1])
