@@ -6,7 +6,7 @@ Peers come from the bench extras (pip install -e '.[bench,bench-jax]'); torch jo
 Every method sees the same 1,000 inputs drawn uniformly from [low, high]
 (seed 0, as ``xsq train`` draws them; xsq's fit continues that generator,
 as there), scaled as xsq scales them, and the same network: sigmoid hidden
-units and a softplus output for positive targets (identity otherwise). Each
+units and the output ``output="auto"`` picks (softplus for x^2). Each
 is scored on the same 2,001-point grid: test RMSE divided by the target
 range, and the max relative error.
 

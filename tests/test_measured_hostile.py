@@ -34,7 +34,7 @@ def test_inverse_of_a_matrix_positive_definite_only_in_exact_arithmetic():
     assert np.allclose(C2, C) and np.isclose(logdet2, logdet)
 
 
-@pytest.mark.parametrize("n", [9, 10, 40])  # more rows than parameters: the SVD is taken of B's R factor
+@pytest.mark.parametrize("n", [9, 10, 40])  # square (9 = P): B itself; more rows than parameters: B's R factor
 def test_the_singular_value_path_with_more_rows_than_parameters_is_the_inverse(n):
     rng = np.random.default_rng(n)
     J, d, beta = rng.normal(size=(n, 9)), 10.0 ** rng.uniform(-2, 1, 9), 3.0

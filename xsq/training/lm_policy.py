@@ -25,7 +25,7 @@ from spread hidden units and are screened by variable projection, the best goes 
 projection, and LM over every parameter finishes (there is no relative-error warm-up on this path).
 On the polynomials, trigonometric sums and damped oscillations of ``scripts/precision_suite.py``, LM over
 every parameter from small random weights stops at RMSE/range 3e-10 to 1.4e-7; this path reaches 9e-11 to
-3.7e-9 in the same budget.
+2.6e-9 in the same budget.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ SCREEN_STEPS = 30  # LM steps given to each candidate initialisation in each scr
 SCREEN_FINALISTS = 2  # the best candidates of the first round get SCREEN_STEPS more before the best is kept
 WARMUP_FRACTION = 0.4  # share of the steps after screening spent on relative error (positive targets, mse)
 SEPARABLE_FRACTION = 0.4  # at most this share of the steps after screening runs variable projection (linear output)
-SEPARABLE_GEODESIC = False  # the variable projection steps after screening skip geodesic acceleration (as measured)
+# the variable projection steps after screening skip geodesic acceleration: with it the suite's worst cell was
+# no better (measured with scripts/precision_suite.py) and each step costs one more projection
+SEPARABLE_GEODESIC = False
 
 
 class Evaluation(NamedTuple):
@@ -195,11 +197,8 @@ def separable_epochs(data: Data, sizes: tuple[int, ...], rng: np.random.Generato
     projected = separable.Separable(X, Y.ravel(), hidden, s.activation)
     problem = projected.problem()
     screen = screen_steps(s)
-    sharpness = separable.SHARPNESS
-    states = [
-        lm_init(problem, separable.spread_init(X, hidden, s.activation, rng, sharpness[i % len(sharpness)]))
-        for i in range(s.restarts + 1 if screen else 1)
-    ]
+    starts = separable.spread_inits(X, hidden, s.activation, rng, s.restarts + 1 if screen else 1)
+    states = [lm_init(problem, theta_h) for theta_h in starts]
 
     def view(state: LMState) -> tuple[np.ndarray, np.ndarray]:
         return state.aux.theta, state.aux.passes.o[:, None]

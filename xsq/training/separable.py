@@ -17,7 +17,7 @@ layer will follow at once, instead of dragging 2H + 1 more parameters along:
 on the smooth targets of ``scripts/precision_suite.py`` this reaches in a few
 hundred steps what LM over every parameter reaches in thousands, if at all.
 
-Two choices make it work (measured there, as ``python scripts/precision_suite.py``):
+Three choices make it work (measured there, as ``python scripts/precision_suite.py``):
 
 * **spread units** (:func:`spread_init`): each unit starts with a slope drawn
   from ``SLOPES`` and its transition at a training input drawn at random, so the
@@ -26,7 +26,9 @@ Two choices make it work (measured there, as ``python scripts/precision_suite.py
   projected problem stalls at once;
 * **a ridge on c** (``RIDGE`` * |W2|^2): without it the exact solve builds the
   target from hidden units with output weights of 1e6 and more that cancel,
-  and float64 rounding of that sum is the floor of the fit (1e-9 of the range).
+  and float64 rounding of that sum is the floor of the fit (1e-9 of the range);
+* **starts of several sharpnesses** (``SHARPNESS``), screened: a narrow feature needs units that
+  start sharp enough to resolve it.
 
 The ridge enters as rows of the least-squares problem, so one QR factorisation
 of the stacked ``[Phi; sqrt(RIDGE) E]`` gives c, the residuals and the
@@ -45,8 +47,9 @@ from .lm import LeastSquares
 RIDGE = 1e-11  # weight of |W2|^2 beside the data's squared error (scaled targets): keeps W2 from cancelling
 SLOPES = (1.0, 4.0)  # a spread sigmoid unit's slope along its direction, in scaled input units
 ROWS_PER_PARAMETER = 10  # fewer training rows per parameter: LM over every parameter (see applies)
-# the screened candidates' sharpness, in turn: a target with a narrow feature (the Runge peak 1 / (1 + 50 x^2) on
-# [-1, 1]) needs units that start sharp enough to resolve it (9e-7 with seed 0 from slopes of 1-4 alone, 5e-9)
+# The screened candidates' sharpness (their slopes times this), in turn and repeating: three gentle starts, which
+# suit most smooth targets, then two sharper ones for a narrow feature. 1 / (1 + 50 x^2) on [-1, 1] stopped at
+# RMSE/range 8.7e-7 (seed 0) from gentle starts alone and reaches 5.5e-9; the sharper starts need restarts >= 4.
 SHARPNESS = (1.0, 1.0, 1.0, 2.0, 4.0)
 TANH_SLOPE = 0.5  # tanh(z) = 2 sigmoid(2z) - 1: a tanh unit with half the slope has the same transition width
 
@@ -68,6 +71,11 @@ def applies(sizes: tuple[int, ...], activation: str, output: str, loss: str, row
         and loss == "mse"
         and rows >= ROWS_PER_PARAMETER * P
     )
+
+
+def spread_inits(X: np.ndarray, hidden: int, activation: str, rng: np.random.Generator, count: int) -> list[np.ndarray]:
+    """``count`` starts of :func:`spread_init`, the i-th with sharpness ``SHARPNESS[i % len(SHARPNESS)]``."""
+    return [spread_init(X, hidden, activation, rng, SHARPNESS[i % len(SHARPNESS)]) for i in range(count)]
 
 
 def spread_init(
