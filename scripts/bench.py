@@ -65,7 +65,9 @@ class Bench:
     def __init__(self, problem: Problem):
         self.problem, self.grid = problem, problem.grid()
         x, y = self.data(0)
-        self.output = choose_output(y, also=self.problem.values(self.grid), where=problem.name, X=x[:, None])[0]
+        self.output = choose_output(
+            y, also=self.problem.values(self.grid), where=problem.name, X=x[:, None], projectable=True
+        )[0]
 
     def data(self, seed: int = 0):
         x, _ = self.problem.draw(N, seed)

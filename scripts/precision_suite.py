@@ -57,7 +57,7 @@ def fit_and_score(problem: Problem, seed: int, stages: int) -> tuple[float, floa
     x, rng = problem.draw(N, seed)
     y = problem.values(x)
     grid = problem.grid()
-    output = choose_output(y, also=problem.values(grid), X=x[:, None])[0]
+    output = choose_output(y, also=problem.values(grid), X=x[:, None], projectable=True)[0]
     t = time.perf_counter()
     model = xsq.fit(x, y, seed=rng, output=output, stages=stages)
     seconds = time.perf_counter() - t

@@ -56,7 +56,7 @@ def measure(expression: str, low: float, high: float, seed: int) -> dict:
     problem = problem_of(expression, low, high)
     x, rng = problem.draw(N, seed)
     y = problem.values(x)
-    output = choose_output(y, also=problem.values(problem.grid()), X=x[:, None])[0]
+    output = choose_output(y, also=problem.values(problem.grid()), X=x[:, None], projectable=True)[0]
     model = xsq.fit(x, y, seed=rng, output=output, stages=3)
     g = np.linspace(low, high, GRID)
     t = problem.values(g)

@@ -343,3 +343,13 @@ def test_reports_say_n_a_where_a_number_does_not_exist(capsys, tmp_path):
     assert "validation RMSE" in out and "n/a (no validation rows)" in out
     assert "n/a (sqrt(x) is 0 or not defined there)" in out
     assert out.splitlines()[2].split()[3] == "n/a"  # the x = 0 row: no relative error at a zero target
+
+
+def test_the_target_command_picks_the_output_as_fit_would_on_its_rows(capsys, tmp_path):
+    import json
+
+    argv = ["train", "--target", "2+sin(x)", "--low", "0", "--high", "6", "--epochs", "3", "--restarts", "0", "--quiet"]
+    for n, output in (("200", "softplus"), ("1000", "identity")):  # 170 or 850 training rows; 490 are enough
+        code, _, err = run(capsys, *argv, "--n", n, "--out", str(tmp_path / n))
+        assert code == 0, err
+        assert json.loads((tmp_path / n / "metrics.json").read_text())["output"] == output

@@ -142,6 +142,16 @@ def test_a_few_noisy_rows_are_not_fitted_to_their_noise():
         assert np.sqrt(np.mean((model.predict(grid)[:, 0] - np.sin(3 * grid)) ** 2)) < 1.0
 
 
+def test_a_fit_trains_by_variable_projection_with_490_training_rows_after_its_split():
+    from xsq.training.settings import resolve
+
+    s = resolve()  # 1-16-1 (49 parameters), 15 % held out for validation
+    assert separable.would_train(s, 1, 576) and not separable.would_train(s, 1, 575)  # 490 and 489 trained on
+    assert separable.would_train(resolve(val_fraction=0.0), 1, 490)
+    for other in (dict(regularization="bayes"), dict(optimizer="adam"), dict(loss="relative_mse"), dict(hidden=(8, 8))):
+        assert not separable.would_train(resolve(**other), 1, 10_000), other
+
+
 def target(expression, low, high, seed):
     problem = Problem(compile_expression(expression), low, high)
     x, rng = problem.draw(1000, seed)
@@ -155,7 +165,7 @@ def target(expression, low, high, seed):
 def test_a_polynomial_of_degree_6_reaches_1e_9_by_default():
     problem, x, y, rng = target("x**6 - 3*x**4 + 2*x**2 - x + 1", -1.5, 1.5, seed=0)
     grid = problem.grid()
-    output = choose_output(y, also=problem.values(grid), X=x[:, None])[0]
+    output = choose_output(y, also=problem.values(grid), X=x[:, None], projectable=True)[0]
     model = xsq.fit(x, y, seed=rng, output=output)
     phases = list(model.record.history.phase)
     assert output == "identity" and phases[0] == "screen" and "warmup" in phases

@@ -244,8 +244,15 @@ def test_the_output_follows_the_targets():
     model = xsq.fit(x, np.exp(x), epochs=20, restarts=0)  # a span of 400: softplus
     assert model.output == "softplus" and model.record.settings["output_reason"] == "every target is > 0"
     assert model.scaler.y_shift[0] == 0.0
-    model = xsq.fit(x, 2 + np.sin(x), epochs=20, restarts=0)  # positive, but within a factor of 3
-    assert model.output == "identity" and "only 3 times the smallest" in model.record.settings["output_reason"]
+    model = xsq.fit(x, 2 + np.sin(x), epochs=20, restarts=0)  # within a factor of 3, but 170 rows: too few to
+    assert model.output == "softplus"  # train an identity output by variable projection
+    x = np.linspace(-3, 3, 1000)
+    model = xsq.fit(x, 2 + np.sin(x), epochs=20, restarts=0)  # 850 training rows: enough
+    assert (
+        model.output == "identity" and "within a factor of 3 (less than 100)" in model.record.settings["output_reason"]
+    )
+    model = xsq.fit(x, 1 + 1e-9 * x, epochs=20, restarts=0)
+    assert model.output == "identity" and "within 6e-07 % of each other" in model.record.settings["output_reason"]
 
 
 def test_integer_data_is_converted():

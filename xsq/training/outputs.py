@@ -76,25 +76,30 @@ def log_slope_at_smallest(X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
 
 
 def choose_output(
-    Y: np.ndarray, also: np.ndarray | None = None, where: str = "", X: np.ndarray | None = None
+    Y: np.ndarray,
+    also: np.ndarray | None = None,
+    where: str = "",
+    X: np.ndarray | None = None,
+    projectable: bool = False,
 ) -> tuple[str, str]:
     """The output ``"auto"`` picks for targets Y, and why: softplus when every target is > 0 and, with one input X,
-    the targets span a factor of ``NARROW`` or more and do not fall steeply towards 0; identity otherwise.
-    ``also``: other values the model will be judged on (``where`` names them), held to the same rule.
+    the targets do not fall steeply towards 0 and, where an identity output would train by variable projection
+    (``projectable``: :func:`xsq.training.separable.would_train`), span a factor of ``NARROW`` or more; identity
+    otherwise. ``also``: other values the model will be judged on (``where`` names them), held to the same rule.
 
     With the inputs X (one input column), targets that fall towards 0 at some input (log(target) steeper
     there than ``ZERO_SLOPE`` over the span, as for log(x + 1) or x^2 on [0.001, 2]) get identity too:
     softplus would have to produce log(target), which the hidden units cannot follow into its singularity
     (measured: RMSE/range 1e-5 against 1e-10). x^2 on [1, 100], where the slope is 160-194, keeps softplus.
 
-    With one input, positive targets that do not span ``NARROW`` (their largest below 100 times their smallest)
-    get identity as well: there softplus adds nothing a centred identity output lacks, and an identity output
-    trains by variable projection (:mod:`xsq.training.separable`). Measured where that applies (the default
+    With one input, ``projectable``, positive targets that do not span ``NARROW`` (their largest below 100 times
+    their smallest) get identity as well: there softplus adds nothing a centred identity output lacks, and an
+    identity output trains by variable projection (:mod:`xsq.training.separable`). Measured (the default
     settings, 1,000 inputs; ``scripts/precision_suite.py``'s way, seeds 0 / 1), RMSE/range against softplus:
     the Runge peak 1 / (1 + 25 x^2) on [-1, 1] 1.3e-9 / 8.0e-10 against 7.6e-10 / 1.3e-8 (one stage; with three,
     4.5e-14 / 1.6e-14 against 3.7e-16 / 5.6e-16), exp(-x^2) on [-2, 2] 4.1e-11 / 6.0e-11 against 2.9e-9 / 1.2e-8.
-    On a few rows, where variable projection does not run, the two are mixed. Targets spanning orders of
-    magnitude keep softplus, x^2 on [1, 100] (the question's problem) among them.
+    Elsewhere (a few rows, relative_mse, bayes: no variable projection) the two were mixed, and softplus stays.
+    Targets spanning orders of magnitude keep softplus, x^2 on [1, 100] (the question's problem) among them.
     """
     if len(Y) == 0:
         return "identity", "there are no targets"
@@ -114,9 +119,12 @@ def choose_output(
             )
         values = Y.ravel() if also is None else np.concatenate([Y.ravel(), also.ravel()])
         span = float(np.max(values) / np.min(values))
-        if X.shape[1] == 1 and Y.shape[1] == 1 and span < NARROW:
+        if projectable and X.shape[1] == 1 and Y.shape[1] == 1 and span < NARROW:
+            within = (
+                f"within {100 * (span - 1):.2g} % of each other" if span < 1.01 else f"within a factor of {span:.3g}"
+            )
             return "identity", (
-                f"every target is > 0 but the largest is only {span:.3g} times the smallest (below {NARROW:g}): "
-                "an identity output fits them as well and has its output layer solved exactly"
+                f"every target is > 0 but {within} (less than {NARROW:g}): an identity output, its output layer "
+                "solved at every step, fits them closer"
             )
     return "softplus", "every target is > 0"

@@ -43,6 +43,7 @@ import numpy as np
 
 from ..core import fastpath
 from .lm import LeastSquares
+from .settings import TrainSettings
 
 RIDGE = 1e-11  # weight of |W2|^2 beside the data's squared error (scaled targets): keeps W2 from cancelling
 SLOPES = (1.0, 4.0)  # a spread sigmoid unit's slope along its direction, in scaled input units
@@ -70,6 +71,16 @@ def applies(sizes: tuple[int, ...], activation: str, output: str, loss: str, row
         and output == "identity"
         and loss == "mse"
         and rows >= ROWS_PER_PARAMETER * P
+    )
+
+
+def would_train(s: TrainSettings, n_in: int, rows: int) -> bool:
+    """Whether :func:`xsq.fit` with settings ``s`` on ``rows`` rows of ``n_in`` inputs (before its validation
+    split) would train an identity output by variable projection: LM, no regularisation, and :func:`applies`."""
+    trained = rows - int(round(rows * s.val_fraction))
+    sizes = (n_in, *s.hidden, 1)
+    return (
+        s.optimizer == "lm" and s.regularization == "none" and applies(sizes, s.activation, "identity", s.loss, trained)
     )
 
 

@@ -65,7 +65,8 @@ SETTINGS: dict[str, Setting] = {
     "output": Setting(
         Options(("auto", *activations.ACTIVATIONS)),
         "auto",
-        "output unit; auto: softplus for targets all > 0 (one input: spanning a factor of 100 or more), else identity",
+        "output unit; auto: softplus for targets all > 0 (with one input, on --target's defaults: spanning a factor of "
+        "100 or more), else identity",
     ),
     "loss": Setting(Options(tuple(losses.LOSSES)), "mse", "training loss"),
     "optimizer": Setting(Options(OPTIMIZERS), "lm", "lm is Levenberg-Marquardt"),

@@ -21,7 +21,7 @@ from ..core import losses, net
 from ..core.api import check_inputs
 from ..core.params import Params, as_real_array
 from ..errors import InputError, TrainingStalled
-from . import settings
+from . import separable, settings
 from .bayes_policy import BayesRun
 from .epochs import Data, gradient_epochs
 from .lm_policy import lm_epochs
@@ -111,8 +111,8 @@ def fit(
     """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
 
     ``output="auto"`` picks softplus when every target is > 0 (and, for one
-    input, the targets span a factor of 100 or more and do not fall steeply towards 0 at some x:
-    :func:`xsq.training.outputs.choose_output`) and identity otherwise
+    input, they do not fall steeply towards 0 at some x and, where an identity output would train by variable
+    projection, span a factor of 100 or more: :func:`xsq.training.outputs.choose_output`) and identity otherwise
     (``model.record.settings["output_reason"]`` says which and why);
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
@@ -173,7 +173,7 @@ def fit(
     X, Y = check_data(X, Y, s.loss)
     reason = "chosen"
     if s.output == "auto":
-        output, reason = choose_output(Y, X=X)
+        output, reason = choose_output(Y, X=X, projectable=separable.would_train(s, X.shape[1], len(X)))
         s = dataclasses.replace(s, output=output)
     sizes = (X.shape[1], *s.hidden, Y.shape[1])
     scaler = scaler_for(X, Y, s.output) if s.scale else Scaler.none(X.shape[1], Y.shape[1])

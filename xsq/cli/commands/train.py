@@ -20,7 +20,7 @@ from ...data.metrics import evaluate, evaluate_data
 from ...data.problem import DRAWN, Problem
 from ...errors import InputError, PlotError
 from ...files import json_bytes
-from ...training import settings
+from ...training import separable, settings
 from ...training.loop import EpochInfo
 from ...training.outputs import choose_output
 from ...training.resources import check_memory, epoch_seconds
@@ -86,7 +86,8 @@ class FunctionJob:
         if s.output == "auto":
             grid = self.problem.values(self.problem.grid())
             where = f"{target.text} on [{low:g}, {high:g}]"
-            self.output = choose_output(self.Y, also=grid, where=where, X=self.X)
+            projectable = separable.would_train(s, 1, self.n)
+            self.output = choose_output(self.Y, also=grid, where=where, X=self.X, projectable=projectable)
 
     def named(self, model):
         """The model as it is: a target function's input has no column name."""
