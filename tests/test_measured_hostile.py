@@ -43,6 +43,8 @@ def test_the_singular_value_path_with_more_rows_than_parameters_is_the_inverse(n
     np.testing.assert_allclose(C, np.linalg.inv(A), rtol=1e-10, atol=1e-12)
     assert np.isclose(logdet, np.linalg.slogdet(A)[1], rtol=1e-12)
     np.testing.assert_allclose(shares, np.diag(beta * J.T @ J @ np.linalg.inv(A)), rtol=1e-9)
+    J[3, 2] = np.inf  # not finite: NaN out, as the plain SVD gives, not an exception from the QR's factor
+    assert np.isnan(bayes.by_singular_values(J, d, beta)[1])
 
 
 def test_out_under_a_file_is_refused_before_anything_runs(tmp_path):

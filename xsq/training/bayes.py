@@ -118,8 +118,8 @@ def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.nd
     """
     root = np.sqrt(d)
     B = np.sqrt(beta) * J / root
-    if B.shape[0] > B.shape[1]:  # B = Q R: R (P, P) has B's singular values and right vectors
-        B = np.linalg.qr(B, mode="r")
+    if B.shape[0] > B.shape[1] and np.all(np.isfinite(B)):  # B = Q R: R (P, P) has B's singular values and vectors
+        B = np.linalg.qr(B, mode="r")  # (a B that is not finite goes to the SVD as it is, which gives NaN)
     _, s, Vt = np.linalg.svd(B, full_matrices=B.shape[0] < B.shape[1])  # Vt: (P, P)
     s = np.concatenate([s, np.zeros(len(d) - len(s))])
     C = (Vt.T / (1.0 + s**2)) @ Vt / np.outer(root, root)
