@@ -356,8 +356,7 @@ def test_train_help_says_when_bayes_is_the_default_and_what_it_changes(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: bayes for --data with lm, mse and 1 stage; none otherwise)" in text
-    assert "(default: 4); for lm only" in text  # the restarts a --data run gets too
-    assert "(default: 16; 8 with bayes)" in text  # its hidden width is its own
+    assert "(default: 4; 3 with bayes); for lm only" in text  # the restarts a --data run gets
     assert "(default: autograd); for sgd" in text and "patience (default: 1e-10)" in text  # one shared value once
 
 

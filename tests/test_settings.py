@@ -21,7 +21,7 @@ def test_every_setting_is_an_option_of_xsq_train():
     assert set(SETTINGS) - {"scale"} <= set(helps)
     assert "lm 1300" in helps["epochs"] and "adam 10000" in helps["epochs"] and "sgd 3000" in helps["epochs"]
     assert "adam 0.01" in helps["lr"] and "for sgd, momentum, adam only" in helps["lr"]
-    assert "(default: 4)" in helps["restarts"] and "for lm only" in helps["restarts"]
+    assert "(default: 4; 3 with bayes)" in helps["restarts"] and "for lm only" in helps["restarts"]
 
 
 @pytest.mark.parametrize("hidden", [(), [], 0, (16, 0)])

@@ -29,7 +29,7 @@ VAL_FRACTION = 0.15  # held out for early stopping when there is no regularizati
 PER_REGULARIZATION: dict[str, dict[str, Any]] = {
     "none": dict(val_fraction=VAL_FRACTION, hidden=(16,)),
     "l2": dict(val_fraction=0.0, hidden=(16,)),
-    "bayes": dict(val_fraction=0.0, hidden=(8,)),
+    "bayes": dict(val_fraction=0.0, hidden=(8,), restarts=3),
 }
 GRADIENT = tuple(GRADIENT_OPTIMIZERS)
 REGULARIZED: dict[str, Any] = {"optimizer": "lm", "loss": "mse", "stages": 1}  # what a regularised fit needs
