@@ -65,6 +65,11 @@ HELD_BACK = {  # other draws, sizes and curves: never looked at while choosing t
     "friedman2-300": lambda: make_friedman2(300, noise=125.0, random_state=7),
     "friedman3-600": lambda: make_friedman3(600, noise=0.1, random_state=7),
     "noisy-1d-b": lambda: curve(250, 7, lambda x: np.exp(-(x**2)) * 3 + np.cos(3 * x), -2.5, 2.5, 0.2),
+    # a second round of draws, first measured after a default had been tried against the four above
+    "friedman1-400": lambda: make_friedman1(400, noise=1.0, random_state=11),
+    "friedman2-350": lambda: make_friedman2(350, noise=125.0, random_state=11),
+    "friedman3-500": lambda: make_friedman3(500, noise=0.1, random_state=11),
+    "noisy-1d-c": lambda: curve(300, 11, lambda x: np.tanh(2 * x) + 0.5 * np.sin(4 * x), -2, 2, 0.15),
 }
 
 
