@@ -28,7 +28,7 @@ def mackay_fixed_point(Phi, y, groups, steps=200):
     G = groups.max() + 1
     alpha, beta = np.ones(G), 1.0
     for _ in range(steps):
-        A = bayes.precision_matrix(Phi.T @ Phi, alpha, beta, groups)
+        A = beta * Phi.T @ Phi + np.diag(alpha[groups])
         m = beta * np.linalg.solve(A, Phi.T @ y)
         r = Phi @ m - y
         ev = bayes.evidence_update(Phi, m, float(r @ r), len(y), alpha, beta, groups)

@@ -47,6 +47,23 @@ def test_the_singular_value_path_with_more_rows_than_parameters_is_the_inverse(n
     assert np.isnan(bayes.by_singular_values(J, d, beta)[1])
 
 
+def test_the_whitened_factor_serves_where_the_alphas_span_decades_and_agrees_with_the_svd():
+    """ARD's alphas from 1e-2 to 1e8: A's own Cholesky factor spans more than CONDITION, I + B^T B's does not."""
+    rng = np.random.default_rng(5)
+    J, beta = rng.normal(size=(60, 8)), 4.0
+    J[:, 0] *= 1e-3  # a parameter the data barely move, under a weak prior: A's smallest direction
+    d = np.array([1e-4, 1e-2, 1e8, 1e8, 0.5, 3.0, 1e-2, 1e6])
+    assert bayes.inverse_and_logdet(beta * J.T @ J + np.diag(d)) is None
+    C, logdet, shares = bayes.by_cholesky(J, d, beta)
+    C2, logdet2, shares2 = bayes.by_singular_values(J, d, beta)
+    np.testing.assert_allclose(C, C2, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(shares, shares2, rtol=1e-9, atol=1e-15)
+    assert np.isclose(logdet, logdet2, rtol=1e-13) and np.all(shares[[2, 3]] < 1e-5)  # pruned: next to no share
+    assert bayes.by_cholesky(J, d, 1e30) is None  # beta J^T J at float64's limit: the SVD's case
+    ev = bayes.evidence_update(J, np.ones(8), 1.0, 60, d, beta, np.arange(8))  # one group per parameter
+    assert np.array_equal(ev.covariance, C)  # the update takes the factor, not the slower SVD
+
+
 def test_out_under_a_file_is_refused_before_anything_runs(tmp_path):
     (tmp_path / "afile").write_text("keep")
     with pytest.raises(InputError, match="is not a folder"):

@@ -23,8 +23,9 @@ output at x is ``1 / beta + g^T A^-1 g``, with g = d f(x) / d theta (P,).
 In float64 two cases need care, both from noise-free targets, which send beta to its bound. A can be
 positive definite only in exact arithmetic, or so badly conditioned that its Cholesky factor gives a wrong
 A^-1 and a gamma above the number of residuals, which it cannot exactly reach (gamma < rank(J) <= N).
-A^-1 then comes from the SVD of the whitened Jacobian, and where gamma reaches N to rounding the noise
-precision keeps its value.
+A^-1 comes from A = D^1/2 (I + B^T B) D^1/2 with the whitened Jacobian B = sqrt(beta) J D^-1/2 (D the
+alphas): from the Cholesky factor of I + B^T B, or, where that too fails, from the SVD of B. Where gamma
+reaches N to rounding the noise precision keeps its value.
 
 Everything here is a pure function of arrays.
 """
@@ -84,11 +85,9 @@ def prior_groups(sizes: tuple[int, ...], regularization: str) -> np.ndarray:
     return np.zeros_like(groups) if regularization == "l2" else groups
 
 
-def precision_matrix(JtJ: np.ndarray, alpha: np.ndarray, beta: float, groups: np.ndarray) -> np.ndarray:
-    """A = beta J^T J + diag(alpha[groups]): (P, P) from J^T J (P, P), alpha (G,), groups (P,)."""
-    A = beta * JtJ
-    A[np.diag_indices_from(A)] += alpha[groups]
-    return A
+def whitened(J: np.ndarray, d: np.ndarray, beta: float) -> np.ndarray:
+    """B = sqrt(beta) J D^-1/2 (N, P) for J (N, P) and d = diag(D) (P,) > 0: A = D^1/2 (I + B^T B) D^1/2."""
+    return np.sqrt(beta) * J / np.sqrt(d)
 
 
 def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -106,20 +105,39 @@ def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float] | None:
     return L_inv.T @ L_inv, 2.0 * float(np.sum(np.log(np.diag(L))))
 
 
-def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.ndarray, float, np.ndarray]:
-    """A^-1, log det A and each parameter's share of gamma (P,), from the SVD of B = sqrt(beta) J D^-1/2
-    (J (N, P), d = diag(D) (P,) > 0), never forming J^T J.
+def by_cholesky(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """A^-1, log det A and each parameter's share of gamma (P,) from the Cholesky factor of M = I + B^T B
+    (:func:`whitened`), or None where M is too badly conditioned for it (:func:`inverse_and_logdet`).
 
-    A = D^1/2 (I + B^T B) D^1/2, so with B = U S V^T (V (P, P), s padded with zeros to P values):
+    A^-1 = D^-1/2 M^-1 D^-1/2, log det A = sum log d + log det M, and parameter i's share of gamma is
+    1 - alpha_i (A^-1)_ii = 1 - (M^-1)_ii. M's condition is 1 + s_max^2 for the singular values s of B: it
+    leaves out the spread of the alphas, which A's includes (ARD drives an input the data do not need to
+    alpha ~1e8 beside others ~1e-2), so this path serves wherever beta J^T J is not itself near float64's
+    limit (on friedman1, every update, where the factor of A gave way to the SVD in 2 of 5).
+    """
+    root = np.sqrt(d)
+    B = whitened(J, d, beta)
+    factored = inverse_and_logdet(np.eye(len(d)) + B.T @ B)
+    if factored is None:
+        return None
+    M_inv, logdet = factored
+    return M_inv / np.outer(root, root), float(np.sum(np.log(d))) + logdet, 1.0 - np.diag(M_inv)
+
+
+def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.ndarray, float, np.ndarray]:
+    """A^-1, log det A and each parameter's share of gamma (P,), from the SVD of B (:func:`whitened`; J (N, P),
+    d = diag(D) (P,) > 0), never forming J^T J.
+
+    With B = U S V^T (V (P, P), s padded with zeros to P values):
     A^-1 = D^-1/2 V diag(1 / (1 + s^2)) V^T D^-1/2, log det A = sum log d + sum log(1 + s^2), and
     gamma = sum s^2 / (1 + s^2) over at most min(N, P) non-zero s: never more than the residuals, however
     badly J^T J would be conditioned. With N > P the SVD is taken of the (P, P) R factor of B = Q R, which has
     the same singular values and right vectors (QR is backward stable too): half the time on a 400 x 97 B.
     """
     root = np.sqrt(d)
-    B = np.sqrt(beta) * J / root
+    B = whitened(J, d, beta)
     if B.shape[0] > B.shape[1] and np.all(np.isfinite(B)):  # B = Q R: R (P, P) has B's singular values and vectors
-        B = np.linalg.qr(B, mode="r")  # (a B that is not finite goes to the SVD as it is, which gives NaN)
+        B = np.asarray(np.linalg.qr(B, mode="r"))  # (a B not finite goes to the SVD as it is, which gives NaN)
     _, s, Vt = np.linalg.svd(B, full_matrices=B.shape[0] < B.shape[1])  # Vt: (P, P)
     s = np.concatenate([s, np.zeros(len(d) - len(s))])
     C = (Vt.T / (1.0 + s**2)) @ Vt / np.outer(root, root)
@@ -134,19 +152,15 @@ def evidence_update(
     ``J`` (n, P): the Jacobian of the unweighted residuals; ``theta`` (P,); ``sq_error``: sum(r^2) = 2 E_D over
     ``n`` residuals; ``alpha`` (G,); ``beta``; ``groups`` (P,) ints in [0, G).
 
-    A^-1 comes from the Cholesky factor of A; where A is positive definite only in exact arithmetic, or too
-    badly conditioned for that factor (:func:`inverse_and_logdet`), from the SVD of the whitened Jacobian
+    A^-1 comes from the Cholesky factor of the whitened I + B^T B (:func:`by_cholesky`); where even that is
+    positive definite only in exact arithmetic, or too badly conditioned for its factor, from the SVD of B
     (:func:`by_singular_values`), whose gamma never exceeds what n residuals can determine.
     """
     G = len(alpha)
     k = np.bincount(groups, minlength=G).astype(float)
-    factored = inverse_and_logdet(precision_matrix(J.T @ J, alpha, beta, groups))
-    if factored is not None:
-        C, logdet = factored
-        gamma = np.clip(k - alpha * np.bincount(groups, weights=np.diag(C), minlength=G), 0.0, k)
-    else:
-        C, logdet, shares = by_singular_values(J, alpha[groups], beta)
-        gamma = np.clip(np.bincount(groups, weights=shares, minlength=G), 0.0, k)
+    d = alpha[groups]
+    C, logdet, shares = by_cholesky(J, d, beta) or by_singular_values(J, d, beta)
+    gamma = np.clip(np.bincount(groups, weights=shares, minlength=G), 0.0, k)
     weight_sq = np.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group
     lo, hi = ALPHA_RANGE
     with np.errstate(divide="ignore", invalid="ignore"):
