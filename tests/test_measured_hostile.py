@@ -55,11 +55,19 @@ def test_the_whitened_factor_serves_where_the_alphas_span_decades_and_agrees_wit
     d = np.array([1e-4, 1e-2, 1e8, 1e8, 0.5, 3.0, 1e-2, 1e6])
     assert bayes.inverse_and_logdet(beta * J.T @ J + np.diag(d)) is None
     C, logdet, shares = bayes.by_cholesky(J, d, beta)
-    C2, logdet2, shares2 = bayes.by_singular_values(J, d, beta)
+    A = beta * J.T @ J + np.diag(d)  # cond(A) ~ 1e12: numpy's inverse is good to about 1e-4 of its entries
+    np.testing.assert_allclose(C, np.linalg.inv(A), rtol=1e-4, atol=1e-12)
+    np.testing.assert_allclose(shares, np.diag(beta * J.T @ J @ np.linalg.inv(A)), rtol=1e-4, atol=1e-12)
+    C2, logdet2, shares2 = bayes.by_singular_values(J, d, beta)  # and the SVD, far closer
     np.testing.assert_allclose(C, C2, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(shares, shares2, rtol=1e-9, atol=1e-15)
-    assert np.isclose(logdet, logdet2, rtol=1e-13) and np.all(shares[[2, 3]] < 1e-5)  # pruned: next to no share
-    assert bayes.by_cholesky(J, d, 1e30) is None  # beta J^T J at float64's limit: the SVD's case
+    assert np.isclose(logdet, np.linalg.slogdet(A)[1], rtol=1e-12) and np.isclose(logdet, logdet2, rtol=1e-13)
+    assert np.all(shares[[2, 3]] < 1e-5)  # pruned: next to no share
+    assert bayes.by_cholesky(J, d, 1e30) is None  # beta J^T J / alpha at float64's limit: the SVD's case
+    assert bayes.by_cholesky(J[:3], np.ones(8), 1e8) is None  # trace 2e9, but gamma within 1e-8 of the 3 rows
+    assert bayes.by_cholesky(J, np.r_[d[0], 1e-10, d[2:]], beta) is None  # 60 rows to spare, but a trace of 2e12
+    wide = rng.normal(size=(60, 8))  # every direction large alike: its factor's diagonal spans little, its trace 2e12
+    assert bayes.by_cholesky(wide, np.full(8, 1e-9), beta) is None and bayes.by_cholesky(wide, np.ones(8), beta)
     ev = bayes.evidence_update(J, np.ones(8), 1.0, 60, d, beta, np.arange(8))  # one group per parameter
     assert np.array_equal(ev.covariance, C)  # the update takes the factor, not the slower SVD
 

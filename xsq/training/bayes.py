@@ -24,8 +24,8 @@ In float64 two cases need care, both from noise-free targets, which send beta to
 positive definite only in exact arithmetic, or so badly conditioned that its Cholesky factor gives a wrong
 A^-1 and a gamma above the number of residuals, which it cannot exactly reach (gamma < rank(J) <= N).
 A^-1 comes from A = D^1/2 (I + B^T B) D^1/2 with the whitened Jacobian B = sqrt(beta) J D^-1/2 (D the
-alphas): from the Cholesky factor of I + B^T B, or, where that too fails, from the SVD of B. Where gamma
-reaches N to rounding the noise precision keeps its value.
+alphas): from the Cholesky factor of I + B^T B where its trace bounds its condition well enough, else from
+the SVD of B. Where gamma reaches N to rounding the noise precision keeps its value.
 
 Everything here is a pure function of arrays.
 """
@@ -40,7 +40,10 @@ import numpy as np
 ARD = True  # a prior group for the weights leaving each input (see layer_groups)
 ALPHA_RANGE = (1e-10, 1e8)  # the precisions are kept inside these bounds (an empty group would send alpha to inf)
 BETA_RANGE = (1e-12, 1e24)
-CONDITION = 1e5  # a Cholesky factor whose diagonal spans more (A's condition ~1e10 or more) gives way to the SVD
+CONDITION = 1e5  # a Cholesky factor of A whose diagonal spans more (A's condition ~1e10 or more) is not trusted
+# trace(I + B^T B) above which its Cholesky factor is not trusted: its eigenvalues are all >= 1, so its condition is
+# at most its trace, and gamma from the factor was measured off by about 1e-15 times the trace
+WHITENED_TRACE = 1e10
 SPENT = 1e-9  # gamma this close to the number of residuals (relative) has spent them all, to rounding
 
 
@@ -107,21 +110,30 @@ def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float] | None:
 
 def by_cholesky(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.ndarray, float, np.ndarray] | None:
     """A^-1, log det A and each parameter's share of gamma (P,) from the Cholesky factor of M = I + B^T B
-    (:func:`whitened`), or None where M is too badly conditioned for it (:func:`inverse_and_logdet`).
+    (:func:`whitened`), or None where M is too badly conditioned to trust it: its trace (a bound on its
+    condition) above ``WHITENED_TRACE``, or fewer residuals left over than the factor's rounding in gamma.
 
     A^-1 = D^-1/2 M^-1 D^-1/2, log det A = sum log d + log det M, and parameter i's share of gamma is
-    1 - alpha_i (A^-1)_ii = 1 - (M^-1)_ii. M's condition is 1 + s_max^2 for the singular values s of B: it
-    leaves out the spread of the alphas, which A's includes (ARD drives an input the data do not need to
-    alpha ~1e8 beside others ~1e-2), so this path serves wherever beta J^T J is not itself near float64's
-    limit (on friedman1, every update, where the factor of A gave way to the SVD in 2 of 5).
+    1 - alpha_i (A^-1)_ii = 1 - (M^-1)_ii. M's condition is at most 1 + s_max^2 for the singular values s of
+    B: it leaves out the spread of the alphas, which A's includes (ARD drives an input the data do not need
+    to alpha ~1e8 beside others ~1e-2), so this path serves wherever beta J^T J / alpha is moderate (on
+    friedman1, every update, where the factor of A gave way to the SVD in 2 of 5). Noise-free targets send
+    beta to its bound and take the SVD.
     """
     root = np.sqrt(d)
     B = whitened(J, d, beta)
-    factored = inverse_and_logdet(np.eye(len(d)) + B.T @ B)
+    M = np.eye(len(d)) + B.T @ B
+    trace = float(np.trace(M))
+    if not trace <= WHITENED_TRACE:
+        return None
+    factored = inverse_and_logdet(M)
     if factored is None:
         return None
     M_inv, logdet = factored
-    return M_inv / np.outer(root, root), float(np.sum(np.log(d))) + logdet, 1.0 - np.diag(M_inv)
+    shares = 1.0 - np.diag(M_inv)
+    if len(J) - shares.sum() < 1e-12 * trace:  # gamma within the factor's rounding of the number of residuals
+        return None
+    return M_inv / np.outer(root, root), float(np.sum(np.log(d))) + logdet, shares
 
 
 def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.ndarray, float, np.ndarray]:
@@ -152,9 +164,9 @@ def evidence_update(
     ``J`` (n, P): the Jacobian of the unweighted residuals; ``theta`` (P,); ``sq_error``: sum(r^2) = 2 E_D over
     ``n`` residuals; ``alpha`` (G,); ``beta``; ``groups`` (P,) ints in [0, G).
 
-    A^-1 comes from the Cholesky factor of the whitened I + B^T B (:func:`by_cholesky`); where even that is
-    positive definite only in exact arithmetic, or too badly conditioned for its factor, from the SVD of B
-    (:func:`by_singular_values`), whose gamma never exceeds what n residuals can determine.
+    A^-1 comes from the Cholesky factor of the whitened I + B^T B (:func:`by_cholesky`) where its trace bounds
+    its condition well enough, else from the SVD of B (:func:`by_singular_values`), whose gamma never exceeds
+    what n residuals can determine.
     """
     G = len(alpha)
     k = np.bincount(groups, minlength=G).astype(float)
