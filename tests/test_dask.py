@@ -23,15 +23,17 @@ def rows(folder):
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(tmp_path_factory):
     """Two single-threaded worker processes, each under a nanny that restarts it when it dies. They are forked
     from a server process that has imported distributed and xsq's sweep once, not spawned to import them anew.
-    distributed is imported here: a test process that runs none of these tests does not pay for it."""
+    distributed is imported here: a test process that runs none of these tests does not pay for it. Its scratch
+    space is a folder of the test's own, not dask's default under the system's temporary folder."""
     from dask import config as dask_config
     from distributed import LocalCluster
     from distributed.utils import get_mp_context
 
-    with dask_config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+    scratch = str(tmp_path_factory.mktemp("dask"))
+    with dask_config.set({"distributed.worker.multiprocessing-method": "forkserver", "temporary-directory": scratch}):
         get_mp_context().set_forkserver_preload(["distributed", "xsq.lab.sweep"])  # after distributed's own choice
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
             yield c
