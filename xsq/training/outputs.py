@@ -118,8 +118,8 @@ def choose_output(
                 f"the inputs, above {ZERO_SLOPE:g}), which softplus cannot follow"
             )
         values = Y.ravel() if also is None else np.concatenate([Y.ravel(), also.ravel()])
-        span = float(np.max(values) / np.min(values))
-        if projectable and X.shape[1] == 1 and Y.shape[1] == 1 and span < NARROW:
+        span = float(np.max(values) / np.min(values)) if projectable and X.shape[1] == Y.shape[1] == 1 else np.inf
+        if span < NARROW:
             within = (
                 f"within {100 * (span - 1):.2g} % of each other" if span < 1.01 else f"within a factor of {span:.3g}"
             )
