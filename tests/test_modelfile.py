@@ -12,7 +12,7 @@ import pytest
 
 import xsq
 from xsq.training.model import Model
-from xsq.training.stages import NetworkStage, TangentStage
+from xsq.training.stages import DerivativeStage, NetworkStage, TangentStage, columns
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,60 @@ def test_staged_round_trip(small_model, tmp_path):
     assert np.array_equal(loaded.derivative(x), model.derivative(x))
 
 
+def test_a_derivative_stage_round_trips(tmp_path):
+    x = np.linspace(-1, 1, 40)
+    base = xsq.fit(x, 1 + x**2, hidden=3, epochs=20, restarts=0, output="identity", seed=0)
+    stage = DerivativeStage(np.random.default_rng(0).normal(size=columns(3, 2)), 2, 1e-4)
+    model = Model(base.params, base.scaler, output="identity", stages=(stage,))
+    model.save(tmp_path / "d.npz")
+    with np.load(tmp_path / "d.npz") as data:
+        assert "s2_coef" in data.files
+    loaded = xsq.load_model(tmp_path / "d.npz")
+    assert loaded.stages[0].kind == "derivatives" and loaded.stages[0].order == 2
+    assert np.array_equal(loaded.predict(x), model.predict(x)) and not np.array_equal(model.predict(x), base.predict(x))
+    assert np.array_equal(loaded.derivative(x), model.derivative(x))
+
+
+def _with_derivative_stage(arrays, coef, order=1, **meta):
+    stage = {"kind": "derivatives", "order": order, "scale": 1e-3, **meta}
+    return dict(meta_with(arrays, stages=[stage]), s2_coef=coef)
+
+
+@pytest.mark.parametrize(
+    "craft,message",
+    [
+        (lambda a: meta_with(a, stages=[{"kind": "derivatives", "order": 1, "scale": 1}]), "s2_coef.npy of its"),
+        (lambda a: dict(a, s2_coef=np.ones(13)), "a stage it does not list"),
+        (lambda a: _with_derivative_stage(a, np.ones(13), order=99), "order must be a whole number >= 1 and <= 6"),
+        (lambda a: _with_derivative_stage(a, np.ones(13), order=1.5), "order must be a whole number"),
+        (lambda a: _with_derivative_stage(a, np.ones(13), evil=1), "must record exactly: kind, order, scale"),
+        (lambda a: _with_derivative_stage(a, np.ones((13, 1))), "coef must be a vector of finite floats"),
+        (lambda a: _with_derivative_stage(a, np.full(13, np.nan)), "coef must be a vector of finite floats"),
+        (lambda a: _with_derivative_stage(a, np.ones(13).astype(np.int64)), "dtype int64"),
+        (lambda a: _with_derivative_stage(a, np.ones(12)), "a derivative stage one input"),  # 1 + 4 * 3 = 13 for H=4
+    ],
+)
+def test_crafted_derivative_stages_are_refused(identity_good, tmp_path, craft, message):
+    path = write(tmp_path, craft(identity_good))
+    with pytest.raises(xsq.InputError, match=f"is not a valid xsq model: .*({message})"):
+        xsq.load_model(path)
+
+
+def test_a_derivative_stage_on_a_softplus_network_is_refused(good, tmp_path):
+    path = write(tmp_path, _with_derivative_stage(good, np.ones(13)))
+    with pytest.raises(xsq.InputError, match="a derivative stage one input, one hidden layer"):
+        xsq.load_model(path)
+
+
+@pytest.fixture
+def identity_good(tmp_path):
+    x = np.linspace(1, 2, 60)
+    path = tmp_path / "identity.npz"
+    xsq.fit(x, x**2, hidden=4, epochs=20, restarts=0, output="identity", seed=0).save(path)
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
 @pytest.mark.parametrize(
     "craft,message",
     [
@@ -113,8 +167,11 @@ def test_staged_round_trip(small_model, tmp_path):
             ),
             "scale must be",
         ),
-        (lambda a: meta_with(a, stages=[{"kind": "magic", "scale": 1}]), "kind must be one of: network, tangent"),
-        (lambda a: meta_with(a, stages=[{"kind": ["network"], "scale": 1}]), "kind must be one of: network, tangent"),
+        (lambda a: meta_with(a, stages=[{"kind": "magic", "scale": 1}]), "kind must be one of: network, tangent, derivatives"),
+        (
+            lambda a: meta_with(a, stages=[{"kind": ["network"], "scale": 1}]),
+            "kind must be one of: network, tangent, derivatives",
+        ),
         (
             lambda a: meta_with(a, stages=[{"kind": "tangent", "scale": 1, "evil": 2}]),
             "must record exactly: kind, scale",

@@ -24,7 +24,8 @@ def small():
 @pytest.fixture(scope="module")
 def staged(small):
     x, y = small
-    return xsq.fit(x, y, hidden=8, epochs=300, restarts=1, stages=3)
+    # a softplus output: its stage 2 is the tangent stage (an identity output gets the derivative stage, below)
+    return xsq.fit(x, y, hidden=8, epochs=300, restarts=1, stages=3, output="softplus")
 
 
 def test_later_stages_beat_the_first_by_far(staged, small):
@@ -61,7 +62,7 @@ def test_a_stage_that_makes_things_worse_is_dropped(small, monkeypatch):
         return {k: -3 * v for k, v in out.items()}, {k: -3 * v for k, v in pre.items()}, rank
 
     monkeypatch.setattr(staged_fit, "fit_tangent", harmful)
-    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=2)
+    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=2, output="softplus")
     (tried,) = model.record.stages
     assert not tried.kept and "dropped: validation error" in tried.note and model.stages == ()
 
@@ -73,7 +74,7 @@ def test_ctrl_c_keeps_the_stages_finished_so_far(small):
         if info.get("stage") == 3 and info["epoch"] == 0:
             raise KeyboardInterrupt
 
-    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=3, callback=interrupt)
+    model = xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=3, callback=interrupt, output="softplus")
     assert model.record.interrupted and [s.kind for s in model.stages] == ["tangent"]
 
 
@@ -148,3 +149,106 @@ def test_stages_weigh_each_target_by_its_inverse_size(small, monkeypatch):
     xsq.fit(x, y, hidden=8, epochs=60, restarts=0, stages=2, output="softplus")
     ((T, w),) = seen  # targets from 1 to 100 (x in [1, 10]): the weights span about that range too
     assert w.max() / w.min() > 30
+
+
+# --- the derivative stage: a first network of one input with an identity output ---------------------------
+
+
+@pytest.fixture(scope="module")
+def damped():
+    # a damped oscillation: LM leaves 1e-9 of the range, in a residual that oscillates ~40 times; the tangent
+    # span (order 1) gains ~10x on it, the higher orders ~1e5
+    x = np.random.default_rng(0).uniform(0, 4, 600)
+    return x, np.exp(-x) * np.sin(5 * x)
+
+
+def _base(seed=0, activation="sigmoid", hidden=5):
+    from xsq.training.stages import Base
+
+    rng = np.random.default_rng(seed)
+    params = {"W1": 3 * rng.normal(size=(1, hidden)), "b1": rng.normal(size=hidden), "W2": rng.normal(size=(hidden, 1))}
+    return Base(dict(params, b2=np.array([0.3])), activation, "identity")
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_derivative_features_are_the_networks_parameter_derivatives(activation):
+    # against autograd: every derivative of f of orders 1-3 with respect to (w_j, b_j), divided by v_j, is a
+    # column; and the columns are exactly those (with 1 and s(z_j), f's derivatives in c and v_j)
+    from autograd import elementwise_grad as egrad
+
+    from xsq.core.activations import ACTIVATIONS
+    from xsq.training.stages import columns, derivative_features
+
+    base = _base(1, activation)
+    x = np.linspace(-2, 2, 9)[:, None]
+    F = derivative_features(base, x, 3)
+    assert F.shape == (9, columns(5, 3)) == (9, 1 + 5 * 10)
+    v, s = base.params["W2"][:, 0], ACTIVATIONS[activation].fn
+
+    def f_of(w, b):  # f at each row of x with unit j's w_j and b_j moved by that row's w and b
+        e = np.eye(5)[j]
+        Z = x * (base.params["W1"][0] + w[:, None] * e) + base.params["b1"] + b[:, None] * e
+        return s(Z) @ v + base.params["b2"][0]
+
+    for j in range(5):
+        for k in range(1, 4):
+            for m in range(k + 1):
+                g = lambda w, b: f_of(w, b)  # noqa: E731
+                for _ in range(m):
+                    g = egrad(g, 0)
+                for _ in range(k - m):
+                    g = egrad(g, 1)
+                column = 1 + 5 + 5 * (k * (k + 1) // 2 - 1 + m) + j
+                expected = g(np.zeros(9), np.zeros(9)) / v[j]
+                assert np.allclose(F[:, column], expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_the_derivative_stage_slope_agrees_with_autograd(activation):
+    from autograd import grad
+    from autograd import numpy as anp
+
+    from xsq.training.stages import DerivativeStage, columns
+
+    base = _base(2, activation)
+    stage = DerivativeStage(np.random.default_rng(3).normal(size=columns(5, 4)), 4, 0.5)
+    x = np.linspace(-3, 3, 41)[:, None]
+    auto = grad(lambda Z: anp.sum(stage.value(base, Z)))(x)
+    assert max_rel(stage.manual_slope(base, x)[:, 0, 0], auto[:, 0]) <= 1e-12
+
+
+def test_the_derivative_stage_takes_the_damped_oscillation_far_below_the_tangent(damped):
+    x, y = damped
+    grid = np.linspace(0, 4, 2001)
+    model = xsq.fit(x, y, output="identity", restarts=1, epochs=400, stages=2, seed=0)
+    (tried,) = model.record.stages
+    assert tried.kind == "derivatives" and tried.kept and tried.note.startswith("order ")
+    err = [np.sqrt(np.mean((model.upto(k).predict(grid)[:, 0] - np.exp(-grid) * np.sin(5 * grid)) ** 2)) for k in (1, 2)]
+    assert err[1] <= err[0] / 1e3
+    assert max_rel(model.derivative(grid[::50]), model.manual_derivative(grid[::50])) <= 1e-9
+
+
+def test_the_order_is_the_one_the_validation_rows_prefer(damped, monkeypatch):
+    x, y = damped
+    seen = []
+    fit_derivatives = staged_fit.fit_derivatives
+
+    def spy(base, X, T, w, order):
+        seen.append(order)
+        return fit_derivatives(base, X, T, w, order)
+
+    monkeypatch.setattr(staged_fit, "fit_derivatives", spy)
+    monkeypatch.setattr(staged_fit, "ORDERS", (1, 2))
+    model = xsq.fit(x, y, output="identity", restarts=1, epochs=400, stages=2, seed=0)
+    assert seen == [1, 2] and model.stages[0].order == 2  # the second order is far better than the first here
+
+
+def test_a_base_a_derivative_stage_cannot_stand_on_gets_the_tangent_stage():
+    from xsq.training.stages import Base, takes_derivatives
+
+    params = _base().params
+    assert takes_derivatives(Base(params, "sigmoid", "identity")) and takes_derivatives(Base(params, "tanh", "identity"))
+    assert not takes_derivatives(Base(params, "sigmoid", "softplus"))
+    assert not takes_derivatives(Base(params, "relu", "identity"))
+    assert not takes_derivatives(Base(xsq.init_params((2, 3, 1), seed=0), "sigmoid", "identity"))
+    assert not takes_derivatives(Base(xsq.init_params((1, 3, 3, 1), seed=0), "sigmoid", "identity"))

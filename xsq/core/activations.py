@@ -9,6 +9,8 @@
   ``exp``), for the hand-written passes in :mod:`xsq.core.net` (plain numpy, no autograd);
 * ``second(z)``: ``fn''(z)`` in plain numpy, for the hand-written
   second-order forward pass in :mod:`xsq.core.forward_mode`;
+* ``nth(z, k)``: its k-th derivative (k = 0 is ``fn``), autograd-differentiable, for the
+  activations that have every order in closed form (sigmoid and tanh; None for the others);
 * ``produces`` (the values it can give, which the output unit's scaling and
   checks read), ``init`` (the initialisation that suits it) and ``kink``
   (a slope that jumps, which gradient checks step around).
@@ -245,6 +247,7 @@ class Activation(NamedTuple):
     produces: Range = Range(-np.inf, np.inf, False, False)
     init: Literal["glorot", "he"] = "glorot"  # what xsq.core.params.init_params's "auto" draws
     kink: bool = False  # its slope jumps at z = 0 (relu): a difference quotient there may straddle it
+    nth: Callable[[np.ndarray, int], np.ndarray] | None = None  # (z, k) -> the k-th derivative (k = 0: fn)
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -257,6 +260,7 @@ ACTIVATIONS: dict[str, Activation] = {
             sigmoid_and_deriv,
             lambda z: _sigmoid_nth.fun(z, 2),
             produces=Range(0.0, 1.0, False, False),
+            nth=lambda z, k: _sigmoid_nth(z, k) if k else sigmoid(z),
         ),
         Activation(
             "tanh",
@@ -265,6 +269,7 @@ ACTIVATIONS: dict[str, Activation] = {
             tanh_and_deriv,
             lambda z: _tanh_nth.fun(z, 2),
             produces=Range(-1.0, 1.0, False, False),
+            nth=lambda z, k: _tanh_nth(z, k) if k else tanh(z),
         ),
         Activation(
             "softplus",

@@ -44,7 +44,7 @@ class EpochInfo(TypedDict):
     """What the training callback hears after each epoch (:func:`run`; a staged fit adds ``stage``).
 
     ``params`` (arrays as in :mod:`xsq.core.params`, on the scaled data) are the epoch's own, not a copy;
-    a staged fit's tangent stage, which has no epochs, reports without them.
+    a staged fit's linear stage 2 (tangent or derivatives), which has no epochs, reports without them.
     """
 
     epoch: int
@@ -52,7 +52,7 @@ class EpochInfo(TypedDict):
     train_loss: float
     val_loss: float  # nan without a validation set
     best_loss: float
-    phase: str  # a phase of xsq.training.record, or "tangent" (a staged fit's tangent stage)
+    phase: str  # a phase of xsq.training.record, or a linear stage 2's kind ("tangent" or "derivatives")
     elapsed: float  # seconds since the run began
     params: NotRequired[Params]
     stage: NotRequired[int]  # 2, 3, ... in a staged fit's later stages

@@ -102,7 +102,11 @@ class Model:
                     "{}, {} and {}".format(*found, count(sizes), sizes[-1], groups)
                 )
         if not all(isinstance(st, tuple(STAGE_KINDS.values())) and st.fits(self.base) for st in self.stages):
-            raise InputError("every later stage must take the first network's inputs and give its outputs")
+            raise InputError(
+                "every later stage must fit the first network: a network stage its inputs and outputs, a tangent "
+                "stage its parameters' shapes, a derivative stage one input, one hidden layer of H sigmoid or tanh "
+                "units, an identity output and 1 + H (order + 1)(order + 2) / 2 coefficients"
+            )
         if self.posterior is not None:
             P = count(sizes)
             if self.posterior.covariance.shape != (P, P):

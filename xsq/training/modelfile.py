@@ -2,8 +2,9 @@
 
 Members (each a ``.npy``):
 
-* ``W1 ... bk``: the first network; ``s2_params_W1 ...`` (a network stage) or
-  ``s2_out_W1 ...`` and ``s2_pre_W1 ...`` (a tangent stage): stage 2, and so on;
+* ``W1 ... bk``: the first network; ``s2_params_W1 ...`` (a network stage),
+  ``s2_out_W1 ...`` and ``s2_pre_W1 ...`` (a tangent stage) or ``s2_coef`` (a
+  derivative stage): stage 2, and so on;
 * ``x_mean``, ``x_std``, ``y_shift``, ``y_scale``: the scaling;
 * ``history_epoch``, ``history_train_loss``, ``history_val_loss``,
   ``history_phase``, ``val_rows``: the training record's arrays;
@@ -51,8 +52,14 @@ MAX_META_CHARS = 1 << 20
 MAX_EXPANSION, FREE_EXPANSION = 100, 16 << 20  # a compressed member may expand 100 times, plus 16 MiB
 SCALER = ("x_mean", "x_std", "y_shift", "y_scale")
 _MEMBER = re.compile(r"^(?:s(\d{1,3})_(params|out|pre)_)?[Wb]\d{1,3}$")
-STAGE_ARRAYS = {"network": ("params",), "tangent": ("out", "pre")}  # the params-shaped fields of each kind
-STAGE_META = {"network": {"kind", "activation", "output", "scale"}, "tangent": {"kind", "scale"}}
+_PLAIN_MEMBER = re.compile(r"^s(\d{1,3})_(coef)$")
+STAGE_ARRAYS = {"network": ("params",), "tangent": ("out", "pre"), "derivatives": ()}  # params-shaped fields
+STAGE_PLAIN = {"network": (), "tangent": (), "derivatives": ("coef",)}  # fields that are one plain array each
+STAGE_META = {
+    "network": {"kind", "activation", "output", "scale"},
+    "tangent": {"kind", "scale"},
+    "derivatives": {"kind", "order", "scale"},
+}
 
 
 class Parts(NamedTuple):
@@ -79,7 +86,9 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
     for i, (kind, fields) in enumerate(parts.stages, start=2):
         for name in STAGE_ARRAYS[kind]:
             arrays.update({f"s{i}_{name}_{k}": v for k, v in fields[name].items()})
-        stages.append({"kind": kind, **{k: v for k, v in fields.items() if k not in STAGE_ARRAYS[kind]}})
+        arrays.update({f"s{i}_{name}": fields[name] for name in STAGE_PLAIN[kind]})
+        stored = (*STAGE_ARRAYS[kind], *STAGE_PLAIN[kind])
+        stages.append({"kind": kind, **{k: v for k, v in fields.items() if k not in stored}})
     meta: dict[str, Any] = {
         "format": FORMAT,
         "activation": parts.activation,
@@ -144,7 +153,7 @@ def _check_members(names: list[str], total: int) -> None:
         raise InputError("its members are not one .npy per array")
     arrays = [n[:-4] for n in names]
     known = {"meta", *SCALER, *HISTORY_MEMBERS, *EVIDENCE_MEMBERS, "posterior_covariance"}
-    extra = [k for k in arrays if k not in known and not _MEMBER.match(k)]
+    extra = [k for k in arrays if k not in known and not _MEMBER.match(k) and not _PLAIN_MEMBER.match(k)]
     if extra:
         raise InputError(f"unexpected member {extra[0]}.npy")
     missing = [k for k in ("meta", *SCALER) if k not in arrays]
@@ -195,6 +204,10 @@ def _network(arrays: dict, prefix: str) -> dict:
 def _stage(arrays: dict, i: int, meta: dict) -> tuple[str, dict]:
     kind = meta["kind"]
     fields = {name: _network(arrays, f"s{i}_{name}_") for name in STAGE_ARRAYS[kind]}
+    for name in STAGE_PLAIN[kind]:
+        if f"s{i}_{name}" not in arrays:
+            raise InputError(f"member s{i}_{name}.npy of its {kind} stage is missing")
+        fields[name] = arrays[f"s{i}_{name}"]
     fields.update({k: v for k, v in meta.items() if k != "kind"})
     return kind, fields
 
@@ -220,8 +233,13 @@ def read(path: str | os.PathLike) -> Parts:
         params = _network(arrays, "")
         record, stage_meta = _record_and_stages(meta, arrays)
         stages = tuple(_stage(arrays, i, s) for i, s in enumerate(stage_meta, start=2))
-        listed = {(str(i), name) for i, (kind, _) in enumerate(stages, start=2) for name in STAGE_ARRAYS[kind]}
-        if any((m := _MEMBER.match(k)) and m.group(1) and (m.group(1), m.group(2)) not in listed for k in arrays):
+        listed = {
+            (str(i), name)
+            for i, (kind, _) in enumerate(stages, start=2)
+            for name in (*STAGE_ARRAYS[kind], *STAGE_PLAIN[kind])
+        }
+        stored = ((m.group(1), m.group(2)) for k in arrays if (m := _MEMBER.match(k) or _PLAIN_MEMBER.match(k)))
+        if any(i is not None and (i, name) not in listed for i, name in stored):
             raise InputError("it holds arrays of a stage it does not list")
         scaler = Scaler(*(arrays[k] for k in SCALER))
         posterior = _posterior(meta.get("posterior"), arrays)

@@ -89,7 +89,7 @@ class History(NamedTuple):
 class StageRecord:
     """One later stage of a staged fit: what it was, and what it did to the validation error.
 
-    ``kind`` is "tangent" or "network"; the validation error is the (weighted,
+    ``kind`` is "tangent", "derivatives" or "network"; the validation error is the (weighted,
     see :mod:`xsq.training.staged_fit`) root mean square error on the scaled targets
     before and after the stage; ``kept`` is whether it lowered it.
     """
@@ -274,7 +274,7 @@ class TrainingRecord:
             raise InputError(f"its training record is malformed ({exc})") from None
 
 
-STAGE_KIND_NAMES = ("network", "tangent")  # what a later stage can be (xsq.training.stages.STAGE_KINDS holds each)
+STAGE_KIND_NAMES = ("network", "tangent", "derivatives")  # what a later stage can be (xsq.training.stages.STAGE_KINDS holds each)
 STAGE_FIELDS = {  # a stage record's fields, and what each must be when read back
     "stage": Whole(1),
     "kind": Options(STAGE_KIND_NAMES),

@@ -36,6 +36,7 @@ dropped, and the record says so. The choices, each measured on x^2 over
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -49,9 +50,18 @@ from .lm_policy import lm_epochs
 from .loop import Callback, EpochInfo, run
 from .record import StageRecord, TrainingRecord
 from .settings import TrainSettings
-from .stages import Base, NetworkStage, TangentStage, staged_output
+from .stages import (
+    Base,
+    DerivativeStage,
+    NetworkStage,
+    TangentStage,
+    derivative_features,
+    staged_output,
+    takes_derivatives,
+)
 
 TANGENT_RCOND = 1e-14
+ORDERS = (1, 2, 3, 4)  # the derivative stage's orders tried; the validation rows choose
 STAGE_WIDTH = 32
 STAGE_ACTIVATION = "tanh"
 STAGE_EPOCHS = 300
@@ -73,13 +83,24 @@ def fit_tangent(base: Base, X: np.ndarray, T: np.ndarray, w: np.ndarray) -> tupl
             jac.jacobian(base.params, X, base.activation, "identity"),
         ]
     )
+    c, rank = _least_squares(F, T, w)
+    P = F.shape[1] // 2
+    return unflatten_unchecked(c[:P], base.params), unflatten_unchecked(c[P:], base.params), rank
+
+
+def _least_squares(F: np.ndarray, T: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, int]:
+    """The coefficients c minimising |w (F c - T)| by SVD on the column-normalised ``w F``, and the rank found."""
     A = F * w.reshape(-1, 1)
     norms = np.linalg.norm(A, axis=0)
     norms[norms == 0] = 1.0
     c, _, rank, _ = np.linalg.lstsq(A / norms, (w * T).ravel(), rcond=TANGENT_RCOND)
-    c = c / norms
-    P = F.shape[1] // 2
-    return unflatten_unchecked(c[:P], base.params), unflatten_unchecked(c[P:], base.params), int(rank)
+    return c / norms, int(rank)
+
+
+def fit_derivatives(base: Base, X: np.ndarray, T: np.ndarray, w: np.ndarray, order: int) -> tuple[np.ndarray, int]:
+    """The coefficients of a derivative stage of ``order`` on the base network that fits T (weights w), and the
+    rank the SVD found."""
+    return _least_squares(np.asarray(derivative_features(base, X, order)), T, w)
 
 
 def crossing_init(x: np.ndarray, r: np.ndarray, width: int, rng: np.random.Generator) -> Params:
@@ -140,6 +161,24 @@ def _network_stage(X, T, Xv, Tv, s: TrainSettings, rng, callback: Callback | Non
     return run(lm_epochs(data, sizes, rng, stage, start=start), data, stage, callback, val_rows=np.zeros(0, int))
 
 
+Stage = TangentStage | DerivativeStage | NetworkStage
+
+
+def _linear_stage(base: Base, X, T, w, S: float, error: Callable[[list[Stage]], float]) -> tuple[Stage, str]:
+    """Stage 2, fitted to T = residual / S (weights w) by linear least squares, and its note: the derivative stage
+    of the order in ``ORDERS`` with the lowest ``error`` where the base takes one, else the tangent stage."""
+    if not takes_derivatives(base):
+        out, pre, rank = fit_tangent(base, X, T, w)
+        return TangentStage(out, pre, S), f"SVD rank {rank}"
+    tried = []
+    for order in ORDERS:
+        coef, rank = fit_derivatives(base, X, T, w, order)
+        stage = DerivativeStage(coef, order, S)
+        tried.append((error([stage]), order, stage, rank))
+    _, order, stage, rank = min(tried, key=lambda t: t[:2])
+    return stage, f"order {order}, SVD rank {rank}"
+
+
 def _with_stage(callback: Callback, k: int) -> Callback:
     """``callback`` hearing of stage ``k``'s epochs with ``stage`` added to their info."""
 
@@ -158,7 +197,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
     def error(stages) -> float:
         return float(np.sqrt(np.mean((w[rows] * (staged_output(base, stages, Xs[rows]) - Ys[rows])) ** 2)))
 
-    kept: list[TangentStage | NetworkStage] = []
+    kept: list[Stage] = []
     records: list = []
     for k in range(2, s.stages + 1):
         start, before, stop = time.perf_counter(), error(kept), None
@@ -166,16 +205,15 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
         try:
             if k == 2:
                 S = float(np.sqrt(np.mean((w[train] * R[train]) ** 2)))
-                out, pre, rank = fit_tangent(base, Xs[train], R[train] / S, w[train])
-                stage: TangentStage | NetworkStage = TangentStage(out, pre, S)
-                epochs, note = 0, f"SVD rank {rank}"
+                stage, note = _linear_stage(base, Xs[train], R[train] / S, w[train], S, error)
+                epochs = 0
                 if callback:
                     stop = callback(
                         {
                             "stage": k,
                             "epoch": 0,
                             "total": 0,
-                            "phase": "tangent",
+                            "phase": stage.kind,
                             "train_loss": before,
                             "val_loss": before,
                             "best_loss": before,

@@ -11,6 +11,10 @@ scale (see :mod:`xsq.training.staged_fit` for how the stages are fitted). Two ki
   activation, and ``out`` and ``pre`` are directions in its parameter space
   (dicts shaped like its params). It is the first network's linearisation,
   so it bends where the first network bends.
+* :class:`DerivativeStage`: for a first network of one input, one hidden layer and an identity output, a
+  linear correction in the span of its parameter derivatives of every order up to ``order``
+  (:func:`derivative_features`). Its first order is the tangent stage's span; the higher orders add
+  functions that bend where the first network's units do, but more sharply.
 
 Each has ``value(base, Xs)`` (autograd-differentiable: predictions and
 their derivatives with respect to the inputs) and ``manual_slope(base, Xs)``
@@ -23,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import autograd.numpy as anp
 import numpy as np
 from autograd import make_jvp
 
@@ -30,7 +35,8 @@ from ..core import activations, net
 from ..core.activations import ACTIVATIONS
 from ..core.forward_mode import input_jacobian_unchecked, parameter_tangent
 from ..core.params import Params, check_params, layer_sizes
-from ..validation import Real
+from ..errors import InputError
+from ..validation import Real, Whole
 from .record import frozen
 
 
@@ -109,7 +115,89 @@ class TangentStage:
         return np.swapaxes(slope, 1, 2)
 
 
-STAGE_KINDS = {"network": NetworkStage, "tangent": TangentStage}
+MAX_ORDER = 6  # the highest order of derivative a stored DerivativeStage may take
+
+
+def columns(hidden: int, order: int) -> int:
+    """How many features :func:`derivative_features` gives: 1 + H (order + 1)(order + 2) / 2."""
+    return 1 + hidden * (order + 1) * (order + 2) // 2
+
+
+def takes_derivatives(base: Base) -> bool:
+    """Whether a :class:`DerivativeStage` can stand on ``base``: one input, one hidden layer of units whose
+    derivatives of every order are known in closed form, one identity output."""
+    sizes = layer_sizes(base.params)
+    return (
+        len(sizes) == 3
+        and sizes[0] == sizes[-1] == 1
+        and base.output == "identity"
+        and ACTIVATIONS[base.activation].nth is not None
+    )
+
+
+def derivative_features(base: Base, Xs, order: int):
+    """The derivatives of a 1-H-1 identity-output network f(x) = sum_j v_j s(w_j x + b_j) + c with respect to its
+    parameters, of orders 0 to ``order``, up to constant factors, as columns (N, :func:`columns`):
+
+    * 1 (d f / d c) and s(z_j) (d f / d v_j);
+    * s^(k)(z_j) x^m for 1 <= k <= order and 0 <= m <= k: the k-th derivatives with respect to w_j and b_j
+      (d^k f / d w_j^m d b_j^(k - m) = v_j s^(k)(z_j) x^m), unit by unit within each (k, m).
+
+    Xs (N, 1) is on the scaled scale. Built with autograd's numpy, so a stage's value differentiates in Xs.
+    """
+    nth = ACTIVATIONS[base.activation].nth
+    assert nth is not None  # takes_derivatives(base)
+    Z = Xs @ base.params["W1"] + base.params["b1"]
+    cols = [anp.ones((len(Xs), 1)), nth(Z, 0)]
+    for k in range(1, order + 1):
+        slope = nth(Z, k)
+        cols += [slope * Xs**m for m in range(k + 1)]
+    return anp.concatenate(cols, axis=1)
+
+
+def derivative_feature_slopes(base: Base, Xs: np.ndarray, order: int) -> np.ndarray:
+    """d / dx of each column of :func:`derivative_features` (N, :func:`columns`), by hand in plain numpy:
+    d (s^(k)(z_j) x^m) / dx = s^(k+1)(z_j) w_j x^m + m s^(k)(z_j) x^(m - 1)."""
+    nth = ACTIVATIONS[base.activation].nth
+    assert nth is not None
+    w = base.params["W1"][0]
+    Z = Xs @ base.params["W1"] + base.params["b1"]
+    s = [np.asarray(nth(Z, k)) for k in range(order + 2)]
+    cols = [np.zeros((len(Xs), 1)), s[1] * w]
+    for k in range(1, order + 1):
+        cols += [s[k + 1] * w * Xs**m + (m * s[k] * Xs ** (m - 1) if m else 0.0) for m in range(k + 1)]
+    return np.concatenate(cols, axis=1)
+
+
+@dataclass(frozen=True)
+class DerivativeStage:
+    """``scale * derivative_features(base, Xs, order) @ coef``: a combination of the base network's parameter
+    derivatives up to ``order`` (see :func:`derivative_features`); ``coef`` is (:func:`columns`,)."""
+
+    coef: np.ndarray
+    order: int
+    scale: float
+    kind = "derivatives"
+
+    def __post_init__(self):
+        object.__setattr__(self, "order", Whole(1, MAX_ORDER).check(self.order, "a derivative stage's order"))
+        coef = np.asarray(self.coef)
+        if coef.ndim != 1 or coef.dtype.kind != "f" or not np.all(np.isfinite(coef)):
+            raise InputError("a derivative stage's coef must be a vector of finite floats")
+        object.__setattr__(self, "coef", frozen(coef))
+        object.__setattr__(self, "scale", Real(0, low_open=True).check(self.scale, "a stage's scale"))
+
+    def fits(self, base: Base) -> bool:
+        return takes_derivatives(base) and len(self.coef) == columns(layer_sizes(base.params)[1], self.order)
+
+    def value(self, base: Base, Xs):
+        return derivative_features(base, Xs, self.order) @ self.coef[:, None]
+
+    def manual_slope(self, base: Base, Xs: np.ndarray) -> np.ndarray:
+        return (derivative_feature_slopes(base, Xs, self.order) @ self.coef)[:, None, None]
+
+
+STAGE_KINDS = {"network": NetworkStage, "tangent": TangentStage, "derivatives": DerivativeStage}
 
 
 def staged_output(base: Base, stages, Xs):
