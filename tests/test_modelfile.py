@@ -167,7 +167,10 @@ def identity_good(tmp_path):
             ),
             "scale must be",
         ),
-        (lambda a: meta_with(a, stages=[{"kind": "magic", "scale": 1}]), "kind must be one of: network, tangent, derivatives"),
+        (
+            lambda a: meta_with(a, stages=[{"kind": "magic", "scale": 1}]),
+            "kind must be one of: network, tangent, derivatives",
+        ),
         (
             lambda a: meta_with(a, stages=[{"kind": ["network"], "scale": 1}]),
             "kind must be one of: network, tangent, derivatives",

@@ -274,7 +274,8 @@ class TrainingRecord:
             raise InputError(f"its training record is malformed ({exc})") from None
 
 
-STAGE_KIND_NAMES = ("network", "tangent", "derivatives")  # what a later stage can be (xsq.training.stages.STAGE_KINDS holds each)
+# what a later stage can be (xsq.training.stages.STAGE_KINDS holds each)
+STAGE_KIND_NAMES = ("network", "tangent", "derivatives")
 STAGE_FIELDS = {  # a stage record's fields, and what each must be when read back
     "stage": Whole(1),
     "kind": Options(STAGE_KIND_NAMES),
