@@ -82,12 +82,13 @@ def test_a_derivative_stage_round_trips(tmp_path):
     x = np.linspace(-1, 1, 40)
     base = xsq.fit(x, 1 + x**2, hidden=3, epochs=20, restarts=0, output="identity", seed=0)
     stage = DerivativeStage(np.random.default_rng(0).normal(size=columns(3, 2)), 2, 1e-4)
-    model = Model(base.params, base.scaler, output="identity", stages=(stage,))
+    network = NetworkStage(xsq.init_params((1, 3, 1), seed=1), "tanh", "identity", 1e-6)
+    model = Model(base.params, base.scaler, output="identity", stages=(stage, network))
     model.save(tmp_path / "d.npz")
     with np.load(tmp_path / "d.npz") as data:
         assert "s2_coef" in data.files
     loaded = xsq.load_model(tmp_path / "d.npz")
-    assert loaded.stages[0].kind == "derivatives" and loaded.stages[0].order == 2
+    assert [s.kind for s in loaded.stages] == ["derivatives", "network"] and loaded.stages[0].order == 2
     assert np.array_equal(loaded.predict(x), model.predict(x)) and not np.array_equal(model.predict(x), base.predict(x))
     assert np.array_equal(loaded.derivative(x), model.derivative(x))
 
@@ -108,7 +109,7 @@ def _with_derivative_stage(arrays, coef, order=1, **meta):
         (lambda a: _with_derivative_stage(a, np.ones((13, 1))), "coef must be a vector of finite floats"),
         (lambda a: _with_derivative_stage(a, np.full(13, np.nan)), "coef must be a vector of finite floats"),
         (lambda a: _with_derivative_stage(a, np.ones(13).astype(np.int64)), "dtype int64"),
-        (lambda a: _with_derivative_stage(a, np.ones(12)), "a derivative stage one input"),  # 1 + 4 * 3 = 13 for H=4
+        (lambda a: _with_derivative_stage(a, np.ones(12)), "stage 2 .derivatives. has 12 coefficients, where order 1"),
     ],
 )
 def test_crafted_derivative_stages_are_refused(identity_good, tmp_path, craft, message):
@@ -119,7 +120,7 @@ def test_crafted_derivative_stages_are_refused(identity_good, tmp_path, craft, m
 
 def test_a_derivative_stage_on_a_softplus_network_is_refused(good, tmp_path):
     path = write(tmp_path, _with_derivative_stage(good, np.ones(13)))
-    with pytest.raises(xsq.InputError, match="a derivative stage one input, one hidden layer"):
+    with pytest.raises(xsq.InputError, match="stage 2 .derivatives. needs a first network of one input, .* identity"):
         xsq.load_model(path)
 
 

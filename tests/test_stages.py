@@ -217,7 +217,7 @@ def test_the_derivative_stage_slope_agrees_with_autograd(activation):
     assert max_rel(stage.manual_slope(base, x)[:, 0, 0], auto[:, 0]) <= 1e-12
 
 
-def test_the_derivative_stage_takes_the_damped_oscillation_far_below_the_tangent(damped):
+def test_the_derivative_stage_takes_the_damped_oscillation_1000_times_below_the_first_network(damped):
     x, y = damped
     grid = np.linspace(0, 4, 2001)
     model = xsq.fit(x, y, output="identity", restarts=1, epochs=400, stages=2, seed=0)
@@ -229,19 +229,33 @@ def test_the_derivative_stage_takes_the_damped_oscillation_far_below_the_tangent
     assert max_rel(model.derivative(grid[::50]), model.manual_derivative(grid[::50])) <= 1e-9
 
 
-def test_the_order_is_the_one_the_validation_rows_prefer(damped, monkeypatch):
+@pytest.mark.parametrize("orders", [(1, 2, 3, 4), (4, 3, 2, 1)])
+def test_the_order_is_the_one_the_validation_rows_prefer(damped, monkeypatch, orders):
+    # each order's stage, scored independently on the validation rows: the kept one has the lowest error
+    from xsq.training.stages import staged_output
+
     x, y = damped
-    seen = []
+    stages = {}
     fit_derivatives = staged_fit.fit_derivatives
 
     def spy(base, X, T, w, order):
-        seen.append(order)
+        stages[order] = fit_derivatives(base, X, T, w, order)[0]
         return fit_derivatives(base, X, T, w, order)
 
     monkeypatch.setattr(staged_fit, "fit_derivatives", spy)
-    monkeypatch.setattr(staged_fit, "ORDERS", (1, 2))
+    monkeypatch.setattr(staged_fit, "ORDERS", orders)
     model = xsq.fit(x, y, output="identity", restarts=1, epochs=400, stages=2, seed=0)
-    assert seen == [1, 2] and model.stages[0].order == 2  # the second order is far better than the first here
+    (stage,) = model.stages
+    Xs, Ys = model.scaler.inputs(x[:, None]), model.scaler.targets(y[:, None])
+    rows, w = model.record.val_rows, staged_fit.weights(Ys)
+
+    def error(order):
+        kept = (type(stage)(stages[order], order, stage.scale),)
+        return np.sqrt(np.mean((w[rows] * (staged_output(model.base, kept, Xs[rows]) - Ys[rows])) ** 2))
+
+    errors = {order: error(order) for order in orders}
+    assert sorted(stages) == [1, 2, 3, 4] and stage.order == min(errors, key=errors.get)
+    assert errors[1] > 10 * min(errors.values())  # the choice matters here
 
 
 def test_a_base_a_derivative_stage_cannot_stand_on_gets_the_tangent_stage():
@@ -253,3 +267,17 @@ def test_a_base_a_derivative_stage_cannot_stand_on_gets_the_tangent_stage():
     assert not takes_derivatives(Base(params, "relu", "identity"))
     assert not takes_derivatives(Base(xsq.init_params((2, 3, 1), seed=0), "sigmoid", "identity"))
     assert not takes_derivatives(Base(xsq.init_params((1, 3, 3, 1), seed=0), "sigmoid", "identity"))
+
+
+def test_a_derivative_stage_is_finite_and_silent_far_outside_the_data(damped):
+    import warnings
+
+    x, y = damped
+    model = xsq.fit(x, y, output="identity", restarts=0, epochs=60, stages=2, seed=0)
+    assert model.stages[0].kind == "derivatives"
+    far = np.array([1e4, -1e4, 1e80, -1e200, 1e300])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values, slopes, manual = model.predict(far), model.derivative(far), model.manual_derivative(far)
+    assert values.shape == (5, 1) and slopes.shape == manual.shape == (5, 1, 1)
+    assert np.all(np.isfinite(values)) and np.array_equal(slopes, manual)

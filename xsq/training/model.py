@@ -101,12 +101,11 @@ class Model:
                     "its evidence record is of {} parameters, {} outputs and {} prior groups, for a network of "
                     "{}, {} and {}".format(*found, count(sizes), sizes[-1], groups)
                 )
-        if not all(isinstance(st, tuple(STAGE_KINDS.values())) and st.fits(self.base) for st in self.stages):
-            raise InputError(
-                "every later stage must fit the first network: a network stage its inputs and outputs, a tangent "
-                "stage its parameters' shapes, a derivative stage one input, one hidden layer of H sigmoid or tanh "
-                "units, an identity output and 1 + H (order + 1)(order + 2) / 2 coefficients"
-            )
+        for k, stage in enumerate(self.stages, start=2):
+            if not isinstance(stage, tuple(STAGE_KINDS.values())):
+                raise InputError(f"stage {k} is not a stage ({', '.join(STAGE_KINDS)})")
+            if problem := stage.misfit(self.base):
+                raise InputError(f"stage {k} ({stage.kind}) {problem}")
         if self.posterior is not None:
             P = count(sizes)
             if self.posterior.covariance.shape != (P, P):

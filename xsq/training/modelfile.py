@@ -52,9 +52,9 @@ MAX_META_CHARS = 1 << 20
 MAX_EXPANSION, FREE_EXPANSION = 100, 16 << 20  # a compressed member may expand 100 times, plus 16 MiB
 SCALER = ("x_mean", "x_std", "y_shift", "y_scale")
 _MEMBER = re.compile(r"^(?:s(\d{1,3})_(params|out|pre)_)?[Wb]\d{1,3}$")
-_PLAIN_MEMBER = re.compile(r"^s(\d{1,3})_(coef)$")
 STAGE_ARRAYS = {"network": ("params",), "tangent": ("out", "pre"), "derivatives": ()}  # params-shaped fields
 STAGE_PLAIN = {"network": (), "tangent": (), "derivatives": ("coef",)}  # fields that are one plain array each
+_PLAIN_MEMBER = re.compile(r"^s(\d{1,3})_(" + "|".join(name for names in STAGE_PLAIN.values() for name in names) + ")$")
 STAGE_META = {
     "network": {"kind", "activation", "output", "scale"},
     "tangent": {"kind", "scale"},

@@ -105,8 +105,9 @@ def _least_squares(F: np.ndarray, T: np.ndarray, w: np.ndarray) -> tuple[np.ndar
 
 
 def fit_derivatives(base: Base, X: np.ndarray, T: np.ndarray, w: np.ndarray, order: int) -> tuple[np.ndarray, int]:
-    """The coefficients of a derivative stage of ``order`` on the base network that fits T (weights w), and the
-    rank the SVD found."""
+    """The coefficients ((:func:`~xsq.training.stages.columns`,)) of a derivative stage of ``order`` on the base
+    network that fits T (N, 1) at the scaled inputs X (N, 1), weighing row i by w[i] ((N, 1)); and the rank the
+    SVD found."""
     return _least_squares(np.asarray(derivative_features(base, X, order)), T, w)
 
 
@@ -173,7 +174,8 @@ Stage = TangentStage | DerivativeStage | NetworkStage
 
 def _linear_stage(base: Base, X, T, w, S: float, error: Callable[[list[Stage]], float]) -> tuple[Stage, str]:
     """Stage 2, fitted to T = residual / S (weights w) by linear least squares, and its note: the derivative stage
-    of the order in ``ORDERS`` with the lowest ``error`` where the base takes one, else the tangent stage."""
+    of the order in ``ORDERS`` with the lowest ``error`` (the validation rows', or the training rows' when there
+    are none, where the highest order wins) where the base takes one, else the tangent stage."""
     if not takes_derivatives(base):
         out, pre, rank = fit_tangent(base, X, T, w)
         return TangentStage(out, pre, S), f"SVD rank {rank}"

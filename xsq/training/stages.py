@@ -70,10 +70,12 @@ class NetworkStage:
         activations.get(self.activation)
         activations.get(self.output, "output")
 
-    def fits(self, base: Base) -> bool:
-        """Whether it takes the base network's inputs and gives its outputs."""
+    def misfit(self, base: Base) -> str | None:
+        """Why it cannot stand on the base network (None if it can): it must take its inputs and give its outputs."""
         a, b = layer_sizes(self.params), layer_sizes(base.params)
-        return (a[0], a[-1]) == (b[0], b[-1])
+        if (a[0], a[-1]) != (b[0], b[-1]):
+            return f"takes {a[0]} inputs and gives {a[-1]} outputs, where the first network has {b[0]} and {b[-1]}"
+        return None
 
     def value(self, base: Base, Xs):
         return net.forward(self.params, Xs, self.activation, self.output)
@@ -94,9 +96,11 @@ class TangentStage:
     def __post_init__(self):
         _settle(self, "out", "pre")
 
-    def fits(self, base: Base) -> bool:
+    def misfit(self, base: Base) -> str | None:
         shapes = {k: np.shape(v) for k, v in base.params.items()}
-        return all({k: np.shape(v) for k, v in d.items()} == shapes for d in (self.out, self.pre))
+        if not all({k: np.shape(v) for k, v in d.items()} == shapes for d in (self.out, self.pre)):
+            return "has directions not shaped like the first network's parameters"
+        return None
 
     def value(self, base: Base, Xs):
         def z_of(params):
@@ -135,7 +139,7 @@ def takes_derivatives(base: Base) -> bool:
     )
 
 
-def derivative_features(base: Base, Xs, order: int):
+def derivative_features(base: Base, Xs: np.ndarray, order: int) -> np.ndarray:
     """The derivatives of a 1-H-1 identity-output network f(x) = sum_j v_j s(w_j x + b_j) + c with respect to its
     parameters, of orders 0 to ``order``, up to constant factors, as columns (N, :func:`columns`):
 
@@ -148,11 +152,19 @@ def derivative_features(base: Base, Xs, order: int):
     nth = ACTIVATIONS[base.activation].nth
     assert nth is not None  # takes_derivatives(base)
     Z = Xs @ base.params["W1"] + base.params["b1"]
+    x = _unsaturated(Xs, nth(Z, 1))
     cols = [anp.ones((len(Xs), 1)), nth(Z, 0)]
     for k in range(1, order + 1):
         slope = nth(Z, k)
-        cols += [slope * Xs**m for m in range(k + 1)]
+        cols += [slope * x**m for m in range(k + 1)]
     return anp.concatenate(cols, axis=1)
+
+
+def _unsaturated(Xs, slope):
+    """Xs (N, 1) spread over the units (N, H), 0 where a unit's slope has underflowed to 0: there every
+    derivative s^(k) (k >= 1) is 0 too, and x^m must not overflow to inf beside it (0 * inf is NaN)."""
+    spread = Xs * anp.ones(anp.shape(slope))  # broadcast by a product: autograd's where does not sum back
+    return anp.where(slope != 0, spread, 0.0)
 
 
 def derivative_feature_slopes(base: Base, Xs: np.ndarray, order: int) -> np.ndarray:
@@ -163,9 +175,10 @@ def derivative_feature_slopes(base: Base, Xs: np.ndarray, order: int) -> np.ndar
     w = base.params["W1"][0]
     Z = Xs @ base.params["W1"] + base.params["b1"]
     s = [np.asarray(nth(Z, k)) for k in range(order + 2)]
+    x = _unsaturated(Xs, s[1])
     cols = [np.zeros((len(Xs), 1)), s[1] * w]
     for k in range(1, order + 1):
-        cols += [s[k + 1] * w * Xs**m + (m * s[k] * Xs ** (m - 1) if m else 0.0) for m in range(k + 1)]
+        cols += [s[k + 1] * w * x**m + (m * s[k] * x ** (m - 1) if m else 0.0) for m in range(k + 1)]
     return np.concatenate(cols, axis=1)
 
 
@@ -187,8 +200,17 @@ class DerivativeStage:
         object.__setattr__(self, "coef", frozen(coef))
         object.__setattr__(self, "scale", Real(0, low_open=True).check(self.scale, "a stage's scale"))
 
-    def fits(self, base: Base) -> bool:
-        return takes_derivatives(base) and len(self.coef) == columns(layer_sizes(base.params)[1], self.order)
+    def misfit(self, base: Base) -> str | None:
+        if not takes_derivatives(base):
+            known = ", ".join(name for name, a in ACTIVATIONS.items() if a.nth is not None)
+            return (
+                "needs a first network of one input, one hidden layer of units with derivatives of every order "
+                f"({known}) and one identity output"
+            )
+        need = columns(layer_sizes(base.params)[1], self.order)
+        if len(self.coef) != need:
+            return f"has {len(self.coef)} coefficients, where order {self.order} on this network takes {need}"
+        return None
 
     def value(self, base: Base, Xs):
         return derivative_features(base, Xs, self.order) @ self.coef[:, None]
