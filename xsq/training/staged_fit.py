@@ -20,10 +20,10 @@ dropped, and the record says so. The choices, each measured on x^2 over
 * **Unless the first network has one input and an identity output**: then stage 2 is a derivative
   stage (:class:`~xsq.training.stages.DerivativeStage`), linear least squares (the same SVD) on the
   network's parameter derivatives of every order up to k, for the k in ``ORDERS`` with the lowest
-  validation error. For an identity output the tangent stage's two Jacobians are one, and LM has already
-  left its residual orthogonal to that span: it gained 10x on the damped oscillation exp(-x) sin(5x),
-  where orders up to 4 gain 10^5 to 10^6 (``python scripts/stage_orders.py``); higher orders gained
-  little more and make tanh(20x), already at the floor, worse.
+  validation error. For an identity output the tangent stage's two Jacobians are one, so its span is
+  the first order's alone: it gained 6x to 20x on the damped oscillation exp(-x) sin(5x), where orders
+  up to 4 gain 10^5 to 10^6 (``python scripts/stage_orders.py``); higher orders gained little more and
+  made tanh(20x), already at the floor, worse.
 * **Stage 3 on is a new network**: 1-32-1, tanh, identity output, mse on
   ``residual / rms(residual)``. One hidden unit sits at each zero crossing
   of the residual (centre there, slope 1 / local half-period; the crossings
