@@ -468,3 +468,52 @@ def test_predict_reads_rows_on_stdin_after_a_byte_order_mark(two_input_run, caps
     )
     _, plain, _ = cli(capsys, "predict", "--model", str(model_path), "0.5,0.5")
     assert code == 0 and err == "" and out == plain
+
+
+@pytest.mark.parametrize("P", [1, 7, 24, 25, 97, 130])
+def test_the_lower_inverse_is_the_inverse(P):
+    rng = np.random.default_rng(P)
+    B = rng.normal(size=(2 * P, P))
+    L = np.linalg.cholesky(np.eye(P) + B.T @ B)  # what it inverts: the factor of I + B^T B
+    inv = bayes.lower_inverse(L)
+    reference = np.linalg.solve(L, np.eye(P))
+    assert np.abs(inv - reference).max() < 1e-13 * np.abs(reference).max()
+    assert np.array_equal(inv, np.tril(inv))
+
+
+@pytest.mark.parametrize("hidden", [(4,), (3, 2)])  # one hidden layer takes xsq.core.fastpath, two the plain passes
+def test_the_regularised_problem_gives_the_normal_equations_of_its_stacked_jacobian(hidden):
+    from xsq.training import bayes_policy
+    from xsq.training.lm_policy import least_squares
+
+    rng = np.random.default_rng(3)
+    X, Y = rng.uniform(-1, 1, (25, 2)), rng.normal(size=(25, 1))
+    params = xsq.init_params((2, *hidden, 1), seed=rng)
+    theta = flatten(params)
+    groups = bayes.layer_groups((2, *hidden, 1))
+    alpha = rng.uniform(0.1, 10.0, groups.max() + 1)
+    hyper = bayes_policy.Hyper(alpha, 3.7, alpha[groups])
+    data = least_squares(X, Y, "sigmoid", "identity", "mse", params)
+    dj = bayes_policy.DataJacobian(data)
+    problem = bayes_policy.regularised(data, hyper, dj)
+    r, aux = problem.residuals(theta)
+    J = problem.jacobian(theta, aux)
+    reference = jacobian(
+        lambda t: anp.concatenate(
+            [
+                anp.sqrt(3.7) * (net.forward(unflatten_unchecked(t, params), X, "sigmoid", "identity") - Y).ravel(),
+                anp.sqrt(hyper.alpha_p) * t,
+            ]
+        )
+    )(theta)
+    assert np.allclose(J, reference, rtol=1e-10, atol=1e-12)
+    for _ in range(2):  # the data's Gram matrix is kept, not scaled in place
+        A, g = problem.normal(theta, aux, r)
+        assert np.allclose(A, J.T @ J, rtol=1e-12, atol=1e-12) and np.allclose(g, J.T @ r, rtol=1e-12, atol=1e-12)
+    Jd = dj(theta, aux[0])
+    gram = dj.gram(theta, aux[0])
+    plain = bayes.evidence_update(Jd, theta, float(aux[1] @ aux[1]), 25, alpha, 3.7, groups)
+    given = bayes.evidence_update(Jd, theta, float(aux[1] @ aux[1]), 25, alpha, 3.7, groups, gram=gram)
+    assert np.allclose(given.alpha, plain.alpha, rtol=1e-10) and given.beta == pytest.approx(plain.beta, rel=1e-12)
+    assert given.log_evidence == pytest.approx(plain.log_evidence, rel=1e-12)
+    assert np.allclose(given.covariance, plain.covariance, rtol=1e-9, atol=1e-14)

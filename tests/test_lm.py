@@ -105,3 +105,17 @@ def test_a_damped_matrix_that_lu_finds_singular_is_damped_more(monkeypatch):
     state = lm_step(problem, start, geodesic=False)
     assert len(calls) >= 2 and state.cost < start.cost and not state.converged
     assert np.all(np.diag(calls[1]) > np.diag(calls[0]))  # the second trial was damped more than the first
+
+
+@pytest.mark.parametrize("geodesic", [True, False])
+def test_normal_equations_given_by_the_problem_take_the_same_steps(geodesic):
+    base, _ = exponential_fit()
+
+    def normal(theta, aux, r):
+        J = base.jacobian(theta, aux)
+        return J.T @ J, J.T @ r
+
+    given = LeastSquares(base.residuals, base.jacobian, normal)
+    state, costs = solve(base, [1.0, 0.0], steps=8, geodesic=geodesic)
+    again, costs_again = solve(given, [1.0, 0.0], steps=8, geodesic=geodesic)
+    assert np.array_equal(state.theta, again.theta) and costs == costs_again

@@ -32,8 +32,8 @@ covariance that :meth:`xsq.Model.predict` uses for error bars.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from ..core.params import Params, flatten, init_params, unflatten_unchecked
 from . import bayes
 from .epochs import Data, Epoch, screening_budget
 from .lm import LeastSquares, LMState, lm_init, lm_step
+from .lm_policy import Evaluation, least_squares
 from .model import Posterior
 from .record import CONVERGED, SCREEN, WARMUP, EvidenceRecord, TrainingRecord
 from .scaling import Scaler
@@ -71,20 +72,27 @@ class Hyper(NamedTuple):
     alpha_p: np.ndarray
 
 
-DataJacobian = Callable[[np.ndarray, Any], np.ndarray]  # (theta, its residual evaluation) -> J (N n_out, P)
+class DataJacobian:
+    """d f(X; theta) / d theta (N n_out, P) and its Gram matrix J^T J (P, P) from a residual evaluation of the
+    network's ``data`` problem (:func:`xsq.training.lm_policy.least_squares`), kept for the last point asked:
+    LM and the evidence ask at the same point, and no precision enters either. Each screened candidate gets its
+    own (a fast path's Jacobian is overwritten by its next call)."""
 
+    def __init__(self, data: LeastSquares):
+        self.data = data
+        self.theta: np.ndarray | None = None
+        self.J = self.gram_ = np.empty((0, 0))
 
-def data_jacobian_of(X: np.ndarray, activation: str, output: str) -> DataJacobian:
-    """d f(X; theta) / d theta (N n_out, P) from a residual evaluation's forward pass, kept for the last point
-    asked: LM and the evidence ask at the same point, and no precision enters it."""
-    last: dict[str, Any] = {}
+    def __call__(self, theta: np.ndarray, evaluation: Evaluation) -> np.ndarray:
+        if self.theta is not theta:
+            self.J = self.data.jacobian(theta, evaluation)
+            self.gram_ = self.J.T @ self.J
+            self.theta = theta
+        return self.J
 
-    def data_jacobian(theta: np.ndarray, aux: Any) -> np.ndarray:
-        if last.get("theta") is not theta:
-            last["theta"], last["J"] = theta, jac.jacobian(aux[0], X, activation, output, aux[1])
-        return last["J"]
-
-    return data_jacobian
+    def gram(self, theta: np.ndarray, evaluation: Evaluation) -> np.ndarray:
+        self(theta, evaluation)
+        return self.gram_
 
 
 def augmented(r: np.ndarray, theta: np.ndarray, hyper: Hyper) -> np.ndarray:
@@ -92,20 +100,26 @@ def augmented(r: np.ndarray, theta: np.ndarray, hyper: Hyper) -> np.ndarray:
     return np.concatenate([np.sqrt(hyper.beta) * r, np.sqrt(hyper.alpha_p) * theta])
 
 
-def regularised(X, Y, activation: str, output: str, like: Params, hyper: Hyper, data_jacobian: DataJacobian):
-    """The least-squares problem at the precisions ``hyper``: the residuals of :func:`augmented` and their
-    Jacobian, the data's (``data_jacobian``) stacked on ``diag(sqrt(alpha_p))``."""
+def regularised(data: LeastSquares, hyper: Hyper, data_jacobian: DataJacobian) -> LeastSquares:
+    """The least-squares problem at the precisions ``hyper``: the residuals of :func:`augmented` (their
+    evaluation is the data's evaluation and r), their Jacobian, the data's stacked on ``diag(sqrt(alpha_p))``,
+    and its normal equations ``beta J^T J + diag(alpha_p)``, ``beta J^T r + alpha_p theta`` from the data's
+    Gram matrix."""
 
     def residuals(theta):
-        params = unflatten_unchecked(theta, like)
-        passes = net.forward_pass(params, X, activation, output)
-        r = (passes.As[-1] - Y).ravel()
-        return augmented(r, theta, hyper), (params, passes, r)
+        r, evaluation = data.residuals(theta)
+        return augmented(r, theta, hyper), (evaluation, r)
 
     def jacobian(theta, aux):
-        return np.vstack([np.sqrt(hyper.beta) * data_jacobian(theta, aux), np.diag(np.sqrt(hyper.alpha_p))])
+        return np.vstack([np.sqrt(hyper.beta) * data_jacobian(theta, aux[0]), np.diag(np.sqrt(hyper.alpha_p))])
 
-    return LeastSquares(residuals, jacobian)
+    def normal(theta, aux, _):
+        evaluation, r = aux
+        A = hyper.beta * data_jacobian.gram(theta, evaluation)
+        A.flat[:: len(theta) + 1] += hyper.alpha_p
+        return A, hyper.beta * (data_jacobian(theta, evaluation).T @ r) + hyper.alpha_p * theta
+
+    return LeastSquares(residuals, jacobian, normal)
 
 
 class BayesRun:
@@ -123,34 +137,37 @@ class BayesRun:
         self.G = int(self.groups.max()) + 1
         self.trace: list[tuple[np.ndarray, float, float]] = []
         self.hyper: Hyper | None = None  # the precisions the mode was found at (set by _to_mode)
+        self.like: Params = {}  # the parameters' layout (set by epochs)
 
     # --- one evidence step -------------------------------------------------------------
 
     def _hyper(self, alpha: np.ndarray, beta: float) -> Hyper:
         return Hyper(alpha, beta, alpha[self.groups])
 
-    def _problem(self, like: Params, hyper: Hyper, dj: DataJacobian) -> LeastSquares:
-        return regularised(self.X, self.Y, self.s.activation, self.s.output, like, hyper, dj)
+    def _problem(self, hyper: Hyper, dj: DataJacobian) -> LeastSquares:
+        return regularised(dj.data, hyper, dj)
 
-    def _data_jacobian(self) -> DataJacobian:
-        return data_jacobian_of(self.X, self.s.activation, self.s.output)
+    def _data_jacobian(self, like: Params) -> DataJacobian:
+        return DataJacobian(least_squares(self.X, self.Y, self.s.activation, self.s.output, "mse", like))
 
     def _restate(self, state: LMState, hyper: Hyper) -> LMState:
         """The state's residuals and cost under new precisions (no new forward pass)."""
-        aug = augmented(state.aux[2], state.theta, hyper)
+        aug = augmented(state.aux[1], state.theta, hyper)
         return state._replace(r=aug, cost=float(aug @ aug))
 
     def _evidence(self, state: LMState, hyper: Hyper, dj: DataJacobian) -> bayes.Evidence:
-        J = dj(state.theta, state.aux)
-        r = state.aux[2]
-        return bayes.evidence_update(J, state.theta, float(r @ r), self.n, hyper.alpha, hyper.beta, self.groups)
+        evaluation, r = state.aux
+        J, gram = dj(state.theta, evaluation), dj.gram(state.theta, evaluation)
+        return bayes.evidence_update(
+            J, state.theta, float(r @ r), self.n, hyper.alpha, hyper.beta, self.groups, gram=gram
+        )
 
     def _start(self, params: Params, dj: DataJacobian) -> tuple[LMState, Hyper, LeastSquares]:
         theta = flatten(params)
-        r = (net.forward(params, self.X, self.s.activation, self.s.output) - self.Y).ravel()
+        r, _ = dj.data.residuals(theta)
         beta = self.n / max(float(r @ r), 1e-300)
         hyper = self._hyper(np.full(self.G, ALPHA_START), beta)
-        problem = self._problem(params, hyper, dj)
+        problem = self._problem(hyper, dj)
         return lm_init(problem, theta), hyper, problem
 
     def _iterate(
@@ -162,7 +179,7 @@ class BayesRun:
         ev = self._evidence(state, hyper, dj)
         old = (hyper.beta, state.cost / hyper.beta)
         hyper = self._hyper(ev.alpha, ev.beta)
-        problem = self._problem(state.aux[0], hyper, dj)
+        problem = self._problem(hyper, dj)
         state = lm_step(problem, self._restate(state, hyper), GEODESIC)
         total = float(ev.gamma.sum())
         change = max(
@@ -172,8 +189,11 @@ class BayesRun:
         )
         return state, hyper, problem, ev, change
 
+    def _params(self, state: LMState) -> Params:
+        return unflatten_unchecked(state.theta, self.like)
+
     def _mse(self, state: LMState) -> float:
-        r = state.aux[2]
+        r = state.aux[1]
         return float(r @ r) / self.n
 
     def _log(self, hyper: Hyper, gamma: float) -> None:
@@ -184,7 +204,7 @@ class BayesRun:
     def epochs(self) -> Iterator[Epoch]:
         """Yield the untrained network, then one epoch per LM step (see the module doc)."""
         s = self.s
-        like = init_params(self.sizes, seed=self.rng, activation=s.activation)
+        like = self.like = init_params(self.sizes, seed=self.rng, activation=s.activation)
         if s.regularization == "l2":
             yield from self._fixed(like)
             return
@@ -193,7 +213,7 @@ class BayesRun:
             init_params(self.sizes, seed=self.rng, activation=s.activation)
             for _ in range(1, s.restarts + 1 if screen else 1)
         ]
-        dj = self._data_jacobian()
+        dj = self._data_jacobian(like)
         state, hyper, problem = self._start(like, dj)
         self._log(hyper, float("nan"))
         yield Epoch(like, None, SCREEN if screen else WARMUP)
@@ -202,7 +222,7 @@ class BayesRun:
             best: tuple | None = None
             for c, params in enumerate(candidates):
                 free = FREE_STEPS if c % 2 == 0 or not ALTERNATE else 0
-                dj = self._data_jacobian()
+                dj = self._data_jacobian(like)
                 state, hyper, problem = self._start(params, dj)
                 gamma = float("nan")
                 for i in range(screen):
@@ -213,7 +233,7 @@ class BayesRun:
                         gamma = float(ev.gamma.sum())
                     used += 1
                     self._log(hyper, gamma)
-                    yield Epoch(state.aux[0], self._mse(state), SCREEN)
+                    yield Epoch(self._params(state), self._mse(state), SCREEN)
                 score = self._evidence(state, hyper, dj).log_evidence + bayes.symmetry(self.sizes)
                 if best is None or (np.isfinite(score) and score > best[0]):
                     best = (score, state, hyper, problem, dj)
@@ -230,7 +250,7 @@ class BayesRun:
                 state, hyper, problem, ev, change = self._iterate(state, hyper, dj, gamma)
                 gamma = float(ev.gamma.sum())
             self._log(hyper, gamma)
-            yield Epoch(state.aux[0], self._mse(state), WARMUP)
+            yield Epoch(self._params(state), self._mse(state), WARMUP)
             settled = settled + 1 if change < SETTLED else 0
             if settled >= SETTLED_TIMES:
                 break
@@ -238,7 +258,7 @@ class BayesRun:
 
     def _fixed(self, like: Params) -> Iterator[Epoch]:
         hyper = self._hyper(np.full(self.G, L2_DECAY), 1.0)
-        problem = self._problem(like, hyper, self._data_jacobian())
+        problem = self._problem(hyper, self._data_jacobian(like))
         state = lm_init(problem, flatten(like))
         self._log(hyper, float("nan"))
         yield Epoch(like, None, WARMUP)
@@ -253,10 +273,10 @@ class BayesRun:
             if state.converged or before - state.cost <= MODE_TOL * before:
                 break
             self._log(hyper, gamma)
-            yield Epoch(state.aux[0], self._mse(state), WARMUP)
+            yield Epoch(self._params(state), self._mse(state), WARMUP)
         self.hyper = hyper
         self._log(hyper, gamma)
-        yield Epoch(state.aux[0], self._mse(state), CONVERGED)
+        yield Epoch(self._params(state), self._mse(state), CONVERGED)
 
     # --- what the kept parameters leave ---------------------------------------------------------
 

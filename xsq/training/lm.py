@@ -41,11 +41,14 @@ class LeastSquares(NamedTuple):
     """A least-squares problem: ``residuals(theta) -> (r, aux)`` and ``jacobian(theta, aux) -> J``.
 
     ``aux`` is whatever the residual evaluation can hand to the Jacobian (for
-    a network, its forward pass), so nothing is computed twice.
+    a network, its forward pass), so nothing is computed twice. ``normal(theta, aux, r) -> (J^T J, J^T r)``
+    is for a problem that forms its normal equations more cheaply than from J (a regularised one: a data
+    Gram matrix it has already, plus a diagonal); without it they are formed from J.
     """
 
     residuals: Callable[[np.ndarray], tuple[np.ndarray, Any]]
     jacobian: Callable[[np.ndarray, Any], np.ndarray]
+    normal: Callable[[np.ndarray, Any, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 class LMState(NamedTuple):
@@ -93,9 +96,12 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
     far as float64 can tell.
     """
     theta, r, cost = state.theta, state.r, state.cost
-    J = problem.jacobian(theta, state.aux)
-    A = J.T @ J
-    g = J.T @ r
+    if problem.normal is None:
+        J = problem.jacobian(theta, state.aux)
+        A, g = J.T @ J, J.T @ r
+    else:
+        A, g = problem.normal(theta, state.aux, r)
+        J = problem.jacobian(theta, state.aux) if geodesic else None
     D = np.maximum(state.scale, np.diagonal(A))
     # A parameter whose column of J has all but vanished (a saturated unit) must still be damped:
     # with D_i ~ 1e-80 its step would be noise over noise however large lam grew, and LM would stall.
@@ -109,6 +115,7 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
         if geodesic:
             r_h, _ = problem.residuals(theta + GEODESIC_H * delta)
             evaluations += 1
+            assert J is not None
             r_second = (2.0 / GEODESIC_H) * ((r_h - r) / GEODESIC_H - J @ delta)
             accel = -np.linalg.solve(M, J.T @ r_second)
             if np.sqrt(accel @ (D_safe * accel)) <= 2 * GEODESIC_ALPHA * np.sqrt(delta @ (D_safe * delta)):
