@@ -154,10 +154,32 @@ def main(argv=None) -> int:
                 rows.append(dict(data=name, estimator=est, r2=r2, seconds=seconds, inside_95=inside))
                 shown = f"{100 * inside:.1f} %" if inside is not None else ""
                 print(f"| {name} | {est} | {r2:.4f} | {seconds:.1f} | {shown} |", flush=True)
+    if "XsqRegressor()" in chosen:
+        print_ratios(rows, label["XsqRegressor()"])
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(rows, handle, indent=1)
     return 0
+
+
+def print_ratios(rows: list[dict], xsq_label: str) -> None:
+    """Per data set: xsq's R² ahead of the best other estimator (negative: behind), and its time as a ratio to
+    the MLP's (lbfgs) and the GP's, for the estimators that ran."""
+    print()
+    print("| data set | xsq − best other R² | xsq / MLP (lbfgs) time | GP time / xsq time | 95 % band covers (xsq) |")
+    print("|---|---|---|---|---|")
+    for name in dict.fromkeys(r["data"] for r in rows):
+        by = {r["estimator"]: r for r in rows if r["data"] == name}
+        mine = by.pop(xsq_label)
+        best = max((r["r2"] for r in by.values()), default=float("nan"))
+        mlp, gp_row = by.get("MLP (lbfgs)"), by.get("GP (ARD RBF + white)")
+        cells = [
+            f"{mine['r2'] - best:+.4f}".replace("-", "−") if by else "",
+            f"{mine['seconds'] / mlp['seconds']:.2f}×" if mlp else "",
+            f"{gp_row['seconds'] / mine['seconds']:.1f}×" if gp_row else "",
+            f"{100 * mine['inside_95']:.1f} %",
+        ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
