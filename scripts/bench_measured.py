@@ -1,7 +1,7 @@
 """Measured, noisy data: XsqRegressor's defaults against scikit-learn's regressors, 5-fold cross-validated.
 
 Run: python scripts/bench_measured.py [--sets diabetes,friedman1,...] [--held-back] [--xsq hidden=6 ...]
-     [--estimators "XsqRegressor()"] [--json out.json]
+     [--estimators "XsqRegressor()"] [--repeat 3] [--json out.json]
 
 For each data set (scikit-learn's ``load_diabetes``; ``make_friedman1`` with
 noise 1, ``make_friedman2`` with noise 125 and ``make_friedman3`` with noise
@@ -10,7 +10,11 @@ every estimator gets the same 5 folds (KFold, shuffled, seed 0). The table
 gives the mean R^2 on the held-out folds, the wall time of the 5 fits and
 predictions, and for the estimators with error bars the share of held-out
 targets inside mean +- 1.96 std. Every estimator runs with one BLAS thread
-(as xsq does), so the times compare the methods, not the thread pools.
+(as xsq does), so the times compare the methods, not the thread pools. The
+time is the least of ``--repeat`` runs of the 5 folds (an estimator whose
+first run takes over ``SLOW`` seconds runs once): on a shared 2-core machine
+one run varies by 30 %, and the fits are the same each time. A second table
+gives xsq's R^2 against the best other estimator and its time as ratios.
 MLPRegressor and the Gaussian process get standardised inputs (a pipeline)
 and the GP normalised targets: their best usual setup. ``--held-back`` runs
 data sets used nowhere in choosing xsq's defaults instead. ``--xsq KEY=VALUE``
@@ -45,6 +49,7 @@ from xsq.training.settings import SETTINGS, Setting
 from xsq.validation import Seed
 
 Z95 = 1.959963984540054
+SLOW = 5.0  # seconds: an estimator this slow is timed once
 
 
 def curve(n: int, seed: int, f, low: float, high: float, noise: float):
@@ -107,7 +112,18 @@ def with_std(est, X):
     return est.predict(X, return_std=True) if isinstance(final, (XsqRegressor, GaussianProcessRegressor)) else None
 
 
-def cross_validate(make, X, y):
+def cross_validate(make, X, y, repeat: int = 1):
+    """Mean R^2 over the 5 folds, the least wall time of ``repeat`` runs of them (one run past ``SLOW``
+    seconds), and the share of held-out targets inside the 95 % band (None without error bars)."""
+    r2, seconds, inside = one_run(make, X, y)
+    for _ in range(repeat - 1):
+        if seconds > SLOW:
+            break
+        seconds = min(seconds, one_run(make, X, y)[1])
+    return r2, seconds, inside
+
+
+def one_run(make, X, y):
     r2, inside, seconds = [], [], 0.0
     for train, test in KFold(5, shuffle=True, random_state=0).split(X):
         start = time.perf_counter()
@@ -129,6 +145,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--xsq", type=xsq_setting, action="append", default=[], help="an XsqRegressor setting KEY=VALUE (repeatable)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, choices=range(1, 11), metavar="1..10", help="time the 5 folds this many times"
+    )
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
     settings = dict(args.xsq)
@@ -149,7 +168,7 @@ def main(argv=None) -> int:
         for name in names:
             X, y = sets[name]()
             for est in chosen:
-                r2, seconds, inside = cross_validate(estimators[est], X, y)
+                r2, seconds, inside = cross_validate(estimators[est], X, y, args.repeat)
                 est = label.get(est, est)
                 rows.append(dict(data=name, estimator=est, r2=r2, seconds=seconds, inside_95=inside))
                 shown = f"{100 * inside:.1f} %" if inside is not None else ""
