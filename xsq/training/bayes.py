@@ -108,7 +108,7 @@ def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float] | None:
     return L_inv.T @ L_inv, 2.0 * float(np.sum(np.log(np.diag(L))))
 
 
-def lower_inverse(L: np.ndarray, leaf: int = 24) -> np.ndarray:
+def lower_inverse(L: np.ndarray, leaf: int = 32) -> np.ndarray:
     """The inverse of a lower-triangular L (P, P), by halves: [[A, 0], [C, D]]^-1 = [[A^-1, 0], [-D^-1 C A^-1,
     D^-1]], down to blocks of ``leaf`` rows that numpy inverts. The same numbers as ``np.linalg.solve(L, I)``
     (to rounding) in about half its time: numpy has no triangular solve, and LU of L spends most of the
