@@ -80,19 +80,20 @@ class DataJacobian:
 
     def __init__(self, data: LeastSquares):
         self.data = data
-        self.theta: np.ndarray | None = None
-        self.J = self.gram_ = np.empty((0, 0))
+        self._theta: np.ndarray | None = None
+        self._J = self._gram = np.empty((0, 0))
 
     def __call__(self, theta: np.ndarray, evaluation: Evaluation) -> np.ndarray:
-        if self.theta is not theta:
-            self.J = self.data.jacobian(theta, evaluation)
-            self.gram_ = self.J.T @ self.J
-            self.theta = theta
-        return self.J
+        if self._theta is not theta:
+            self._J = self.data.jacobian(theta, evaluation)
+            self._gram = self._J.T @ self._J
+            self._theta = theta
+        return self._J
 
     def gram(self, theta: np.ndarray, evaluation: Evaluation) -> np.ndarray:
+        """J^T J at theta (P, P): not to be changed in place."""
         self(theta, evaluation)
-        return self.gram_
+        return self._gram
 
 
 def augmented(r: np.ndarray, theta: np.ndarray, hyper: Hyper) -> np.ndarray:
