@@ -479,8 +479,8 @@ def test_the_lower_inverse_is_the_inverse(P):
     reference = np.linalg.solve(L, np.eye(P))
     assert np.abs(inv - reference).max() < 1e-13 * np.abs(reference).max()
     pivoted = np.tril(rng.normal(size=(P, P)), -1) + np.diag(rng.uniform(0.5, 1.0, P))  # LU swaps rows of this
-    for inv in (inv, bayes.lower_inverse(pivoted)):
-        assert np.array_equal(inv, np.tril(inv))  # lower triangular, exactly
+    for lower in (inv, bayes.lower_inverse(pivoted)):
+        assert np.array_equal(lower, np.tril(lower))  # lower triangular, exactly
 
 
 @pytest.mark.parametrize("hidden", [(4,), (3, 2)])  # one hidden layer takes xsq.core.fastpath, two the plain passes
