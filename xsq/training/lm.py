@@ -96,12 +96,14 @@ def lm_step(problem: LeastSquares, state: LMState, geodesic: bool = True) -> LMS
     far as float64 can tell.
     """
     theta, r, cost = state.theta, state.r, state.cost
+    J: np.ndarray | None = None  # the geodesic correction needs J; the normal equations may not
     if problem.normal is None:
         J = problem.jacobian(theta, state.aux)
         A, g = J.T @ J, J.T @ r
     else:
         A, g = problem.normal(theta, state.aux, r)
-        J = problem.jacobian(theta, state.aux) if geodesic else None
+        if geodesic:
+            J = problem.jacobian(theta, state.aux)
     D = np.maximum(state.scale, np.diagonal(A))
     # A parameter whose column of J has all but vanished (a saturated unit) must still be damped:
     # with D_i ~ 1e-80 its step would be noise over noise however large lam grew, and LM would stall.
