@@ -470,7 +470,7 @@ def test_predict_reads_rows_on_stdin_after_a_byte_order_mark(two_input_run, caps
     assert code == 0 and err == "" and out == plain
 
 
-@pytest.mark.parametrize("P", [1, 7, 32, 33, 97, 130])
+@pytest.mark.parametrize("P", [1, 7, 48, 49, 97, 130])
 def test_the_lower_inverse_is_the_inverse(P):
     rng = np.random.default_rng(P)
     B = rng.normal(size=(2 * P, P))

@@ -110,8 +110,10 @@ def test_a_damped_matrix_that_lu_finds_singular_is_damped_more(monkeypatch):
 @pytest.mark.parametrize("geodesic", [True, False])
 def test_normal_equations_given_by_the_problem_take_the_same_steps(geodesic):
     base, _ = exponential_fit()
+    calls = []
 
     def normal(theta, aux, r):
+        calls.append(theta)
         J = base.jacobian(theta, aux)
         return J.T @ J, J.T @ r
 
@@ -119,3 +121,4 @@ def test_normal_equations_given_by_the_problem_take_the_same_steps(geodesic):
     state, costs = solve(base, [1.0, 0.0], steps=8, geodesic=geodesic)
     again, costs_again = solve(given, [1.0, 0.0], steps=8, geodesic=geodesic)
     assert np.array_equal(state.theta, again.theta) and costs == costs_again
+    assert len(calls) == 8  # one system per step, from the problem

@@ -108,14 +108,14 @@ def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float] | None:
     return L_inv.T @ L_inv, 2.0 * float(np.sum(np.log(np.diag(L))))
 
 
-def lower_inverse(L: np.ndarray, leaf: int = 32) -> np.ndarray:
+def lower_inverse(L: np.ndarray, leaf: int = 48) -> np.ndarray:
     """The inverse of a lower-triangular L (P, P), by halves: [[A, 0], [C, D]]^-1 = [[A^-1, 0], [-D^-1 C A^-1,
-    D^-1]], down to blocks of ``leaf`` rows that numpy inverts. The same numbers as ``np.linalg.solve(L, I)``
-    (to rounding) in about half its time: numpy has no triangular solve, and LU of L spends most of the
-    evidence update (``python scripts/bench_measured.py``, 400 x 97)."""
+    D^-1]], down to blocks of ``leaf`` rows or fewer, which ``np.linalg.solve(L, I)`` inverts. numpy has no
+    triangular solve, and its LU of L costs about twice the halving from P ~ 100 on (97 parameters on
+    friedman1, where it was most of the evidence update); a small L is one leaf, the plain solve."""
     P = len(L)
     if P <= leaf:
-        return np.tril(np.linalg.inv(L))  # LU leaves rounding above the diagonal
+        return np.tril(np.linalg.solve(L, np.eye(P)))  # LU leaves rounding above the diagonal
     h = P // 2
     A_inv, D_inv = lower_inverse(L[:h, :h], leaf), lower_inverse(L[h:, h:], leaf)
     out = np.zeros_like(L)

@@ -37,8 +37,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core import jacobian as jac
-from ..core import net
 from ..core.params import Params, flatten, init_params, unflatten_unchecked
 from . import bayes
 from .epochs import Data, Epoch, screening_budget
@@ -85,13 +83,14 @@ class DataJacobian:
 
     def __call__(self, theta: np.ndarray, evaluation: Evaluation) -> np.ndarray:
         if self._theta is not theta:
-            self._J = self.data.jacobian(theta, evaluation)
+            self._J = self.data.jacobian(theta, evaluation).view()
             self._gram = self._J.T @ self._J
+            self._J.flags.writeable = self._gram.flags.writeable = False  # shared: read, never changed
             self._theta = theta
         return self._J
 
     def gram(self, theta: np.ndarray, evaluation: Evaluation) -> np.ndarray:
-        """J^T J at theta (P, P): not to be changed in place."""
+        """J^T J at theta (P, P), read-only."""
         self(theta, evaluation)
         return self._gram
 
@@ -114,11 +113,11 @@ def regularised(data: LeastSquares, hyper: Hyper, data_jacobian: DataJacobian) -
     def jacobian(theta, aux):
         return np.vstack([np.sqrt(hyper.beta) * data_jacobian(theta, aux[0]), np.diag(np.sqrt(hyper.alpha_p))])
 
-    def normal(theta, aux, _):
-        evaluation, r = aux
+    def normal(theta, aux, r):
+        evaluation, n = aux[0], len(r) - len(theta)  # r: sqrt(beta) times the data's n residuals, then the prior's
         A = hyper.beta * data_jacobian.gram(theta, evaluation)
         A.flat[:: len(theta) + 1] += hyper.alpha_p
-        return A, hyper.beta * (data_jacobian(theta, evaluation).T @ r) + hyper.alpha_p * theta
+        return A, np.sqrt(hyper.beta) * (data_jacobian(theta, evaluation).T @ r[:n]) + np.sqrt(hyper.alpha_p) * r[n:]
 
     return LeastSquares(residuals, jacobian, normal)
 
@@ -138,7 +137,6 @@ class BayesRun:
         self.G = int(self.groups.max()) + 1
         self.trace: list[tuple[np.ndarray, float, float]] = []
         self.hyper: Hyper | None = None  # the precisions the mode was found at (set by _to_mode)
-        self.like: Params = {}  # the parameters' layout (set by epochs)
 
     # --- one evidence step -------------------------------------------------------------
 
@@ -190,9 +188,6 @@ class BayesRun:
         )
         return state, hyper, problem, ev, change
 
-    def _params(self, state: LMState) -> Params:
-        return unflatten_unchecked(state.theta, self.like)
-
     def _mse(self, state: LMState) -> float:
         r = state.aux[1]
         return float(r @ r) / self.n
@@ -205,7 +200,7 @@ class BayesRun:
     def epochs(self) -> Iterator[Epoch]:
         """Yield the untrained network, then one epoch per LM step (see the module doc)."""
         s = self.s
-        like = self.like = init_params(self.sizes, seed=self.rng, activation=s.activation)
+        like = init_params(self.sizes, seed=self.rng, activation=s.activation)
         if s.regularization == "l2":
             yield from self._fixed(like)
             return
@@ -234,7 +229,7 @@ class BayesRun:
                         gamma = float(ev.gamma.sum())
                     used += 1
                     self._log(hyper, gamma)
-                    yield Epoch(self._params(state), self._mse(state), SCREEN)
+                    yield Epoch(unflatten_unchecked(state.theta, like), self._mse(state), SCREEN)
                 score = self._evidence(state, hyper, dj).log_evidence + bayes.symmetry(self.sizes)
                 if best is None or (np.isfinite(score) and score > best[0]):
                     best = (score, state, hyper, problem, dj)
@@ -251,11 +246,11 @@ class BayesRun:
                 state, hyper, problem, ev, change = self._iterate(state, hyper, dj, gamma)
                 gamma = float(ev.gamma.sum())
             self._log(hyper, gamma)
-            yield Epoch(self._params(state), self._mse(state), WARMUP)
+            yield Epoch(unflatten_unchecked(state.theta, like), self._mse(state), WARMUP)
             settled = settled + 1 if change < SETTLED else 0
             if settled >= SETTLED_TIMES:
                 break
-        yield from self._to_mode(state, hyper, problem, max(mode_steps, 1))
+        yield from self._to_mode(state, hyper, problem, like, max(mode_steps, 1))
 
     def _fixed(self, like: Params) -> Iterator[Epoch]:
         hyper = self._hyper(np.full(self.G, L2_DECAY), 1.0)
@@ -263,9 +258,9 @@ class BayesRun:
         state = lm_init(problem, flatten(like))
         self._log(hyper, float("nan"))
         yield Epoch(like, None, WARMUP)
-        yield from self._to_mode(state, hyper, problem, steps=max(self.s.epochs - 2, 1))
+        yield from self._to_mode(state, hyper, problem, like, steps=max(self.s.epochs - 2, 1))
 
-    def _to_mode(self, state: LMState, hyper: Hyper, problem: LeastSquares, steps: int = MODE_STEPS):
+    def _to_mode(self, state: LMState, hyper: Hyper, problem: LeastSquares, like: Params, steps: int = MODE_STEPS):
         """LM with the precisions frozen until it converges; the minimum is yielded once, as converged."""
         gamma = self.trace[-1][2]
         for _ in range(steps):
@@ -274,10 +269,10 @@ class BayesRun:
             if state.converged or before - state.cost <= MODE_TOL * before:
                 break
             self._log(hyper, gamma)
-            yield Epoch(self._params(state), self._mse(state), WARMUP)
+            yield Epoch(unflatten_unchecked(state.theta, like), self._mse(state), WARMUP)
         self.hyper = hyper
         self._log(hyper, gamma)
-        yield Epoch(self._params(state), self._mse(state), CONVERGED)
+        yield Epoch(unflatten_unchecked(state.theta, like), self._mse(state), CONVERGED)
 
     # --- what the kept parameters leave ---------------------------------------------------------
 
@@ -286,9 +281,9 @@ class BayesRun:
         noise precision, and the covariance A^-1 (P, P) at those re-estimated precisions."""
         hyper = self.hyper or self._hyper(np.full(self.G, ALPHA_START), 1.0)
         theta = flatten(params)
-        passes = net.forward_pass(params, self.X, self.s.activation, self.s.output)
-        r = (passes.As[-1] - self.Y).ravel()
-        J = jac.jacobian(params, self.X, self.s.activation, self.s.output, passes)
+        dj = self._data_jacobian(params)
+        r, evaluation = dj.data.residuals(theta)
+        J = dj(theta, evaluation)
         ev = bayes.evidence_update(J, theta, float(r @ r), self.n, hyper.alpha, hyper.beta, self.groups)
         alpha = L2_DECAY * np.full(self.G, ev.beta) if self.s.regularization == "l2" else ev.alpha
         again = bayes.evidence_update(J, theta, float(r @ r), self.n, alpha, ev.beta, self.groups)
