@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -109,6 +110,8 @@ def xsq_setting(text: str) -> tuple[str, object]:
 def with_std(est, X):
     """(mean, std) from an estimator with error bars, else None."""
     final = est[-1] if hasattr(est, "steps") else est
+    if isinstance(final, XsqRegressor) and final.model_.posterior is None:  # trained without a noise estimate
+        return None
     return est.predict(X, return_std=True) if isinstance(final, (XsqRegressor, GaussianProcessRegressor)) else None
 
 
@@ -154,12 +157,14 @@ def main(argv=None) -> int:
     estimators = dict(ESTIMATORS, **{"XsqRegressor()": lambda X: XsqRegressor(**settings)})
     label = {"XsqRegressor()": "XsqRegressor(" + ", ".join(f"{k}={v!r}" for k, v in settings.items()) + ")"}
     sets = HELD_BACK if args.held_back else SETS
-    names = args.sets.split(",") if args.sets else list(sets)
+    names = args.sets.split(",") if args.sets is not None else list(sets)
     if unknown := [n for n in names if n not in sets]:
         parser.error(f"unknown data sets {unknown}: choose from {list(sets)}")
-    chosen = args.estimators.split(",") if args.estimators else list(ESTIMATORS)
+    chosen = args.estimators.split(",") if args.estimators is not None else list(ESTIMATORS)
     if unknown := [e for e in chosen if e not in ESTIMATORS]:
         parser.error(f"unknown estimators {unknown}: choose from {list(ESTIMATORS)}")
+    if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
+        parser.error(f"--json {args.json!r}: its folder does not exist")
     rows = []
     print("| data set | estimator | mean CV R² | seconds (5 folds) | inside 95 % |")
     print("|---|---|---|---|---|")
@@ -196,7 +201,7 @@ def print_ratios(rows: list[dict], xsq_label: str) -> None:
             f"{mine['r2'] - best:+.4f}".replace("-", "−") if by else "",
             f"{mine['seconds'] / mlp['seconds']:.2f}×" if mlp else "",
             f"{gp_row['seconds'] / mine['seconds']:.1f}×" if gp_row else "",
-            f"{100 * mine['inside_95']:.1f} %",
+            f"{100 * mine['inside_95']:.1f} %" if mine["inside_95"] is not None else "",
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
