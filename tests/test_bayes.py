@@ -53,7 +53,7 @@ def test_the_fixed_point_maximises_the_closed_form_evidence_of_a_linear_model(gr
     def log_ev(log_hyper):
         return exact_log_evidence(Phi, y, np.exp(log_hyper[:G])[groups], np.exp(log_hyper[G]))
 
-    at = np.concatenate([np.log(ev.alpha), [np.log(ev.beta)]])
+    at = np.concatenate([np.log(ev.alpha), np.log(ev.beta)])
     for i in range(G + 1):  # a stationary point of the exact evidence (central differences), and a maximum
         e = np.eye(G + 1)[i]
         assert abs(log_ev(at + 1e-4 * e) - log_ev(at - 1e-4 * e)) / 2e-4 < 1e-5
@@ -90,7 +90,7 @@ def test_return_std_is_the_brute_force_laplace_variance():
     model = xsq.fit(x, y, hidden=3, regularization="bayes", restarts=0, epochs=300)
     ev = model.record.evidence
     groups = bayes.layer_groups(model.sizes)
-    alpha_p, beta = np.array(ev.alpha)[groups], ev.beta
+    alpha_p, (beta,) = np.array(ev.alpha)[groups], ev.beta  # one output: one beta
     Xs, Ys = model.scaler.inputs(x[:, None]), model.scaler.targets(y[:, None])
     theta = flatten(model.params)
 
@@ -494,9 +494,9 @@ def test_the_regularised_problem_gives_the_normal_equations_of_its_stacked_jacob
     theta = flatten(params)
     groups = bayes.layer_groups((2, *hidden, 1))
     alpha = rng.uniform(0.1, 10.0, groups.max() + 1)
-    hyper = bayes_policy.Hyper(alpha, 3.7, alpha[groups])
+    hyper = bayes_policy.Hyper(alpha, np.array([3.7]), alpha[groups], np.full(25, 3.7))
     data = least_squares(X, Y, "sigmoid", "identity", "mse", params)
-    dj = bayes_policy.DataJacobian(data)
+    dj = bayes_policy.DataJacobian(data, 1)
     problem = bayes_policy.regularised(data, hyper, dj)
     r, aux = problem.residuals(theta)
     J = problem.jacobian(theta, aux)

@@ -156,14 +156,22 @@ def test_an_evidence_record_of_another_network_is_refused(bayes_model, tmp_path,
 @pytest.mark.parametrize(
     "member,change,message",
     [
-        ("evidence_history_beta", lambda v: np.where(np.arange(v.size) == 1, np.nan, v), "precisions .alpha, beta."),
+        (
+            "evidence_history_beta",
+            lambda v: np.where(np.arange(v.size).reshape(v.shape) == 1, np.nan, v),
+            "precisions .alpha, beta.",
+        ),
         ("evidence_history_alpha", lambda v: -v, "precisions .alpha, beta."),
         (
             "evidence_history_alpha",
             lambda v: np.where(np.arange(v.size).reshape(v.shape) == 2, np.inf, v),
             "alpha, beta",
         ),
-        ("evidence_history_beta", lambda v: np.where(np.arange(v.size) == 3, 0.0, v), "precisions .alpha, beta."),
+        (
+            "evidence_history_beta",
+            lambda v: np.where(np.arange(v.size).reshape(v.shape) == 3, 0.0, v),
+            "precisions .alpha, beta.",
+        ),
         ("evidence_history_gamma", lambda v: v + 1e3, "gamma is not between 0"),
         ("evidence_history_gamma", lambda v: np.where(np.isnan(v), -1.0, v), "gamma is not between 0"),
     ],

@@ -50,12 +50,12 @@ SPENT = 1e-9  # gamma this close to the number of residuals (relative) has spent
 class Evidence(NamedTuple):
     """One evidence update: the new precisions, the well-determined parameters, and the log evidence.
 
-    ``alpha`` (G,) per group, ``beta`` a float, ``gamma`` (G,) per group, ``log_evidence`` at the
+    ``alpha`` (G,) per group, ``beta`` (K,) per output, ``gamma`` (G,) per group, ``log_evidence`` at the
     precisions given (not the new ones), ``covariance`` A^-1 (P, P) at the precisions given.
     """
 
     alpha: np.ndarray
-    beta: float
+    beta: np.ndarray
     gamma: np.ndarray
     log_evidence: float
     covariance: np.ndarray
@@ -88,9 +88,16 @@ def prior_groups(sizes: tuple[int, ...], regularization: str) -> np.ndarray:
     return np.zeros_like(groups) if regularization == "l2" else groups
 
 
-def whitened(J: np.ndarray, d: np.ndarray, beta: float) -> np.ndarray:
-    """B = sqrt(beta) J D^-1/2 (N, P) for J (N, P) and d = diag(D) (P,) > 0: A = D^1/2 (I + B^T B) D^1/2."""
-    return np.sqrt(beta) * J / np.sqrt(d)
+def whitened(J: np.ndarray, d: np.ndarray, beta: float | np.ndarray) -> np.ndarray:
+    """B = sqrt(beta) J D^-1/2 (N, P) for J (N, P), d = diag(D) (P,) > 0 and beta a float or one per residual
+    (N,): A = D^1/2 (I + B^T B) D^1/2."""
+    return np.sqrt(np.asarray(beta, dtype=float)).reshape(-1, 1) * J / np.sqrt(d)
+
+
+def per_residual(beta: np.ndarray, n: int) -> np.ndarray:
+    """Each of the n residuals' noise precision (n,), from one per output (K,): the residuals are the (n / K, K)
+    array of outputs raveled, row by row."""
+    return np.tile(beta, n // len(beta))
 
 
 def inverse_and_logdet(A: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -125,11 +132,11 @@ def lower_inverse(L: np.ndarray, leaf: int = 48) -> np.ndarray:
 
 
 def by_cholesky(
-    J: np.ndarray, d: np.ndarray, beta: float, gram: np.ndarray | None = None
+    J: np.ndarray, d: np.ndarray, beta: float | np.ndarray, gram: np.ndarray | None = None
 ) -> tuple[np.ndarray, float, np.ndarray] | None:
     """A^-1, log det A and each parameter's share of gamma (P,) from the Cholesky factor of M = I + B^T B
-    (:func:`whitened`; ``gram``: J^T J (P, P) where the caller has it), or None where M is too badly conditioned
-    to trust it: its trace (a bound on its condition) above ``WHITENED_TRACE``, or fewer residuals left over
+    (:func:`whitened`; ``gram``: J^T diag(beta) J (P, P) where the caller has it), or None where M is too badly
+    conditioned to trust it: its trace (a bound on its condition) above ``WHITENED_TRACE``, or fewer residuals left over
     than the factor's rounding in gamma.
 
     A^-1 = D^-1/2 M^-1 D^-1/2, log det A = sum log d + log det M, and parameter i's share of gamma is
@@ -144,7 +151,7 @@ def by_cholesky(
         B = whitened(J, d, beta)
         M = B.T @ B
     else:
-        M = beta * gram / np.outer(root, root)
+        M = gram / np.outer(root, root)
     M.flat[:: len(d) + 1] += 1.0
     trace = float(np.trace(M))
     if not trace <= WHITENED_TRACE:
@@ -159,7 +166,7 @@ def by_cholesky(
     return M_inv / np.outer(root, root), float(np.sum(np.log(d))) + logdet, shares
 
 
-def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.ndarray, float, np.ndarray]:
+def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float | np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """A^-1, log det A and each parameter's share of gamma (P,), from the SVD of B (:func:`whitened`; J (N, P),
     d = diag(D) (P,) > 0), never forming J^T J.
 
@@ -182,57 +189,71 @@ def by_singular_values(J: np.ndarray, d: np.ndarray, beta: float) -> tuple[np.nd
 def evidence_update(
     J: np.ndarray,
     theta: np.ndarray,
-    sq_error: float,
+    sq_error: float | np.ndarray,
     n: int,
     alpha: np.ndarray,
-    beta: float,
+    beta: float | np.ndarray,
     groups: np.ndarray,
     gram: np.ndarray | None = None,
 ) -> Evidence:
-    """One step of MacKay's fixed point (see the module docstring).
+    """One step of MacKay's fixed point (see the module docstring), with a noise precision for each output.
 
-    ``J`` (n, P): the Jacobian of the unweighted residuals; ``theta`` (P,); ``sq_error``: sum(r^2) = 2 E_D over
-    ``n`` residuals; ``alpha`` (G,); ``beta``; ``groups`` (P,) ints in [0, G); ``gram``: J^T J (P, P), where the
-    caller has it already (LM's step forms it too).
+    ``J`` (n, P): the Jacobian of the n unweighted residuals, the (n / K, K) outputs raveled row by row;
+    ``theta`` (P,); ``sq_error`` (K,): each output's sum(r^2) = 2 E_D,k; ``alpha`` (G,); ``beta`` (K,);
+    ``groups`` (P,) ints in [0, G); ``gram`` (K, P, P): each output's J_k^T J_k, where the caller has them
+    already (LM's step forms them too). A float for ``sq_error`` and ``beta`` is one output.
 
-    A^-1 comes from the Cholesky factor of the whitened I + B^T B (:func:`by_cholesky`) where its trace bounds
-    its condition well enough, else from the SVD of B (:func:`by_singular_values`), whose gamma never exceeds
-    what n residuals can determine.
+    Output k's precision follows from the evidence's stationary point in beta_k: beta_k = (n_k - gamma_k) /
+    sum(r_k^2), where gamma_k = beta_k tr(A^-1 J_k^T J_k) are the parameters its residuals determine (they sum
+    to gamma). A^-1 comes from the Cholesky factor of the whitened I + B^T B (:func:`by_cholesky`) where its
+    trace bounds its condition well enough, else from the SVD of B (:func:`by_singular_values`), whose gamma
+    never exceeds what n residuals can determine.
     """
-    G = len(alpha)
+    beta, sq_error = np.atleast_1d(np.asarray(beta, dtype=float)), np.atleast_1d(np.asarray(sq_error, dtype=float))
+    K, G = len(beta), len(alpha)
     k = np.bincount(groups, minlength=G).astype(float)
     d = alpha[groups]
-    C, logdet, shares = by_cholesky(J, d, beta, gram) or by_singular_values(J, d, beta)
+    weighted = None if gram is None else np.tensordot(beta, gram, 1)  # J^T diag(beta per residual) J
+    C, logdet, shares = by_cholesky(J, d, per_residual(beta, n), weighted) or by_singular_values(
+        J, d, per_residual(beta, n)
+    )
     gamma = np.clip(np.bincount(groups, weights=shares, minlength=G), 0.0, k)
     weight_sq = np.bincount(groups, weights=theta**2, minlength=G)  # 2 E_W per group
     lo, hi = ALPHA_RANGE
     with np.errstate(divide="ignore", invalid="ignore"):
         new_alpha = np.where(weight_sq > 0, gamma / weight_sq, hi)
     new_alpha = np.clip(np.where(np.isfinite(new_alpha), new_alpha, hi), lo, hi)
-    total = float(gamma.sum())
-    if sq_error == 0:
-        new_beta = BETA_RANGE[1]
-    elif n - total > SPENT * n:
-        new_beta = (n - total) / sq_error
-    else:  # gamma < rank(J) <= n exactly; within rounding of n the fixed point is undefined: beta is kept
-        new_beta = beta
-    new_beta = float(np.clip(new_beta, *BETA_RANGE))
+    if K == 1:  # gamma_1 = beta tr(A^-1 J^T J) = tr(A^-1 (A - diag(alpha))) = gamma
+        used = np.array([gamma.sum()])
+    else:
+        grams = gram if gram is not None else np.stack([J[j::K].T @ J[j::K] for j in range(K)])
+        used = beta * np.einsum("ij,kij->k", C, grams)
+    rows = n // K
+    new_beta = np.where(rows - used > SPENT * rows, (rows - used) / np.where(sq_error > 0, sq_error, 1.0), beta)
+    # (gamma_k < rank(J_k) <= n_k exactly; within rounding of n_k the fixed point is undefined: beta_k is kept)
+    new_beta = np.clip(np.where(sq_error == 0, BETA_RANGE[1], new_beta), *BETA_RANGE)
     log_ev = log_evidence(sq_error, weight_sq, n, alpha, beta, k, logdet)
     return Evidence(new_alpha, new_beta, gamma, log_ev, C)
 
 
 def log_evidence(
-    sq_error: float, weight_sq: np.ndarray, n: int, alpha: np.ndarray, beta: float, k: np.ndarray, logdet: float
+    sq_error: np.ndarray,
+    weight_sq: np.ndarray,
+    n: int,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    k: np.ndarray,
+    logdet: float,
 ) -> float:
     """log p(Y | alpha, beta) by the Laplace approximation (MacKay 1992, eq. 29, without the network's
-    symmetry factor): ``-beta E_D - sum alpha_g E_W,g - log det A / 2 + sum k_g log alpha_g / 2
-    + n log beta / 2 - n log(2 pi) / 2``."""
+    symmetry factor), with K outputs of n / K residuals each: ``-sum beta_k E_D,k - sum alpha_g E_W,g
+    - log det A / 2 + sum k_g log alpha_g / 2 + (n / K) sum log beta_k / 2 - n log(2 pi) / 2``."""
     return float(
-        -0.5 * beta * sq_error
+        -0.5 * np.sum(beta * sq_error)
         - 0.5 * np.sum(alpha * weight_sq)
         - 0.5 * logdet
         + 0.5 * np.sum(k * np.log(alpha))
-        + 0.5 * n * math.log(beta)
+        + 0.5 * (n // len(beta)) * np.sum(np.log(beta))
         - 0.5 * n * math.log(2 * math.pi)
     )
 
@@ -243,7 +264,8 @@ def symmetry(sizes: tuple[int, ...]) -> float:
     return float(sum(math.lgamma(h + 1) + h * math.log(2) for h in sizes[1:-1]))
 
 
-def predictive_variance(G: np.ndarray, covariance: np.ndarray, noise_variance: float) -> np.ndarray:
-    """``noise_variance + g^T C g`` for each row g of G (M, P), with C the posterior covariance (P, P): (M,).
+def predictive_variance(G: np.ndarray, covariance: np.ndarray, noise_variance: float | np.ndarray) -> np.ndarray:
+    """``noise_variance + g^T C g`` for each row g of G (M, P), with C the posterior covariance (P, P) and the
+    noise variance a float or one per row (M,): (M,).
     C is positive semi-definite only to rounding, so g^T C g may come out below 0: it is taken as 0 there."""
     return noise_variance + np.maximum(np.einsum("ij,jk,ik->i", G, covariance, G), 0.0)

@@ -24,7 +24,7 @@ from ..core.api import check_inputs
 from ..core.forward_mode import input_jacobian_unchecked
 from ..core.params import Params, check_params, count, layer_sizes
 from ..errors import InputError
-from ..validation import Flag, Real
+from ..validation import Flag
 from . import modelfile
 from .bayes import predictive_variance, prior_groups
 from .record import TrainingRecord, frozen
@@ -37,14 +37,20 @@ SYMMETRY_TOL = 1e-8  # a covariance read back may differ from its transpose by t
 
 @dataclass(frozen=True)
 class Posterior:
-    """What error bars need (see :mod:`xsq.training.bayes`), on the scaled targets: the noise variance 1 / beta and
+    """What error bars need (see :mod:`xsq.training.bayes`), on the scaled targets: each output's noise variance
+    1 / beta_k (K,; one value serves every output, as files written before per-output precisions hold it) and
     the Laplace covariance A^-1 (P, P) of the first network's flat parameters. Checked and read-only."""
 
-    noise_variance: float
+    noise_variance: np.ndarray
     covariance: np.ndarray
 
     def __post_init__(self):
-        v = Real(0, low_open=True).check(self.noise_variance, "the noise variance")
+        try:
+            v = np.array(self.noise_variance, dtype=float).reshape(-1)  # a number is one value
+        except (TypeError, ValueError):
+            raise InputError("the noise variance must be positive numbers, one per output") from None
+        if np.ndim(self.noise_variance) > 1 or v.size == 0 or not np.all(np.isfinite(v) & (v > 0)):
+            raise InputError("the noise variance must be positive numbers, one per output")
         C = np.array(self.covariance, dtype=float)
         if C.ndim != 2 or C.shape[0] != C.shape[1] or not np.all(np.isfinite(C)):
             raise InputError("the posterior covariance must be a square matrix of finite numbers")
@@ -53,7 +59,7 @@ class Posterior:
             raise InputError("the posterior covariance must be symmetric with a non-negative diagonal")
         if C.size and np.linalg.eigvalsh(C)[0] < -SYMMETRY_TOL * top:
             raise InputError("the posterior covariance must be positive semi-definite")
-        object.__setattr__(self, "noise_variance", v)
+        object.__setattr__(self, "noise_variance", frozen(v))
         object.__setattr__(self, "covariance", frozen(C))
 
 
@@ -110,6 +116,10 @@ class Model:
             P = count(sizes)
             if self.posterior.covariance.shape != (P, P):
                 raise InputError(f"its posterior covariance is not {P} x {P}, one row per parameter")
+            if len(self.posterior.noise_variance) not in (1, sizes[-1]):
+                raise InputError(
+                    f"its posterior has {len(self.posterior.noise_variance)} noise variances for {sizes[-1]} outputs"
+                )
             if self.stages:
                 raise InputError("a staged model has no error bars")
 
@@ -162,11 +172,16 @@ class Model:
                 "(train with regularization 'bayes' or 'l2' for them)"
             )
         X = check_inputs(X, self.sizes[0])
-        Xs, C, v = self.scaler.inputs(X), self.posterior.covariance, self.posterior.noise_variance
-        rows = max(1, STD_BLOCK // (len(C) * self.sizes[-1]))  # a block of rows at a time: G is (rows n_out, P)
+        Xs, C, K = self.scaler.inputs(X), self.posterior.covariance, self.sizes[-1]
+        v = np.broadcast_to(self.posterior.noise_variance, (K,))  # each output's, on the scaled targets
+        rows = max(1, STD_BLOCK // (len(C) * K))  # a block of rows at a time: G is (rows K, P), the outputs raveled
         var = np.concatenate(
             [
-                predictive_variance(jac.jacobian(self.params, Xs[i : i + rows], self.activation, self.output), C, v)
+                predictive_variance(
+                    jac.jacobian(self.params, Xs[i : i + rows], self.activation, self.output),
+                    C,
+                    np.tile(v, len(Xs[i : i + rows])),
+                )
                 for i in range(0, len(Xs), rows)
             ]
             or [np.zeros(0)]

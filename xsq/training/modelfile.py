@@ -12,7 +12,7 @@ Members (each a ``.npy``):
   a regularised fit's evidence per epoch; ``posterior_covariance`` (P, P): what
   its error bars need (with ``meta["posterior"]["noise_variance"]``);
 * ``meta``: a JSON string with the format, the activation and output names,
-  each stage's kind and settings, the posterior's noise variance and the
+  each stage's kind and settings, the posterior's noise variances and the
   training record's other fields (layer sizes come from the arrays' shapes).
 
 :func:`read` trusts nothing in the file. Before any array is read it checks
@@ -71,7 +71,7 @@ class Parts(NamedTuple):
     output: str
     record: TrainingRecord | None
     stages: tuple
-    posterior: tuple[float, np.ndarray] | None = None  # (noise variance, covariance (P, P)), scaled targets
+    posterior: tuple[Any, np.ndarray] | None = None  # (noise variances (K,), covariance (P, P)), scaled targets
 
 
 def stage_parts(stage) -> tuple[str, dict]:
@@ -98,7 +98,7 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
         "posterior": None,
     }
     if parts.posterior is not None:
-        meta["posterior"] = {"noise_variance": float(parts.posterior[0])}
+        meta["posterior"] = {"noise_variance": [float(v) for v in np.reshape(parts.posterior[0], -1)]}
         arrays["posterior_covariance"] = parts.posterior[1]
     if parts.record is not None:
         record_arrays, meta["record"] = parts.record.to_plain()
@@ -248,12 +248,17 @@ def read(path: str | os.PathLike) -> Parts:
     return Parts(params, scaler, activation, output, record, stages, posterior)
 
 
-def _posterior(meta: Any, arrays: dict) -> tuple[float, np.ndarray] | None:
-    """The error bars' (noise variance, covariance), or None; the model checks the covariance's shape."""
+def _posterior(meta: Any, arrays: dict) -> tuple[tuple[float, ...], np.ndarray] | None:
+    """The error bars' (noise variances, one per output or one for all as older files hold it, covariance), or
+    None; the model checks their shapes."""
     if meta is None:
         if "posterior_covariance" in arrays:
             raise InputError("it holds a posterior covariance but no noise variance")
         return None
     if not isinstance(meta, dict) or set(meta) != {"noise_variance"} or "posterior_covariance" not in arrays:
         raise InputError("its posterior is not a noise variance with a covariance member")
-    return Real(0, low_open=True).check(meta["noise_variance"], "its noise variance"), arrays["posterior_covariance"]
+    values = meta["noise_variance"] if isinstance(meta["noise_variance"], list) else [meta["noise_variance"]]
+    if not values:
+        raise InputError("its posterior has no noise variance")
+    variances = tuple(Real(0, low_open=True).check(v, "its noise variance") for v in values)
+    return variances, arrays["posterior_covariance"]

@@ -118,10 +118,10 @@ class EvidenceRecord:
     """What the evidence said about a regularised fit (see :mod:`xsq.training.bayes`).
 
     ``gamma``: the effective number of parameters, of ``n_params``; ``noise_level``: the noise's standard
-    deviation estimated from beta, per output, in the targets' units; ``alpha`` (G,) and ``beta``: the
-    precisions at the kept parameters (on the scaled targets); ``log_evidence``; per epoch (aligned with
-    the history): ``history_alpha`` (E, G), ``history_beta`` (E,), ``history_gamma`` (E,; NaN before the
-    first update).
+    deviation estimated from beta, per output, in the targets' units; ``alpha`` (G,) and ``beta`` (K,): the
+    precisions at the kept parameters (on the scaled targets), beta one per output; ``log_evidence``; per
+    epoch (aligned with the history): ``history_alpha`` (E, G), ``history_beta`` (E, K), ``history_gamma``
+    (E,; NaN before the first update). Files written before beta was per output hold one beta, read as K = 1.
     """
 
     regularization: str
@@ -129,21 +129,25 @@ class EvidenceRecord:
     n_params: int
     noise_level: tuple[float, ...]
     alpha: tuple[float, ...]
-    beta: float
+    beta: tuple[float, ...]
     log_evidence: float
     history_alpha: np.ndarray
     history_beta: np.ndarray
     history_gamma: np.ndarray
 
     def __post_init__(self):
-        for name, ndim in (("history_alpha", 2), ("history_beta", 1), ("history_gamma", 1)):
+        for name, ndim in (("history_alpha", 2), ("history_beta", 2), ("history_gamma", 1)):
             value = np.asarray(getattr(self, name), dtype=float)
+            if name == "history_beta" and value.ndim == 1:  # one beta for every output (older files)
+                value = value[:, None]
             if value.ndim != ndim:
                 raise InputError(f"its evidence {name} must be {ndim}-D")
             object.__setattr__(self, name, frozen(value))
         E = {len(self.history_alpha), len(self.history_beta), len(self.history_gamma)}
         if len(E) != 1 or self.history_alpha.shape[1] != len(self.alpha):
             raise InputError("its evidence history columns differ in length")
+        if self.history_beta.shape[1] != len(self.beta) or len(self.beta) not in (1, len(self.noise_level)):
+            raise InputError("its evidence record's beta, beta history and noise levels differ in their outputs")
         if not all(np.all(np.isfinite(h) & (h > 0)) for h in (self.history_alpha, self.history_beta)):
             raise InputError("its evidence history's precisions (alpha, beta) are not all positive numbers")
         gamma = self.history_gamma[~np.isnan(self.history_gamma)]  # NaN: an epoch before the first update
@@ -156,19 +160,22 @@ class EvidenceRecord:
         """Arrays (``evidence_history_*``) and a JSON-ready dict of the rest."""
         arrays = {f"evidence_{k}": getattr(self, k) for k in self.ARRAYS}
         fields = {k: getattr(self, k) for k in EVIDENCE_FIELDS}
-        return arrays, dict(fields, noise_level=list(self.noise_level), alpha=list(self.alpha))
+        return arrays, dict(fields, noise_level=list(self.noise_level), alpha=list(self.alpha), beta=list(self.beta))
 
     @classmethod
     def from_plain(cls, fields: Any, arrays: dict[str, np.ndarray]) -> EvidenceRecord:
         """Read back as untrusted input: every field checked, an :class:`InputError` names what is wrong."""
-        if not isinstance(fields, dict) or set(fields) != {*EVIDENCE_FIELDS, "noise_level", "alpha"}:
-            raise InputError("its evidence record must have exactly: " + ", ".join(sorted(EVIDENCE_FIELDS)))
+        if not isinstance(fields, dict) or set(fields) != {*EVIDENCE_FIELDS, "noise_level", "alpha", "beta"}:
+            raise InputError(
+                "its evidence record must have exactly: "
+                + ", ".join(sorted({*EVIDENCE_FIELDS, "noise_level", "alpha", "beta"}))
+            )
         if not all(f"evidence_{k}" in arrays for k in cls.ARRAYS):
             raise InputError("its evidence record has no history")
         nums = {k: rule.check(fields[k], f"its evidence record's {k}") for k, rule in EVIDENCE_FIELDS.items()}
         lists = {}
-        for k in ("noise_level", "alpha"):
-            v = fields[k]
+        for k in ("noise_level", "alpha", "beta"):
+            v = [fields[k]] if k == "beta" and not isinstance(fields[k], list) else fields[k]  # older files: one
             if not (isinstance(v, list) and v and all(Real(0, low_open=True).ok(x) is not None for x in v)):
                 raise InputError(f"its evidence record's {k} is not a list of positive numbers")
             lists[k] = tuple(float(x) for x in v)
@@ -303,7 +310,6 @@ EVIDENCE_FIELDS = {  # an evidence record's single values, and what each must be
     "regularization": Options(("l2", "bayes")),
     "gamma": Real(0),
     "n_params": Whole(1),
-    "beta": Real(0, low_open=True),
     "log_evidence": Real(),
 }
 EVIDENCE_MEMBERS = ("evidence_history_alpha", "evidence_history_beta", "evidence_history_gamma")
