@@ -494,7 +494,7 @@ def test_the_regularised_problem_gives_the_normal_equations_of_its_stacked_jacob
     theta = flatten(params)
     groups = bayes.layer_groups((2, *hidden, 1))
     alpha = rng.uniform(0.1, 10.0, groups.max() + 1)
-    hyper = bayes_policy.Hyper(alpha, np.array([3.7]), alpha[groups], np.full(25, 3.7))
+    hyper = bayes_policy.Hyper(alpha, np.array([3.7]), alpha[groups], np.full(25, np.sqrt(3.7)))
     data = least_squares(X, Y, "sigmoid", "identity", "mse", params)
     dj = bayes_policy.DataJacobian(data, 1)
     problem = bayes_policy.regularised(data, hyper, dj)
@@ -519,3 +519,63 @@ def test_the_regularised_problem_gives_the_normal_equations_of_its_stacked_jacob
     assert np.allclose(given.alpha, plain.alpha, rtol=1e-10) and given.beta == pytest.approx(plain.beta, rel=1e-12)
     assert given.log_evidence == pytest.approx(plain.log_evidence, rel=1e-12)
     assert np.allclose(given.covariance, plain.covariance, rtol=1e-9, atol=1e-14)
+
+
+def two_output_fixed_point(Phi1, y1, Phi2, y2, steps=200):
+    """MacKay's iteration on two linear models stacked as one of two outputs, rows interleaved as a network's
+    (N, 2) outputs ravel: output 0 depends on the first p1 parameters only, output 1 on the others."""
+    n, p1, p2 = len(y1), Phi1.shape[1], Phi2.shape[1]
+    J = np.zeros((2 * n, p1 + p2))
+    J[0::2, :p1], J[1::2, p1:] = Phi1, Phi2
+    y = np.column_stack([y1, y2]).ravel()
+    groups = np.r_[np.zeros(p1, int), np.ones(p2, int)]
+    alpha, beta = np.ones(2), np.ones(2)
+    for _ in range(steps):
+        beta_r = bayes.per_residual(beta, 2 * n)
+        A = J.T @ (beta_r[:, None] * J) + np.diag(alpha[groups])
+        m = np.linalg.solve(A, J.T @ (beta_r * y))
+        r = (J @ m - y).reshape(n, 2)
+        ev = bayes.evidence_update(J, m, np.sum(r**2, axis=0), 2 * n, alpha, beta, groups)
+        alpha, beta = ev.alpha, ev.beta
+    return ev
+
+
+def test_each_output_gets_the_noise_precision_it_would_get_alone():
+    Phi1, y1 = linear_problem(seed=1, noise=0.1)
+    Phi2, y2 = linear_problem(seed=2, p=4, noise=0.8)
+    joint = two_output_fixed_point(Phi1, y1, Phi2, y2)
+    for k, (Phi, y) in enumerate([(Phi1, y1), (Phi2, y2)]):
+        alone, _ = mackay_fixed_point(Phi, y, np.zeros(Phi.shape[1], int))
+        assert joint.beta[k] == pytest.approx(alone.beta[0], rel=1e-8)
+        assert joint.alpha[k] == pytest.approx(alone.alpha[0], rel=1e-8)
+        assert joint.gamma[k] == pytest.approx(alone.gamma[0], rel=1e-8)
+    assert 1 / np.sqrt(joint.beta) == pytest.approx([0.1, 0.8], rel=0.35)  # and near the noise each was given
+
+
+@pytest.fixture(scope="module")
+def two_outputs():
+    """A fit of two outputs with noise levels 0.1 and 0.5, and fresh points from the same source."""
+    from xsq.sklearn import XsqRegressor
+
+    rng = np.random.default_rng(0)
+
+    def draw(n):
+        X = rng.uniform(-2, 2, (n, 3))
+        Y = np.column_stack([np.sin(2 * X[:, 0]), np.cos(X[:, 2])])
+        return X, Y + np.array([0.1, 0.5]) * rng.normal(size=(n, 2))
+
+    X, Y = draw(400)
+    return XsqRegressor().fit(X, Y), draw(4000)
+
+
+def test_error_bars_of_two_outputs_follow_each_outputs_noise(two_outputs, tmp_path):
+    est, (X, Y) = two_outputs
+    assert est.noise_level_ == pytest.approx([0.1, 0.5], rel=0.1)
+    mean, std = est.predict(X, return_std=True)
+    inside = np.mean(np.abs(Y - mean) <= 1.959964 * std, axis=0)
+    assert np.all((inside > 0.92) & (inside < 0.98)), inside
+    est.model_.save(tmp_path / "two.npz")  # and a model file keeps both
+    again = xsq.load_model(tmp_path / "two.npz")
+    assert np.array_equal(again.posterior.noise_variance, est.model_.posterior.noise_variance)
+    assert again.record.evidence.beta == est.model_.record.evidence.beta and len(again.record.evidence.beta) == 2
+    assert np.array_equal(again.predict(X[:5], return_std=True)[1], std[:5])

@@ -94,6 +94,11 @@ def whitened(J: np.ndarray, d: np.ndarray, beta: float | np.ndarray) -> np.ndarr
     return np.sqrt(np.asarray(beta, dtype=float)).reshape(-1, 1) * J / np.sqrt(d)
 
 
+def weighted_gram(beta: np.ndarray, gram: np.ndarray) -> np.ndarray:
+    """sum_k beta_k J_k^T J_k (P, P), a new array, from each output's precision (K,) and Gram matrix (K, P, P)."""
+    return beta[0] * gram[0] if len(beta) == 1 else np.tensordot(beta, gram, 1)
+
+
 def per_residual(beta: np.ndarray, n: int) -> np.ndarray:
     """Each of the n residuals' noise precision (n,), from one per output (K,): the residuals are the (n / K, K)
     array of outputs raveled, row by row."""
@@ -213,7 +218,7 @@ def evidence_update(
     K, G = len(beta), len(alpha)
     k = np.bincount(groups, minlength=G).astype(float)
     d = alpha[groups]
-    weighted = None if gram is None else np.tensordot(beta, gram, 1)  # J^T diag(beta per residual) J
+    weighted = None if gram is None else weighted_gram(beta, gram)  # J^T diag(beta per residual) J
     C, logdet, shares = by_cholesky(J, d, per_residual(beta, n), weighted) or by_singular_values(
         J, d, per_residual(beta, n)
     )

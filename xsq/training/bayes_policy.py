@@ -64,13 +64,13 @@ L2_DECAY = 1e-2
 
 class Hyper(NamedTuple):
     """The precisions a step uses: ``alpha`` (G,) per prior group, ``beta`` (K,) per output, ``alpha_p`` (P,) per
-    parameter and ``beta_r`` (N K,) per residual. Each evidence step makes new ones, and with them a new
-    least-squares problem (:func:`regularised`)."""
+    parameter and ``root_beta_r`` (N K,), sqrt(beta) per residual. Each evidence step makes new ones, and with
+    them a new least-squares problem (:func:`regularised`)."""
 
     alpha: np.ndarray
     beta: np.ndarray
     alpha_p: np.ndarray
-    beta_r: np.ndarray
+    root_beta_r: np.ndarray
 
 
 class DataJacobian:
@@ -100,7 +100,7 @@ class DataJacobian:
 
 def augmented(r: np.ndarray, theta: np.ndarray, hyper: Hyper) -> np.ndarray:
     """The residuals LM minimises: ``[sqrt(beta_r) r, sqrt(alpha_p) theta]`` ((N K + P,)) for the data's r."""
-    return np.concatenate([np.sqrt(hyper.beta_r) * r, np.sqrt(hyper.alpha_p) * theta])
+    return np.concatenate([hyper.root_beta_r * r, np.sqrt(hyper.alpha_p) * theta])
 
 
 def regularised(data: LeastSquares, hyper: Hyper, data_jacobian: DataJacobian) -> LeastSquares:
@@ -114,15 +114,15 @@ def regularised(data: LeastSquares, hyper: Hyper, data_jacobian: DataJacobian) -
         return augmented(r, theta, hyper), (evaluation, r)
 
     def jacobian(theta, aux):
-        J = np.sqrt(hyper.beta_r)[:, None] * data_jacobian(theta, aux[0])
+        J = hyper.root_beta_r[:, None] * data_jacobian(theta, aux[0])
         return np.vstack([J, np.diag(np.sqrt(hyper.alpha_p))])
 
     def normal(theta, aux, r):
         evaluation, n = aux[0], len(r) - len(theta)  # r: sqrt(beta_r) times the data's n residuals, then the prior's
-        A = np.tensordot(hyper.beta, data_jacobian.gram(theta, evaluation), 1)
+        A = bayes.weighted_gram(hyper.beta, data_jacobian.gram(theta, evaluation))
         A.flat[:: len(theta) + 1] += hyper.alpha_p
         J = data_jacobian(theta, evaluation)
-        return A, J.T @ (np.sqrt(hyper.beta_r) * r[:n]) + np.sqrt(hyper.alpha_p) * r[n:]
+        return A, J.T @ (hyper.root_beta_r * r[:n]) + np.sqrt(hyper.alpha_p) * r[n:]
 
     return LeastSquares(residuals, jacobian, normal)
 
@@ -147,7 +147,7 @@ class BayesRun:
     # --- one evidence step -------------------------------------------------------------
 
     def _hyper(self, alpha: np.ndarray, beta: np.ndarray) -> Hyper:
-        return Hyper(alpha, beta, alpha[self.groups], bayes.per_residual(beta, self.n))
+        return Hyper(alpha, beta, alpha[self.groups], np.sqrt(bayes.per_residual(beta, self.n)))
 
     def _problem(self, hyper: Hyper, dj: DataJacobian) -> LeastSquares:
         return regularised(dj.data, hyper, dj)
