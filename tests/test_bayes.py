@@ -483,40 +483,45 @@ def test_the_lower_inverse_is_the_inverse(P):
         assert np.array_equal(lower, np.tril(lower))  # lower triangular, exactly
 
 
-@pytest.mark.parametrize("hidden", [(4,), (3, 2)])  # one hidden layer takes xsq.core.fastpath, two the plain passes
-def test_the_regularised_problem_gives_the_normal_equations_of_its_stacked_jacobian(hidden):
+@pytest.mark.parametrize(  # one hidden layer and one output take xsq.core.fastpath, the others the plain passes
+    "hidden,K", [((4,), 1), ((3, 2), 1), ((4,), 2)]
+)
+def test_the_regularised_problem_gives_the_normal_equations_of_its_stacked_jacobian(hidden, K):
     from xsq.training import bayes_policy
     from xsq.training.lm_policy import least_squares
 
     rng = np.random.default_rng(3)
-    X, Y = rng.uniform(-1, 1, (25, 2)), rng.normal(size=(25, 1))
-    params = xsq.init_params((2, *hidden, 1), seed=rng)
+    X, Y = rng.uniform(-1, 1, (25, 2)), rng.normal(size=(25, K))
+    sizes = (2, *hidden, K)
+    params = xsq.init_params(sizes, seed=rng)
     theta = flatten(params)
-    groups = bayes.layer_groups((2, *hidden, 1))
-    alpha = rng.uniform(0.1, 10.0, groups.max() + 1)
-    hyper = bayes_policy.Hyper(alpha, np.array([3.7]), alpha[groups], np.full(25, np.sqrt(3.7)))
+    groups = bayes.layer_groups(sizes)
+    alpha, beta = rng.uniform(0.1, 10.0, groups.max() + 1), np.array([3.7, 0.4][:K])
+    root_r = np.sqrt(bayes.per_residual(beta, 25 * K))
+    hyper = bayes_policy.Hyper(alpha, beta, alpha[groups], root_r)
     data = least_squares(X, Y, "sigmoid", "identity", "mse", params)
-    dj = bayes_policy.DataJacobian(data, 1)
+    dj = bayes_policy.DataJacobian(data, K)
     problem = bayes_policy.regularised(data, hyper, dj)
     r, aux = problem.residuals(theta)
     J = problem.jacobian(theta, aux)
     reference = jacobian(
         lambda t: anp.concatenate(
             [
-                anp.sqrt(3.7) * (net.forward(unflatten_unchecked(t, params), X, "sigmoid", "identity") - Y).ravel(),
+                root_r * (net.forward(unflatten_unchecked(t, params), X, "sigmoid", "identity") - Y).ravel(),
                 anp.sqrt(hyper.alpha_p) * t,
             ]
         )
     )(theta)
     assert np.allclose(J, reference, rtol=1e-10, atol=1e-12)
-    for _ in range(2):  # the data's Gram matrix is kept, not scaled in place
+    for _ in range(2):  # the data's Gram matrices are kept, not scaled in place
         A, g = problem.normal(theta, aux, r)
         assert np.allclose(A, J.T @ J, rtol=1e-12, atol=1e-12) and np.allclose(g, J.T @ r, rtol=1e-12, atol=1e-12)
     Jd = dj(theta, aux[0])
     gram = dj.gram(theta, aux[0])
-    plain = bayes.evidence_update(Jd, theta, float(aux[1] @ aux[1]), 25, alpha, 3.7, groups)
-    given = bayes.evidence_update(Jd, theta, float(aux[1] @ aux[1]), 25, alpha, 3.7, groups, gram=gram)
-    assert np.allclose(given.alpha, plain.alpha, rtol=1e-10) and given.beta == pytest.approx(plain.beta, rel=1e-12)
+    sq = np.sum(aux[1].reshape(25, K) ** 2, axis=0)
+    plain = bayes.evidence_update(Jd, theta, sq, 25 * K, alpha, beta, groups)
+    given = bayes.evidence_update(Jd, theta, sq, 25 * K, alpha, beta, groups, gram=gram)
+    assert np.allclose(given.alpha, plain.alpha, rtol=1e-10) and np.allclose(given.beta, plain.beta, rtol=1e-12)
     assert given.log_evidence == pytest.approx(plain.log_evidence, rel=1e-12)
     assert np.allclose(given.covariance, plain.covariance, rtol=1e-9, atol=1e-14)
 
