@@ -20,6 +20,13 @@ With one group this is the familiar ``gamma = P - alpha tr(A^-1)``. The same A
 gives error bars (the Laplace approximation): the predictive variance of an
 output at x is ``1 / beta + g^T A^-1 g``, with g = d f(x) / d theta (P,).
 
+A network of K outputs has a noise precision beta_k for each: beta * E_D above is
+sum_k beta_k E_D,k, A = sum_k beta_k J_k^T J_k + diag(alpha), and the evidence's
+stationary point in beta_k is beta_k = (N_k - gamma_k) / (2 E_D,k) with
+gamma_k = beta_k tr(A^-1 J_k^T J_k), the parameters output k's residuals determine
+(the gamma_k add up to gamma). Outputs whose parameters are disjoint get exactly the
+precisions they would get alone.
+
 In float64 two cases need care, both from noise-free targets, which send beta to its bound. A can be
 positive definite only in exact arithmetic, or so badly conditioned that its Cholesky factor gives a wrong
 A^-1 and a gamma above the number of residuals, which it cannot exactly reach (gamma < rank(J) <= N).
