@@ -483,47 +483,69 @@ def test_the_lower_inverse_is_the_inverse(P):
         assert np.array_equal(lower, np.tril(lower))  # lower triangular, exactly
 
 
-@pytest.mark.parametrize(  # one hidden layer and one output take xsq.core.fastpath, the others the plain passes
-    "hidden,K", [((4,), 1), ((3, 2), 1), ((4,), 2)]
-)
-def test_the_regularised_problem_gives_the_normal_equations_of_its_stacked_jacobian(hidden, K):
+@pytest.mark.parametrize("hidden", [(4,), (3, 2)])  # one hidden layer takes xsq.core.fastpath, two the plain passes
+def test_the_regularised_problem_gives_the_normal_equations_of_its_stacked_jacobian(hidden):
     from xsq.training import bayes_policy
     from xsq.training.lm_policy import least_squares
 
     rng = np.random.default_rng(3)
-    X, Y = rng.uniform(-1, 1, (25, 2)), rng.normal(size=(25, K))
-    sizes = (2, *hidden, K)
-    params = xsq.init_params(sizes, seed=rng)
+    X, Y = rng.uniform(-1, 1, (25, 2)), rng.normal(size=(25, 1))
+    params = xsq.init_params((2, *hidden, 1), seed=rng)
     theta = flatten(params)
-    groups = bayes.layer_groups(sizes)
-    alpha, beta = rng.uniform(0.1, 10.0, groups.max() + 1), np.array([3.7, 0.4][:K])
-    root_r = np.sqrt(bayes.per_residual(beta, 25 * K))
-    hyper = bayes_policy.Hyper(alpha, beta, alpha[groups], root_r)
+    groups = bayes.layer_groups((2, *hidden, 1))
+    alpha = rng.uniform(0.1, 10.0, groups.max() + 1)
+    hyper = bayes_policy.Hyper(alpha, 3.7, alpha[groups])
     data = least_squares(X, Y, "sigmoid", "identity", "mse", params)
-    dj = bayes_policy.DataJacobian(data, K)
+    dj = bayes_policy.DataJacobian(data)
     problem = bayes_policy.regularised(data, hyper, dj)
     r, aux = problem.residuals(theta)
     J = problem.jacobian(theta, aux)
     reference = jacobian(
         lambda t: anp.concatenate(
             [
-                root_r * (net.forward(unflatten_unchecked(t, params), X, "sigmoid", "identity") - Y).ravel(),
+                anp.sqrt(3.7) * (net.forward(unflatten_unchecked(t, params), X, "sigmoid", "identity") - Y).ravel(),
                 anp.sqrt(hyper.alpha_p) * t,
             ]
         )
     )(theta)
     assert np.allclose(J, reference, rtol=1e-10, atol=1e-12)
-    for _ in range(2):  # the data's Gram matrices are kept, not scaled in place
+    for _ in range(2):  # the data's Gram matrix is kept, not scaled in place
         A, g = problem.normal(theta, aux, r)
         assert np.allclose(A, J.T @ J, rtol=1e-12, atol=1e-12) and np.allclose(g, J.T @ r, rtol=1e-12, atol=1e-12)
     Jd = dj(theta, aux[0])
     gram = dj.gram(theta, aux[0])
-    sq = np.sum(aux[1].reshape(25, K) ** 2, axis=0)
-    plain = bayes.evidence_update(Jd, theta, sq, 25 * K, alpha, beta, groups)
-    given = bayes.evidence_update(Jd, theta, sq, 25 * K, alpha, beta, groups, gram=gram)
+    plain = bayes.evidence_update(Jd, theta, float(aux[1] @ aux[1]), 25, alpha, 3.7, groups)
+    given = bayes.evidence_update(Jd, theta, float(aux[1] @ aux[1]), 25, alpha, 3.7, groups, gram=gram[None])
     assert np.allclose(given.alpha, plain.alpha, rtol=1e-10) and np.allclose(given.beta, plain.beta, rtol=1e-12)
     assert given.log_evidence == pytest.approx(plain.log_evidence, rel=1e-12)
     assert np.allclose(given.covariance, plain.covariance, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("K", [1, 2])
+def test_the_log_evidence_of_outputs_sharing_parameters_is_the_exact_one_at_its_stationary_point(K):
+    rng = np.random.default_rng(5)
+    n, p = 30, 5
+    J = rng.normal(size=(n * K, p))  # rows: the (n, K) outputs raveled
+    y = J @ rng.normal(size=p) + np.tile([0.2, 0.7][:K], n) * rng.normal(size=n * K)
+    groups = np.zeros(p, int)
+    alpha, beta = np.ones(1), np.ones(K)
+    for _ in range(300):
+        beta_r = bayes.per_residual(beta, n * K)
+        m = np.linalg.solve(J.T @ (beta_r[:, None] * J) + alpha[0] * np.eye(p), J.T @ (beta_r * y))
+        r = (J @ m - y).reshape(n, K)
+        ev = bayes.evidence_update(J, m, np.sum(r**2, axis=0), n * K, alpha, beta, groups)
+        alpha, beta = ev.alpha, ev.beta
+
+    def exact(log_hyper):  # y ~ N(0, J J^T / alpha + diag(1 / beta per residual))
+        a, b = np.exp(log_hyper[0]), np.exp(log_hyper[1:])
+        cov = J @ J.T / a + np.diag(1 / bayes.per_residual(b, n * K))
+        return -0.5 * (y @ np.linalg.solve(cov, y) + np.linalg.slogdet(cov)[1] + n * K * np.log(2 * np.pi))
+
+    at = np.log(np.r_[alpha, beta])
+    assert ev.log_evidence == pytest.approx(exact(at), rel=1e-10)
+    for i in range(K + 1):  # the fixed point is the exact evidence's stationary point
+        e = 1e-4 * np.eye(K + 1)[i]
+        assert abs(exact(at + e) - exact(at - e)) / 2e-4 < 1e-5
 
 
 def two_output_fixed_point(Phi1, y1, Phi2, y2, steps=200):
@@ -584,3 +606,18 @@ def test_error_bars_of_two_outputs_follow_each_outputs_noise(two_outputs, tmp_pa
     assert np.array_equal(again.posterior.noise_variance, est.model_.posterior.noise_variance)
     assert again.record.evidence.beta == est.model_.record.evidence.beta and len(again.record.evidence.beta) == 2
     assert np.array_equal(again.predict(X[:5], return_std=True)[1], std[:5])
+
+
+def test_an_output_fitted_exactly_leaves_the_others_fit_and_noise_level_alone():
+    from xsq.sklearn import XsqRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (300, 2))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.normal(size=300)
+    alone = XsqRegressor().fit(X, y)
+    both = XsqRegressor().fit(X, np.column_stack([y, np.full(300, 3.0)]))  # a constant column, fitted exactly
+    Xt = rng.uniform(-1, 1, (2000, 2))
+    truth = np.sin(3 * Xt[:, 0]) + Xt[:, 1] ** 2
+    error = [np.sqrt(np.mean((e.predict(Xt).reshape(2000, -1)[:, 0] - truth) ** 2)) for e in (alone, both)]
+    assert error[1] < 1.5 * error[0]
+    assert both.noise_level_[0] == pytest.approx(alone.noise_level_[0], rel=0.1) and both.noise_level_[1] < 1e-6

@@ -4,9 +4,10 @@ Screening, the evidence iterations, the run to the mode and the posterior are on
 groups and the trace for the record), so they live in one module; the precisions pass from step to step.
 
 :class:`BayesRun` trains on the objective of :mod:`xsq.training.bayes`,
-``sum_k beta_k * E_D,k + sum_g alpha_g * E_W,g`` (a noise precision for each
-output k), as a least-squares problem LM already solves: the residuals
-``sqrt(beta_k) r_k`` stacked on ``sqrt(alpha) theta``
+``beta * E_D + sum_g alpha_g * E_W,g`` (one beta for every output, on targets
+scaled column by column; :meth:`BayesRun.posterior` gives each output its own),
+as a least-squares problem LM already solves: the residuals ``sqrt(beta) r``
+stacked on ``sqrt(alpha) theta``
 (:func:`regularised`). The precisions are re-estimated from the evidence
 before every step, from the same J^T J.
 
@@ -60,69 +61,67 @@ ALTERNATE = True  # every other screened candidate starts the evidence updates a
 # regularization="l2": minimise sum(r^2) + L2_DECAY * sum(theta^2) over every parameter, biases too
 # (not the l2 of xsq.objective, which adds l2 * sum(W^2) / 2 to the mean loss)
 L2_DECAY = 1e-2
+NOISE_STEPS = 100  # most updates of each output's beta at the kept parameters (several outputs)
+NOISE_TOL = 1e-9  # ... which end when no beta changes by more than this, in log
 
 
 class Hyper(NamedTuple):
-    """The precisions a step uses: ``alpha`` (G,) per prior group, ``beta`` (K,) per output, ``alpha_p`` (P,) per
-    parameter and ``root_beta_r`` (N K,), sqrt(beta) per residual. Each evidence step makes new ones, and with
-    them a new least-squares problem (:func:`regularised`)."""
+    """The precisions a step uses: ``alpha`` (G,) per prior group, ``beta``, and ``alpha_p`` (P,) per parameter.
+    Each evidence step makes new ones, and with them a new least-squares problem (:func:`regularised`)."""
 
     alpha: np.ndarray
-    beta: np.ndarray
+    beta: float
     alpha_p: np.ndarray
-    root_beta_r: np.ndarray
 
 
 class DataJacobian:
-    """d f(X; theta) / d theta (N K, P) and each output's Gram matrix J_k^T J_k (K, P, P) from a residual
-    evaluation of the network's ``data`` problem (:func:`xsq.training.lm_policy.least_squares`), kept for the
-    last point asked: LM and the evidence ask at the same point, and no precision enters either. Each screened
-    candidate gets its own (a fast path's Jacobian is overwritten by its next call)."""
+    """d f(X; theta) / d theta (N n_out, P) and its Gram matrix J^T J (P, P) from a residual evaluation of the
+    network's ``data`` problem (:func:`xsq.training.lm_policy.least_squares`), kept for the last point asked:
+    LM and the evidence ask at the same point, and no precision enters either. Each screened candidate gets its
+    own (a fast path's Jacobian is overwritten by its next call)."""
 
-    def __init__(self, data: LeastSquares, outputs: int):
-        self.data, self.K = data, outputs
+    def __init__(self, data: LeastSquares):
+        self.data = data
         self._theta: np.ndarray | None = None
         self._J = self._gram = np.empty((0, 0))
 
     def __call__(self, theta: np.ndarray, evaluation: Evaluation) -> np.ndarray:
         if self._theta is not theta:
-            J, K = self.data.jacobian(theta, evaluation).view(), self.K
-            self._gram = (J.T @ J)[None] if K == 1 else np.stack([J[k::K].T @ J[k::K] for k in range(K)])
-            J.flags.writeable = self._gram.flags.writeable = False  # shared: read, never changed
-            self._J, self._theta = J, theta
+            self._J = self.data.jacobian(theta, evaluation).view()
+            self._gram = self._J.T @ self._J
+            self._J.flags.writeable = self._gram.flags.writeable = False  # shared: read, never changed
+            self._theta = theta
         return self._J
 
     def gram(self, theta: np.ndarray, evaluation: Evaluation) -> np.ndarray:
-        """Each output's J_k^T J_k at theta (K, P, P), read-only (J's rows are the (N, K) outputs raveled)."""
+        """J^T J at theta (P, P), read-only."""
         self(theta, evaluation)
         return self._gram
 
 
 def augmented(r: np.ndarray, theta: np.ndarray, hyper: Hyper) -> np.ndarray:
-    """The residuals LM minimises: ``[sqrt(beta_r) r, sqrt(alpha_p) theta]`` ((N K + P,)) for the data's r."""
-    return np.concatenate([hyper.root_beta_r * r, np.sqrt(hyper.alpha_p) * theta])
+    """The residuals LM minimises: ``[sqrt(beta) r, sqrt(alpha_p) theta]`` ((N n_out + P,)) for the data's r."""
+    return np.concatenate([np.sqrt(hyper.beta) * r, np.sqrt(hyper.alpha_p) * theta])
 
 
 def regularised(data: LeastSquares, hyper: Hyper, data_jacobian: DataJacobian) -> LeastSquares:
     """The least-squares problem at the precisions ``hyper``: the residuals of :func:`augmented` (their
     evaluation is the data's evaluation and r), their Jacobian, the data's stacked on ``diag(sqrt(alpha_p))``,
-    and its normal equations ``sum_k beta_k J_k^T J_k + diag(alpha_p)``, ``J^T diag(beta_r) r + alpha_p theta``
-    from the data's Gram matrices."""
+    and its normal equations ``beta J^T J + diag(alpha_p)``, ``beta J^T r + alpha_p theta`` from the data's
+    Gram matrix."""
 
     def residuals(theta):
         r, evaluation = data.residuals(theta)
         return augmented(r, theta, hyper), (evaluation, r)
 
     def jacobian(theta, aux):
-        J = hyper.root_beta_r[:, None] * data_jacobian(theta, aux[0])
-        return np.vstack([J, np.diag(np.sqrt(hyper.alpha_p))])
+        return np.vstack([np.sqrt(hyper.beta) * data_jacobian(theta, aux[0]), np.diag(np.sqrt(hyper.alpha_p))])
 
     def normal(theta, aux, r):
-        evaluation, n = aux[0], len(r) - len(theta)  # r: sqrt(beta_r) times the data's n residuals, then the prior's
-        A = bayes.weighted_gram(hyper.beta, data_jacobian.gram(theta, evaluation))
+        evaluation, n = aux[0], len(r) - len(theta)  # r: sqrt(beta) times the data's n residuals, then the prior's
+        A = hyper.beta * data_jacobian.gram(theta, evaluation)
         A.flat[:: len(theta) + 1] += hyper.alpha_p
-        J = data_jacobian(theta, evaluation)
-        return A, J.T @ (hyper.root_beta_r * r[:n]) + np.sqrt(hyper.alpha_p) * r[n:]
+        return A, np.sqrt(hyper.beta) * (data_jacobian(theta, evaluation).T @ r[:n]) + np.sqrt(hyper.alpha_p) * r[n:]
 
     return LeastSquares(residuals, jacobian, normal)
 
@@ -130,30 +129,30 @@ def regularised(data: LeastSquares, hyper: Hyper, data_jacobian: DataJacobian) -
 class BayesRun:
     """The epochs of a Bayesian-regularised (or fixed-l2) LM fit, and the evidence they leave.
 
-    ``trace`` gets one (alpha (G,), beta (K,), gamma) per yielded epoch, for the record's history.
+    ``trace`` gets one (alpha (G,), beta, gamma) per yielded epoch, for the record's history.
     """
 
     def __init__(self, data: Data, sizes: tuple[int, ...], rng: np.random.Generator, s: TrainSettings):
         self.data, self.rng, self.s = data, rng, s
         self.X, self.Y = data.X, data.Y
         self.n = self.Y.size
-        self.K = self.Y.shape[1]  # outputs, each with a noise precision of its own
+        self.K = self.Y.shape[1]  # outputs: training weighs them by one beta, the posterior gives each its own
         self.sizes = sizes
         self.groups = bayes.prior_groups(sizes, s.regularization)
         self.G = int(self.groups.max()) + 1
-        self.trace: list[tuple[np.ndarray, np.ndarray, float]] = []
+        self.trace: list[tuple[np.ndarray, float, float]] = []
         self.hyper: Hyper | None = None  # the precisions the mode was found at (set by _to_mode)
 
     # --- one evidence step -------------------------------------------------------------
 
-    def _hyper(self, alpha: np.ndarray, beta: np.ndarray) -> Hyper:
-        return Hyper(alpha, beta, alpha[self.groups], np.sqrt(bayes.per_residual(beta, self.n)))
+    def _hyper(self, alpha: np.ndarray, beta: float) -> Hyper:
+        return Hyper(alpha, beta, alpha[self.groups])
 
     def _problem(self, hyper: Hyper, dj: DataJacobian) -> LeastSquares:
         return regularised(dj.data, hyper, dj)
 
     def _data_jacobian(self, like: Params) -> DataJacobian:
-        return DataJacobian(least_squares(self.X, self.Y, self.s.activation, self.s.output, "mse", like), self.K)
+        return DataJacobian(least_squares(self.X, self.Y, self.s.activation, self.s.output, "mse", like))
 
     def _restate(self, state: LMState, hyper: Hyper) -> LMState:
         """The state's residuals and cost under new precisions (no new forward pass)."""
@@ -163,14 +162,12 @@ class BayesRun:
     def _evidence(self, state: LMState, hyper: Hyper, dj: DataJacobian) -> bayes.Evidence:
         evaluation, r = state.aux
         J, gram = dj(state.theta, evaluation), dj.gram(state.theta, evaluation)
-        return bayes.evidence_update(
-            J, state.theta, self._sq_errors(r), self.n, hyper.alpha, hyper.beta, self.groups, gram=gram
-        )
+        return bayes.evidence_update(J, state.theta, r @ r, self.n, hyper.alpha, hyper.beta, self.groups, gram[None])
 
     def _start(self, params: Params, dj: DataJacobian) -> tuple[LMState, Hyper, LeastSquares]:
         theta = flatten(params)
         r, _ = dj.data.residuals(theta)
-        beta = (self.n // self.K) / np.maximum(self._sq_errors(r), 1e-300)
+        beta = self.n / max(float(r @ r), 1e-300)
         hyper = self._hyper(np.full(self.G, ALPHA_START), beta)
         problem = self._problem(hyper, dj)
         return lm_init(problem, theta), hyper, problem
@@ -182,15 +179,16 @@ class BayesRun:
         problem, the evidence, and how much changed (gamma relative to itself, beta in log, the objective
         relative)."""
         ev = self._evidence(state, hyper, dj)
-        old = (hyper.beta, state.cost / np.mean(hyper.beta))  # the objective in the data's units
-        hyper = self._hyper(ev.alpha, ev.beta)
+        old = (hyper.beta, state.cost / hyper.beta)
+        beta = float(ev.beta[0])  # one beta while training (see posterior)
+        hyper = self._hyper(ev.alpha, beta)
         problem = self._problem(hyper, dj)
         state = lm_step(problem, self._restate(state, hyper), GEODESIC)
         total = float(ev.gamma.sum())
         change = max(
             abs(total - gamma) / max(total, 1.0) if np.isfinite(gamma) else np.inf,
-            float(np.max(np.abs(np.log(ev.beta / old[0])))),
-            abs(state.cost / np.mean(ev.beta) - old[1]) / max(old[1], 1e-300),
+            abs(np.log(beta / old[0])),
+            abs(state.cost / beta - old[1]) / max(old[1], 1e-300),
         )
         return state, hyper, problem, ev, change
 
@@ -203,7 +201,7 @@ class BayesRun:
         return float(r @ r) / self.n
 
     def _log(self, hyper: Hyper, gamma: float) -> None:
-        self.trace.append((np.array(hyper.alpha), np.array(hyper.beta), float(gamma)))
+        self.trace.append((np.array(hyper.alpha), float(hyper.beta), float(gamma)))
 
     # --- the epochs -----------------------------------------------------------------------
 
@@ -263,7 +261,7 @@ class BayesRun:
         yield from self._to_mode(state, hyper, problem, like, max(mode_steps, 1))
 
     def _fixed(self, like: Params) -> Iterator[Epoch]:
-        hyper = self._hyper(np.full(self.G, L2_DECAY), np.ones(self.K))
+        hyper = self._hyper(np.full(self.G, L2_DECAY), 1.0)
         problem = self._problem(hyper, self._data_jacobian(like))
         state = lm_init(problem, flatten(like))
         self._log(hyper, float("nan"))
@@ -287,18 +285,30 @@ class BayesRun:
     # --- what the kept parameters leave ---------------------------------------------------------
 
     def posterior(self, params: Params) -> bayes.Evidence:
-        """The evidence at ``params`` (the kept ones) with the last precisions: gamma, the re-estimated
-        noise precision, and the covariance A^-1 (P, P) at those re-estimated precisions."""
-        hyper = self.hyper or self._hyper(np.full(self.G, ALPHA_START), np.ones(self.K))
+        """The evidence at ``params`` (the kept ones) with the last precisions: gamma, the re-estimated noise
+        precisions (K,) and the covariance A^-1 (P, P) at those re-estimated precisions.
+
+        Training weighs every output by one beta, on targets scaled column by column: an output's own beta
+        would climb to its bound where that output is fitted exactly (a constant column), and its weight
+        would then swamp the others' fit. Here, at the kept parameters and alphas, each output's beta goes
+        to its own fixed point (at most ``NOISE_STEPS`` updates), so that its noise level and error bars
+        follow its own noise."""
+        hyper = self.hyper or self._hyper(np.full(self.G, ALPHA_START), 1.0)
         theta = flatten(params)
         dj = self._data_jacobian(params)
         r, evaluation = dj.data.residuals(theta)
         J = dj(theta, evaluation)
-        sq = self._sq_errors(r)
-        ev = bayes.evidence_update(J, theta, sq, self.n, hyper.alpha, hyper.beta, self.groups)
-        alpha = L2_DECAY * np.full(self.G, np.mean(ev.beta)) if self.s.regularization == "l2" else ev.alpha
-        again = bayes.evidence_update(J, theta, sq, self.n, alpha, ev.beta, self.groups)
-        return again._replace(alpha=alpha, beta=ev.beta)
+        ev = bayes.evidence_update(J, theta, r @ r, self.n, hyper.alpha, hyper.beta, self.groups)
+        alpha = L2_DECAY * np.full(self.G, ev.beta[0]) if self.s.regularization == "l2" else ev.alpha
+        sq, beta = (r @ r, ev.beta) if self.K == 1 else (self._sq_errors(r), np.full(self.K, ev.beta[0]))
+        for _ in range(NOISE_STEPS if self.K > 1 else 0):
+            new = bayes.evidence_update(J, theta, sq, self.n, alpha, beta, self.groups).beta
+            settled = np.max(np.abs(np.log(new / beta))) < NOISE_TOL
+            beta = new
+            if settled:
+                break
+        again = bayes.evidence_update(J, theta, sq, self.n, alpha, beta, self.groups)
+        return again._replace(alpha=alpha, beta=beta)
 
     def finish(self, params: Params, record: TrainingRecord, scaler: Scaler) -> tuple[TrainingRecord, Posterior]:
         """The record with its :class:`EvidenceRecord`, and the model's :class:`Posterior` (error bars)."""
@@ -314,7 +324,7 @@ class BayesRun:
             tuple(float(b) for b in ev.beta),
             float(ev.log_evidence),
             np.array([t[0] for t in trace]).reshape(len(trace), self.G),
-            np.array([t[1] for t in trace]).reshape(len(trace), self.K),
+            np.array([t[1] for t in trace]),
             np.array([t[2] for t in trace]),
         )
         record = dataclasses.replace(record, evidence=evidence)

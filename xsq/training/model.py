@@ -24,7 +24,7 @@ from ..core.api import check_inputs
 from ..core.forward_mode import input_jacobian_unchecked
 from ..core.params import Params, check_params, count, layer_sizes
 from ..errors import InputError
-from ..validation import Flag
+from ..validation import Flag, Real
 from . import modelfile
 from .bayes import predictive_variance, prior_groups
 from .record import TrainingRecord, frozen
@@ -45,12 +45,11 @@ class Posterior:
     covariance: np.ndarray
 
     def __post_init__(self):
-        try:
-            v = np.array(self.noise_variance, dtype=float).reshape(-1)  # a number is one value
-        except (TypeError, ValueError):
-            raise InputError("the noise variance must be positive numbers, one per output") from None
-        if np.ndim(self.noise_variance) > 1 or v.size == 0 or not np.all(np.isfinite(v) & (v > 0)):
+        given = self.noise_variance
+        values = list(given) if isinstance(given, (list, tuple, np.ndarray)) and np.ndim(given) == 1 else [given]
+        if not values:
             raise InputError("the noise variance must be positive numbers, one per output")
+        v = np.array([Real(0, low_open=True).check(x, "the noise variance") for x in values])
         C = np.array(self.covariance, dtype=float)
         if C.ndim != 2 or C.shape[0] != C.shape[1] or not np.all(np.isfinite(C)):
             raise InputError("the posterior covariance must be a square matrix of finite numbers")

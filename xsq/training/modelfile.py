@@ -42,7 +42,7 @@ from ..core import activations
 from ..core.params import check_params
 from ..errors import InputError
 from ..files import as_path, json_bytes, regular_file, write_atomic
-from ..validation import Options, Real
+from ..validation import Options
 from .record import EVIDENCE_MEMBERS, HISTORY_MEMBERS, TrainingRecord
 from .scaling import Scaler
 
@@ -71,7 +71,7 @@ class Parts(NamedTuple):
     output: str
     record: TrainingRecord | None
     stages: tuple
-    posterior: tuple[Any, np.ndarray] | None = None  # (noise variances (K,), covariance (P, P)), scaled targets
+    posterior: tuple[Any, np.ndarray] | None = None  # (noise variance(s) (K,), covariance (P, P)), scaled targets
 
 
 def stage_parts(stage) -> tuple[str, dict]:
@@ -98,7 +98,8 @@ def write(path: str | os.PathLike, parts: Parts) -> None:
         "posterior": None,
     }
     if parts.posterior is not None:
-        meta["posterior"] = {"noise_variance": [float(v) for v in np.reshape(parts.posterior[0], -1)]}
+        variances = [float(v) for v in np.reshape(parts.posterior[0], -1)]
+        meta["posterior"] = {"noise_variance": variances[0] if len(variances) == 1 else variances}  # one: a number
         arrays["posterior_covariance"] = parts.posterior[1]
     if parts.record is not None:
         record_arrays, meta["record"] = parts.record.to_plain()
@@ -248,7 +249,7 @@ def read(path: str | os.PathLike) -> Parts:
     return Parts(params, scaler, activation, output, record, stages, posterior)
 
 
-def _posterior(meta: Any, arrays: dict) -> tuple[tuple[float, ...], np.ndarray] | None:
+def _posterior(meta: Any, arrays: dict) -> tuple[Any, np.ndarray] | None:
     """The error bars' (noise variances, one per output or one for all as older files hold it, covariance), or
     None; the model checks their shapes."""
     if meta is None:
@@ -257,8 +258,4 @@ def _posterior(meta: Any, arrays: dict) -> tuple[tuple[float, ...], np.ndarray] 
         return None
     if not isinstance(meta, dict) or set(meta) != {"noise_variance"} or "posterior_covariance" not in arrays:
         raise InputError("its posterior is not a noise variance with a covariance member")
-    values = meta["noise_variance"] if isinstance(meta["noise_variance"], list) else [meta["noise_variance"]]
-    if not values:
-        raise InputError("its posterior has no noise variance")
-    variances = tuple(Real(0, low_open=True).check(v, "its noise variance") for v in values)
-    return variances, arrays["posterior_covariance"]
+    return meta["noise_variance"], arrays["posterior_covariance"]  # checked by the model's Posterior

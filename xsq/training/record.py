@@ -119,9 +119,10 @@ class EvidenceRecord:
 
     ``gamma``: the effective number of parameters, of ``n_params``; ``noise_level``: the noise's standard
     deviation estimated from beta, per output, in the targets' units; ``alpha`` (G,) and ``beta`` (K,): the
-    precisions at the kept parameters (on the scaled targets), beta one per output; ``log_evidence``; per
-    epoch (aligned with the history): ``history_alpha`` (E, G), ``history_beta`` (E, K), ``history_gamma``
-    (E,; NaN before the first update). Files written before beta was per output hold one beta, read as K = 1.
+    precisions at the kept parameters (on the scaled targets), beta one per output (files written before
+    that hold one); ``log_evidence``; per epoch (aligned with the history): ``history_alpha`` (E, G),
+    ``history_beta`` (E,; training weighs every output by one beta), ``history_gamma`` (E,; NaN before the
+    first update).
     """
 
     regularization: str
@@ -136,18 +137,17 @@ class EvidenceRecord:
     history_gamma: np.ndarray
 
     def __post_init__(self):
-        for name, ndim in (("history_alpha", 2), ("history_beta", 2), ("history_gamma", 1)):
+        object.__setattr__(self, "beta", tuple(float(b) for b in np.atleast_1d(self.beta)))  # a number: one output
+        for name, ndim in (("history_alpha", 2), ("history_beta", 1), ("history_gamma", 1)):
             value = np.asarray(getattr(self, name), dtype=float)
-            if name == "history_beta" and value.ndim == 1:  # one beta for every output (older files)
-                value = value[:, None]
             if value.ndim != ndim:
                 raise InputError(f"its evidence {name} must be {ndim}-D")
             object.__setattr__(self, name, frozen(value))
         E = {len(self.history_alpha), len(self.history_beta), len(self.history_gamma)}
         if len(E) != 1 or self.history_alpha.shape[1] != len(self.alpha):
             raise InputError("its evidence history columns differ in length")
-        if self.history_beta.shape[1] != len(self.beta) or len(self.beta) not in (1, len(self.noise_level)):
-            raise InputError("its evidence record's beta, beta history and noise levels differ in their outputs")
+        if len(self.beta) not in (1, len(self.noise_level)):
+            raise InputError("its evidence record's beta and noise levels differ in their outputs")
         if not all(np.all(np.isfinite(h) & (h > 0)) for h in (self.history_alpha, self.history_beta)):
             raise InputError("its evidence history's precisions (alpha, beta) are not all positive numbers")
         gamma = self.history_gamma[~np.isnan(self.history_gamma)]  # NaN: an epoch before the first update
@@ -160,7 +160,8 @@ class EvidenceRecord:
         """Arrays (``evidence_history_*``) and a JSON-ready dict of the rest."""
         arrays = {f"evidence_{k}": getattr(self, k) for k in self.ARRAYS}
         fields = {k: getattr(self, k) for k in EVIDENCE_FIELDS}
-        return arrays, dict(fields, noise_level=list(self.noise_level), alpha=list(self.alpha), beta=list(self.beta))
+        beta = self.beta[0] if len(self.beta) == 1 else list(self.beta)  # one output: a number, as it always was
+        return arrays, dict(fields, noise_level=list(self.noise_level), alpha=list(self.alpha), beta=beta)
 
     @classmethod
     def from_plain(cls, fields: Any, arrays: dict[str, np.ndarray]) -> EvidenceRecord:

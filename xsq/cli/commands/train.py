@@ -38,8 +38,7 @@ Z95 = 1.959963984540054  # the 97.5 % point of the standard normal: mean +- Z95 
 
 
 def _history_csv(history, evidence=None) -> bytes:
-    """history.csv: epoch, losses and phase; for a regularised fit also beta (beta_1, ... with several outputs),
-    gamma and each group's alpha."""
+    """history.csv: epoch, losses and phase; for a regularised fit also beta, gamma and each group's alpha."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     head = ["epoch", "train_loss", "val_loss", "phase"]
@@ -50,11 +49,8 @@ def _history_csv(history, evidence=None) -> bytes:
         history.phase.tolist(),
     ]
     if evidence is not None:
-        K = evidence.history_beta.shape[1]
-        head += ["beta"] if K == 1 else [f"beta_{k + 1}" for k in range(K)]
-        head += ["gamma", *(f"alpha_{g + 1}" for g in range(evidence.history_alpha.shape[1]))]
-        columns += [map(repr, b.tolist()) for b in evidence.history_beta.T]
-        columns += [map(repr, evidence.history_gamma.tolist())]
+        head += ["beta", "gamma", *(f"alpha_{g + 1}" for g in range(evidence.history_alpha.shape[1]))]
+        columns += [map(repr, evidence.history_beta.tolist()), map(repr, evidence.history_gamma.tolist())]
         columns += [map(repr, a.tolist()) for a in evidence.history_alpha.T]
     writer.writerow(head)
     writer.writerows(zip(*columns))
