@@ -123,6 +123,7 @@ def test_the_record_holds_gamma_and_the_precisions_per_epoch(tiny):
         ev.history_gamma
     ) == len(h.epoch)
     assert h.phase[-1] == "converged" and model.record.val_rows.size == 0  # every row trained on
+    assert ev.history_beta[-1] == pytest.approx(ev.beta[0], rel=1e-2)  # trained at the evidence's fixed point
 
 
 def test_a_model_without_a_noise_estimate_has_no_error_bars():
