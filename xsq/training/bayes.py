@@ -25,7 +25,8 @@ sum_k beta_k E_D,k, A = sum_k beta_k J_k^T J_k + diag(alpha), and the evidence's
 stationary point in beta_k is beta_k = (N_k - gamma_k) / (2 E_D,k) with
 gamma_k = beta_k tr(A^-1 J_k^T J_k), the parameters output k's residuals determine
 (the gamma_k add up to gamma). Outputs whose parameters are disjoint get exactly the
-precisions they would get alone.
+precisions they would get alone. (Training weighs every output by one beta, and
+:meth:`xsq.training.bayes_policy.BayesRun.posterior` gives each its own at the end.)
 
 In float64 two cases need care, both from noise-free targets, which send beta to its bound. A can be
 positive definite only in exact arithmetic, or so badly conditioned that its Cholesky factor gives a wrong
