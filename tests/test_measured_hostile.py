@@ -271,6 +271,7 @@ def test_a_one_output_file_keeps_the_format_older_versions_read(bayes_model, tmp
         (lambda m: m["posterior"].update(noise_variance=[0.1, 0.2, 0.3]), "3 noise variances for 1 outputs"),
         (lambda m: m["posterior"].update(noise_variance=[]), "noise variance must be positive numbers"),
         (lambda m: m["posterior"].update(noise_variance=[True]), "noise variance"),
+        (lambda m: m["posterior"].update(noise_variance=[[0.1], 0.2]), "noise variance"),
         (lambda m: m["record"]["evidence"].update(beta=[1.0, 2.0]), "differ in their outputs"),
         (lambda m: m["record"]["evidence"].update(beta=["1"]), "beta is not a list of positive numbers"),
     ],

@@ -27,7 +27,7 @@ before every step, from the same J^T J.
 
 ``regularization="l2"`` is step 3 alone, with ``beta = 1`` and one alpha
 fixed at ``L2_DECAY``. Either way :meth:`BayesRun.posterior` then gives the
-evidence at the kept parameters: gamma, the noise precision and the Laplace
+evidence at the kept parameters: gamma, the noise precisions and the Laplace
 covariance that :meth:`xsq.Model.predict` uses for error bars.
 """
 
@@ -62,7 +62,7 @@ ALTERNATE = True  # every other screened candidate starts the evidence updates a
 # (not the l2 of xsq.objective, which adds l2 * sum(W^2) / 2 to the mean loss)
 L2_DECAY = 1e-2
 NOISE_STEPS = 100  # most updates of each output's beta at the kept parameters (several outputs)
-NOISE_TOL = 1e-9  # ... which end when no beta changes by more than this, in log
+NOISE_TOL = 1e-6  # ... which end when no beta below its bound changes by more than this, in log
 
 
 class Hyper(NamedTuple):
@@ -300,14 +300,18 @@ class BayesRun:
         J = dj(theta, evaluation)
         ev = bayes.evidence_update(J, theta, r @ r, self.n, hyper.alpha, hyper.beta, self.groups)
         alpha = L2_DECAY * np.full(self.G, ev.beta[0]) if self.s.regularization == "l2" else ev.alpha
-        sq, beta = (r @ r, ev.beta) if self.K == 1 else (self._sq_errors(r), np.full(self.K, ev.beta[0]))
+        sq, beta, grams = r @ r, ev.beta, None
+        if self.K > 1:  # each output's J_k^T J_k once, for every update
+            sq, beta = self._sq_errors(r), np.full(self.K, ev.beta[0])
+            grams = np.stack([J[k :: self.K].T @ J[k :: self.K] for k in range(self.K)])
         for _ in range(NOISE_STEPS if self.K > 1 else 0):
-            new = bayes.evidence_update(J, theta, sq, self.n, alpha, beta, self.groups).beta
-            settled = np.max(np.abs(np.log(new / beta))) < NOISE_TOL
+            new = bayes.evidence_update(J, theta, sq, self.n, alpha, beta, self.groups, grams).beta
+            free = new < bayes.BETA_RANGE[1]  # an output fitted exactly stays at the bound
+            settled = not np.any(free) or np.max(np.abs(np.log(new[free] / beta[free]))) < NOISE_TOL
             beta = new
             if settled:
                 break
-        again = bayes.evidence_update(J, theta, sq, self.n, alpha, beta, self.groups)
+        again = bayes.evidence_update(J, theta, sq, self.n, alpha, beta, self.groups, grams)
         return again._replace(alpha=alpha, beta=beta)
 
     def finish(self, params: Params, record: TrainingRecord, scaler: Scaler) -> tuple[TrainingRecord, Posterior]:

@@ -46,7 +46,8 @@ class Posterior:
 
     def __post_init__(self):
         given = self.noise_variance
-        values = list(given) if isinstance(given, (list, tuple, np.ndarray)) and np.ndim(given) == 1 else [given]
+        one_d = isinstance(given, (list, tuple)) or (isinstance(given, np.ndarray) and given.ndim == 1)
+        values = list(given) if one_d else [given]  # each value is checked alone: nothing nested gets through
         if not values:
             raise InputError("the noise variance must be positive numbers, one per output")
         v = np.array([Real(0, low_open=True).check(x, "the noise variance") for x in values])
