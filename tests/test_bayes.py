@@ -544,6 +544,10 @@ def test_the_log_evidence_of_outputs_sharing_parameters_is_the_exact_one_at_its_
 
     at = np.log(np.r_[alpha, beta])
     assert ev.log_evidence == pytest.approx(exact(at), rel=1e-10)
+    given = bayes.evidence_update(J, m, np.sum(r**2, axis=0), n * K, alpha, beta, groups, bayes.output_grams(J, K))
+    assert np.allclose(given.beta, ev.beta, rtol=1e-12) and given.log_evidence == pytest.approx(ev.log_evidence)
+    grams = [J[k::K].T @ J[k::K] for k in range(K)]  # output k's rows: k, k + K, ...
+    assert np.allclose(bayes.output_grams(J, K), grams) and np.allclose(sum(grams), J.T @ J)
     for i in range(K + 1):  # the fixed point is the exact evidence's stationary point
         e = 1e-4 * np.eye(K + 1)[i]
         assert abs(exact(at + e) - exact(at - e)) / 2e-4 < 1e-5

@@ -107,6 +107,11 @@ def weighted_gram(beta: np.ndarray, gram: np.ndarray) -> np.ndarray:
     return beta[0] * gram[0] if len(beta) == 1 else np.tensordot(beta, gram, 1)
 
 
+def output_grams(J: np.ndarray, K: int) -> np.ndarray:
+    """Each output's J_k^T J_k (K, P, P) from J (n, P), whose rows are the (n / K, K) outputs raveled."""
+    return np.stack([J[k::K].T @ J[k::K] for k in range(K)])
+
+
 def per_residual(beta: np.ndarray, n: int) -> np.ndarray:
     """Each of the n residuals' noise precision (n,), from one per output (K,): the residuals are the (n / K, K)
     array of outputs raveled, row by row."""
@@ -239,7 +244,7 @@ def evidence_update(
     if K == 1:  # gamma_1 = beta tr(A^-1 J^T J) = tr(A^-1 (A - diag(alpha))) = gamma
         used = np.array([gamma.sum()])
     else:
-        grams = gram if gram is not None else np.stack([J[j::K].T @ J[j::K] for j in range(K)])
+        grams = gram if gram is not None else output_grams(J, K)
         used = beta * np.einsum("ij,kij->k", C, grams)
     rows = n // K
     new_beta = np.where(rows - used > SPENT * rows, (rows - used) / np.where(sq_error > 0, sq_error, 1.0), beta)

@@ -303,7 +303,7 @@ class BayesRun:
         sq, beta, grams = r @ r, ev.beta, None
         if self.K > 1:  # each output's J_k^T J_k once, for every update
             sq, beta = self._sq_errors(r), np.full(self.K, ev.beta[0])
-            grams = np.stack([J[k :: self.K].T @ J[k :: self.K] for k in range(self.K)])
+            grams = bayes.output_grams(J, self.K)
         for _ in range(NOISE_STEPS if self.K > 1 else 0):
             new = bayes.evidence_update(J, theta, sq, self.n, alpha, beta, self.groups, grams).beta
             free = new < bayes.BETA_RANGE[1]  # an output fitted exactly stays at the bound
