@@ -219,7 +219,7 @@ def evidence_update(
     ``J`` (n, P): the Jacobian of the n unweighted residuals, the (n / K, K) outputs raveled row by row;
     ``theta`` (P,); ``sq_error`` (K,): each output's sum(r^2) = 2 E_D,k; ``alpha`` (G,); ``beta`` (K,);
     ``groups`` (P,) ints in [0, G); ``gram`` (K, P, P): each output's J_k^T J_k, where the caller has them
-    already (LM's step forms them too). A float for ``sq_error`` and ``beta`` is one output.
+    already (training's LM step forms J^T J, one output's worth). A float for ``sq_error`` and ``beta`` is one output.
 
     Output k's precision follows from the evidence's stationary point in beta_k: beta_k = (n_k - gamma_k) /
     sum(r_k^2), where gamma_k = beta_k tr(A^-1 J_k^T J_k) are the parameters its residuals determine (they sum
