@@ -199,7 +199,7 @@ def test_predict_takes_rows_of_several_inputs_and_gives_error_bars(two_input_run
     rows = [f"{a:.17g},{b:.17g}" for a, b in X[:3]]
     code, out, err = cli(capsys, "predict", "--model", str(model_path), "--std", *rows)
     lines = out.splitlines()
-    assert code == 0 and lines[0] == "x1,x2,prediction,std" and len(lines) == 4, err
+    assert code == 0 and lines[0] == "a,b,prediction,std" and len(lines) == 4, err  # the columns trained on
     got = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
     assert np.array_equal(got[:, 2], mean[:, 0]) and np.array_equal(got[:, 3], std[:, 0])
     stdin = "\n".join(f"{a:.17g} {b:.17g}" for a, b in X[:3]) + "\n\n"  # spaces, and a blank line
@@ -626,3 +626,23 @@ def test_an_output_fitted_exactly_leaves_the_others_fit_and_noise_level_alone():
     error = [np.sqrt(np.mean((e.predict(Xt).reshape(2000, -1)[:, 0] - truth) ** 2)) for e in (alone, both)]
     assert error[1] < 1.5 * error[0]
     assert both.noise_level_[0] == pytest.approx(alone.noise_level_[0], rel=0.1) and both.noise_level_[1] < 1e-6
+
+
+def test_predict_names_several_outputs_as_the_columns_trained_on(two_outputs, tmp_path, capsys):
+    from xsq.cli.main import main
+
+    est, (X, _) = two_outputs
+    rng = np.random.default_rng(1)
+    Y = np.column_stack([np.sin(2 * X[:300, 0]), np.cos(X[:300, 2])]) + 0.1 * rng.normal(size=(300, 2))
+    np.savetxt(tmp_path / "two.csv", np.column_stack([X[:300], Y]), delimiter=",", header="a,b,c,u,v", comments="")
+    assert main(["train", "--data", str(tmp_path / "two.csv"), "--outputs", "u,v", "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", str(tmp_path / "run" / "model.npz"), "--std", "0.1,0.2,0.3"]) == 0
+    head, row = capsys.readouterr().out.splitlines()
+    assert head == "a,b,c,prediction_u,prediction_v,std_u,std_v" and len(row.split(",")) == 7
+    x = np.linspace(1.0, 2.0, 200)
+    staged = xsq.fit(x, x**2, stages=2, epochs=300)
+    assert staged.stages  # the second stage was kept
+    staged.save(tmp_path / "staged.npz")
+    assert main(["predict", "--model", str(tmp_path / "staged.npz"), "--std", "0.1"]) == 2
+    assert "a staged model has none" in capsys.readouterr().err

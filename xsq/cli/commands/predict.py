@@ -51,8 +51,9 @@ STDIN_MAX_CHARS = 64 * 2**20  # rows on stdin are parsed one by one in Python: l
 
 def read_rows(args, n: int, trained: tuple[str, ...] = ()) -> tuple[np.ndarray, tuple[str, ...]]:
     """The input rows (N, n) and their names, from the arguments, ``--data`` (the ``trained`` columns, the names
-    of the model's input columns, unless ``--inputs`` chooses) or stdin."""
-    names = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
+    of the model's input columns, unless ``--inputs`` chooses) or stdin; rows typed in are named as the
+    ``trained`` columns where the model has them."""
+    names = trained if len(trained) == n else ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
     if args.data is not None:
         if args.x:
             raise InputError("give inputs either as arguments or with --data, not both")
@@ -83,8 +84,13 @@ def run(args) -> int:
     X, names = read_rows(args, n_in, model.record.inputs if model.record is not None else ())
     if args.std and model.posterior is None:
         raise InputError(
-            f"model {args.model!r} has no error bars: it was trained without a noise estimate "
-            "(train it with --regularization bayes, the default with --data)"
+            f"model {args.model!r} has no error bars: "
+            + (
+                "a staged model has none (train one stage with --regularization bayes)"
+                if model.stages
+                else "it was trained without a noise estimate (train it with --regularization bayes, "
+                "the default with --data)"
+            )
         )
     with np.errstate(all="ignore"):
         pred = model.predict(X)
@@ -143,11 +149,21 @@ def run(args) -> int:
             )
             print(f"{X[i, 0]:.17g} {pred[i, 0]:.17g}{more}")
     else:
-        outs = ("prediction",) if n_out == 1 else tuple(f"prediction{j + 1}" for j in range(n_out))
+        trained = model.record.outputs if model.record is not None else ()
+        named = n_out > 1 and len(trained) == n_out  # several outputs, named as the columns trained on
+        outs = (
+            ("prediction",)
+            if n_out == 1
+            else tuple(f"prediction_{name}" for name in trained)
+            if named
+            else tuple(f"prediction{j + 1}" for j in range(n_out))
+        )
         head = [*names, *outs]
         cols = [X, pred]
         if std is not None:
-            head += [f"std_{o}" if n_out > 1 else "std" for o in outs]
+            head += (
+                ["std"] if n_out == 1 else [f"std_{name}" for name in trained] if named else [f"std_{o}" for o in outs]
+            )
             cols.append(std)
         if slope is not None:
             head += [f"d{o}/d{x}" for o in outs for x in names]
