@@ -7,7 +7,8 @@ the rows come from stdin, one a line (numbers separated by commas or spaces);
 else those of the names the model was trained on, when its training file
 had a header; else the first ones). A one-input, one-output model given numbers prints
 ``x prediction [slope] [std]`` a line, as it always has; every other case
-writes CSV with a header (``--json``: one JSON object either way).
+writes CSV with a header (``--json``: one JSON object either way), whose columns
+take the names of the columns the model was trained on where its file had them.
 """
 
 from __future__ import annotations
