@@ -229,6 +229,8 @@ def test_the_data_run_reports_the_evidence(two_input_run):
     metrics = json.loads((model_path.parent / "metrics.json").read_text())
     assert metrics["regularization"] == "bayes" and 0 < metrics["gamma"] < metrics["n_params"]
     assert 0.02 < metrics["noise_level"][0] < 0.15 and 0 <= metrics["test_inside_95"] <= 1
+    assert metrics["test_inside_95_per_output"] == [metrics["test_inside_95"]]
+    assert metrics["log_evidence"] == xsq.load_model(model_path).record.evidence.log_evidence
     head = (model_path.parent / "history.csv").read_text().splitlines()[0]
     assert head.startswith("epoch,train_loss,val_loss,phase,beta,gamma,alpha_1")
 
@@ -628,7 +630,9 @@ def test_an_output_fitted_exactly_leaves_the_others_fit_and_noise_level_alone():
     assert both.noise_level_[0] == pytest.approx(alone.noise_level_[0], rel=0.1) and both.noise_level_[1] < 1e-6
 
 
-def test_predict_names_several_outputs_as_the_columns_trained_on(two_outputs, tmp_path, capsys):
+def test_several_outputs_are_reported_each_and_predicted_by_name(two_outputs, tmp_path, capsys):
+    import json
+
     from xsq.cli.main import main
 
     est, (X, _) = two_outputs
@@ -636,7 +640,11 @@ def test_predict_names_several_outputs_as_the_columns_trained_on(two_outputs, tm
     Y = np.column_stack([np.sin(2 * X[:300, 0]), np.cos(X[:300, 2])]) + 0.1 * rng.normal(size=(300, 2))
     np.savetxt(tmp_path / "two.csv", np.column_stack([X[:300], Y]), delimiter=",", header="a,b,c,u,v", comments="")
     assert main(["train", "--data", str(tmp_path / "two.csv"), "--outputs", "u,v", "--out", str(tmp_path / "run")]) == 0
-    capsys.readouterr()
+    report = capsys.readouterr().out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    each = metrics["test_inside_95_per_output"]
+    assert len(each) == 2 and np.mean(each) == pytest.approx(metrics["test_inside_95"])  # 2 outputs, equal rows
+    assert f"{100 * metrics['test_inside_95']:.1f} % ({100 * each[0]:.1f} %, {100 * each[1]:.1f} %)" in report
     assert main(["predict", "--model", str(tmp_path / "run" / "model.npz"), "--std", "0.1,0.2,0.3"]) == 0
     head, row = capsys.readouterr().out.splitlines()
     assert head == "a,b,c,prediction_u,prediction_v,std_u,std_v" and len(row.split(",")) == 7

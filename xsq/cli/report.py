@@ -117,10 +117,14 @@ def data_summary(m: dict) -> str:
         ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
     ]
     if "gamma" in m:  # a regularised fit (see xsq.training.bayes)
+        inside = _percent(m["test_inside_95"])
+        if len(m["test_inside_95_per_output"]) > 1 and np.isfinite(m["test_inside_95"]):  # and each output's
+            inside += " (" + ", ".join(map(_percent, m["test_inside_95_per_output"])) + ")"
         rows[4:4] = [
             ("effective parameters (gamma)", f"{m['gamma']:.1f} of {m['n_params']}"),
             ("noise level (std, from beta)", ", ".join(f"{v:.3e}" for v in m["noise_level"])),
-            ("test targets inside the 95 % band", _percent(m["test_inside_95"])),
+            ("log evidence", f"{m['log_evidence']:.6g}"),
+            ("test targets inside the 95 % band", inside),
         ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -106,19 +106,23 @@ class FunctionJob:
 
 
 def evidence_metrics(model, X_test, Y_test) -> dict:
-    """For a regularised fit: gamma, the noise level, and the share of test targets inside the 95 % band."""
+    """For a regularised fit: gamma, the noise level, the log evidence, and the share of test targets inside the
+    95 % band, over every output and per output."""
     evidence = model.record.evidence if model.record is not None else None
     if evidence is None or model.posterior is None:
         return {}
-    inside = float("nan")
+    inside, per_output = float("nan"), [float("nan")] * model.sizes[-1]
     if len(X_test):
         mean, std = model.predict(X_test, return_std=True)
-        inside = float(np.mean(np.abs(Y_test - mean) <= Z95 * std))
+        hit = np.abs(Y_test - mean) <= Z95 * std
+        inside, per_output = float(np.mean(hit)), [float(v) for v in np.mean(hit, axis=0)]
     return {
         "gamma": evidence.gamma,
         "n_params": evidence.n_params,
         "noise_level": list(evidence.noise_level),
+        "log_evidence": evidence.log_evidence,
         "test_inside_95": inside,
+        "test_inside_95_per_output": per_output,
     }
 
 
