@@ -654,3 +654,20 @@ def test_several_outputs_are_reported_each_and_predicted_by_name(two_outputs, tm
     staged.save(tmp_path / "staged.npz")
     assert main(["predict", "--model", str(tmp_path / "staged.npz"), "--std", "0.1"]) == 2
     assert "a staged model has none" in capsys.readouterr().err
+
+
+def test_predict_falls_back_to_numbered_columns_where_trained_names_would_clash(tmp_path, capsys):
+    from xsq.cli.commands.predict import header
+    from xsq.cli.main import main
+
+    assert header(("a",), ("u", "v"), 2, True, False) == ["a", "prediction_u", "prediction_v", "std_u", "std_v"]
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, (80, 2))
+    Y = np.column_stack([X[:, 0], X[:, 1] ** 2]) + 0.05 * rng.normal(size=(80, 2))
+    np.savetxt(tmp_path / "d.csv", np.column_stack([X, Y]), delimiter=",", header="prediction_u,x,u,v", comments="")
+    run = str(tmp_path / "run")
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--outputs", "u,v", "--out", run, "--epochs", "60"]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", run + "/model.npz", "--std", "0.5,0.5"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert head == "x1,x2,prediction1,prediction2,std_prediction1,std_prediction2"

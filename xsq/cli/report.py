@@ -118,7 +118,8 @@ def data_summary(m: dict) -> str:
     ]
     if "gamma" in m:  # a regularised fit (see xsq.training.bayes)
         inside = _percent(m["test_inside_95"])
-        if len(m["test_inside_95_per_output"]) > 1 and np.isfinite(m["test_inside_95"]):  # and each output's
+        shown = m["test_inside_95"] is not None and np.isfinite(m["test_inside_95"])
+        if len(m["test_inside_95_per_output"]) > 1 and shown:  # and each output's
             inside += " (" + ", ".join(map(_percent, m["test_inside_95_per_output"])) + ")"
         rows[4:4] = [
             ("effective parameters (gamma)", f"{m['gamma']:.1f} of {m['n_params']}"),

@@ -76,6 +76,20 @@ def read_rows(args, n: int, trained: tuple[str, ...] = ()) -> tuple[np.ndarray, 
     return np.array(rows, dtype=float).reshape(-1, n), names
 
 
+def header(names: tuple[str, ...], trained: tuple[str, ...], n_out: int, std: bool, slope: bool) -> list[str]:
+    """The CSV header: the input ``names``, the predictions, their error bars and slopes. Several outputs are
+    named after the ``trained`` output columns where there is one name each, else numbered."""
+    named = n_out > 1 and len(trained) == n_out
+    labels = trained if named else tuple(f"prediction{j + 1}" for j in range(n_out))
+    outs = ["prediction"] if n_out == 1 else [f"prediction_{k}" if named else k for k in labels]
+    head = [*names, *outs]
+    if std:
+        head += ["std"] if n_out == 1 else [f"std_{k}" for k in labels]
+    if slope:
+        head += [f"d{o}/d{x}" for o in outs for x in names]
+    return head
+
+
 def run(args) -> int:
     """Run ``xsq predict`` with parsed ``args``; return the exit status."""
     if args.model == MODEL and not os.path.exists(MODEL):  # a first predict, before any xsq train here
@@ -151,24 +165,16 @@ def run(args) -> int:
             print(f"{X[i, 0]:.17g} {pred[i, 0]:.17g}{more}")
     else:
         trained = model.record.outputs if model.record is not None else ()
-        named = n_out > 1 and len(trained) == n_out  # several outputs, named as the columns trained on
-        outs = (
-            ("prediction",)
-            if n_out == 1
-            else tuple(f"prediction_{name}" for name in trained)
-            if named
-            else tuple(f"prediction{j + 1}" for j in range(n_out))
-        )
-        head = [*names, *outs]
-        cols = [X, pred]
-        if std is not None:
-            head += (
-                ["std"] if n_out == 1 else [f"std_{name}" for name in trained] if named else [f"std_{o}" for o in outs]
-            )
-            cols.append(std)
-        if slope is not None:
-            head += [f"d{o}/d{x}" for o in outs for x in names]
-            cols.append(slope.reshape(len(X), n_out * n_in))
+        head = header(names, trained, n_out, std is not None, slope is not None)
+        if len(set(head)) < len(head):  # trained names that clash with the columns made: numbered ones instead
+            generic = ("x",) if n_in == 1 else tuple(f"x{i + 1}" for i in range(n_in))
+            head = header(generic, (), n_out, std is not None, slope is not None)
+        cols = [
+            X,
+            pred,
+            *([std] if std is not None else []),
+            *([slope.reshape(len(X), -1)] if slope is not None else []),
+        ]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(head)
