@@ -50,11 +50,16 @@ def _row(text: str, where: str, n: int) -> list[float]:
 STDIN_MAX_CHARS = 64 * 2**20  # rows on stdin are parsed one by one in Python: larger inputs go through --data
 
 
+def numbered_inputs(n: int) -> tuple[str, ...]:
+    """The names of n inputs that have none of their own: ``x``, or ``x1``, ``x2``, ..."""
+    return ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
+
+
 def read_rows(args, n: int, trained: tuple[str, ...] = ()) -> tuple[np.ndarray, tuple[str, ...]]:
     """The input rows (N, n) and their names, from the arguments, ``--data`` (the ``trained`` columns, the names
     of the model's input columns, unless ``--inputs`` chooses) or stdin; rows typed in are named as the
     ``trained`` columns where the model has them."""
-    names = trained if len(trained) == n else ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
+    names = trained if len(trained) == n else numbered_inputs(n)
     if args.data is not None:
         if args.x:
             raise InputError("give inputs either as arguments or with --data, not both")
@@ -167,8 +172,7 @@ def run(args) -> int:
         trained = model.record.outputs if model.record is not None else ()
         head = header(names, trained, n_out, std is not None, slope is not None)
         if len(set(head)) < len(head):  # trained names that clash with the columns made: numbered ones instead
-            generic = ("x",) if n_in == 1 else tuple(f"x{i + 1}" for i in range(n_in))
-            head = header(generic, (), n_out, std is not None, slope is not None)
+            head = header(numbered_inputs(n_in), (), n_out, std is not None, slope is not None)
         cols = [
             X,
             pred,
