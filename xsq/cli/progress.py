@@ -4,8 +4,8 @@ A :class:`Progress` is a training callback (see :func:`xsq.fit`) and a
 context manager; it never stops the run. Each ``info`` dict has the
 ``epoch`` (or other unit), the ``total`` allowed, the ``phase``, the losses
 (or a ``text`` to show instead) and the ``elapsed`` seconds, and (in a
-staged fit) the ``stage``: each stage gets a
-bar, or lines, of its own. The lines (every ``every`` seconds, and each
+staged fit) the ``stage``, or (for a wider second network, :mod:`xsq.training.wider`) the ``network``: each
+stage and network gets a bar, or lines, of its own. The lines (every ``every`` seconds, and each
 stage's first epoch) suit logs and pipes, where a redrawn bar would not.
 """
 
@@ -26,17 +26,20 @@ class Progress:
         self.label, self.unit, self.every, self.next = label, unit, every, 0.0
         self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self.bar: tqdm | None = None
-        self.stage = None
+        self.stage: tuple = (None, None)  # the (stage, network) reported last
 
     def _name(self, info: Mapping[str, Any]) -> str:
-        return f"{self.label} stage {info['stage']}" if "stage" in info else self.label
+        if "stage" in info:
+            return f"{self.label} stage {info['stage']}"
+        return f"{self.label} network {info['network']}" if "network" in info else self.label
 
     def __call__(self, info: Mapping[str, Any]) -> None:
         """Show ``info``: a training run's :class:`~xsq.training.loop.EpochInfo`, a diagnosis's
         :class:`~xsq.lab.diagnose.PartInfo`, or a sweep's cell (the keys in the module docstring)."""
         text = info.get("text") or f"{info.get('phase', '')} train {info['train_loss']:.3e} val {info['val_loss']:.3e}"
-        new_stage = info.get("stage") != self.stage
-        self.stage = info.get("stage")
+        part = (info.get("stage"), info.get("network"))
+        new_stage = part != self.stage
+        self.stage = part
         if self.terminal:
             if new_stage or self.bar is None:
                 self.close()

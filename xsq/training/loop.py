@@ -41,7 +41,8 @@ LEARNED = 0.5
 
 
 class EpochInfo(TypedDict):
-    """What the training callback hears after each epoch (:func:`run`; a staged fit adds ``stage``).
+    """What the training callback hears after each epoch (:func:`run`; a staged fit adds ``stage``, a wider
+    second network ``network``).
 
     ``params`` (arrays as in :mod:`xsq.core.params`, on the scaled data) are the epoch's own, not a copy;
     a staged fit's linear stage 2 (tangent or derivatives), which has no epochs, reports without them.
@@ -56,6 +57,7 @@ class EpochInfo(TypedDict):
     elapsed: float  # seconds since the run began
     params: NotRequired[Params]
     stage: NotRequired[int]  # 2, 3, ... in a staged fit's later stages
+    network: NotRequired[int]  # 2 for the wider second network of a fit that fell short (xsq.training.wider)
 
 
 Callback = Callable[[EpochInfo], "bool | None"]  # a true return stops the run

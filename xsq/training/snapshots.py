@@ -6,7 +6,8 @@ parameters on a schedule dense at the start and geometric after
 first few epochs. Copying a small network's parameters costs next to nothing
 beside an epoch, so the run is as fast as without it; the drawing happens once
 training is over. Only the first network of a staged fit is kept (its later
-stages report ``stage`` in their info).
+stages report ``stage`` in their info); a wider second network (:mod:`xsq.training.wider`, ``network`` 2
+in its info) is kept apart, and :meth:`Snapshots.of` gives the network a model kept.
 """
 
 from __future__ import annotations
@@ -48,17 +49,19 @@ class Snapshot(NamedTuple):
 
 
 class Snapshots:
-    """A training callback that keeps :class:`Snapshot` s on the :func:`log_schedule` (and the latest epoch)."""
+    """A training callback that keeps :class:`Snapshot` s on the :func:`log_schedule` (and the latest epoch),
+    for each network a fit trains."""
 
     def __init__(self, dense: int = DENSE, ratio: float = RATIO):
         self.dense, self.ratio = dense, ratio
-        self.kept: list[Snapshot] = []
-        self.latest: Snapshot | None = None
-        self._next = 0
+        self.kept: dict[int, list[Snapshot]] = {}  # per network (1, or 2 for a wider second one)
+        self.latest: dict[int, Snapshot] = {}
+        self._next: dict[int, int] = {}
 
     def __call__(self, info: EpochInfo) -> None:
         if "stage" in info or "params" not in info:
             return
+        network = int(info.get("network", 1))
         snap = Snapshot(
             int(info["epoch"]),
             str(info["phase"]),
@@ -66,14 +69,29 @@ class Snapshots:
             float(info["val_loss"]),
             {k: np.array(v, copy=True) for k, v in info["params"].items()},
         )
-        if snap.epoch >= self._next:
-            self.kept.append(snap)
-            self._next = _next_kept(snap.epoch, self.dense, self.ratio)
-            self.latest = None
+        if snap.epoch >= self._next.get(network, 0):
+            self.kept.setdefault(network, []).append(snap)
+            self._next[network] = _next_kept(snap.epoch, self.dense, self.ratio)
+            self.latest.pop(network, None)
         else:
-            self.latest = snap
+            self.latest[network] = snap
+
+    def network(self, number: int = 1) -> list[Snapshot]:
+        """Every snapshot kept of network ``number``, in epoch order, the last epoch seen included."""
+        latest = self.latest.get(number)
+        return self.kept.get(number, []) + ([latest] if latest is not None else [])
 
     @property
     def all(self) -> list[Snapshot]:
-        """Every snapshot kept, in epoch order, the last epoch seen included."""
-        return self.kept + ([self.latest] if self.latest is not None else [])
+        """Every snapshot kept of the first network (:meth:`network` 1)."""
+        return self.network(1)
+
+    def of(self, params: Params) -> list[Snapshot]:
+        """The snapshots of the network whose parameters have the shapes of ``params`` (a model's): the
+        wider second network's when that was kept, else the first's."""
+        shapes = {k: np.shape(v) for k, v in params.items()}
+        for number in sorted(self.kept, reverse=True):
+            snaps = self.network(number)
+            if {k: np.shape(v) for k, v in snaps[0].params.items()} == shapes:
+                return snaps
+        return self.all

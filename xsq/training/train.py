@@ -21,7 +21,7 @@ from ..core import losses, net
 from ..core.api import check_inputs
 from ..core.params import Params, as_real_array
 from ..errors import InputError, TrainingStalled
-from . import separable, settings
+from . import separable, settings, wider
 from .bayes_policy import BayesRun
 from .epochs import Data, gradient_epochs
 from .lm_policy import lm_epochs
@@ -215,6 +215,10 @@ def fit(
             if worse:  # a near-constant, yes; worse than the mean, no
                 raise TrainingStalled(f"training did not learn: {worse}", record, params, model)
             return model
+        if hidden is None and separable.would_train(s, X.shape[1], len(X)) and s.output == "identity":
+            if wider.wants_wider(record, data):  # see xsq.training.wider
+                fields = dict(val_rows=val, domain=domain, settings=settings_)
+                params, record, s = wider.fit_wider((params, record), data, rng, s, callback, **fields)
         if s.stages == 1 or record.interrupted or record.stopped:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)

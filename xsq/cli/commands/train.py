@@ -259,6 +259,8 @@ def run(args) -> int:
     def report() -> None:
         if given.get("output", "auto") == "auto":
             print(f"output: {model.output} (chosen because {reason})")
+        if "hidden_reason" in r.settings:  # a wider second network was trained (xsq.training.wider)
+            print(f"hidden: {model.sizes[1]} ({r.settings['hidden_reason']})")
         print(text)
         if len(job.X) < count(model.sizes):
             print(
