@@ -131,12 +131,22 @@ def test_snapshots_keep_each_network_apart_and_give_the_kept_ones():
     assert [s.epoch for s in snaps.of({"W1": np.zeros((1, 16))})] == list(range(5))
 
 
-def test_progress_starts_a_new_line_for_the_second_network():
-    stream = io.StringIO()
-    progress = Progress(stream=stream, every=1e9)
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_progress_starts_a_new_line_or_bar_for_the_second_network(terminal):
+    stream = Terminal() if terminal else io.StringIO()
     info = {"epoch": 0, "total": 60, "phase": "screen", "train_loss": 1.0, "val_loss": 1.0, "elapsed": 0.0}
-    progress(info)
-    progress({**info, "epoch": 1, "elapsed": 0.1})
-    progress({**info, "epoch": 0, "elapsed": 0.2, "network": 2})
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 2 and lines[0].startswith("train epoch") and lines[1].startswith("train network 2 epoch")
+    with Progress(stream=stream, every=1e9) as progress:
+        progress(info)
+        progress({**info, "epoch": 30, "elapsed": 0.1})
+        progress({**info, "epoch": 10, "elapsed": 0.2, "network": 2})
+    if terminal:
+        shown = stream.getvalue()
+        assert "\rtrain:" in shown and "\rtrain network 2:" in shown  # a bar each
+    else:
+        lines = stream.getvalue().splitlines()
+        assert [line.split(" epoch")[0] for line in lines] == ["train", "train network 2"]

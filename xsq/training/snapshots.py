@@ -90,7 +90,7 @@ class Snapshots:
         """The snapshots of the network whose parameters have the shapes of ``params`` (a model's): the
         wider second network's when that was kept, else the first's."""
         shapes = {k: np.shape(v) for k, v in params.items()}
-        for number in sorted(self.kept, reverse=True):
+        for number in self.kept:
             snaps = self.network(number)
             if {k: np.shape(v) for k, v in snaps[0].params.items()} == shapes:
                 return snaps
