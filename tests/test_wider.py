@@ -150,3 +150,26 @@ def test_progress_starts_a_new_line_or_bar_for_the_second_network(terminal):
     else:
         lines = stream.getvalue().splitlines()
         assert [line.split(" epoch")[0] for line in lines] == ["train", "train network 2"]
+
+
+def test_a_second_network_that_would_not_fit_in_memory_is_not_trained(monkeypatch):
+    def refuse(n, sizes, optimizer):
+        raise xsq.InputError(f"this run (sizes {'-'.join(map(str, sizes))}) would not fit in memory")
+
+    monkeypatch.setattr(wider, "check_memory", refuse)
+    x, y = sine()
+    model = xsq.fit(x, y, seed=0, **SHORT)
+    assert model.sizes == (1, 16, 1) and not model.record.interrupted
+    assert model.record.settings["hidden_reason"].endswith(
+        "a 24-unit network: this run (sizes 1-24-1) would not fit in memory"
+    )
+
+
+def test_the_cli_says_why_the_network_is_wider(capsys, tmp_path):
+    from xsq.cli.main import main
+
+    argv = ["train", "--target", "sin(3*x)*cos(x)", "--low", "0", "--high", "3", "--n", "600", "--epochs", "60"]
+    assert main([*argv, "--restarts", "1", "--quiet", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("hidden: "))
+    assert line.startswith(("hidden: 16 (16 units reached RMSE/range", "hidden: 24 (16 units reached RMSE/range"))

@@ -215,8 +215,8 @@ def fit(
             if worse:  # a near-constant, yes; worse than the mean, no
                 raise TrainingStalled(f"training did not learn: {worse}", record, params, model)
             return model
-        if hidden is None and separable.would_train(s, X.shape[1], len(X)) and s.output == "identity":
-            if wider.wants_wider(record, data):  # see xsq.training.wider
+        if wider.could_widen(hidden is not None, s, X.shape[1], len(X)) and s.output == "identity":
+            if wider.wants_wider(record, data):
                 fields = dict(val_rows=val, domain=domain, settings=settings_)
                 params, record, s = wider.fit_wider((params, record), data, rng, s, callback, **fields)
         if s.stages == 1 or record.interrupted or record.stopped:

@@ -19,15 +19,29 @@ import math
 import numpy as np
 
 from ..core.params import Params
-from ..errors import TrainingFailed
+from ..errors import InputError, TrainingFailed
+from . import separable
 from .epochs import Data
 from .lm_policy import lm_epochs
 from .loop import Callback, EpochInfo, run
 from .record import TrainingRecord
+from .resources import check_memory
 from .settings import TrainSettings
 
 AIM = 5e-10  # validation RMSE over the training targets' range that the first network must reach, or else ...
 FACTOR = 1.5  # ... a network this many times as wide is trained too
+
+
+def could_widen(hidden_given: bool, s: TrainSettings, n_in: int, rows: int) -> bool:
+    """Whether a fit with settings ``s`` on ``rows`` rows of ``n_in`` inputs may train a wider second network:
+    its width was left as None and an identity output would train by variable projection (the output still
+    has to be identity: :func:`xsq.training.separable.would_train`)."""
+    return not hidden_given and separable.would_train(s, n_in, rows)
+
+
+def wider_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """The layer sizes of the second network: one hidden layer ``FACTOR`` times as wide."""
+    return (sizes[0], math.ceil(FACTOR * sizes[1]), *sizes[2:])
 
 
 def shortfall(record: TrainingRecord, data: Data) -> float:
@@ -64,10 +78,14 @@ def fit_wider(
     settings' ``hidden_reason``) and its settings. Ctrl-C during the second keeps the better so far, marked
     interrupted; a second that fails keeps the first."""
     params, record = first
-    width = math.ceil(FACTOR * s.hidden[0])
+    sizes = wider_sizes((data.X.shape[1], *s.hidden, data.Y.shape[1]))
+    width = sizes[1]
     wide = dataclasses.replace(s, hidden=(width,))
-    sizes = (data.X.shape[1], width, data.Y.shape[1])
     before = f"{s.hidden[0]} units reached RMSE/range {shortfall(record, data):.2g} on the validation rows"
+    try:
+        check_memory(len(data.X), sizes, s.optimizer)
+    except InputError as exc:
+        return params, _with(record, record, f"{before}, above {AIM:g}; a {width}-unit network: {exc}"), s
     fields = dict(record_fields, settings=dict(record_fields["settings"], hidden=[width]))
     steps = lm_epochs(data, sizes, rng, wide)
     try:

@@ -20,7 +20,7 @@ from ...data.metrics import evaluate, evaluate_data
 from ...data.problem import DRAWN, Problem
 from ...errors import InputError, PlotError
 from ...files import json_bytes
-from ...training import separable, settings
+from ...training import separable, settings, wider
 from ...training.loop import EpochInfo
 from ...training.outputs import choose_output
 from ...training.resources import check_memory, epoch_seconds
@@ -188,6 +188,8 @@ def run(args) -> int:
     sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
     check_memory(len(job.X), sizes, s.optimizer, s.batch_size, s.regularization)  # refused runs are not warned about
     minutes = epoch_seconds(len(job.X), sizes, s.optimizer, s.batch_size) * s.epochs / 60
+    if wider.could_widen("hidden" in given, s, sizes[0], len(job.X)):  # a wider second network may follow
+        minutes += epoch_seconds(len(job.X), wider.wider_sizes(sizes), s.optimizer) * s.epochs / 60
     if minutes > LONG_RUN / 60:
         hours = minutes / 60
         length = f"about {minutes:.0f} minutes" if hours < 2 else f"about {hours:.0f} hours" if hours < 48 else "days"
