@@ -125,7 +125,7 @@ def test_callback_sees_every_epoch_and_can_stop(x2_data):
     seen = []
     model = xsq.fit(x, y, epochs=50, callback=lambda info: seen.append(info) or info["epoch"] == 7)
     assert [s["epoch"] for s in seen] == list(range(8)) and model.record.n_epochs == 7 and model.record.stopped
-    assert set(seen[0]) == set(EpochInfo.__annotations__) - {"stage"}  # later stages of a staged fit add it
+    assert set(seen[0]) == set(EpochInfo.__annotations__) - {"stage", "network"}  # staged or wider fits add them
 
 
 def test_ctrl_c_returns_the_best_so_far(x2_data):
