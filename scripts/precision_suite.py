@@ -3,7 +3,10 @@
 The classes: polynomials, trigonometric sums and products, targets reaching 0 at an edge, steep fronts,
 Runge peaks, damped oscillations, and x^2 on domains that include 0.
 
-Run: python scripts/precision_suite.py [--seeds 0 1] [--stages 1 3] [--only NAME ...] [--json out.json]
+Run: python scripts/precision_suite.py [--seeds 0 1] [--stages 1 3] [--only NAME ...] [--held-back] [--json out.json]
+
+``--held-back`` fits other targets of the same classes instead (``HELD_BACK``), to check that what was
+chosen on the suite holds beyond it.
 
 Each target is fitted as ``xsq train --target EXPR --low A --high B --seed S`` fits it
 (1,000 inputs drawn uniformly from the domain, the fit continuing the
@@ -49,6 +52,23 @@ SUITE = [
     ("x^2 (standard)", "x**2", 1.0, 100.0),
 ]
 
+# Other targets of the same classes, held back from the choices made on SUITE (run with --held-back).
+HELD_BACK = [
+    ("polynomial", "x**5 - x**3 + 0.5*x", -1.2, 1.2),
+    ("polynomial", "x**4 - 2*x**2", -2.0, 2.0),
+    ("trigonometric", "cos(2*x)*sin(x)", 0.0, 4.0),
+    ("trigonometric", "sin(2*x) + cos(3*x)", 0.0, 4.0),
+    ("zero at an edge", "sqrt(x+0.01)", 0.0, 1.0),
+    ("zero at an edge", "log(1+x)", 0.0, 3.0),
+    ("zero at an edge", "x*log(1+x)", 0.0, 2.0),
+    ("steep front", "tanh(5*(x-0.3))", -1.0, 1.0),
+    ("Runge peak", "1/(1+50*x**2)", -1.0, 1.0),
+    ("Runge peak", "exp(-x**2)", -2.0, 2.0),
+    ("damped oscillation", "exp(-0.5*x)*cos(4*x)", 0.0, 5.0),
+    ("damped oscillation", "exp(-0.3*x)*sin(3*x)", 0.0, 6.0),
+    ("x^2 with 0", "x**2", 0.0, 10.0),
+]
+
 
 def problem_of(expression: str, low: float, high: float) -> Problem:
     return Problem(compile_expression(expression), low, high)
@@ -83,13 +103,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--stages", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--only", nargs="+", help="only the targets whose expression is one of these")
+    parser.add_argument("--held-back", action="store_true", help="fit the held-back targets instead of the suite")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
     rows = []
     head = f"{'class':<20} {'target':<32} {'domain':<12}"
     cols = [f"{k} stage{'s' if k > 1 else ''} s{s}" for k in args.stages for s in args.seeds]
     print(head + "".join(f" {c:>13}" for c in cols) + f" {'Chebyshev ' + str(CHEB_DEGREE):>13}", flush=True)
-    for kind, expression, low, high in SUITE:
+    for kind, expression, low, high in HELD_BACK if args.held_back else SUITE:
         if args.only and expression not in args.only:
             continue
         problem = problem_of(expression, low, high)
