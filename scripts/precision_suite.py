@@ -3,7 +3,8 @@
 The classes: polynomials, trigonometric sums and products, targets reaching 0 at an edge, steep fronts,
 Runge peaks, damped oscillations, and x^2 on domains that include 0.
 
-Run: python scripts/precision_suite.py [--seeds 0 1] [--stages 1 3] [--only NAME ...] [--held-back] [--json out.json]
+Run: python scripts/precision_suite.py [--seeds 0 1] [--stages 1 3] [--only NAME ...] [--hidden H] [--held-back]
+    [--json out.json]
 
 ``--held-back`` fits other targets of the same classes instead (``HELD_BACK``), to check that what was
 chosen on the suite holds beyond it.
@@ -79,16 +80,18 @@ def inside(x: np.ndarray) -> np.ndarray:
     return np.linspace(x.min(), x.max(), GRID_POINTS)
 
 
-def fit_and_score(problem: Problem, seed: int, stages: int) -> tuple[float, float, int]:
-    """RMSE/range inside the data's range, seconds, and the best epoch, of xsq's fit as ``xsq train`` makes it."""
+def fit_and_score(problem: Problem, seed: int, stages: int, hidden: int | None = None) -> tuple[float, float, int, int]:
+    """RMSE/range inside the data's range, seconds, the best epoch and the hidden width, of xsq's fit as
+    ``xsq train`` makes it (with ``--hidden`` when ``hidden`` is given)."""
     x, rng = problem.draw(N, seed)
     y = problem.values(x)
     output = choose_output(y, also=problem.values(problem.grid()), X=x[:, None], projectable=True)[0]
     grid = inside(x)
     t = time.perf_counter()
-    model = xsq.fit(x, y, seed=rng, output=output, stages=stages)
+    model = xsq.fit(x, y, seed=rng, output=output, stages=stages, hidden=hidden)
     seconds = time.perf_counter() - t
-    return rmse_over_range(model.predict(grid)[:, 0], problem.values(grid)), seconds, model.record.best_epoch
+    error = rmse_over_range(model.predict(grid)[:, 0], problem.values(grid))
+    return error, seconds, model.record.best_epoch, model.sizes[1]
 
 
 def chebyshev(problem: Problem, seed: int) -> float:
@@ -103,6 +106,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--stages", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--only", nargs="+", help="only the targets whose expression is one of these")
+    parser.add_argument("--hidden", type=int, help="hidden units (default: xsq's, which may train a wider network)")
     parser.add_argument("--held-back", action="store_true", help="fit the held-back targets instead of the suite")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
@@ -118,11 +122,12 @@ def main(argv=None) -> int:
         cells = []
         for k in args.stages:
             for s in args.seeds:
-                error, seconds, best_epoch = fit_and_score(problem, s, k)
+                error, seconds, best_epoch, width = fit_and_score(problem, s, k, args.hidden)
                 row[f"stages_{k}_seed_{s}"] = error
                 row[f"stages_{k}_seed_{s}_seconds"] = seconds
                 row[f"stages_{k}_seed_{s}_best_epoch"] = best_epoch
-                cells.append(f"{error:.2e}")
+                row[f"stages_{k}_seed_{s}_hidden"] = width
+                cells.append(f"{error:.2e}" + (f" ({width})" if args.hidden is None and width != 16 else ""))
         row["chebyshev"] = max(chebyshev(problem, s) for s in args.seeds)
         rows.append(row)
         domain = f"[{low:g}, {high:g}]"
