@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     rows = []
     head = f"{'class':<20} {'target':<32} {'domain':<12}"
     cols = [f"{k} stage{'s' if k > 1 else ''} s{s}" for k in args.stages for s in args.seeds]
-    print(head + "".join(f" {c:>13}" for c in cols) + f" {'Chebyshev ' + str(CHEB_DEGREE):>13}", flush=True)
+    print(head + "".join(f" {c:>14}" for c in cols) + f" {'Chebyshev ' + str(CHEB_DEGREE):>13}", flush=True)
     for kind, expression, low, high in HELD_BACK if args.held_back else SUITE:
         if args.only and expression not in args.only:
             continue
@@ -133,12 +133,12 @@ def main(argv=None) -> int:
         domain = f"[{low:g}, {high:g}]"
         print(
             f"{kind:<20} {expression:<32} {domain:<12}"
-            + "".join(f" {c:>13}" for c in cells)
+            + "".join(f" {c:>14}" for c in cells)
             + f" {row['chebyshev']:>13.2e}",
             flush=True,
         )
     worst = [max(r[f"stages_{k}_seed_{s}"] for r in rows for s in args.seeds) for k in args.stages]
-    print(f"{'worst':<66}" + "".join(f" {w:>13.2e}" + " " * 14 * (len(args.seeds) - 1) for w in worst))
+    print(f"{'worst':<66}" + "".join(f" {w:>14.2e}" + " " * 15 * (len(args.seeds) - 1) for w in worst))
     emit(rows, args.json)
     return 0
 
