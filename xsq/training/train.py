@@ -118,8 +118,8 @@ def fit(
     so they stay positive) and centred for identity.
     ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``; a 16-unit network trained by variable
     projection that ends above ``xsq.training.wider.AIM`` on its validation rows gets a 24-unit one beside it,
-    and the lower validation loss is kept (``model.record.settings["hidden_reason"]`` says so). Settings left as None take the
-    optimizer's defaults (``xsq.training.settings.PER_OPTIMIZER``;
+    and the lower validation loss is kept (``model.record.settings["hidden_reason"]`` says so). Settings left as
+    None take the optimizer's defaults (``xsq.training.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
     ``regularization`` (lm only): ``"none"``; ``"bayes"``, weight decay and noise precision re-estimated
