@@ -133,3 +133,16 @@ def test_two_writers_into_one_folder(tmp_path, capsys):
     first.communicate(timeout=120)
     assert first.returncode == 130
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["seed"] == 1 and clean(tmp_path)
+
+
+def test_names_an_ascii_terminal_cannot_show_are_escaped_not_a_crash(tmp_path):
+    data = tmp_path / "d.csv"
+    x = np.linspace(0.0, 1.0, 40)
+    data.write_text("θ,ψ\n" + "".join(f"{a},{2 * a + 1}\n" for a in x), encoding="utf-8")
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    train = ["train", "--data", str(data), "--epochs", "5", "--quiet", "--out", str(tmp_path / "r")]
+    done = subprocess.run(
+        [sys.executable, "-m", "xsq", *train], capture_output=True, text=True, timeout=120, env=env, encoding="ascii"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "\\u03b8" in done.stdout and "internal error" not in done.stderr

@@ -7,7 +7,8 @@ The command line runs inside :func:`checked`: a closed stdout is refused
 before anything is done, and a failed write or flush is raised as
 :class:`OutputError`, which the command line tells in one line (exit 1). A
 reader that went away (``| head``) is a BrokenPipeError, ended quietly as Unix
-tools do.
+tools do. Text the stream's encoding cannot hold (a column named in Greek, on an ASCII terminal) is
+written with backslash escapes, as Python writes it to stderr.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def checked() -> Iterator[None]:
     if original is None:
         yield
         return
+    if hasattr(original, "reconfigure"):  # a name its encoding lacks is written escaped, as stderr does, not a crash
+        original.reconfigure(errors="backslashreplace")
     sys.stdout = _Checked(original)  # type: ignore[assignment]
     try:
         yield
