@@ -280,7 +280,10 @@ def test_a_warm_up_that_has_converged_ends_early():
 def test_a_stall_says_its_model_was_chosen_on_validation():
     rng = np.random.default_rng(0)
     x = rng.uniform(1, 2, 40)
-    with pytest.raises(xsq.TrainingStalled, match=r"the loss it kept \(.*, epoch \d+, best on validation\)"):
+    with pytest.raises(
+        xsq.TrainingStalled,
+        match=r"the training loss of the epoch it kept \(.* at epoch \d+, the best on the validation rows\)",
+    ):
         xsq.fit(x, rng.uniform(1, 2, 40), hidden=4, epochs=60, restarts=0)  # noise: nothing generalises
 
 

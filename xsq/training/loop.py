@@ -204,10 +204,10 @@ def _judge(r: TrainingRecord, s: TrainSettings, kept_params: Params) -> None:
     reference = min((v for v in (start, r.baseline_loss) if v > 0), default=0.0)  # constant targets: the start
     if reference > 0 and not kept < LEARNED * reference:
         what = "its untrained start" if reference == start else "predicting a constant"
-        chosen = ", best on validation" if np.isfinite(h.val_loss[r.best_epoch]) else ""
+        chosen = ", the best on the validation rows" if np.isfinite(h.val_loss[r.best_epoch]) else ""
         raise TrainingStalled(
-            f"training did not learn: the loss it kept ({kept:.3g}, epoch {r.best_epoch}{chosen}) is not below half of "
-            f"{reference:.3g}, the loss of {what} ({_path(r)}); {hint(s, False)}",
+            f"training did not learn: the training loss of the epoch it kept ({kept:.3g} at epoch {r.best_epoch}"
+            f"{chosen}) is not below half of {reference:.3g}, the loss of {what} ({_path(r)}); {hint(s, False)}",
             r,
             kept_params,
         )
