@@ -48,7 +48,7 @@ def test_snapshots_are_the_network_at_their_epoch(x2_data):
     x, y = x2_data
     snaps = Snapshots()
     model = xsq.fit(x[:300], y[:300], epochs=120, seed=1, callback=snaps)
-    h, kept = model.record.history, snaps.all
+    h, kept = model.record.history, snaps.network(1)
     epochs = [s.epoch for s in kept]
     assert epochs == sorted(set(epochs)) and epochs[0] == 0 and epochs[-1] == h.epoch[-1]
     assert set(log_schedule(int(h.epoch[-1]))) <= set(epochs)

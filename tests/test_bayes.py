@@ -1,6 +1,7 @@
 """Bayesian regularisation: the evidence updates against closed forms, error bars against brute-force Laplace."""
 
 import dataclasses
+import re
 
 import autograd.numpy as anp
 import numpy as np
@@ -644,7 +645,12 @@ def test_several_outputs_are_reported_each_and_predicted_by_name(two_outputs, tm
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     each = metrics["test_inside_95_per_output"]
     assert len(each) == 2 and np.mean(each) == pytest.approx(metrics["test_inside_95"])  # 2 outputs, equal rows
-    assert f"{100 * metrics['test_inside_95']:.1f} % ({100 * each[0]:.1f} %, {100 * each[1]:.1f} %)" in report
+    assert f"{100 * metrics['test_inside_95']:.1f} % (u {100 * each[0]:.1f} %, v {100 * each[1]:.1f} %)" in report
+    rmse = metrics["test_rmse_per_output"]
+    assert re.search(rf"\ntest RMSE, each output +u {rmse[0]:.3e}, v {rmse[1]:.3e}\n", report)
+    assert np.sqrt(np.mean(np.square(rmse))) == pytest.approx(metrics["test_rmse"], rel=1e-12)  # pooled, equal rows
+    noise = metrics["noise_level"]
+    assert re.search(rf"\nnoise level \(std, from beta\) +u {noise[0]:.3e}, v {noise[1]:.3e}\n", report)
     assert main(["predict", "--model", str(tmp_path / "run" / "model.npz"), "--std", "0.1,0.2,0.3"]) == 0
     head, row = capsys.readouterr().out.splitlines()
     assert head == "a,b,c,prediction_u,prediction_v,std_u,std_v" and len(row.split(",")) == 7

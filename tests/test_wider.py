@@ -1,89 +1,173 @@
-"""A first network that ends short of wider.AIM gets a wider second one, and the one with the lower validation
-loss is kept (xsq.training.wider); Ctrl-C or a callback's stop in the second keeps the best so far."""
+"""A first network that ends just short of wider.AIM gets a wider second one, and the one with the lower
+validation loss is kept (xsq.training.wider); Ctrl-C, a callback's stop or a failure in the second keeps the
+best so far, and the record says what each network reached."""
 
 import dataclasses
 import io
+import math
 
 import numpy as np
 import pytest
 
 import xsq
 from xsq.cli.progress import Progress
-from xsq.training import wider
+from xsq.core import net
+from xsq.errors import InputError, TrainingStalled
+from xsq.training import settings, wider
 from xsq.training.epochs import Data
+from xsq.training.record import TrainingRecord
 from xsq.training.snapshots import Snapshots
 
 
-def sine(n=600, seed=0):
+def sine(n=1000, seed=0):
+    """Enough rows (850 to train on) for 24 units to train by variable projection too (730 needed)."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 3.0, n)
     return x, np.sin(3 * x) * np.cos(x)
 
 
-SHORT = dict(epochs=60, restarts=1)  # far short of AIM: the second network is trained
+SHORT = dict(epochs=80, restarts=1)  # ends at a validation RMSE/range of about 1e-7: between AIM and CEILING
 
 
-def test_a_short_first_network_gets_a_wider_second_and_the_better_is_kept():
+@pytest.fixture(scope="module")
+def widened():
     x, y = sine()
-    model = xsq.fit(x, y, seed=0, **SHORT)
-    first = xsq.fit(x, y, seed=0, hidden=16, **SHORT)  # the same first network: a given width is never widened
-    reason = model.record.settings["hidden_reason"]
-    assert "hidden_reason" not in first.record.settings and first.sizes == (1, 16, 1)
-    assert reason.startswith("16 units reached RMSE/range") and "24 units" in reason
-    assert model.sizes[1] in (16, 24) and f"the {model.sizes[1]} were kept" in reason
-    assert model.record.settings["hidden"] == (model.sizes[1],)
-    assert model.record.best_loss <= first.record.best_loss
-    assert model.record.seconds > first.record.seconds * 1.2  # both networks' time
+    return xsq.fit(x, y, seed=0, **SHORT), xsq.fit(x, y, seed=0, hidden=16, **SHORT)
+
+
+def test_a_first_network_just_short_gets_a_wider_second_and_the_better_is_kept(widened):
+    model, first = widened
+    assert first.record.widths == () and first.sizes == (1, 16, 1)  # a width given is never widened
+    w16, w24 = model.record.widths
+    assert (w16.hidden, w24.hidden) == (16, 24) and [w16.kept, w24.kept].count(True) == 1
+    assert model.sizes[1] == (24 if w24.kept else 16) == model.record.settings["hidden"][0]
+    assert w16.val_rmse_over_range == pytest.approx(wider.val_rmse_over_range(first.record, data_of(first)), rel=1e-12)
+    assert wider.AIM < w16.val_rmse_over_range <= wider.CEILING
+    assert w24.val_rmse_over_range == min(w.val_rmse_over_range for w in (w16, w24))  # here the wider one won
+    assert model.record.seconds == pytest.approx(w16.seconds + w24.seconds)
+    assert set(model.record.history.phase) == set(first.record.history.phase)  # both by variable projection
+
+
+def data_of(model, n=1000, seed=0):
+    """The scaled training and validation rows a fit to sine(n, seed) used."""
+    x, y = sine(n, seed)
+    X, Y = model.scaler.inputs(x[:, None]), model.scaler.targets(y[:, None])
+    val = model.record.val_rows
+    train = np.setdiff1d(np.arange(n), val)
+    return Data(X[train], Y[train], X[val], Y[val])
+
+
+def test_the_validation_rmse_over_range_is_that_of_the_kept_parameters_on_the_validation_rows(widened):
+    """Against an independent reference: the network's own predictions on the held-out rows, in raw units."""
+    model, first = widened
+    x, y = sine()
+    val = first.record.val_rows
+    rmse = np.sqrt(np.mean((first.predict(x[val])[:, 0] - y[val]) ** 2))
+    train = np.setdiff1d(np.arange(len(x)), val)
+    reached = wider.val_rmse_over_range(first.record, data_of(first))
+    assert reached == pytest.approx(rmse / np.ptp(y[train]), rel=1e-6)
+    assert model.record.widths[0].val_rmse_over_range == pytest.approx(reached, rel=1e-12)
+
+
+def test_the_same_seed_gives_the_same_widened_model(widened):
+    x, y = sine()
     again = xsq.fit(x, y, seed=0, **SHORT)
-    for k in model.params:
-        np.testing.assert_array_equal(again.params[k], model.params[k])
+    for k, v in widened[0].params.items():
+        np.testing.assert_array_equal(again.params[k], v)
 
 
-def scaled(seed=0):
-    x, y = sine(seed=seed)
-    X, Y = (x[:, None] - 1.5) / 0.9, (y[:, None] - y.mean()) / y.std()
-    return Data(X[:500], Y[:500], X[500:], Y[500:])
-
-
-def fitted(data, **settings):
-    """A fit to all of ``data``'s rows, for a record and parameters of the right kind."""
-    return xsq.fit(np.r_[data.X, data.X_val][:, 0], np.r_[data.Y, data.Y_val][:, 0], seed=0, **settings)
-
-
-@pytest.mark.parametrize("first_loss, kept", [(0.0, 16), (np.inf, 24)])
-def test_the_lower_validation_loss_is_kept(first_loss, kept):
-    """A first record that nothing beats keeps the first network; one that anything beats, the second."""
-    data = scaled()
-    model = fitted(data, hidden=16, **SHORT)
-    s = xsq.training.settings.resolve(epochs=60, restarts=1, output="identity")
-    record = dataclasses.replace(model.record, best_loss=first_loss)
-    fields = dict(val_rows=np.arange(100), domain=((0.0, 3.0),), settings=s.as_dict())
-    params, rec, s2 = wider.fit_wider((model.params, record), data, np.random.default_rng(1), s, None, **fields)
-    assert params["W1"].shape == (1, kept) and s2.hidden == (kept,) and rec.settings["hidden"] == (kept,)
-    assert rec.settings["hidden_reason"].endswith(f"the {kept} were kept")
-    assert (rec.best_loss == first_loss) == (kept == 16)
-
-
-def test_no_second_network_when_the_first_reaches_the_aim_or_the_width_is_given():
-    x = np.linspace(-1.0, 1.0, 600)
-    reached = xsq.fit(x, np.tanh(20 * x), seed=0)  # to the float64 floor in about 130 steps
-    assert wider.shortfall(reached.record, scaled()) <= wider.AIM or reached.record.best_loss < 1e-25
-    assert "hidden_reason" not in reached.record.settings and reached.sizes == (1, 16, 1)
+def scaled():
     x, y = sine()
-    given = xsq.fit(x, y, seed=0, hidden=16, **SHORT)
-    assert "hidden_reason" not in given.record.settings
+    X, Y = (x[:, None] - 1.5) / 0.9, (y[:, None] - y.mean()) / y.std()
+    return Data(X[:850], Y[:850], X[850:], Y[850:])
 
 
-def test_the_aim_is_judged_on_validation_rmse_over_the_target_range():
+def second_run(best_loss):
+    """A stand-in for the loop's run of the second network: a record like the first's with ``best_loss``."""
+
+    def run(steps, data, s, callback, **fields):
+        first = xsq.fit(np.r_[data.X, data.X_val][:, 0], np.r_[data.Y, data.Y_val][:, 0], hidden=s.hidden, epochs=3)
+        return first.params, dataclasses.replace(first.record, best_loss=best_loss, seconds=2.0)
+
+    return run
+
+
+def first_fit(data, best_loss=1e-15):
+    model = xsq.fit(np.r_[data.X, data.X_val][:, 0], np.r_[data.Y, data.Y_val][:, 0], hidden=16, epochs=3)
+    return model.params, dataclasses.replace(model.record, best_loss=best_loss, seconds=1.0)
+
+
+def wider_of(monkeypatch, data, first_loss, second):
+    monkeypatch.setattr(wider, "run", second)
+    s = settings.resolve(epochs=60, restarts=1, output="identity")
+    params, record = first_fit(data, first_loss)
+    return wider.fit_wider(params, record, data, np.random.default_rng(1), s, None, np.arange(150), ((0.0, 3.0),), {})
+
+
+@pytest.mark.parametrize("second_loss, kept", [(0.9e-15, 24), (1e-15, 16), (1.1e-15, 16)])
+def test_the_lower_validation_loss_is_kept_and_the_first_on_a_tie(monkeypatch, second_loss, kept):
+    params, record, s = wider_of(monkeypatch, scaled(), 1e-15, second_run(second_loss))
+    assert params["W1"].shape == (1, kept) and s.hidden == (kept,)
+    assert [w.hidden for w in record.widths if w.kept] == [kept] and record.best_loss == min(1e-15, second_loss)
+    assert record.seconds == 3.0 and not (record.interrupted or record.stopped)
+
+
+def test_a_second_network_that_fails_or_would_not_fit_in_memory_keeps_the_first(monkeypatch):
+    data = scaled()
+
+    def stalls(steps, data, s, callback, **fields):
+        raise TrainingStalled("training did not learn: planted", None, None)
+
+    params, record, s = wider_of(monkeypatch, data, 1e-15, stalls)
+    assert params["W1"].shape == (1, 16) and record.best_loss == 1e-15 and record.seconds >= 1.0
+    assert record.widths[1].note == "failed: training did not learn: planted" and math.isnan(
+        record.widths[1].val_rmse_over_range
+    )
+
+    def refuse(n, sizes, optimizer, batch_size, regularization):
+        raise InputError(f"this run (sizes {'-'.join(map(str, sizes))}) would not fit in memory")
+
+    monkeypatch.setattr(wider, "check_memory", refuse)
+    params, record, s = wider_of(monkeypatch, data, 1e-15, second_run(0.0))
+    assert params["W1"].shape == (1, 16) and record.widths[0].kept
+    assert record.widths[1].note == "failed: this run (sizes 1-24-1) would not fit in memory"
+
+
+def test_the_aim_and_the_ceiling_bound_when_a_second_network_is_trained():
     data = scaled()
     spread = np.ptp(data.Y)
-    record = fitted(data, hidden=4, epochs=5).record
-    at = dataclasses.replace(record, best_loss=(wider.AIM * spread) ** 2)
-    np.testing.assert_allclose(wider.shortfall(at, data), wider.AIM, rtol=1e-12)
-    assert not wider.wants_wider(at, data)
-    above = dataclasses.replace(record, best_loss=(1.01 * wider.AIM * spread) ** 2)
-    assert wider.wants_wider(above, data)
-    assert not wider.wants_wider(dataclasses.replace(above, interrupted=True), data)
+    record = first_fit(data)[1]
+
+    def at(v, **flags):
+        return dataclasses.replace(record, best_loss=(v * spread) ** 2, **flags)
+
+    assert not wider.wants_wider(at(wider.AIM), data)
+    assert wider.wants_wider(at(1.01 * wider.AIM), data) and wider.wants_wider(at(wider.CEILING), data)
+    assert not wider.wants_wider(at(1.01 * wider.CEILING), data)  # noise: not a minimum a wider network escapes
+    assert not wider.wants_wider(at(1e-8, interrupted=True), data) and not wider.wants_wider(
+        at(1e-8, stopped=True), data
+    )
+
+
+def test_only_a_width_left_to_xsq_and_both_networks_by_variable_projection_are_widened():
+    s = settings.resolve(output="identity")
+    assert wider.could_widen(False, s, 1, 1, 1000)
+    assert not wider.could_widen(True, s, 1, 1, 1000)  # --hidden given
+    assert not wider.could_widen(False, dataclasses.replace(s, output="softplus"), 1, 1, 1000)  # x^2's default
+    assert not wider.could_widen(False, s, 1, 2, 1000)  # two outputs: no variable projection
+    assert not wider.could_widen(False, s, 1, 1, 700)  # 595 rows: enough for 16 units, not for 24
+    assert not wider.could_widen(False, settings.resolve(output="identity", regularization="bayes"), 1, 1, 1000)
+
+
+def test_fits_that_never_get_a_second_network():
+    x = np.linspace(-1.0, 1.0, 1000)
+    reached = xsq.fit(x, np.tanh(20 * x), seed=0)  # to the float64 floor in about 130 steps
+    assert reached.record.widths == () and reached.sizes == (1, 16, 1)
+    rng = np.random.default_rng(0)
+    noisy = xsq.fit(x, np.sin(3 * x) + 0.01 * rng.normal(size=1000), seed=0, epochs=100)  # far above CEILING
+    assert noisy.record.widths == ()
+    two = xsq.fit(x, np.column_stack([np.sin(3 * x), np.cos(x)]), seed=0, epochs=60)
+    assert two.record.widths == () and two.sizes == (1, 16, 2)
 
 
 def interrupt_second(at_epoch):
@@ -94,41 +178,66 @@ def interrupt_second(at_epoch):
     return callback
 
 
-def test_ctrl_c_at_the_start_of_the_second_network_keeps_the_first():
+def test_ctrl_c_at_the_start_of_the_second_network_keeps_the_first(widened):
+    _, first = widened
     x, y = sine()
-    first = xsq.fit(x, y, seed=0, hidden=16, **SHORT)
     model = xsq.fit(x, y, seed=0, callback=interrupt_second(0), **SHORT)
     assert model.record.interrupted and model.sizes == (1, 16, 1)
-    assert "Ctrl-C stopped a 24-unit network" in model.record.settings["hidden_reason"]
+    assert model.record.widths[1].note == "Ctrl-C stopped it before it learnt"
     np.testing.assert_array_equal(model.params["W1"], first.params["W1"])
 
 
-def test_ctrl_c_or_a_stop_later_in_the_second_keeps_the_better_so_far():
+def test_ctrl_c_or_a_stop_later_in_the_second_keeps_the_better_so_far(widened):
+    _, first = widened
     x, y = sine()
-    first = xsq.fit(x, y, seed=0, hidden=16, **SHORT)
     interrupted = xsq.fit(x, y, seed=0, callback=interrupt_second(20), **SHORT)
     stopped = xsq.fit(x, y, seed=0, callback=lambda info: info.get("network") == 2 and info["epoch"] == 20, **SHORT)
     assert interrupted.record.interrupted and not interrupted.record.stopped
+    assert interrupted.record.widths[1].note == "interrupted by Ctrl-C"
     assert stopped.record.stopped and not stopped.record.interrupted
+    assert stopped.record.widths[1].note == "stopped by the callback" and stopped.record.widths[1].epochs == 20
     for model in (interrupted, stopped):
         assert model.record.best_loss <= first.record.best_loss
 
 
-def snapshot_info(epoch, width, network=None):
-    params = {"W1": np.zeros((1, width))}
-    info = {"epoch": epoch, "phase": "running", "train_loss": 1.0, "val_loss": 1.0, "params": params}
-    return info if network is None else {**info, "network": network}
+def test_a_first_network_stopped_by_the_callback_gets_no_second():
+    x, y = sine()
+    heard = []
+    model = xsq.fit(x, y, seed=0, callback=lambda info: heard.append(info) or info["epoch"] == 30, **SHORT)
+    assert model.record.stopped and model.record.widths == () and not any("network" in i for i in heard)
 
 
-def test_snapshots_keep_each_network_apart_and_give_the_kept_ones():
+def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened, tmp_path):
+    model = widened[0]
+    model.save(tmp_path / "m.npz")
+    assert xsq.load_model(tmp_path / "m.npz").record.widths == model.record.widths
+    arrays, fields = model.record.to_plain()
+    for widths, problem in (
+        ([dict(w, kept=True) for w in fields["widths"]], "keep not exactly one network"),
+        (fields["widths"][:1], "not a list of 2 to"),
+        ("two", "not a list of 2 to"),
+        ([dict(fields["widths"][0], hidden="many"), fields["widths"][1]], "a width record's hidden"),
+        ([dict(fields["widths"][0], extra=1), fields["widths"][1]], "a width record must have exactly"),
+        ([dict(fields["widths"][0], val_rmse_over_range=-1.0), fields["widths"][1]], "val_rmse_over_range"),
+    ):
+        with pytest.raises(InputError, match=problem):
+            TrainingRecord.from_plain(dict(fields, widths=widths), arrays)
+    wrong = tuple(dataclasses.replace(w, kept=not w.kept) for w in model.record.widths)
+    with pytest.raises(InputError, match="its width records keep a network of"):
+        dataclasses.replace(model, record=dataclasses.replace(model.record, widths=wrong))
+
+
+def test_snapshots_keep_each_network_apart_and_give_the_kept_ones(widened):
     snaps = Snapshots()
     for e in range(5):
-        snaps(snapshot_info(e, 16))
+        snaps({"epoch": e, "phase": "running", "train_loss": 1.0, "val_loss": 1.0, "params": {"W1": np.zeros((1, 16))}})
     for e in range(3):
-        snaps(snapshot_info(e, 24, network=2))
-    assert [s.epoch for s in snaps.all] == list(range(5))
-    assert [s.epoch for s in snaps.of({"W1": np.zeros((1, 24))})] == [0, 1, 2]
-    assert [s.epoch for s in snaps.of({"W1": np.zeros((1, 16))})] == list(range(5))
+        info = {"epoch": e, "phase": "running", "train_loss": 1.0, "val_loss": 1.0, "params": {"W1": np.zeros((1, 24))}}
+        snaps({**info, "network": 2})
+    model, first = widened
+    assert [s.epoch for s in snaps.kept_by(first.record)] == list(range(5))
+    kept = snaps.kept_by(model.record)
+    assert [s.epoch for s in kept] == [0, 1, 2] and kept[0].params["W1"].shape == (1, model.sizes[1])
 
 
 class Terminal(io.StringIO):
@@ -152,24 +261,31 @@ def test_progress_starts_a_new_line_or_bar_for_the_second_network(terminal):
         assert [line.split(" epoch")[0] for line in lines] == ["train", "train network 2"]
 
 
-def test_a_second_network_that_would_not_fit_in_memory_is_not_trained(monkeypatch):
-    def refuse(n, sizes, optimizer):
-        raise xsq.InputError(f"this run (sizes {'-'.join(map(str, sizes))}) would not fit in memory")
+def test_the_cli_says_what_each_network_reached(capsys, tmp_path):
+    import json
 
-    monkeypatch.setattr(wider, "check_memory", refuse)
-    x, y = sine()
-    model = xsq.fit(x, y, seed=0, **SHORT)
-    assert model.sizes == (1, 16, 1) and not model.record.interrupted
-    assert model.record.settings["hidden_reason"].endswith(
-        "a 24-unit network: this run (sizes 1-24-1) would not fit in memory"
+    from xsq.cli.main import main
+
+    argv = ["train", "--target", "sin(3*x)*cos(x)", "--low", "0", "--high", "3", "--epochs", "80", "--restarts", "1"]
+    assert main([*argv, "--quiet", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    w16, w24 = metrics["widths"]
+    line = next(line for line in out.splitlines() if line.startswith("hidden: "))
+    kept = 24 if w24["kept"] else 16
+    assert line == (
+        f"hidden: {kept} (validation RMSE/range: 16 units reached {w16['val_rmse_over_range']:.2g}; 24 units reached "
+        f"{w24['val_rmse_over_range']:.2g}; the {kept} were kept (a wider network is tried when the first ends "
+        f"between {wider.AIM:g} and {wider.CEILING:g}))"
+    )
+    assert metrics["sizes"] == [1, kept, 1] and metrics["train_seconds"] == pytest.approx(
+        w16["seconds"] + w24["seconds"]
     )
 
 
-def test_the_cli_says_why_the_network_is_wider(capsys, tmp_path):
-    from xsq.cli.main import main
-
-    argv = ["train", "--target", "sin(3*x)*cos(x)", "--low", "0", "--high", "3", "--n", "600", "--epochs", "60"]
-    assert main([*argv, "--restarts", "1", "--quiet", "--out", str(tmp_path / "r")]) == 0
-    out = capsys.readouterr().out
-    line = next(line for line in out.splitlines() if line.startswith("hidden: "))
-    assert line.startswith(("hidden: 16 (16 units reached RMSE/range", "hidden: 24 (16 units reached RMSE/range"))
+def test_the_kept_network_is_a_plain_network_of_its_width(widened):
+    """The kept parameters give the model's predictions through net.forward, the reading path."""
+    model = widened[0]
+    x = np.linspace(0.0, 3.0, 7)
+    raw = model.scaler.outputs(net.forward(model.params, model.scaler.inputs(x[:, None]), "sigmoid", "identity"))
+    np.testing.assert_allclose(raw, model.predict(x), rtol=0, atol=1e-12)

@@ -26,7 +26,7 @@ class Progress:
         self.label, self.unit, self.every, self.next = label, unit, every, 0.0
         self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self.bar: tqdm | None = None
-        self.stage: tuple = (None, None)  # the (stage, network) reported last
+        self.part: tuple = (None, None)  # the (stage, network) reported last
 
     def _name(self, info: Mapping[str, Any]) -> str:
         if "stage" in info:
@@ -38,10 +38,10 @@ class Progress:
         :class:`~xsq.lab.diagnose.PartInfo`, or a sweep's cell (the keys in the module docstring)."""
         text = info.get("text") or f"{info.get('phase', '')} train {info['train_loss']:.3e} val {info['val_loss']:.3e}"
         part = (info.get("stage"), info.get("network"))
-        new_stage = part != self.stage
-        self.stage = part
+        new_part = part != self.part
+        self.part = part
         if self.terminal:
-            if new_stage or self.bar is None:
+            if new_part or self.bar is None:
                 self.close()
                 self.bar = tqdm(
                     total=info.get("total") or None,
@@ -52,7 +52,7 @@ class Progress:
                 )
             self.bar.update(info["epoch"] - self.bar.n)
             self.bar.set_postfix_str(text, refresh=False)
-        elif new_stage or info["elapsed"] >= self.next or info["epoch"] == 0:
+        elif new_part or info["elapsed"] >= self.next or info["epoch"] == 0:
             self.next = info["elapsed"] + self.every
             of = f"/{info['total']}" if info.get("total") else ""
             print(

@@ -116,14 +116,25 @@ def data_summary(m: dict) -> str:
         ("max relative error on the test rows", _shown(m["test_max_rel_error"], "every test target is 0")),
         ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
     ]
+    names = m.get("outputs") or []
+    several = len(m.get("test_rmse_per_output", [])) > 1
+
+    def each(values, shown) -> str:
+        """One value per output, named (``u 1.2e-3, v 4.5e-2``) when there are several."""
+        texts = [shown(v) for v in values]
+        return ", ".join(f"{n} {t}" for n, t in zip(names, texts)) if len(names) == len(texts) > 1 else ", ".join(texts)
+
+    if several and m["test_rows"]:
+        rows.insert(3, ("test RMSE, each output", each(m["test_rmse_per_output"], lambda v: f"{v:.3e}")))
     if "gamma" in m:  # a regularised fit (see xsq.training.bayes)
         inside = _percent(m["test_inside_95"])
         shown = m["test_inside_95"] is not None and np.isfinite(m["test_inside_95"])
         if len(m["test_inside_95_per_output"]) > 1 and shown:  # and each output's
-            inside += " (" + ", ".join(map(_percent, m["test_inside_95_per_output"])) + ")"
-        rows[4:4] = [
+            inside += " (" + each(m["test_inside_95_per_output"], _percent) + ")"
+        at = next(i for i, (k, _) in enumerate(rows) if k.startswith("max relative error"))
+        rows[at:at] = [
             ("effective parameters (gamma)", f"{m['gamma']:.1f} of {m['n_params']}"),
-            ("noise level (std, from beta)", ", ".join(f"{v:.3e}" for v in m["noise_level"])),
+            ("noise level (std, from beta)", each(m["noise_level"], lambda v: f"{v:.3e}")),
             ("log evidence", f"{m['log_evidence']:.6g}"),
             ("test targets inside the 95 % band", inside),
         ]

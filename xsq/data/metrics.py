@@ -86,7 +86,8 @@ def evaluate(model, problem: Problem, x_train: np.ndarray | None = None) -> dict
 
 def evaluate_data(model, X: np.ndarray, Y: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray) -> dict:
     """Errors of ``model`` on measured data: on the held-out ``test_rows`` (the RMSE also over the range of
-    all targets), and on the training rows (split by the validation rows its record held out of them)."""
+    all targets, and per output column), and on the training rows (split by the validation rows its record held
+    out of them)."""
     p = model.predict(X)
     test, train = p[test_rows], p[train_rows]
     held_out = np.zeros(len(train_rows), bool)
@@ -94,6 +95,9 @@ def evaluate_data(model, X: np.ndarray, Y: np.ndarray, train_rows: np.ndarray, t
     out = {
         "test_rows": int(len(test_rows)),
         "test_rmse": rmse(test, Y[test_rows]) if len(test_rows) else float("nan"),
+        "test_rmse_per_output": [
+            rmse(test[:, k], Y[test_rows, k]) if len(test_rows) else float("nan") for k in range(Y.shape[1])
+        ],
         "test_rmse_over_range": rmse_over_range(test, Y[test_rows], of=Y),  # all targets' range, not the few rows
         "test_max_rel_error": max_rel_error(test, Y[test_rows]) if len(test_rows) else float("nan"),
         "train_rmse": rmse(train[~held_out], Y[train_rows][~held_out]),

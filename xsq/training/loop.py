@@ -63,6 +63,19 @@ class EpochInfo(TypedDict):
 Callback = Callable[[EpochInfo], "bool | None"]  # a true return stops the run
 
 
+def tagged(callback: Callback | None, **extra: int) -> Callback | None:
+    """``callback`` hearing of a run's epochs with ``extra`` (``stage=3``, ``network=2``) added to their info;
+    None for None."""
+    if callback is None:
+        return None
+    cb = callback
+
+    def told(info: EpochInfo) -> bool | None:
+        return cb({**info, **extra})  # type: ignore[typeddict-item]
+
+    return told
+
+
 def baseline_loss(Y: np.ndarray, loss: str) -> float:
     """The loss of predicting a constant (the column means or medians, whichever is lower)."""
     fn = losses.LOSSES[loss].fn

@@ -98,6 +98,9 @@ class Model:
             ):
                 if names and len(names) != width:
                     raise InputError(f"it names {len(names)} {kind} columns for {width} {kind}(s)")
+            kept = [w.hidden for w in self.record.widths if w.kept]
+            if kept and (len(sizes) != 3 or kept != [sizes[1]]):
+                raise InputError(f"its width records keep a network of {kept[0]} hidden units, not of sizes {sizes}")
         evidence = self.record.evidence if self.record is not None else None
         if evidence is not None:
             groups = int(prior_groups(sizes, evidence.regularization).max()) + 1  # its priors

@@ -23,6 +23,8 @@ only what prediction needs) and is saved and loaded with it. Its fields:
   prediction is extrapolation);
 * ``settings``: the training settings, as plain values;
 * ``stages``: for a staged fit, one :class:`StageRecord` per stage tried;
+* ``widths``: for a fit whose first network fell short and that tried a wider one
+  (:mod:`xsq.training.wider`), one :class:`WidthRecord` per network trained, in order;
 * ``evidence``: for a regularised fit, an :class:`EvidenceRecord` (gamma, the
   noise level, and alpha, beta and gamma per epoch);
 * ``inputs``, ``outputs``: the names of the data file's columns it was trained
@@ -111,6 +113,32 @@ class StageRecord:
         if not isinstance(fields, dict) or set(fields) != set(STAGE_FIELDS):
             raise InputError("a stage record must have exactly: " + ", ".join(STAGE_FIELDS))
         return cls(**{k: rule.check(fields[k], f"a stage record's {k}") for k, rule in STAGE_FIELDS.items()})
+
+
+@dataclass(frozen=True)
+class WidthRecord:
+    """One network a fit trained for its first stage when it tried a wider one (:mod:`xsq.training.wider`).
+
+    ``hidden``: its width; ``val_rmse_over_range``: its validation RMSE over the range of the training targets
+    (the training RMSE without validation rows; NaN when it failed or was stopped before it learnt);
+    ``epochs`` and ``seconds`` it ran; ``kept``: whether the model is this network; ``note``: why it failed or
+    that it was cut short ("" otherwise).
+    """
+
+    hidden: int
+    val_rmse_over_range: float
+    epochs: int
+    seconds: float
+    kept: bool
+    note: str = ""
+
+    @classmethod
+    def from_plain(cls, fields: Any) -> WidthRecord:
+        """A width record from its JSON fields, each checked against ``WIDTH_FIELDS`` (null: NaN)."""
+        if not isinstance(fields, dict) or set(fields) != set(WIDTH_FIELDS):
+            raise InputError("a width record must have exactly: " + ", ".join(WIDTH_FIELDS))
+        checked = {k: rule.check(fields[k], f"a width record's {k}") for k, rule in WIDTH_FIELDS.items()}
+        return cls(**{k: math.nan if v is None else v for k, v in checked.items()})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -206,6 +234,7 @@ class TrainingRecord:
     evidence: EvidenceRecord | None = None
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    widths: tuple[WidthRecord, ...] = ()
 
     def __post_init__(self):
         for kind in ("inputs", "outputs"):
@@ -232,6 +261,8 @@ class TrainingRecord:
         stages = [dict(s.__dict__, hidden=list(s.hidden)) for s in self.stages]
         plain = dict(fields, domain=[list(p) for p in self.domain], settings=dict(self.settings), stages=stages)
         plain.update(inputs=list(self.inputs), outputs=list(self.outputs))
+        if self.widths:  # only then: files without it read as they always did
+            plain["widths"] = [dict(w.__dict__) for w in self.widths]
         if self.evidence is not None:
             evidence_arrays, plain["evidence"] = self.evidence.to_plain()
             arrays.update(evidence_arrays)
@@ -261,6 +292,12 @@ class TrainingRecord:
             if nums["best_epoch"] > nums["n_epochs"]:
                 raise InputError("its training record's best epoch comes after its last")
             stages = tuple(StageRecord.from_plain(s) for s in fields.get("stages", []))
+            widths = fields.get("widths", [])
+            if not isinstance(widths, list) or len(widths) == 1 or len(widths) > MAX_WIDTHS:
+                raise InputError(f"its training record's widths is not a list of 2 to {MAX_WIDTHS} width records")
+            widths = tuple(WidthRecord.from_plain(w) for w in widths)
+            if widths and [w.kept for w in widths].count(True) != 1:
+                raise InputError("its training record's widths keep not exactly one network")
             evidence = fields.get("evidence")
             evidence = None if evidence is None else EvidenceRecord.from_plain(evidence, arrays)
             if evidence is not None and len(evidence.history_beta) != len(h.epoch):
@@ -275,6 +312,7 @@ class TrainingRecord:
                 evidence,
                 fields.get("inputs", []),  # files written before names hold none; checked as the record is made
                 fields.get("outputs", []),
+                widths,
             )
         except InputError:
             raise
@@ -307,6 +345,15 @@ SCALARS = {  # the record's single values, and what each must be when read back
     "start_loss": Maybe(Real()),
     "baseline_loss": Maybe(Real()),
 }
+WIDTH_FIELDS = {  # a width record's fields, and what each must be when read back
+    "hidden": Whole(1),
+    "val_rmse_over_range": Maybe(Real(0)),
+    "epochs": Whole(0),
+    "seconds": Real(0),
+    "kept": Flag(),
+    "note": Text(1000),
+}
+MAX_WIDTHS = 8  # far more networks than a fit tries
 EVIDENCE_FIELDS = {  # an evidence record's single values, and what each must be when read back
     "regularization": Options(("l2", "bayes")),
     "gamma": Real(0),

@@ -7,7 +7,7 @@ first few epochs. Copying a small network's parameters costs next to nothing
 beside an epoch, so the run is as fast as without it; the drawing happens once
 training is over. Only the first network of a staged fit is kept (its later
 stages report ``stage`` in their info); a wider second network (:mod:`xsq.training.wider`, ``network`` 2
-in its info) is kept apart, and :meth:`Snapshots.of` gives the network a model kept.
+in its info) is kept apart, and :meth:`Snapshots.kept_by` gives the network a model kept.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core.params import Params
 from .loop import EpochInfo
+from .record import TrainingRecord
 
 DENSE = 20  # every epoch up to here is kept
 RATIO = 1.03  # after it, each kept epoch is at least 3 % beyond the one before
@@ -81,17 +82,8 @@ class Snapshots:
         latest = self.latest.get(number)
         return self.kept.get(number, []) + ([latest] if latest is not None else [])
 
-    @property
-    def all(self) -> list[Snapshot]:
-        """Every snapshot kept of the first network (:meth:`network` 1)."""
-        return self.network(1)
-
-    def of(self, params: Params) -> list[Snapshot]:
-        """The snapshots of the network whose parameters have the shapes of ``params`` (a model's): the
-        wider second network's when that was kept, else the first's."""
-        shapes = {k: np.shape(v) for k, v in params.items()}
-        for number in self.kept:
-            snaps = self.network(number)
-            if {k: np.shape(v) for k, v in snaps[0].params.items()} == shapes:
-                return snaps
-        return self.all
+    def kept_by(self, record: TrainingRecord | None) -> list[Snapshot]:
+        """The snapshots of the network a model's training ``record`` kept: the wider second network's when its
+        ``widths`` say so (:mod:`xsq.training.wider`), else the first's."""
+        widths = record.widths if record is not None else ()
+        return self.network(2 if widths and widths[-1].kept else 1)

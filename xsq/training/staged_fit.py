@@ -54,7 +54,7 @@ from ..errors import TrainingFailed
 from . import settings
 from .epochs import Data
 from .lm_policy import lm_epochs
-from .loop import Callback, EpochInfo, run
+from .loop import Callback, run, tagged
 from .record import StageRecord, TrainingRecord
 from .settings import TrainSettings
 from .stages import (
@@ -188,15 +188,6 @@ def _linear_stage(base: Base, X, T, w, S: float, error: Callable[[list[Stage]], 
     return stage, f"order {order}, SVD rank {rank}"
 
 
-def _with_stage(callback: Callback, k: int) -> Callback:
-    """``callback`` hearing of stage ``k``'s epochs with ``stage`` added to their info."""
-
-    def staged(info: EpochInfo) -> bool | None:
-        return callback({**info, "stage": k})
-
-    return staged
-
-
 def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: Callback | None):
     """Stages 2 .. s.stages on the scaled data; returns (kept stages, one StageRecord per stage tried,
     whether Ctrl-C stopped it, whether the callback did: no stage starts after it returns true)."""
@@ -231,7 +222,7 @@ def add_stages(base: Base, Xs, Ys, train, val, s: TrainSettings, rng, callback: 
                     )
             else:
                 S = float(np.sqrt(np.mean(R[train] ** 2)))
-                staged = _with_stage(callback, k) if callback else None
+                staged = tagged(callback, stage=k)
                 params, rec = _network_stage(Xs[train], R[train] / S, Xs[val], R[val] / S, s, rng, staged)
                 stage, epochs = NetworkStage(params, STAGE_ACTIVATION, "identity", S), rec.n_epochs
                 stop = rec.stopped

@@ -4,7 +4,8 @@
 the data for its output unit (:mod:`xsq.training.outputs`), holds out a validation split, checks the run
 fits in memory (:mod:`xsq.training.resources`), and hands an epoch iterator
 (:mod:`xsq.training.lm_policy` for Levenberg-Marquardt, :mod:`xsq.training.epochs` for the
-gradient optimizers) to the training loop (:mod:`xsq.training.loop`).
+gradient optimizers) to the training loop (:mod:`xsq.training.loop`), and then, for a first network that
+ended just short of the precision it aims at, a wider one (:mod:`xsq.training.wider`).
 """
 
 from __future__ import annotations
@@ -116,10 +117,10 @@ def fit(
     (``model.record.settings["output_reason"]`` says which and why);
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
-    ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``; a 16-unit network trained by variable
-    projection that ends above ``xsq.training.wider.AIM`` on its validation rows gets a 24-unit one beside it,
-    and the lower validation loss is kept (``model.record.settings["hidden_reason"]`` says so). Settings left as
-    None take the optimizer's defaults (``xsq.training.settings.PER_OPTIMIZER``;
+    ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``; a network trained by variable
+    projection that ends just short of ``xsq.training.wider.AIM`` on its validation rows gets one 1.5 times as
+    wide beside it, and the lower validation loss is kept (``model.record.widths`` says what each reached).
+    Settings left as None take the optimizer's defaults (``xsq.training.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
     ``regularization`` (lm only): ``"none"``; ``"bayes"``, weight decay and noise precision re-estimated
@@ -217,10 +218,8 @@ def fit(
             if worse:  # a near-constant, yes; worse than the mean, no
                 raise TrainingStalled(f"training did not learn: {worse}", record, params, model)
             return model
-        if wider.could_widen(hidden is not None, s, X.shape[1], len(X)) and s.output == "identity":
-            if wider.wants_wider(record, data):
-                fields = dict(val_rows=val, domain=domain, settings=settings_)
-                params, record, s = wider.fit_wider((params, record), data, rng, s, callback, **fields)
+        if wider.could_widen(hidden is not None, s, X.shape[1], Y.shape[1], len(X)) and wider.wants_wider(record, data):
+            params, record, s = wider.fit_wider(params, record, data, rng, s, callback, val, domain, settings_)
         if s.stages == 1 or record.interrupted or record.stopped:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)

@@ -46,7 +46,7 @@ def write(job, snapshots: Snapshots, model, seed: int, path: str) -> None:
         scene = animation.data_scene(job.ds, job.train, f"{title}, {os.path.basename(job.ds.path)}")
     else:
         scene = animation.function_scene(job.problem, job.x, f"{title}, {job.problem.label}")
-    animation.training_gif(snapshots.of(model.params), model, scene, model.record.history, path)
+    animation.training_gif(snapshots.kept_by(model.record), model, scene, model.record.history, path)
 
 
 def diagnose_folder(args) -> RunFolder | None:

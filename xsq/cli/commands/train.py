@@ -188,13 +188,16 @@ def run(args) -> int:
     sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
     check_memory(len(job.X), sizes, s.optimizer, s.batch_size, s.regularization)  # refused runs are not warned about
     minutes = epoch_seconds(len(job.X), sizes, s.optimizer, s.batch_size) * s.epochs / 60
-    if wider.could_widen("hidden" in given, s, sizes[0], len(job.X)):  # a wider second network may follow
+    unit = job.output[0] if job.output else "identity" if s.output == "auto" else s.output  # auto: at worst
+    two = wider.could_widen("hidden" in given, dataclasses.replace(s, output=unit), sizes[0], sizes[-1], len(job.X))
+    if two:  # a wider second network may follow (xsq.training.wider)
         minutes += epoch_seconds(len(job.X), wider.wider_sizes(sizes), s.optimizer) * s.epochs / 60
     if minutes > LONG_RUN / 60:
         hours = minutes / 60
         length = f"about {minutes:.0f} minutes" if hours < 2 else f"about {hours:.0f} hours" if hours < 48 else "days"
+        each = " for each of up to two networks" if two else ""
         print(
-            f"xsq train: note: this run may take up to {length} (at most {s.epochs} epochs; it stops sooner once "
+            f"xsq train: note: this run may take up to {length} (at most {s.epochs} epochs{each}; it stops sooner once "
             "it stops improving); fewer samples, hidden units or --epochs make it shorter, and Ctrl-C keeps the "
             "best so far",
             file=sys.stderr,
@@ -232,6 +235,8 @@ def run(args) -> int:
                 interrupted=r.interrupted,
                 sizes=list(model.sizes),
             )
+            if r.widths:  # each network trained for the first stage, when a wider one was tried
+                metrics["widths"] = [dict(w.__dict__) for w in r.widths]
             text = job.text(model, metrics)  # everything the report evaluates, before anything is written
             model.save(folder.temp_path("model.npz"))
             folder.write("metrics.json", json_bytes(metrics, indent=2))
@@ -261,8 +266,8 @@ def run(args) -> int:
     def report() -> None:
         if given.get("output", "auto") == "auto":
             print(f"output: {model.output} (chosen because {reason})")
-        if "hidden_reason" in r.settings:  # a wider second network was trained (xsq.training.wider)
-            print(f"hidden: {model.sizes[1]} ({r.settings['hidden_reason']})")
+        if r.widths:  # a wider second network was tried (xsq.training.wider)
+            print(f"hidden: {model.sizes[1]} ({wider.describe(r.widths)})")
         print(text)
         if len(job.X) < count(model.sizes):
             print(
