@@ -119,7 +119,7 @@ def test_a_second_network_that_fails_or_would_not_fit_in_memory_keeps_the_first(
         raise TrainingStalled("training did not learn: planted", None, None)
 
     params, record, s = wider_of(monkeypatch, data, 1e-15, stalls)
-    assert params["W1"].shape == (1, 16) and record.best_loss == 1e-15 and record.seconds >= 1.0
+    assert params["W1"].shape == (1, 16) and record.best_loss == 1e-15 and record.seconds > 1.0  # and its own
     assert record.widths[1].note == "failed: training did not learn: planted" and math.isnan(
         record.widths[1].val_rmse_over_range
     )
