@@ -13,7 +13,10 @@ Each target is fitted as ``xsq train --target EXPR --low A --high B --seed S`` f
 (1,000 inputs drawn uniformly from the domain, the fit continuing the
 generator, the output unit chosen from the targets and the whole grid),
 and scored on 2,001 evenly spaced points inside the data's range, from the lowest drawn input to the
-highest: RMSE over the target range. (The domain's own grid, which ``xsq train`` reports, also holds the
+highest: RMSE over the target range. A cell marked "(24)" or "(16)" is a fit whose first network ended just
+short and that tried a wider one (:mod:`xsq.training.wider`): the width kept. ``--json`` also records each
+fit's seconds, best epoch, kept width, its validation RMSE over the range of the training targets, and what
+each network reached. (The domain's own grid, which ``xsq train`` reports, also holds the
 slivers between each end of the domain and the nearest drawn input, where the network extrapolates.)
 Beside it, a Chebyshev least-squares fit (``numpy.polynomial.Chebyshev.fit``,
 degree ``CHEB_DEGREE``) of the same points, scored on the same points.
@@ -80,9 +83,10 @@ def inside(x: np.ndarray) -> np.ndarray:
     return np.linspace(x.min(), x.max(), GRID_POINTS)
 
 
-def fit_and_score(problem: Problem, seed: int, stages: int, hidden: int | None = None) -> tuple[float, float, int, int]:
-    """RMSE/range inside the data's range, seconds, the best epoch and the hidden width, of xsq's fit as
-    ``xsq train`` makes it (with ``--hidden`` when ``hidden`` is given)."""
+def fit_and_score(problem: Problem, seed: int, stages: int, hidden: int | None = None) -> dict:
+    """Of xsq's fit as ``xsq train`` makes it (with ``--hidden`` when ``hidden`` is given): its RMSE/range
+    inside the data's range (``error``), ``seconds``, ``best_epoch``, the kept network's ``hidden`` width and
+    validation RMSE/range (``val``), and, when a wider network was tried, what each reached (``widths``)."""
     x, rng = problem.draw(N, seed)
     y = problem.values(x)
     output = choose_output(y, also=problem.values(problem.grid()), X=x[:, None], projectable=True)[0]
@@ -90,8 +94,21 @@ def fit_and_score(problem: Problem, seed: int, stages: int, hidden: int | None =
     t = time.perf_counter()
     model = xsq.fit(x, y, seed=rng, output=output, stages=stages, hidden=hidden)
     seconds = time.perf_counter() - t
-    error = rmse_over_range(model.predict(grid)[:, 0], problem.values(grid))
-    return error, seconds, model.record.best_epoch, model.sizes[1]
+    val = model.record.val_rows
+    train = np.setdiff1d(np.arange(N), val)
+    return {
+        "error": rmse_over_range(model.predict(grid)[:, 0], problem.values(grid)),
+        "seconds": seconds,
+        "best_epoch": model.record.best_epoch,
+        "hidden": model.sizes[1],
+        "val": float(np.sqrt(np.mean((model.predict(x[val])[:, 0] - y[val]) ** 2)) / np.ptp(y[train])),
+        "widths": [{"hidden": w.hidden, "val": w.val_rmse_over_range, "kept": w.kept} for w in model.record.widths],
+    }
+
+
+def mark(cell: dict) -> str:
+    """ " (24)" when a wider network was tried and kept, " (16)" when it was tried and the first kept, else ""."""
+    return f" ({cell['hidden']})" if cell["widths"] else ""
 
 
 def chebyshev(problem: Problem, seed: int) -> float:
@@ -122,12 +139,10 @@ def main(argv=None) -> int:
         cells = []
         for k in args.stages:
             for s in args.seeds:
-                error, seconds, best_epoch, width = fit_and_score(problem, s, k, args.hidden)
-                row[f"stages_{k}_seed_{s}"] = error
-                row[f"stages_{k}_seed_{s}_seconds"] = seconds
-                row[f"stages_{k}_seed_{s}_best_epoch"] = best_epoch
-                row[f"stages_{k}_seed_{s}_hidden"] = width
-                cells.append(f"{error:.2e}" + (f" ({width})" if args.hidden is None and width != 16 else ""))
+                cell = fit_and_score(problem, s, k, args.hidden)
+                row[f"stages_{k}_seed_{s}"] = cell["error"]
+                row.update({f"stages_{k}_seed_{s}_{name}": v for name, v in cell.items() if name != "error"})
+                cells.append(f"{cell['error']:.2e}{mark(cell)}")
         row["chebyshev"] = max(chebyshev(problem, s) for s in args.seeds)
         rows.append(row)
         domain = f"[{low:g}, {high:g}]"
