@@ -127,6 +127,8 @@ def main(argv=None) -> int:
     parser.add_argument("--held-back", action="store_true", help="fit the held-back targets instead of the suite")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
+    if args.hidden is not None and args.hidden < 1:
+        parser.error(f"--hidden must be at least 1, got {args.hidden}")
     rows = []
     head = f"{'class':<20} {'target':<32} {'domain':<12}"
     cols = [f"{k} stage{'s' if k > 1 else ''} s{s}" for k in args.stages for s in args.seeds]

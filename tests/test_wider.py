@@ -157,6 +157,7 @@ def test_only_a_width_left_to_xsq_and_both_networks_by_variable_projection_are_w
     assert not wider.could_widen(False, s, 1, 2, 1000)  # two outputs: no variable projection
     assert not wider.could_widen(False, s, 1, 1, 700)  # 595 rows: enough for 16 units, not for 24
     assert not wider.could_widen(False, settings.resolve(output="identity", regularization="bayes"), 1, 1, 1000)
+    assert not wider.could_widen(False, settings.resolve(output="identity", val_fraction=0.0), 1, 1, 1000)
 
 
 def test_fits_that_never_get_a_second_network():

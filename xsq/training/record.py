@@ -120,7 +120,7 @@ class WidthRecord:
     """One network a fit trained for its first stage when it tried a wider one (:mod:`xsq.training.wider`).
 
     ``hidden``: its width; ``val_rmse_over_range``: its validation RMSE over the range of the training targets
-    (the training RMSE without validation rows; NaN when it failed or was stopped before it learnt);
+    (NaN when it failed or was stopped before it learnt);
     ``epochs`` and ``seconds`` it ran; ``kept``: whether the model is this network; ``note``: why it failed or
     that it was cut short ("" otherwise).
     """

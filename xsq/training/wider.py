@@ -45,17 +45,18 @@ def wider_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
 
 def could_widen(hidden_given: bool, s: TrainSettings, n_in: int, n_out: int, rows: int) -> bool:
     """Whether a fit with settings ``s`` (its output chosen) on ``rows`` rows of ``n_in`` inputs and ``n_out``
-    outputs may train a wider second network: its width was left to xsq, and both networks would train their
-    identity output by variable projection (:func:`xsq.training.separable.would_train`)."""
-    if hidden_given or s.output != "identity" or n_out != 1:
+    outputs may train a wider second network: its width was left to xsq, there are validation rows to choose
+    between the two by (on the training rows the wider would win for fitting more), and both networks would train
+    their identity output by variable projection (:func:`xsq.training.separable.would_train`)."""
+    if hidden_given or s.output != "identity" or n_out != 1 or s.val_fraction <= 0:
         return False
     wide = dataclasses.replace(s, hidden=wider_sizes((n_in, *s.hidden, n_out))[1:-1])
     return separable.would_train(s, n_in, rows) and separable.would_train(wide, n_in, rows)
 
 
 def val_rmse_over_range(record: TrainingRecord, data: Data) -> float:
-    """The kept parameters' validation RMSE over the range of the training targets (the training RMSE without
-    validation rows), from the record's best mse on the scaled targets, whose scale cancels."""
+    """The kept parameters' validation RMSE over the range of the training targets, from the record's best mse
+    on the scaled validation targets, whose scale cancels."""
     spread = float(np.ptp(data.Y))
     return math.sqrt(record.best_loss) / spread if spread > 0 else 0.0
 
