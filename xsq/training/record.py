@@ -43,7 +43,7 @@ import numpy as np
 
 from ..core.activations import ACTIVATIONS
 from ..errors import InputError
-from ..validation import Flag, Maybe, Options, Real, Sizes, Text, Whole, names_problem
+from ..validation import Constraint, Flag, Maybe, Options, Real, Sizes, Text, Whole, names_problem
 
 SCREEN, WARMUP, RUNNING, CONVERGED = PHASES = ("screen", "warmup", "running", "converged")
 
@@ -87,6 +87,14 @@ class History(NamedTuple):
         )
 
 
+def checked(fields: Any, table: dict[str, Constraint], what: str) -> dict[str, Any]:
+    """``fields`` read back from a file, which must be a dict of exactly ``table``'s keys, each value checked
+    against its constraint; an :class:`InputError` names ``what`` and the field that is wrong."""
+    if not isinstance(fields, dict) or set(fields) != set(table):
+        raise InputError(f"{what} must have exactly: " + ", ".join(table))
+    return {k: rule.check(fields[k], f"{what}'s {k}") for k, rule in table.items()}
+
+
 @dataclass(frozen=True)
 class StageRecord:
     """One later stage of a staged fit: what it was, and what it did to the validation error.
@@ -110,9 +118,7 @@ class StageRecord:
     @classmethod
     def from_plain(cls, fields: Any) -> StageRecord:
         """A stage record from its JSON fields, each checked against ``STAGE_FIELDS``."""
-        if not isinstance(fields, dict) or set(fields) != set(STAGE_FIELDS):
-            raise InputError("a stage record must have exactly: " + ", ".join(STAGE_FIELDS))
-        return cls(**{k: rule.check(fields[k], f"a stage record's {k}") for k, rule in STAGE_FIELDS.items()})
+        return cls(**checked(fields, STAGE_FIELDS, "a stage record"))
 
 
 @dataclass(frozen=True)
@@ -135,10 +141,10 @@ class WidthRecord:
     @classmethod
     def from_plain(cls, fields: Any) -> WidthRecord:
         """A width record from its JSON fields, each checked against ``WIDTH_FIELDS`` (null: NaN)."""
-        if not isinstance(fields, dict) or set(fields) != set(WIDTH_FIELDS):
-            raise InputError("a width record must have exactly: " + ", ".join(WIDTH_FIELDS))
-        checked = {k: rule.check(fields[k], f"a width record's {k}") for k, rule in WIDTH_FIELDS.items()}
-        return cls(**{k: math.nan if v is None else v for k, v in checked.items()})  # type: ignore[arg-type]
+        values = checked(fields, WIDTH_FIELDS, "a width record")
+        if values["val_rmse_over_range"] is None:  # a network that learnt nothing: NaN, written as null
+            values["val_rmse_over_range"] = math.nan
+        return cls(**values)
 
 
 @dataclass(frozen=True)
