@@ -179,13 +179,18 @@ def interrupt_second(at_epoch):
     return callback
 
 
-def test_ctrl_c_at_the_start_of_the_second_network_keeps_the_first(widened):
+def test_ctrl_c_at_the_start_of_the_second_network_keeps_the_first(widened, tmp_path):
     _, first = widened
     x, y = sine()
     model = xsq.fit(x, y, seed=0, callback=interrupt_second(0), **SHORT)
     assert model.record.interrupted and model.sizes == (1, 16, 1)
     assert model.record.widths[1].note == "Ctrl-C stopped it before it learnt"
     np.testing.assert_array_equal(model.params["W1"], first.params["W1"])
+    model.save(tmp_path / "m.npz")  # a network that learnt nothing reached NaN, written as null, read back as NaN
+    back = xsq.load_model(tmp_path / "m.npz").record.widths[1]
+    assert math.isnan(back.val_rmse_over_range) and dataclasses.replace(back, val_rmse_over_range=0.0) == (
+        dataclasses.replace(model.record.widths[1], val_rmse_over_range=0.0)
+    )
 
 
 def test_ctrl_c_or_a_stop_later_in_the_second_keeps_the_better_so_far(widened):
