@@ -100,7 +100,7 @@ def fit_wider(
         kept = dataclasses.replace(
             record,
             seconds=record.seconds + second.seconds,
-            interrupted=record.interrupted or isinstance(exc, KeyboardInterrupt),
+            interrupted=isinstance(exc, KeyboardInterrupt),  # the first ran to its end (wants_wider)
             widths=(first, second),
         )
         return params, kept, s
