@@ -169,6 +169,9 @@ def test_fits_that_never_get_a_second_network():
     assert noisy.record.widths == ()
     two = xsq.fit(x, np.column_stack([np.sin(3 * x), np.cos(x)]), seed=0, epochs=60)
     assert two.record.widths == () and two.sizes == (1, 16, 2)
+    x, y = sine()
+    few = xsq.fit(x, y, seed=0, val_fraction=0.009, **SHORT)  # 9 validation rows: a choice by chance
+    assert len(few.record.val_rows) == wider.MIN_VAL_ROWS - 1 and few.record.widths == ()
 
 
 def interrupt_second(at_epoch):
@@ -225,12 +228,21 @@ def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened
         ([dict(fields["widths"][0], hidden="many"), fields["widths"][1]], "a width record's hidden"),
         ([dict(fields["widths"][0], extra=1), fields["widths"][1]], "a width record must have exactly"),
         ([dict(fields["widths"][0], val_rmse_over_range=-1.0), fields["widths"][1]], "val_rmse_over_range"),
+        ([dict(fields["widths"][0], hidden=10**400), fields["widths"][1]], "a width record's hidden"),
+        ([dict(w, val_rmse_over_range=None) for w in fields["widths"]], "keep a network that reached no validation"),
     ):
         with pytest.raises(InputError, match=problem):
             TrainingRecord.from_plain(dict(fields, widths=widths), arrays)
     wrong = tuple(dataclasses.replace(w, kept=not w.kept) for w in model.record.widths)
     with pytest.raises(InputError, match="its width records keep a network of"):
         dataclasses.replace(model, record=dataclasses.replace(model.record, widths=wrong))
+    x, y = sine(n=100)
+    bayes = xsq.fit(x, y, regularization="bayes", epochs=20)
+    kept = tuple(
+        dataclasses.replace(w, hidden=h, kept=h == bayes.sizes[1]) for w, h in zip(model.record.widths, (8, 12))
+    )
+    with pytest.raises(InputError, match="a regularised fit never makes"):
+        dataclasses.replace(bayes, record=dataclasses.replace(bayes.record, widths=kept))
 
 
 def test_snapshots_keep_each_network_apart_and_give_the_kept_ones(widened):
@@ -287,6 +299,14 @@ def test_the_cli_says_what_each_network_reached(capsys, tmp_path):
     assert metrics["sizes"] == [1, kept, 1] and metrics["train_seconds"] == pytest.approx(
         w16["seconds"] + w24["seconds"]
     )
+    wall = f"wall time {metrics['train_seconds']:.2f} s, two networks ({metrics['epochs']} epochs of the kept one"
+    assert wall in " ".join(out.split())
+
+
+def test_names_a_comma_or_edge_space_would_blur_are_quoted_in_lists():
+    from xsq.cli.report import quoted_name
+
+    assert [quoted_name(n) for n in ("u", "speed, m/s", " v", "temp °C")] == ["u", "'speed, m/s'", "' v'", "temp °C"]
 
 
 def test_the_kept_network_is_a_plain_network_of_its_width(widened):

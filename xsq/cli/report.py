@@ -62,7 +62,7 @@ def summary(m: dict, problem: Problem) -> str:
         ("test RMSE / target range", f"{m['test_rmse_over_range']:.3e}"),
         (f"max relative error on [{lo:g}, {hi:g}]", f"{m['test_max_rel_error']:.3e}"),
         (f"max relative error of the slope on [{lo:g}, {hi:g}]", f"{m['test_derivative_max_rel_error']:.3e}"),
-        ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
+        ("wall time", wall_time(m)),
         (
             f"EXTRAPOLATION max rel. error on [{b0:g}, {b1:g})",
             _shown(m["extrapolation_max_rel_error_below"], nil),
@@ -106,6 +106,18 @@ def data_table(model, ds, rows, shown: int = 8) -> str:
     return "\n".join(lines)
 
 
+def wall_time(m: dict) -> str:
+    """The training time and epochs; where a wider second network was tried (``widths``), the time is both
+    networks' and the epochs the kept one's."""
+    epochs = f"{m['epochs']} epochs{' of the kept one' if m.get('widths') else ''}, best at {m['best_epoch']}"
+    return f"{m['train_seconds']:.2f} s{', two networks' if m.get('widths') else ''} ({epochs})"
+
+
+def quoted_name(name: str) -> str:
+    """A column name as a list of them shows it: in quotes where a comma or an edge space would blur it."""
+    return repr(name) if "," in name or name != name.strip() else name
+
+
 def data_summary(m: dict) -> str:
     """The metrics of a run on measured data (see :func:`xsq.data.metrics.evaluate_data`) as aligned lines."""
     rows = [
@@ -114,9 +126,9 @@ def data_summary(m: dict) -> str:
         (f"test RMSE ({m['test_rows']} held-out row{'s' if m['test_rows'] != 1 else ''})", f"{m['test_rmse']:.3e}"),
         ("test RMSE / target range", _shown(m["test_rmse_over_range"], "every target is the same")),
         ("max relative error on the test rows", _shown(m["test_max_rel_error"], "every test target is 0")),
-        ("wall time", f"{m['train_seconds']:.2f} s ({m['epochs']} epochs, best at {m['best_epoch']})"),
+        ("wall time", wall_time(m)),
     ]
-    names = m.get("outputs") or []
+    names = [quoted_name(n) for n in m.get("outputs") or []]
     several = len(m.get("test_rmse_per_output", [])) > 1
 
     def each(values, shown) -> str:

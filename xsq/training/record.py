@@ -304,6 +304,8 @@ class TrainingRecord:
             widths = tuple(WidthRecord.from_plain(w) for w in widths)
             if widths and [w.kept for w in widths].count(True) != 1:
                 raise InputError("its training record's widths keep not exactly one network")
+            if any(w.kept and not math.isfinite(w.val_rmse_over_range) for w in widths):
+                raise InputError("its training record's widths keep a network that reached no validation error")
             evidence = fields.get("evidence")
             evidence = None if evidence is None else EvidenceRecord.from_plain(evidence, arrays)
             if evidence is not None and len(evidence.history_beta) != len(h.epoch):
@@ -352,7 +354,7 @@ SCALARS = {  # the record's single values, and what each must be when read back
     "baseline_loss": Maybe(Real()),
 }
 WIDTH_FIELDS = {  # a width record's fields, and what each must be when read back
-    "hidden": Whole(1),
+    "hidden": Whole(1, 10**6),
     "val_rmse_over_range": Maybe(Real(0)),
     "epochs": Whole(0),
     "seconds": Real(0),

@@ -36,6 +36,7 @@ from .settings import TrainSettings
 AIM = 5e-10  # validation RMSE over the training targets' range that the first network should reach, or ...
 CEILING = 1e-6  # ... if it ends between the two, a second network is trained ...
 FACTOR = 1.5  # ... this many times as wide
+MIN_VAL_ROWS = 10  # fewer validation rows than this tell two networks apart by chance: no second network
 
 
 def wider_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
@@ -63,8 +64,10 @@ def val_rmse_over_range(record: TrainingRecord, data: Data) -> float:
 
 def wants_wider(record: TrainingRecord, data: Data) -> bool:
     """Whether a first network that ran to its end (not interrupted or stopped) ended between ``AIM`` and
-    ``CEILING``."""
-    return not (record.interrupted or record.stopped) and AIM < val_rmse_over_range(record, data) <= CEILING
+    ``CEILING`` on at least ``MIN_VAL_ROWS`` validation rows (a ``val_fraction`` may round to none)."""
+    if record.interrupted or record.stopped or len(data.X_val) < MIN_VAL_ROWS:
+        return False
+    return AIM < val_rmse_over_range(record, data) <= CEILING
 
 
 def fit_wider(
