@@ -10,8 +10,9 @@ validation RMSE over the targets' range is above ``AIM`` (but not above ``CEILIN
 trains a network ``FACTOR`` times as wide on the same data, from the same generator, and the one with the
 lower validation loss is kept (the first on a tie). A first network that reaches ``AIM`` costs nothing
 more; one above ``CEILING`` has met noise (measured data, which xsq's measured-data defaults regularise
-instead), and a second network would cost a fit for nothing. Without validation rows there is nothing to
-choose by (on the training rows the wider network would win by fitting more), and no second network.
+instead), and a second network would cost a fit for nothing. With fewer than ``MIN_VAL_ROWS`` validation
+rows there is nothing to choose by (on the training rows the wider network would win by fitting more), and no
+second network.
 """
 
 from __future__ import annotations
