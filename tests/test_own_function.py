@@ -9,6 +9,7 @@ import pytest
 
 from xsq.cli.main import main
 from xsq.data.dataset import read_csv
+from xsq.errors import InputError
 
 
 def run(capsys, *argv):
@@ -164,3 +165,19 @@ def test_numpys_reader_and_the_cell_by_cell_scan_agree(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(dataset, "_scan", lambda *args: pytest.fail("a clean file is read by numpy"))
     assert read_csv(write(tmp_path, "1,2\n3,4\n", "plain.csv")).X.shape == (2, 1)
+
+
+def test_a_column_not_chosen_may_hold_text_and_a_chosen_one_may_not(tmp_path, capsys):
+    from xsq.data.dataset import read_inputs
+
+    path = write(tmp_path, 'x,notes,y\n1,"calm, dry",2\n3,,4\n5,gusty,6\n')
+    ds = read_csv(path, inputs="x", outputs="y")
+    assert np.array_equal(ds.X[:, 0], [1, 3, 5]) and np.array_equal(ds.Y[:, 0], [2, 4, 6]) and ds.inputs == ("x",)
+    X, names = read_inputs(path, None, 1, trained=("x",))
+    assert names == ("x",) and np.array_equal(X[:, 0], [1, 3, 5])
+    with pytest.raises(InputError, match="line 2, column 'notes': 'calm, dry' is not a number"):
+        read_csv(path, outputs="y")  # by default every column but the last is an input
+    with pytest.raises(InputError, match="line 4: 2 columns, but the first row has 3"):
+        read_csv(write(tmp_path, "x,notes,y\n1,a,2\n3,b,4\n5,c\n", "ragged.csv"), inputs="x", outputs="y")
+    with pytest.raises(InputError, match="--inputs: no column 'z'"):  # told before any cell is read
+        read_csv(write(tmp_path, "x,y\n1,2\n3,oops\n", "bad.csv"), inputs="z")

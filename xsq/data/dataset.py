@@ -3,9 +3,10 @@
 The columns are inputs then outputs: by default every column but the last is
 an input and the last is the output; ``inputs`` and ``outputs`` choose them
 by header name or by 0-based index (comma-separated). A first row with any
-cell that is neither a number nor empty is the header, and names every column. Blank lines are skipped. Every
+cell that is neither a number nor empty is the header, and names every column. Blank lines are skipped. Only
+the chosen columns are read as numbers: another may hold text (notes, dates). Every
 problem is an :class:`InputError` naming the line and the column: a
-non-numeric, missing, NaN or infinite value, or a row whose number of
+non-numeric, missing, NaN or infinite value in a chosen column, or a row whose number of
 columns differs from the first.
 """
 
@@ -16,7 +17,7 @@ import itertools
 import math
 import warnings
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,19 +102,22 @@ def _fast(path: str, skip: int, width: int) -> np.ndarray | None:
     return values if values.shape[1:] == (width,) and np.all(np.isfinite(values)) else None
 
 
-def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str]) -> np.ndarray:
-    """The values, cell by cell, with an :class:`InputError` for the first bad one."""
+def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str], cols: list[int]) -> np.ndarray:
+    """The values of columns ``cols``, cell by cell, with an :class:`InputError` for the first bad one."""
     flat = array("d")  # 8 bytes a value while reading, not a Python object per cell
     for line, cells in records:
         if len(cells) != len(names):
             raise InputError(f"{path!r}, line {line}: {len(cells)} columns, but the first row has {len(names)}")
-        flat.extend(_value(cell, path, line, names[c]) for c, cell in enumerate(cells))
-    return np.frombuffer(flat, dtype=np.float64).reshape(-1, len(names)).copy()
+        flat.extend(_value(cells[c], path, line, names[c]) for c in cols)
+    return np.frombuffer(flat, dtype=np.float64).reshape(-1, len(cols)).copy()
 
 
-def _table(path: str) -> tuple[np.ndarray, list[str], bool]:
-    """Every value of the file (rows, columns), the columns' names (from the header, or "column i") and whether
-    the file has a header."""
+Pick = Callable[[list[str], bool], list[int]]  # (the columns' names, whether a header named them) -> columns read
+
+
+def _table(path: str, pick: Pick) -> tuple[np.ndarray, list[str], bool, list[int]]:
+    """The values (rows, columns) of the columns ``pick`` chooses, the names of every column (from the header,
+    or "column i"), whether the file has a header, and the columns chosen."""
     records = _records(path)
     first_line, first = next(records, (0, None))
     if first is None:
@@ -127,27 +131,36 @@ def _table(path: str) -> tuple[np.ndarray, list[str], bool]:
     if header and (problem := names_problem(first)):
         tabs = " (the file looks tab-separated: xsq reads comma-separated values)" if "\t" in "".join(first) else ""
         raise InputError(f"{path!r}, line {first_line}: the header's column names {problem}{tabs}")
-    width = len(first)
-    values = _fast(path, first_line if header else first_line - 1, width)
-    if values is None:
-        values = _scan(records if header else itertools.chain([(first_line, first)], records), path, names)
+    cols = pick(names, header)  # before any value is read: a bad --inputs is told as such
+    values = _fast(path, first_line if header else first_line - 1, len(first))
+    if values is None:  # a bad cell, or a column of text that is not chosen
+        values = _scan(records if header else itertools.chain([(first_line, first)], records), path, names, cols)
+    else:
+        values = values[:, cols]
     if not len(values):
         raise InputError(f"data file {path!r} holds no data rows, only a header")
-    return values, names, header
+    return values, names, header, cols
 
 
 def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -> Dataset:
     """The data in ``path`` (see the module docstring)."""
-    values, names, header = _table(path)
-    width = len(names)
-    if width < 2 and (inputs is None or outputs is None):
-        raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
-    ins, outs = _columns(inputs, names, "inputs"), _columns(outputs, names, "outputs")
-    outs = outs if outs is not None else [c for c in [width - 1] if c not in (ins or [])] or [width - 1]
-    ins = ins if ins is not None else [c for c in range(width) if c not in outs]
-    if not ins or set(ins) & set(outs):
-        raise InputError("--inputs and --outputs must be different columns, and each at least one")
-    X, Y = values[:, ins], values[:, outs]
+    chosen: list[list[int]] = []
+
+    def pick(names: list[str], header: bool) -> list[int]:
+        width = len(names)
+        if width < 2 and (inputs is None or outputs is None):
+            raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
+        ins, outs = _columns(inputs, names, "inputs"), _columns(outputs, names, "outputs")
+        outs = outs if outs is not None else [c for c in [width - 1] if c not in (ins or [])] or [width - 1]
+        ins = ins if ins is not None else [c for c in range(width) if c not in outs]
+        if not ins or set(ins) & set(outs):
+            raise InputError("--inputs and --outputs must be different columns, and each at least one")
+        chosen.extend([ins, outs])
+        return ins + outs
+
+    values, names, header, _ = _table(path, pick)
+    ins, outs = chosen
+    X, Y = values[:, : len(ins)], values[:, len(ins) :]
     return Dataset(X, Y, tuple(names[c] for c in ins), tuple(names[c] for c in outs), path, header)
 
 
@@ -157,21 +170,25 @@ def read_inputs(
     """Input rows for a model of ``n_inputs`` inputs: the columns ``inputs`` names, or else those the model was
     trained on (``trained``, the names of its input columns), or else (a model without names) the file's first
     ``n_inputs`` columns; (rows (N, n_inputs), the columns' names)."""
-    values, names, header = _table(path)
-    chosen = _columns(inputs, names, "inputs")
-    if chosen is None and trained:
-        missing = [name for name in trained if name not in names] if header else list(trained)
-        if missing:
-            where = f"has no column {missing[0]!r}" if header else "has no header"
-            columns = shorten(", ".join(trained), 200)
-            raise InputError(
-                f"data file {path!r} {where}; the model was trained on input columns {columns} (--inputs chooses)"
-            )
-        chosen = [names.index(name) for name in trained]
-    if chosen is None:
-        if len(names) < n_inputs:
-            raise InputError(f"data file {path!r} has {len(names)} columns; the model takes {n_inputs} inputs")
-        chosen = list(range(n_inputs))
-    if len(chosen) != n_inputs:
-        raise InputError(f"--inputs names {len(chosen)} columns; the model takes {n_inputs} inputs")
-    return values[:, chosen], tuple(names[c] for c in chosen)
+
+    def pick(names: list[str], header: bool) -> list[int]:
+        chosen = _columns(inputs, names, "inputs")
+        if chosen is None and trained:
+            missing = [name for name in trained if name not in names] if header else list(trained)
+            if missing:
+                where = f"has no column {missing[0]!r}" if header else "has no header"
+                columns = shorten(", ".join(trained), 200)
+                raise InputError(
+                    f"data file {path!r} {where}; the model was trained on input columns {columns} (--inputs chooses)"
+                )
+            chosen = [names.index(name) for name in trained]
+        if chosen is None:
+            if len(names) < n_inputs:
+                raise InputError(f"data file {path!r} has {len(names)} columns; the model takes {n_inputs} inputs")
+            chosen = list(range(n_inputs))
+        if len(chosen) != n_inputs:
+            raise InputError(f"--inputs names {len(chosen)} columns; the model takes {n_inputs} inputs")
+        return chosen
+
+    values, names, _, chosen = _table(path, pick)
+    return values, tuple(names[c] for c in chosen)
