@@ -181,3 +181,13 @@ def test_a_column_not_chosen_may_hold_text_and_a_chosen_one_may_not(tmp_path, ca
         read_csv(write(tmp_path, "x,notes,y\n1,a,2\n3,b,4\n5,c\n", "ragged.csv"), inputs="x", outputs="y")
     with pytest.raises(InputError, match="--inputs: no column 'z'"):  # told before any cell is read
         read_csv(write(tmp_path, "x,y\n1,2\n3,oops\n", "bad.csv"), inputs="z")
+
+
+def test_chosen_columns_come_in_the_order_chosen_by_either_reader(tmp_path, monkeypatch):
+    from xsq.data import dataset
+
+    path = write(tmp_path, "a,b,c\n1,2,3\n4,5,6\n")
+    for _ in range(2):
+        ds = read_csv(path, inputs="c,a", outputs="b")
+        assert np.array_equal(ds.X, [[3, 1], [6, 4]]) and np.array_equal(ds.Y, [[2], [5]]) and ds.inputs == ("c", "a")
+        monkeypatch.setattr(dataset, "_fast", lambda *args: None)  # then the cell-by-cell scan
