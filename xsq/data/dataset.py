@@ -142,24 +142,30 @@ def _table(path: str, pick: Pick) -> tuple[np.ndarray, list[str], bool, list[int
     return values, names, header, cols
 
 
+def _inputs_and_outputs(
+    names: list[str], path: str, inputs: str | None, outputs: str | None
+) -> tuple[list[int], list[int]]:
+    """The input and output columns ``inputs`` and ``outputs`` choose among ``names`` (see the module docstring)."""
+    width = len(names)
+    if width < 2 and (inputs is None or outputs is None):
+        raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
+    ins, outs = _columns(inputs, names, "inputs"), _columns(outputs, names, "outputs")
+    outs = outs if outs is not None else [c for c in [width - 1] if c not in (ins or [])] or [width - 1]
+    ins = ins if ins is not None else [c for c in range(width) if c not in outs]
+    if not ins or set(ins) & set(outs):
+        raise InputError("--inputs and --outputs must be different columns, and each at least one")
+    return ins, outs
+
+
 def read_csv(path: str, inputs: str | None = None, outputs: str | None = None) -> Dataset:
     """The data in ``path`` (see the module docstring)."""
-    chosen: list[list[int]] = []
 
     def pick(names: list[str], header: bool) -> list[int]:
-        width = len(names)
-        if width < 2 and (inputs is None or outputs is None):
-            raise InputError(f"data file {path!r} has one column; it needs input columns and output columns")
-        ins, outs = _columns(inputs, names, "inputs"), _columns(outputs, names, "outputs")
-        outs = outs if outs is not None else [c for c in [width - 1] if c not in (ins or [])] or [width - 1]
-        ins = ins if ins is not None else [c for c in range(width) if c not in outs]
-        if not ins or set(ins) & set(outs):
-            raise InputError("--inputs and --outputs must be different columns, and each at least one")
-        chosen.extend([ins, outs])
+        ins, outs = _inputs_and_outputs(names, path, inputs, outputs)
         return ins + outs
 
     values, names, header, _ = _table(path, pick)
-    ins, outs = chosen
+    ins, outs = _inputs_and_outputs(names, path, inputs, outputs)
     X, Y = values[:, : len(ins)], values[:, len(ins) :]
     return Dataset(X, Y, tuple(names[c] for c in ins), tuple(names[c] for c in outs), path, header)
 
