@@ -86,7 +86,8 @@ def inside(x: np.ndarray) -> np.ndarray:
 def fit_and_score(problem: Problem, seed: int, stages: int, hidden: int | None = None) -> dict:
     """Of xsq's fit as ``xsq train`` makes it (with ``--hidden`` when ``hidden`` is given): its RMSE/range
     inside the data's range (``error``), ``seconds``, ``best_epoch``, the kept network's ``hidden`` width and
-    validation RMSE/range (``val``), and, when a wider network was tried, what each reached (``widths``)."""
+    validation RMSE over the training targets' range (``val_rmse_over_range``), and, when a wider network was
+    tried, what each reached (``widths``, as ``record.widths`` holds them)."""
     x, rng = problem.draw(N, seed)
     y = problem.values(x)
     output = choose_output(y, also=problem.values(problem.grid()), X=x[:, None], projectable=True)[0]
@@ -101,8 +102,8 @@ def fit_and_score(problem: Problem, seed: int, stages: int, hidden: int | None =
         "seconds": seconds,
         "best_epoch": model.record.best_epoch,
         "hidden": model.sizes[1],
-        "val": float(np.sqrt(np.mean((model.predict(x[val])[:, 0] - y[val]) ** 2)) / np.ptp(y[train])),
-        "widths": [{"hidden": w.hidden, "val": w.val_rmse_over_range, "kept": w.kept} for w in model.record.widths],
+        "val_rmse_over_range": rmse_over_range(model.predict(x[val])[:, 0], y[val], of=y[train]),
+        "widths": [w.to_plain() for w in model.record.widths],
     }
 
 

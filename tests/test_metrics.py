@@ -61,3 +61,18 @@ def test_train_and_validation_rmse_use_their_own_rows():
     assert m["train_rmse"] == 0.0 and m["val_rmse"] == pytest.approx(1.0)
     m = evaluate(Rows(0, 0, val_rows=[]), Problem(), x)
     assert m["train_rmse"] == pytest.approx(np.sqrt(0.5)) and np.isnan(m["val_rmse"])
+
+
+def test_evaluate_data_gives_each_outputs_test_rmse_in_column_order():
+    from types import SimpleNamespace
+
+    from xsq.data.metrics import evaluate_data
+
+    X = np.arange(6.0)[:, None]
+    Y = np.zeros((6, 2))
+    model = SimpleNamespace(  # off by 1 in the first output and by 3 in the second, on every row
+        predict=lambda X: np.column_stack([np.ones(len(X)), np.full(len(X), 3.0)]),
+        record=SimpleNamespace(val_rows=np.array([0])),
+    )
+    m = evaluate_data(model, X, Y, train_rows=np.arange(4), test_rows=np.array([4, 5]))
+    assert m["test_rmse_per_output"] == [1.0, 3.0] and m["test_rmse"] == pytest.approx(np.sqrt(5.0))

@@ -181,13 +181,21 @@ def test_a_column_not_chosen_may_hold_text_and_a_chosen_one_may_not(tmp_path, ca
         read_csv(write(tmp_path, "x,notes,y\n1,a,2\n3,b,4\n5,c\n", "ragged.csv"), inputs="x", outputs="y")
     with pytest.raises(InputError, match="--inputs: no column 'z'"):  # told before any cell is read
         read_csv(write(tmp_path, "x,y\n1,2\n3,oops\n", "bad.csv"), inputs="z")
+    headless = write(tmp_path, "1,calm,2\n3,gusty,6\n5,dry,10\n", "headless.csv")  # its first row is data
+    with pytest.raises(InputError, match="line 1: the columns chosen hold numbers there.*'calm' makes it the header"):
+        read_csv(headless, inputs="0", outputs="2")
 
 
-def test_chosen_columns_come_in_the_order_chosen_by_either_reader(tmp_path, monkeypatch):
+@pytest.mark.parametrize("reader", ["numpy", "scan"])
+def test_chosen_columns_come_in_the_order_chosen_by_either_reader(tmp_path, monkeypatch, reader):
     from xsq.data import dataset
 
-    path = write(tmp_path, "a,b,c\n1,2,3\n4,5,6\n")
-    for _ in range(2):
-        ds = read_csv(path, inputs="c,a", outputs="b")
-        assert np.array_equal(ds.X, [[3, 1], [6, 4]]) and np.array_equal(ds.Y, [[2], [5]]) and ds.inputs == ("c", "a")
-        monkeypatch.setattr(dataset, "_fast", lambda *args: None)  # then the cell-by-cell scan
+    used = []
+    fast, scan = dataset._fast, dataset._scan
+    monkeypatch.setattr(
+        dataset, "_fast", lambda *args: None if reader == "scan" else used.append("numpy") or fast(*args)
+    )
+    monkeypatch.setattr(dataset, "_scan", lambda *args: used.append("scan") or scan(*args))
+    ds = read_csv(write(tmp_path, "a,b,c\n1,2,3\n4,5,6\n"), inputs="c,a", outputs="b")
+    assert np.array_equal(ds.X, [[3, 1], [6, 4]]) and np.array_equal(ds.Y, [[2], [5]]) and ds.inputs == ("c", "a")
+    assert used == [reader]

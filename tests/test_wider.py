@@ -15,7 +15,7 @@ from xsq.core import net
 from xsq.errors import InputError, TrainingStalled
 from xsq.training import settings, wider
 from xsq.training.epochs import Data
-from xsq.training.record import TrainingRecord
+from xsq.training.record import TrainingRecord, WidthRecord
 from xsq.training.snapshots import Snapshots
 
 
@@ -101,7 +101,8 @@ def wider_of(monkeypatch, data, first_loss, second):
     monkeypatch.setattr(wider, "run", second)
     s = settings.resolve(epochs=60, restarts=1, output="identity")
     params, record = first_fit(data, first_loss)
-    return wider.fit_wider(params, record, data, np.random.default_rng(1), s, None, np.arange(150), ((0.0, 3.0),), {})
+    fields = dict(val_rows=np.arange(150), domain=((0.0, 3.0),), settings={})
+    return wider.fit_wider(params, record, data, np.random.default_rng(1), s, None, **fields)
 
 
 @pytest.mark.parametrize("second_loss, kept", [(0.9e-15, 24), (1e-15, 16), (1.1e-15, 16)])
@@ -222,9 +223,9 @@ def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened
     assert xsq.load_model(tmp_path / "m.npz").record.widths == model.record.widths
     arrays, fields = model.record.to_plain()
     for widths, problem in (
-        ([dict(w, kept=True) for w in fields["widths"]], "keep not exactly one network"),
-        (fields["widths"][:1], "not a list of 2 to"),
-        ("two", "not a list of 2 to"),
+        ([dict(w, kept=True) for w in fields["widths"]], "are not two networks of which one was kept"),
+        (fields["widths"][:1], "not a list of 2 width records"),
+        ("two", "not a list of 2 width records"),
         ([dict(fields["widths"][0], hidden="many"), fields["widths"][1]], "a width record's hidden"),
         ([dict(fields["widths"][0], extra=1), fields["widths"][1]], "a width record must have exactly"),
         ([dict(fields["widths"][0], val_rmse_over_range=-1.0), fields["widths"][1]], "val_rmse_over_range"),
@@ -241,7 +242,7 @@ def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened
     kept = tuple(
         dataclasses.replace(w, hidden=h, kept=h == bayes.sizes[1]) for w, h in zip(model.record.widths, (8, 12))
     )
-    with pytest.raises(InputError, match="a regularised fit never makes"):
+    with pytest.raises(InputError, match="a regularised fit never tries a wider network"):
         dataclasses.replace(bayes, record=dataclasses.replace(bayes.record, widths=kept))
 
 
@@ -304,7 +305,7 @@ def test_the_cli_says_what_each_network_reached(capsys, tmp_path):
 
 
 def test_names_a_comma_or_edge_space_would_blur_are_quoted_in_lists():
-    from xsq.cli.report import quoted_name
+    from xsq.validation import quoted_name
 
     assert [quoted_name(n) for n in ("u", "speed, m/s", " v", "temp °C")] == ["u", "'speed, m/s'", "' v'", "temp °C"]
 
@@ -315,3 +316,70 @@ def test_the_kept_network_is_a_plain_network_of_its_width(widened):
     x = np.linspace(0.0, 3.0, 7)
     raw = model.scaler.outputs(net.forward(model.params, model.scaler.inputs(x[:, None]), "sigmoid", "identity"))
     np.testing.assert_allclose(raw, model.predict(x), rtol=0, atol=1e-12)
+
+
+def test_ten_validation_rows_are_enough_to_choose_by_and_nine_are_not():
+    s = settings.resolve(output="identity")
+    assert wider.could_widen(False, dataclasses.replace(s, val_fraction=0.01), 1, 1, 1000)  # 10 rows
+    assert not wider.could_widen(False, dataclasses.replace(s, val_fraction=0.0094), 1, 1, 1000)  # 9 rows
+
+
+@pytest.mark.parametrize(
+    "argv, two",
+    [
+        (["--target", "sin(3*x)"], True),  # identity output, by variable projection: a second network may follow
+        (["--target", "sin(3*x)", "--hidden", "16"], False),
+        (["--target", "x**2", "--low", "1", "--high", "100"], False),  # softplus: never widened
+        (["--target", "2+sin(3*x)", "--output", "softplus"], False),
+    ],
+)
+def test_the_long_run_note_counts_a_second_network_only_where_one_may_follow(capsys, tmp_path, monkeypatch, argv, two):
+    from xsq.cli.commands import train as train_command
+    from xsq.cli.main import main
+
+    monkeypatch.setattr(train_command, "LONG_RUN", 0)
+    argv = ["train", "--low", "0", "--high", "3", *argv, "--epochs", "30", "--restarts", "0", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("xsq train: note: this run may take up to")
+    assert ("for each of up to two networks" in err) == two
+
+
+def test_the_hidden_line_says_a_network_that_learnt_nothing_reached_nothing():
+    from xsq.cli.report import hidden_line
+
+    widths = (
+        WidthRecord(16, 2e-9, 1300, 1.0, True),
+        WidthRecord(24, math.nan, 0, 0.1, False, "Ctrl-C stopped it before it learnt"),
+    )
+    assert hidden_line(widths).startswith(
+        "validation RMSE/range: 16 units reached 2e-09; 24 units reached nothing (Ctrl-C stopped it before it "
+        "learnt); the 16 were kept"
+    )
+
+
+def test_width_records_are_refused_on_a_network_of_two_hidden_layers(widened):
+    model = widened[0]
+    deep = xsq.fit(*sine(n=200), hidden=(4, 4), epochs=3)
+    with pytest.raises(InputError, match="its width records keep a network of"):
+        dataclasses.replace(deep, record=dataclasses.replace(deep.record, widths=model.record.widths))
+
+
+def test_snapshots_of_a_fit_that_tried_a_wider_network_and_kept_the_first(widened):
+    snaps = Snapshots()
+    snaps({"epoch": 0, "phase": "running", "train_loss": 1.0, "val_loss": 1.0, "params": {"W1": np.zeros((1, 16))}})
+    snaps(
+        {
+            "epoch": 0,
+            "phase": "running",
+            "train_loss": 1.0,
+            "val_loss": 1.0,
+            "params": {"W1": np.zeros((1, 24))},
+            "network": 2,
+        }
+    )
+    record = widened[0].record
+    first_kept = dataclasses.replace(
+        record, widths=tuple(dataclasses.replace(w, kept=w.hidden == 16) for w in record.widths)
+    )
+    assert snaps.kept_by(first_kept)[0].params["W1"].shape == (1, 16)

@@ -314,3 +314,8 @@ class Axis(Constraint):
         parts = [p.strip() for p in text.split(",")]
         values = [self.inner.read(p) for p in parts]
         return None if any(v is None for v in values) else tuple(values)
+
+
+def quoted_name(name: str) -> str:
+    """A column name as a list of them shows it: in quotes where a comma or an edge space would blur it."""
+    return repr(name) if "," in name or name != name.strip() else name

@@ -6,6 +6,8 @@ import numpy as np
 
 from ..data.metrics import max_rel_error
 from ..data.problem import GRID_POINTS, Problem
+from ..training import wider
+from ..validation import quoted_name
 
 
 def sample_table(model, problem: Problem) -> str:
@@ -106,6 +108,20 @@ def data_table(model, ds, rows, shown: int = 8) -> str:
     return "\n".join(lines)
 
 
+def hidden_line(widths) -> str:
+    """The ``hidden:`` line's text for a fit that tried a wider second network (:mod:`xsq.training.wider`): each
+    network's validation RMSE/range (``record.widths``), and which was kept."""
+    parts = []
+    for w in widths:
+        reached = f"{w.val_rmse_over_range:.2g}" if np.isfinite(w.val_rmse_over_range) else "nothing"
+        parts.append(f"{w.hidden} units reached {reached}" + (f" ({w.note})" if w.note else ""))
+    kept = next(w.hidden for w in widths if w.kept)
+    return (
+        f"validation RMSE/range: {'; '.join(parts)}; the {kept} were kept "
+        f"(a wider network is tried when the first ends between {wider.AIM:g} and {wider.CEILING:g})"
+    )
+
+
 def wall_time(m: dict) -> str:
     """The training time and epochs; where a wider second network was tried (``widths``), the time is both
     networks' and the epochs the kept one's."""
@@ -113,42 +129,38 @@ def wall_time(m: dict) -> str:
     return f"{m['train_seconds']:.2f} s{', two networks' if m.get('widths') else ''} ({epochs})"
 
 
-def quoted_name(name: str) -> str:
-    """A column name as a list of them shows it: in quotes where a comma or an edge space would blur it."""
-    return repr(name) if "," in name or name != name.strip() else name
-
-
 def data_summary(m: dict) -> str:
-    """The metrics of a run on measured data (see :func:`xsq.data.metrics.evaluate_data`) as aligned lines."""
+    """The metrics of a run on measured data (see :func:`xsq.data.metrics.evaluate_data`) as aligned lines; with
+    several outputs, each output's test RMSE, noise level and share inside the 95 % band too, by name."""
+    names = [quoted_name(n) for n in m.get("outputs") or []]
+
+    def each(values, formatted) -> str:
+        """One value per output, named (``u 1.2e-3, v 4.5e-2``) when there are several."""
+        texts = [formatted(v) for v in values]
+        return ", ".join(f"{n} {t}" for n, t in zip(names, texts)) if len(names) == len(texts) > 1 else ", ".join(texts)
+
     rows = [
         ("train RMSE", f"{m['train_rmse']:.3e}"),
         ("validation RMSE", _shown(m["val_rmse"], "no validation rows")),
         (f"test RMSE ({m['test_rows']} held-out row{'s' if m['test_rows'] != 1 else ''})", f"{m['test_rmse']:.3e}"),
-        ("test RMSE / target range", _shown(m["test_rmse_over_range"], "every target is the same")),
-        ("max relative error on the test rows", _shown(m["test_max_rel_error"], "every test target is 0")),
-        ("wall time", wall_time(m)),
     ]
-    names = [quoted_name(n) for n in m.get("outputs") or []]
-    several = len(m.get("test_rmse_per_output", [])) > 1
-
-    def each(values, shown) -> str:
-        """One value per output, named (``u 1.2e-3, v 4.5e-2``) when there are several."""
-        texts = [shown(v) for v in values]
-        return ", ".join(f"{n} {t}" for n, t in zip(names, texts)) if len(names) == len(texts) > 1 else ", ".join(texts)
-
-    if several and m["test_rows"]:
-        rows.insert(3, ("test RMSE, each output", each(m["test_rmse_per_output"], lambda v: f"{v:.3e}")))
+    if len(m.get("test_rmse_per_output", [])) > 1 and m["test_rows"]:
+        rows.append(("test RMSE, each output", each(m["test_rmse_per_output"], lambda v: f"{v:.3e}")))
+    rows.append(("test RMSE / target range", _shown(m["test_rmse_over_range"], "every target is the same")))
     if "gamma" in m:  # a regularised fit (see xsq.training.bayes)
         inside = _percent(m["test_inside_95"])
-        shown = m["test_inside_95"] is not None and np.isfinite(m["test_inside_95"])
-        if len(m["test_inside_95_per_output"]) > 1 and shown:  # and each output's
+        known = m["test_inside_95"] is not None and np.isfinite(m["test_inside_95"])
+        if len(m["test_inside_95_per_output"]) > 1 and known:  # and each output's
             inside += " (" + each(m["test_inside_95_per_output"], _percent) + ")"
-        at = next(i for i, (k, _) in enumerate(rows) if k.startswith("max relative error"))
-        rows[at:at] = [
+        rows += [
             ("effective parameters (gamma)", f"{m['gamma']:.1f} of {m['n_params']}"),
             ("noise level (std, from beta)", each(m["noise_level"], lambda v: f"{v:.3e}")),
             ("log evidence", f"{m['log_evidence']:.6g}"),
             ("test targets inside the 95 % band", inside),
         ]
+    rows += [
+        ("max relative error on the test rows", _shown(m["test_max_rel_error"], "every test target is 0")),
+        ("wall time", wall_time(m)),
+    ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

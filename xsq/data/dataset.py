@@ -4,7 +4,7 @@ The columns are inputs then outputs: by default every column but the last is
 an input and the last is the output; ``inputs`` and ``outputs`` choose them
 by header name or by 0-based index (comma-separated). A first row with any
 cell that is neither a number nor empty is the header, and names every column. Blank lines are skipped. Only
-the chosen columns are read as numbers: another may hold text (notes, dates). Every
+the chosen columns are read as numbers: another may hold text (notes, dates), given a header row. Every
 problem is an :class:`InputError` naming the line and the column: a
 non-numeric, missing, NaN or infinite value in a chosen column, or a row whose number of
 columns differs from the first.
@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..files import regular_file
-from ..validation import names_problem, read_number, shorten
+from ..validation import names_problem, quoted_name, read_number, shorten
 
 MAX_BYTES = 256 * 2**20
 
@@ -53,9 +53,8 @@ def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
         elif part.isascii() and part.isdigit() and int(part) < len(names):
             chosen.append(int(part))
         else:
-            raise InputError(
-                f"--{what}: no column {part!r}; the columns are {', '.join(names)} (or 0-{len(names) - 1})"
-            )
+            listed = ", ".join(map(quoted_name, names))
+            raise InputError(f"--{what}: no column {part!r}; the columns are {listed} (or 0-{len(names) - 1})")
     if not chosen or len(set(chosen)) != len(chosen):
         raise InputError(f"--{what} must name distinct columns, got {spec!r}")
     return chosen
@@ -132,6 +131,12 @@ def _table(path: str, pick: Pick) -> tuple[np.ndarray, list[str], bool, list[int
         tabs = " (the file looks tab-separated: xsq reads comma-separated values)" if "\t" in "".join(first) else ""
         raise InputError(f"{path!r}, line {first_line}: the header's column names {problem}{tabs}")
     cols = pick(names, header)  # before any value is read: a bad --inputs is told as such
+    if header and all(read_number(first[c]) is not None for c in cols):  # a first row of data, and a text column
+        word = next(cell for cell in first if cell and read_number(cell) is None)
+        raise InputError(
+            f"{path!r}, line {first_line}: the columns chosen hold numbers there, so it reads as data, but "
+            f"{shorten(word, 40)!r} makes it the header; add a header row naming every column"
+        )
     values = _fast(path, first_line if header else first_line - 1, len(first))
     if values is None:  # a bad cell, or a column of text that is not chosen
         values = _scan(records if header else itertools.chain([(first_line, first)], records), path, names, cols)
@@ -183,7 +188,7 @@ def read_inputs(
             missing = [name for name in trained if name not in names] if header else list(trained)
             if missing:
                 where = f"has no column {missing[0]!r}" if header else "has no header"
-                columns = shorten(", ".join(trained), 200)
+                columns = shorten(", ".join(map(quoted_name, trained)), 200)
                 raise InputError(
                     f"data file {path!r} {where}; the model was trained on input columns {columns} (--inputs chooses)"
                 )

@@ -101,8 +101,6 @@ class Model:
             kept = [w.hidden for w in self.record.widths if w.kept]
             if kept and (len(sizes) != 3 or kept != [sizes[1]]):
                 raise InputError(f"its width records keep a network of {kept[0]} hidden units, not of sizes {sizes}")
-            if kept and self.record.evidence is not None:
-                raise InputError("it has width records, which a regularised fit never makes")
         evidence = self.record.evidence if self.record is not None else None
         if evidence is not None:
             groups = int(prior_groups(sizes, evidence.regularization).max()) + 1  # its priors

@@ -34,6 +34,7 @@ only what prediction needs) and is saved and loaded with it. Its fields:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -138,6 +139,10 @@ class WidthRecord:
     kept: bool
     note: str = ""
 
+    def to_plain(self) -> dict[str, Any]:
+        """The record as JSON-ready fields (NaN is written as null by :func:`xsq.files.json_bytes`)."""
+        return dataclasses.asdict(self)
+
     @classmethod
     def from_plain(cls, fields: Any) -> WidthRecord:
         """A width record from its JSON fields, each checked against ``WIDTH_FIELDS`` (null: NaN)."""
@@ -145,6 +150,21 @@ class WidthRecord:
         if values["val_rmse_over_range"] is None:  # a network that learnt nothing: NaN, written as null
             values["val_rmse_over_range"] = math.nan
         return cls(**values)
+
+
+def widths_problem(widths: tuple[WidthRecord, ...], regularised: bool) -> str:
+    """What is wrong with a training record's width records, "" if nothing: a fit that tried a wider network
+    (:mod:`xsq.training.wider`) records exactly two networks, keeps one, and that one reached a validation error;
+    a regularised fit never tries one."""
+    if not widths:
+        return ""
+    if regularised:
+        return "are there, but a regularised fit never tries a wider network"
+    if len(widths) != 2 or [w.kept for w in widths].count(True) != 1:
+        return "are not two networks of which one was kept"
+    if any(w.kept and not math.isfinite(w.val_rmse_over_range) for w in widths):
+        return "keep a network that reached no validation error"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -250,6 +270,9 @@ class TrainingRecord:
         object.__setattr__(self, "val_rows", frozen(np.asarray(self.val_rows, dtype=int)))
         settings = {k: tuple(v) if isinstance(v, list) else v for k, v in self.settings.items()}  # read-only too
         object.__setattr__(self, "settings", ReadOnlyDict(settings))
+        object.__setattr__(self, "widths", tuple(self.widths))
+        if problem := widths_problem(self.widths, self.evidence is not None):
+            raise InputError(f"its training record's widths {problem}")
 
     # --- as plain data, for the model file (read back as untrusted input) ---------------
 
@@ -268,7 +291,7 @@ class TrainingRecord:
         plain = dict(fields, domain=[list(p) for p in self.domain], settings=dict(self.settings), stages=stages)
         plain.update(inputs=list(self.inputs), outputs=list(self.outputs))
         if self.widths:  # only then: files without it read as they always did
-            plain["widths"] = [dict(w.__dict__) for w in self.widths]
+            plain["widths"] = [w.to_plain() for w in self.widths]
         if self.evidence is not None:
             evidence_arrays, plain["evidence"] = self.evidence.to_plain()
             arrays.update(evidence_arrays)
@@ -299,13 +322,9 @@ class TrainingRecord:
                 raise InputError("its training record's best epoch comes after its last")
             stages = tuple(StageRecord.from_plain(s) for s in fields.get("stages", []))
             widths = fields.get("widths", [])
-            if not isinstance(widths, list) or len(widths) == 1 or len(widths) > MAX_WIDTHS:
-                raise InputError(f"its training record's widths is not a list of 2 to {MAX_WIDTHS} width records")
+            if not isinstance(widths, list) or len(widths) not in (0, 2):
+                raise InputError("its training record's widths is not a list of 2 width records")
             widths = tuple(WidthRecord.from_plain(w) for w in widths)
-            if widths and [w.kept for w in widths].count(True) != 1:
-                raise InputError("its training record's widths keep not exactly one network")
-            if any(w.kept and not math.isfinite(w.val_rmse_over_range) for w in widths):
-                raise InputError("its training record's widths keep a network that reached no validation error")
             evidence = fields.get("evidence")
             evidence = None if evidence is None else EvidenceRecord.from_plain(evidence, arrays)
             if evidence is not None and len(evidence.history_beta) != len(h.epoch):
@@ -361,7 +380,6 @@ WIDTH_FIELDS = {  # a width record's fields, and what each must be when read bac
     "kept": Flag(),
     "note": Text(1000),
 }
-MAX_WIDTHS = 8  # far more networks than a fit tries
 EVIDENCE_FIELDS = {  # an evidence record's single values, and what each must be when read back
     "regularization": Options(("l2", "bayes")),
     "gamma": Real(0),

@@ -86,4 +86,4 @@ class Snapshots:
         """The snapshots of the network a model's training ``record`` kept: the wider second network's when its
         ``widths`` say so (:mod:`xsq.training.wider`), else the first's."""
         widths = record.widths if record is not None else ()
-        return self.network(2 if widths and widths[-1].kept else 1)
+        return self.network(next((k for k, w in enumerate(widths, start=1) if w.kept), 1))

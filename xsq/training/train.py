@@ -118,8 +118,9 @@ def fit(
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
     ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``; a network trained by variable
-    projection that ends just short of ``xsq.training.wider.AIM`` on its validation rows gets one 1.5 times as
-    wide beside it, and the lower validation loss is kept (``model.record.widths`` says what each reached).
+    projection whose validation RMSE over the targets' range ends between ``xsq.training.wider.AIM`` and
+    ``CEILING`` (on at least ``MIN_VAL_ROWS`` validation rows) gets one 1.5 times as wide beside it, and the
+    lower validation loss is kept (``model.record.widths`` says what each reached).
     Settings left as None take the optimizer's defaults (``xsq.training.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
@@ -219,7 +220,9 @@ def fit(
                 raise TrainingStalled(f"training did not learn: {worse}", record, params, model)
             return model
         if wider.could_widen(hidden is not None, s, X.shape[1], Y.shape[1], len(X)) and wider.wants_wider(record, data):
-            params, record, s = wider.fit_wider(params, record, data, rng, s, callback, val, domain, settings_)
+            params, record, s = wider.fit_wider(
+                params, record, data, rng, s, callback, val_rows=val, domain=domain, settings=settings_
+            )
         if s.stages == 1 or record.interrupted or record.stopped:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)

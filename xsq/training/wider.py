@@ -2,17 +2,21 @@
 
 Which minimum a 16-unit network settles in depends on its start, and on smooth 1-D targets some minima
 lie above 1e-9 of the target range: with 16 units the damped oscillation exp(-x) sin(5x) ends at
-RMSE/range 2.2e-9 (seed 0) and the Runge peak 1 / (1 + 25 x^2) at 1.3e-9, and more steps do not get
-out (``python scripts/precision_suite.py --hidden 16``). 24 units reach 3.7e-10 and 7.5e-11 there, but
-are no better in general: on the suite's degree-6 polynomial (seed 1) they end at 1.2e-9 where 16 reach
-4.1e-10 (``--hidden 24``). The validation rows tell the two apart, so when the first network's
-validation RMSE over the targets' range is above ``AIM`` (but not above ``CEILING``), :func:`fit_wider`
-trains a network ``FACTOR`` times as wide on the same data, from the same generator, and the one with the
-lower validation loss is kept (the first on a tie). A first network that reaches ``AIM`` costs nothing
-more; one above ``CEILING`` has met noise (measured data, which xsq's measured-data defaults regularise
-instead), and a second network would cost a fit for nothing. With fewer than ``MIN_VAL_ROWS`` validation
-rows there is nothing to choose by (on the training rows the wider network would win by fitting more), and no
-second network.
+RMSE/range 2.2e-9 (seed 0) and the Runge peak 1 / (1 + 25 x^2) at 1.3e-9
+(``python scripts/precision_suite.py --hidden 16``; 2,600 epochs take the damped oscillation only from 2.2e-9
+to 1.6e-9 on the domain's grid: ``xsq train --target 'exp(-x)*sin(5*x)' --low 0 --high 4 --hidden 16 --epochs
+2600``). 24 units reach 3.7e-10 and 7.5e-11 there, but are no better in general: on the suite's degree-6
+polynomial (seed 1) they end at 1.2e-9 where 16 reach 4.1e-10 (``--hidden 24``). The validation rows tell the
+two apart, so when the first network's validation RMSE over the targets' range ends between ``AIM`` and
+``CEILING``, :func:`fit_wider` trains a network ``FACTOR`` times as wide on the same data, from the same
+generator, and the one with the lower validation loss is kept (the first on a tie).
+
+``CEILING`` bounds the cost. A first network that reaches ``AIM`` costs nothing more. One above ``CEILING`` is
+far from it: on measured data it has met the noise (xsq's measured-data defaults regularise instead), and a
+noise-free target it leaves there needs a width of its own, which 1.5 times does not give (sin(20x) on [0, 3]
+ends at RMSE/range 3.7e-4 with 16 units and 2.1e-6 with 24: ``xsq train --target 'sin(20*x)' --low 0 --high 3
+[--hidden 24]``). With fewer than ``MIN_VAL_ROWS`` validation rows there is nothing to choose by (on the
+training rows the wider network would win by fitting more), and no second network.
 """
 
 from __future__ import annotations
@@ -47,28 +51,27 @@ def wider_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
 
 def could_widen(hidden_given: bool, s: TrainSettings, n_in: int, n_out: int, rows: int) -> bool:
     """Whether a fit with settings ``s`` (its output chosen) on ``rows`` rows of ``n_in`` inputs and ``n_out``
-    outputs may train a wider second network: its width was left to xsq, there are validation rows to choose
-    between the two by (on the training rows the wider would win for fitting more), and both networks would train
-    their identity output by variable projection (:func:`xsq.training.separable.would_train`)."""
-    if hidden_given or s.output != "identity" or n_out != 1 or s.val_fraction <= 0:
-        return False
+    outputs may train a wider second network: its width was left to xsq, at least ``MIN_VAL_ROWS`` validation rows
+    choose between the two (on the training rows the wider would win for fitting more), and both networks would
+    train their identity output by variable projection (:func:`xsq.training.separable.would_train`)."""
+    if hidden_given or s.output != "identity" or n_out != 1 or int(round(rows * s.val_fraction)) < MIN_VAL_ROWS:
+        return False  # (the validation rows as xsq.training.train.split holds them out)
     wide = dataclasses.replace(s, hidden=wider_sizes((n_in, *s.hidden, n_out))[1:-1])
     return separable.would_train(s, n_in, rows) and separable.would_train(wide, n_in, rows)
 
 
 def val_rmse_over_range(record: TrainingRecord, data: Data) -> float:
     """The kept parameters' validation RMSE over the range of the training targets, from the record's best mse
-    on the scaled validation targets, whose scale cancels."""
+    on the scaled validation targets, whose scale cancels (NaN for targets of no range, as
+    :func:`xsq.data.metrics.rmse_over_range` gives)."""
     spread = float(np.ptp(data.Y))
-    return math.sqrt(record.best_loss) / spread if spread > 0 else 0.0
+    return math.sqrt(record.best_loss) / spread if spread > 0 else math.nan
 
 
 def wants_wider(record: TrainingRecord, data: Data) -> bool:
     """Whether a first network that ran to its end (not interrupted or stopped) ended between ``AIM`` and
-    ``CEILING`` on at least ``MIN_VAL_ROWS`` validation rows (a ``val_fraction`` may round to none)."""
-    if record.interrupted or record.stopped or len(data.X_val) < MIN_VAL_ROWS:
-        return False
-    return AIM < val_rmse_over_range(record, data) <= CEILING
+    ``CEILING`` on its validation rows."""
+    return not (record.interrupted or record.stopped) and AIM < val_rmse_over_range(record, data) <= CEILING
 
 
 def fit_wider(
@@ -78,6 +81,7 @@ def fit_wider(
     rng: np.random.Generator,
     s: TrainSettings,
     callback: Callback | None,
+    *,
     val_rows: np.ndarray,
     domain: tuple[tuple[float, float], ...],
     settings: dict[str, Any],
@@ -85,52 +89,37 @@ def fit_wider(
     """Train a network ``FACTOR`` times as wide as the first (``params``, ``record``) on the same data and keep
     the one with the lower validation loss; return its params, its record and its settings.
 
-    The record is the kept network's, with the seconds of both, ``interrupted`` or ``stopped`` if either run
-    was, and ``widths`` (a :class:`~xsq.training.record.WidthRecord` per network). Ctrl-C during the second
+    The record is the kept network's, with the seconds of both, ``interrupted`` or ``stopped`` if the second
+    run was, and ``widths`` (a :class:`~xsq.training.record.WidthRecord` per network). Ctrl-C during the second
     keeps the better so far; a second that fails, or would not fit in memory, keeps the first.
     """
     sizes = wider_sizes((data.X.shape[1], *s.hidden, data.Y.shape[1]))
     wide = dataclasses.replace(s, hidden=sizes[1:-1])
-    first = WidthRecord(s.hidden[0], val_rmse_over_range(record, data), record.n_epochs, record.seconds, True)
     start = time.perf_counter()
     try:
         check_memory(len(data.X), sizes, s.optimizer, s.batch_size, s.regularization)
         steps = lm_epochs(data, sizes, rng, wide)
         fields = dict(val_rows=val_rows, domain=domain, settings=dict(settings, hidden=list(wide.hidden)))
-        params2, record2 = run(steps, data, wide, tagged(callback, network=2), **fields)
+        wide_params, wide_record = run(steps, data, wide, tagged(callback, network=2), **fields)
     except (InputError, TrainingFailed, KeyboardInterrupt) as exc:
-        why = "Ctrl-C stopped it before it learnt" if isinstance(exc, KeyboardInterrupt) else f"failed: {exc}"
-        second = WidthRecord(sizes[1], math.nan, 0, time.perf_counter() - start, False, why)
-        kept = dataclasses.replace(
-            record,
-            seconds=record.seconds + second.seconds,
-            interrupted=isinstance(exc, KeyboardInterrupt),  # the first ran to its end (wants_wider)
-            widths=(first, second),
-        )
-        return params, kept, s
-    cut = "interrupted by Ctrl-C" if record2.interrupted else "stopped by the callback" if record2.stopped else ""
-    second = WidthRecord(sizes[1], val_rmse_over_range(record2, data), record2.n_epochs, record2.seconds, False, cut)
-    wins = record2.best_loss < record.best_loss
-    first, second = dataclasses.replace(first, kept=not wins), dataclasses.replace(second, kept=wins)
-    params, record, s = (params2, record2, wide) if wins else (params, record, s)
+        stopped_early = isinstance(exc, KeyboardInterrupt)
+        note = "Ctrl-C stopped it before it learnt" if stopped_early else f"failed: {exc}"
+        second = WidthRecord(sizes[1], math.nan, 0, time.perf_counter() - start, False, note)
+        wins, interrupted, stopped = False, stopped_early, False
+    else:
+        interrupted, stopped = wide_record.interrupted, wide_record.stopped
+        note = "interrupted by Ctrl-C" if interrupted else "stopped by the callback" if stopped else ""
+        wins = wide_record.best_loss < record.best_loss
+        reached = val_rmse_over_range(wide_record, data)
+        second = WidthRecord(sizes[1], reached, wide_record.n_epochs, wide_record.seconds, wins, note)
+    first = WidthRecord(s.hidden[0], val_rmse_over_range(record, data), record.n_epochs, record.seconds, not wins)
+    if wins:
+        params, record, s = wide_params, wide_record, wide
     kept = dataclasses.replace(
         record,
         seconds=first.seconds + second.seconds,
-        interrupted=record2.interrupted,
-        stopped=record2.stopped,
+        interrupted=interrupted,
+        stopped=stopped,
         widths=(first, second),
     )
     return params, kept, s
-
-
-def describe(widths: tuple[WidthRecord, ...]) -> str:
-    """The width records in a line: each network's validation RMSE/range, and which was kept."""
-    parts = []
-    for w in widths:
-        reached = f"{w.val_rmse_over_range:.2g}" if np.isfinite(w.val_rmse_over_range) else "nothing"
-        parts.append(f"{w.hidden} units reached {reached}" + (f" ({w.note})" if w.note else ""))
-    kept = next(w.hidden for w in widths if w.kept)
-    return (
-        f"validation RMSE/range: {'; '.join(parts)}; the {kept} were kept "
-        f"(a wider network is tried when the first ends between {AIM:g} and {CEILING:g})"
-    )

@@ -29,7 +29,7 @@ from ...training.train import fit, split
 from .. import commands, interrupts
 from ..argparsing import flag
 from ..progress import Progress
-from ..report import data_summary, data_table, sample_table, summary
+from ..report import data_summary, data_table, hidden_line, sample_table, summary
 from ..runfolder import RunFolder
 from . import TEST_FRACTION, animate, quoted, report_saved
 
@@ -236,7 +236,7 @@ def run(args) -> int:
                 sizes=list(model.sizes),
             )
             if r.widths:  # each network trained for the first stage, when a wider one was tried
-                metrics["widths"] = [dict(w.__dict__) for w in r.widths]
+                metrics["widths"] = [w.to_plain() for w in r.widths]
             text = job.text(model, metrics)  # everything the report evaluates, before anything is written
             model.save(folder.temp_path("model.npz"))
             folder.write("metrics.json", json_bytes(metrics, indent=2))
@@ -267,7 +267,7 @@ def run(args) -> int:
         if given.get("output", "auto") == "auto":
             print(f"output: {model.output} (chosen because {reason})")
         if r.widths:  # a wider second network was tried (xsq.training.wider)
-            print(f"hidden: {model.sizes[1]} ({wider.describe(r.widths)})")
+            print(f"hidden: {model.sizes[1]} ({hidden_line(r.widths)})")
         print(text)
         if len(job.X) < count(model.sizes):
             print(
