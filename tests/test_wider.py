@@ -360,7 +360,7 @@ def test_the_hidden_line_says_a_network_that_learnt_nothing_reached_nothing():
 
 def test_width_records_are_refused_on_a_network_of_two_hidden_layers(widened):
     model = widened[0]
-    deep = xsq.fit(*sine(n=200), hidden=(model.sizes[1], 4), epochs=3)  # its first layer as wide as the kept
+    deep = xsq.fit(*sine(n=200), hidden=(model.sizes[1], 4), epochs=30)  # its first layer as wide as the kept
     with pytest.raises(InputError, match="its width records keep a network of"):
         dataclasses.replace(deep, record=dataclasses.replace(deep.record, widths=model.record.widths))
 
