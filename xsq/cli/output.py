@@ -68,7 +68,8 @@ def closed() -> bool:
 @contextlib.contextmanager
 def checked() -> Iterator[None]:
     """For the duration, ``sys.stdout`` raises :class:`OutputError` on a failed write or flush; at the end
-    what is left in its buffer is flushed, so that a failure there is raised too."""
+    what is left in its buffer is flushed, so that a failure there is raised too. The stream's escaping of text
+    its encoding cannot hold stays after it (a command line runs one command)."""
     original = sys.stdout
     if original is None:
         yield

@@ -188,10 +188,10 @@ def run(args) -> int:
     sizes = (job.X.shape[1] if job.X.ndim > 1 else 1, *s.hidden, job.Y.shape[1] if job.Y.ndim > 1 else 1)
     check_memory(len(job.X), sizes, s.optimizer, s.batch_size, s.regularization)  # refused runs are not warned about
     minutes = epoch_seconds(len(job.X), sizes, s.optimizer, s.batch_size) * s.epochs / 60
-    unit = job.output[0] if job.output else "identity" if s.output == "auto" else s.output  # auto: at worst
+    unit = job.output[0] if job.output else s.output if s.output != "auto" else "identity"  # auto: at worst
     two = wider.could_widen("hidden" in given, dataclasses.replace(s, output=unit), sizes[0], sizes[-1], len(job.X))
     if two:  # a wider second network may follow (xsq.training.wider)
-        minutes += epoch_seconds(len(job.X), wider.wider_sizes(sizes), s.optimizer) * s.epochs / 60
+        minutes += epoch_seconds(len(job.X), wider.wider_sizes(sizes), s.optimizer, s.batch_size) * s.epochs / 60
     if minutes > LONG_RUN / 60:
         hours = minutes / 60
         length = f"about {minutes:.0f} minutes" if hours < 2 else f"about {hours:.0f} hours" if hours < 48 else "days"
