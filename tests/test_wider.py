@@ -234,6 +234,10 @@ def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened
     ):
         with pytest.raises(InputError, match=problem):
             TrainingRecord.from_plain(dict(fields, widths=widths), arrays)
+    with pytest.raises(InputError, match="a width record's hidden"):  # checked as it is made, not only when read
+        WidthRecord(-5, 1e-9, 10, 1.0, True)
+    with pytest.raises(InputError, match="are not width records"):
+        dataclasses.replace(model.record, widths=tuple(fields["widths"]))
     wrong = tuple(dataclasses.replace(w, kept=not w.kept) for w in model.record.widths)
     with pytest.raises(InputError, match="its width records keep a network of"):
         dataclasses.replace(model, record=dataclasses.replace(model.record, widths=wrong))

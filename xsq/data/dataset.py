@@ -114,6 +114,11 @@ def _scan(records: Iterator[tuple[int, list[str]]], path: str, names: list[str],
 Pick = Callable[[list[str], bool], list[int]]  # (the columns' names, whether a header named them) -> columns read
 
 
+def _text_at(cells: list[str]) -> list[int]:
+    """The positions of the cells that are neither numbers nor empty."""
+    return [i for i, cell in enumerate(cells) if cell and read_number(cell) is None]
+
+
 def _table(path: str, pick: Pick) -> tuple[np.ndarray, list[str], bool, list[int]]:
     """The values (rows, columns) of the columns ``pick`` chooses, the names of every column (from the header,
     or "column i"), whether the file has a header, and the columns chosen."""
@@ -131,12 +136,16 @@ def _table(path: str, pick: Pick) -> tuple[np.ndarray, list[str], bool, list[int
         tabs = " (the file looks tab-separated: xsq reads comma-separated values)" if "\t" in "".join(first) else ""
         raise InputError(f"{path!r}, line {first_line}: the header's column names {problem}{tabs}")
     cols = pick(names, header)  # before any value is read: a bad --inputs is told as such
-    if header and all(read_number(first[c]) is not None for c in cols):  # a first row of data, and a text column
-        word = next(cell for cell in first if cell and read_number(cell) is None)
-        raise InputError(
-            f"{path!r}, line {first_line}: the columns chosen hold numbers there, so it reads as data, but "
-            f"{shorten(word, 40)!r} makes it the header; add a header row naming every column"
-        )
+    if header and all(read_number(first[c]) is not None for c in cols):  # numbers where the columns are chosen
+        second = next(records, None)
+        if second is not None and _text_at(second[1]) == _text_at(first):  # text where the row below has it: data
+            word = next(cell for cell in first if cell and read_number(cell) is None)
+            raise InputError(
+                f"{path!r}, line {first_line}: it reads as data, with text ({shorten(word, 40)!r}) where line "
+                f"{second[0]} has it and numbers elsewhere, but its text makes it the header; add a header row "
+                "naming every column"
+            )
+        records = itertools.chain([second] if second is not None else [], records)
     values = _fast(path, first_line if header else first_line - 1, len(first))
     if values is None:  # a bad cell, or a column of text that is not chosen
         values = _scan(records if header else itertools.chain([(first_line, first)], records), path, names, cols)

@@ -139,6 +139,12 @@ class WidthRecord:
     kept: bool
     note: str = ""
 
+    def __post_init__(self):
+        plain = dict(self.to_plain())
+        if isinstance(plain["val_rmse_over_range"], float) and math.isnan(plain["val_rmse_over_range"]):
+            plain["val_rmse_over_range"] = None  # a network that learnt nothing
+        checked(plain, WIDTH_FIELDS, "a width record")  # a record made in code holds what a file may
+
     def to_plain(self) -> dict[str, Any]:
         """The record as JSON-ready fields (NaN is written as null by :func:`xsq.files.json_bytes`)."""
         return dataclasses.asdict(self)
@@ -158,6 +164,8 @@ def widths_problem(widths: tuple[WidthRecord, ...], regularised: bool) -> str:
     a regularised fit never tries one."""
     if not widths:
         return ""
+    if not all(isinstance(w, WidthRecord) for w in widths):
+        return "are not width records"
     if regularised:
         return "are there, but a regularised fit never tries a wider network"
     if len(widths) != 2 or [w.kept for w in widths].count(True) != 1:
