@@ -182,12 +182,15 @@ def test_a_column_not_chosen_may_hold_text_and_a_chosen_one_may_not(tmp_path, ca
     with pytest.raises(InputError, match="--inputs: no column 'z'"):  # told before any cell is read
         read_csv(write(tmp_path, "x,y\n1,2\n3,oops\n", "bad.csv"), inputs="z")
     headless = write(tmp_path, "1,calm,2\n3,gusty,6\n5,dry,10\n", "headless.csv")  # its first row is data
-    with pytest.raises(InputError, match="line 1: it reads as data, with text \\('calm'\\) where line 2 has it"):
+    with pytest.raises(InputError, match="line 1 may be data or the header: it holds text \\('calm'\\) where line 2"):
         read_csv(headless, inputs="0", outputs="2")
     named = write(tmp_path, "400,500,y\n0.25,0.5,1\n0.75,1,2\n", "numeric_names.csv")  # a header of numbers
     X, names = read_inputs(named, "400,500", 2)
     assert names == ("400", "500") and np.array_equal(X, [[0.25, 0.5], [0.75, 1]])
     ds = read_csv(named, inputs="400", outputs="500")
+    assert np.array_equal(ds.X[:, 0], [0.25, 0.75]) and np.array_equal(ds.Y[:, 0], [0.5, 1])
+    notes = write(tmp_path, "400,notes,500\n0.25,12,0.5\n0.75,calm,1\n", "numeric_names_and_notes.csv")
+    ds = read_csv(notes, inputs="400", outputs="500")  # read cell by cell, its first data row looked at first
     assert np.array_equal(ds.X[:, 0], [0.25, 0.75]) and np.array_equal(ds.Y[:, 0], [0.5, 1])
 
 

@@ -141,9 +141,9 @@ def _table(path: str, pick: Pick) -> tuple[np.ndarray, list[str], bool, list[int
         if second is not None and _text_at(second[1]) == _text_at(first):  # text where the row below has it: data
             word = next(cell for cell in first if cell and read_number(cell) is None)
             raise InputError(
-                f"{path!r}, line {first_line}: it reads as data, with text ({shorten(word, 40)!r}) where line "
-                f"{second[0]} has it and numbers elsewhere, but its text makes it the header; add a header row "
-                "naming every column"
+                f"{path!r}, line {first_line} may be data or the header: it holds text ({shorten(word, 40)!r}) where "
+                f"line {second[0]} does and numbers in the columns chosen; add a header row, or give those columns "
+                "names that are not numbers"
             )
         records = itertools.chain([second] if second is not None else [], records)
     values = _fast(path, first_line if header else first_line - 1, len(first))
