@@ -4,7 +4,8 @@ The columns are inputs then outputs: by default every column but the last is
 an input and the last is the output; ``inputs`` and ``outputs`` choose them
 by header name or by 0-based index (comma-separated). A first row with any
 cell that is neither a number nor empty is the header, and names every column. Blank lines are skipped. Only
-the chosen columns are read as numbers: another may hold text (notes, dates), given a header row. Every
+the chosen columns are read as numbers: another may hold text (notes, dates), given a header row (a first
+row with numbers in the chosen columns and text where the next row has it may be either, and is refused). Every
 problem is an :class:`InputError` naming the line and the column: a
 non-numeric, missing, NaN or infinite value in a chosen column, or a row whose number of
 columns differs from the first.
