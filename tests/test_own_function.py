@@ -189,6 +189,12 @@ def test_a_column_not_chosen_may_hold_text_and_a_chosen_one_may_not(tmp_path, ca
     assert names == ("400", "500") and np.array_equal(X, [[0.25, 0.5], [0.75, 1]])
     ds = read_csv(named, inputs="400", outputs="500")
     assert np.array_equal(ds.X[:, 0], [0.25, 0.75]) and np.array_equal(ds.Y[:, 0], [0.5, 1])
+    numbers = write(tmp_path, "1,2,y\n1,2,3\n4,5,6\n", "names_of_numbers.csv")  # '1' names column 0
+    with pytest.raises(
+        InputError, match="'0' and '1' both choose column 0 \\(1; a column's name comes before an index"
+    ):
+        read_csv(numbers, inputs="0,1", outputs="2")
+    assert read_csv(numbers, inputs="1,2", outputs="y").X.tolist() == [[1, 2], [4, 5]]  # by name
     notes = write(tmp_path, "400,notes,500\n0.25,12,0.5\n0.75,calm,1\n", "numeric_names_and_notes.csv")
     ds = read_csv(notes, inputs="400", outputs="500")  # read cell by cell, its first data row looked at first
     assert np.array_equal(ds.X[:, 0], [0.25, 0.75]) and np.array_equal(ds.Y[:, 0], [0.5, 1])

@@ -44,11 +44,13 @@ class Dataset:
 
 
 def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
-    """Column indices from a comma-separated list of names or 0-based indices; None when not given."""
+    """Column indices from a comma-separated list of names or 0-based indices (a name first: with a header of
+    numbers, '1' is the column named 1); None when not given."""
     if spec is None:
         return None
-    chosen = []
-    for part in (p.strip() for p in spec.split(",")):
+    chosen: list[int] = []
+    parts = [p.strip() for p in spec.split(",")]
+    for part in parts:
         if part in names:
             chosen.append(names.index(part))
         elif part.isascii() and part.isdigit() and int(part) < len(names):
@@ -56,7 +58,14 @@ def _columns(spec: str | None, names: list[str], what: str) -> list[int] | None:
         else:
             listed = ", ".join(map(quoted_name, names))
             raise InputError(f"--{what}: no column {part!r}; the columns are {listed} (or 0-{len(names) - 1})")
-    if not chosen or len(set(chosen)) != len(chosen):
+    twice = next((c for c in chosen if chosen.count(c) > 1), None)
+    if twice is not None:
+        same = " and ".join(repr(p) for p, c in zip(parts, chosen) if c == twice)
+        raise InputError(
+            f"--{what} must name distinct columns, but {same} both choose column {twice} "
+            f"({quoted_name(names[twice])}; a column's name comes before an index)"
+        )
+    if not chosen:
         raise InputError(f"--{what} must name distinct columns, got {spec!r}")
     return chosen
 
