@@ -181,7 +181,9 @@ def _run_proper(main: LeastSquares, state: LMState, like: Params, n: int) -> Ite
         yield Epoch(unflatten_unchecked(state.theta, like), state.cost / n, CONVERGED if state.converged else RUNNING)
 
 
-def separable_epochs(data: Data, sizes: tuple[int, ...], rng: np.random.Generator, s: TrainSettings) -> Iterator[Epoch]:
+def separable_epochs(
+    data: Data, sizes: tuple[int, ...], rng: np.random.Generator, s: TrainSettings, start: np.ndarray | None = None
+) -> Iterator[Epoch]:
     """The epochs of a network whose output layer is linear (:func:`xsq.training.separable.applies`).
 
     The candidates start from spread hidden units and are screened, and the best is trained on, by variable
@@ -189,15 +191,21 @@ def separable_epochs(data: Data, sizes: tuple[int, ...], rng: np.random.Generato
     parameter then runs from there. The variable projection steps after screening are a warm-up (phase
     ``"warmup"``: no patience, their best only a fallback), as a plateau there must not end the run before
     LM over every parameter has had its steps; ``applies`` asks for enough rows per parameter that the
-    least-squares minimum they head for is not the data's noise.
+    least-squares minimum they head for is not the data's noise. ``start``: hidden weights theta_h
+    ((n_in + 1) H,) to begin from instead, with no screening (a network grown from another:
+    :mod:`xsq.training.wider`).
     """
     X, Y = data.X, data.Y
     n_in, hidden = sizes[0], sizes[1]
     like = {"W1": np.zeros((n_in, hidden)), "b1": np.zeros(hidden), "W2": np.zeros((hidden, 1)), "b2": np.zeros(1)}
     projected = separable.Separable(X, Y.ravel(), hidden, s.activation)
     problem = projected.problem()
-    screen = screen_steps(s)
-    starts = separable.spread_inits(X, hidden, s.activation, rng, s.restarts + 1 if screen else 1)
+    screen = screen_steps(s) if start is None else 0
+    starts = (
+        separable.spread_inits(X, hidden, s.activation, rng, s.restarts + 1 if screen else 1)
+        if start is None
+        else [start]
+    )
     states = [lm_init(problem, theta_h) for theta_h in starts]
 
     def view(state: LMState) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ from ..core.params import Params
 from ..errors import InputError, TrainingFailed
 from . import separable
 from .epochs import Data
-from .lm_policy import lm_epochs
+from .lm_policy import separable_epochs
 from .loop import Callback, run, tagged
 from .record import TrainingRecord, WidthRecord
 from .resources import check_memory
@@ -74,6 +74,17 @@ def wants_wider(record: TrainingRecord, data: Data) -> bool:
     return not (record.interrupted or record.stopped) and AIM < val_rmse_over_range(record, data) <= CEILING
 
 
+def grown(params: Params, X: np.ndarray, width: int, activation: str, rng: np.random.Generator) -> np.ndarray:
+    """Hidden weights theta_h ((n_in + 1) width,) for the wider network: the first network's units (``params``,
+    one hidden layer), then ``width - H`` more spread over the inputs X (N, n_in) as a first start's are
+    (:func:`xsq.training.separable.spread_init`)."""
+    n_in, H = params["W1"].shape
+    more = separable.spread_init(X, width - H, activation, rng)
+    W1 = np.hstack([params["W1"], more[: n_in * (width - H)].reshape(n_in, width - H)])
+    b1 = np.concatenate([params["b1"], more[n_in * (width - H) :]])
+    return np.concatenate([W1.ravel(), b1])
+
+
 def fit_wider(
     params: Params,
     record: TrainingRecord,
@@ -98,7 +109,7 @@ def fit_wider(
     start = time.perf_counter()
     try:
         check_memory(len(data.X), sizes, s.optimizer, s.batch_size, s.regularization)
-        steps = lm_epochs(data, sizes, rng, wide)
+        steps = separable_epochs(data, sizes, rng, wide, start=grown(params, data.X, sizes[1], s.activation, rng))
         fields = dict(val_rows=val_rows, domain=domain, settings=dict(settings, hidden=list(wide.hidden)))
         wide_params, wide_record = run(steps, data, wide, tagged(callback, network=2), **fields)
     except (InputError, TrainingFailed, KeyboardInterrupt) as exc:
