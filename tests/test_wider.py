@@ -45,7 +45,29 @@ def test_a_first_network_just_short_gets_a_wider_second_and_the_better_is_kept(w
     assert wider.AIM < w16.val_rmse_over_range <= wider.CEILING
     assert w24.val_rmse_over_range == min(w.val_rmse_over_range for w in (w16, w24))  # here the wider one won
     assert model.record.seconds == pytest.approx(w16.seconds + w24.seconds)
-    assert set(model.record.history.phase) == set(first.record.history.phase)  # both by variable projection
+    assert "warmup" in set(model.record.history.phase) & set(first.record.history.phase)  # by variable projection
+    assert "screen" not in model.record.history.phase  # grown from the first: nothing to screen
+
+
+def test_the_second_network_grows_from_the_first(widened):
+    """It starts from the first network's 16 units, and 8 more."""
+    _, first = widened
+    x, y = sine()
+    starts = []
+    xsq.fit(
+        x,
+        y,
+        seed=0,
+        callback=lambda info: (
+            starts.append(info["params"]) if info.get("network") == 2 and info["epoch"] == 0 else None
+        ),
+        **SHORT,
+    )
+    (start,) = starts
+    assert start["W1"].shape == (1, 24)
+    np.testing.assert_array_equal(start["W1"][:, :16], first.params["W1"])
+    np.testing.assert_array_equal(start["b1"][:16], first.params["b1"])
+    assert not np.any(np.isin(start["W1"][:, 16:], first.params["W1"]))  # and 8 new units
 
 
 def data_of(model, n=1000, seed=0):
