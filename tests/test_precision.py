@@ -145,8 +145,8 @@ def test_the_candidate_kept_is_the_best_finalist_after_its_second_round():
 # --- a wider second network for a first network that ends just short ----------------------------------
 # Measured (scripts/precision_suite.py --hidden 16, and with its defaults): with 16 units the damped oscillation
 # exp(-x) sin(5x) on [0, 4], seed 0, ends at RMSE/range 2.2e-9 inside the data; on the domain's grid, 2,600
-# epochs take it only from 2.2e-9 to 1.6e-9 (xsq train --hidden 16 --epochs 2600). The default then trains
-# 24 units too and keeps them, at 5.2e-10 inside the data.
+# epochs take it only from 2.2e-9 to 1.6e-9 (xsq train --hidden 16 --epochs 2600). The default then grows a
+# 24-unit network from its 16 units and keeps it, at 5.2e-10 inside the data.
 
 
 def test_the_damped_oscillation_reaches_1e_9_by_a_wider_second_network():

@@ -96,8 +96,8 @@ def choose_output(
     their smallest) get identity as well: there softplus adds nothing a centred identity output lacks, and an
     identity output trains by variable projection (:mod:`xsq.training.separable`). Measured (the default
     settings, 1,000 inputs; ``scripts/precision_suite.py``'s way, seeds 0 / 1), RMSE/range against softplus:
-    the Runge peak 1 / (1 + 25 x^2) on [-1, 1] 1.3e-9 / 8.0e-10 (16 units; 9.0e-11 / 9.3e-11 once a wider second
-    network is trained, :mod:`xsq.training.wider`) against 7.6e-10 / 1.3e-8 (one stage; with three,
+    the Runge peak 1 / (1 + 25 x^2) on [-1, 1] 1.3e-9 / 8.0e-10 (16 units; 5.8e-11 / 6.3e-11 once a wider second
+    network grows, :mod:`xsq.training.wider`) against 7.6e-10 / 1.3e-8 (one stage; with three,
     4.5e-14 / 1.6e-14 against 3.7e-16 / 5.6e-16), exp(-x^2) on [-2, 2] 4.1e-11 / 6.0e-11 against 2.9e-9 / 1.2e-8.
     Elsewhere (a few rows, relative_mse, bayes: no variable projection) the two were mixed, and softplus stays.
     Targets spanning orders of magnitude keep softplus, x^2 on [1, 100] (the question's problem) among them.

@@ -5,11 +5,16 @@ lie above 1e-9 of the target range: with 16 units the damped oscillation exp(-x)
 RMSE/range 2.2e-9 (seed 0) and the Runge peak 1 / (1 + 25 x^2) at 1.3e-9
 (``python scripts/precision_suite.py --hidden 16``; 2,600 epochs take the damped oscillation only from 2.2e-9
 to 1.6e-9 on the domain's grid: ``xsq train --target 'exp(-x)*sin(5*x)' --low 0 --high 4 --hidden 16 --epochs
-2600``). 24 units reach 3.7e-10 and 7.5e-11 there, but are no better in general: on the suite's degree-6
-polynomial (seed 1) they end at 1.2e-9 where 16 reach 4.1e-10 (``--hidden 24``). The validation rows tell the
-two apart, so when the first network's validation RMSE over the targets' range ends between ``AIM`` and
-``CEILING``, :func:`fit_wider` trains a network ``FACTOR`` times as wide on the same data, from the same
-generator, and the one with the lower validation loss is kept (the first on a tie).
+2600``). A fresh 24-unit network reaches 3.7e-10 and 7.5e-11 there, but is no better in general: on the
+suite's degree-6 polynomial (seed 1) it ends at 1.2e-9 where 16 units reach 4.1e-10 (``--hidden 24``).
+
+So when the first network's validation RMSE over the targets' range ends between ``AIM`` and ``CEILING``,
+:func:`fit_wider` grows it: a network ``FACTOR`` times as wide starts from the first network's units and
+more spread over the inputs (:func:`grown`), variable projection solves its output layer over all of them
+from the first step, and LM goes on from there as for any network with a linear output. The one with the
+lower validation loss is kept (the first on a tie). Grown, the second network starts where the first ended
+instead of from a fresh draw: on every fit of the suite that grew one, it reached a lower validation error
+than the first.
 
 ``CEILING`` bounds the cost. A first network that reaches ``AIM`` costs nothing more. One above ``CEILING`` is
 far from it: on measured data it has met the noise (xsq's measured-data defaults regularise instead), and a
