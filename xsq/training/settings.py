@@ -57,8 +57,8 @@ SETTINGS: dict[str, Setting] = {
     "hidden": Setting(
         Maybe(Sizes(1, 10**6)),  # at least one hidden layer: the network is input -> hidden -> output
         None,
-        "hidden layer sizes (default: {}, and 24 too when a 16-unit fit by variable projection falls short of "
-        "the precision xsq aims at; {} with bayes)".format(
+        "hidden layer sizes (default: {}, grown to 24 as well when a 16-unit fit by variable projection ends "
+        "just short of the precision xsq aims at; {} with bayes)".format(
             *(",".join(map(str, PER_REGULARIZATION[r]["hidden"])) for r in ("none", "bayes"))
         ),
     ),
