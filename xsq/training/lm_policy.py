@@ -200,12 +200,11 @@ def separable_epochs(
     like = {"W1": np.zeros((n_in, hidden)), "b1": np.zeros(hidden), "W2": np.zeros((hidden, 1)), "b2": np.zeros(1)}
     projected = separable.Separable(X, Y.ravel(), hidden, s.activation)
     problem = projected.problem()
-    screen = screen_steps(s) if start is None else 0
-    starts = (
-        separable.spread_inits(X, hidden, s.activation, rng, s.restarts + 1 if screen else 1)
-        if start is None
-        else [start]
-    )
+    if start is None:
+        screen = screen_steps(s)
+        starts = separable.spread_inits(X, hidden, s.activation, rng, s.restarts + 1 if screen else 1)
+    else:
+        screen, starts = 0, [start]
     states = [lm_init(problem, theta_h) for theta_h in starts]
 
     def view(state: LMState) -> tuple[np.ndarray, np.ndarray]:
