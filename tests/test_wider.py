@@ -268,7 +268,7 @@ def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened
     kept = tuple(
         dataclasses.replace(w, hidden=h, kept=h == bayes.sizes[1]) for w, h in zip(model.record.widths, (8, 12))
     )
-    with pytest.raises(InputError, match="a regularised fit never tries a wider network"):
+    with pytest.raises(InputError, match="keep a network that reached no log evidence"):  # judged by the evidence
         dataclasses.replace(bayes, record=dataclasses.replace(bayes.record, widths=kept))
 
 
@@ -409,3 +409,142 @@ def test_snapshots_of_a_fit_that_tried_a_wider_network_and_kept_the_first(widene
         record, widths=tuple(dataclasses.replace(w, kept=w.hidden == 16) for w in record.widths)
     )
     assert snaps.kept_by(first_kept)[0].params["W1"].shape == (1, 16)
+
+
+# --- Bayesian fits: a wider network when the residuals at neighbouring inputs are correlated -------------------
+
+
+def damped(seed=3, n=400, noise=1e-3):
+    """A damped oscillation measured with noise 1e-3: with seed 3, 8 units leave runs of residuals of one sign."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0.0, 6.0, n)
+    return t, np.exp(-t / 2) * np.cos(3 * t) + rng.normal(0.0, noise, n)
+
+
+def neighbour_z(X, R):
+    """misfit_z by plain loops: each row's nearest other row, the residuals' correlation with theirs, times sqrt(N)."""
+    X, R = np.asarray(X, float).reshape(len(X), -1), np.asarray(R, float).reshape(len(R), -1)
+    near = [min((j for j in range(len(X)) if j != i), key=lambda j: np.sum((X[i] - X[j]) ** 2)) for i in range(len(X))]
+    zs = []
+    for k in range(R.shape[1]):
+        e = R[:, k] - R[:, k].mean()
+        zs.append(sum(e[i] * e[near[i]] for i in range(len(e))) / sum(e * e) * math.sqrt(len(e)))
+    return max(zs)
+
+
+def test_misfit_z_against_plain_loops_and_what_it_tells_apart(monkeypatch):
+    rng = np.random.default_rng(0)
+    X, R = rng.uniform(size=(60, 3)), rng.normal(size=(60, 2))
+    assert wider.misfit_z(X, R) == pytest.approx(neighbour_z(X, R), rel=1e-12)
+    x = np.sort(rng.uniform(0.0, 6.0, 300))
+    noise = rng.normal(size=300)
+    assert abs(wider.misfit_z(x[:, None], noise[:, None])) < 3  # independent: about standard normal
+    runs = np.sin(3 * x)[:, None]  # a feature left in the residuals
+    assert wider.misfit_z(x[:, None], runs + 0.3 * noise[:, None]) > 10
+    assert math.isnan(wider.misfit_z(x[:2, None], noise[:2, None]))
+    monkeypatch.setattr(wider, "MISFIT_ROWS", 25)  # evenly spaced rows when there are more
+    rows = np.unique(np.linspace(0, 299, 25).astype(int))
+    assert wider.misfit_z(x[:, None], noise[:, None]) == pytest.approx(neighbour_z(x[rows], noise[rows]), rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def grown_bayes():
+    t, y = damped()
+    return xsq.fit(t, y, regularization="bayes"), xsq.fit(t, y, regularization="bayes", hidden=8)
+
+
+def test_a_bayesian_fit_that_leaves_structure_grows_and_keeps_the_higher_evidence(grown_bayes):
+    model, first = grown_bayes
+    assert first.record.widths == () and first.sizes == (1, 8, 1)  # a width given is never widened
+    w8, w12 = model.record.widths
+    assert (w8.hidden, w12.hidden, w8.kept, w12.kept) == (8, 12, False, True) and model.sizes == (1, 12, 1)
+    t, y = damped()
+    assert w8.misfit_z > wider.MISFIT_Z and w8.misfit_z == pytest.approx(
+        neighbour_z(t, y - first.predict(t).ravel()), rel=1e-9
+    )  # the same first network, by the loops above
+    assert w8.log_evidence == first.record.evidence.log_evidence < w12.log_evidence
+    assert model.record.evidence.log_evidence == w12.log_evidence
+    assert w12.misfit_z == pytest.approx(neighbour_z(t, y - model.predict(t).ravel()), rel=1e-9)
+    assert w12.misfit_z < wider.MISFIT_Z
+    assert model.record.seconds == pytest.approx(w8.seconds + w12.seconds)
+    assert model.record.settings["hidden"] == (12,) and math.isnan(w12.val_rmse_over_range)
+    # what it was for: 8 units read their misfit as noise; 12 find the measurement's noise level of 1e-3
+    assert first.record.evidence.noise_level[0] > 2e-3 and model.record.evidence.noise_level[0] < 1.1e-3
+
+
+def test_a_bayesian_fit_without_structure_trains_one_network():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3.0, 3.0, 300)
+    model = xsq.fit(x, np.sin(2 * x) + 0.3 * rng.normal(size=300), regularization="bayes")
+    assert model.record.widths == () and model.sizes == (1, 8, 1)
+
+
+def test_a_grown_bayesian_model_survives_its_file_and_crafted_records_are_refused(grown_bayes, tmp_path):
+    model = grown_bayes[0]
+    model.save(tmp_path / "m.npz")
+    assert xsq.load_model(tmp_path / "m.npz").record.widths == model.record.widths
+    arrays, fields = model.record.to_plain()
+    for widths, problem in (
+        ([dict(w, log_evidence=None) for w in fields["widths"]], "keep a network that reached no log evidence"),
+        ([dict(w, misfit_z="high") for w in fields["widths"]], "a width record's misfit_z"),
+    ):
+        with pytest.raises(InputError, match=problem):
+            TrainingRecord.from_plain(dict(fields, widths=widths), arrays)
+    older = [{k: v for k, v in w.items() if k not in ("log_evidence", "misfit_z")} for w in fields["widths"]]
+    assert math.isnan(WidthRecord.from_plain(older[0]).misfit_z)  # a file written before these fields
+
+
+@pytest.mark.parametrize("when", ["ctrl-c", "ctrl-c at once", "stop", "fails"])
+def test_a_second_bayesian_network_cut_short_or_failing_keeps_the_first(grown_bayes, monkeypatch, when):
+    first = grown_bayes[1]
+    t, y = damped()
+
+    def callback(info):
+        if info.get("network") == 2 and info["epoch"] == (0 if when == "ctrl-c at once" else 5):
+            if when == "stop":
+                return True
+            raise KeyboardInterrupt
+
+    if when == "fails":
+        checked = wider.check_memory
+
+        def refuse(n, sizes, *rest):
+            if sizes[1] == 12:
+                raise InputError("a 12-unit network would not fit in memory")
+            return checked(n, sizes, *rest)
+
+        monkeypatch.setattr(wider, "check_memory", refuse)
+    model = xsq.fit(t, y, regularization="bayes", callback=callback)
+    w8, w12 = model.record.widths
+    assert w8.kept and not w12.kept and model.sizes == (1, 8, 1)
+    np.testing.assert_array_equal(model.predict(t), first.predict(t))  # the first network, as fitted alone
+    assert model.record.interrupted == when.startswith("ctrl-c") and model.record.stopped == (when == "stop")
+    note = {
+        "ctrl-c": "interrupted by Ctrl-C",
+        "ctrl-c at once": "Ctrl-C stopped it before it learnt",
+        "stop": "stopped by the callback",
+        "fails": "failed: a 12-unit network would not fit in memory",
+    }[when]
+    assert w12.note == note
+
+
+def test_the_cli_says_what_each_bayesian_network_reached(capsys, tmp_path):
+    import json
+
+    from xsq.cli.main import main
+
+    t, y = damped(seed=7)  # 80 % of the rows train here: with seed 7 their 8 units leave structure
+    (tmp_path / "d.csv").write_text("t,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(t, y)))
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--quiet", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    w8, w12 = metrics["widths"]
+    line = next(line for line in out.splitlines() if line.startswith("hidden: "))
+    kept = 12 if w12["kept"] else 8
+    assert line == (
+        f"hidden: {kept} (8 units: log evidence {w8['log_evidence']:.1f}, residual z {w8['misfit_z']:.1f}; "
+        f"12 units: log evidence {w12['log_evidence']:.1f}, residual z {w12['misfit_z']:.1f}; the {kept} were kept, "
+        f"by the log evidence (a wider network is tried when the residuals at neighbouring inputs correlate, "
+        f"z > {wider.MISFIT_Z:g}))"
+    )
+    assert w8["misfit_z"] > wider.MISFIT_Z and metrics["sizes"] == [1, kept, 1]

@@ -109,13 +109,25 @@ def data_table(model, ds, rows, shown: int = 8) -> str:
 
 
 def hidden_line(widths) -> str:
-    """The ``hidden:`` line's text for a fit that tried a wider second network (:mod:`xsq.training.wider`): each
-    network's validation RMSE/range (``record.widths``), and which was kept."""
+    """The ``hidden:`` line's text for a fit that tried a wider second network (:mod:`xsq.training.wider`): what
+    each network reached (``record.widths``: its validation RMSE/range, or on a Bayesian fit its log evidence
+    and how far its residuals at neighbouring inputs correlate), and which was kept."""
+    bayes = any(np.isfinite(w.log_evidence) for w in widths)
     parts = []
     for w in widths:
-        reached = f"{w.val_rmse_over_range:.2g}" if np.isfinite(w.val_rmse_over_range) else "nothing"
-        parts.append(f"{w.hidden} units reached {reached}" + (f" ({w.note})" if w.note else ""))
+        if bayes:
+            reached = f": log evidence {w.log_evidence:.1f}" if np.isfinite(w.log_evidence) else " reached nothing"
+            reached += f", residual z {w.misfit_z:.1f}" if np.isfinite(w.misfit_z) else ""
+        else:
+            error = w.val_rmse_over_range
+            reached = f" reached {error:.2g}" if np.isfinite(error) else " reached nothing"
+        parts.append(f"{w.hidden} units{reached}" + (f" ({w.note})" if w.note else ""))
     kept = next(w.hidden for w in widths if w.kept)
+    if bayes:
+        return (
+            f"{'; '.join(parts)}; the {kept} were kept, by the log evidence (a wider network is tried when the "
+            f"residuals at neighbouring inputs correlate, z > {wider.MISFIT_Z:g})"
+        )
     return (
         f"validation RMSE/range: {'; '.join(parts)}; the {kept} were kept "
         f"(a wider network is tried when the first ends between {wider.AIM:g} and {wider.CEILING:g})"

@@ -65,6 +65,16 @@ NOISE_STEPS = 100  # most updates of each output's beta at the kept parameters (
 NOISE_TOL = 1e-6  # ... which end when no beta below its bound changes by more than this, in log
 
 
+class Regularised(NamedTuple):
+    """A finished regularised run: the kept parameters, the record with its evidence, the posterior for error
+    bars, and whether the loop found it stalled (a near-constant answer, judged by the caller)."""
+
+    params: Params
+    record: TrainingRecord
+    posterior: Posterior
+    stalled: bool
+
+
 class Hyper(NamedTuple):
     """The precisions a step uses: ``alpha`` (G,) per prior group, ``beta``, and ``alpha_p`` (P,) per parameter.
     Each evidence step makes new ones, and with them a new least-squares problem (:func:`regularised`)."""

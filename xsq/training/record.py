@@ -23,8 +23,9 @@ only what prediction needs) and is saved and loaded with it. Its fields:
   prediction is extrapolation);
 * ``settings``: the training settings, as plain values;
 * ``stages``: for a staged fit, one :class:`StageRecord` per stage tried;
-* ``widths``: for a fit whose first network fell short and that tried a wider one
-  (:mod:`xsq.training.wider`), one :class:`WidthRecord` per network trained, in order;
+* ``widths``: for a fit whose first network fell short (or, on a Bayesian fit, left structure in its
+  residuals) and that tried a wider one (:mod:`xsq.training.wider`), one :class:`WidthRecord` per network
+  trained, in order;
 * ``evidence``: for a regularised fit, an :class:`EvidenceRecord` (gamma, the
   noise level, and alpha, beta and gamma per epoch);
 * ``inputs``, ``outputs``: the names of the data file's columns it was trained
@@ -127,9 +128,10 @@ class WidthRecord:
     """One network a fit trained for its first stage when it tried a wider one (:mod:`xsq.training.wider`).
 
     ``hidden``: its width; ``val_rmse_over_range``: its validation RMSE over the range of the training targets
-    (NaN when it failed or was stopped before it learnt);
+    (NaN when it failed or was stopped before it learnt, and on a regularised fit without validation rows);
     ``epochs`` and ``seconds`` it ran; ``kept``: whether the model is this network; ``note``: why it failed or
-    that it was cut short ("" otherwise).
+    that it was cut short ("" otherwise); on a Bayesian fit, ``log_evidence`` at its kept parameters and
+    ``misfit_z``, how far its residuals at neighbouring inputs are correlated (NaN where not measured).
     """
 
     hidden: int
@@ -138,40 +140,41 @@ class WidthRecord:
     seconds: float
     kept: bool
     note: str = ""
+    log_evidence: float = math.nan
+    misfit_z: float = math.nan
 
     def __post_init__(self):
-        plain = dict(self.to_plain())
-        if isinstance(plain["val_rmse_over_range"], float) and math.isnan(plain["val_rmse_over_range"]):
-            plain["val_rmse_over_range"] = None  # a network that learnt nothing
-        checked(plain, WIDTH_FIELDS, "a width record")  # a record made in code holds what a file may
+        checked(self.to_plain(), WIDTH_FIELDS, "a width record")  # a record made in code holds what a file may
 
     def to_plain(self) -> dict[str, Any]:
-        """The record as JSON-ready fields (NaN is written as null by :func:`xsq.files.json_bytes`)."""
-        return dataclasses.asdict(self)
+        """The record as JSON-ready fields, NaN (nothing reached, or not measured) as None."""
+        return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_plain(cls, fields: Any) -> WidthRecord:
-        """A width record from its JSON fields, each checked against ``WIDTH_FIELDS`` (null: NaN)."""
-        values = checked(fields, WIDTH_FIELDS, "a width record")
-        if values["val_rmse_over_range"] is None:  # a network that learnt nothing: NaN, written as null
-            values["val_rmse_over_range"] = math.nan
+        """A width record from its JSON fields, each checked against ``WIDTH_FIELDS`` (null: NaN; files written
+        before Bayesian fits tried wider networks have no ``log_evidence`` or ``misfit_z``)."""
+        if isinstance(fields, dict):
+            fields = {"log_evidence": None, "misfit_z": None, **fields}
+        values: dict[str, Any] = {
+            k: math.nan if v is None else v for k, v in checked(fields, WIDTH_FIELDS, "a width record").items()
+        }
         return cls(**values)
 
 
 def widths_problem(widths: tuple[WidthRecord, ...], regularised: bool) -> str:
     """What is wrong with a training record's width records, "" if nothing: a fit that tried a wider network
-    (:mod:`xsq.training.wider`) records exactly two networks, keeps one, and that one reached a validation error;
-    a regularised fit never tries one."""
+    (:mod:`xsq.training.wider`) records exactly two networks and keeps one, which reached a validation error
+    (a log evidence on a regularised fit)."""
     if not widths:
         return ""
     if not all(isinstance(w, WidthRecord) for w in widths):
         return "are not width records"
-    if regularised:
-        return "are there, but a regularised fit never tries a wider network"
     if len(widths) != 2 or [w.kept for w in widths].count(True) != 1:
         return "are not two networks of which one was kept"
-    if any(w.kept and not math.isfinite(w.val_rmse_over_range) for w in widths):
-        return "keep a network that reached no validation error"
+    score = "log_evidence" if regularised else "val_rmse_over_range"
+    if any(w.kept and not math.isfinite(getattr(w, score)) for w in widths):
+        return f"keep a network that reached no {'log evidence' if regularised else 'validation error'}"
     return ""
 
 
@@ -387,6 +390,8 @@ WIDTH_FIELDS = {  # a width record's fields, and what each must be when read bac
     "seconds": Real(0),
     "kept": Flag(),
     "note": Text(1000),
+    "log_evidence": Maybe(Real()),
+    "misfit_z": Maybe(Real()),
 }
 EVIDENCE_FIELDS = {  # an evidence record's single values, and what each must be when read back
     "regularization": Options(("l2", "bayes")),
