@@ -494,13 +494,19 @@ def test_a_grown_bayesian_model_survives_its_file_and_crafted_records_are_refuse
     assert math.isnan(WidthRecord.from_plain(older[0]).misfit_z)  # a file written before these fields
 
 
-@pytest.mark.parametrize("when", ["ctrl-c", "ctrl-c at once", "stop", "fails"])
+@pytest.mark.parametrize("when", ["ctrl-c", "ctrl-c at once", "stop", "stop at its mode", "fails"])
 def test_a_second_bayesian_network_cut_short_or_failing_keeps_the_first(grown_bayes, monkeypatch, when):
+    """Even a second network stopped at its mode, where its evidence is the higher, is not kept: the run was
+    stopped, and a stopped run's evidence is not compared."""
     first = grown_bayes[1]
     t, y = damped()
 
     def callback(info):
-        if info.get("network") == 2 and info["epoch"] == (0 if when == "ctrl-c at once" else 5):
+        if info.get("network") != 2:
+            return None
+        if when == "stop at its mode":
+            return info["phase"] == "converged"
+        if info["epoch"] == (0 if when == "ctrl-c at once" else 5):
             if when == "stop":
                 return True
             raise KeyboardInterrupt
@@ -518,11 +524,14 @@ def test_a_second_bayesian_network_cut_short_or_failing_keeps_the_first(grown_ba
     w8, w12 = model.record.widths
     assert w8.kept and not w12.kept and model.sizes == (1, 8, 1)
     np.testing.assert_array_equal(model.predict(t), first.predict(t))  # the first network, as fitted alone
-    assert model.record.interrupted == when.startswith("ctrl-c") and model.record.stopped == (when == "stop")
+    assert model.record.interrupted == when.startswith("ctrl-c") and model.record.stopped == when.startswith("stop")
+    if when == "stop at its mode":
+        assert w12.log_evidence > w8.log_evidence
     note = {
         "ctrl-c": "interrupted by Ctrl-C",
         "ctrl-c at once": "Ctrl-C stopped it before it learnt",
         "stop": "stopped by the callback",
+        "stop at its mode": "stopped by the callback",
         "fails": "failed: a 12-unit network would not fit in memory",
     }[when]
     assert w12.note == note
