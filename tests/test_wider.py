@@ -557,3 +557,28 @@ def test_the_cli_says_what_each_bayesian_network_reached(capsys, tmp_path):
         f"z > {wider.MISFIT_Z:g}))"
     )
     assert w8["misfit_z"] > wider.MISFIT_Z and metrics["sizes"] == [1, kept, 1]
+
+
+@pytest.mark.parametrize("argv, two", [([], True), (["--hidden", "8"], False), (["--regularization", "none"], False)])
+def test_the_long_run_note_counts_a_second_bayesian_network(capsys, tmp_path, monkeypatch, argv, two):
+    from xsq.cli.commands import train as train_command
+    from xsq.cli.main import main
+
+    monkeypatch.setattr(train_command, "LONG_RUN", 0)
+    t, y = damped(n=40)
+    (tmp_path / "d.csv").write_text("t,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(t, y)))
+    argv = [
+        "train",
+        "--data",
+        str(tmp_path / "d.csv"),
+        *argv,
+        "--epochs",
+        "30",
+        "--quiet",
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("xsq train: note: this run may take up to")
+    assert ("for each of up to two networks" in err) == two
