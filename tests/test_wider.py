@@ -559,7 +559,7 @@ def test_the_cli_says_what_each_bayesian_network_reached(capsys, tmp_path):
     assert w8["misfit_z"] > wider.MISFIT_Z and metrics["sizes"] == [1, kept, 1]
 
 
-@pytest.mark.parametrize("argv, two", [([], True), (["--hidden", "8"], False), (["--regularization", "none"], False)])
+@pytest.mark.parametrize("argv, two", [([], True), (["--hidden", "8"], False), (["--regularization", "l2"], False)])
 def test_the_long_run_note_counts_a_second_bayesian_network(capsys, tmp_path, monkeypatch, argv, two):
     from xsq.cli.commands import train as train_command
     from xsq.cli.main import main
