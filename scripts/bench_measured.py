@@ -117,17 +117,18 @@ def with_std(est, X):
 
 def cross_validate(make, X, y, repeat: int = 1):
     """Mean R^2 over the 5 folds, the least wall time of ``repeat`` runs of them (one run past ``SLOW``
-    seconds), and the share of held-out targets inside the 95 % band (None without error bars)."""
-    r2, seconds, inside = one_run(make, X, y)
+    seconds), the share of held-out targets inside the 95 % band (None without error bars), and in how many
+    folds XsqRegressor tried a wider second network (``xsq.training.wider``; 0 for other estimators)."""
+    r2, seconds, inside, wider = one_run(make, X, y)
     for _ in range(repeat - 1):
         if seconds > SLOW:
             break
         seconds = min(seconds, one_run(make, X, y)[1])
-    return r2, seconds, inside
+    return r2, seconds, inside, wider
 
 
 def one_run(make, X, y):
-    r2, inside, seconds = [], [], 0.0
+    r2, inside, seconds, wider = [], [], 0.0, 0
     for train, test in KFold(5, shuffle=True, random_state=0).split(X):
         start = time.perf_counter()
         est = make(X).fit(X[train], y[train])
@@ -137,7 +138,8 @@ def one_run(make, X, y):
         r2.append(r2_score(y[test], mean))
         if pair is not None:
             inside.append(np.mean(np.abs(y[test] - pair[0]) <= Z95 * pair[1]))
-    return float(np.mean(r2)), seconds, float(np.mean(inside)) if inside else None
+        wider += isinstance(est, XsqRegressor) and bool(est.model_.record.widths)
+    return float(np.mean(r2)), seconds, float(np.mean(inside)) if inside else None, wider
 
 
 def main(argv=None) -> int:
@@ -173,9 +175,9 @@ def main(argv=None) -> int:
         for name in names:
             X, y = sets[name]()
             for est in chosen:
-                r2, seconds, inside = cross_validate(estimators[est], X, y, args.repeat)
+                r2, seconds, inside, wider = cross_validate(estimators[est], X, y, args.repeat)
                 est = label.get(est, est)
-                rows.append(dict(data=name, estimator=est, r2=r2, seconds=seconds, inside_95=inside))
+                rows.append(dict(data=name, estimator=est, r2=r2, seconds=seconds, inside_95=inside, wider_folds=wider))
                 shown = f"{100 * inside:.1f} %" if inside is not None else ""
                 print(f"| {name} | {est} | {r2:.4f} | {seconds:.1f} | {shown} |", flush=True)
     if "XsqRegressor()" in chosen:
@@ -204,6 +206,8 @@ def print_ratios(rows: list[dict], xsq_label: str) -> None:
             f"{100 * mine['inside_95']:.1f} %" if mine["inside_95"] is not None else "",
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
+    grown = [f"{r['data']} ({r['wider_folds']} of 5)" for r in rows if r["estimator"] == xsq_label and r["wider_folds"]]
+    print(f"\nfolds where xsq tried a wider network: {', '.join(grown) if grown else 'none'}")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ SETTINGS: dict[str, Setting] = {
         Maybe(Sizes(1, 10**6)),  # at least one hidden layer: the network is input -> hidden -> output
         None,
         "hidden layer sizes (default: {}, grown to 24 as well when a 16-unit fit by variable projection ends "
-        "just short of the precision xsq aims at; {} with bayes)".format(
+        "just short of the precision xsq aims at; {} with bayes, grown to 12 as well when its residuals at "
+        "neighbouring inputs are correlated)".format(
             *(",".join(map(str, PER_REGULARIZATION[r]["hidden"])) for r in ("none", "bayes"))
         ),
     ),
