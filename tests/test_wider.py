@@ -239,12 +239,22 @@ def test_a_first_network_stopped_by_the_callback_gets_no_second():
     assert model.record.stopped and model.record.widths == () and not any("network" in i for i in heard)
 
 
-def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened, tmp_path):
-    model = widened[0]
+def survives_its_file_and_refuses(model, tmp_path, crafted):
+    """The model's width records come back from its file; each crafted list of width fields (made from the
+    record's own) is refused with its problem. Returns the record's plain fields."""
     model.save(tmp_path / "m.npz")
     assert xsq.load_model(tmp_path / "m.npz").record.widths == model.record.widths
     arrays, fields = model.record.to_plain()
-    for widths, problem in (
+    for make, problem in crafted:
+        with pytest.raises(InputError, match=problem):
+            TrainingRecord.from_plain(dict(fields, widths=make(fields["widths"])), arrays)
+    return fields
+
+
+def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened, tmp_path):
+    model = widened[0]
+    fields = model.record.to_plain()[1]
+    crafted = [
         ([dict(w, kept=True) for w in fields["widths"]], "are not two networks of which one was kept"),
         (fields["widths"][:1], "not a list of 2 width records"),
         ("two", "not a list of 2 width records"),
@@ -253,9 +263,8 @@ def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened
         ([dict(fields["widths"][0], val_rmse_over_range=-1.0), fields["widths"][1]], "val_rmse_over_range"),
         ([dict(fields["widths"][0], hidden=10**400), fields["widths"][1]], "a width record's hidden"),
         ([dict(w, val_rmse_over_range=None) for w in fields["widths"]], "keep a network that reached no validation"),
-    ):
-        with pytest.raises(InputError, match=problem):
-            TrainingRecord.from_plain(dict(fields, widths=widths), arrays)
+    ]
+    survives_its_file_and_refuses(model, tmp_path, [(lambda _, w=widths: w, problem) for widths, problem in crafted])
     with pytest.raises(InputError, match="a width record's hidden"):  # checked as it is made, not only when read
         WidthRecord(-5, 1e-9, 10, 1.0, True)
     with pytest.raises(InputError, match="are not width records"):
@@ -306,17 +315,22 @@ def test_progress_starts_a_new_line_or_bar_for_the_second_network(terminal):
         assert [line.split(" epoch")[0] for line in lines] == ["train", "train network 2"]
 
 
-def test_the_cli_says_what_each_network_reached(capsys, tmp_path):
+def train_cli(capsys, tmp_path, argv):
+    """``xsq train ARGV`` into a fresh folder: its stdout, its metrics.json, and its ``hidden:`` line."""
     import json
 
     from xsq.cli.main import main
 
-    argv = ["train", "--target", "sin(3*x)*cos(x)", "--low", "0", "--high", "3", "--epochs", "80", "--restarts", "1"]
-    assert main([*argv, "--quiet", "--out", str(tmp_path / "r")]) == 0
+    assert main(["train", *argv, "--quiet", "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    return out, metrics, next(line for line in out.splitlines() if line.startswith("hidden: "))
+
+
+def test_the_cli_says_what_each_network_reached(capsys, tmp_path):
+    argv = ["--target", "sin(3*x)*cos(x)", "--low", "0", "--high", "3", "--epochs", "80", "--restarts", "1"]
+    out, metrics, line = train_cli(capsys, tmp_path, argv)
     w16, w24 = metrics["widths"]
-    line = next(line for line in out.splitlines() if line.startswith("hidden: "))
     kept = 24 if w24["kept"] else 16
     assert line == (
         f"hidden: {kept} (validation RMSE/range: 16 units reached {w16['val_rmse_over_range']:.2g}; 24 units reached "
@@ -421,6 +435,13 @@ def damped(seed=3, n=400, noise=1e-3):
     return t, np.exp(-t / 2) * np.cos(3 * t) + rng.normal(0.0, noise, n)
 
 
+def damped_csv(folder, **draw):
+    """:func:`damped` written as a CSV file (t, y) in ``folder``; its path, as text."""
+    t, y = damped(**draw)
+    (folder / "d.csv").write_text("t,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(t, y)))
+    return str(folder / "d.csv")
+
+
 def neighbour_z(X, R):
     """misfit_z by plain loops: each row's nearest other row, the residuals' correlation with theirs, times sqrt(N)."""
     X, R = np.asarray(X, float).reshape(len(X), -1), np.asarray(R, float).reshape(len(R), -1)
@@ -480,16 +501,11 @@ def test_a_bayesian_fit_without_structure_trains_one_network():
 
 
 def test_a_grown_bayesian_model_survives_its_file_and_crafted_records_are_refused(grown_bayes, tmp_path):
-    model = grown_bayes[0]
-    model.save(tmp_path / "m.npz")
-    assert xsq.load_model(tmp_path / "m.npz").record.widths == model.record.widths
-    arrays, fields = model.record.to_plain()
-    for widths, problem in (
-        ([dict(w, log_evidence=None) for w in fields["widths"]], "keep a network that reached no log evidence"),
-        ([dict(w, misfit_z="high") for w in fields["widths"]], "a width record's misfit_z"),
-    ):
-        with pytest.raises(InputError, match=problem):
-            TrainingRecord.from_plain(dict(fields, widths=widths), arrays)
+    crafted = [
+        (lambda ws: [dict(w, log_evidence=None) for w in ws], "keep a network that reached no log evidence"),
+        (lambda ws: [dict(w, misfit_z="high") for w in ws], "a width record's misfit_z"),
+    ]
+    fields = survives_its_file_and_refuses(grown_bayes[0], tmp_path, crafted)
     older = [{k: v for k, v in w.items() if k not in ("log_evidence", "misfit_z")} for w in fields["widths"]]
     assert math.isnan(WidthRecord.from_plain(older[0]).misfit_z)  # a file written before these fields
 
@@ -538,17 +554,9 @@ def test_a_second_bayesian_network_cut_short_or_failing_keeps_the_first(grown_ba
 
 
 def test_the_cli_says_what_each_bayesian_network_reached(capsys, tmp_path):
-    import json
-
-    from xsq.cli.main import main
-
-    t, y = damped(seed=7)  # 80 % of the rows train here: with seed 7 their 8 units leave structure
-    (tmp_path / "d.csv").write_text("t,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(t, y)))
-    assert main(["train", "--data", str(tmp_path / "d.csv"), "--quiet", "--out", str(tmp_path / "r")]) == 0
-    out = capsys.readouterr().out
-    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    # 80 % of the rows train here: with seed 7 their 8 units leave structure
+    _, metrics, line = train_cli(capsys, tmp_path, ["--data", damped_csv(tmp_path, seed=7)])
     w8, w12 = metrics["widths"]
-    line = next(line for line in out.splitlines() if line.startswith("hidden: "))
     kept = 12 if w12["kept"] else 8
     assert line == (
         f"hidden: {kept} (8 units: log evidence {w8['log_evidence']:.1f}, residual z {w8['misfit_z']:.1f}; "
