@@ -573,12 +573,10 @@ def test_the_long_run_note_counts_a_second_bayesian_network(capsys, tmp_path, mo
     from xsq.cli.main import main
 
     monkeypatch.setattr(train_command, "LONG_RUN", 0)
-    t, y = damped(n=40)
-    (tmp_path / "d.csv").write_text("t,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(t, y)))
     argv = [
         "train",
         "--data",
-        str(tmp_path / "d.csv"),
+        damped_csv(tmp_path, n=40),
         *argv,
         "--epochs",
         "30",
