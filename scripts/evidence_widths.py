@@ -9,9 +9,11 @@ symmetry factor, see the README) and the R^2 on the other 20 %.
 
 ``--damped K``: instead, K draws (seeds 0 .. K-1) of the README's measured damped oscillation (400 times
 in [0, 6], ``exp(-t/2) cos(3t)`` plus noise of standard deviation 1e-3), each fitted with 8 units and with
-the default (8 units, and 12 more when the 8 leave correlated residuals: ``xsq.training.wider``). For each:
-the 8 units' residual z, the width kept, and for both fits the RMSE against the noise-free curve (on 2,001
-points of [0, 6]) and the noise level the evidence estimates, both over the true noise level.
+the default (8 units, and a 12-unit network as well when the 8 leave correlated residuals:
+``xsq.training.wider``). For each: the 8 units' neighbour z (``xsq.training.residuals``), the width kept, and
+for both fits the RMSE against the noise-free curve (on 2,001 points of [0, 6]) and the noise level the
+evidence estimates, both over the true noise level. Last, how much MacKay's symmetry factor log(h! 2^h)
+would favour 12 units over 8.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 
 import xsq
-from xsq.training import wider
+from xsq.training import bayes
+from xsq.training.residuals import neighbour_z
 
 NOISE = 1e-3  # the damped oscillation's measurement noise (as scripts/make_example_data.py draws it)
 
@@ -42,9 +45,11 @@ def damped(k: int) -> None:
         fits = [xsq.fit(t, y, regularization="bayes", **given) for given in ({"hidden": 8}, {})]
         errors = [np.sqrt(np.mean((m.predict(grid)[:, 0] - truth) ** 2)) / NOISE for m in fits]
         noise = [m.record.evidence.noise_level[0] / NOISE for m in fits]
-        z = wider.misfit_z(t[:, None], y[:, None] - fits[0].predict(t))  # the default's first network is this one
+        z = neighbour_z(t[:, None], y[:, None] - fits[0].predict(t))  # the default's first network is this one
         row = f"{seed:>4} {z:>7.1f} {fits[1].sizes[1]:>5} {errors[0]:>13.2f} {errors[1]:>8.2f}"
         print(f"{row} {noise[0]:>13.2f} {noise[1]:>8.2f}")
+    favour = bayes.symmetry((1, 12, 1)) - bayes.symmetry((1, 8, 1))
+    print(f"the symmetry factor would favour 12 units over 8 by {favour:.1f} nats")
 
 
 WIDTHS = (2, 4, 8, 16)

@@ -15,7 +15,9 @@ from xsq.core import net
 from xsq.errors import InputError, TrainingStalled
 from xsq.training import settings, wider
 from xsq.training.epochs import Data
-from xsq.training.record import TrainingRecord, WidthRecord
+from xsq.training.loop import Trained
+from xsq.training.record import BAYES_WIDTH_FIELDS, TrainingRecord, WidthRecord
+from xsq.training.residuals import neighbour_z
 from xsq.training.snapshots import Snapshots
 
 
@@ -116,15 +118,15 @@ def second_run(best_loss):
 
 def first_fit(data, best_loss=1e-15):
     model = xsq.fit(np.r_[data.X, data.X_val][:, 0], np.r_[data.Y, data.Y_val][:, 0], hidden=16, epochs=3)
-    return model.params, dataclasses.replace(model.record, best_loss=best_loss, seconds=1.0)
+    return Trained(model.params, dataclasses.replace(model.record, best_loss=best_loss, seconds=1.0))
 
 
 def wider_of(monkeypatch, data, first_loss, second):
     monkeypatch.setattr(wider, "run", second)
     s = settings.resolve(epochs=60, restarts=1, output="identity")
-    params, record = first_fit(data, first_loss)
     fields = dict(val_rows=np.arange(150), domain=((0.0, 3.0),), settings={})
-    return wider.fit_wider(params, record, data, np.random.default_rng(1), s, None, **fields)
+    kept, s = wider.fit_wider(first_fit(data, first_loss), data, np.random.default_rng(1), s, None, None, **fields)
+    return kept.params, kept.record, s
 
 
 @pytest.mark.parametrize("second_loss, kept", [(0.9e-15, 24), (1e-15, 16), (1.1e-15, 16)])
@@ -159,17 +161,18 @@ def test_a_second_network_that_fails_or_would_not_fit_in_memory_keeps_the_first(
 def test_the_aim_and_the_ceiling_bound_when_a_second_network_is_trained():
     data = scaled()
     spread = np.ptp(data.Y)
-    record = first_fit(data)[1]
+    first = first_fit(data)
+    s = settings.resolve(output="identity")
 
-    def at(v, **flags):
-        return dataclasses.replace(record, best_loss=(v * spread) ** 2, **flags)
+    def wants(v, **flags):
+        return wider.wants_wider(
+            first._replace(record=dataclasses.replace(first.record, best_loss=(v * spread) ** 2, **flags)), data, s
+        )
 
-    assert not wider.wants_wider(at(wider.AIM), data)
-    assert wider.wants_wider(at(1.01 * wider.AIM), data) and wider.wants_wider(at(wider.CEILING), data)
-    assert not wider.wants_wider(at(1.01 * wider.CEILING), data)  # noise: not a minimum a wider network escapes
-    assert not wider.wants_wider(at(1e-8, interrupted=True), data) and not wider.wants_wider(
-        at(1e-8, stopped=True), data
-    )
+    assert not wants(wider.AIM)
+    assert wants(1.01 * wider.AIM) and wants(wider.CEILING)
+    assert not wants(1.01 * wider.CEILING)  # noise: not a minimum a wider network escapes
+    assert not wants(1e-8, interrupted=True) and not wants(1e-8, stopped=True)
 
 
 def test_only_a_width_left_to_xsq_and_both_networks_by_variable_projection_are_widened():
@@ -179,8 +182,11 @@ def test_only_a_width_left_to_xsq_and_both_networks_by_variable_projection_are_w
     assert not wider.could_widen(False, dataclasses.replace(s, output="softplus"), 1, 1, 1000)  # x^2's default
     assert not wider.could_widen(False, s, 1, 2, 1000)  # two outputs: no variable projection
     assert not wider.could_widen(False, s, 1, 1, 700)  # 595 rows: enough for 16 units, not for 24
-    assert not wider.could_widen(False, settings.resolve(output="identity", regularization="bayes"), 1, 1, 1000)
+    assert not wider.could_widen(False, settings.resolve(output="identity", regularization="l2"), 1, 1, 1000)
     assert not wider.could_widen(False, settings.resolve(output="identity", val_fraction=0.0), 1, 1, 1000)
+    bayes = settings.resolve(regularization="bayes")  # the evidence judges, whatever the output and rows
+    assert wider.could_widen(False, bayes, 3, 2, 40) and not wider.could_widen(True, bayes, 1, 1, 1000)
+    assert not wider.could_widen(False, dataclasses.replace(bayes, hidden=(8, 4)), 1, 1, 1000)
 
 
 def test_fits_that_never_get_a_second_network():
@@ -263,13 +269,15 @@ def test_width_records_survive_a_model_file_and_crafted_ones_are_refused(widened
         ([dict(fields["widths"][0], val_rmse_over_range=-1.0), fields["widths"][1]], "val_rmse_over_range"),
         ([dict(fields["widths"][0], hidden=10**400), fields["widths"][1]], "a width record's hidden"),
         ([dict(w, val_rmse_over_range=None) for w in fields["widths"]], "keep a network that reached no validation"),
+        ([fields["widths"][0], dict(fields["widths"][1], val_rmse_over_range=1.0)], "the higher validation error"),
     ]
     survives_its_file_and_refuses(model, tmp_path, [(lambda _, w=widths: w, problem) for widths, problem in crafted])
     with pytest.raises(InputError, match="a width record's hidden"):  # checked as it is made, not only when read
         WidthRecord(-5, 1e-9, 10, 1.0, True)
     with pytest.raises(InputError, match="are not width records"):
         dataclasses.replace(model.record, widths=tuple(fields["widths"]))
-    wrong = tuple(dataclasses.replace(w, kept=not w.kept) for w in model.record.widths)
+    w16, w24 = model.record.widths  # the first kept, by its lower error, for a model of the second's width:
+    wrong = (dataclasses.replace(w16, kept=True), dataclasses.replace(w24, kept=False, val_rmse_over_range=1.0))
     with pytest.raises(InputError, match="its width records keep a network of"):
         dataclasses.replace(model, record=dataclasses.replace(model.record, widths=wrong))
     x, y = sine(n=100)
@@ -420,7 +428,8 @@ def test_snapshots_of_a_fit_that_tried_a_wider_network_and_kept_the_first(widene
     )
     record = widened[0].record
     first_kept = dataclasses.replace(
-        record, widths=tuple(dataclasses.replace(w, kept=w.hidden == 16) for w in record.widths)
+        record,
+        widths=tuple(dataclasses.replace(w, kept=w.hidden == 16, val_rmse_over_range=w.hidden) for w in record.widths),
     )
     assert snaps.kept_by(first_kept)[0].params["W1"].shape == (1, 16)
 
@@ -442,32 +451,6 @@ def damped_csv(folder, **draw):
     return str(folder / "d.csv")
 
 
-def neighbour_z(X, R):
-    """misfit_z by plain loops: each row's nearest other row, the residuals' correlation with theirs, times sqrt(N)."""
-    X, R = np.asarray(X, float).reshape(len(X), -1), np.asarray(R, float).reshape(len(R), -1)
-    near = [min((j for j in range(len(X)) if j != i), key=lambda j: np.sum((X[i] - X[j]) ** 2)) for i in range(len(X))]
-    zs = []
-    for k in range(R.shape[1]):
-        e = R[:, k] - R[:, k].mean()
-        zs.append(sum(e[i] * e[near[i]] for i in range(len(e))) / sum(e * e) * math.sqrt(len(e)))
-    return max(zs)
-
-
-def test_misfit_z_against_plain_loops_and_what_it_tells_apart(monkeypatch):
-    rng = np.random.default_rng(0)
-    X, R = rng.uniform(size=(60, 3)), rng.normal(size=(60, 2))
-    assert wider.misfit_z(X, R) == pytest.approx(neighbour_z(X, R), rel=1e-12)
-    x = np.sort(rng.uniform(0.0, 6.0, 300))
-    noise = rng.normal(size=300)
-    assert abs(wider.misfit_z(x[:, None], noise[:, None])) < 3  # independent: about standard normal
-    runs = np.sin(3 * x)[:, None]  # a feature left in the residuals
-    assert wider.misfit_z(x[:, None], runs + 0.3 * noise[:, None]) > 10
-    assert math.isnan(wider.misfit_z(x[:2, None], noise[:2, None]))
-    monkeypatch.setattr(wider, "MISFIT_ROWS", 25)  # evenly spaced rows when there are more
-    rows = np.unique(np.linspace(0, 299, 25).astype(int))
-    assert wider.misfit_z(x[:, None], noise[:, None]) == pytest.approx(neighbour_z(x[rows], noise[rows]), rel=1e-12)
-
-
 @pytest.fixture(scope="module")
 def grown_bayes():
     t, y = damped()
@@ -480,17 +463,27 @@ def test_a_bayesian_fit_that_leaves_structure_grows_and_keeps_the_higher_evidenc
     w8, w12 = model.record.widths
     assert (w8.hidden, w12.hidden, w8.kept, w12.kept) == (8, 12, False, True) and model.sizes == (1, 12, 1)
     t, y = damped()
-    assert w8.misfit_z > wider.MISFIT_Z and w8.misfit_z == pytest.approx(
-        neighbour_z(t, y - first.predict(t).ravel()), rel=1e-9
-    )  # the same first network, by the loops above
+    assert w8.neighbour_z > wider.MISFIT_Z and w8.neighbour_z == pytest.approx(
+        neighbour_z(t[:, None], y[:, None] - first.predict(t)), rel=1e-9
+    )  # the same first network, from its predictions on the raw data
     assert w8.log_evidence == first.record.evidence.log_evidence < w12.log_evidence
     assert model.record.evidence.log_evidence == w12.log_evidence
-    assert w12.misfit_z == pytest.approx(neighbour_z(t, y - model.predict(t).ravel()), rel=1e-9)
-    assert w12.misfit_z < wider.MISFIT_Z
+    assert w12.neighbour_z == pytest.approx(neighbour_z(t[:, None], y[:, None] - model.predict(t)), rel=1e-9)
+    assert w12.neighbour_z < wider.MISFIT_Z
     assert model.record.seconds == pytest.approx(w8.seconds + w12.seconds)
     assert model.record.settings["hidden"] == (12,) and math.isnan(w12.val_rmse_over_range)
     # what it was for: 8 units read their misfit as noise; 12 find the measurement's noise level of 1e-3
     assert first.record.evidence.noise_level[0] > 2e-3 and model.record.evidence.noise_level[0] < 1.1e-3
+
+
+def test_a_bayesian_fit_that_uses_nearly_every_parameter_grows_too():
+    """With seed 1 the 8 units' residuals show no runs (z below 4), but gamma is above 0.9 of their 25
+    parameters: the evidence finds no room left, and 12 units win it."""
+    t, y = damped(seed=1)
+    model, first = xsq.fit(t, y, regularization="bayes"), xsq.fit(t, y, regularization="bayes", hidden=8)
+    w8, w12 = model.record.widths
+    assert w8.neighbour_z < wider.MISFIT_Z and w8.gamma == first.record.evidence.gamma > wider.FULL * 25
+    assert w12.kept and w12.gamma == model.record.evidence.gamma and w12.log_evidence > w8.log_evidence
 
 
 def test_a_bayesian_fit_without_structure_trains_one_network():
@@ -503,11 +496,30 @@ def test_a_bayesian_fit_without_structure_trains_one_network():
 def test_a_grown_bayesian_model_survives_its_file_and_crafted_records_are_refused(grown_bayes, tmp_path):
     crafted = [
         (lambda ws: [dict(w, log_evidence=None) for w in ws], "keep a network that reached no log evidence"),
-        (lambda ws: [dict(w, misfit_z="high") for w in ws], "a width record's misfit_z"),
+        (lambda ws: [dict(w, neighbour_z="high") for w in ws], "a width record's neighbour_z"),
+        (lambda ws: [ws[0], dict(ws[1], hidden=8)], "do not hold a second network wider than the first"),
+        (lambda ws: [ws[0], dict(ws[1], note="interrupted by Ctrl-C")], "keep a network that did not run to its end"),
+        (lambda ws: [dict(ws[0], kept=True), dict(ws[1], kept=False)], "keep the network of the lower log evidence"),
+        (lambda ws: [ws[0], dict(ws[1], log_evidence=ws[0]["log_evidence"])], "the lower log evidence"),  # a tie
     ]
-    fields = survives_its_file_and_refuses(grown_bayes[0], tmp_path, crafted)
-    older = [{k: v for k, v in w.items() if k not in ("log_evidence", "misfit_z")} for w in fields["widths"]]
-    assert math.isnan(WidthRecord.from_plain(older[0]).misfit_z)  # a file written before these fields
+    survives_its_file_and_refuses(grown_bayes[0], tmp_path, crafted)
+    l2 = xsq.fit(*damped(n=100), regularization="l2", epochs=20)
+    with pytest.raises(InputError, match="an l2 fit never tries a wider network"):
+        dataclasses.replace(l2.record, widths=grown_bayes[0].record.widths)
+
+
+def test_width_records_of_older_files_load_and_evidence_on_an_unregularised_fit_is_refused(widened, tmp_path):
+    model = widened[0]
+    arrays, fields = model.record.to_plain()
+    older = [{k: v for k, v in w.items() if k not in BAYES_WIDTH_FIELDS} for w in fields["widths"]]
+    loaded = TrainingRecord.from_plain(dict(fields, widths=older), arrays)  # written before these fields
+    assert loaded.widths == model.record.widths and all(math.isnan(w.log_evidence) for w in loaded.widths)
+    half = [{k: v for k, v in w.items() if k != "neighbour_z"} for w in fields["widths"]]
+    crafted = [
+        (lambda _: half, "a width record must have exactly"),  # no version wrote one of the two
+        (lambda ws: [dict(w, log_evidence=12.0) for w in ws], "hold a log evidence, but the fit has no evidence"),
+    ]
+    survives_its_file_and_refuses(model, tmp_path, crafted)
 
 
 @pytest.mark.parametrize("when", ["ctrl-c", "ctrl-c at once", "stop", "stop at its mode", "fails"])
@@ -554,17 +566,18 @@ def test_a_second_bayesian_network_cut_short_or_failing_keeps_the_first(grown_ba
 
 
 def test_the_cli_says_what_each_bayesian_network_reached(capsys, tmp_path):
-    # 80 % of the rows train here: with seed 7 their 8 units leave structure
-    _, metrics, line = train_cli(capsys, tmp_path, ["--data", damped_csv(tmp_path, seed=7)])
+    # 80 % of the rows train here: with seed 9 their 8 units leave structure
+    _, metrics, line = train_cli(capsys, tmp_path, ["--data", damped_csv(tmp_path, seed=9)])
     w8, w12 = metrics["widths"]
     kept = 12 if w12["kept"] else 8
     assert line == (
-        f"hidden: {kept} (8 units: log evidence {w8['log_evidence']:.1f}, residual z {w8['misfit_z']:.1f}; "
-        f"12 units: log evidence {w12['log_evidence']:.1f}, residual z {w12['misfit_z']:.1f}; the {kept} were kept, "
-        f"by the log evidence (a wider network is tried when the residuals at neighbouring inputs correlate, "
-        f"z > {wider.MISFIT_Z:g}))"
+        f"hidden: {kept} (8 units: log evidence {w8['log_evidence']:.1f}, gamma {w8['gamma']:.1f} of 25, neighbour z "
+        f"{w8['neighbour_z']:.1f}; 12 units: log evidence {w12['log_evidence']:.1f}, gamma {w12['gamma']:.1f} of 37, "
+        f"neighbour z {w12['neighbour_z']:.1f}; the {kept} kept by log evidence; a second is tried when the first's "
+        f"neighbour z > {wider.MISFIT_Z:g} or gamma > {wider.FULL:g} of its parameters)"
     )
-    assert w8["misfit_z"] > wider.MISFIT_Z and metrics["sizes"] == [1, kept, 1]
+    assert kept == 12 and w12["log_evidence"] > w8["log_evidence"]
+    assert w8["neighbour_z"] > wider.MISFIT_Z and metrics["sizes"] == [1, kept, 1]
 
 
 @pytest.mark.parametrize("argv, two", [([], True), (["--hidden", "8"], False), (["--regularization", "l2"], False)])
@@ -588,3 +601,31 @@ def test_the_long_run_note_counts_a_second_bayesian_network(capsys, tmp_path, mo
     err = capsys.readouterr().err
     assert err.startswith("xsq train: note: this run may take up to")
     assert ("for each of up to two networks" in err) == two
+
+
+def test_a_stalled_second_bayesian_network_keeps_the_first(grown_bayes, monkeypatch):
+    first = grown_bayes[1]
+    real = wider.run_regularised
+
+    def stalls(data, rng, s, callback, scaler, **fields):
+        return real(data, rng, s, callback, scaler, **fields)._replace(stalled=True)
+
+    monkeypatch.setattr(wider, "run_regularised", stalls)
+    t, y = damped()
+    model = xsq.fit(t, y, regularization="bayes")
+    w8, w12 = model.record.widths
+    assert w8.kept and w12.note == "did not learn" and model.sizes == (1, 8, 1)
+    np.testing.assert_array_equal(model.predict(t), first.predict(t))
+
+
+def test_the_hidden_line_of_a_bayesian_fit_says_why_the_first_was_kept():
+    from xsq.cli.report import hidden_line
+
+    first = WidthRecord(8, math.nan, 300, 1.0, True, "", 900.0, 6.1, 23.0)
+    done = (first, WidthRecord(12, math.nan, 300, 1.0, False, "", 800.0, 0.2, 30.0))
+    cut = (done[0], dataclasses.replace(done[1], log_evidence=1000.0, note="interrupted by Ctrl-C"))
+    assert "; the 8 kept by log evidence; a second is tried when" in hidden_line(done, (1, 1))
+    line = hidden_line(cut, (2, 1))  # two inputs: 8 units have 33 parameters, 12 have 49
+    assert line.startswith("8 units: log evidence 900.0, gamma 23.0 of 33, neighbour z 6.1; 12 units: log")
+    assert "12 units: log evidence 1000.0, gamma 30.0 of 49, neighbour z 0.2 (interrupted by Ctrl-C)" in line
+    assert "; the 8 kept as the second did not run to its end;" in line

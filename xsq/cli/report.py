@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.params import count
 from ..data.metrics import max_rel_error
 from ..data.problem import GRID_POINTS, Problem
 from ..training import wider
@@ -108,26 +109,26 @@ def data_table(model, ds, rows, shown: int = 8) -> str:
     return "\n".join(lines)
 
 
-def hidden_line(widths) -> str:
+def hidden_line(widths, io: tuple[int, int] | None = None) -> str:
     """The ``hidden:`` line's text for a fit that tried a wider second network (:mod:`xsq.training.wider`): what
-    each network reached (``record.widths``: its validation RMSE/range, or on a Bayesian fit its log evidence
-    and how far its residuals at neighbouring inputs correlate), and which was kept."""
-    bayes = any(np.isfinite(w.log_evidence) for w in widths)
+    each network reached (``record.widths``: its validation RMSE/range, or on a Bayesian fit, whose inputs and
+    outputs ``io`` give, its log evidence, gamma of its parameters and its residuals' neighbour z), which was
+    kept, and when a second is tried."""
     parts = []
     for w in widths:
-        if bayes:
+        if io is not None:
             reached = f": log evidence {w.log_evidence:.1f}" if np.isfinite(w.log_evidence) else " reached nothing"
-            reached += f", residual z {w.misfit_z:.1f}" if np.isfinite(w.misfit_z) else ""
+            reached += f", gamma {w.gamma:.1f} of {count((io[0], w.hidden, io[1]))}" if np.isfinite(w.gamma) else ""
+            reached += f", neighbour z {w.neighbour_z:.1f}" if np.isfinite(w.neighbour_z) else ""
         else:
             error = w.val_rmse_over_range
             reached = f" reached {error:.2g}" if np.isfinite(error) else " reached nothing"
         parts.append(f"{w.hidden} units{reached}" + (f" ({w.note})" if w.note else ""))
     kept = next(w.hidden for w in widths if w.kept)
-    if bayes:
-        return (
-            f"{'; '.join(parts)}; the {kept} were kept, by the log evidence (a wider network is tried when the "
-            f"residuals at neighbouring inputs correlate, z > {wider.MISFIT_Z:g})"
-        )
+    if io is not None:
+        how = "by log evidence" if not any(w.note for w in widths) else "as the second did not run to its end"
+        when = f"the first's neighbour z > {wider.MISFIT_Z:g} or gamma > {wider.FULL:g} of its parameters"
+        return f"{'; '.join(parts)}; the {kept} kept {how}; a second is tried when {when}"
     return (
         f"validation RMSE/range: {'; '.join(parts)}; the {kept} were kept "
         f"(a wider network is tried when the first ends between {wider.AIM:g} and {wider.CEILING:g})"

@@ -40,10 +40,12 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.params import Params, flatten, init_params, unflatten_unchecked
+from ..errors import TrainingStalled
 from . import bayes
 from .epochs import Data, Epoch, screening_budget
 from .lm import LeastSquares, LMState, lm_init, lm_step
 from .lm_policy import Evaluation, least_squares
+from .loop import Callback, Trained, run
 from .model import Posterior
 from .record import CONVERGED, SCREEN, WARMUP, EvidenceRecord, TrainingRecord
 from .scaling import Scaler
@@ -63,16 +65,6 @@ ALTERNATE = True  # every other screened candidate starts the evidence updates a
 L2_DECAY = 1e-2
 NOISE_STEPS = 100  # most updates of each output's beta at the kept parameters (several outputs)
 NOISE_TOL = 1e-6  # ... which end when no beta below its bound changes by more than this, in log
-
-
-class Regularised(NamedTuple):
-    """A finished regularised run: the kept parameters, the record with its evidence, the posterior for error
-    bars, and whether the loop found it stalled (a near-constant answer, judged by the caller)."""
-
-    params: Params
-    record: TrainingRecord
-    posterior: Posterior
-    stalled: bool
 
 
 class Hyper(NamedTuple):
@@ -343,3 +335,19 @@ class BayesRun:
         )
         record = dataclasses.replace(record, evidence=evidence)
         return record, Posterior(1.0 / ev.beta, ev.covariance)
+
+
+def run_regularised(
+    data: Data, rng: np.random.Generator, s: TrainSettings, callback: Callback | None, scaler: Scaler, **fields
+) -> Trained:
+    """One regularised run (:class:`BayesRun`) to its end, with its evidence and posterior; a run the loop
+    found stalled comes back marked so (a near-constant may be the answer: the caller judges it). ``fields``
+    (val_rows, domain, settings) go into the record."""
+    bayes = BayesRun(data, (data.X.shape[1], *s.hidden, data.Y.shape[1]), rng, s)
+    stalled = False
+    try:
+        params, record = run(bayes.epochs(), data, s, callback, **fields)
+    except TrainingStalled as exc:  # little to fit: a near-constant is the answer, unless worse than the mean
+        params, record, stalled = exc.params, exc.record, True
+    record, posterior = bayes.finish(params, record, scaler)
+    return Trained(params, record, posterior, stalled)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, NamedTuple, NotRequired, TypedDict
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from ..errors import TrainingDiverged, TrainingStalled
 from .epochs import Data, Epoch
 from .record import CONVERGED, SCREEN, WARMUP, History, TrainingRecord
 from .settings import TrainSettings
+
+if TYPE_CHECKING:
+    from .model import Posterior
 
 DIVERGED_FACTOR = 100.0  # a fit diverged at 100x its start (a sweep's cell at 10x: xsq.lab.outcomes)
 LEARNED = 0.5
@@ -61,6 +64,16 @@ class EpochInfo(TypedDict):
 
 
 Callback = Callable[[EpochInfo], "bool | None"]  # a true return stops the run
+
+
+class Trained(NamedTuple):
+    """One network trained to the end of its run: the kept parameters and the record; for a regularised run,
+    its posterior (error bars) and whether the loop found it stalled (a near-constant, judged by the caller)."""
+
+    params: Params
+    record: TrainingRecord
+    posterior: Posterior | None = None
+    stalled: bool = False
 
 
 def tagged(callback: Callback | None, **extra: int) -> Callback | None:

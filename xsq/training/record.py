@@ -130,8 +130,9 @@ class WidthRecord:
     ``hidden``: its width; ``val_rmse_over_range``: its validation RMSE over the range of the training targets
     (NaN when it failed or was stopped before it learnt, and on a regularised fit without validation rows);
     ``epochs`` and ``seconds`` it ran; ``kept``: whether the model is this network; ``note``: why it failed or
-    that it was cut short ("" otherwise); on a Bayesian fit, ``log_evidence`` at its kept parameters and
-    ``misfit_z``, how far its residuals at neighbouring inputs are correlated (NaN where not measured).
+    that it was cut short ("" otherwise); on a Bayesian fit, ``log_evidence`` and ``gamma`` (the effective
+    number of parameters) at its kept parameters, and ``neighbour_z``, how far its residuals at neighbouring
+    inputs are correlated (NaN where not measured).
     """
 
     hidden: int
@@ -141,7 +142,8 @@ class WidthRecord:
     kept: bool
     note: str = ""
     log_evidence: float = math.nan
-    misfit_z: float = math.nan
+    neighbour_z: float = math.nan
+    gamma: float = math.nan
 
     def __post_init__(self):
         checked(self.to_plain(), WIDTH_FIELDS, "a width record")  # a record made in code holds what a file may
@@ -153,28 +155,44 @@ class WidthRecord:
     @classmethod
     def from_plain(cls, fields: Any) -> WidthRecord:
         """A width record from its JSON fields, each checked against ``WIDTH_FIELDS`` (null: NaN; files written
-        before Bayesian fits tried wider networks have no ``log_evidence`` or ``misfit_z``)."""
-        if isinstance(fields, dict):
-            fields = {"log_evidence": None, "misfit_z": None, **fields}
+        before Bayesian fits tried wider networks have none of ``BAYES_WIDTH_FIELDS``)."""
+        if isinstance(fields, dict) and not set(BAYES_WIDTH_FIELDS) & set(fields):
+            fields = {**fields, **dict.fromkeys(BAYES_WIDTH_FIELDS)}
         values: dict[str, Any] = {
             k: math.nan if v is None else v for k, v in checked(fields, WIDTH_FIELDS, "a width record").items()
         }
         return cls(**values)
 
 
-def widths_problem(widths: tuple[WidthRecord, ...], regularised: bool) -> str:
+def widths_problem(widths: tuple[WidthRecord, ...], regularization: str | None) -> str:
     """What is wrong with a training record's width records, "" if nothing: a fit that tried a wider network
     (:mod:`xsq.training.wider`) records exactly two networks and keeps one, which reached a validation error
-    (a log evidence on a regularised fit)."""
+    (unregularised) or a log evidence (``regularization`` "bayes", the record's evidence's); an l2 fit never
+    tries one."""
     if not widths:
         return ""
     if not all(isinstance(w, WidthRecord) for w in widths):
         return "are not width records"
+    if regularization == "l2":
+        return "are there, but an l2 fit never tries a wider network"
     if len(widths) != 2 or [w.kept for w in widths].count(True) != 1:
         return "are not two networks of which one was kept"
-    score = "log_evidence" if regularised else "val_rmse_over_range"
-    if any(w.kept and not math.isfinite(getattr(w, score)) for w in widths):
-        return f"keep a network that reached no {'log evidence' if regularised else 'validation error'}"
+    measured = (getattr(w, k) for w in widths for k in BAYES_WIDTH_FIELDS)
+    if regularization is None and any(math.isfinite(v) for v in measured):
+        return "hold a log evidence, but the fit has no evidence"
+    if widths[1].hidden <= widths[0].hidden:
+        return "do not hold a second network wider than the first"
+    score, what = ("log_evidence", "log evidence") if regularization else ("val_rmse_over_range", "validation error")
+    kept, other = (widths[0], widths[1]) if widths[0].kept else (widths[1], widths[0])
+    if not math.isfinite(getattr(kept, score)):
+        return f"keep a network that reached no {what}"
+    if regularization and kept.note:
+        return "keep a network that did not run to its end (its evidence does not compare)"
+    if math.isfinite(getattr(other, score)) and not (regularization and other.note):
+        sign = -1.0 if regularization else 1.0  # the higher evidence, or the lower validation error, is kept
+        better, worse = sign * getattr(kept, score), sign * getattr(other, score)
+        if better > worse or (better == worse and kept is widths[1]):  # on a tie, the first
+            return f"keep the network of the {'lower' if regularization else 'higher'} {what}"
     return ""
 
 
@@ -282,7 +300,7 @@ class TrainingRecord:
         settings = {k: tuple(v) if isinstance(v, list) else v for k, v in self.settings.items()}  # read-only too
         object.__setattr__(self, "settings", ReadOnlyDict(settings))
         object.__setattr__(self, "widths", tuple(self.widths))
-        if problem := widths_problem(self.widths, self.evidence is not None):
+        if problem := widths_problem(self.widths, None if self.evidence is None else self.evidence.regularization):
             raise InputError(f"its training record's widths {problem}")
 
     # --- as plain data, for the model file (read back as untrusted input) ---------------
@@ -391,8 +409,10 @@ WIDTH_FIELDS = {  # a width record's fields, and what each must be when read bac
     "kept": Flag(),
     "note": Text(1000),
     "log_evidence": Maybe(Real()),
-    "misfit_z": Maybe(Real()),
+    "neighbour_z": Maybe(Real()),
+    "gamma": Maybe(Real(0)),
 }
+BAYES_WIDTH_FIELDS = ("log_evidence", "neighbour_z", "gamma")  # what a Bayesian fit's width records add
 EVIDENCE_FIELDS = {  # an evidence record's single values, and what each must be when read back
     "regularization": Options(("l2", "bayes")),
     "gamma": Real(0),

@@ -23,10 +23,10 @@ from ..core.api import check_inputs
 from ..core.params import Params, as_real_array
 from ..errors import InputError, TrainingStalled
 from . import separable, settings, wider
-from .bayes_policy import BayesRun, Regularised
+from .bayes_policy import run_regularised
 from .epochs import Data, gradient_epochs
 from .lm_policy import lm_epochs
-from .loop import Callback, run
+from .loop import Callback, Trained, run
 from .model import Model
 from .outputs import check_reachable, choose_output, scaler_for
 from .resources import check_memory
@@ -67,22 +67,6 @@ def split(
     if n - n_val < 1:
         raise InputError(f"{name} {fraction} leaves no training data out of {n} samples")
     return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
-def regularised(
-    data: Data, rng: np.random.Generator, s: TrainSettings, callback: Callback | None, scaler: Scaler, fields: dict
-) -> Regularised:
-    """One regularised run (:class:`~xsq.training.bayes_policy.BayesRun`) to its end, with its evidence and
-    posterior; a run the loop found stalled is returned as such (a near-constant may be the answer: the caller
-    judges it). ``fields`` go into the record (val_rows, domain, settings)."""
-    bayes = BayesRun(data, (data.X.shape[1], *s.hidden, data.Y.shape[1]), rng, s)
-    stalled = False
-    try:
-        params, record = run(bayes.epochs(), data, s, callback, **fields)
-    except TrainingStalled as exc:  # little to fit: a near-constant is the answer, unless worse than the mean
-        params, record, stalled = exc.params, exc.record, True
-    record, posterior = bayes.finish(params, record, scaler)
-    return Regularised(params, record, posterior, stalled)
 
 
 def worse_than_constant(params: Params, data: Data, s: TrainSettings) -> str:
@@ -136,7 +120,9 @@ def fit(
     ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``; a network trained by variable
     projection whose validation RMSE over the targets' range ends between ``xsq.training.wider.AIM`` and
     ``CEILING`` (on at least ``MIN_VAL_ROWS`` validation rows) gets one 1.5 times as wide beside it, and the
-    lower validation loss is kept (``model.record.widths`` says what each reached).
+    lower validation loss is kept; a Bayesian fit whose residuals at neighbouring inputs correlate beyond
+    ``MISFIT_Z`` (:func:`xsq.training.residuals.neighbour_z`) gets one too, and the higher log evidence is
+    kept (``model.record.widths`` says what each reached).
     Settings left as None take the optimizer's defaults (``xsq.training.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
@@ -214,35 +200,27 @@ def fit(
     # the matrices here are small: one BLAS thread is faster than several taking turns.
     # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
-        settings_ = dict(s.as_dict(), output_reason=reason)
+        fields = dict(val_rows=val, domain=domain, settings=dict(s.as_dict(), output_reason=reason))
         if s.regularization != "none":
-
-            def fit_one(t: TrainSettings, told: Callback | None) -> Regularised:
-                fields = dict(val_rows=val, domain=domain, settings=dict(settings_, hidden=list(t.hidden)))
-                return regularised(data, rng, t, told, scaler, fields)
-
-            fitted = fit_one(s, callback)
-            finished = not (fitted.stalled or fitted.record.interrupted or fitted.record.stopped)
-            if finished and wider.could_widen_bayes(hidden is not None, s):
-                z = wider.residual_z(fitted.params, data, s)
-                if z > wider.MISFIT_Z:
-                    fitted, s = wider.fit_wider_bayes(fitted, z, data, s, fit_one, callback)
-            params, record = fitted.params, fitted.record
-            model = Model(params, scaler, s.activation, s.output, record, posterior=fitted.posterior)
-            worse = worse_than_constant(params, data, s) if fitted.stalled else ""
+            first = run_regularised(data, rng, s, callback, scaler, **fields)
+        else:
+            steps = lm_epochs(data, sizes, rng, s) if s.optimizer == "lm" else gradient_epochs(data, sizes, rng, s)
+            try:
+                first = Trained(*run(steps, data, s, callback, **fields))
+            except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
+                model = Model(exc.params, scaler, s.activation, s.output, exc.record)
+                raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
+        if wider.could_widen(hidden is not None, s, X.shape[1], Y.shape[1], len(X)) and wider.wants_wider(
+            first, data, s
+        ):
+            first, s = wider.fit_wider(first, data, rng, s, callback, scaler, **fields)
+        params, record = first.params, first.record
+        if s.regularization != "none":
+            model = Model(params, scaler, s.activation, s.output, record, posterior=first.posterior)
+            worse = worse_than_constant(params, data, s) if first.stalled else ""
             if worse:  # a near-constant, yes; worse than the mean, no
                 raise TrainingStalled(f"training did not learn: {worse}", record, params, model)
             return model
-        steps = lm_epochs(data, sizes, rng, s) if s.optimizer == "lm" else gradient_epochs(data, sizes, rng, s)
-        try:
-            params, record = run(steps, data, s, callback, val_rows=val, domain=domain, settings=settings_)
-        except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
-            model = Model(exc.params, scaler, s.activation, s.output, exc.record)
-            raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
-        if wider.could_widen(hidden is not None, s, X.shape[1], Y.shape[1], len(X)) and wider.wants_wider(record, data):
-            params, record, s = wider.fit_wider(
-                params, record, data, rng, s, callback, val_rows=val, domain=domain, settings=settings_
-            )
         if s.stages == 1 or record.interrupted or record.stopped:
             return Model(params, scaler, s.activation, s.output, record)
         base = Base(params, s.activation, s.output)

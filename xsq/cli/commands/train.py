@@ -189,9 +189,7 @@ def run(args) -> int:
     check_memory(len(job.X), sizes, s.optimizer, s.batch_size, s.regularization)  # refused runs are not warned about
     minutes = epoch_seconds(len(job.X), sizes, s.optimizer, s.batch_size) * s.epochs / 60
     unit = job.output[0] if job.output else s.output if s.output != "auto" else "identity"  # auto: at worst
-    two = wider.could_widen(
-        "hidden" in given, dataclasses.replace(s, output=unit), sizes[0], sizes[-1], len(job.X)
-    ) or wider.could_widen_bayes("hidden" in given, s)
+    two = wider.could_widen("hidden" in given, dataclasses.replace(s, output=unit), sizes[0], sizes[-1], len(job.X))
     if two:  # a wider second network may follow (xsq.training.wider)
         minutes += epoch_seconds(len(job.X), wider.wider_sizes(sizes), s.optimizer, s.batch_size) * s.epochs / 60
     if minutes > LONG_RUN / 60:
@@ -269,7 +267,8 @@ def run(args) -> int:
         if given.get("output", "auto") == "auto":
             print(f"output: {model.output} (chosen because {reason})")
         if r.widths:  # a wider second network was tried (xsq.training.wider)
-            print(f"hidden: {model.sizes[1]} ({hidden_line(r.widths)})")
+            io = (model.sizes[0], model.sizes[-1]) if r.evidence is not None else None
+            print(f"hidden: {model.sizes[1]} ({hidden_line(r.widths, io)})")
         print(text)
         if len(job.X) < count(model.sizes):
             print(
