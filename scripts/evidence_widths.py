@@ -1,6 +1,6 @@
 """Which hidden width the evidence prefers: Bayesian-regularised fits of 2, 4, 8 and 16 units, scored on held-out rows.
 
-Run: python scripts/evidence_widths.py [--sets diabetes,friedman1,noisy-1d] [--damped 8]
+Run: python scripts/evidence_widths.py [--sets diabetes,friedman1,noisy-1d] [--damped 12] [--null 2000]
 
 For each data set of ``bench_measured.py``, 80 % of the rows (``train_test_split``, seed 0) are fitted
 with ``xsq.fit(X, y, hidden=h, regularization="bayes", restarts=3)``; the table gives the number of
@@ -12,8 +12,11 @@ in [0, 6], ``exp(-t/2) cos(3t)`` plus noise of standard deviation 1e-3), each fi
 the default (8 units, and a 12-unit network as well when the 8 leave correlated residuals:
 ``xsq.training.wider``). For each: the 8 units' neighbour z (``xsq.training.residuals``), the width kept, and
 for both fits the RMSE against the noise-free curve (on 2,001 points of [0, 6]) and the noise level the
-evidence estimates, both over the true noise level. Last, how much MacKay's symmetry factor log(h! 2^h)
-would favour 12 units over 8.
+evidence estimates, both over the true noise level; and the 8 units' gamma of their parameters. Last, how
+much MacKay's symmetry factor log(h! 2^h) would favour 12 units over 8.
+
+``--null K``: the neighbour z of K draws of pure noise (400 inputs uniform in [0, 1]), of one spread and of
+a spread growing tenfold across the inputs: its mean, spread and largest value.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def damped(k: int) -> None:
     """The ``--damped K`` table (see the module doc)."""
     grid = np.linspace(0.0, 6.0, 2001)
     truth = np.exp(-grid / 2) * np.cos(3 * grid)
-    head = f"{'seed':>4} {'z of 8':>7} {'kept':>5} {'RMSE/noise 8':>13} {'default':>8}"
+    head = f"{'seed':>4} {'z of 8':>7} {'gamma of 8':>11} {'kept':>5} {'RMSE/noise 8':>13} {'default':>8}"
     print(f"{head} {'noise est. 8':>13} {'default':>8}")
     for seed in range(k):
         rng = np.random.default_rng(seed)
@@ -46,10 +49,23 @@ def damped(k: int) -> None:
         errors = [np.sqrt(np.mean((m.predict(grid)[:, 0] - truth) ** 2)) / NOISE for m in fits]
         noise = [m.record.evidence.noise_level[0] / NOISE for m in fits]
         z = neighbour_z(t[:, None], y[:, None] - fits[0].predict(t))  # the default's first network is this one
-        row = f"{seed:>4} {z:>7.1f} {fits[1].sizes[1]:>5} {errors[0]:>13.2f} {errors[1]:>8.2f}"
+        gamma = f"{fits[0].record.evidence.gamma:.1f} of {fits[0].record.evidence.n_params}"
+        row = f"{seed:>4} {z:>7.1f} {gamma:>11} {fits[1].sizes[1]:>5} {errors[0]:>13.2f} {errors[1]:>8.2f}"
         print(f"{row} {noise[0]:>13.2f} {noise[1]:>8.2f}")
     favour = bayes.symmetry((1, 12, 1)) - bayes.symmetry((1, 8, 1))
     print(f"the symmetry factor would favour 12 units over 8 by {favour:.1f} nats")
+
+
+def null(k: int) -> None:
+    """The ``--null K`` lines (see the module doc)."""
+    rng = np.random.default_rng(0)
+    for name, spread in (("alike", lambda x: 1.0), ("tenfold", lambda x: 0.2 + 2.0 * x)):
+        zs = []
+        for _ in range(k):
+            x = rng.uniform(size=400)
+            zs.append(neighbour_z(x[:, None], (spread(x) * rng.normal(size=400))[:, None]))
+        shown = f"mean {np.mean(zs):+.2f}, spread {np.std(zs):.2f}, largest {max(zs):.2f}"
+        print(f"noise of spread {name:<7}: neighbour z {shown}")
 
 
 WIDTHS = (2, 4, 8, 16)
@@ -59,9 +75,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="diabetes,friedman1,noisy-1d", help="comma-separated data sets")
     parser.add_argument("--damped", type=int, metavar="K", help="K draws of the measured damped oscillation instead")
+    parser.add_argument("--null", type=int, metavar="K", help="the neighbour z of K draws of pure noise instead")
     args = parser.parse_args(argv)
     if args.damped is not None:
         damped(args.damped)
+        return 0
+    if args.null is not None:
+        null(args.null)
         return 0
     print(f"{'data set':<10} {'hidden':>6} {'P':>5} {'gamma':>7} {'log ev.':>9} {'R2 held out':>12}")
     for name in args.sets.split(","):

@@ -3,9 +3,9 @@
 A network that misses a feature of the data leaves runs of residuals of one sign where the feature is; noise
 leaves none. :func:`neighbour_z` pairs each row with its nearest other row and asks whether the products of
 their residuals add up to more than chance allows. A pair of rows that are each other's nearest counts once,
-and the sum is divided by its own standard error, ``sqrt(sum (e_i e_j)^2)``, so that for independent noise
-(of any spread, row by row) z is close to standard normal: over 2,000 draws of 400 rows of normal noise its
-standard deviation is 1.00 (``tests/test_residuals.py`` holds it near 1).
+and the sum is divided by its standard error for independent noise of one spread, ``mean(e^2) sqrt(pairs)``.
+For such noise z is close to standard normal: over 2,000 draws of 400 rows its spread is 1.01, and 1.25 where
+the noise's spread grows tenfold across the inputs (``python scripts/evidence_widths.py --null 2000``).
 """
 
 from __future__ import annotations

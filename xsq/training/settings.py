@@ -59,7 +59,7 @@ SETTINGS: dict[str, Setting] = {
         None,
         "hidden layer sizes (default: {}, grown to 24 as well when a 16-unit fit by variable projection ends "
         "just short of the precision xsq aims at; {} with bayes, grown to 12 as well when its residuals at "
-        "neighbouring inputs are correlated)".format(
+        "neighbouring inputs are correlated or it uses nearly all its parameters)".format(
             *(",".join(map(str, PER_REGULARIZATION[r]["hidden"])) for r in ("none", "bayes"))
         ),
     ),

@@ -26,9 +26,9 @@ training rows the wider network would win by fitting more), and no second networ
 
 **Bayesian fits** (``regularization="bayes"``, ``hidden`` left as None) start narrow, as measured data
 mostly want (:data:`xsq.training.settings.PER_REGULARIZATION`), and can then miss a feature that precise
-data show. On a damped oscillation measured with noise 1e-3, 8 units end 1.87 and 0.98 times the noise away
-from the noise-free curve on 2 of 8 draws, and estimate the noise 2.09 and 1.39 times too high
-(``python scripts/evidence_widths.py --damped 8``). Such a network leaves runs of residuals of one sign,
+data show. On a damped oscillation measured with noise 1e-3, 8 units end 0.57 to 2.39 times the noise away
+from the noise-free curve on 7 of 12 draws, and estimate the noise 1.10 to 2.09 times too high
+(``python scripts/evidence_widths.py --damped 12``). Such a network leaves runs of residuals of one sign,
 which the evidence's noise estimate does not see, so their neighbour z measures them
 (:func:`xsq.training.residuals.neighbour_z`). Above ``MISFIT_Z``, or where the evidence finds nearly every
 parameter in use (gamma above ``FULL`` of them: the network has no room left), a network ``FACTOR`` times as
