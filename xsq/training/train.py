@@ -121,8 +121,9 @@ def fit(
     projection whose validation RMSE over the targets' range ends between ``xsq.training.wider.AIM`` and
     ``CEILING`` (on at least ``MIN_VAL_ROWS`` validation rows) gets one 1.5 times as wide beside it, and the
     lower validation loss is kept; a Bayesian fit whose residuals at neighbouring inputs correlate beyond
-    ``MISFIT_Z`` (:func:`xsq.training.residuals.neighbour_z`) gets one too, and the higher log evidence is
-    kept (``model.record.widths`` says what each reached).
+    ``MISFIT_Z`` (:func:`xsq.training.residuals.neighbour_z`), or whose gamma is above ``FULL`` of its
+    parameters, gets one too, and the higher log evidence is kept (``model.record.widths`` says what each
+    reached).
     Settings left as None take the optimizer's defaults (``xsq.training.settings.PER_OPTIMIZER``;
     ``lr``, ``batch_size`` and ``grad`` apply to sgd, momentum and adam only,
     ``restarts`` to lm only, and giving one to another optimizer is an error).
