@@ -57,6 +57,9 @@ def test_neither_an_offset_nor_units_nor_a_row_given_twice_change_it():
         with np.errstate(over="raise", invalid="raise", divide="raise"):  # nothing overflows on the way
             assert neighbour_z(x, r) == pytest.approx(z, rel=1e-9)
     assert neighbour_z(np.r_[t, t], np.r_[r, r]) == pytest.approx(z, rel=1e-12)  # rows pasted twice
+    X = rng.uniform(size=(200, 2))
+    R = np.sin(6 * X[:, 0]) + 0.3 * rng.normal(size=200)
+    assert neighbour_z(X * [1.0, 1e6], R) == pytest.approx(neighbour_z(X, R), rel=1e-9)  # each column its own units
     repeated = neighbour_z(np.r_[t, t], rng.normal(size=400))  # two independent measurements at each input
     assert abs(repeated) < 4
 

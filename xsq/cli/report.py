@@ -126,7 +126,7 @@ def hidden_line(widths, io: tuple[int, int] | None = None) -> str:
         parts.append(f"{w.hidden} units{reached}" + (f" ({w.note})" if w.note else ""))
     kept = next(w.hidden for w in widths if w.kept)
     if io is not None:
-        how = "by log evidence" if not any(w.note for w in widths) else "as the second did not run to its end"
+        how = "by log evidence" if not any(w.note for w in widths) else "as the second gave no evidence to compare"
         when = f"the first's neighbour z > {wider.MISFIT_Z:g} or gamma > {wider.FULL:g} of its parameters"
         return f"{'; '.join(parts)}; the {kept} kept {how}; a second is tried when {when}"
     return (

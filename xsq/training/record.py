@@ -128,7 +128,7 @@ class WidthRecord:
     """One network a fit trained for its first stage when it tried a wider one (:mod:`xsq.training.wider`).
 
     ``hidden``: its width; ``val_rmse_over_range``: its validation RMSE over the range of the training targets
-    (NaN when it failed or was stopped before it learnt, and on a regularised fit without validation rows);
+    (NaN when it failed or was stopped before it learnt, and on every Bayesian fit, which chooses by evidence);
     ``epochs`` and ``seconds`` it ran; ``kept``: whether the model is this network; ``note``: why it failed or
     that it was cut short ("" otherwise); on a Bayesian fit, ``log_evidence`` and ``gamma`` (the effective
     number of parameters) at its kept parameters, and ``neighbour_z``, how far its residuals at neighbouring
@@ -188,11 +188,11 @@ def widths_problem(widths: tuple[WidthRecord, ...], regularization: str | None) 
         return f"keep a network that reached no {what}"
     if regularization and kept.note:
         return "keep a network that did not run to its end (its evidence does not compare)"
-    if math.isfinite(getattr(other, score)) and not (regularization and other.note):
-        sign = -1.0 if regularization else 1.0  # the higher evidence, or the lower validation error, is kept
-        better, worse = sign * getattr(kept, score), sign * getattr(other, score)
-        if better > worse or (better == worse and kept is widths[1]):  # on a tie, the first
-            return f"keep the network of the {'lower' if regularization else 'higher'} {what}"
+    if regularization and not other.note and math.isfinite(other.log_evidence):
+        if kept.log_evidence < other.log_evidence or (kept.log_evidence == other.log_evidence and kept is widths[1]):
+            return "keep the network of the lower log evidence"  # (on a tie, the first)
+    if not regularization and kept.val_rmse_over_range > other.val_rmse_over_range:  # (NaN compares False)
+        return "keep the network of the higher validation error"  # ties: the losses chosen by may differ below it
     return ""
 
 

@@ -29,8 +29,8 @@ def neighbour_z(X: np.ndarray, R: np.ndarray) -> float:
     Rows alike in X and R both (a row given twice) count once. Each row's neighbour is its nearest other row in
     Euclidean distance on X with each column centred and scaled to unit spread (so that neither an offset nor
     units change it); the distinct pairs (i, j) so found give ``z = sum e_i e_j / (mean(e^2) sqrt(pairs))`` of
-    the residuals less their mean. z is at most about sqrt(pairs), so below about 32 rows it cannot exceed 4. Of
-    more than ``MOST_ROWS`` distinct rows, that many evenly spaced in sorted order are looked at."""
+    the residuals less their mean. Of more than ``MOST_ROWS`` distinct rows, that many evenly spaced in sorted
+    order are looked at."""
     X, R = np.asarray(X, dtype=float), np.asarray(R, dtype=float)
     X, R = X.reshape(len(X), -1), R.reshape(len(R), -1)
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(R))):

@@ -1,5 +1,5 @@
 """A wider second network for a fit that falls short: by variable projection, just short of ``AIM``; Bayesian, with
-structure left in its residuals (``hidden`` left as None).
+structure left in its residuals or no parameters to spare (``hidden`` left as None).
 
 Which minimum a 16-unit network settles in depends on its start, and on smooth 1-D targets some minima
 lie above 1e-9 of the target range: with 16 units the damped oscillation exp(-x) sin(5x) ends at
@@ -26,8 +26,9 @@ training rows the wider network would win by fitting more), and no second networ
 
 **Bayesian fits** (``regularization="bayes"``, ``hidden`` left as None) start narrow, as measured data
 mostly want (:data:`xsq.training.settings.PER_REGULARIZATION`), and can then miss a feature that precise
-data show. On a damped oscillation measured with noise 1e-3, 8 units end 0.57 to 2.39 times the noise away
-from the noise-free curve on 7 of 12 draws, and estimate the noise 1.10 to 2.09 times too high
+data show. On a damped oscillation measured with noise 1e-3, on the 7 of 12 draws where 8 units show one of
+the signs below, they end 0.57 to 2.39 times the noise away from the noise-free curve, and estimate the
+noise at 1.10 to 2.09 times its true level
 (``python scripts/evidence_widths.py --damped 12``). Such a network leaves runs of residuals of one sign,
 which the evidence's noise estimate does not see, so their neighbour z measures them
 (:func:`xsq.training.residuals.neighbour_z`). Above ``MISFIT_Z``, or where the evidence finds nearly every
