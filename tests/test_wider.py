@@ -517,7 +517,8 @@ def test_width_records_of_older_files_load_and_evidence_on_an_unregularised_fit_
     half = [{k: v for k, v in w.items() if k != "neighbour_z"} for w in fields["widths"]]
     crafted = [
         (lambda _: half, "a width record must have exactly"),  # no version wrote one of the two
-        (lambda ws: [dict(w, log_evidence=12.0) for w in ws], "hold a log evidence, but the fit has no evidence"),
+        (lambda ws: [dict(w, log_evidence=12.0) for w in ws], "hold what the evidence measures"),
+        (lambda ws: [dict(w, neighbour_z=1.0) for w in ws], "hold what the evidence measures"),
     ]
     survives_its_file_and_refuses(model, tmp_path, crafted)
 
@@ -573,8 +574,9 @@ def test_the_cli_says_what_each_bayesian_network_reached(capsys, tmp_path):
     assert line == (
         f"hidden: {kept} (8 units: log evidence {w8['log_evidence']:.1f}, gamma {w8['gamma']:.1f} of 25, neighbour z "
         f"{w8['neighbour_z']:.1f}; 12 units: log evidence {w12['log_evidence']:.1f}, gamma {w12['gamma']:.1f} of 37, "
-        f"neighbour z {w12['neighbour_z']:.1f}; the {kept} kept by log evidence; a second is tried when the first's "
-        f"neighbour z > {wider.MISFIT_Z:g} or gamma > {wider.FULL:g} of its parameters)"
+        f"neighbour z {w12['neighbour_z']:.1f}; the {kept} units were kept by log evidence; 12 were tried for the "
+        f"first's neighbour z above {wider.MISFIT_Z:g}"
+        + (" and gamma above 22.5 (0.9 of 25))" if w8["gamma"] > 22.5 else ")")
     )
     assert kept == 12 and w12["log_evidence"] > w8["log_evidence"]
     assert w8["neighbour_z"] > wider.MISFIT_Z and metrics["sizes"] == [1, kept, 1]
@@ -618,14 +620,68 @@ def test_a_stalled_second_bayesian_network_keeps_the_first(grown_bayes, monkeypa
     np.testing.assert_array_equal(model.predict(t), first.predict(t))
 
 
-def test_the_hidden_line_of_a_bayesian_fit_says_why_the_first_was_kept():
+def test_the_hidden_line_of_a_bayesian_fit_says_why_the_kept_network_was_kept_and_which_signs_fired():
     from xsq.cli.report import hidden_line
 
     first = WidthRecord(8, math.nan, 300, 1.0, True, "", 900.0, 6.1, 23.0)
     done = (first, WidthRecord(12, math.nan, 300, 1.0, False, "", 800.0, 0.2, 30.0))
-    cut = (done[0], dataclasses.replace(done[1], log_evidence=1000.0, note="interrupted by Ctrl-C"))
-    assert "; the 8 kept by log evidence; a second is tried when" in hidden_line(done, (1, 1))
+    line = hidden_line(done, (1, 1))  # one input: 8 units have 25 parameters
+    assert line.endswith(
+        "; the 8 units were kept by log evidence; 12 were tried for the first's neighbour z above 4 "
+        "and gamma above 22.5 (0.9 of 25)"
+    )
+    line = hidden_line((dataclasses.replace(first, gamma=20.0), done[1]), (1, 1))
+    assert line.endswith("12 were tried for the first's neighbour z above 4")
+    cut = (first, dataclasses.replace(done[1], log_evidence=1000.0, note="interrupted by Ctrl-C"))
     line = hidden_line(cut, (2, 1))  # two inputs: 8 units have 33 parameters, 12 have 49
     assert line.startswith("8 units: log evidence 900.0, gamma 23.0 of 33, neighbour z 6.1; 12 units: log")
     assert "12 units: log evidence 1000.0, gamma 30.0 of 49, neighbour z 0.2 (interrupted by Ctrl-C)" in line
-    assert "; the 8 kept as the second gave no evidence to compare;" in line
+    assert "; the 8 units were kept as the second was cut short;" in line
+    for note, how in (("failed: planted", "failed"), ("did not learn", "did not learn")):
+        assert f"were kept as the second {how};" in hidden_line(
+            (first, dataclasses.replace(done[1], note=note)), (1, 1)
+        )
+
+
+def test_the_kept_network_s_evidence_must_be_the_record_s_and_no_gamma_above_its_parameters(grown_bayes):
+    model = grown_bayes[0]
+    w8, w12 = model.record.widths
+    with pytest.raises(InputError, match="keep a network whose log evidence or gamma is not its own"):
+        dataclasses.replace(model.record, widths=(w8, dataclasses.replace(w12, gamma=5.0)))
+    with pytest.raises(InputError, match="give 8 hidden units a gamma above their parameters"):
+        dataclasses.replace(
+            model, record=dataclasses.replace(model.record, widths=(dataclasses.replace(w8, gamma=26.0), w12))
+        )
+
+
+@pytest.mark.parametrize("call", [1, 2, 3])
+def test_ctrl_c_while_a_neighbour_z_is_measured_keeps_what_was_trained(monkeypatch, call):
+    """The first z decides whether a second network is tried; the other two go into the records (the second
+    network's, then the first's)."""
+    real, calls = wider.fit_neighbour_z, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(wider, "fit_neighbour_z", interrupted)
+    t, y = damped()
+    model = xsq.fit(t, y, regularization="bayes")
+    assert model.record.interrupted
+    if call == 1:
+        assert model.record.widths == () and model.sizes == (1, 8, 1)
+    else:
+        measured = model.record.widths[1 if call == 2 else 0]  # the second network's z is measured first
+        assert len(model.record.widths) == 2 and math.isnan(measured.neighbour_z)
+
+
+def test_a_bayesian_first_network_that_stalled_with_structure_left_tries_a_wider_one(monkeypatch):
+    from xsq.training import train
+
+    real = train.run_regularised
+    monkeypatch.setattr(train, "run_regularised", lambda *a, **k: real(*a, **k)._replace(stalled=True))
+    t, y = damped()
+    model = xsq.fit(t, y, regularization="bayes")
+    assert len(model.record.widths) == 2

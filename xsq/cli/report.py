@@ -113,7 +113,7 @@ def hidden_line(widths, io: tuple[int, int] | None = None) -> str:
     """The ``hidden:`` line's text for a fit that tried a wider second network (:mod:`xsq.training.wider`): what
     each network reached (``record.widths``: its validation RMSE/range, or on a Bayesian fit, whose inputs and
     outputs ``io`` give, its log evidence, gamma of its parameters and its residuals' neighbour z), which was
-    kept, and when a second is tried."""
+    kept and why, and (Bayesian) which signs in the first had the second tried."""
     parts = []
     for w in widths:
         if io is not None:
@@ -126,13 +126,26 @@ def hidden_line(widths, io: tuple[int, int] | None = None) -> str:
         parts.append(f"{w.hidden} units{reached}" + (f" ({w.note})" if w.note else ""))
     kept = next(w.hidden for w in widths if w.kept)
     if io is not None:
-        how = "by log evidence" if not any(w.note for w in widths) else "as the second gave no evidence to compare"
-        when = f"the first's neighbour z > {wider.MISFIT_Z:g} or gamma > {wider.FULL:g} of its parameters"
-        return f"{'; '.join(parts)}; the {kept} kept {how}; a second is tried when {when}"
+        how = _kept_how(widths[1].note)
+        first, P = widths[0], count((io[0], widths[0].hidden, io[1]))
+        signs = [f"neighbour z above {wider.MISFIT_Z:g}"] if first.neighbour_z > wider.MISFIT_Z else []
+        signs += [f"gamma above {wider.FULL * P:.1f} ({wider.FULL:g} of {P})"] if first.gamma > wider.FULL * P else []
+        why = " and ".join(signs) or "signs"
+        tried = f"{widths[1].hidden} were tried for the first's {why}"
+        return f"{'; '.join(parts)}; the {kept} units were kept {how}; {tried}"
     return (
         f"validation RMSE/range: {'; '.join(parts)}; the {kept} were kept "
         f"(a wider network is tried when the first ends between {wider.AIM:g} and {wider.CEILING:g})"
     )
+
+
+def _kept_how(note: str) -> str:
+    """Why a Bayesian fit kept the network it did, from the second network's note."""
+    if not note:
+        return "by log evidence"
+    if note.startswith("failed"):
+        return "as the second failed"
+    return "as the second did not learn" if note == "did not learn" else "as the second was cut short"
 
 
 def wall_time(m: dict) -> str:

@@ -101,6 +101,9 @@ class Model:
             kept = [w.hidden for w in self.record.widths if w.kept]
             if kept and (len(sizes) != 3 or kept != [sizes[1]]):
                 raise InputError(f"its width records keep a network of {kept[0]} hidden units, not of sizes {sizes}")
+            for w in self.record.widths:
+                if w.gamma > count((sizes[0], w.hidden, sizes[-1])):  # (NaN compares False)
+                    raise InputError(f"its width records give {w.hidden} hidden units a gamma above their parameters")
         evidence = self.record.evidence if self.record is not None else None
         if evidence is not None:
             groups = int(prior_groups(sizes, evidence.regularization).max()) + 1  # its priors

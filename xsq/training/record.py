@@ -179,7 +179,7 @@ def widths_problem(widths: tuple[WidthRecord, ...], regularization: str | None) 
         return "are not two networks of which one was kept"
     measured = (getattr(w, k) for w in widths for k in BAYES_WIDTH_FIELDS)
     if regularization is None and any(math.isfinite(v) for v in measured):
-        return "hold a log evidence, but the fit has no evidence"
+        return "hold what the evidence measures (log evidence, gamma, neighbour z), but the fit has no evidence"
     if widths[1].hidden <= widths[0].hidden:
         return "do not hold a second network wider than the first"
     score, what = ("log_evidence", "log evidence") if regularization else ("val_rmse_over_range", "validation error")
@@ -302,6 +302,10 @@ class TrainingRecord:
         object.__setattr__(self, "widths", tuple(self.widths))
         if problem := widths_problem(self.widths, None if self.evidence is None else self.evidence.regularization):
             raise InputError(f"its training record's widths {problem}")
+        kept = [w for w in self.widths if w.kept]
+        ev = self.evidence
+        if kept and ev is not None and (kept[0].log_evidence, kept[0].gamma) != (ev.log_evidence, ev.gamma):
+            raise InputError("its training record's widths keep a network whose log evidence or gamma is not its own")
 
     # --- as plain data, for the model file (read back as untrusted input) ---------------
 

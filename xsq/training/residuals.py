@@ -28,32 +28,40 @@ def neighbour_z(X: np.ndarray, R: np.ndarray) -> float:
 
     Rows alike in X and R both (a row given twice) count once. Each row's neighbour is its nearest other row in
     Euclidean distance on X with each column centred and scaled to unit spread (so that neither an offset nor
-    units change it); the distinct pairs (i, j) so found give ``z = sum e_i e_j / (mean(e^2) sqrt(pairs))`` of
-    the residuals less their mean. Of more than ``MOST_ROWS`` distinct rows, that many evenly spaced in sorted
-    order are looked at."""
+    units change it); among rows at the same inputs (repeated measurements), the one given first. The distinct
+    pairs (i, j) so found give ``z = sum e_i e_j / (mean(e^2) sqrt(pairs))`` of the residuals less their mean.
+    Of more than ``MOST_ROWS`` distinct rows, that many evenly spaced in the order of their inputs are looked
+    at."""
     X, R = np.asarray(X, dtype=float), np.asarray(R, dtype=float)
-    X, R = X.reshape(len(X), -1), R.reshape(len(R), -1)
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(R))):
+    if X.size == 0 or R.size == 0 or not (np.all(np.isfinite(X)) and np.all(np.isfinite(R))):
         return math.nan
-    rows = np.unique(np.hstack([X, R]), axis=0)  # sorted, each distinct row once
+    X, R = X.reshape(len(X), -1), R.reshape(len(R), -1)
+    X, R = _unit(X), _unit(R)  # within [-1, 1]: no overflow or underflow in what follows
+    _, first = np.unique(np.hstack([X, R]), axis=0, return_index=True)  # each distinct row once ...
+    rows = np.sort(first)  # ... in the order given, so that the residuals never decide which row comes first
+    rows = rows[np.lexsort(X[rows].T[::-1], axis=0)]  # by inputs, ties in the order given
     rows = rows[np.unique(np.linspace(0, len(rows) - 1, min(len(rows), MOST_ROWS)).astype(int))]
-    X, R = rows[:, : X.shape[1]], rows[:, X.shape[1] :]
+    X, R = X[rows], R[rows]
     if len(X) < 3:
         return math.nan
-    top = np.max(np.abs(X), axis=0)
-    X = X / np.where(top > 0, top, 1.0)  # within [-1, 1] first: no overflow or underflow in what follows
     spread = X.std(axis=0)
     X = (X - X.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
     sq = np.sum(X**2, axis=1)
     D = sq[:, None] - 2.0 * (X @ X.T) + sq[None, :]  # squared distances
     np.fill_diagonal(D, np.inf)
-    near = np.argmin(D, axis=1)
+    near = np.argmin(D, axis=1)  # (the first of equals: the one given first)
     pairs = np.unique(np.sort(np.stack([np.arange(len(X)), near], axis=1), axis=1), axis=0)  # each pair once
     E = R - R.mean(axis=0)
     variance = np.mean(E**2, axis=0)  # (K,)
     together = np.sum(E[pairs[:, 0]] * E[pairs[:, 1]], axis=0)
     z = np.where(variance > 0, together / np.where(variance > 0, variance, 1.0), 0.0) / math.sqrt(len(pairs))
     return float(np.max(z))
+
+
+def _unit(A: np.ndarray) -> np.ndarray:
+    """A (N, k) with each column divided by its largest magnitude (a column of zeros as it is)."""
+    top = np.max(np.abs(A), axis=0)
+    return A / np.where(top > 0, top, 1.0)
 
 
 def fit_neighbour_z(params: Params, data: Data, s: TrainSettings) -> float:

@@ -211,9 +211,12 @@ def fit(
             except TrainingStalled as exc:  # with the model it kept, for callers that would rather warn (xsq.sklearn)
                 model = Model(exc.params, scaler, s.activation, s.output, exc.record)
                 raise TrainingStalled(str(exc), exc.record, exc.params, model) from None
-        if wider.could_widen(hidden is not None, s, X.shape[1], Y.shape[1], len(X)) and wider.wants_wider(
-            first, data, s
-        ):
+        try:
+            widen = wider.could_widen(hidden is not None, s, X.shape[1], Y.shape[1], len(X))
+            widen = widen and wider.wants_wider(first, data, s)
+        except KeyboardInterrupt:  # while the first network's residuals were measured: it is kept, and the run ends
+            first, widen = first._replace(record=dataclasses.replace(first.record, interrupted=True)), False
+        if widen:
             first, s = wider.fit_wider(first, data, rng, s, callback, scaler, **fields)
         params, record = first.params, first.record
         if s.regularization != "none":

@@ -97,11 +97,12 @@ def val_rmse_over_range(record: TrainingRecord, data: Data) -> float:
 
 
 def wants_wider(first: Trained, data: Data, s: TrainSettings) -> bool:
-    """Whether a first network that ran to its end (not stalled, interrupted or stopped) asks for a wider one:
-    on a Bayesian fit, its residuals' neighbour z above ``MISFIT_Z`` or gamma above ``FULL`` of its parameters;
-    else a validation RMSE/range between ``AIM`` and ``CEILING``."""
+    """Whether a first network that ran to its end (not interrupted or stopped) asks for a wider one: on a
+    Bayesian fit, its residuals' neighbour z above ``MISFIT_Z`` or gamma above ``FULL`` of its parameters (a
+    first that stalled near a constant too: structure in its residuals says there was more to learn); else a
+    validation RMSE/range between ``AIM`` and ``CEILING``."""
     r = first.record
-    if first.stalled or r.interrupted or r.stopped:
+    if r.interrupted or r.stopped or (first.stalled and r.evidence is None):
         return False
     if r.evidence is not None:
         full = r.evidence.gamma > FULL * r.evidence.n_params
@@ -161,8 +162,10 @@ def fit_wider(
         interrupted, stopped = second.record.interrupted, second.record.stopped
         cut = "interrupted by Ctrl-C" if interrupted else "stopped by the callback" if stopped else ""
         wins = _second_wins(first, second, s)
-        other = _width(second, wide, data, wins, cut or ("did not learn" if second.stalled else ""))
-    mine = _width(first, s, data, not wins, "")
+        other, late = _width(second, wide, data, wins, cut or ("did not learn" if second.stalled else ""))
+        interrupted = interrupted or late
+    mine, late = _width(first, s, data, not wins, "")
+    interrupted = interrupted or late
     kept, kept_s = (second, wide) if wins else (first, s)
     record = dataclasses.replace(
         kept.record,
@@ -186,11 +189,16 @@ def _second_wins(first: Trained, second: Trained, s: TrainSettings) -> bool:
     return r.evidence.log_evidence > before.log_evidence
 
 
-def _width(t: Trained, s: TrainSettings, data: Data, kept: bool, note: str) -> WidthRecord:
+def _width(t: Trained, s: TrainSettings, data: Data, kept: bool, note: str) -> tuple[WidthRecord, bool]:
     """The width record of a network trained with settings ``s``: its validation RMSE/range, or on a regularised
-    fit its log evidence, its residuals' neighbour z and its gamma."""
+    fit its log evidence, its residuals' neighbour z and its gamma; and whether Ctrl-C came while the z was
+    measured (it is then NaN, and the run is marked interrupted)."""
     r, ev = t.record, t.record.evidence
     if ev is None:
-        return WidthRecord(s.hidden[0], val_rmse_over_range(r, data), r.n_epochs, r.seconds, kept, note)
-    z = fit_neighbour_z(t.params, data, s)
-    return WidthRecord(s.hidden[0], math.nan, r.n_epochs, r.seconds, kept, note, ev.log_evidence, z, ev.gamma)
+        return WidthRecord(s.hidden[0], val_rmse_over_range(r, data), r.n_epochs, r.seconds, kept, note), False
+    try:
+        z, late = fit_neighbour_z(t.params, data, s), False
+    except KeyboardInterrupt:
+        z, late = math.nan, True
+    width = WidthRecord(s.hidden[0], math.nan, r.n_epochs, r.seconds, kept, note, ev.log_evidence, z, ev.gamma)
+    return width, late
