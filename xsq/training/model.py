@@ -32,6 +32,29 @@ from .scaling import Scaler
 from .stages import STAGE_KINDS, Base, staged_output
 
 STD_BLOCK = 1 << 20  # error bars are computed for about this many Jacobian entries at a time
+ROWS = 256  # rows per block of every per-row evaluation (see by_blocks)
+
+
+def by_blocks(fn, Xs, rows: int = ROWS):
+    """``fn(Xs)`` for rows Xs (N, n), evaluated in blocks of exactly ``rows`` rows (the last one padded with
+    copies of its last row), its results stacked along the first axis.
+
+    BLAS picks its kernels, and so its order of summation, by the shapes it is given: a row predicted alone and
+    the same row among a thousand others could differ in their last bit. Through blocks of one shape, every
+    row's arithmetic is the same whatever else is asked with it, so ``xsq predict 3`` prints what a batch of
+    inputs holding 3 prints for it."""
+    n = len(Xs)
+    if n <= rows and n in (0, rows):
+        return fn(Xs)
+    out = []
+    for i in range(0, n, rows):
+        block = Xs[i : i + rows]
+        short = rows - len(block)
+        padded = anp.concatenate([block, anp.repeat(block[-1:], short, axis=0)]) if short else block
+        out.append(fn(padded)[: len(block)])
+    return anp.concatenate(out)  # (autograd's: predict differentiates in its inputs)
+
+
 SYMMETRY_TOL = 1e-8  # a covariance read back may differ from its transpose by this, relative to its largest entry
 
 
@@ -165,7 +188,7 @@ class Model:
         """
         return_std = Flag().check(return_std, "return_std")
         X = check_inputs(X, self.sizes[0])
-        mean = self.scaler.outputs(self._scaled(self.scaler.inputs(X)))
+        mean = self.scaler.outputs(by_blocks(self._scaled, self.scaler.inputs(X)))
         if not return_std:
             return mean
         return mean, self.std(X)
@@ -180,19 +203,13 @@ class Model:
         X = check_inputs(X, self.sizes[0])
         Xs, C, K = self.scaler.inputs(X), self.posterior.covariance, self.sizes[-1]
         v = np.broadcast_to(self.posterior.noise_variance, (K,))  # each output's, on the scaled targets
-        rows = max(1, STD_BLOCK // (len(C) * K))  # a block of rows at a time: G is (rows K, P), the outputs raveled
-        var = np.concatenate(
-            [
-                predictive_variance(
-                    jac.jacobian(self.params, Xs[i : i + rows], self.activation, self.output),
-                    C,
-                    np.tile(v, len(Xs[i : i + rows])),
-                )
-                for i in range(0, len(Xs), rows)
-            ]
-            or [np.zeros(0)]
-        )
-        return np.sqrt(var).reshape(len(Xs), self.sizes[-1]) * self.scaler.y_scale
+        rows = max(1, min(ROWS, STD_BLOCK // (len(C) * K)))  # G is (rows K, P): the outputs raveled, row by row
+
+        def variance(block: np.ndarray) -> np.ndarray:
+            G = jac.jacobian(self.params, block, self.activation, self.output)
+            return predictive_variance(G, C, np.tile(v, len(block))).reshape(len(block), K)
+
+        return np.sqrt(by_blocks(variance, Xs, rows)).reshape(len(Xs), K) * self.scaler.y_scale
 
     def derivative(self, X: ArrayLike) -> np.ndarray:
         """d prediction / d input on the raw scale, (N, n_out, n_in), by autograd.
@@ -201,18 +218,24 @@ class Model:
         samples with respect to X holds every sample's slope.
         """
         X = check_inputs(X, self.sizes[0])
-        Xs = self.scaler.inputs(X)
-        per_output = [grad(lambda Z, j=j: anp.sum(self._scaled(Z)[:, j]))(Xs) for j in range(self.sizes[-1])]
-        return self.scaler.slopes(anp.stack(per_output, axis=1))
+
+        def slopes(block: np.ndarray) -> np.ndarray:
+            per_output = [grad(lambda Z, j=j: anp.sum(self._scaled(Z)[:, j]))(block) for j in range(self.sizes[-1])]
+            return np.stack(per_output, axis=1)
+
+        return self.scaler.slopes(by_blocks(slopes, self.scaler.inputs(X)))
 
     def manual_derivative(self, X: ArrayLike) -> np.ndarray:
         """:meth:`derivative` by hand-written forward-mode passes (no autograd), its independent twin."""
         X = check_inputs(X, self.sizes[0])
-        Xs = self.scaler.inputs(X)
-        slope = input_jacobian_unchecked(self.params, Xs, self.activation, self.output)
-        for stage in self.stages:
-            slope = slope + stage.scale * stage.manual_slope(self.base, Xs)
-        return self.scaler.slopes(slope)
+
+        def slopes(block: np.ndarray) -> np.ndarray:
+            slope = input_jacobian_unchecked(self.params, block, self.activation, self.output)
+            for stage in self.stages:
+                slope = slope + stage.scale * stage.manual_slope(self.base, block)
+            return slope
+
+        return self.scaler.slopes(by_blocks(slopes, self.scaler.inputs(X)))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model and its training record to ``path`` (.npz) atomically; see :mod:`xsq.training.modelfile`."""
