@@ -1,6 +1,7 @@
 """A row's prediction, error bar and slope do not depend on what else is asked with it (xsq.training.model's
 by_blocks): every row goes through matrix products of one shape."""
 
+import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import grad
@@ -19,7 +20,7 @@ def test_blocks_are_all_of_one_shape_the_last_padded():
     out = by_blocks(fn, np.arange(10.0)[:, None], rows=4)
     assert seen == [(4, 1)] * 3 and np.array_equal(out[:, 0], 4 * np.arange(10.0))
     assert by_blocks(fn, np.zeros((0, 1)), rows=4).shape == (0, 1)
-    g = grad(lambda x: np.sum(by_blocks(lambda B: B**2, x, rows=4)))(np.arange(6.0)[:, None])
+    g = grad(lambda x: anp.sum(by_blocks(lambda B: B**2, x, rows=4)))(np.arange(6.0)[:, None])
     assert np.array_equal(g[:, 0], 2 * np.arange(6.0))  # autograd differentiates through the padding
 
 
@@ -36,6 +37,16 @@ def test_the_default_model_predicts_and_slopes_each_row_as_it_would_alone(defaul
     for f in (default_model.predict, default_model.derivative, default_model.manual_derivative):
         alone, together = alone_and_together(f, x)
         assert np.array_equal(alone, together)
+
+
+def test_the_slopes_differentiate_again_as_autograd_arrays(default_model):
+    """A second derivative through the blocks: autograd's own arrays, not numpy arrays of its boxes, so any
+    function of the slope differentiates (tanh of a box array would raise)."""
+    x = np.linspace(10.0, 90.0, 40)
+    curvature = grad(lambda x: anp.sum(anp.tanh(default_model.derivative(x) / 200.0)))(x)
+    h = 1e-4
+    fd = np.tanh(default_model.derivative(x + h) / 200.0) - np.tanh(default_model.derivative(x - h) / 200.0)
+    assert curvature.dtype == float and np.allclose(curvature, fd[:, 0, 0] / (2 * h), rtol=1e-5)
 
 
 def test_error_bars_and_a_staged_model_too():

@@ -44,7 +44,7 @@ def by_blocks(fn, Xs, rows: int = ROWS):
     row's arithmetic is the same whatever else is asked with it, so ``xsq predict 3`` prints what a batch of
     inputs holding 3 prints for it."""
     n = len(Xs)
-    if n <= rows and n in (0, rows):
+    if n in (0, rows):
         return fn(Xs)
     out = []
     for i in range(0, n, rows):
@@ -209,7 +209,7 @@ class Model:
             G = jac.jacobian(self.params, block, self.activation, self.output)
             return predictive_variance(G, C, np.tile(v, len(block))).reshape(len(block), K)
 
-        return np.sqrt(by_blocks(variance, Xs, rows)).reshape(len(Xs), K) * self.scaler.y_scale
+        return np.sqrt(by_blocks(variance, Xs, rows)) * self.scaler.y_scale
 
     def derivative(self, X: ArrayLike) -> np.ndarray:
         """d prediction / d input on the raw scale, (N, n_out, n_in), by autograd.
@@ -221,7 +221,7 @@ class Model:
 
         def slopes(block: np.ndarray) -> np.ndarray:
             per_output = [grad(lambda Z, j=j: anp.sum(self._scaled(Z)[:, j]))(block) for j in range(self.sizes[-1])]
-            return np.stack(per_output, axis=1)
+            return anp.stack(per_output, axis=1)  # (autograd's: the slopes differentiate again)
 
         return self.scaler.slopes(by_blocks(slopes, self.scaler.inputs(X)))
 
