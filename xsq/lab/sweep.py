@@ -226,7 +226,8 @@ def run_cell(cell: Cell, learned_below: float) -> dict:
     rng = np.random.default_rng([cell.seed, 1])  # the shuffling (the start took the seed's own stream)
     with np.errstate(all="ignore"):
         try:
-            _, record = run(gradient_epochs(data, (1, cell.hidden, 1), rng, s, start, watch), data, s, val_rows=[])
+            steps = gradient_epochs(data, (1, cell.hidden, 1), rng, s, start, watch)
+            _, record = run(steps, data, s, val_rows=np.zeros(0, int))
         except (_Stop, TrainingFailed):
             pass
         else:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, Unpack
 
 import numpy as np
 
@@ -45,7 +45,7 @@ from . import bayes
 from .epochs import Data, Epoch, screening_budget
 from .lm import LeastSquares, LMState, lm_init, lm_step
 from .lm_policy import Evaluation, least_squares
-from .loop import Callback, Trained, run
+from .loop import Callback, RecordFields, Trained, run
 from .model import Posterior
 from .record import CONVERGED, SCREEN, WARMUP, EvidenceRecord, TrainingRecord
 from .scaling import Scaler
@@ -338,7 +338,12 @@ class BayesRun:
 
 
 def run_regularised(
-    data: Data, rng: np.random.Generator, s: TrainSettings, callback: Callback | None, scaler: Scaler, **fields
+    data: Data,
+    rng: np.random.Generator,
+    s: TrainSettings,
+    callback: Callback | None,
+    scaler: Scaler,
+    **fields: Unpack[RecordFields],
 ) -> Trained:
     """One regularised run (:class:`BayesRun`) to its end, with its evidence and posterior; a run the loop
     found stalled comes back marked so (a near-constant may be the answer: the caller judges it). ``fields``

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, NamedTuple, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, NotRequired, TypedDict, Unpack
 
 import numpy as np
 
@@ -64,6 +64,15 @@ class EpochInfo(TypedDict):
 
 
 Callback = Callable[[EpochInfo], "bool | None"]  # a true return stops the run
+
+
+class RecordFields(TypedDict, total=False):
+    """What a run puts into its record as it is (:class:`~xsq.training.record.TrainingRecord`'s fields): the
+    validation rows, each input's trained range, and the settings as plain values."""
+
+    val_rows: np.ndarray
+    domain: tuple[tuple[float, float], ...]
+    settings: dict[str, Any]
 
 
 class Trained(NamedTuple):
@@ -127,7 +136,7 @@ def run(
     data: Data,
     s: TrainSettings,
     callback: Callback | None = None,
-    **record_fields,
+    **record_fields: Unpack[RecordFields],
 ) -> tuple[Params, TrainingRecord]:
     """Drive ``epochs`` to the end (see the module docstring); return the best params and the record.
 

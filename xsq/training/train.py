@@ -26,7 +26,7 @@ from . import separable, settings, wider
 from .bayes_policy import run_regularised
 from .epochs import Data, gradient_epochs
 from .lm_policy import lm_epochs
-from .loop import Callback, Trained, run
+from .loop import Callback, RecordFields, Trained, run
 from .model import Model
 from .outputs import check_reachable, choose_output, scaler_for
 from .resources import check_memory
@@ -201,7 +201,7 @@ def fit(
     # the matrices here are small: one BLAS thread is faster than several taking turns.
     # Overflow is not warned about: a non-finite loss or parameter raises TrainingDiverged instead.
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
-        fields = dict(val_rows=val, domain=domain, settings=dict(s.as_dict(), output_reason=reason))
+        fields = RecordFields(val_rows=val, domain=domain, settings=dict(s.as_dict(), output_reason=reason))
         if s.regularization != "none":
             first = run_regularised(data, rng, s, callback, scaler, **fields)
         else:

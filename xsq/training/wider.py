@@ -42,6 +42,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from typing import Unpack
 
 import numpy as np
 
@@ -51,7 +52,7 @@ from . import separable
 from .bayes_policy import run_regularised
 from .epochs import Data
 from .lm_policy import separable_epochs
-from .loop import Callback, Trained, run, tagged
+from .loop import Callback, RecordFields, Trained, run, tagged
 from .record import TrainingRecord, WidthRecord
 from .residuals import fit_neighbour_z
 from .resources import check_memory
@@ -128,7 +129,7 @@ def fit_wider(
     s: TrainSettings,
     callback: Callback | None,
     scaler: Scaler,
-    **fields,
+    **fields: Unpack[RecordFields],
 ) -> tuple[Trained, TrainSettings]:
     """Train a network ``FACTOR`` times as wide as ``first`` on the same data and keep one of the two
     (:func:`_second_wins`); return it, with its settings.
@@ -142,7 +143,7 @@ def fit_wider(
     """
     sizes = wider_sizes((data.X.shape[1], *s.hidden, data.Y.shape[1]))
     wide = dataclasses.replace(s, hidden=sizes[1:-1])
-    fields = dict(fields, settings=dict(fields["settings"], hidden=list(wide.hidden)))
+    fields = {**fields, "settings": dict(fields.get("settings", {}), hidden=list(wide.hidden))}
     start = time.perf_counter()
     try:
         check_memory(len(data.X), sizes, s.optimizer, s.batch_size, s.regularization)
