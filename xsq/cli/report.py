@@ -128,9 +128,11 @@ def hidden_line(widths, io: tuple[int, int] | None = None) -> str:
     if io is not None:
         how = _kept_how(widths[1].note)
         first, P = widths[0], count((io[0], widths[0].hidden, io[1]))
-        signs = [f"neighbour z above {wider.MISFIT_Z:g}"] if first.neighbour_z > wider.MISFIT_Z else []
-        signs += [f"gamma above {wider.FULL * P:.1f} ({wider.FULL:g} of {P})"] if first.gamma > wider.FULL * P else []
-        why = " and ".join(signs) or "signs"
+        said = {
+            "z": f"neighbour z above {wider.MISFIT_Z:g}",
+            "gamma": f"gamma above {wider.FULL * P:.1f} ({wider.FULL:g} of {P})",
+        }
+        why = " and ".join(said[sign] for sign in wider.signs(first.neighbour_z, first.gamma, P)) or "signs"
         tried = f"{widths[1].hidden} were tried for the first's {why}"
         return f"{'; '.join(parts)}; the {kept} units were kept {how}; {tried}"
     return (

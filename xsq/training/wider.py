@@ -106,9 +106,18 @@ def wants_wider(first: Trained, data: Data, s: TrainSettings) -> bool:
     if r.interrupted or r.stopped or (first.stalled and r.evidence is None):
         return False
     if r.evidence is not None:
-        full = r.evidence.gamma > FULL * r.evidence.n_params
-        return s.regularization == "bayes" and (full or fit_neighbour_z(first.params, data, s) > MISFIT_Z)
+        ev = r.evidence
+        return s.regularization == "bayes" and bool(
+            signs(fit_neighbour_z(first.params, data, s), ev.gamma, ev.n_params)
+        )
     return AIM < val_rmse_over_range(r, data) <= CEILING
+
+
+def signs(z: float, gamma: float, n_params: int) -> tuple[str, ...]:
+    """The signs of a missed feature that a Bayesian network with residuals' neighbour z and effective number
+    of parameters gamma (of ``n_params``) shows: ``"z"`` above ``MISFIT_Z``, ``"gamma"`` above ``FULL`` of its
+    parameters (NaN shows neither)."""
+    return tuple(name for name, shown in (("z", z > MISFIT_Z), ("gamma", gamma > FULL * n_params)) if shown)
 
 
 def grown(params: Params, X: np.ndarray, width: int, activation: str, rng: np.random.Generator) -> np.ndarray:
