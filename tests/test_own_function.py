@@ -42,6 +42,9 @@ def test_a_target_expression(capsys, tmp_path):
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["target"] == "sin(x)" and metrics["output"] == "identity" and metrics["test_rmse_over_range"] < 1e-5
     assert metrics["test_derivative_max_rel_error"] < 1e-2
+    flags = ("--low", "1", "--high", "3", "--epochs", "20", "--restarts", "0", "--quiet", "--out")
+    code, out, err = run(capsys, "train", "--target", "x**2", "--regularization", "bayes", *flags, str(tmp_path / "b"))
+    assert code == 0 and "output: identity (chosen because every target is > 0, but a Bayesian fit" in out, err
 
 
 SENTINEL = "xsq-expression-ran"
@@ -99,7 +102,7 @@ def test_measured_data(capsys, tmp_path):
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["inputs"] == ["t"] and metrics["outputs"] == ["wave", "square"] and metrics["test_rows"] == 24
-    assert metrics["test_rmse"] < 1e-2 and "output: softplus (chosen because every target is > 0)" in out
+    assert metrics["test_rmse"] < 1e-2 and "output: identity (chosen because every target is > 0, but a Bayesian" in out
     assert {"fit.png", "loss.png", "error.png", "model.npz"} <= set(os.listdir(tmp_path / "run"))
     ds = read_csv(path)
     assert ds.inputs == ("t", "wave") and ds.outputs == ("square",) and ds.X.shape == (120, 2)

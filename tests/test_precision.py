@@ -99,6 +99,15 @@ def test_positive_targets_within_a_factor_of_100_get_identity(expression, low, h
     assert choose_output(y, X=x)[0] == "softplus"  # where no variable projection would run: softplus stays
 
 
+def test_a_bayesian_fit_gets_identity_for_positive_targets():
+    """Measured data fit better through identity (see choose_output); noise-free fits keep the rule above."""
+    x, y = draw("x**2", 1, 100, 0)
+    output, reason = choose_output(y, X=x, regularization="bayes")
+    assert output == "identity" and "a Bayesian fit (measured data)" in reason
+    assert choose_output(y, X=x, regularization="l2") == ("softplus", "every target is > 0")
+    assert choose_output(-y, X=x, regularization="bayes")[1].startswith("some targets are <= 0")  # the first reason
+
+
 def test_log_slope_is_the_derivative_of_log_target():
     x = np.linspace(1.0, 3.0, 2001)[:, None]
     at, slope = log_slope_at_smallest(x, x**2)

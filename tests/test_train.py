@@ -253,6 +253,9 @@ def test_the_output_follows_the_targets():
     )
     model = xsq.fit(x, 1 + 1e-9 * x, epochs=20, restarts=0)
     assert model.output == "identity" and "within 6e-07 % of each other" in model.record.settings["output_reason"]
+    model = xsq.fit(x, np.exp(x), epochs=20, regularization="bayes")  # measured data: identity, centred
+    assert model.output == "identity" and "Bayesian" in model.record.settings["output_reason"]
+    assert model.scaler.y_shift[0] == pytest.approx(np.mean(np.exp(x)))
 
 
 def test_integer_data_is_converted():
@@ -320,4 +323,5 @@ def test_a_model_shows_what_it_is_not_every_weight():
     shown = "Model(sizes=(1, 3, 1), activation='sigmoid', output='softplus'"
     assert repr(xsq.fit(x, x**2, hidden=3, epochs=20, restarts=0)) == shown + ")"
     assert repr(xsq.fit(x, x**2, hidden=3, epochs=60, restarts=0, stages=2)) == shown + ", 1 later stage)"
-    assert repr(xsq.fit(x, x**2, hidden=3, epochs=30, regularization="bayes")) == shown + ", error bars)"
+    bayes = xsq.fit(x, x**2, hidden=3, epochs=30, regularization="bayes")  # measured data: identity
+    assert repr(bayes) == shown.replace("softplus", "identity") + ", error bars)"

@@ -111,7 +111,7 @@ def fit(
 ) -> Model:
     """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
 
-    ``output="auto"`` picks softplus when every target is > 0 (and, for one
+    ``output="auto"`` picks softplus when every target is > 0 (and the fit is not Bayesian and, for one
     input, they do not fall steeply towards 0 at some x and, where an identity output would train by variable
     projection, span a factor of 100 or more: :func:`xsq.training.outputs.choose_output`) and identity otherwise
     (``model.record.settings["output_reason"]`` says which and why);
@@ -180,7 +180,9 @@ def fit(
     X, Y = check_data(X, Y, s.loss)
     reason = "chosen"
     if s.output == "auto":
-        output, reason = choose_output(Y, X=X, projectable=separable.would_train(s, X.shape[1], len(X)))
+        output, reason = choose_output(
+            Y, X=X, projectable=separable.would_train(s, X.shape[1], len(X)), regularization=s.regularization
+        )
         s = dataclasses.replace(s, output=output)
     sizes = (X.shape[1], *s.hidden, Y.shape[1])
     scaler = scaler_for(X, Y, s.output) if s.scale else Scaler.none(X.shape[1], Y.shape[1])

@@ -87,7 +87,9 @@ class FunctionJob:
             grid = self.problem.values(self.problem.grid())
             where = f"{target.text} on [{low:g}, {high:g}]"
             projectable = separable.would_train(s, 1, self.n)
-            self.output = choose_output(self.Y, also=grid, where=where, X=self.X, projectable=projectable)
+            self.output = choose_output(
+                self.Y, also=grid, where=where, X=self.X, projectable=projectable, regularization=s.regularization
+            )
 
     def named(self, model):
         """The model as it is: a target function's input has no column name."""
