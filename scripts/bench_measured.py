@@ -17,8 +17,8 @@ one run varies by 30 %, and the fits are the same each time. A second table
 gives xsq's R^2 against the best other estimator and its time as ratios.
 MLPRegressor and the Gaussian process get standardised inputs (a pipeline)
 and the GP normalised targets: their best usual setup. ``--held-back`` runs
-other draws instead: two rounds used nowhere in choosing xsq's defaults, and a third drawn to test one choice
-(``HELD_BACK`` says which). ``--xsq KEY=VALUE``
+other draws instead: two rounds used nowhere in choosing xsq's defaults,
+and a third drawn to test one choice (``HELD_BACK`` says which). ``--xsq KEY=VALUE``
 (repeatable: ``--xsq hidden=6 --xsq activation=tanh``) gives XsqRegressor other
 settings, read as ``xsq train`` reads them, to measure a change to its defaults.
 """
@@ -67,7 +67,8 @@ SETS = {
     "friedman3": lambda: make_friedman3(1000, noise=0.1, random_state=0),
     "noisy-1d": lambda: curve(400, 0, lambda x: np.sin(2 * x) + 0.3 * x, -3, 3, 0.3),
 }
-HELD_BACK = {  # other draws, sizes and curves: never looked at while choosing the defaults
+HELD_BACK = {  # other draws, sizes and curves; the comments say what each round was used for
+    # a first round, never looked at while choosing the defaults
     "friedman1-500": lambda: make_friedman1(500, noise=1.0, random_state=7),
     "friedman2-300": lambda: make_friedman2(300, noise=125.0, random_state=7),
     "friedman3-600": lambda: make_friedman3(600, noise=0.1, random_state=7),

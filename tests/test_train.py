@@ -254,7 +254,7 @@ def test_the_output_follows_the_targets():
     model = xsq.fit(x, 1 + 1e-9 * x, epochs=20, restarts=0)
     assert model.output == "identity" and "within 6e-07 % of each other" in model.record.settings["output_reason"]
     model = xsq.fit(x, np.exp(x), epochs=20, regularization="bayes")  # measured data: identity, centred
-    assert model.output == "identity" and "Bayesian" in model.record.settings["output_reason"]
+    assert model.output == "identity" and "regularization is bayes" in model.record.settings["output_reason"]
     assert model.scaler.y_shift[0] == pytest.approx(np.mean(np.exp(x)))
 
 

@@ -89,12 +89,12 @@ def choose_output(
     :func:`xsq.training.separable.would_train`), span a factor of ``NARROW`` or more; identity otherwise.
     ``also``: other values the model will be judged on (``where`` names them), held to the same rule.
 
-    A Bayesian fit (``regularization="bayes"``: measured data, with noise) gets identity whatever the targets'
-    sign. Measured with ``scripts/bench_measured.py`` (5-fold CV R², ``--xsq output=softplus`` against the
-    default): on seven draws of friedman1, whose targets are all positive, identity predicts better on every
-    one, by 0.0033 to 0.0069, where softplus was more than 0.005 behind the GP on five of them; diabetes is the
-    same within 0.0003; a friedman3 draw with only positive targets (450 rows) loses 0.0142. Noise-free targets
-    keep the rules below, which is what they were measured on.
+    A Bayesian fit (``regularization="bayes"``, xsq's default for measured data) gets identity whatever the
+    targets' sign. Measured with ``scripts/bench_measured.py`` (5-fold CV R², softplus against identity in the
+    folds whose training targets are all positive): on seven draws of friedman1 identity predicts better on
+    every one, by 0.0033 to 0.0069, where softplus was more than 0.005 behind the GP on five of them; diabetes
+    and two noisy curves are the same within 0.0003; three draws of friedman3 lose 0.0017 to 0.0142. Other
+    regularizations keep the rules below, measured on noise-free targets.
 
     With the inputs X (one input column), targets that fall towards 0 at some input (log(target) steeper
     there than ``ZERO_SLOPE`` over the span, as for log(x + 1) or x^2 on [0.001, 2]) get identity too:
@@ -119,7 +119,9 @@ def choose_output(
     if also is not None and not np.all(also > 0):
         return "identity", f"{where} reaches {np.min(also):g}, which softplus cannot produce"
     if regularization == "bayes":
-        return "identity", "every target is > 0, but a Bayesian fit (measured data) predicts better through identity"
+        return "identity", (
+            "every target is > 0, but regularization is bayes: identity mostly predicts measured data better"
+        )
     if X is not None:
         X, Y = (np.asarray(A, dtype=float) for A in (X, Y))
         X, Y = X.reshape(len(X), -1), Y.reshape(len(Y), -1)

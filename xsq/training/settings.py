@@ -68,7 +68,7 @@ SETTINGS: dict[str, Setting] = {
         Options(("auto", *activations.ACTIVATIONS)),
         "auto",
         "output unit; auto: softplus for targets all > 0 (with one input, on --target's defaults: spanning a factor of "
-        "100 or more), else identity",
+        "100 or more; never with regularization bayes), else identity",
     ),
     "loss": Setting(Options(tuple(losses.LOSSES)), "mse", "training loss"),
     "optimizer": Setting(Options(OPTIMIZERS), "lm", "lm is Levenberg-Marquardt"),

@@ -111,10 +111,8 @@ def fit(
 ) -> Model:
     """Train a network on raw data X (N, n_in) or (N,) -> Y (N, n_out) or (N,); return the best :class:`Model`.
 
-    ``output="auto"`` picks softplus when every target is > 0 (and the fit is not Bayesian and, for one
-    input, they do not fall steeply towards 0 at some x and, where an identity output would train by variable
-    projection, span a factor of 100 or more: :func:`xsq.training.outputs.choose_output`) and identity otherwise
-    (``model.record.settings["output_reason"]`` says which and why);
+    ``output="auto"`` lets :func:`xsq.training.outputs.choose_output` pick softplus or identity from the targets
+    and the regularization (``model.record.settings["output_reason"]`` says which and why);
     targets are scaled by their root mean square for softplus (never shifted,
     so they stay positive) and centred for identity.
     ``hidden`` left as None is 16, or 8 with ``regularization="bayes"``; a network trained by variable
