@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import xsq
 from xsq.errors import InputError
 from xsq.files import check_out_folder
 from xsq.training import bayes
@@ -274,6 +275,8 @@ def test_a_one_output_file_keeps_the_format_older_versions_read(bayes_model, tmp
         (lambda m: m["posterior"].update(noise_variance=[[0.1], 0.2]), "noise variance"),
         (lambda m: m["record"]["evidence"].update(beta=[1.0, 2.0]), "differ in their outputs"),
         (lambda m: m["record"]["evidence"].update(beta=["1"]), "beta is not a list of positive numbers"),
+        (lambda m: m["record"]["evidence"].update(beta=[0.0]), "beta is not a list of positive numbers"),
+        (lambda m: m["record"]["evidence"].update(noise_level=[-1e-3]), "noise_level is not a list of non-negative"),
     ],
 )
 def test_crafted_noise_precisions_are_refused(bayes_model, tmp_path, change, message):
@@ -284,3 +287,12 @@ def test_crafted_noise_precisions_are_refused(bayes_model, tmp_path, change, mes
     change(meta)
     arrays["meta"] = np.array(json.dumps(meta))
     refused(arrays, tmp_path, message)
+
+
+def test_a_noise_level_that_underflows_still_saves_and_loads(tmp_path):
+    """Targets of 1e-320 give a noise level of exactly 0 in their units: the file written must load."""
+    x = np.arange(1.0, 11.0)
+    model = xsq.fit(x, np.full(10, 3e-320), regularization="bayes", epochs=20)
+    assert model.record.evidence.noise_level == (0.0,)
+    model.save(tmp_path / "tiny.npz")
+    assert xsq.load_model(tmp_path / "tiny.npz").record.evidence.noise_level == (0.0,)

@@ -260,8 +260,10 @@ class EvidenceRecord:
         lists = {}
         for k in ("noise_level", "alpha", "beta"):
             v = [fields[k]] if k == "beta" and not isinstance(fields[k], list) else fields[k]  # older files: one
-            if not (isinstance(v, list) and v and all(Real(0, low_open=True).ok(x) is not None for x in v)):
-                raise InputError(f"its evidence record's {k} is not a list of positive numbers")
+            # a noise level in the targets' units may underflow to 0 (targets of 1e-320): the precisions may not
+            rule, kind = (Real(0), "non-negative") if k == "noise_level" else (Real(0, low_open=True), "positive")
+            if not (isinstance(v, list) and v and all(rule.ok(x) is not None for x in v)):
+                raise InputError(f"its evidence record's {k} is not a list of {kind} numbers")
             lists[k] = tuple(float(x) for x in v)
         if nums["gamma"] > nums["n_params"]:
             raise InputError("its evidence record's gamma exceeds its number of parameters")
