@@ -81,6 +81,14 @@ def write(tmp_path, text, name="data.csv"):
 
 
 @pytest.mark.plots
+def test_a_relative_error_beyond_float64_is_called_that(capsys, tmp_path):
+    x = np.random.default_rng(3).uniform(0, 1, 100)
+    rows = "\n".join(f"{float(a)!r},{1e200 if a > 0.5 else 1e-200!r}" for a in x)
+    path = write(tmp_path, "x,y\n" + rows + "\n")
+    code, out, err = run(capsys, "train", "--data", path, "--epochs", "20", "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 0 and "max relative error on the test rows  inf (beyond float64)" in out, err
+
+
 def test_measured_data(capsys, tmp_path):
     x = np.linspace(0.5, 4, 120)
     rows = "\n".join(f"{a},{np.sin(a) + 2},{a * a}" for a in x)

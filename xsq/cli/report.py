@@ -45,7 +45,10 @@ def _cell(value: float, spec: str) -> str:
 
 
 def _shown(value, why: str) -> str:
-    """A metric as text: NaN (or None, as read back from JSON) is "n/a" and why, never "nan"."""
+    """A metric as text: NaN (or None, as read back from JSON) is "n/a" and why, never "nan"; a metric that
+    overflowed float64 says so."""
+    if value is not None and np.isinf(value):
+        return "inf (beyond float64)"
     return f"{value:.3e}" if value is not None and np.isfinite(value) else f"n/a ({why})"
 
 
