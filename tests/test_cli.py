@@ -123,7 +123,7 @@ def test_predict_json_flags_extrapolation_and_gives_slopes(capsys, model_file):
     got = json.loads(out)
     assert code == 0 and got["extrapolation"] == [False, True] and got["domain"] == [1.0, 100.0]
     assert np.allclose(got["prediction"][0], 9, rtol=1e-3) and np.allclose(got["derivative"][0], 6, rtol=1e-2)
-    assert "1 of 2 inputs (150) lie outside [1, 100]" in err
+    assert "1 of 2 inputs (150) lies outside [1, 100]" in err
     code, out, err = run(capsys, "predict", "--model", model_file, "--derivative", "3")
     x, p, slope = map(float, out.split())
     assert (x, round(p), round(slope)) == (3.0, 9, 6) and err == ""

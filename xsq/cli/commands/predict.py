@@ -140,8 +140,9 @@ def run(args) -> int:
         rows = X[outside]
         shown = ", ".join(",".join(f"{v:g}" for v in r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
         box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in domain)
+        verb = "lies" if len(rows) == 1 else "lie"
         print(
-            f"note: {int(outside.sum())} of {len(X)} inputs ({shown}) lie outside {box}, "
+            f"note: {len(rows)} of {len(X)} inputs ({shown}) {verb} outside {box}, "
             "the domain the model was trained on: those predictions are extrapolation",
             file=sys.stderr,
         )
