@@ -80,7 +80,6 @@ def write(tmp_path, text, name="data.csv"):
     return str(path)
 
 
-@pytest.mark.plots
 def test_a_relative_error_beyond_float64_is_called_that(capsys, tmp_path):
     x = np.random.default_rng(3).uniform(0, 1, 100)
     rows = "\n".join(f"{float(a)!r},{1e200 if a > 0.5 else 1e-200!r}" for a in x)
@@ -89,6 +88,7 @@ def test_a_relative_error_beyond_float64_is_called_that(capsys, tmp_path):
     assert code == 0 and "max relative error on the test rows  inf (beyond float64)" in out, err
 
 
+@pytest.mark.plots
 def test_measured_data(capsys, tmp_path):
     x = np.linspace(0.5, 4, 120)
     rows = "\n".join(f"{a},{np.sin(a) + 2},{a * a}" for a in x)
