@@ -47,10 +47,10 @@ from threadpoolctl import threadpool_limits
 
 from xsq.errors import InputError
 from xsq.sklearn import XsqRegressor
+from xsq.training.bayes import Z95
 from xsq.training.settings import SETTINGS, Setting
 from xsq.validation import Seed
 
-Z95 = 1.959963984540054
 SLOW = 5.0  # seconds: an estimator this slow is timed once
 
 

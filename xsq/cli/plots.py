@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from ..data.problem import Problem  # noqa: E402
 from ..errors import PlotError  # noqa: E402
+from ..training.bayes import Z95  # noqa: E402
 from ..validation import shorten  # noqa: E402
 
 DPI = 110
@@ -201,7 +202,7 @@ def _data_fit(model, ds, train_rows, test_rows) -> bytes:
             ax.axvspan(lo, hi, color="0.92", label="data range")
             if model.posterior is not None:  # the Laplace error bars: where 95 % of new measurements should fall
                 mean, std = model.predict(x, return_std=True)
-                band = (mean[:, j] - 1.96 * std[:, j], mean[:, j] + 1.96 * std[:, j])
+                band = (mean[:, j] - Z95 * std[:, j], mean[:, j] + Z95 * std[:, j])
                 ax.fill_between(x, *band, color="C0", alpha=0.2, lw=0, label="95 % band")
             ax.plot(x, model.predict(x)[:, j], "C0-", lw=1.2, label="network")
             ax.plot(ds.X[train_rows, 0], ds.Y[train_rows, j], "C1.", ms=3, label="training rows")

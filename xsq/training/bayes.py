@@ -53,6 +53,7 @@ CONDITION = 1e5  # a Cholesky factor of A whose diagonal spans more (A's conditi
 # at most its trace, and gamma from the factor was measured off by about 1e-15 times the trace
 WHITENED_TRACE = 1e10
 SPENT = 1e-9  # gamma this close to the number of residuals (relative) has spent them all, to rounding
+Z95 = 1.959963984540054  # the 97.5 % point of the standard normal: mean +- Z95 std holds 95 % of the predictive
 
 
 class Evidence(NamedTuple):

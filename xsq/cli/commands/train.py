@@ -21,6 +21,7 @@ from ...data.problem import DRAWN, Problem
 from ...errors import InputError, PlotError
 from ...files import json_bytes
 from ...training import separable, settings, wider
+from ...training.bayes import Z95
 from ...training.loop import EpochInfo
 from ...training.outputs import choose_output
 from ...training.resources import check_memory, epoch_seconds
@@ -34,7 +35,6 @@ from ..runfolder import RunFolder
 from . import TEST_FRACTION, animate, quoted, report_saved
 
 LONG_RUN = 120  # seconds: a run estimated to take longer is told so before it starts
-Z95 = 1.959963984540054  # the 97.5 % point of the standard normal: mean +- Z95 std holds 95 %
 
 
 def _history_csv(history, evidence=None) -> bytes:
