@@ -2,6 +2,7 @@
 
 import dataclasses
 import re
+import statistics
 
 import autograd.numpy as anp
 import numpy as np
@@ -678,3 +679,8 @@ def test_predict_falls_back_to_numbered_columns_where_trained_names_would_clash(
     assert main(["predict", "--model", run + "/model.npz", "--std", "0.5,0.5"]) == 0
     head = capsys.readouterr().out.splitlines()[0]
     assert head == "x1,x2,prediction1,prediction2,std_prediction1,std_prediction2"
+
+
+def test_the_95_percent_band_is_the_normal_quantile():
+    """mean +- Z95 std holds 95 % of a Gaussian predictive: the run's coverage, fit.png and the benchmark use it."""
+    assert bayes.Z95 == pytest.approx(statistics.NormalDist().inv_cdf(0.975), rel=1e-15)
